@@ -1,0 +1,81 @@
+"""Engines and sessions, and the statement recorder the N+1 tests rely on.
+
+One engine per process and URL; one `AsyncSession` per unit of work
+(a mutation, a dataloader batch), never shared across concurrent tasks.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+
+_engines: dict[str, AsyncEngine] = {}
+
+#: True while serving a client request (set by the kit's middleware), so that
+#: background work (the outbox relay) does not count as a request's SQL.
+in_request: ContextVar[bool] = ContextVar("athena_in_request", default=False)
+
+
+@dataclass
+class StatementRecorder:
+    statements: list[str] = field(default_factory=list)
+
+    @property
+    def count(self) -> int:
+        return len(self.statements)
+
+
+_recorders: list[StatementRecorder] = []
+
+
+@contextlib.contextmanager
+def record_statements() -> Iterator[StatementRecorder]:
+    """Record every SQL statement issued while serving requests in this process."""
+    recorder = StatementRecorder()
+    _recorders.append(recorder)
+    try:
+        yield recorder
+    finally:
+        _recorders.remove(recorder)
+
+
+def _on_execute(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+    if _recorders and in_request.get():
+        for recorder in _recorders:
+            recorder.statements.append(statement)
+
+
+def get_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> AsyncEngine:
+    engine = _engines.get(url)
+    if engine is None:
+        engine = create_async_engine(
+            url,
+            pool_size=pool_size,
+            max_overflow=pool_size,
+            pool_pre_ping=True,
+            echo=echo,
+        )
+        event.listen(engine.sync_engine, "before_cursor_execute", _on_execute)
+        _engines[url] = engine
+    return engine
+
+
+def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+
+
+async def dispose_engines() -> None:
+    for engine in list(_engines.values()):
+        await engine.dispose()
+    _engines.clear()

@@ -1,0 +1,1 @@
+"""Athena's federation router: supergraph in, one GraphQL endpoint out."""

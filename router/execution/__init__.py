@@ -1,0 +1,1 @@
+"""Running a plan against the subgraphs and shaping the client's answer."""

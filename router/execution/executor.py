@@ -1,0 +1,133 @@
+"""Run a plan: each fetch starts once the fetches it depends on have merged."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+from typing import Any
+
+import orjson
+
+from router.execution.fetcher import Fetcher, FetchError
+from router.execution.merge import MissingKey, Path, deep_merge, representation, walk
+from router.planning.plan import FetchNode, QueryPlan
+
+
+class Executor:
+    def __init__(self, fetcher: Fetcher, abstract_types: frozenset[str]) -> None:
+        self.fetcher = fetcher
+        self.abstract = abstract_types
+
+    async def run(
+        self,
+        plan: QueryPlan,
+        variables: Mapping[str, Any],
+        headers: dict[str, str] | None = None,
+    ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+        data: dict[str, Any] = {}
+        errors: list[dict[str, Any]] = []
+        tasks: dict[int, asyncio.Task[None]] = {}
+
+        async def run_node(node: FetchNode) -> None:
+            if node.deps:
+                await asyncio.gather(*(tasks[d] for d in node.deps))
+            await self._fetch(node, data, errors, variables, headers)
+
+        for node in plan.nodes:
+            tasks[node.id] = asyncio.ensure_future(run_node(node))
+        if tasks:
+            await asyncio.gather(*tasks.values())
+        return data, errors
+
+    async def _fetch(
+        self,
+        node: FetchNode,
+        data: dict[str, Any],
+        errors: list[dict[str, Any]],
+        variables: Mapping[str, Any],
+        headers: dict[str, str] | None,
+    ) -> None:
+        vars_: dict[str, Any] = {v: variables[v] for v in node.variables if v in variables}
+        targets: list[list[tuple[dict[str, Any], Path]]] = []
+        if node.rep is not None:
+            reps: list[dict[str, Any]] = []
+            index: dict[bytes, int] = {}
+            for obj, path in walk(data, node.path):
+                try:
+                    rep = representation(obj, node.rep, node.rep_typename, node.rep_conditions)
+                except MissingKey:
+                    continue
+                k = orjson.dumps(rep, option=orjson.OPT_SORT_KEYS)
+                i = index.get(k)
+                if i is None:
+                    i = index[k] = len(reps)
+                    reps.append(rep)
+                    targets.append([])
+                targets[i].append((obj, path))
+            if not reps:
+                return
+            vars_["representations"] = reps
+        body: dict[str, Any] = {"query": node.query}
+        if vars_:
+            body["variables"] = vars_
+        try:
+            resp = await self.fetcher.post(node.service_name, node.url, body, headers)
+        except FetchError as exc:
+            self._fail(node, str(exc), errors, targets)
+            return
+        payload = resp.get("data")
+        for err in resp.get("errors") or ():
+            errors.append(self._rewrite_error(node, err, targets))
+        if not isinstance(payload, dict):
+            return
+        if node.rep is None:
+            deep_merge(data, payload, self.abstract)
+            return
+        entities = payload.get("_entities")
+        if not isinstance(entities, list):
+            return
+        for i, ent in enumerate(entities):
+            if i < len(targets) and isinstance(ent, dict):
+                for obj, _ in targets[i]:
+                    deep_merge(obj, ent, self.abstract)
+
+    def _fail(
+        self,
+        node: FetchNode,
+        message: str,
+        errors: list[dict[str, Any]],
+        targets: list[list[tuple[dict[str, Any], Path]]],
+    ) -> None:
+        err: dict[str, Any] = {
+            "message": message,
+            "extensions": {"code": "SUBREQUEST_HTTP_ERROR", "serviceName": node.service_name},
+        }
+        if targets and targets[0]:
+            err["path"] = targets[0][0][1]
+        errors.append(err)
+
+    def _rewrite_error(
+        self,
+        node: FetchNode,
+        err: Any,
+        targets: list[list[tuple[dict[str, Any], Path]]],
+    ) -> dict[str, Any]:
+        if not isinstance(err, dict):
+            err = {"message": str(err)}
+        out: dict[str, Any] = {"message": err.get("message", "subgraph error")}
+        path = err.get("path")
+        if node.rep is not None and isinstance(path, list):
+            if len(path) >= 2 and path[0] == "_entities" and isinstance(path[1], int):
+                i = path[1]
+                if i < len(targets) and targets[i]:
+                    out["path"] = [*targets[i][0][1], *path[2:]]
+            elif targets and targets[0]:
+                out["path"] = targets[0][0][1]
+        elif isinstance(path, list):
+            out["path"] = path
+        if err.get("locations") and node.rep is None:
+            pass
+        ext = dict(err.get("extensions") or {})
+        ext["serviceName"] = node.service_name
+        out["extensions"] = ext
+        return out

@@ -1,0 +1,89 @@
+"""HTTP to subgraphs: one pooled keep-alive session per process.
+
+Identical requests that are in flight at the same moment share one
+round trip; the first caller's answer is handed to all of them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import orjson
+
+
+class FetchError(Exception):
+    """A subgraph could not be reached or did not answer with GraphQL JSON."""
+
+
+class Fetcher:
+    def __init__(self, timeout: float = 30.0, timeouts: dict[str, float] | None = None) -> None:
+        self.timeout = timeout
+        self.timeouts = timeouts or {}
+        self._session: Any = None
+        self._inflight: dict[tuple[str, bytes], asyncio.Future[dict[str, Any]]] = {}
+        self.requests = 0
+
+    async def _get_session(self) -> Any:
+        if self._session is None or self._session.closed:
+            import aiohttp
+
+            connector = aiohttp.TCPConnector(limit=256, keepalive_timeout=30, ttl_dns_cache=300)
+            self._session = aiohttp.ClientSession(
+                connector=connector, json_serialize=lambda o: orjson.dumps(o).decode()
+            )
+        return self._session
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+    async def post(
+        self, service: str, url: str, body: dict[str, Any], headers: dict[str, str] | None = None
+    ) -> dict[str, Any]:
+        payload = orjson.dumps(body)
+        key = (url, payload + orjson.dumps(headers or {}))
+        pending = self._inflight.get(key)
+        if pending is not None:
+            return await asyncio.shield(pending)
+        fut: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
+        self._inflight[key] = fut
+        try:
+            result = await self._send(service, url, payload, headers)
+        except BaseException as exc:
+            fut.set_exception(exc)
+            fut.exception()  # mark retrieved: joiners re-raise it themselves
+            raise
+        else:
+            fut.set_result(result)
+            return result
+        finally:
+            del self._inflight[key]
+
+    async def _send(
+        self, service: str, url: str, payload: bytes, headers: dict[str, str] | None
+    ) -> dict[str, Any]:
+        import aiohttp
+
+        session = await self._get_session()
+        self.requests += 1
+        h = {"content-type": "application/json", "accept": "application/json"}
+        if headers:
+            h.update(headers)
+        timeout = aiohttp.ClientTimeout(total=self.timeouts.get(service, self.timeout))
+        try:
+            async with session.post(url, data=payload, headers=h, timeout=timeout) as resp:
+                raw = await resp.read()
+                status = resp.status
+        except TimeoutError as exc:
+            raise FetchError(f"subgraph '{service}' timed out") from exc
+        except aiohttp.ClientError as exc:
+            raise FetchError(f"subgraph '{service}' is unreachable: {exc}") from exc
+        try:
+            parsed = orjson.loads(raw)
+        except orjson.JSONDecodeError as exc:
+            raise FetchError(f"subgraph '{service}' answered HTTP {status} without JSON") from exc
+        if not isinstance(parsed, dict) or ("data" not in parsed and "errors" not in parsed):
+            raise FetchError(f"subgraph '{service}' answered HTTP {status} without GraphQL")
+        return parsed

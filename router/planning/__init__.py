@@ -1,0 +1,1 @@
+"""Turning a client operation into a plan of subgraph fetches."""

@@ -1,0 +1,65 @@
+"""The plan: fetch nodes with explicit dependencies.
+
+The executor starts each fetch as soon as the fetches it depends on have
+merged their data; `describe()` renders the same plan as the familiar
+Sequence/Parallel/Flatten tree for logs and tests.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from router.planning.selection import SubSel
+
+
+@dataclass(slots=True)
+class FetchNode:
+    id: int
+    service: str
+    service_name: str
+    url: str
+    query: str
+    variables: tuple[str, ...]
+    #: where the fetched objects live in the merged response; "@" walks a
+    #: list, "|Type" keeps only objects of that __typename
+    path: tuple[str, ...] = ()
+    #: key and @requires fields sent in each representation (entity fetches)
+    rep: SubSel | None = None
+    #: typename for representations when the target knows the type only
+    #: through an @interfaceObject
+    rep_typename: str | None = None
+    #: for fragments in `rep`: type condition -> object types it matches
+    rep_conditions: dict[str, frozenset[str]] = field(default_factory=dict)
+    deps: tuple[int, ...] = ()
+
+    @property
+    def is_entity(self) -> bool:
+        return self.rep is not None
+
+
+@dataclass(slots=True)
+class QueryPlan:
+    kind: str
+    nodes: list[FetchNode]
+    #: root fields answered by the router itself (introspection)
+    introspection: bool = False
+
+    def describe(self) -> dict[str, Any]:
+        levels: dict[int, int] = {}
+        by_id = {n.id: n for n in self.nodes}
+
+        def level(n: FetchNode) -> int:
+            if n.id not in levels:
+                levels[n.id] = 1 + max((level(by_id[d]) for d in n.deps), default=0)
+            return levels[n.id]
+
+        steps: dict[int, list[dict[str, Any]]] = {}
+        for n in self.nodes:
+            fetch: dict[str, Any] = {"kind": "Fetch", "service": n.service_name, "query": n.query}
+            node = {"kind": "Flatten", "path": ".".join(n.path), "node": fetch} if n.rep else fetch
+            steps.setdefault(level(n), []).append(node)
+        seq = [s[0] if len(s) == 1 else {"kind": "Parallel", "nodes": s} for _, s in sorted(steps.items())]
+        if len(seq) == 1:
+            return seq[0]
+        return {"kind": "Sequence", "nodes": seq}

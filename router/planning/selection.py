@@ -1,0 +1,105 @@
+"""Selection sets of subgraph queries, built up by the planner and printed once."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from itertools import count
+
+from graphql import ArgumentNode, ListValueNode, ObjectValueNode, ValueNode, VariableNode, print_ast
+
+_alias_ids = count(1)
+
+
+@dataclass(slots=True)
+class SubField:
+    name: str
+    alias: str | None
+    args: tuple[ArgumentNode, ...]
+    sub: SubSel | None = None
+    args_text: str = ""
+
+    @property
+    def key(self) -> str:
+        return self.alias or self.name
+
+
+@dataclass(slots=True)
+class SubSel:
+    fields: dict[str, SubField] = field(default_factory=dict)
+    frags: dict[str, SubSel] = field(default_factory=dict)
+    typename: bool = False
+
+    def add(
+        self, name: str, args: tuple[ArgumentNode, ...], key: str, composite: bool, internal: bool
+    ) -> SubField:
+        """Add a field (or find the same one) and return it.
+
+        Planner-added fields with arguments always get a private alias so
+        they never collide with what the client asked for under that name.
+        """
+        args_text = ",".join(print_ast(a) for a in args)
+        if internal and args:
+            for f in self.fields.values():
+                if f.name == name and f.args_text == args_text and f.alias and f.alias[0] == "_":
+                    return f
+            key = f"_r{next(_alias_ids)}_{name}"
+        existing = self.fields.get(key)
+        if existing is not None:
+            if existing.name == name and existing.args_text == args_text:
+                if composite and existing.sub is None:
+                    existing.sub = SubSel()
+                return existing
+            if not internal:
+                raise ValueError(f"conflicting selections for response key {key!r}")
+            key = f"_r{next(_alias_ids)}_{name}"
+        f = SubField(name, key if key != name else None, args, SubSel() if composite else None)
+        f.args_text = args_text
+        self.fields[key] = f
+        return f
+
+    def frag(self, type_name: str) -> SubSel:
+        s = self.frags.get(type_name)
+        if s is None:
+            s = self.frags[type_name] = SubSel()
+        return s
+
+    def is_empty(self) -> bool:
+        return not self.fields and not self.typename and all(f.is_empty() for f in self.frags.values())
+
+    def print(self) -> str:
+        parts: list[str] = []
+        if self.typename:
+            parts.append("__typename")
+        for f in self.fields.values():
+            s = f"{f.alias}:{f.name}" if f.alias else f.name
+            if f.args:
+                s += "(" + f.args_text + ")"
+            if f.sub is not None:
+                inner = f.sub.print()
+                s += inner if inner else "{__typename}"
+            parts.append(s)
+        for t, fs in self.frags.items():
+            if not fs.is_empty():
+                parts.append(f"...on {t}" + fs.print())
+        return "{" + " ".join(parts) + "}" if parts else ""
+
+    def variables(self, out: set[str]) -> set[str]:
+        for f in self.fields.values():
+            for a in f.args:
+                _vars(a.value, out)
+            if f.sub is not None:
+                f.sub.variables(out)
+        for fs in self.frags.values():
+            fs.variables(out)
+        return out
+
+
+def _vars(v: ValueNode, out: set[str]) -> None:
+    if isinstance(v, VariableNode):
+        out.add(v.name.value)
+    elif isinstance(v, ListValueNode):
+        for x in v.values:
+            _vars(x, out)
+    elif isinstance(v, ObjectValueNode):
+        for f in v.fields:
+            _vars(f.value, out)

@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# Idempotent set-up for `make run` / `make test` on a fresh machine.
+#
+# A fresh machine (and CI: a fresh clone, as root) has Python, Node and apt
+# and nothing else. This script brings, only when missing:
+#   1. uv (pinned, in .tools/uv) when no `uv` is on PATH;
+#   2. the project's virtual environment (.venv) from uv.lock;
+#   3. PostgreSQL (+ contrib, for btree_gist) and Redis from Debian's
+#      packages: db/embedded runs private servers from them on their own
+#      ports, never the system's services (which we neither use nor stop).
+# It prints nothing when everything is already there.
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+UV_VERSION=0.13.8
+
+say() { echo "bootstrap: $*" >&2; }
+
+as_root() {
+    if [ "$(id -u)" -eq 0 ]; then
+        "$@"
+    elif command -v sudo >/dev/null 2>&1; then
+        sudo "$@"
+    else
+        say "need root for: $*"
+        exit 1
+    fi
+}
+
+APT_UPDATED=0
+apt_install() {
+    if ! command -v apt-get >/dev/null 2>&1; then
+        say "missing $* and apt-get is not available: install them by hand"
+        exit 1
+    fi
+    if [ "$APT_UPDATED" -eq 0 ]; then
+        as_root apt-get update -qq
+        APT_UPDATED=1
+    fi
+    say "installing $* with apt-get"
+    as_root env DEBIAN_FRONTEND=noninteractive \
+        apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+}
+
+# 1. uv ---------------------------------------------------------------------
+if command -v uv >/dev/null 2>&1; then
+    UV=uv
+elif [ -x .tools/uv/bin/uv ]; then
+    UV=.tools/uv/bin/uv
+else
+    say "installing uv ${UV_VERSION} into .tools/uv"
+    if ! python3 -m venv .tools/uv >/dev/null 2>&1; then
+        # Debian's own python3 ships venv separately.
+        rm -rf .tools/uv
+        apt_install python3-venv
+        python3 -m venv .tools/uv
+    fi
+    .tools/uv/bin/pip install --quiet --disable-pip-version-check "uv==${UV_VERSION}"
+    UV=.tools/uv/bin/uv
+fi
+
+# 2. Python packages, exactly as locked (dev group included: tests need it) --
+"$UV" sync --frozen --quiet
+
+# 3. PostgreSQL and Redis binaries ------------------------------------------
+have_postgres() {
+    compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || command -v initdb >/dev/null 2>&1
+}
+have_btree_gist() {
+    compgen -G "/usr/share/postgresql/*/extension/btree_gist.control" >/dev/null
+}
+have_redis() {
+    command -v redis-server >/dev/null 2>&1
+}
+
+missing=()
+if ! have_postgres || ! have_btree_gist; then
+    missing+=(postgresql postgresql-contrib)
+fi
+if ! have_redis; then
+    missing+=(redis-server)
+fi
+if [ "${#missing[@]}" -gt 0 ]; then
+    apt_install "${missing[@]}"
+fi

@@ -1,0 +1,44 @@
+"""The `ready` message: everything a person needs to start using the stack."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from stack.plan import Plan
+
+DEMO_ROLES = (
+    "admin",
+    "manager",
+    "sales_agent",
+    "sales_support",
+    "dispatcher",
+    "accounting",
+    "client",
+    "vendor",
+    "driver",
+)
+DEMO_PASSWORD = "athena-demo"  # noqa: S105 - the documented embedded demo password
+
+
+def demo_logins() -> list[str]:
+    return [f"{role}@demo.athena" for role in DEMO_ROLES]
+
+
+def ready_banner(plan: Plan, database_url: str, redis_url: str, log_dir: Path) -> str:
+    """`ready` on its own first line (scripts wait for it), then URLs and logins."""
+    lines = ["ready"]
+    for service in plan.services:
+        label = "GraphQL" if service.name == "router" else service.name
+        note = f"  ({service.description})" if service.name == "router" else ""
+        lines.append(f"  {label + ':':<11} {service.graphql_url}{note}")
+    if not plan.services:
+        lines.append("  (no subgraph exists yet: only PostgreSQL and Redis are running)")
+    lines += [
+        f"  {'PostgreSQL:':<11} {database_url}",
+        f"  {'Redis:':<11} {redis_url}",
+        f"  {'Logs:':<11} {log_dir}/",
+        f"  Demo logins (password {DEMO_PASSWORD}):",
+        *(f"    {login}" for login in demo_logins()),
+        "  Ctrl-C stops everything.",
+    ]
+    return "\n".join(lines)

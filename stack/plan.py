@@ -1,0 +1,78 @@
+"""Which processes the stack starts, decided from what exists in the tree.
+
+Subgraphs and the router arrive one issue at a time; the launcher must work
+at every step, so it starts only what is there and says what it skipped.
+Pure functions of (project root, settings): easy to test.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from subgraphs.kit.settings import SUBGRAPH_PORTS, Settings
+
+SUPERGRAPH = Path("schema/supergraph.graphql")
+
+
+@dataclass(frozen=True)
+class Service:
+    """One long-running child: how to start it and where it answers /health."""
+
+    name: str
+    argv: tuple[str, ...]
+    port: int
+    description: str
+
+    @property
+    def health_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/health"
+
+    @property
+    def graphql_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/graphql"
+
+
+@dataclass(frozen=True)
+class Plan:
+    services: tuple[Service, ...]
+    skipped: tuple[str, ...]
+    router_is_proxy: bool
+
+
+def module_exists(root: Path, module: str) -> bool:
+    """Whether `python -m module`, run from `root`, finds something to run."""
+    path = root.joinpath(*module.split("."))
+    return (path / "__main__.py").is_file() or path.with_suffix(".py").is_file()
+
+
+def python_module(module: str, *args: str) -> tuple[str, ...]:
+    return (sys.executable, "-m", module, *args)
+
+
+def plan_services(root: Path, settings: Settings) -> Plan:
+    """Subgraphs in SUBGRAPH_PORTS order, then the router (or the identity proxy)."""
+    services: list[Service] = []
+    skipped: list[str] = []
+    for name in SUBGRAPH_PORTS:
+        module = f"subgraphs.{name}"
+        if module_exists(root, module):
+            port = settings.port_of(name)
+            services.append(Service(name, python_module(module), port, f"{name} subgraph"))
+        elif (root / "subgraphs" / name).is_dir():
+            skipped.append(f"subgraphs/{name} has no __main__.py")
+    router_port = settings.router_port
+    if module_exists(root, "router") and (root / SUPERGRAPH).is_file():
+        argv = python_module("router", "--supergraph", str(SUPERGRAPH), "--port", str(router_port))
+        services.append(Service("router", argv, router_port, "router"))
+        return Plan(tuple(services), tuple(skipped), router_is_proxy=False)
+    if any(s.name == "identity" for s in services):
+        argv = python_module(
+            "stack.proxy",
+            "--port", str(router_port),
+            "--target-port", str(settings.identity_port),
+        )  # fmt: skip
+        services.append(Service("router", argv, router_port, "proxy to the identity subgraph"))
+        skipped.append("router (router/__main__.py or schema/supergraph.graphql missing)")
+    return Plan(tuple(services), tuple(skipped), router_is_proxy=True)

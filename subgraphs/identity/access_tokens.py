@@ -1,0 +1,45 @@
+"""Minting access tokens: short-lived, asymmetric, carrying who and as whom."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import jwt
+
+from subgraphs.identity.keys import ActiveKey
+from subgraphs.kit.auth.roles import Role, scopes_for
+from subgraphs.kit.settings import Settings
+
+
+def issue_access_token(
+    key: ActiveKey,
+    settings: Settings,
+    *,
+    user_id: uuid.UUID,
+    roles: Iterable[str],
+    session_id: uuid.UUID,
+    impersonator_id: uuid.UUID | None = None,
+    now: datetime | None = None,
+) -> tuple[str, datetime]:
+    issued = now or datetime.now(UTC)
+    expires = issued + timedelta(seconds=settings.jwt_access_ttl_seconds)
+    role_set = {Role(r) for r in roles}
+    claims: dict[str, Any] = {
+        "iss": settings.jwt_issuer,
+        "aud": settings.jwt_audience,
+        "sub": str(user_id),
+        "iat": int(issued.timestamp()),
+        "exp": int(expires.timestamp()),
+        "jti": uuid.uuid4().hex,
+        "sid": str(session_id),
+        "roles": sorted(r.value for r in role_set),
+        "scopes": scopes_for(role_set),
+    }
+    if impersonator_id is not None:
+        # RFC 8693's actor claim: the staff member acting as this user.
+        claims["act"] = {"sub": str(impersonator_id)}
+    token = jwt.encode(claims, key.private_key, algorithm="EdDSA", headers={"kid": key.kid})
+    return token, expires

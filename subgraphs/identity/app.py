@@ -1,0 +1,48 @@
+"""The identity subgraph: accounts, sessions, tokens and the public keys."""
+
+from __future__ import annotations
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from subgraphs.identity.keys import Keyring
+from subgraphs.identity.models import outbox
+from subgraphs.identity.mutations import Mutation
+from subgraphs.identity.queries import Query
+from subgraphs.identity.types import User
+from subgraphs.kit.app import create_subgraph_app
+from subgraphs.kit.context import Services
+from subgraphs.kit.schema import build_schema
+from subgraphs.kit.settings import Settings
+
+schema = build_schema(Query, Mutation, types=[User])
+
+
+def _keyring(services: Services) -> Keyring:
+    keyring = services.extra.get("keyring")
+    if keyring is None:
+        keyring = services.extra["keyring"] = Keyring(
+            services.sessions, access_ttl_seconds=services.settings.jwt_access_ttl_seconds
+        )
+    return keyring
+
+
+async def jwks(request: Request) -> Response:
+    keyring = _keyring(request.app.state.services)
+    return JSONResponse(await keyring.jwks(), headers={"Cache-Control": "public, max-age=60"})
+
+
+def create_app(settings: Settings | None = None) -> Starlette:
+    return create_subgraph_app(
+        "identity",
+        schema,
+        outbox=outbox,
+        routes=[Route("/.well-known/jwks.json", jwks, methods=["GET"])],
+        key_source=_keyring,
+        settings=settings,
+    )
+
+
+app = create_app()

@@ -1,0 +1,123 @@
+from __future__ import annotations
+
+import uuid
+
+import strawberry
+from sqlalchemy import func, or_, select
+from strawberry.types import Info
+
+from subgraphs.identity import models
+from subgraphs.identity.loaders import UserByIdLoader
+from subgraphs.identity.types import ImpersonationEntry, Role, User, UserAuditEntry, UserStatus
+from subgraphs.kit.auth.roles import STAFF_ROLES
+from subgraphs.kit.auth.roles import Role as RoleValue
+from subgraphs.kit.errors import ForbiddenError, NotFoundError
+from subgraphs.kit.pagination import Connection, KeysetOrder, paginate
+from subgraphs.kit.permissions import allow
+
+
+def _parse_id(value: strawberry.ID, what: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        raise NotFoundError(what, value) from None
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(extensions=[allow()], description="The logged-in account.")
+    async def me(self, info: Info) -> User:
+        viewer = await info.context.get_viewer()
+        row = await info.context.loaders.get(UserByIdLoader).load(viewer.user_id)
+        if row is None:
+            raise NotFoundError("User", viewer.user_id)
+        return User.from_row(row)
+
+    @strawberry.field(
+        extensions=[allow()], description="An account; staff see any, others only their own."
+    )
+    async def user(self, info: Info, id: strawberry.ID) -> User:
+        viewer = await info.context.get_viewer()
+        key = _parse_id(id, "User")
+        if key != viewer.user_id and not viewer.roles & STAFF_ROLES:
+            raise ForbiddenError()
+        row = await info.context.loaders.get(UserByIdLoader).load(key)
+        if row is None:
+            raise NotFoundError("User", id)
+        return User.from_row(row)
+
+    @strawberry.field(extensions=[allow(RoleValue.ADMIN, RoleValue.MANAGER)])
+    async def users(
+        self,
+        info: Info,
+        first: int | None = 20,
+        after: str | None = None,
+        role: Role | None = None,  # type: ignore[valid-type]
+        status: UserStatus | None = None,
+        search: str | None = None,
+    ) -> Connection[User]:
+        stmt = select(models.User)
+        if role is not None:
+            stmt = stmt.where(models.User.roles.any(role.value))
+        if status is not None:
+            stmt = stmt.where(models.User.status == status.value)
+        if search:
+            pattern = f"%{search.strip().lower()}%"
+            stmt = stmt.where(
+                or_(
+                    func.lower(models.User.email).like(pattern),
+                    func.lower(models.User.name).like(pattern),
+                )
+            )
+        order = KeysetOrder((models.User.created_at, models.User.id))
+        async with info.context.sessions() as session:
+            return await paginate(
+                session, stmt, order, first=first, after=after, to_node=User.from_row
+            )
+
+    @strawberry.field(extensions=[allow(RoleValue.ADMIN)], description="Changes to one account.")
+    async def user_audit_log(
+        self, info: Info, user_id: strawberry.ID, first: int | None = 20, after: str | None = None
+    ) -> Connection[UserAuditEntry]:
+        key = _parse_id(user_id, "User")
+        stmt = select(models.UserAudit).where(models.UserAudit.user_id == key)
+        order = KeysetOrder((models.UserAudit.at, models.UserAudit.id), descending=True)
+        async with info.context.sessions() as session:
+            return await paginate(
+                session,
+                stmt,
+                order,
+                first=first,
+                after=after,
+                to_node=lambda r: UserAuditEntry(
+                    action=r.action,
+                    at=r.at,
+                    actor_id=strawberry.ID(str(r.actor_id)) if r.actor_id else None,
+                    before=r.before,
+                    after=r.after,
+                ),
+            )
+
+    @strawberry.field(extensions=[allow(RoleValue.ADMIN, RoleValue.MANAGER)])
+    async def impersonation_log(
+        self, info: Info, first: int | None = 20, after: str | None = None
+    ) -> Connection[ImpersonationEntry]:
+        stmt = select(models.ImpersonationLog)
+        order = KeysetOrder(
+            (models.ImpersonationLog.started_at, models.ImpersonationLog.id), descending=True
+        )
+        async with info.context.sessions() as session:
+            return await paginate(
+                session,
+                stmt,
+                order,
+                first=first,
+                after=after,
+                to_node=lambda r: ImpersonationEntry(
+                    staff_user_id=strawberry.ID(str(r.staff_user_id)),
+                    client_user_id=strawberry.ID(str(r.client_user_id)),
+                    reason=r.reason,
+                    started_at=r.started_at,
+                    ended_at=r.ended_at,
+                ),
+            )

@@ -1,0 +1,186 @@
+"""Staff management of accounts: create, edit, roles, disable and enable."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from sqlalchemy import func, select, update
+
+from subgraphs.identity import passwords
+from subgraphs.identity.error_codes import IdentityErrorCode as Code
+from subgraphs.identity.models import AuthSession, User
+from subgraphs.identity.service import audit
+from subgraphs.identity.service.validation import (
+    MAX_NAME,
+    MAX_PHONE,
+    normalise_email,
+    parse_roles,
+    password_problems,
+    raise_if,
+    text_problems,
+)
+from subgraphs.kit.errors import Problem, ServiceError
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+
+@dataclass(frozen=True)
+class NewUser:
+    email: str
+    name: str
+    roles: list[str]
+    password: str
+    phone: str | None = None
+
+
+async def get_user(session: AsyncSession, user_id: uuid.UUID, *, lock: bool = False) -> User:
+    stmt = select(User).where(User.id == user_id)
+    if lock:
+        stmt = stmt.with_for_update()
+    user = await session.scalar(stmt)
+    if user is None:
+        raise ServiceError.of(Code.NOT_FOUND, f"User {user_id} was not found.", "id")
+    return user
+
+
+async def find_by_email(session: AsyncSession, email: str) -> User | None:
+    return await session.scalar(select(User).where(func.lower(User.email) == email.lower()))
+
+
+async def create_user(session: AsyncSession, data: NewUser, *, actor_id: uuid.UUID | None) -> User:
+    problems: list[Problem] = []
+    try:
+        email = normalise_email(data.email)
+    except ServiceError as exc:
+        problems.extend(exc.problems)
+        email = ""
+    problems += text_problems(data.name, "name", "Name", max_length=MAX_NAME, required=True)
+    problems += text_problems(data.phone, "phone", "Phone", max_length=MAX_PHONE, required=False)
+    problems += password_problems(data.password)
+    try:
+        roles = parse_roles(data.roles)
+    except ServiceError as exc:
+        problems.extend(exc.problems)
+        roles = []
+    raise_if(problems)
+    # Checked here for a clear message; the unique index decides under races.
+    if await find_by_email(session, email) is not None:
+        raise ServiceError.of(Code.EMAIL_TAKEN, "An account with this e-mail exists.", "email")
+    user = User(
+        email=email,
+        name=data.name.strip(),
+        phone=(data.phone or "").strip() or None,
+        roles=roles,
+        status="active",
+        password_hash=await passwords.hash_password(data.password),
+    )
+    session.add(user)
+    await session.flush()
+    audit.record(
+        session,
+        user_id=user.id,
+        actor_id=actor_id,
+        action="create",
+        before=None,
+        after=audit.snapshot(user),
+    )
+    return user
+
+
+async def update_profile(
+    session: AsyncSession,
+    user_id: uuid.UUID,
+    *,
+    name: str | None,
+    phone: str | None,
+    actor_id: uuid.UUID | None,
+) -> User:
+    problems: list[Problem] = []
+    if name is not None:
+        problems += text_problems(name, "name", "Name", max_length=MAX_NAME, required=True)
+    if phone is not None:
+        problems += text_problems(phone, "phone", "Phone", max_length=MAX_PHONE, required=False)
+    raise_if(problems)
+    user = await get_user(session, user_id, lock=True)
+    before = audit.snapshot(user)
+    if name is not None:
+        user.name = name.strip()
+    if phone is not None:
+        user.phone = phone.strip() or None
+    audit.record(
+        session,
+        user_id=user.id,
+        actor_id=actor_id,
+        action="update_profile",
+        before=before,
+        after=audit.snapshot(user),
+    )
+    return user
+
+
+async def _ensure_not_last_admin(session: AsyncSession, user: User) -> None:
+    if "admin" not in user.roles or user.status != "active":
+        return
+    admins = await session.scalar(
+        select(func.count())
+        .select_from(User)
+        .where(User.roles.any("admin"), User.status == "active", User.id != user.id)
+    )
+    if not admins:
+        raise ServiceError.of(Code.LAST_ADMIN, "The last active admin cannot lose that role.")
+
+
+async def set_roles(
+    session: AsyncSession, user_id: uuid.UUID, roles: list[str], *, actor_id: uuid.UUID | None
+) -> User:
+    chosen = parse_roles(roles)
+    user = await get_user(session, user_id, lock=True)
+    if "admin" not in chosen:
+        await _ensure_not_last_admin(session, user)
+    before = audit.snapshot(user)
+    user.roles = chosen
+    audit.record(
+        session,
+        user_id=user.id,
+        actor_id=actor_id,
+        action="set_roles",
+        before=before,
+        after=audit.snapshot(user),
+    )
+    return user
+
+
+async def set_status(
+    session: AsyncSession, user_id: uuid.UUID, status: str, *, actor_id: uuid.UUID | None
+) -> User:
+    if status not in ("active", "disabled"):
+        raise ServiceError.of(Code.INVALID, "Status must be active or disabled.", "status")
+    user = await get_user(session, user_id, lock=True)
+    if status == "disabled":
+        if actor_id == user.id:
+            raise ServiceError.of(Code.FORBIDDEN, "You cannot disable your own account.", "id")
+        await _ensure_not_last_admin(session, user)
+    before = audit.snapshot(user)
+    user.status = status
+    if status == "disabled":
+        await revoke_all_sessions(session, user.id, reason="account_disabled")
+    audit.record(
+        session,
+        user_id=user.id,
+        actor_id=actor_id,
+        action=f"set_status:{status}",
+        before=before,
+        after=audit.snapshot(user),
+    )
+    return user
+
+
+async def revoke_all_sessions(session: AsyncSession, user_id: uuid.UUID, *, reason: str) -> None:
+    await session.execute(
+        update(AuthSession)
+        .where(AuthSession.user_id == user_id, AuthSession.revoked_at.is_(None))
+        .values(revoked_at=func.now(), revoked_reason=reason)
+    )

@@ -1,0 +1,31 @@
+"""Every change to an account is recorded: who, when, before, after."""
+
+from __future__ import annotations
+
+import uuid
+from typing import TYPE_CHECKING, Any
+
+from subgraphs.identity.models import User, UserAudit
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+AUDITED_FIELDS = ("email", "name", "phone", "status", "roles", "mfa_enabled")
+
+
+def snapshot(user: User) -> dict[str, Any]:
+    return {name: getattr(user, name) for name in AUDITED_FIELDS}
+
+
+def record(
+    session: AsyncSession,
+    *,
+    user_id: uuid.UUID,
+    actor_id: uuid.UUID | None,
+    action: str,
+    before: dict[str, Any] | None,
+    after: dict[str, Any] | None,
+) -> None:
+    session.add(
+        UserAudit(user_id=user_id, actor_id=actor_id, action=action, before=before, after=after)
+    )

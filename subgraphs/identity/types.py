@@ -1,0 +1,157 @@
+"""Identity's GraphQL types: thin views over rows, loaded through loaders."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from enum import Enum
+from typing import Any
+
+import strawberry
+from strawberry.scalars import JSON
+from strawberry.types import Info
+
+from subgraphs.identity import models
+from subgraphs.identity.loaders import UserByIdLoader
+from subgraphs.kit.auth.roles import Role as RoleValue
+from subgraphs.kit.errors import ForbiddenError
+from subgraphs.kit.payloads import UserError
+
+Role = strawberry.enum(
+    Enum("Role", {r.name: r.value for r in RoleValue}),  # type: ignore[misc]
+    description="What an account may do; an account holds one or more.",
+)
+
+
+@strawberry.enum
+class UserStatus(Enum):
+    ACTIVE = "active"
+    DISABLED = "disabled"
+
+
+async def _may_see_private(info: Info, user: User) -> bool:
+    if user._owner_is_viewer:
+        return True
+    viewer = await info.context.get_viewer()
+    return viewer.user_id == user._row.id or viewer.is_staff
+
+
+@strawberry.federation.type(keys=["id"], description="An account: staff, client, vendor or driver.")
+class User:
+    id: strawberry.ID
+    name: str
+    status: UserStatus
+    roles: list[Role]  # type: ignore[valid-type]
+    created_at: datetime
+    _row: strawberry.Private[Any]
+    #: Set when the account is the one just logged in (no token yet on this request).
+    _owner_is_viewer: strawberry.Private[bool] = False
+
+    @strawberry.field(description="Visible to the account itself and to staff.")
+    async def email(self, info: Info) -> str:
+        if not await _may_see_private(info, self):
+            raise ForbiddenError("Only staff and the account itself see its e-mail.")
+        return str(self._row.email)
+
+    @strawberry.field(description="Visible to the account itself and to staff.")
+    async def phone(self, info: Info) -> str | None:
+        if not await _may_see_private(info, self):
+            raise ForbiddenError("Only staff and the account itself see its phone.")
+        return self._row.phone  # type: ignore[no-any-return]
+
+    @strawberry.field
+    async def mfa_enabled(self, info: Info) -> bool:
+        if not await _may_see_private(info, self):
+            raise ForbiddenError()
+        return bool(self._row.mfa_enabled)
+
+    @classmethod
+    def from_row(cls, row: models.User, *, owner_is_viewer: bool = False) -> User:
+        return cls(
+            id=strawberry.ID(str(row.id)),
+            name=row.name,
+            status=UserStatus(row.status),
+            roles=[Role(r) for r in row.roles],
+            created_at=row.created_at,
+            _row=row,
+            _owner_is_viewer=owner_is_viewer,
+        )
+
+    @classmethod
+    async def resolve_reference(cls, info: Info, id: strawberry.ID) -> User | None:
+        try:
+            key = uuid.UUID(str(id))
+        except ValueError:
+            return None
+        row = await info.context.loaders.get(UserByIdLoader).load(key)
+        return cls.from_row(row) if row else None
+
+
+@strawberry.type
+class UserAuditEntry:
+    action: str
+    at: datetime
+    actor_id: strawberry.ID | None
+    before: JSON | None
+    after: JSON | None
+
+
+@strawberry.type
+class ImpersonationEntry:
+    staff_user_id: strawberry.ID
+    client_user_id: strawberry.ID
+    reason: str | None
+    started_at: datetime
+    ended_at: datetime | None
+
+
+@strawberry.type
+class AuthPayload:
+    access_token: str | None = None
+    access_token_expires_at: datetime | None = None
+    refresh_token: str | None = None
+    user: User | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class UserPayload:
+    user: User | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class OkPayload:
+    ok: bool = False
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class MfaEnrolmentPayload:
+    secret: str | None = None
+    otpauth_uri: str | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class MfaConfirmationPayload:
+    recovery_codes: list[str] | None = strawberry.field(
+        default=None, description="Shown once; store them somewhere safe."
+    )
+    user: User | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.input
+class CreateUserInput:
+    email: str
+    name: str
+    roles: list[Role]  # type: ignore[valid-type]
+    password: str
+    phone: str | None = None
+
+
+@strawberry.input
+class UpdateUserInput:
+    name: str | None = None
+    phone: str | None = None

@@ -1,0 +1,142 @@
+"""The ASGI application of a subgraph: GraphQL, health, and its lifecycle.
+
+Start-up builds the long-lived resources once (engine, Redis, token
+verifier, outbox relay); every request gets a fresh `Context` on top.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from typing import TYPE_CHECKING, Any
+
+from redis.asyncio import Redis
+from sqlalchemy import Table, text
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route, WebSocketRoute
+from starlette.websockets import WebSocket
+from strawberry.asgi import GraphQL
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+
+from db.engine import get_engine, in_request, session_factory
+from subgraphs.kit import json
+from subgraphs.kit.auth.tokens import KeySource, RemoteJwks, TokenVerifier
+from subgraphs.kit.context import Context, Services
+from subgraphs.kit.outbox import OutboxRelay
+from subgraphs.kit.request_id import current_request_id, set_request_id
+from subgraphs.kit.settings import Settings, get_settings
+
+if TYPE_CHECKING:
+    from starlette.types import ASGIApp, Receive, Scope, Send
+    from strawberry.schema.base import BaseSchema
+
+log = logging.getLogger(__name__)
+
+Hook = Callable[[Services], Awaitable[None]]
+
+
+class SubgraphGraphQL(GraphQL[Context, None]):
+    def __init__(self, schema: BaseSchema, *, graphiql: bool) -> None:
+        super().__init__(
+            schema,
+            graphql_ide="graphiql" if graphiql else None,
+            subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
+            multipart_uploads_enabled=True,
+        )
+
+    async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
+        services: Services = request.app.state.services
+        return Context(services, request, response, current_request_id())
+
+    def encode_json(self, data: object) -> bytes:
+        return json.dumps(data)
+
+
+class RequestScope:
+    """Marks each request: a request id for logs, and SQL counted as the request's."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] in ("http", "websocket"):
+            headers = dict(scope.get("headers") or ())
+            raw = headers.get(b"x-request-id")
+            set_request_id(raw.decode("latin-1") if raw else None)
+            in_request.set(True)
+        await self.app(scope, receive, send)
+
+
+def create_subgraph_app(
+    name: str,
+    schema: BaseSchema,
+    *,
+    outbox: Table | None = None,
+    routes: Sequence[BaseRoute] = (),
+    key_source: Callable[[Services], KeySource] | None = None,
+    on_startup: Sequence[Hook] = (),
+    on_shutdown: Sequence[Hook] = (),
+    settings: Settings | None = None,
+    graphiql: bool = True,
+) -> Starlette:
+    settings = settings or get_settings()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        engine = get_engine(settings.database_url, pool_size=settings.db_pool_size)
+        redis = Redis.from_url(settings.redis_url)
+        remote = RemoteJwks(
+            settings.jwks_url, min_refresh_seconds=settings.jwt_jwks_min_refresh_seconds
+        )
+        services = Services(
+            name=name,
+            settings=settings,
+            sessions=session_factory(engine),
+            redis=redis,
+            verifier=TokenVerifier(
+                remote, issuer=settings.jwt_issuer, audience=settings.jwt_audience
+            ),
+        )
+        if key_source is not None:
+            services.verifier.keys = key_source(services)
+        relay = OutboxRelay(services.sessions, outbox, redis) if outbox is not None else None
+        app.state.services = services
+        for hook in on_startup:
+            await hook(services)
+        if relay:
+            relay.start()
+        try:
+            yield
+        finally:
+            if relay:
+                await relay.stop()
+            for hook in on_shutdown:
+                await hook(services)
+            await redis.aclose()
+
+    async def health(request: Request) -> Response:
+        services: Services = request.app.state.services
+        try:
+            async with services.sessions() as session:
+                await session.execute(text("select 1"))
+            await services.redis.ping()
+        except Exception as exc:  # health must answer, whatever broke
+            log.warning("%s health check failed: %s", name, exc)
+            return JSONResponse({"status": "unavailable", "subgraph": name}, status_code=503)
+        return JSONResponse({"status": "ok", "subgraph": name})
+
+    graphql = SubgraphGraphQL(schema, graphiql=graphiql)
+    app = Starlette(
+        routes=[
+            Route("/health", health, methods=["GET"]),
+            *routes,
+            Route("/graphql", graphql, methods=["GET", "POST"]),
+            WebSocketRoute("/graphql", graphql),
+        ],
+        lifespan=lifespan,
+    )
+    app.add_middleware(RequestScope)
+    return app

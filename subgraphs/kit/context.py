@@ -1,0 +1,87 @@
+"""The per-request context every resolver receives as `info.context`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from subgraphs.kit.auth.tokens import InvalidTokenError, bearer_token
+from subgraphs.kit.auth.viewer import ANONYMOUS, Viewer
+from subgraphs.kit.loaders import LoaderRegistry
+
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
+    from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+    from starlette.requests import Request
+    from starlette.responses import Response
+    from starlette.websockets import WebSocket
+
+    from subgraphs.kit.auth.tokens import TokenVerifier
+    from subgraphs.kit.settings import Settings
+
+
+@dataclass
+class Services:
+    """Long-lived resources of one subgraph process, built at start-up."""
+
+    name: str
+    settings: Settings
+    sessions: async_sessionmaker[AsyncSession]
+    redis: Redis
+    verifier: TokenVerifier
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class Context:
+    def __init__(
+        self,
+        services: Services,
+        request: Request | WebSocket,
+        response: Response | WebSocket | None,
+        request_id: str,
+    ) -> None:
+        self.services = services
+        self.request = request
+        self.response = response
+        self.request_id = request_id
+        self.connection_params: dict[str, Any] | None = None
+        self.loaders = LoaderRegistry(services.sessions)
+        self._viewer: Viewer | None = None
+
+    @property
+    def sessions(self) -> async_sessionmaker[AsyncSession]:
+        return self.services.sessions
+
+    @property
+    def redis(self) -> Redis:
+        return self.services.redis
+
+    @property
+    def settings(self) -> Settings:
+        return self.services.settings
+
+    @property
+    def client_ip(self) -> str:
+        client = self.request.client
+        return client.host if client else "unknown"
+
+    def _authorization(self) -> str | None:
+        params = self.connection_params or {}
+        for key in ("Authorization", "authorization"):
+            if isinstance(params.get(key), str):
+                return str(params[key])
+        return self.request.headers.get("authorization")
+
+    async def get_viewer(self) -> Viewer:
+        """Verify the bearer token once per request; an invalid one is anonymous."""
+        if self._viewer is None:
+            token = bearer_token(self._authorization())
+            viewer = ANONYMOUS
+            if token:
+                try:
+                    claims = await self.services.verifier.verify(token)
+                    viewer = Viewer.from_claims(claims)
+                except (InvalidTokenError, KeyError, ValueError):
+                    viewer = ANONYMOUS
+            self._viewer = viewer
+        return self._viewer

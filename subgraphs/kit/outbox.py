@@ -1,0 +1,171 @@
+"""Transactional outbox: events are rows written with the change they describe.
+
+`emit()` inserts into the subgraph's own `outbox` table inside the caller's
+transaction, so a rolled-back change sends nothing. After commit the relay
+is woken; it publishes unpublished rows to Redis (channel `athena.<topic>`)
+and marks them, retrying with back-off while Redis is unreachable, so no
+committed event is lost. Delivery is at least once: consumers dedupe by id.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    DateTime,
+    Identity,
+    Index,
+    MetaData,
+    String,
+    Table,
+    event,
+    func,
+    insert,
+    select,
+    update,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Session
+
+from subgraphs.kit import json
+
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
+    from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+log = logging.getLogger(__name__)
+
+CHANNEL_PREFIX = "athena."
+_PENDING_KEY = "athena_outbox_pending"
+_relays: set[OutboxRelay] = set()
+
+
+def outbox_table(metadata: MetaData) -> Table:
+    return Table(
+        "outbox",
+        metadata,
+        Column("id", BigInteger, Identity(), primary_key=True),
+        Column("topic", String(100), nullable=False),
+        Column("payload", JSONB, nullable=False),
+        Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+        Column("published_at", DateTime(timezone=True)),
+        Index("ix_outbox_unpublished", "id", postgresql_where="published_at IS NULL"),
+    )
+
+
+async def emit(session: AsyncSession, table: Table, topic: str, payload: dict[str, Any]) -> None:
+    """Record an event in the current transaction; published after commit."""
+    await session.execute(
+        insert(table).values(topic=topic, payload=json.loads(json.dumps(payload)))
+    )
+    session.info[_PENDING_KEY] = True
+
+
+@event.listens_for(Session, "after_commit")
+def _wake_relays(session: Session) -> None:
+    if session.info.pop(_PENDING_KEY, False):
+        for relay in list(_relays):
+            relay.wake()
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_pending(session: Session) -> None:
+    session.info.pop(_PENDING_KEY, None)
+
+
+def channel(topic: str) -> str:
+    return CHANNEL_PREFIX + topic
+
+
+class OutboxRelay:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        table: Table,
+        redis: Redis,
+        *,
+        poll_seconds: float = 2.0,
+        batch_size: int = 200,
+    ) -> None:
+        self.sessions = sessions
+        self.table = table
+        self.redis = redis
+        self.poll_seconds = poll_seconds
+        self.batch_size = batch_size
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def start(self) -> None:
+        _relays.add(self)
+        self._task = asyncio.create_task(self._run(), name=f"outbox-relay-{self.table.schema}")
+
+    async def stop(self) -> None:
+        _relays.discard(self)
+        if self._task:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    async def _run(self) -> None:
+        backoff = 0.1
+        while True:
+            try:
+                while await self.publish_pending() == self.batch_size:
+                    pass
+                backoff = 0.1
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception(
+                    "outbox relay for %s failed; retrying in %.1fs", self.table.schema, backoff
+                )
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 10.0)
+                continue
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=self.poll_seconds)
+            self._wake.clear()
+
+    async def publish_pending(self) -> int:
+        """Publish one batch; rows stay unpublished if Redis fails midway."""
+        t = self.table
+        async with self.sessions() as session, session.begin():
+            rows = (
+                await session.execute(
+                    select(t.c.id, t.c.topic, t.c.payload, t.c.created_at)
+                    .where(t.c.published_at.is_(None))
+                    .order_by(t.c.id)
+                    .limit(self.batch_size)
+                    .with_for_update(skip_locked=True)
+                )
+            ).all()
+            if not rows:
+                return 0
+            for row in rows:
+                message = json.dumps(
+                    {
+                        "id": f"{t.schema}:{row.id}",
+                        "topic": row.topic,
+                        "payload": row.payload,
+                        "occurredAt": _iso(row.created_at),
+                    }
+                )
+                await self.redis.publish(channel(row.topic), message)
+            await session.execute(
+                update(t).where(t.c.id.in_([r.id for r in rows])).values(published_at=func.now())
+            )
+        return len(rows)
+
+
+def _iso(value: datetime) -> str:
+    return value.isoformat()

@@ -1,0 +1,141 @@
+"""Relay connections with keyset cursors.
+
+A cursor holds the sort-key values of its row, so a page is a range scan
+that stays correct when rows are inserted before it, unlike offsets.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
+
+import orjson
+import strawberry
+from sqlalchemy import Select, func, select, tuple_
+
+from subgraphs.kit.errors import BadUserInputError
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+    from sqlalchemy.orm import InstrumentedAttribute
+
+NodeT = TypeVar("NodeT")
+RowT = TypeVar("RowT")
+
+MAX_PAGE_SIZE = 100
+DEFAULT_PAGE_SIZE = 20
+
+
+@strawberry.federation.type(shareable=True)
+class PageInfo:
+    has_next_page: bool
+    has_previous_page: bool
+    start_cursor: str | None
+    end_cursor: str | None
+
+
+@strawberry.federation.type(shareable=True)
+class Edge(Generic[NodeT]):
+    cursor: str
+    node: NodeT
+
+
+@strawberry.federation.type(shareable=True)
+class Connection(Generic[NodeT]):
+    edges: list[Edge[NodeT]]
+    page_info: PageInfo
+    total_count: int
+
+
+def encode_cursor(values: Sequence[Any]) -> str:
+    raw = orjson.dumps([v if isinstance(v, int | float | bool | None) else str(v) for v in values])
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, width: int) -> list[Any]:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        values = orjson.loads(base64.urlsafe_b64decode(padded.encode()))
+    except (binascii.Error, ValueError, orjson.JSONDecodeError) as exc:
+        raise BadUserInputError("The cursor `after` is not valid.") from exc
+    if not isinstance(values, list) or len(values) != width:
+        raise BadUserInputError("The cursor `after` is not valid.")
+    return values
+
+
+def page_size(first: int | None) -> int:
+    if first is None:
+        return DEFAULT_PAGE_SIZE
+    if first < 0 or first > MAX_PAGE_SIZE:
+        raise BadUserInputError(f"`first` must be between 0 and {MAX_PAGE_SIZE}.")
+    return first
+
+
+@dataclass(frozen=True)
+class KeysetOrder:
+    """Columns that order a connection, all ascending or all descending.
+
+    The last one must be unique (the primary key) so the order is total.
+    """
+
+    columns: tuple[InstrumentedAttribute[Any], ...]
+    descending: bool = False
+
+    def values_of(self, row: Any) -> list[Any]:
+        return [getattr(row, column.key) for column in self.columns]
+
+
+async def paginate(
+    session: AsyncSession,
+    stmt: Select[Any],
+    order: KeysetOrder,
+    *,
+    first: int | None,
+    after: str | None,
+    to_node: Callable[[RowT], NodeT] | Callable[[RowT], Awaitable[NodeT]] = lambda r: r,
+) -> Connection[NodeT]:
+    """Answer one page of `stmt` with two statements: the page and the count."""
+    size = page_size(first)
+    total = await session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
+    page_stmt = stmt
+    if after:
+        values = decode_cursor(after, len(order.columns))
+        key = tuple_(*order.columns)
+        bound = tuple_(*[_cast_like(col, v) for col, v in zip(order.columns, values, strict=True)])
+        page_stmt = page_stmt.where(key < bound if order.descending else key > bound)
+    ordering = [c.desc() if order.descending else c.asc() for c in order.columns]
+    rows = list((await session.scalars(page_stmt.order_by(*ordering).limit(size + 1))).all())
+    has_next = len(rows) > size
+    rows = rows[:size]
+    edges: list[Edge[NodeT]] = []
+    for row in rows:
+        node = to_node(row)
+        if isinstance(node, Awaitable):
+            node = await node
+        edges.append(Edge(cursor=encode_cursor(order.values_of(row)), node=node))
+    return Connection(
+        edges=edges,
+        page_info=PageInfo(
+            has_next_page=has_next,
+            has_previous_page=after is not None,
+            start_cursor=edges[0].cursor if edges else None,
+            end_cursor=edges[-1].cursor if edges else None,
+        ),
+        total_count=int(total or 0),
+    )
+
+
+def _cast_like(column: InstrumentedAttribute[Any], value: Any) -> Any:
+    """Turn a cursor's JSON value back into the column's Python type."""
+    python_type = column.type.python_type
+    if value is None or isinstance(value, python_type):
+        return value
+    if hasattr(python_type, "fromisoformat"):
+        return python_type.fromisoformat(value)
+    try:
+        return python_type(value)
+    except (TypeError, ValueError) as exc:
+        raise BadUserInputError("The cursor `after` is not valid.") from exc

@@ -1,0 +1,101 @@
+"""Session-wide test infrastructure: real PostgreSQL and Redis, migrated.
+
+Each pytest process (each xdist worker) starts its own throwaway servers in
+a temporary directory on free ports before any test module is imported, so
+every `get_settings()` in the code under test sees them. Tests are isolated
+by truncating every subgraph table (and flushing Redis) after each test.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+from collections.abc import AsyncIterator
+
+import pytest
+from redis.asyncio import Redis
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from db.embedded import TemporaryServers, temporary_servers
+from db.engine import get_engine, session_factory
+from subgraphs.kit.settings import Settings, get_settings
+
+_servers: contextlib.ExitStack | None = None
+_handle: TemporaryServers | None = None
+
+#: Tables kept between tests: key material the running apps have cached.
+KEEP_TABLES = {"identity.signing_keys"}
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    global _servers, _handle
+    _servers = contextlib.ExitStack()
+    _handle = _servers.enter_context(temporary_servers())
+    os.environ["DATABASE_URL"] = _handle.postgres.url
+    os.environ["REDIS_URL"] = _handle.redis.url
+    # Cheap argon2id parameters: still argon2id, but tests log in often.
+    os.environ.setdefault("ARGON2_TIME_COST", "1")
+    os.environ.setdefault("ARGON2_MEMORY_KIB", "8192")
+    get_settings.cache_clear()
+    from db.migrate import upgrade_all
+
+    asyncio.run(upgrade_all(_handle.postgres.url))
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if _servers is not None:
+        _servers.close()
+
+
+@pytest.fixture(scope="session")
+def settings() -> Settings:
+    return get_settings()
+
+
+@pytest.fixture(scope="session")
+def sessions(settings: Settings) -> async_sessionmaker[AsyncSession]:
+    return session_factory(get_engine(settings.database_url))
+
+
+@pytest.fixture(scope="session")
+async def redis(settings: Settings) -> AsyncIterator[Redis]:
+    client = Redis.from_url(settings.redis_url)
+    yield client
+    await client.aclose()
+
+
+async def _truncate_all(sessions: async_sessionmaker[AsyncSession]) -> None:
+    async with sessions() as session, session.begin():
+        rows = await session.execute(
+            text(
+                "SELECT schemaname || '.' || tablename FROM pg_tables "
+                "WHERE schemaname IN ('identity','sales','charters','vendors','pricing','finance') "
+                "AND tablename <> 'alembic_version'"
+            )
+        )
+        tables = [r[0] for r in rows if r[0] not in KEEP_TABLES]
+        if tables:
+            await session.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture(autouse=True)
+async def _isolate(
+    sessions: async_sessionmaker[AsyncSession], redis: Redis
+) -> AsyncIterator[None]:
+    yield
+    await _truncate_all(sessions)
+    await redis.flushdb()
+
+
+@pytest.fixture
+async def session(sessions: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
+    """A session for service-level tests; commit explicitly to persist."""
+    async with sessions() as s:
+        yield s
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Keep slow tests last so quick failures show first."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is not None)

@@ -20,8 +20,6 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
-_engines: dict[str, AsyncEngine] = {}
-
 #: True while serving a client request (set by the kit's middleware), so that
 #: background work (the outbox relay) does not count as a request's SQL.
 in_request: ContextVar[bool] = ContextVar("athena_in_request", default=False)
@@ -56,26 +54,18 @@ def _on_execute(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
             recorder.statements.append(statement)
 
 
-def get_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> AsyncEngine:
-    engine = _engines.get(url)
-    if engine is None:
-        engine = create_async_engine(
-            url,
-            pool_size=pool_size,
-            max_overflow=pool_size,
-            pool_pre_ping=True,
-            echo=echo,
-        )
-        event.listen(engine.sync_engine, "before_cursor_execute", _on_execute)
-        _engines[url] = engine
+def make_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> AsyncEngine:
+    """A new engine; its owner disposes of it (asyncpg pools belong to one loop)."""
+    engine = create_async_engine(
+        url,
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        pool_pre_ping=True,
+        echo=echo,
+    )
+    event.listen(engine.sync_engine, "before_cursor_execute", _on_execute)
     return engine
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
-
-
-async def dispose_engines() -> None:
-    for engine in list(_engines.values()):
-        await engine.dispose()
-    _engines.clear()

@@ -1,8 +1,8 @@
 """Apply (or check) every subgraph's Alembic history.
 
-    python -m db.migrate            # upgrade all to head
-    python -m db.migrate check      # fail if models and migrations disagree
-    python -m db.migrate revision identity -m "add users"   # autogenerate
+python -m db.migrate            # upgrade all to head
+python -m db.migrate check      # fail if models and migrations disagree
+python -m db.migrate revision identity -m "add users"   # autogenerate
 """
 
 from __future__ import annotations
@@ -83,9 +83,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1 if stale else 0
     if args.action == "revision":
         asyncio.run(upgrade_all(url))
-        asyncio.run(
-            _run(url, "revision", args.subgraph, message=args.message, autogenerate=True)
-        )
+        asyncio.run(_run(url, "revision", args.subgraph, message=args.message, autogenerate=True))
         return 0
     asyncio.run(upgrade_all(url))
     print("migrations applied:", ", ".join(subgraphs_with_migrations()))

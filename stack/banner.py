@@ -27,7 +27,8 @@ def demo_logins() -> list[str]:
 def ready_banner(plan: Plan, database_url: str, redis_url: str, log_dir: Path) -> str:
     """`ready` on its own first line (scripts wait for it), then URLs and logins."""
     lines = ["ready"]
-    for service in plan.services:
+    # The router first: it is the one URL most people need.
+    for service in sorted(plan.services, key=lambda s: s.name != "router"):
         label = "GraphQL" if service.name == "router" else service.name
         note = f"  ({service.description})" if service.name == "router" else ""
         lines.append(f"  {label + ':':<11} {service.graphql_url}{note}")

@@ -19,7 +19,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.embedded import TemporaryServers, temporary_servers
-from db.engine import get_engine, session_factory
+from db.engine import make_engine, session_factory
 from subgraphs.kit.settings import Settings, get_settings
 
 _servers: contextlib.ExitStack | None = None
@@ -55,8 +55,10 @@ def settings() -> Settings:
 
 
 @pytest.fixture(scope="session")
-def sessions(settings: Settings) -> async_sessionmaker[AsyncSession]:
-    return session_factory(get_engine(settings.database_url))
+async def sessions(settings: Settings) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    engine = make_engine(settings.database_url)
+    yield session_factory(engine)
+    await engine.dispose()
 
 
 @pytest.fixture(scope="session")
@@ -81,9 +83,7 @@ async def _truncate_all(sessions: async_sessionmaker[AsyncSession]) -> None:
 
 
 @pytest.fixture(autouse=True)
-async def _isolate(
-    sessions: async_sessionmaker[AsyncSession], redis: Redis
-) -> AsyncIterator[None]:
+async def _isolate(sessions: async_sessionmaker[AsyncSession], redis: Redis) -> AsyncIterator[None]:
     yield
     await _truncate_all(sessions)
     await redis.flushdb()

@@ -5,12 +5,12 @@ from __future__ import annotations
 import asyncio
 import importlib
 
-from db.engine import get_engine, session_factory
+from db.engine import make_engine, session_factory
 from subgraphs.kit.settings import SUBGRAPH_PORTS, get_settings
 
 
 async def load_all() -> dict[str, int]:
-    engine = get_engine(get_settings().database_url)
+    engine = make_engine(get_settings().database_url)
     sessions = session_factory(engine)
     loaded: dict[str, int] = {}
     try:

@@ -55,7 +55,9 @@ def representation(
     return out
 
 
-def _fill(out: dict[str, Any], obj: dict[str, Any], sel: SubSel, cond: dict[str, frozenset[str]]) -> None:
+def _fill(
+    out: dict[str, Any], obj: dict[str, Any], sel: SubSel, cond: dict[str, frozenset[str]]
+) -> None:
     for f in sel.fields.values():
         read = f.alias or f.name
         if read not in obj:

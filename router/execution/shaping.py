@@ -148,7 +148,7 @@ class Shaper:
             return items
         if isinstance(t, GraphQLEnumType):
             if v not in t.values:
-                self._error(f"Enum \"{t.name}\" cannot represent value: {v!r}", path)
+                self._error(f'Enum "{t.name}" cannot represent value: {v!r}', path)
                 return None
             return v
         if isinstance(t, GraphQLObjectType | GraphQLInterfaceType | GraphQLUnionType):

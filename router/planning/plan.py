@@ -59,7 +59,10 @@ class QueryPlan:
             fetch: dict[str, Any] = {"kind": "Fetch", "service": n.service_name, "query": n.query}
             node = {"kind": "Flatten", "path": ".".join(n.path), "node": fetch} if n.rep else fetch
             steps.setdefault(level(n), []).append(node)
-        seq = [s[0] if len(s) == 1 else {"kind": "Parallel", "nodes": s} for _, s in sorted(steps.items())]
+        seq = [
+            s[0] if len(s) == 1 else {"kind": "Parallel", "nodes": s}
+            for _, s in sorted(steps.items())
+        ]
         if len(seq) == 1:
             return seq[0]
         return {"kind": "Sequence", "nodes": seq}

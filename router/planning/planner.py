@@ -215,7 +215,9 @@ class _Build:
         if t.interface_object:
             self.plan_interface_object(s, group, sel, name, items, path, pv, mirror)
         elif t.kind == "object":
-            self.plan_object(s, group, sel, name, self.caps.fields(items, name).values(), path, pv, mirror)
+            self.plan_object(
+                s, group, sel, name, self.caps.fields(items, name).values(), path, pv, mirror
+            )
         else:
             for c in sorted(s.possible_types(name)):
                 fc = self.caps.fields(items, c)
@@ -256,9 +258,7 @@ class _Build:
             if f.name != "__typename" and self.caps.resolves(s, iface, f, pv)
         }
         per_type = {c: self.caps.fields(items, c) for c in sorted(self.sg.possible_types(iface))}
-        rest = {
-            c: [f for k, f in fs.items() if k not in local] for c, fs in per_type.items()
-        }
+        rest = {c: [f for k, f in fs.items() if k not in local] for c, fs in per_type.items()}
         self.plan_object(s, group, sel, iface, local.values(), path, pv, mirror)
         if not any(rest.values()):
             return
@@ -419,9 +419,14 @@ class _Build:
         key = direct[0] if direct else None
         if key is not None:
             self.plan_object(
-                s, group, sel, type_name,
+                s,
+                group,
+                sel,
+                type_name,
                 self.caps.fields(selection_to_items(key.selection), type_name).values(),
-                path, pv, rep,
+                path,
+                pv,
+                rep,
             )
         else:
             if target in chain:
@@ -430,9 +435,15 @@ class _Build:
             for k in keys:
                 try:
                     self.plan_object(
-                        s, group, sel, type_name,
+                        s,
+                        group,
+                        sel,
+                        type_name,
                         self.caps.fields(selection_to_items(k.selection), type_name).values(),
-                        path, pv, rep, chain | {target},
+                        path,
+                        pv,
+                        rep,
+                        chain | {target},
                     )
                     break
                 except PlanError as exc:
@@ -453,7 +464,14 @@ class _Build:
                 if sib is not None:
                     assert sib.target is not None
                     self.plan_object(
-                        sib.subgraph, sib, sib.sel, sib.target.view, [f], path, None, rep,
+                        sib.subgraph,
+                        sib,
+                        sib.sel,
+                        sib.target.view,
+                        [f],
+                        path,
+                        None,
+                        rep,
                         chain | {target},
                     )
                     deps.add(sib.id)
@@ -499,9 +517,7 @@ class _Build:
         return (max(depth.values(), default=0), len(depth))
 
     def _nodes(self, op: OperationDefinitionNode, kind: str) -> list[FetchNode]:
-        var_defs = {
-            v.variable.name.value: print_ast(v) for v in op.variable_definitions or ()
-        }
+        var_defs = {v.variable.name.value: print_ast(v) for v in op.variable_definitions or ()}
         renumber = {g.id: i for i, g in enumerate(self.groups)}
         nodes: list[FetchNode] = []
         for g in self.groups:
@@ -535,7 +551,9 @@ class _Build:
             )
         return nodes
 
-    def _conditions(self, rep: SubSel, out: dict[str, frozenset[str]] | None = None) -> dict[str, frozenset[str]]:
+    def _conditions(
+        self, rep: SubSel, out: dict[str, frozenset[str]] | None = None
+    ) -> dict[str, frozenset[str]]:
         out = {} if out is None else out
         for t, fs in rep.frags.items():
             out[t] = frozenset({t, *self.sg.possible.get(t, ())})

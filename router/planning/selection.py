@@ -64,7 +64,9 @@ class SubSel:
         return s
 
     def is_empty(self) -> bool:
-        return not self.fields and not self.typename and all(f.is_empty() for f in self.frags.values())
+        return (
+            not self.fields and not self.typename and all(f.is_empty() for f in self.frags.values())
+        )
 
     def print(self) -> str:
         parts: list[str] = []

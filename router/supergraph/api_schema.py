@@ -88,8 +88,7 @@ def build_api_schema(doc: DocumentNode, prefixes: dict[str, str]) -> GraphQLSche
     removed_types = {
         n.name.value
         for n in doc.definitions
-        if isinstance(n, TypeDefinitionNode)
-        and (hidden(n) or n.name.value.startswith(machinery))
+        if isinstance(n, TypeDefinitionNode) and (hidden(n) or n.name.value.startswith(machinery))
     }
 
     def visible_type(t: TypeNode) -> bool:
@@ -147,4 +146,3 @@ def build_api_schema(doc: DocumentNode, prefixes: dict[str, str]) -> GraphQLSche
         defs.append(new)
     api_doc = DocumentNode(definitions=tuple(defs))
     return build_ast_schema(api_doc, assume_valid_sdl=True)
-

@@ -229,6 +229,4 @@ def _fill_possible(sg: Subgraph) -> None:
             for i in t.interfaces:
                 sg.possible.setdefault(i, set()).add(t.name)
         elif t.kind == "union":
-            sg.possible.setdefault(t.name, set()).update(
-                m for m in t.members if m in sg.types
-            )
+            sg.possible.setdefault(t.name, set()).update(m for m in t.members if m in sg.types)

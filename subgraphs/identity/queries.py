@@ -3,7 +3,7 @@ from __future__ import annotations
 import uuid
 
 import strawberry
-from sqlalchemy import func, or_, select
+from sqlalchemy import any_, func, or_, select
 from strawberry.types import Info
 
 from subgraphs.identity import models
@@ -58,7 +58,7 @@ class Query:
     ) -> Connection[User]:
         stmt = select(models.User)
         if role is not None:
-            stmt = stmt.where(models.User.roles.any(role.value))
+            stmt = stmt.where(any_(models.User.roles) == role.value)
         if status is not None:
             stmt = stmt.where(models.User.status == status.value)
         if search:

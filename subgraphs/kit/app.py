@@ -21,7 +21,7 @@ from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
-from db.engine import get_engine, in_request, session_factory
+from db.engine import in_request, make_engine, session_factory
 from subgraphs.kit import json
 from subgraphs.kit.auth.tokens import KeySource, RemoteJwks, TokenVerifier
 from subgraphs.kit.context import Context, Services
@@ -86,7 +86,7 @@ def create_subgraph_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        engine = get_engine(settings.database_url, pool_size=settings.db_pool_size)
+        engine = make_engine(settings.database_url, pool_size=settings.db_pool_size)
         redis = Redis.from_url(settings.redis_url)
         remote = RemoteJwks(
             settings.jwks_url, min_refresh_seconds=settings.jwt_jwks_min_refresh_seconds
@@ -116,6 +116,7 @@ def create_subgraph_app(
             for hook in on_shutdown:
                 await hook(services)
             await redis.aclose()
+            await engine.dispose()
 
     async def health(request: Request) -> Response:
         services: Services = request.app.state.services

@@ -5,10 +5,14 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
+import jwt
 import pytest
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from starlette.applications import Starlette
 
 from subgraphs.identity.app import create_app
+from subgraphs.identity.keys import ActiveKey, Keyring
 from subgraphs.identity.models import User
 from subgraphs.identity.service import accounts
 from subgraphs.kit.settings import Settings
@@ -27,11 +31,25 @@ mutation Login($email: String!, $password: String!, $otp: String) {
 }
 """
 
+ME = "{ me { id email roles name } }"
+
 
 @pytest.fixture(scope="session")
-async def identity(settings: Settings) -> AsyncIterator[LiveServer]:
-    async with serve(create_app(settings)) as server:
+def identity_app(settings: Settings) -> Starlette:
+    return create_app(settings)
+
+
+@pytest.fixture(scope="session")
+async def identity(identity_app: Starlette) -> AsyncIterator[LiveServer]:
+    async with serve(identity_app) as server:
         yield server
+
+
+@pytest.fixture
+def identity_keyring(identity_app: Starlette, identity: LiveServer) -> Keyring:
+    """The keyring the running identity app signs and verifies with."""
+    keyring: Keyring = identity_app.state.services.extra["keyring"]
+    return keyring
 
 
 @pytest.fixture(scope="session")
@@ -70,3 +88,28 @@ def login(gql: GraphQLClient) -> Any:
         return payload
 
     return do
+
+
+@pytest.fixture
+async def signing_key(sessions: async_sessionmaker[AsyncSession], settings: Settings) -> ActiveKey:
+    """The current signing key, for service-level calls that mint tokens."""
+    keyring = Keyring(sessions, access_ttl_seconds=settings.jwt_access_ttl_seconds)
+    return await keyring.active()
+
+
+@pytest.fixture
+def count_rows(sessions: async_sessionmaker[AsyncSession]) -> Any:
+    """How many rows a model's table holds, read in a fresh session."""
+
+    async def count(model: Any, *where: Any) -> int:
+        async with sessions() as session:
+            total = await session.scalar(select(func.count()).select_from(model).where(*where))
+        return int(total or 0)
+
+    return count
+
+
+def claims_of(token: str) -> dict[str, Any]:
+    """The claims of a token we minted, read without checking the signature."""
+    claims: dict[str, Any] = jwt.decode(token, options={"verify_signature": False})
+    return claims

@@ -1,8 +1,7 @@
 from __future__ import annotations
 
-from tests.identity.conftest import PASSWORD
-
-ME = "{ me { id email roles name } }"
+from subgraphs.identity.service import accounts
+from tests.identity.conftest import ME, PASSWORD
 
 
 async def test_login_then_me_returns_the_account(make_user, login, gql):
@@ -33,13 +32,15 @@ async def test_wrong_password_and_unknown_email_answer_the_same(make_user, login
     assert wrong == unknown
     assert wrong["accessToken"] is None
     assert wrong["userErrors"] == [
-        {"field": None, "code": "INVALID_CREDENTIALS", "message": "E-mail or password is incorrect."}
+        {
+            "field": None,
+            "code": "INVALID_CREDENTIALS",
+            "message": "E-mail or password is incorrect.",
+        }
     ]
 
 
 async def test_disabled_account_cannot_log_in(make_user, login, sessions):
-    from subgraphs.identity.service import accounts
-
     user = await make_user("client")
     async with sessions() as session, session.begin():
         await accounts.set_status(session, user.id, "disabled", actor_id=None)

@@ -61,18 +61,6 @@ async def test_stale_pid_file_of_another_process_does_not_block(
     assert pid_alive(stranger), "a stranger's pid must never be signalled"
 
 
-async def test_restarts_after_a_crash(servers: TemporaryServers) -> None:
-    pg = servers.postgres
-    await _fetch(pg.dsn(), "CREATE TABLE survived AS SELECT 7 AS n")
-    assert pg.pid is not None
-    os.kill(pg.pid, signal.SIGKILL)
-    assert pg._proc is not None
-    pg._proc.wait()
-    assert (pg.pgdata / "postmaster.pid").exists()
-    pg.start()
-    assert await _fetch(pg.dsn(), "SELECT n FROM survived") == [(7,)]
-
-
 async def test_orphan_of_the_same_data_dir_is_stopped(servers: TemporaryServers) -> None:
     """A server left running by a dead launcher is ours to stop, not a blocker."""
     old = servers.postgres
@@ -100,12 +88,22 @@ def test_busy_port_is_named_before_anything_starts(scratch: Path) -> None:
     assert not (scratch / "pg" / "pgdata").exists()
 
 
-def test_first_start_initialises_then_reuses(scratch: Path) -> None:
-    pg = EmbeddedPostgres(scratch / "pg", free_port(), ephemeral=True)
-    with pg:
+async def test_persistent_cluster_survives_a_crash(scratch: Path) -> None:
+    """`make run` killed hard: committed data is there and the next start works."""
+    pg = EmbeddedPostgres(scratch / "pg", free_port())
+    try:
+        pg.start()
         assert (scratch / "pg" / "initialised").exists()
-        version = (pg.pgdata / "PG_VERSION").stat().st_mtime_ns
-    with pg:
-        assert (pg.pgdata / "PG_VERSION").stat().st_mtime_ns == version
-    assert not pg.running
-    assert not (pg.pgdata / "postmaster.pid").exists()
+        created = (pg.pgdata / "PG_VERSION").stat().st_mtime_ns
+        await _fetch(pg.dsn(), "CREATE TABLE survived AS SELECT 7 AS n")
+        assert pg.pid is not None
+        os.kill(pg.pid, signal.SIGKILL)
+        assert pg._proc is not None
+        pg._proc.wait()
+        assert (pg.pgdata / "postmaster.pid").exists()
+        pg.start()
+        assert await _fetch(pg.dsn(), "SELECT n FROM survived") == [(7,)]
+        assert (pg.pgdata / "PG_VERSION").stat().st_mtime_ns == created  # reused, not re-made
+    finally:
+        pg.stop()
+    assert not (pg.pgdata / "postmaster.pid").exists()  # clean shutdown

@@ -6,7 +6,8 @@ import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from sqlalchemy import func, select, update
+from sqlalchemy import any_, func, select, update
+from sqlalchemy.exc import IntegrityError
 
 from subgraphs.identity import passwords
 from subgraphs.identity.error_codes import IdentityErrorCode as Code
@@ -78,7 +79,12 @@ async def create_user(session: AsyncSession, data: NewUser, *, actor_id: uuid.UU
         password_hash=await passwords.hash_password(data.password),
     )
     session.add(user)
-    await session.flush()
+    try:
+        await session.flush()
+    except IntegrityError as exc:  # a concurrent create won the unique index
+        raise ServiceError.of(
+            Code.EMAIL_TAKEN, "An account with this e-mail exists.", "email"
+        ) from exc
     audit.record(
         session,
         user_id=user.id,
@@ -127,7 +133,7 @@ async def _ensure_not_last_admin(session: AsyncSession, user: User) -> None:
     admins = await session.scalar(
         select(func.count())
         .select_from(User)
-        .where(User.roles.any("admin"), User.status == "active", User.id != user.id)
+        .where(any_(User.roles) == "admin", User.status == "active", User.id != user.id)
     )
     if not admins:
         raise ServiceError.of(Code.LAST_ADMIN, "The last active admin cannot lose that role.")

@@ -1,0 +1,42 @@
+# Athena task runner: `make help` lists every target.
+SHELL := /bin/bash
+PY := .venv/bin/python
+STAMP := .venv/.bootstrapped
+PYTEST_WORKERS ?= 2
+
+.DEFAULT_GOAL := help
+
+help: ## list every target
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+$(STAMP): requirements.lock scripts/bootstrap.sh tools/compose/package-lock.json
+	@bash scripts/bootstrap.sh
+	@touch $(STAMP)
+
+install: $(STAMP) ## set up everything: venv, packages, PostgreSQL and Redis binaries
+
+run: install ## run the whole system on its embedded defaults (router at :4000)
+	$(PY) -m stack
+
+test: install lint ## run the whole test suite (lint, schema check, tests)
+	$(PY) -m pytest -n $(PYTEST_WORKERS) -p no:cacheprovider $(PYTEST_ARGS)
+
+lint: install ## ruff (lint + format), mypy on kit and router
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+	$(PY) -m mypy
+
+format: install ## apply ruff fixes and formatting
+	$(PY) -m ruff check --fix .
+	$(PY) -m ruff format .
+
+schema: install ## export subgraph SDLs and compose schema/supergraph.graphql
+	$(PY) -m tools.schema update
+
+migrate: install ## apply migrations to DATABASE_URL (default: the embedded database)
+	$(PY) -m db.migrate
+
+lock: ## re-resolve requirements.lock from pyproject.toml
+	uv pip compile pyproject.toml --group dev --generate-hashes --python-version 3.11 -o requirements.lock
+
+.PHONY: help install run test lint format schema migrate lock

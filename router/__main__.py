@@ -1,0 +1,42 @@
+"""`python -m router --supergraph PATH --port N`."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+
+def main(argv: list[str] | None = None) -> int:
+    from router.config import load_config
+
+    config = load_config(argv)
+    logging.basicConfig(level=config.log_level.upper(), format="%(levelname)s %(name)s %(message)s")
+    import uvicorn
+
+    from router.server.app import create_app
+    from router.server.holder import GatewayHolder
+
+    holder = GatewayHolder(config)
+    holder.try_load()  # before the socket opens, so /health is true from the first poll
+    app = create_app(config, holder)
+    try:
+        import uvloop  # noqa: F401
+
+        loop = "uvloop"
+    except ImportError:
+        loop = "asyncio"
+    uvicorn.run(
+        app,
+        host=config.host,
+        port=config.port,
+        loop=loop,
+        http="httptools",
+        log_level=config.log_level,
+        access_log=False,
+        lifespan="on",
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,112 @@
+"""docker-compose.yml checked statically: no Docker engine runs here.
+
+What can drift silently is checked: commands naming modules that do not
+exist, ports and variable names that no longer match subgraphs/kit/settings.py.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from stack.plan import module_exists
+from subgraphs.kit.settings import SUBGRAPH_PORTS, Settings
+
+ROOT = Path(__file__).resolve().parents[2]
+COMPOSE: dict[str, Any] = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+SERVICES: dict[str, dict[str, Any]] = COMPOSE["services"]
+#: Services that run our image (the others are third-party images).
+OURS = {name: svc for name, svc in SERVICES.items() if "build" in svc}
+SETTING_VARS = {name.upper() for name in Settings.model_fields}
+#: The router reads its own ROUTER_* variables besides the shared settings.
+ROUTER_CONFIG = ROOT / "router" / "config.py"
+ROUTER_VARS = (
+    set(re.findall(r"\"(ROUTER_[A-Z_]+)\"", ROUTER_CONFIG.read_text()))
+    if ROUTER_CONFIG.exists()
+    else set()
+)
+ROUTER_PORT = Settings.model_fields["router_port"].default
+
+
+def _module(service: dict[str, Any]) -> str:
+    command = service["command"]
+    assert command[:2] == ["python", "-m"], command
+    return str(command[2])
+
+
+@pytest.mark.parametrize("name", sorted(OURS))
+def test_command_names_an_existing_module(name: str) -> None:
+    module = _module(OURS[name])
+    if module.startswith("subgraphs.") and not (ROOT / module.replace(".", "/")).is_dir():
+        pytest.skip(f"{module} is not written yet")
+    assert module_exists(ROOT, module), f"service {name}: python -m {module} finds nothing"
+
+
+@pytest.mark.parametrize("name", sorted(OURS))
+def test_environment_names_are_settings_fields(name: str) -> None:
+    known = SETTING_VARS | (ROUTER_VARS if name == "router" else set())
+    unknown = set(OURS[name].get("environment", {})) - known
+    assert not unknown, f"service {name}: {sorted(unknown)} are read by nobody"
+
+
+def test_router_listens_on_all_interfaces_in_its_container() -> None:
+    if "ROUTER_HOST" not in ROUTER_VARS:
+        pytest.skip("router/config.py has no ROUTER_HOST")
+    assert SERVICES["router"]["environment"]["ROUTER_HOST"] == "0.0.0.0"  # noqa: S104
+
+
+def test_one_service_per_subgraph_on_its_settings_port() -> None:
+    for subgraph, port in SUBGRAPH_PORTS.items():
+        service = SERVICES[subgraph]
+        assert _module(service) == f"subgraphs.{subgraph}"
+        env = service["environment"]
+        assert env[f"{subgraph.upper()}_PORT"] == str(port)
+        assert env["HOST"] == "0.0.0.0"  # noqa: S104 - inside a container
+        assert service["expose"] == [str(port)]
+        assert f"127.0.0.1:{port}/health" in " ".join(service["healthcheck"]["test"])
+        assert service["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
+
+
+def test_every_service_of_ours_agrees_on_all_ports_and_urls() -> None:
+    """One environment for all: the router and the subgraphs must see the same ports."""
+    for name, service in OURS.items():
+        env = service["environment"]
+        for subgraph, port in SUBGRAPH_PORTS.items():
+            assert env[f"{subgraph.upper()}_PORT"] == str(port), name
+        assert env["ROUTER_PORT"] == str(ROUTER_PORT), name
+        assert env["DATABASE_URL"].startswith("postgresql+asyncpg://"), name
+        assert re.fullmatch(r"redis://redis:6379/\d+", env["REDIS_URL"]), name
+        jwks = f"http://identity:{SUBGRAPH_PORTS['identity']}/.well-known/jwks.json"
+        assert env["JWT_JWKS_URL"] == jwks, name
+        assert {"JWT_ISSUER", "JWT_AUDIENCE"} <= set(env), name
+
+
+def test_router_replicas_on_the_router_port() -> None:
+    router = SERVICES["router"]
+    assert router["command"] == [
+        "python", "-m", "router",
+        "--supergraph", "schema/supergraph.graphql",
+        "--port", str(ROUTER_PORT),
+    ]  # fmt: skip
+    assert router["deploy"]["replicas"] >= 2
+    assert set(router["depends_on"]) == set(SUBGRAPH_PORTS)
+    assert SERVICES["edge"]["ports"] == [f"{ROUTER_PORT}:{ROUTER_PORT}"]
+    assert f"server router:{ROUTER_PORT}" in COMPOSE["configs"]["edge-nginx"]["content"]
+
+
+def test_databases_have_healthchecks_and_migrate_waits_for_postgres() -> None:
+    assert SERVICES["postgres"]["image"].startswith("postgres:16")
+    assert "pg_isready" in " ".join(SERVICES["postgres"]["healthcheck"]["test"])
+    assert "healthcheck" in SERVICES["redis"]
+    assert _module(SERVICES["migrate"]) == "db.migrate"
+    assert SERVICES["migrate"]["depends_on"]["postgres"]["condition"] == "service_healthy"
+
+
+def test_dockerfile_installs_from_the_lock() -> None:
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    assert "uv sync --frozen" in dockerfile
+    assert all(svc["build"] == "." for svc in OURS.values())

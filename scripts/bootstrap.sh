@@ -4,7 +4,8 @@
 # A fresh machine (and CI: a fresh clone, as root) has Python, Node and apt
 # and nothing else. This script brings, only when missing:
 #   1. uv (pinned, in .tools/uv) when no `uv` is on PATH;
-#   2. the project's virtual environment (.venv) from uv.lock;
+#   2. the project's virtual environment (.venv) from requirements.lock
+#      (hashed pins for every package, dev tools included);
 #   3. PostgreSQL (+ contrib, for btree_gist) and Redis from Debian's
 #      packages: db/embedded runs private servers from them on their own
 #      ports, never the system's services (which we neither use nor stop).
@@ -61,7 +62,10 @@ else
 fi
 
 # 2. Python packages, exactly as locked (dev group included: tests need it) --
-"$UV" sync --frozen --quiet
+if [ ! -x .venv/bin/python ]; then
+    "$UV" venv --quiet --python python3 .venv
+fi
+"$UV" pip sync --quiet --python .venv/bin/python --require-hashes requirements.lock
 
 # 3. PostgreSQL and Redis binaries ------------------------------------------
 have_postgres() {
@@ -84,3 +88,11 @@ fi
 if [ "${#missing[@]}" -gt 0 ]; then
     apt_install "${missing[@]}"
 fi
+
+# 4. Node packages: the supergraph composer and GraphiQL's assets -----------
+for dir in tools/compose router/graphiql; do
+    if [ -f "$dir/package-lock.json" ] && [ ! -d "$dir/node_modules" ]; then
+        say "installing npm packages in $dir"
+        npm ci --prefix "$dir" --silent --no-audit --no-fund
+    fi
+done

@@ -11,6 +11,7 @@ import orjson
 from router.execution.fetcher import Fetcher, FetchError
 from router.execution.merge import MissingKey, Path, deep_merge, representation, walk
 from router.planning.plan import FetchNode, QueryPlan
+from router.planning.selection import restore_aliases
 
 
 class Executor:
@@ -80,6 +81,11 @@ class Executor:
             errors.append(self._rewrite_error(node, err, targets))
         if not isinstance(payload, dict):
             return
+        if node.restore is not None:
+            if node.rep is None:
+                restore_aliases(payload, node.restore)
+            else:
+                restore_aliases(payload.get("_entities"), node.restore)
         if node.rep is None:
             deep_merge(data, payload, self.abstract)
             return

@@ -171,7 +171,7 @@ class Shaper:
         rt = self.schema.get_type(tn) if isinstance(tn, str) else None
         if isinstance(rt, GraphQLObjectType) and self.schema.is_sub_type(t, rt):
             return rt
-        if isinstance(t, GraphQLInterfaceType) and (rt is t or rt is None):
+        if isinstance(t, GraphQLInterfaceType) and (rt is t or tn is None):
             return t
         return None
 

@@ -59,9 +59,7 @@ class Capabilities:
             return False
         if not fi.external:
             return True
-        if pv is not None and f.name in self.fields(pv, type_name):
-            return True
-        return self.is_key_field(s, type_name, f.name)
+        return pv is not None and f.name in self.fields(pv, type_name)
 
     def child_provides(
         self, fi: FieldInGraph | None, f: Sel, type_name: str, pv: list[Item] | None

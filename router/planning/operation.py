@@ -39,6 +39,8 @@ class Sel:
     args: tuple[ArgumentNode, ...] = ()
     children: list[Item] | None = None
     internal: bool = False
+    #: subgraphs already found unable to serve this (split-off) field
+    avoid: frozenset[str] = frozenset()
 
     @property
     def signature(self) -> tuple[str, str]:
@@ -159,7 +161,7 @@ def collect_fields(
         if isinstance(it, Sel):
             prev = out.get(it.key)
             if prev is None:
-                out[it.key] = Sel(it.key, it.name, it.args, _copy(it.children), it.internal)
+                out[it.key] = Sel(it.key, it.name, it.args, _copy(it.children), it.internal, it.avoid)
             elif it.children is not None:
                 prev.children = (prev.children or []) + it.children
         elif it.type_condition is None or applies(it.type_condition, type_name):

@@ -32,6 +32,8 @@ class FetchNode:
     #: for fragments in `rep`: type condition -> object types it matches
     rep_conditions: dict[str, frozenset[str]] = field(default_factory=dict)
     deps: tuple[int, ...] = ()
+    #: selection to rename aliased fields back by (see fix_fragment_conflicts)
+    restore: SubSel | None = None
 
     @property
     def is_entity(self) -> bool:

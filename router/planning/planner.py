@@ -20,7 +20,7 @@ from graphql import OperationDefinitionNode, print_ast
 from router.planning.capabilities import Capabilities, Target, list_depth, named_type
 from router.planning.operation import Item, Sel, selection_to_items
 from router.planning.plan import FetchNode, QueryPlan
-from router.planning.selection import SubSel
+from router.planning.selection import SubSel, fix_fragment_conflicts
 from router.supergraph.model import Subgraph, Supergraph
 
 _MAX_COMBOS = 64
@@ -61,6 +61,11 @@ class _Build:
         self.groups: list[Group] = []
         self.ids = itertools.count()
         self.choices: dict[object, Option] = {}
+        self.roots = {
+            t.name
+            for t in (sg.schema.query_type, sg.schema.mutation_type, sg.schema.subscription_type)
+            if t is not None
+        }
 
     # -- entry ---------------------------------------------------------------
 
@@ -118,12 +123,14 @@ class _Build:
         cands = [self._root_candidates(root, f) for f in fields]
         best: tuple[tuple[int, int, int], list[str]] | None = None
         combos = _combos(cands)
+        error: PlanError | None = None
         for combo in combos:
             mark = len(self.groups)
             try:
                 self._build_root(root, fields, combo)
                 cost = (*self._measure(mark, None), len(set(combo)))
-            except PlanError:
+            except PlanError as exc:
+                error = exc
                 continue
             finally:
                 del self.groups[mark:]
@@ -132,7 +139,7 @@ class _Build:
             if len(combos) == 1:
                 break
         if best is None:
-            raise PlanError("no subgraph combination resolves the root fields")
+            raise error or PlanError("no subgraph combination resolves the root fields")
         self._build_root(root, fields, best[1])
 
     def _build_root(self, root: str, fields: list[Sel], combo: list[str]) -> None:
@@ -181,8 +188,16 @@ class _Build:
                 continue
             fi = s.field(type_name, f.name)
             assert fi is not None
+            if f.children is not None:
+                cpv = self.caps.child_provides(fi, f, type_name, pv)
+                local, remote = self._split_unreachable(s, fi.type, f, cpv)
+                if remote is not None:
+                    missing.append(remote)
+                    if local is None:
+                        continue
+                    f = local
             composite = f.children is not None
-            sf = sel.add(f.name, f.args, f.key, composite, f.internal)
+            sf = sel.add(f.name, f.args, f.key, composite, f.internal, fi.type)
             msub: SubSel | None = None
             if mirror is not None:
                 mf = mirror.add(f.name, f.args, f.name, composite, False)
@@ -193,7 +208,51 @@ class _Build:
                 cpv = self.caps.child_provides(fi, f, type_name, pv)
                 self.plan_child(s, group, sf.sub, fi.type, f.children, (*path, sf.key), cpv, msub)
         if missing:
-            self.handle_missing(s, group, sel, type_name, missing, path, pv, mirror, chain)
+            if type_name in self.roots:
+                self._root_missing(type_name, missing, s)
+            else:
+                self.handle_missing(s, group, sel, type_name, missing, path, pv, mirror, chain)
+
+    def _split_unreachable(
+        self, s: Subgraph, type_str: str, f: Sel, pv: list[Item] | None
+    ) -> tuple[Sel | None, Sel | None]:
+        """Split off the children `s` cannot reach, even through an entity jump.
+
+        They are fetched by asking another subgraph for the same parent field
+        (shared root fields, parent entity calls); the answers merge by key.
+        """
+        name = named_type(type_str)
+        t = s.types.get(name)
+        if t is None or t.kind != "object" or t.interface_object or not f.children:
+            return f, None
+        fields = self.caps.fields(f.children, name)
+        remote = [
+            g
+            for g in fields.values()
+            if not self.caps.resolves(s, name, g, pv)
+            and not self.caps.targets(name, g, exclude=s.id)
+        ]
+        if not remote:
+            return f, None
+        keep = [g for k, g in fields.items() if all(r.key != k for r in remote)]
+        local = Sel(f.key, f.name, f.args, list(keep), f.internal, f.avoid) if keep else None
+        return local, Sel(f.key, f.name, f.args, list(remote), f.internal, f.avoid | {s.id})
+
+    def _root_missing(self, root: str, fields: list[Sel], exclude: Subgraph) -> None:
+        for f in fields:
+            cands = [
+                c for c in self._root_candidates(root, f) if c != exclude.id and c not in f.avoid
+            ]
+            if not cands:
+                raise PlanError(f"no other subgraph resolves {root}.{f.name}")
+            existing = [
+                g for g in self.groups if g.rep is None and g.subgraph.id in cands and not g.deps
+            ]
+            if existing:
+                g = existing[0]
+            else:
+                g = self._new_group(self.sg.subgraphs[cands[0]], ())
+            self.plan_object(g.subgraph, g, g.sel, root, [f], (), None, None)
 
     def plan_child(
         self,
@@ -218,6 +277,10 @@ class _Build:
             self.plan_object(
                 s, group, sel, name, self.caps.fields(items, name).values(), path, pv, mirror
             )
+        elif not s.possible_types(name):
+            # The subgraph knows no implementation: only interface fields can be asked.
+            fields = self.caps.fields(items, name).values()
+            self.plan_object(s, group, sel, name, fields, path, pv, mirror)
         else:
             for c in sorted(s.possible_types(name)):
                 fc = self.caps.fields(items, c)
@@ -252,15 +315,22 @@ class _Build:
         concrete fields are planned from that jump.
         """
         at_iface = self.caps.fields(items, iface)
-        local = {
-            k: f
-            for k, f in at_iface.items()
-            if f.name != "__typename" and self.caps.resolves(s, iface, f, pv)
-        }
         per_type = {c: self.caps.fields(items, c) for c in sorted(self.sg.possible_types(iface))}
-        rest = {c: [f for k, f in fs.items() if k not in local] for c, fs in per_type.items()}
-        self.plan_object(s, group, sel, iface, local.values(), path, pv, mirror)
-        if not any(rest.values()):
+        typename = any(f.name == "__typename" for f in at_iface.values()) or any(
+            f.name == "__typename" for fs in per_type.values() for f in fs.values()
+        )
+        rest = {c: [f for k, f in fs.items() if k not in at_iface] for c, fs in per_type.items()}
+        self.plan_object(
+            s,
+            group,
+            sel,
+            iface,
+            [f for f in at_iface.values() if f.name != "__typename"],
+            path,
+            pv,
+            mirror,
+        )
+        if not typename and not any(rest.values()):
             return
         target = self._type_resolver(s, iface, pv)
         g = self.build_target(s, group, sel, iface, path, pv, target, [], None, frozenset(), [])
@@ -327,12 +397,17 @@ class _Build:
             return cached
         cands: list[list[Target]] = []
         for f in missing:
-            ts = [t for t in self.caps.targets(type_name, f, exclude=s.id) if t not in chain]
+            ts = [
+                t
+                for t in self.caps.targets(type_name, f, exclude=s.id)
+                if t not in chain and t.subgraph not in f.avoid
+            ]
             if not ts:
                 raise PlanError(f"cannot plan field {type_name}.{f.name}")
             cands.append(ts)
         combos = _combos(cands)
         best: tuple[tuple[int, int, int], Option] | None = None
+        error: PlanError | None = None
         for combo in combos:
             option = _group(missing, combo)
             if len(combos) == 1:
@@ -342,14 +417,15 @@ class _Build:
             try:
                 self.build_option(s, group, SubSel(), type_name, path, pv, None, option, chain)
                 cost = (*self._measure(mark, group.id), len(option))
-            except PlanError:
+            except PlanError as exc:
+                error = exc
                 continue
             finally:
                 del self.groups[mark:]
             if best is None or cost < best[0]:
                 best = (cost, option)
         if best is None:
-            raise PlanError(f"cannot plan fields of {type_name} at {'.'.join(path)}")
+            raise error or PlanError(f"cannot plan fields of {type_name} at {'.'.join(path)}")
         self.choices[memo_key] = best[1]
         return best[1]
 
@@ -478,7 +554,7 @@ class _Build:
                 else:
                     rest.append(f)
             if rest:
-                self.plan_object(s, group, sel, type_name, rest, path, pv, rep, chain | {target})
+                self.plan_object(s, group, sel, type_name, rest, path, pv, rep, chain)
         deps.update(g.id for g in self.groups[mark:])
         view_type = s2.types[target.view]
         g = self._new_group(
@@ -486,7 +562,7 @@ class _Build:
             path,
             target,
             rep,
-            target.view if view_type.interface_object and target.view != type_name else None,
+            target.view if view_type.interface_object else None,
             deps,
         )
         self.plan_object(s2, g, g.sel, target.view, fields, path, None, mirror, allow_requires=True)
@@ -521,6 +597,7 @@ class _Build:
         renumber = {g.id: i for i, g in enumerate(self.groups)}
         nodes: list[FetchNode] = []
         for g in self.groups:
+            restores = fix_fragment_conflicts(g.sel)
             used = tuple(sorted(g.sel.variables(set())))
             decls = [var_defs[v] for v in used if v in var_defs]
             if g.rep is not None:
@@ -547,6 +624,7 @@ class _Build:
                     rep_typename=g.rep_typename,
                     rep_conditions=self._conditions(g.rep) if g.rep is not None else {},
                     deps=tuple(sorted(renumber[d] for d in g.deps if d in renumber)),
+                    restore=g.sel if restores else None,
                 )
             )
         return nodes

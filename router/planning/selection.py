@@ -17,6 +17,10 @@ class SubField:
     args: tuple[ArgumentNode, ...]
     sub: SubSel | None = None
     args_text: str = ""
+    type_str: str = ""
+    #: response key the client expects, when this field had to be renamed
+    #: because sibling fragments select the key with another type
+    restore: str | None = None
 
     @property
     def key(self) -> str:
@@ -30,7 +34,13 @@ class SubSel:
     typename: bool = False
 
     def add(
-        self, name: str, args: tuple[ArgumentNode, ...], key: str, composite: bool, internal: bool
+        self,
+        name: str,
+        args: tuple[ArgumentNode, ...],
+        key: str,
+        composite: bool,
+        internal: bool,
+        type_str: str = "",
     ) -> SubField:
         """Add a field (or find the same one) and return it.
 
@@ -54,6 +64,7 @@ class SubSel:
             key = f"_r{next(_alias_ids)}_{name}"
         f = SubField(name, key if key != name else None, args, SubSel() if composite else None)
         f.args_text = args_text
+        f.type_str = type_str
         self.fields[key] = f
         return f
 
@@ -105,3 +116,55 @@ def _vars(v: ValueNode, out: set[str]) -> None:
     elif isinstance(v, ObjectValueNode):
         for f in v.fields:
             _vars(f.value, out)
+
+
+def fix_fragment_conflicts(sel: SubSel) -> bool:
+    """Rename fields that sibling fragments select with different types.
+
+    Subgraphs reject `... on A { id } ... on B { id }` when A.id is `ID`
+    and B.id is `ID!`; the second gets a private alias and the executor
+    renames it back. Returns whether anything was renamed.
+    """
+    changed = False
+    seen: dict[str, tuple[str, str, str]] = {}
+    for f in sel.fields.values():
+        seen[f.key] = (f.name, f.args_text, f.type_str)
+    for fs in sel.frags.values():
+        for f in list(fs.fields.values()):
+            sig = (f.name, f.args_text, f.type_str)
+            prev = seen.get(f.key)
+            if prev is None:
+                seen[f.key] = sig
+            elif prev != sig:
+                alias = f"_c{next(_alias_ids)}_{f.key}"
+                del fs.fields[f.key]
+                f.restore = f.key
+                f.alias = alias
+                fs.fields[alias] = f
+                changed = True
+    for f in sel.fields.values():
+        if f.sub is not None:
+            changed = fix_fragment_conflicts(f.sub) or changed
+    for fs in sel.frags.values():
+        for f in fs.fields.values():
+            if f.sub is not None:
+                changed = fix_fragment_conflicts(f.sub) or changed
+    return changed
+
+
+def restore_aliases(value: object, sel: SubSel) -> None:
+    if isinstance(value, list):
+        for v in value:
+            restore_aliases(v, sel)
+        return
+    if not isinstance(value, dict):
+        return
+    for f in sel.fields.values():
+        key = f.key
+        if f.restore is not None and key in value:
+            value[f.restore] = value.pop(key)
+            key = f.restore
+        if f.sub is not None and value.get(key) is not None:
+            restore_aliases(value[key], f.sub)
+    for fs in sel.frags.values():
+        restore_aliases(value, fs)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import select
 
 from subgraphs.identity.models import User, UserAudit
 from subgraphs.identity.service import accounts
@@ -41,7 +42,7 @@ async def test_creates_the_user_and_audits_the_creation(sessions, make_user):
 
     async with sessions() as session:
         stored = await session.get(User, user.id)
-        audit = (await session.scalars(UserAudit.__table__.select())).all()
+        audit = (await session.scalars(select(UserAudit).where(UserAudit.user_id == user.id))).all()
     assert (stored.email, stored.name, stored.phone, stored.status, stored.roles) == (
         "grace@example.com",
         "Grace Hopper",
@@ -50,7 +51,8 @@ async def test_creates_the_user_and_audits_the_creation(sessions, make_user):
         ["dispatcher"],
     )
     assert stored.password_hash.startswith("$argon2id$")
-    entry = next(a for a in audit if a.user_id == user.id)
+    assert len(audit) == 1
+    entry = audit[0]
     assert (entry.actor_id, entry.action, entry.before) == (admin.id, "create", None)
     assert entry.after == {
         "email": "grace@example.com",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -58,7 +59,7 @@ async def test_set_status_is_audited_and_disabling_revokes_sessions(sessions, ma
     admin = await make_user("admin")
     driver = await make_user("driver")
     async with sessions() as session, session.begin():
-        session.add(AuthSession(user_id=driver.id, expires_at=admin.created_at.max))
+        session.add(AuthSession(user_id=driver.id, expires_at=datetime.now(UTC) + timedelta(days=1)))
 
     async with sessions() as session, session.begin():
         await accounts.set_status(session, driver.id, "disabled", actor_id=admin.id)

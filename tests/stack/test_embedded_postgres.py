@@ -20,7 +20,8 @@ from db.embedded.processes import pid_alive
 async def _fetch(dsn: str, sql: str) -> list[asyncpg.Record]:
     conn = await asyncpg.connect(dsn)
     try:
-        return await conn.fetch(sql)
+        rows: list[asyncpg.Record] = await conn.fetch(sql)
+        return rows
     finally:
         await conn.close()
 

@@ -13,6 +13,7 @@ import contextlib
 import os
 from collections.abc import AsyncIterator
 
+import httpx
 import pytest
 from redis.asyncio import Redis
 from sqlalchemy import text
@@ -21,6 +22,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from db.embedded import TemporaryServers, temporary_servers
 from db.engine import make_engine, session_factory
 from subgraphs.kit.settings import Settings, get_settings
+from tests.support.live_server import LiveServer, serve
+from tests.support.tokens import TokenMinter, minter
 
 _servers: contextlib.ExitStack | None = None
 _handle: TemporaryServers | None = None
@@ -99,3 +102,31 @@ async def session(sessions: async_sessionmaker[AsyncSession]) -> AsyncIterator[A
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Keep slow tests last so quick failures show first."""
     items.sort(key=lambda item: item.get_closest_marker("slow") is not None)
+
+
+@pytest.fixture(scope="session")
+async def identity_server(settings: Settings) -> AsyncIterator[LiveServer]:
+    """The identity subgraph on a real port: its JWKS verifies every token."""
+    from subgraphs.identity.app import create_app
+
+    async with serve(create_app(settings)) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def subgraph_settings(settings: Settings, identity_server: LiveServer) -> Settings:
+    """Settings for other subgraphs: tokens verified against identity's JWKS."""
+    return settings.model_copy(
+        update={"jwt_jwks_url": f"{identity_server.base_url}/.well-known/jwks.json"}
+    )
+
+
+@pytest.fixture(scope="session")
+def mint(sessions: async_sessionmaker[AsyncSession], settings: Settings) -> TokenMinter:
+    return minter(sessions, settings)
+
+
+@pytest.fixture(scope="session")
+async def http_client() -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(timeout=30) as client:
+        yield client

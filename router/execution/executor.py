@@ -10,7 +10,7 @@ import orjson
 
 from router.execution.fetcher import Fetcher, FetchError
 from router.execution.merge import MissingKey, Path, deep_merge, representation, walk
-from router.planning.plan import FetchNode, QueryPlan
+from router.planning.plan import EntityPart, FetchNode, QueryPlan
 from router.planning.selection import restore_aliases
 
 
@@ -50,12 +50,15 @@ class Executor:
     ) -> None:
         vars_: dict[str, Any] = {v: variables[v] for v in node.variables if v in variables}
         targets: list[list[tuple[dict[str, Any], Path]]] = []
-        if node.rep is not None:
+        if node.parts:
             reps: list[dict[str, Any]] = []
             index: dict[bytes, int] = {}
             for obj, path in walk(data, node.path):
+                part = _part_for(node, obj)
+                if part is None:
+                    continue
                 try:
-                    rep = representation(obj, node.rep, node.rep_typename, node.rep_conditions)
+                    rep = representation(obj, part.rep, part.rep_typename, part.conditions)
                 except MissingKey:
                     continue
                 k = orjson.dumps(rep, option=orjson.OPT_SORT_KEYS)
@@ -81,12 +84,9 @@ class Executor:
             errors.append(self._rewrite_error(node, err, targets))
         if not isinstance(payload, dict):
             return
-        if node.restore is not None:
-            if node.rep is None:
-                restore_aliases(payload, node.restore)
-            else:
-                restore_aliases(payload.get("_entities"), node.restore)
-        if node.rep is None:
+        for sel in node.restore:
+            restore_aliases(payload if not node.parts else payload.get("_entities"), sel)
+        if not node.parts:
             deep_merge(data, payload, self.abstract)
             return
         entities = payload.get("_entities")
@@ -122,7 +122,7 @@ class Executor:
             err = {"message": str(err)}
         out: dict[str, Any] = {"message": err.get("message", "subgraph error")}
         path = err.get("path")
-        if node.rep is not None and isinstance(path, list):
+        if node.parts and isinstance(path, list):
             if len(path) >= 2 and path[0] == "_entities" and isinstance(path[1], int):
                 i = path[1]
                 if i < len(targets) and targets[i]:
@@ -131,9 +131,15 @@ class Executor:
                 out["path"] = targets[0][0][1]
         elif isinstance(path, list):
             out["path"] = path
-        if err.get("locations") and node.rep is None:
-            pass
         ext = dict(err.get("extensions") or {})
         ext["serviceName"] = node.service_name
         out["extensions"] = ext
         return out
+
+
+def _part_for(node: FetchNode, obj: dict[str, Any]) -> EntityPart | None:
+    tn = obj.get("__typename")
+    for p in node.parts:
+        if p.types is None or tn in p.types:
+            return p
+    return None

@@ -14,6 +14,21 @@ from router.planning.selection import SubSel
 
 
 @dataclass(slots=True)
+class EntityPart:
+    """How to build representations for objects of some types at the path."""
+
+    #: __typename values this part applies to; None: every object
+    types: frozenset[str] | None
+    #: key and @requires fields sent in each representation
+    rep: SubSel
+    #: typename for representations when the target knows the type only
+    #: through an @interfaceObject
+    rep_typename: str | None = None
+    #: for fragments in `rep`: type condition -> object types it matches
+    conditions: dict[str, frozenset[str]] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
 class FetchNode:
     id: int
     service: str
@@ -24,20 +39,15 @@ class FetchNode:
     #: where the fetched objects live in the merged response; "@" walks a
     #: list, "|Type" keeps only objects of that __typename
     path: tuple[str, ...] = ()
-    #: key and @requires fields sent in each representation (entity fetches)
-    rep: SubSel | None = None
-    #: typename for representations when the target knows the type only
-    #: through an @interfaceObject
-    rep_typename: str | None = None
-    #: for fragments in `rep`: type condition -> object types it matches
-    rep_conditions: dict[str, frozenset[str]] = field(default_factory=dict)
+    #: entity fetches: one part per type condition merged into this fetch
+    parts: tuple[EntityPart, ...] = ()
     deps: tuple[int, ...] = ()
-    #: selection to rename aliased fields back by (see fix_fragment_conflicts)
-    restore: SubSel | None = None
+    #: selections to rename aliased fields back by (see fix_fragment_conflicts)
+    restore: tuple[SubSel, ...] = ()
 
     @property
     def is_entity(self) -> bool:
-        return self.rep is not None
+        return bool(self.parts)
 
 
 @dataclass(slots=True)
@@ -59,7 +69,7 @@ class QueryPlan:
         steps: dict[int, list[dict[str, Any]]] = {}
         for n in self.nodes:
             fetch: dict[str, Any] = {"kind": "Fetch", "service": n.service_name, "query": n.query}
-            node = {"kind": "Flatten", "path": ".".join(n.path), "node": fetch} if n.rep else fetch
+            node = {"kind": "Flatten", "path": ".".join(n.path), "node": fetch} if n.parts else fetch
             steps.setdefault(level(n), []).append(node)
         seq = [
             s[0] if len(s) == 1 else {"kind": "Parallel", "nodes": s}

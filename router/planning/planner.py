@@ -19,8 +19,9 @@ from graphql import OperationDefinitionNode, print_ast
 
 from router.planning.capabilities import Capabilities, Target, list_depth, named_type
 from router.planning.operation import Item, Sel, selection_to_items
+from router.planning.assemble import assemble
 from router.planning.plan import FetchNode, QueryPlan
-from router.planning.selection import SubSel, fix_fragment_conflicts
+from router.planning.selection import SubSel
 from router.supergraph.model import Subgraph, Supergraph
 
 _MAX_COMBOS = 64
@@ -61,6 +62,8 @@ class _Build:
         self.groups: list[Group] = []
         self.ids = itertools.count()
         self.choices: dict[object, Option] = {}
+        #: response path of a field -> (parent type, field name, parent path)
+        self.field_at: dict[tuple[str, ...], tuple[str, str, tuple[str, ...]]] = {}
         self.roots = {
             t.name
             for t in (sg.schema.query_type, sg.schema.mutation_type, sg.schema.subscription_type)
@@ -177,6 +180,7 @@ class _Build:
         mirror: SubSel | None,
         chain: frozenset[Target] = frozenset(),
         allow_requires: bool = False,
+        spill: list[Sel] | None = None,
     ) -> None:
         missing: list[Sel] = []
         for f in fields:
@@ -205,9 +209,12 @@ class _Build:
                 msub = mf.sub
             if composite:
                 assert sf.sub is not None and f.children is not None
+                self.field_at[(*path, sf.key)] = (type_name, f.name, path)
                 cpv = self.caps.child_provides(fi, f, type_name, pv)
                 self.plan_child(s, group, sf.sub, fi.type, f.children, (*path, sf.key), cpv, msub)
-        if missing:
+        if missing and spill is not None:
+            spill.extend(missing)
+        elif missing:
             if type_name in self.roots:
                 self._root_missing(type_name, missing, s)
             else:
@@ -282,7 +289,7 @@ class _Build:
             fields = self.caps.fields(items, name).values()
             self.plan_object(s, group, sel, name, fields, path, pv, mirror)
         else:
-            for c in sorted(s.possible_types(name)):
+            for c in sorted(self._safe_members(s, name, path)):
                 fc = self.caps.fields(items, c)
                 if fc:
                     self.plan_object(
@@ -295,6 +302,32 @@ class _Build:
                         pv,
                         mirror.frag(c) if mirror is not None else None,
                     )
+
+    def _safe_members(self, s: Subgraph, abstract: str, path: tuple[str, ...]) -> set[str]:
+        """Members of `abstract` that every subgraph able to serve this path knows.
+
+        Below a shareable path that starts at an entity, another subgraph
+        could have produced the same objects; only members they all know
+        are safe to ask for, the rest come back as nulls.
+        """
+        members = set(s.possible_types(abstract))
+        chain: list[tuple[str, str]] = []
+        key = _strip(path)
+        while key in self.field_at:
+            ptype, fname, ppath = self.field_at[key]
+            chain.insert(0, (ptype, fname))
+            if any(t.types.get(ptype) and t.types[ptype].resolvable_keys for t in self.sg.subgraphs.values()):
+                for other in self.sg.subgraphs.values():
+                    t = other.types.get(ptype)
+                    if other is s or t is None or not t.resolvable_keys:
+                        continue
+                    if all(
+                        self.caps.resolves(other, pt, Sel(fn, fn), None) for pt, fn in chain
+                    ):
+                        members &= other.possible_types(abstract)
+                break
+            key = _strip(ppath)
+        return members
 
     def plan_interface_object(
         self,
@@ -391,7 +424,7 @@ class _Build:
         pv: list[Item] | None,
         chain: frozenset[Target],
     ) -> Option:
-        memo_key = (s.id, type_name, path, tuple(f.key for f in missing), chain)
+        memo_key = (s.id, type_name, path, tuple(_shape(f) for f in missing), chain)
         cached = self.choices.get(memo_key)
         if cached is not None:
             return cached
@@ -444,10 +477,39 @@ class _Build:
         siblings: list[Group] = []
         for target, fields in option:
             for bucket in self._split_conflicting_requires(target, fields):
+                spill: list[Sel] = []
                 g = self.build_target(
-                    s, group, sel, type_name, path, pv, target, bucket, mirror, chain, siblings
+                    s, group, sel, type_name, path, pv, target, bucket, mirror, chain, siblings,
+                    spill,
                 )
                 siblings.append(g)
+                if spill:
+                    self._replan_spill(s, group, sel, g, type_name, path, pv, mirror, chain, spill)
+
+    def _replan_spill(
+        self,
+        s: Subgraph,
+        group: Group,
+        sel: SubSel,
+        g: Group,
+        type_name: str,
+        path: tuple[str, ...],
+        pv: list[Item] | None,
+        mirror: SubSel | None,
+        chain: frozenset[Target],
+        spill: list[Sel],
+    ) -> None:
+        """Parts of a jumped field that its target cannot reach are planned
+        from the original source first (it may hold keys the target lacks),
+        then from the target."""
+        mark = len(self.groups)
+        try:
+            self.handle_missing(s, group, sel, type_name, spill, path, pv, mirror, chain)
+            return
+        except PlanError:
+            del self.groups[mark:]
+        assert g.target is not None
+        self.handle_missing(g.subgraph, g, g.sel, g.target.view, spill, path, None, mirror, chain)
 
     def _split_conflicting_requires(self, target: Target, fields: list[Sel]) -> list[list[Sel]]:
         """Fields whose @requires ask one field with different arguments need separate fetches."""
@@ -481,6 +543,7 @@ class _Build:
         mirror: SubSel | None,
         chain: frozenset[Target],
         siblings: list[Group],
+        spill: list[Sel] | None = None,
     ) -> Group:
         s2 = self.sg.subgraphs[target.subgraph]
         rep = SubSel()
@@ -565,7 +628,9 @@ class _Build:
             target.view if view_type.interface_object else None,
             deps,
         )
-        self.plan_object(s2, g, g.sel, target.view, fields, path, None, mirror, allow_requires=True)
+        self.plan_object(
+            s2, g, g.sel, target.view, fields, path, None, mirror, allow_requires=True, spill=spill
+        )
         return g
 
     def _sibling_for(
@@ -593,53 +658,7 @@ class _Build:
         return (max(depth.values(), default=0), len(depth))
 
     def _nodes(self, op: OperationDefinitionNode, kind: str) -> list[FetchNode]:
-        var_defs = {v.variable.name.value: print_ast(v) for v in op.variable_definitions or ()}
-        renumber = {g.id: i for i, g in enumerate(self.groups)}
-        nodes: list[FetchNode] = []
-        for g in self.groups:
-            restores = fix_fragment_conflicts(g.sel)
-            used = tuple(sorted(g.sel.variables(set())))
-            decls = [var_defs[v] for v in used if v in var_defs]
-            if g.rep is not None:
-                assert g.target is not None
-                body = g.sel.print() or "{__typename}"
-                args = ",".join(["$representations:[_Any!]!", *decls])
-                query = (
-                    f"query({args}){{_entities(representations:$representations)"
-                    f"{{...on {g.target.view}{body}}}}}"
-                )
-            else:
-                head = kind + (f"({','.join(decls)})" if decls else "")
-                query = head + (g.sel.print() or "{__typename}")
-            nodes.append(
-                FetchNode(
-                    id=renumber[g.id],
-                    service=g.subgraph.id,
-                    service_name=g.subgraph.name,
-                    url=g.subgraph.url,
-                    query=query,
-                    variables=used,
-                    path=g.path,
-                    rep=g.rep,
-                    rep_typename=g.rep_typename,
-                    rep_conditions=self._conditions(g.rep) if g.rep is not None else {},
-                    deps=tuple(sorted(renumber[d] for d in g.deps if d in renumber)),
-                    restore=g.sel if restores else None,
-                )
-            )
-        return nodes
-
-    def _conditions(
-        self, rep: SubSel, out: dict[str, frozenset[str]] | None = None
-    ) -> dict[str, frozenset[str]]:
-        out = {} if out is None else out
-        for t, fs in rep.frags.items():
-            out[t] = frozenset({t, *self.sg.possible.get(t, ())})
-            self._conditions(fs, out)
-        for f in rep.fields.values():
-            if f.sub is not None:
-                self._conditions(f.sub, out)
-        return out
+        return assemble(self.sg, self.groups, op, kind)
 
 
 def _combos(cands: list[list[Target]] | list[list[str]]) -> list[list]:  # type: ignore[type-arg]
@@ -661,3 +680,17 @@ def _group(fields: list[Sel], combo: list[Target]) -> Option:
     for f, t in zip(fields, combo, strict=True):
         out.setdefault(t, []).append(f)
     return list(out.items())
+
+
+def _shape(f: Sel) -> object:
+    """Identity of a field selection for the choice memo (split parts differ)."""
+    kids: list[object] = []
+    for c in f.children or ():
+        kids.append(_shape(c) if isinstance(c, Sel) else (c.type_condition, len(c.children)))
+    return (f.key, f.avoid, tuple(kids))
+
+
+def _strip(path: tuple[str, ...]) -> tuple[str, ...]:
+    while path and (path[-1] == "@" or path[-1][0] == "|"):
+        path = path[:-1]
+    return path

@@ -54,10 +54,19 @@ def present_error(error: GraphQLError) -> GraphQLError:
 class MaskInternalErrors(SchemaExtension):
     def on_operation(self) -> Iterator[None]:
         yield
+        # Strawberry also keeps execution errors in `pre_execution_errors`:
+        # present (and log) each error once, whichever lists hold it.
+        presented: dict[int, GraphQLError] = {}
+
+        def present(error: GraphQLError) -> GraphQLError:
+            if id(error) not in presented:
+                presented[id(error)] = present_error(error)
+            return presented[id(error)]
+
         result = self.execution_context.result
         errors = getattr(result, "errors", None)
         if result is not None and errors:
-            result.errors = [present_error(e) for e in errors]
+            result.errors = [present(e) for e in errors]
         pre = self.execution_context.pre_execution_errors
         if pre:
-            self.execution_context.pre_execution_errors = [present_error(e) for e in pre]
+            self.execution_context.pre_execution_errors = [present(e) for e in pre]

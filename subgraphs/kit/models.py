@@ -32,6 +32,10 @@ class UUIDPrimaryKey:
 
 
 class Timestamps:
+    #: Fetch server-side timestamps with RETURNING, so rows stay readable
+    #: after their session closes (GraphQL types read them later).
+    __mapper_args__ = {"eager_defaults": True}
+
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), onupdate=func.now()

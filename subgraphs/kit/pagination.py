@@ -133,9 +133,9 @@ def _cast_like(column: InstrumentedAttribute[Any], value: Any) -> Any:
     python_type = column.type.python_type
     if value is None or isinstance(value, python_type):
         return value
-    if hasattr(python_type, "fromisoformat"):
-        return python_type.fromisoformat(value)
     try:
+        if hasattr(python_type, "fromisoformat"):
+            return python_type.fromisoformat(value)
         return python_type(value)
     except (TypeError, ValueError) as exc:
         raise BadUserInputError("The cursor `after` is not valid.") from exc

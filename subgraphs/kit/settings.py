@@ -63,6 +63,13 @@ class Settings(BaseSettings):
     login_failure_window_seconds: int = 15 * 60
     password_reset_ttl_seconds: int = 3600
 
+    #: Signs anonymous quote links (charters); set a long random value in production.
+    quote_link_secret: str = "embedded-quote-link-secret-change-me"  # noqa: S105
+    quote_link_ttl_seconds: int = 14 * 24 * 3600
+    #: Change management (seed 002): price difference needing a manager.
+    change_manager_threshold: str = "500.00"
+    change_auto_approve_minimal: bool = False
+
     db_pool_size: int = 10
     db_echo: bool = False
     log_level: str = "info"

@@ -33,6 +33,28 @@ mutation Login($email: String!, $password: String!, $otp: String) {
 
 ME = "{ me { id email roles name } }"
 
+REFRESH = """
+mutation Refresh($token: String!) {
+  refreshToken(refreshToken: $token) {
+    accessToken refreshToken
+    user { id }
+    userErrors { field code message }
+  }
+}
+"""
+
+INVALID_REFRESH = [
+    {
+        "field": "refreshToken",
+        "code": "INVALID_REFRESH_TOKEN",
+        "message": "The refresh token is not valid.",
+    }
+]
+
+
+async def refresh(gql, token: str) -> dict:
+    return (await gql(REFRESH, {"token": token})).ok()["refreshToken"]
+
 
 @pytest.fixture(scope="session")
 def identity_app(settings: Settings) -> Starlette:

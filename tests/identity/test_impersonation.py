@@ -39,9 +39,7 @@ async def refused(call) -> tuple[Problem, ...]:
     return caught.value.problems
 
 
-async def test_start_issues_tokens_carrying_both_identities_and_logs_it(
-    start, make_user, sessions
-):
+async def test_start_issues_tokens_carrying_both_identities_and_logs_it(start, make_user, sessions):
     staff = await make_user("sales_support")
     client = await make_user("client")
 

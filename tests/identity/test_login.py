@@ -19,7 +19,14 @@ def log_in(sessions, redis, signing_key, settings):
     async def do(email: str, password: str = PASSWORD, otp: str | None = None):
         async with sessions() as session, session.begin():
             return await authentication.login(
-                session, redis, signing_key, settings, email=email, password=password, otp=otp, ip=IP
+                session,
+                redis,
+                signing_key,
+                settings,
+                email=email,
+                password=password,
+                otp=otp,
+                ip=IP,
             )
 
     return do

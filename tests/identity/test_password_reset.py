@@ -72,9 +72,7 @@ async def test_request_for_a_malformed_email_answers_the_same(request_reset, cou
     assert await count_rows(PasswordResetToken) == 0
 
 
-async def test_token_is_stored_hashed_and_expires_in_one_hour(
-    request_reset, make_user, sessions
-):
+async def test_token_is_stored_hashed_and_expires_in_one_hour(request_reset, make_user, sessions):
     user = await make_user("client")
     before = datetime.now(UTC)
 

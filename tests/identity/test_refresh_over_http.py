@@ -2,29 +2,8 @@
 
 from __future__ import annotations
 
-from tests.identity.conftest import ME, claims_of
-
-REFRESH = """
-mutation Refresh($token: String!) {
-  refreshToken(refreshToken: $token) {
-    accessToken refreshToken
-    user { id }
-    userErrors { field code message }
-  }
-}
-"""
-
-INVALID = [
-    {
-        "field": "refreshToken",
-        "code": "INVALID_REFRESH_TOKEN",
-        "message": "The refresh token is not valid.",
-    }
-]
-
-
-async def refresh(gql, token: str) -> dict:
-    return (await gql(REFRESH, {"token": token})).ok()["refreshToken"]
+from tests.identity.conftest import INVALID_REFRESH as INVALID
+from tests.identity.conftest import ME, claims_of, refresh
 
 
 async def test_refresh_returns_a_new_pair_for_the_same_session(make_user, login, gql):
@@ -42,9 +21,7 @@ async def test_refresh_returns_a_new_pair_for_the_same_session(make_user, login,
     assert me["id"] == str(user.id)
 
 
-async def test_reusing_the_old_refresh_token_fails_and_revokes_the_session(
-    make_user, login, gql
-):
+async def test_reusing_the_old_refresh_token_fails_and_revokes_the_session(make_user, login, gql):
     user = await make_user("client")
     first = await login(user.email)
     second = await refresh(gql, first["refreshToken"])
@@ -52,7 +29,12 @@ async def test_reusing_the_old_refresh_token_fails_and_revokes_the_session(
     reused = await refresh(gql, first["refreshToken"])
     later = await refresh(gql, second["refreshToken"])
 
-    assert reused == {"accessToken": None, "refreshToken": None, "user": None, "userErrors": INVALID}
+    assert reused == {
+        "accessToken": None,
+        "refreshToken": None,
+        "user": None,
+        "userErrors": INVALID,
+    }
     assert later == reused
 
 
@@ -60,7 +42,9 @@ async def test_logout_revokes_the_session(make_user, login, gql):
     user = await make_user("client")
     pair = await login(user.email)
 
-    out = (await gql("mutation { logout { ok userErrors { code } } }", token=pair["accessToken"])).ok()
+    out = (
+        await gql("mutation { logout { ok userErrors { code } } }", token=pair["accessToken"])
+    ).ok()
 
     assert out == {"logout": {"ok": True, "userErrors": []}}
     assert (await refresh(gql, pair["refreshToken"]))["userErrors"] == INVALID

@@ -59,7 +59,9 @@ async def test_rotation_gives_a_new_pair_in_the_same_session(
     assert second.refresh_token != first.refresh_token
     assert claims_of(second.access_token)["sid"] == str(first.session_id)
     async with sessions() as session:
-        used = dict((await session.execute(select(RefreshToken.token_hash, RefreshToken.used_at))).all())
+        used = dict(
+            (await session.execute(select(RefreshToken.token_hash, RefreshToken.used_at))).all()
+        )
     assert len(used) == 2
     assert sorted(v is None for v in used.values()) == [False, True]
 

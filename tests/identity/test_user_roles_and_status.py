@@ -59,7 +59,9 @@ async def test_set_status_is_audited_and_disabling_revokes_sessions(sessions, ma
     admin = await make_user("admin")
     driver = await make_user("driver")
     async with sessions() as session, session.begin():
-        session.add(AuthSession(user_id=driver.id, expires_at=datetime.now(UTC) + timedelta(days=1)))
+        session.add(
+            AuthSession(user_id=driver.id, expires_at=datetime.now(UTC) + timedelta(days=1))
+        )
 
     async with sessions() as session, session.begin():
         await accounts.set_status(session, driver.id, "disabled", actor_id=admin.id)
@@ -162,7 +164,5 @@ async def test_unknown_user_is_not_found(sessions, count_rows):
         async with sessions() as session, session.begin():
             await accounts.set_roles(session, missing, ["client"], actor_id=None)
 
-    assert caught.value.problems == (
-        Problem("NOT_FOUND", f"User {missing} was not found.", "id"),
-    )
+    assert caught.value.problems == (Problem("NOT_FOUND", f"User {missing} was not found.", "id"),)
     assert await count_rows(UserAudit) == 0

@@ -1,0 +1,1 @@
+"""GraphiQL served by the router itself, from npm-installed assets (no CDN)."""

@@ -1,0 +1,312 @@
+"""Refuse operations that are too deep, too wide or too expensive before planning.
+
+A single small request can ask a federated graph for an enormous amount of
+work (nested lists, thousands of aliases of one expensive field), so the
+router measures every operation against configurable limits and refuses it
+with a coded error before any subgraph is called.
+
+Fragments are measured once each and memoised, so a document whose
+fragments spread each other many times is measured in linear time (a naive
+expansion would be exponential: that is itself a denial of service), and a
+fragment cycle (which validation rejects anyway) counts as empty instead of
+recursing forever. `@skip`/`@include` are honoured with the request's
+variables, so what is measured is what would run. `__typename` is free;
+introspection fields count like any other field.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from graphql import (
+    BooleanValueNode,
+    DocumentNode,
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLInterfaceType,
+    GraphQLList,
+    GraphQLNamedType,
+    GraphQLNonNull,
+    GraphQLObjectType,
+    GraphQLOutputType,
+    GraphQLSchema,
+    InlineFragmentNode,
+    IntValueNode,
+    OperationDefinitionNode,
+    SelectionNode,
+    SelectionSetNode,
+    VariableNode,
+)
+from graphql.type.introspection import SchemaMetaFieldDef, TypeMetaFieldDef
+
+__all__ = ["Limits", "Measurement", "check_limits", "measure"]
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """Configurable ceilings; `None` switches one check off."""
+
+    max_depth: int | None = 15
+    max_aliases: int | None = 30
+    max_root_fields: int | None = 20
+    max_cost: int | None = 50_000
+    #: assumed length of a list field that has no size argument
+    default_list_size: int = 10
+    #: arguments whose integer value bounds a list field's length
+    list_size_arguments: tuple[str, ...] = ("first", "last", "limit")
+    #: list length assumed under `__schema`/`__type`: the router answers those
+    #: from the in-memory API schema, so their lists are bounded by the schema's
+    #: size, not by the request; 1 keeps GraphiQL's introspection query (about
+    #: 100 fields, depth 15) well inside the default limits
+    introspection_list_size: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class Measurement:
+    depth: int
+    aliases: int
+    root_fields: int
+    cost: int
+
+
+@dataclass(slots=True)
+class _Tally:
+    """Measure of one selection set, relative to where it appears."""
+
+    depth: int = 0
+    aliases: int = 0
+    fields: int = 0
+    cost: int = 0
+
+    def add(self, other: _Tally) -> None:
+        self.depth = max(self.depth, other.depth)
+        self.aliases += other.aliases
+        self.fields += other.fields
+        self.cost += other.cost
+
+
+def _named_output(t: GraphQLOutputType) -> tuple[GraphQLNamedType, bool]:
+    """The named type under wrappers, and whether a list wrapper was crossed."""
+    is_list = False
+    while isinstance(t, GraphQLNonNull | GraphQLList):
+        if isinstance(t, GraphQLList):
+            is_list = True
+        t = t.of_type
+    return t, is_list
+
+
+class _Measurer:
+    def __init__(
+        self,
+        schema: GraphQLSchema,
+        fragments: Mapping[str, FragmentDefinitionNode],
+        variables: Mapping[str, Any],
+        limits: Limits,
+    ) -> None:
+        self.schema = schema
+        self.fragments = fragments
+        self.variables = variables
+        self.limits = limits
+        self.memo: dict[tuple[str, bool], _Tally] = {}
+        self.in_progress: set[str] = set()
+
+    def included(self, node: SelectionNode) -> bool:
+        for d in node.directives or ():
+            name = d.name.value
+            if name not in ("skip", "include"):
+                continue
+            value: Any = name == "include"  # unknown variable: measure the branch
+            for a in d.arguments or ():
+                if a.name.value != "if":
+                    continue
+                if isinstance(a.value, BooleanValueNode):
+                    value = a.value.value
+                elif isinstance(a.value, VariableNode):
+                    value = self.variables.get(a.value.name.value, value)
+            if name == "skip" and value is True:
+                return False
+            if name == "include" and value is False:
+                return False
+        return True
+
+    def list_size(self, node: FieldNode) -> int:
+        for a in node.arguments or ():
+            if a.name.value not in self.limits.list_size_arguments:
+                continue
+            raw: Any = None
+            if isinstance(a.value, IntValueNode):
+                raw = int(a.value.value)
+            elif isinstance(a.value, VariableNode):
+                raw = self.variables.get(a.value.name.value)
+            if isinstance(raw, int) and not isinstance(raw, bool) and raw >= 0:
+                return raw
+        return self.limits.default_list_size
+
+    def selection_set(
+        self, parent: GraphQLNamedType | None, ss: SelectionSetNode, meta: bool = False
+    ) -> _Tally:
+        """Tally one selection set; `meta` is true under `__schema`/`__type`."""
+        total = _Tally()
+        for sel in ss.selections:
+            if not self.included(sel):
+                continue
+            if isinstance(sel, FieldNode):
+                total.add(self.field(parent, sel, meta))
+            elif isinstance(sel, InlineFragmentNode):
+                cond = (
+                    self.schema.get_type(sel.type_condition.name.value)
+                    if sel.type_condition
+                    else parent
+                )
+                total.add(self.selection_set(cond, sel.selection_set, meta))
+            elif isinstance(sel, FragmentSpreadNode):
+                total.add(self.fragment(sel.name.value, meta))
+        return total
+
+    def fragment(self, name: str, meta: bool) -> _Tally:
+        cached = self.memo.get((name, meta))
+        if cached is not None:
+            return cached
+        frag = self.fragments.get(name)
+        if frag is None or name in self.in_progress:
+            return _Tally()  # unknown or cyclic: validation reports it; never loop
+        self.in_progress.add(name)
+        try:
+            tally = self.selection_set(
+                self.schema.get_type(frag.type_condition.name.value), frag.selection_set, meta
+            )
+        finally:
+            self.in_progress.discard(name)
+        self.memo[(name, meta)] = tally
+        return tally
+
+    def field(self, parent: GraphQLNamedType | None, node: FieldNode, meta: bool) -> _Tally:
+        name = node.name.value
+        if name == "__typename":
+            return _Tally()
+        child_parent: GraphQLNamedType | None = None
+        is_list = False
+        if name == "__schema":
+            child_parent, is_list = _named_output(SchemaMetaFieldDef.type)
+            meta = True
+        elif name == "__type":
+            child_parent, is_list = _named_output(TypeMetaFieldDef.type)
+            meta = True
+        elif isinstance(parent, GraphQLObjectType | GraphQLInterfaceType):
+            fdef = parent.fields.get(name)
+            if fdef is not None:
+                child_parent, is_list = _named_output(fdef.type)
+        children = (
+            self.selection_set(child_parent, node.selection_set, meta)
+            if node.selection_set is not None
+            else _Tally()
+        )
+        multiplier = 1
+        if is_list:
+            multiplier = self.limits.introspection_list_size if meta else self.list_size(node)
+        return _Tally(
+            depth=children.depth + 1,
+            aliases=children.aliases + (1 if node.alias is not None else 0),
+            fields=1,
+            cost=multiplier * (1 + children.cost),
+        )
+
+
+def _operation(doc: DocumentNode, name: str | None) -> OperationDefinitionNode | None:
+    ops = [d for d in doc.definitions if isinstance(d, OperationDefinitionNode)]
+    if name:
+        return next((o for o in ops if o.name is not None and o.name.value == name), None)
+    return ops[0] if len(ops) == 1 else None
+
+
+def measure(
+    doc: DocumentNode,
+    operation_name: str | None,
+    schema: GraphQLSchema,
+    variables: Mapping[str, Any] | None = None,
+    limits: Limits | None = None,
+) -> Measurement | None:
+    """Measure the selected operation; `None` when the name selects nothing.
+
+    Aliases are counted per occurrence after fragment expansion, so one
+    aliased fragment spread ten times counts ten times.
+    """
+    limits = limits or Limits()
+    op = _operation(doc, operation_name)
+    if op is None:
+        return None
+    fragments = {d.name.value: d for d in doc.definitions if isinstance(d, FragmentDefinitionNode)}
+    m = _Measurer(schema, fragments, variables or {}, limits)
+    tally = m.selection_set(schema.get_root_type(op.operation), op.selection_set)
+    return Measurement(
+        depth=tally.depth, aliases=tally.aliases, root_fields=tally.fields, cost=tally.cost
+    )
+
+
+def _refusal(message: str, code: str, limit: int, measured: int) -> dict[str, Any]:
+    return {
+        "message": message,
+        "extensions": {"code": code, "limit": limit, "measured": measured},
+    }
+
+
+def check_limits(
+    doc: DocumentNode,
+    operation_name: str | None,
+    schema: GraphQLSchema,
+    variables: Mapping[str, Any] | None = None,
+    limits: Limits | None = None,
+) -> list[dict[str, Any]]:
+    """GraphQL error dicts for every limit the operation exceeds; `[]` when it may run.
+
+    An operation name that selects nothing yields `[]`: reporting that is the
+    gateway's job, with its own message.
+    """
+    limits = limits or Limits()
+    m = measure(doc, operation_name, schema, variables, limits)
+    if m is None:
+        return []
+    errors: list[dict[str, Any]] = []
+    if limits.max_depth is not None and m.depth > limits.max_depth:
+        errors.append(
+            _refusal(
+                f"Operation is too deep: depth {m.depth} exceeds the limit of {limits.max_depth}.",
+                "OPERATION_TOO_DEEP",
+                limits.max_depth,
+                m.depth,
+            )
+        )
+    if limits.max_aliases is not None and m.aliases > limits.max_aliases:
+        errors.append(
+            _refusal(
+                f"Operation has too many aliases: {m.aliases} exceeds the limit of "
+                f"{limits.max_aliases}.",
+                "TOO_MANY_ALIASES",
+                limits.max_aliases,
+                m.aliases,
+            )
+        )
+    if limits.max_root_fields is not None and m.root_fields > limits.max_root_fields:
+        errors.append(
+            _refusal(
+                f"Operation has too many root fields: {m.root_fields} exceeds the limit of "
+                f"{limits.max_root_fields}.",
+                "TOO_MANY_ROOT_FIELDS",
+                limits.max_root_fields,
+                m.root_fields,
+            )
+        )
+    if limits.max_cost is not None and m.cost > limits.max_cost:
+        errors.append(
+            _refusal(
+                f"Operation is too costly: estimated cost {m.cost} exceeds the limit of "
+                f"{limits.max_cost}.",
+                "OPERATION_TOO_COSTLY",
+                limits.max_cost,
+                m.cost,
+            )
+        )
+    return errors

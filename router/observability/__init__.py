@@ -1,0 +1,1 @@
+"""Router telemetry: Prometheus metrics."""

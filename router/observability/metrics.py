@@ -1,0 +1,150 @@
+"""Prometheus metrics for the router, on a registry of their own.
+
+A dedicated `CollectorRegistry` keeps our series apart from whatever else
+runs in the process (and lets tests build a fresh one each). Label values
+come from clients (operation names) or from the supergraph (subgraph names),
+so cardinality is capped: after `max_operation_names` distinct names, new
+ones are counted as "other", which keeps a scraper and its storage safe from
+a client that sends a unique name per request.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from typing import Any
+
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+__all__ = ["CONTENT_TYPE", "RouterMetrics", "outcome_of"]
+
+#: the classic text exposition format every Prometheus version scrapes
+CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+ANONYMOUS = "anonymous"
+OTHER = "other"
+LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
+
+
+class _Capped:
+    """Admits the first `limit` distinct values; maps the rest to "other"."""
+
+    def __init__(self, limit: int, max_length: int = 100) -> None:
+        self.limit = limit
+        self.max_length = max_length
+        self.known: set[str] = set()
+        self.lock = threading.Lock()
+
+    def __call__(self, value: str) -> str:
+        if value in self.known:
+            return value
+        if len(value) > self.max_length:
+            return OTHER
+        with self.lock:
+            if len(self.known) < self.limit:
+                self.known.add(value)
+                return value
+        return OTHER
+
+
+def outcome_of(body: Mapping[str, Any], request_error: bool = False) -> str:
+    """'success', 'partial' (data and errors) or 'error' (no data, or refused)."""
+    errors = body.get("errors")
+    if request_error or body.get("data") is None:
+        return "error" if errors or request_error else "success"
+    return "partial" if errors else "success"
+
+
+class RouterMetrics:
+    def __init__(
+        self,
+        registry: CollectorRegistry | None = None,
+        *,
+        max_operation_names: int = 200,
+        max_error_codes: int = 100,
+        max_subgraphs: int = 200,
+        buckets: tuple[float, ...] = LATENCY_BUCKETS,
+    ) -> None:
+        self.registry = registry or CollectorRegistry(auto_describe=True)
+        self._operation = _Capped(max_operation_names)
+        self._code = _Capped(max_error_codes)
+        self._subgraph = _Capped(max_subgraphs)
+        self.requests = Counter(
+            "router_requests_total",
+            "GraphQL requests by operation name and outcome (success, partial, error).",
+            ["operation", "outcome"],
+            registry=self.registry,
+        )
+        self.errors = Counter(
+            "router_errors_total",
+            "GraphQL errors returned to clients, by extensions.code.",
+            ["code"],
+            registry=self.registry,
+        )
+        self.duration = Histogram(
+            "router_request_duration_seconds",
+            "Time to answer a GraphQL request, by operation name.",
+            ["operation"],
+            buckets=buckets,
+            registry=self.registry,
+        )
+        self.subgraph_duration = Histogram(
+            "router_subgraph_fetch_duration_seconds",
+            "Time of one fetch to a subgraph.",
+            ["subgraph"],
+            buckets=buckets,
+            registry=self.registry,
+        )
+        self.subgraph_errors = Counter(
+            "router_subgraph_errors_total",
+            "Failed subgraph fetches (transport failure, timeout, non-2xx, GraphQL errors).",
+            ["subgraph", "kind"],
+            registry=self.registry,
+        )
+
+    def operation_label(self, operation_name: str | None) -> str:
+        return self._operation(operation_name) if operation_name else ANONYMOUS
+
+    def observe_request(
+        self,
+        operation_name: str | None,
+        seconds: float,
+        body: Mapping[str, Any],
+        request_error: bool = False,
+    ) -> None:
+        """Record one answered request: count, latency, and each error's code."""
+        op = self.operation_label(operation_name)
+        self.requests.labels(op, outcome_of(body, request_error)).inc()
+        self.duration.labels(op).observe(seconds)
+        errors = body.get("errors")
+        if isinstance(errors, list):
+            self.count_errors(errors)
+
+    def count_errors(self, errors: Iterable[Any]) -> None:
+        for e in errors:
+            ext = e.get("extensions") if isinstance(e, Mapping) else None
+            code = ext.get("code") if isinstance(ext, Mapping) else None
+            self.errors.labels(self._code(code) if isinstance(code, str) else "UNKNOWN").inc()
+
+    def observe_subgraph_fetch(
+        self, subgraph: str, seconds: float, error_kind: str | None = None
+    ) -> None:
+        """`error_kind`: None for success, else e.g. "timeout", "http", "transport", "graphql"."""
+        name = self._subgraph(subgraph)
+        self.subgraph_duration.labels(name).observe(seconds)
+        if error_kind is not None:
+            self.subgraph_errors.labels(name, error_kind).inc()
+
+    def render(self) -> bytes:
+        return generate_latest(self.registry)
+
+    def endpoint(self) -> Callable[[Request], Awaitable[Response]]:
+        async def metrics(request: Request) -> Response:
+            return Response(self.render(), media_type=CONTENT_TYPE)
+
+        return metrics
+
+    def route(self, path: str = "/metrics") -> Route:
+        return Route(path, self.endpoint(), methods=["GET"])

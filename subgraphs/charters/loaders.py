@@ -1,0 +1,171 @@
+"""Charters' dataloaders: one statement per kind of row per request."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import func, select
+
+from subgraphs.charters import models
+from subgraphs.kit.loaders import ByIdLoader, ByParentIdLoader, SessionLoader, group_by_key
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+AUDIT_ENTRIES_PER_CHARTER = 200
+
+
+class CharterByIdLoader(ByIdLoader[models.Charter]):
+    model = models.Charter
+
+
+class CharterVehicleByIdLoader(ByIdLoader[models.CharterVehicle]):
+    model = models.CharterVehicle
+
+
+class VehicleTypeByIdLoader(ByIdLoader[models.VehicleType]):
+    model = models.VehicleType
+
+
+class VehicleByIdLoader(ByIdLoader[models.Vehicle]):
+    model = models.Vehicle
+
+
+class DriverByIdLoader(ByIdLoader[models.Driver]):
+    model = models.Driver
+
+
+class SeriesByIdLoader(ByIdLoader[models.CharterSeries]):
+    model = models.CharterSeries
+
+
+class StopsByCharterIdLoader(ByParentIdLoader[models.Stop]):
+    model = models.Stop
+    parent_column = "charter_id"
+    order_by = ("charter_id", "position")
+
+
+class VehiclesByCharterIdLoader(ByParentIdLoader[models.CharterVehicle]):
+    model = models.CharterVehicle
+    parent_column = "charter_id"
+    order_by = ("charter_id", "position", "id")
+
+
+class QuoteRevisionsByCharterIdLoader(ByParentIdLoader[models.QuoteRevision]):
+    model = models.QuoteRevision
+    parent_column = "charter_id"
+    order_by = ("charter_id", "revision")
+
+
+class ChangeCasesByCharterIdLoader(ByParentIdLoader[models.ChangeCase]):
+    model = models.ChangeCase
+    parent_column = "charter_id"
+    order_by = ("charter_id", "created_at", "id")
+
+
+class ChangeCaseEventsByCaseIdLoader(ByParentIdLoader[models.ChangeCaseEvent]):
+    model = models.ChangeCaseEvent
+    parent_column = "change_case_id"
+    order_by = ("change_case_id", "at", "id")
+
+
+class AuditEntriesByCharterIdLoader(SessionLoader[uuid.UUID, list[models.AuditEntry]]):
+    """The newest entries of each charter, bounded per charter by a window."""
+
+    async def load_batch(
+        self, session: AsyncSession, keys: Sequence[uuid.UUID]
+    ) -> list[list[models.AuditEntry]]:
+        entry = models.AuditEntry
+        ranked = (
+            select(
+                entry.id,
+                func.row_number()
+                .over(partition_by=entry.charter_id, order_by=(entry.at.desc(), entry.id.desc()))
+                .label("rank"),
+            )
+            .where(entry.charter_id.in_(keys))
+            .subquery()
+        )
+        rows = await session.scalars(
+            select(entry)
+            .join(ranked, ranked.c.id == entry.id)
+            .where(ranked.c.rank <= AUDIT_ENTRIES_PER_CHARTER)
+            .order_by(entry.charter_id, entry.at.desc(), entry.id.desc())
+        )
+        return group_by_key(rows, keys, "charter_id")
+
+
+class SeriesMembersBySeriesIdLoader(SessionLoader[uuid.UUID, list[uuid.UUID]]):
+    """Each series' instances in date order, for "instance N of M"."""
+
+    async def load_batch(
+        self, session: AsyncSession, keys: Sequence[uuid.UUID]
+    ) -> list[list[uuid.UUID]]:
+        rows = await session.execute(
+            select(models.Charter.series_id, models.Charter.id)
+            .where(models.Charter.series_id.in_(keys))
+            .order_by(models.Charter.series_id, models.Charter.occurrence_date, models.Charter.id)
+        )
+        members: dict[Any, list[uuid.UUID]] = {}
+        for series_id, charter_id in rows.all():
+            members.setdefault(series_id, []).append(charter_id)
+        return [members.get(key, []) for key in keys]
+
+
+class FirstChartersByClientLoader(
+    SessionLoader[tuple[uuid.UUID, int, str | None], tuple[list[models.Charter], int]]
+):
+    """First pages of many clients' charters in two statements (window + count).
+
+    Keys are (client id, page size, status filter); later pages (`after`)
+    are single-client range scans and need no batching.
+    """
+
+    async def load_batch(
+        self, session: AsyncSession, keys: Sequence[tuple[uuid.UUID, int, str | None]]
+    ) -> list[tuple[list[models.Charter], int]]:
+        results: dict[tuple[uuid.UUID, int, str | None], tuple[list[models.Charter], int]] = {}
+        for status in {k[2] for k in keys}:
+            group = [k for k in keys if k[2] == status]
+            clients = list({k[0] for k in group})
+            size = max(k[1] for k in group) + 1
+            charter = models.Charter
+            scope = [charter.client_id.in_(clients), charter.is_template.is_(False)]
+            if status is not None:
+                scope.append(charter.status == status)
+            ranked = (
+                select(
+                    charter.id,
+                    func.row_number()
+                    .over(
+                        partition_by=charter.client_id,
+                        order_by=(charter.pickup_at.desc(), charter.id.desc()),
+                    )
+                    .label("rank"),
+                )
+                .where(*scope)
+                .subquery()
+            )
+            rows = list(
+                await session.scalars(
+                    select(charter)
+                    .join(ranked, ranked.c.id == charter.id)
+                    .where(ranked.c.rank <= size)
+                    .order_by(charter.client_id, charter.pickup_at.desc(), charter.id.desc())
+                )
+            )
+            counts = dict(
+                (
+                    await session.execute(
+                        select(charter.client_id, func.count())
+                        .where(*scope)
+                        .group_by(charter.client_id)
+                    )
+                ).all()
+            )
+            for key in group:
+                mine = [r for r in rows if r.client_id == key[0]][: key[1] + 1]
+                results[key] = (mine, int(counts.get(key[0], 0)))
+        return [results[k] for k in keys]

@@ -1,0 +1,356 @@
+"""Charters' tables, all in the `charters` PostgreSQL schema.
+
+Cross-subgraph references (clients, users, vendors) are plain UUID columns:
+the graph joins them through federation, never through foreign keys.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    CheckConstraint,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, TSTZRANGE, ExcludeConstraint, Range
+from sqlalchemy.ext.asyncio import AsyncAttrs
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from subgraphs.kit.models import Timestamps, UUIDPrimaryKey, schema_metadata
+from subgraphs.kit.outbox import outbox_table
+
+SCHEMA = "charters"
+MONEY = Numeric(12, 2)
+COORDINATE = Numeric(9, 6)
+
+
+class Base(AsyncAttrs, DeclarativeBase):
+    metadata = schema_metadata(SCHEMA)
+
+
+def _one_of(column: str, values: tuple[str, ...], name: str) -> CheckConstraint:
+    listed = ", ".join(f"'{v}'" for v in values)
+    return CheckConstraint(f"{column} IN ({listed})", name=name)
+
+
+CHARTER_STATUSES = ("quote", "booked", "confirmed", "in_progress", "completed", "cancelled")
+TRIP_TYPES = ("one_way", "round_trip", "overnight", "multi_day", "local", "shuttle", "event")
+STOP_TYPES = ("pickup", "dropoff", "waypoint")
+VEHICLE_STATUSES = ("pending", "assigned", "confirmed", "en_route", "completed")
+DISPATCH_STATUSES = (
+    "not_ready",
+    "ready",
+    "dispatched",
+    "in_transit",
+    "on_site",
+    "completed",
+    "issue",
+)
+FLEET_STATUSES = ("active", "maintenance", "retired")
+BLACKOUT_KINDS = ("holiday", "maintenance", "weather", "other")
+CHANGE_STATUSES = (
+    "pending",
+    "under_review",
+    "vendor_quoted",
+    "awaiting_client_approval",
+    "approved",
+    "implemented",
+    "rejected",
+    "cancelled",
+)
+CHANGE_TYPES = (
+    "date_time_change",
+    "itinerary_modification",
+    "passenger_count_change",
+    "vehicle_change",
+    "amenity_change",
+    "cancellation",
+    "other",
+)
+PRIORITIES = ("low", "medium", "high", "urgent")
+IMPACT_LEVELS = ("minimal", "moderate", "significant", "major")
+
+
+class ReferenceCounter(Base):
+    """Per-kind, per-year counters behind readable references (CH-2026-000123)."""
+
+    __tablename__ = "reference_counters"
+
+    kind: Mapped[str] = mapped_column(String(10), primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    last_value: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class VehicleType(UUIDPrimaryKey, Base):
+    __tablename__ = "vehicle_types"
+    __table_args__ = (CheckConstraint("capacity > 0", name="capacity_positive"),)
+
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    capacity: Mapped[int] = mapped_column(Integer)
+    description: Mapped[str | None] = mapped_column(Text)
+
+
+class Vehicle(UUIDPrimaryKey, Timestamps, Base):
+    __tablename__ = "vehicles"
+    __table_args__ = (_one_of("status", FLEET_STATUSES, "status"),)
+
+    plate: Mapped[str] = mapped_column(String(20), unique=True)
+    name: Mapped[str | None] = mapped_column(String(100))
+    vehicle_type_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("vehicle_types.id"), index=True)
+    status: Mapped[str] = mapped_column(String(20), default="active")
+
+
+class Driver(UUIDPrimaryKey, Timestamps, Base):
+    __tablename__ = "drivers"
+
+    #: The driver's account in identity.
+    user_id: Mapped[uuid.UUID] = mapped_column(unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    licence_class: Mapped[str] = mapped_column(String(20))
+    licence_expires_on: Mapped[date] = mapped_column(Date)
+    active: Mapped[bool] = mapped_column(default=True)
+
+
+class BlackoutDate(UUIDPrimaryKey, Base):
+    """Days nothing may be booked: everywhere, or for one vehicle type."""
+
+    __tablename__ = "blackout_dates"
+    __table_args__ = (
+        _one_of("kind", BLACKOUT_KINDS, "kind"),
+        CheckConstraint("ends_on >= starts_on", name="ordered"),
+    )
+
+    starts_on: Mapped[date] = mapped_column(Date, index=True)
+    ends_on: Mapped[date] = mapped_column(Date)
+    vehicle_type_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("vehicle_types.id"))
+    kind: Mapped[str] = mapped_column(String(20))
+    description: Mapped[str | None] = mapped_column(String(500))
+
+
+class CharterSeries(UUIDPrimaryKey, Timestamps, Base):
+    """A recurring charter: instances are charters pointing here by id."""
+
+    __tablename__ = "charter_series"
+
+    name: Mapped[str] = mapped_column(String(200))
+    client_id: Mapped[uuid.UUID] = mapped_column(index=True)
+    template_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("charters.id"))
+    #: RFC 5545 RRULE (without DTSTART); DTSTART is the local start below.
+    rrule: Mapped[str] = mapped_column(String(500))
+    starts_local: Mapped[datetime] = mapped_column(DateTime(timezone=False))
+    time_zone: Mapped[str] = mapped_column(String(64))
+    exception_dates: Mapped[list[date]] = mapped_column(ARRAY(Date), default=list)
+    active: Mapped[bool] = mapped_column(default=True)
+    created_by: Mapped[uuid.UUID | None] = mapped_column()
+    description: Mapped[str | None] = mapped_column(Text)
+
+
+class Charter(UUIDPrimaryKey, Timestamps, Base):
+    __tablename__ = "charters"
+    __table_args__ = (
+        _one_of("status", CHARTER_STATUSES, "status"),
+        _one_of("trip_type", TRIP_TYPES, "trip_type"),
+        CheckConstraint("passenger_count > 0", name="passengers_positive"),
+        CheckConstraint("ends_at IS NULL OR ends_at > pickup_at", name="ends_after_pickup"),
+        UniqueConstraint("series_id", "occurrence_date", name="uq_charters_series_occurrence"),
+        Index("ix_charters_pickup_at", "pickup_at"),
+        Index("ix_charters_status_pickup", "status", "pickup_at"),
+    )
+
+    reference: Mapped[str] = mapped_column(String(20), unique=True)
+    status: Mapped[str] = mapped_column(String(20), default="quote")
+    client_id: Mapped[uuid.UUID] = mapped_column(index=True)
+    sales_agent_id: Mapped[uuid.UUID | None] = mapped_column(index=True)
+    created_by: Mapped[uuid.UUID | None] = mapped_column()
+    trip_type: Mapped[str] = mapped_column(String(20))
+    passenger_count: Mapped[int] = mapped_column(Integer)
+    #: The pickup as the client said it: local wall time in an IANA zone.
+    pickup_local: Mapped[datetime] = mapped_column(DateTime(timezone=False))
+    pickup_time_zone: Mapped[str] = mapped_column(String(64))
+    #: The same instant in UTC, for ordering and windows.
+    pickup_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    ends_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    notes: Mapped[str | None] = mapped_column(Text)
+    requires_second_driver: Mapped[bool] = mapped_column(default=False)
+    quote_revision: Mapped[int] = mapped_column(Integer, default=1)
+    #: Bumped by every change; a change case remembers the version it saw.
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    is_template: Mapped[bool] = mapped_column(default=False)
+    template_name: Mapped[str | None] = mapped_column(String(200))
+    cloned_from_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("charters.id"))
+    split_from_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("charters.id"))
+    series_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("charter_series.id", use_alter=True), index=True
+    )
+    occurrence_date: Mapped[date | None] = mapped_column(Date)
+
+    cancelled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    cancelled_by: Mapped[uuid.UUID | None] = mapped_column()
+    cancellation_reason: Mapped[str | None] = mapped_column(String(1000))
+    cancellation_fee: Mapped[Decimal | None] = mapped_column(MONEY)
+
+
+class QuoteRevision(UUIDPrimaryKey, Base):
+    """A quote as it stood before a revision; the charter row is the newest."""
+
+    __tablename__ = "quote_revisions"
+    __table_args__ = (UniqueConstraint("charter_id", "revision"),)
+
+    charter_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("charters.id"), index=True)
+    revision: Mapped[int] = mapped_column(Integer)
+    snapshot: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    created_by: Mapped[uuid.UUID | None] = mapped_column()
+
+
+class Stop(UUIDPrimaryKey, Base):
+    __tablename__ = "stops"
+    __table_args__ = (
+        _one_of("stop_type", STOP_TYPES, "stop_type"),
+        CheckConstraint("position >= 1", name="position_positive"),
+        UniqueConstraint(
+            "charter_id",
+            "position",
+            name="uq_stops_charter_position",
+            deferrable=True,
+            initially="DEFERRED",
+        ),
+    )
+
+    charter_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("charters.id"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    stop_type: Mapped[str] = mapped_column(String(20))
+    address: Mapped[str] = mapped_column(String(500))
+    latitude: Mapped[Decimal | None] = mapped_column(COORDINATE)
+    longitude: Mapped[Decimal | None] = mapped_column(COORDINATE)
+    planned_arrival: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    planned_departure: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    notes: Mapped[str | None] = mapped_column(String(1000))
+
+
+class CharterVehicle(UUIDPrimaryKey, Timestamps, Base):
+    """One vehicle of a charter; a vehicle or driver is never on two at once.
+
+    `busy` is the time the vehicle and driver are committed. The exclusion
+    constraints hold only while `holds_resources` is true, so a cancelled
+    charter frees its vehicle and driver without losing the history.
+    """
+
+    __tablename__ = "charter_vehicles"
+    __table_args__ = (
+        _one_of("status", VEHICLE_STATUSES, "status"),
+        _one_of("dispatch_status", DISPATCH_STATUSES, "dispatch_status"),
+        CheckConstraint("capacity > 0", name="capacity_positive"),
+        CheckConstraint("cost >= 0", name="cost_not_negative"),
+        ExcludeConstraint(
+            ("vehicle_id", "="),
+            ("busy", "&&"),
+            name="ex_charter_vehicles_vehicle_overlap",
+            using="gist",
+            where="vehicle_id IS NOT NULL AND holds_resources",
+        ),
+        ExcludeConstraint(
+            ("driver_id", "="),
+            ("busy", "&&"),
+            name="ex_charter_vehicles_driver_overlap",
+            using="gist",
+            where="driver_id IS NOT NULL AND holds_resources",
+        ),
+    )
+
+    charter_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("charters.id"), index=True)
+    position: Mapped[int] = mapped_column(Integer, default=1)
+    vehicle_type_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("vehicle_types.id"))
+    capacity: Mapped[int] = mapped_column(Integer)
+    cost: Mapped[Decimal] = mapped_column(MONEY)
+    vehicle_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("vehicles.id"), index=True)
+    driver_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("drivers.id"), index=True)
+    pickup_address: Mapped[str | None] = mapped_column(String(500))
+    dropoff_address: Mapped[str | None] = mapped_column(String(500))
+    special_requirements: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(20), default="pending")
+    dispatch_status: Mapped[str] = mapped_column(String(20), default="not_ready")
+    busy: Mapped[Range[datetime]] = mapped_column(TSTZRANGE)
+    holds_resources: Mapped[bool] = mapped_column(default=True)
+
+
+class ChangeCase(UUIDPrimaryKey, Timestamps, Base):
+    """A requested change to a booked charter, applied only once approved."""
+
+    __tablename__ = "change_cases"
+    __table_args__ = (
+        _one_of("status", CHANGE_STATUSES, "status"),
+        _one_of("change_type", CHANGE_TYPES, "change_type"),
+        _one_of("priority", PRIORITIES, "priority"),
+        _one_of("impact_level", IMPACT_LEVELS, "impact_level"),
+        Index("ix_change_cases_status", "status"),
+    )
+
+    case_number: Mapped[str] = mapped_column(String(20), unique=True)
+    charter_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("charters.id"), index=True)
+    change_type: Mapped[str] = mapped_column(String(40))
+    status: Mapped[str] = mapped_column(String(30), default="pending")
+    priority: Mapped[str] = mapped_column(String(10), default="medium")
+    impact_level: Mapped[str] = mapped_column(String(12), default="moderate")
+    title: Mapped[str] = mapped_column(String(200))
+    reason: Mapped[str | None] = mapped_column(Text)
+    requested_by: Mapped[uuid.UUID | None] = mapped_column()
+    before: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    after: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    #: The charter's version when the snapshot was taken (stale check).
+    charter_version: Mapped[int] = mapped_column(Integer)
+    current_price: Mapped[Decimal | None] = mapped_column(MONEY)
+    proposed_price: Mapped[Decimal | None] = mapped_column(MONEY)
+    requires_approval: Mapped[bool] = mapped_column(default=True)
+    requires_manager: Mapped[bool] = mapped_column(default=False)
+    decided_by: Mapped[uuid.UUID | None] = mapped_column()
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    decision_notes: Mapped[str | None] = mapped_column(Text)
+    implemented_by: Mapped[uuid.UUID | None] = mapped_column()
+    implemented_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class ChangeCaseEvent(UUIDPrimaryKey, Base):
+    """Each transition of a change case: who moved it, from what, to what."""
+
+    __tablename__ = "change_case_events"
+
+    change_case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("change_cases.id"), index=True)
+    from_status: Mapped[str | None] = mapped_column(String(30))
+    to_status: Mapped[str] = mapped_column(String(30))
+    actor_id: Mapped[uuid.UUID | None] = mapped_column()
+    notes: Mapped[str | None] = mapped_column(Text)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class AuditEntry(UUIDPrimaryKey, Base):
+    """Every change to a charter, its stops and vehicles: who, when, old, new."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_log_charter_at", "charter_id", "at"),)
+
+    charter_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("charters.id"))
+    entity: Mapped[str] = mapped_column(String(30))
+    entity_id: Mapped[uuid.UUID] = mapped_column()
+    action: Mapped[str] = mapped_column(String(50))
+    actor_id: Mapped[uuid.UUID | None] = mapped_column()
+    impersonator_id: Mapped[uuid.UUID | None] = mapped_column()
+    old: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    new: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+outbox = outbox_table(Base.metadata)

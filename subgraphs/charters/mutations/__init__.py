@@ -1,0 +1,14 @@
+"""Charters' mutations, one module per area, merged into one root type."""
+
+from __future__ import annotations
+
+from strawberry.tools import merge_types
+
+from subgraphs.charters.mutations.charters import CharterMutations
+from subgraphs.charters.mutations.fleet import FleetMutations
+from subgraphs.charters.mutations.itinerary import ItineraryMutations
+from subgraphs.charters.mutations.vehicles import VehicleMutations
+
+AREAS: tuple[type, ...] = (CharterMutations, ItineraryMutations, VehicleMutations, FleetMutations)
+
+Mutation = merge_types("Mutation", AREAS)

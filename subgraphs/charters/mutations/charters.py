@@ -1,0 +1,164 @@
+"""Mutations on a charter as a whole: create, edit, quotes, status, cancel."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import strawberry
+from sqlalchemy.ext.asyncio import AsyncSession
+from strawberry.types import Info
+
+from subgraphs.charters.enums import CharterStatus
+from subgraphs.charters.mutations.common import charter_call, edit_charter
+from subgraphs.charters.mutations.inputs import (
+    ChangeRequestInput,
+    CreateCharterInput,
+    UpdateCharterInput,
+    change_request,
+    parse_id,
+    parse_local,
+    stop_values,
+    vehicle_values,
+)
+from subgraphs.charters.mutations.payloads import CharterPayload, QuoteLinkPayload
+from subgraphs.charters.service import charters as charter_service
+from subgraphs.charters.service.access import EDITORS, READERS
+from subgraphs.charters.service.snapshots import Snapshot
+from subgraphs.charters.service.vehicles import with_type_capacity
+from subgraphs.kit.errors import ServiceError
+from subgraphs.kit.payloads import transact, user_errors
+from subgraphs.kit.permissions import allow
+from subgraphs.kit.scalars import Money
+
+
+@strawberry.type
+class CharterMutations:
+    @strawberry.mutation(extensions=[allow(*EDITORS)], description="Create a quote.")
+    async def create_charter(self, info: Info, input: CreateCharterInput) -> CharterPayload:
+        async def call(session: AsyncSession, viewer: object) -> object:
+            vehicles = await with_type_capacity(
+                session, [vehicle_values(v) for v in input.vehicles]
+            )
+            data = charter_service.NewCharter(
+                client_id=parse_id(input.client_id, "clientId"),
+                trip_type=input.trip_type.value,
+                passenger_count=input.passenger_count,
+                pickup_local=parse_local(input.pickup_local),
+                pickup_time_zone=input.pickup_time_zone,
+                ends_at=input.ends_at,
+                notes=input.notes,
+                requires_second_driver=input.requires_second_driver,
+                sales_agent_id=parse_id(input.sales_agent_id, "salesAgentId"),
+                stops=[{**stop_values(s), "id": None} for s in input.stops],
+                vehicles=[{**v, "id": None} for v in vehicles],
+            )
+            return await charter_service.create(session, data, viewer)  # type: ignore[arg-type]
+
+        return await charter_call(info, call)
+
+    @strawberry.mutation(
+        extensions=[allow(*EDITORS)],
+        description="Change a quote; on a booked charter this files a change case instead.",
+    )
+    async def update_charter(
+        self,
+        info: Info,
+        id: strawberry.ID,
+        input: UpdateCharterInput,
+        change: ChangeRequestInput | None = None,
+    ) -> CharterPayload:
+        try:
+            fields: dict[str, object] = {
+                "trip_type": input.trip_type.value if input.trip_type else None,
+                "passenger_count": input.passenger_count,
+                "pickup_local": parse_local(input.pickup_local).isoformat()
+                if input.pickup_local
+                else None,
+                "pickup_time_zone": input.pickup_time_zone,
+                "ends_at": input.ends_at.isoformat() if input.ends_at else None,
+                "notes": input.notes,
+                "requires_second_driver": input.requires_second_driver,
+            }
+            charter_id = parse_id(id, "id")
+        except ServiceError as exc:
+            return CharterPayload(user_errors=user_errors(exc))
+        given = {k: v for k, v in fields.items() if v is not None}
+        kind = (
+            "date_time_change"
+            if {"pickup_local", "pickup_time_zone", "ends_at"} & set(given)
+            else ("passenger_count_change" if "passenger_count" in given else "other")
+        )
+
+        async def change_fn(session: AsyncSession):  # type: ignore[no-untyped-def]
+            def apply(snap: Snapshot) -> Snapshot:
+                return {**snap, **given}
+
+            return apply
+
+        return await edit_charter(
+            info, charter_id, change_fn, change_request(change, kind, "Charter details changed")
+        )
+
+    @strawberry.mutation(
+        extensions=[allow(*EDITORS)], description="Start a new revision of a quote."
+    )
+    async def revise_quote(self, info: Info, id: strawberry.ID) -> CharterPayload:
+        return await charter_call(
+            info, lambda s, viewer: charter_service.revise_quote(s, parse_id(id, "id"), viewer)
+        )
+
+    @strawberry.mutation(
+        extensions=[allow(*EDITORS)], description="A signed, expiring link to this quote."
+    )
+    async def create_quote_link(self, info: Info, id: strawberry.ID) -> QuoteLinkPayload:
+        settings = info.context.settings
+
+        async def work(session: AsyncSession) -> tuple[str, object]:
+            charter = await charter_service.get(session, parse_id(id, "id"))
+            return charter_service.quote_link_token(
+                charter,
+                settings.quote_link_secret,
+                timedelta(seconds=settings.quote_link_ttl_seconds),
+            )
+
+        result, errors = await transact(info, work)
+        if result is None:
+            return QuoteLinkPayload(user_errors=errors)
+        token, expires = result
+        return QuoteLinkPayload(token=token, expires_at=expires)  # type: ignore[arg-type]
+
+    @strawberry.mutation(
+        extensions=[allow(*READERS)],
+        description="Move a charter along its lifecycle (BOOKED checks itinerary, capacity and blackouts).",
+    )
+    async def set_charter_status(
+        self, info: Info, id: strawberry.ID, status: CharterStatus
+    ) -> CharterPayload:
+        return await charter_call(
+            info,
+            lambda s, viewer: charter_service.transition(
+                s, parse_id(id, "id"), status.value, viewer
+            ),
+        )
+
+    @strawberry.mutation(extensions=[allow(*EDITORS)])
+    async def cancel_charter(
+        self, info: Info, id: strawberry.ID, reason: str, fee: Money | None = None
+    ) -> CharterPayload:
+        return await charter_call(
+            info,
+            lambda s, viewer: charter_service.cancel(
+                s, parse_id(id, "id"), reason=reason, fee=fee, actor=viewer
+            ),
+        )
+
+    @strawberry.mutation(extensions=[allow(*EDITORS)], description="Give a quote to another agent.")
+    async def reassign_charter(
+        self, info: Info, id: strawberry.ID, agent_id: strawberry.ID
+    ) -> CharterPayload:
+        return await charter_call(
+            info,
+            lambda s, viewer: charter_service.reassign(
+                s, parse_id(id, "id"), parse_id(agent_id, "agentId"), viewer
+            ),
+        )

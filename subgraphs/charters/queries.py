@@ -1,0 +1,318 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+import strawberry
+from sqlalchemy import Select, select
+from strawberry.types import Info
+
+from subgraphs.charters import loaders as L
+from subgraphs.charters import models
+from subgraphs.charters.enums import ChangeCaseStatus, CharterStatus
+from subgraphs.charters.service import charters as charter_service
+from subgraphs.charters.service.access import FLEET, READERS
+from subgraphs.charters.service.fleet import AvailabilityQuery, available_vehicles
+from subgraphs.charters.types import (
+    BlackoutDate,
+    ChangeCase,
+    Charter,
+    CharterSeries,
+    Driver,
+    Stop,
+    Vehicle,
+    VehicleType,
+    gid,
+    parse_uuid,
+)
+from subgraphs.kit.errors import BadUserInputError, NotFoundError, ServiceError
+from subgraphs.kit.pagination import (
+    Connection,
+    Edge,
+    KeysetOrder,
+    PageInfo,
+    encode_cursor,
+    page_size,
+    paginate,
+)
+from subgraphs.kit.permissions import allow
+from subgraphs.kit.scalars import Money
+
+OPEN_QUOTE_DAYS = 120
+NEWEST_PICKUP = KeysetOrder((models.Charter.pickup_at, models.Charter.id), descending=True)
+SOONEST_PICKUP = KeysetOrder((models.Charter.pickup_at, models.Charter.id))
+
+
+@strawberry.input
+class CharterFilter:
+    status: list[CharterStatus] | None = None
+    pickup_from: datetime | None = None
+    pickup_to: datetime | None = None
+    client_id: strawberry.ID | None = None
+    agent_id: strawberry.ID | None = None
+    search: str | None = strawberry.field(default=None, description="Reference prefix.")
+
+
+def _uuid_or_error(value: strawberry.ID, what: str) -> uuid.UUID:
+    key = parse_uuid(value)
+    if key is None:
+        raise NotFoundError(what, value)
+    return key
+
+
+def _filtered(where: CharterFilter | None) -> Select[tuple[models.Charter]]:
+    stmt = select(models.Charter).where(models.Charter.is_template.is_(False))
+    if where is None:
+        return stmt
+    if where.status:
+        stmt = stmt.where(models.Charter.status.in_([s.value for s in where.status]))
+    if where.pickup_from:
+        stmt = stmt.where(models.Charter.pickup_at >= where.pickup_from)
+    if where.pickup_to:
+        stmt = stmt.where(models.Charter.pickup_at < where.pickup_to)
+    if where.client_id:
+        stmt = stmt.where(models.Charter.client_id == parse_uuid(where.client_id))
+    if where.agent_id:
+        stmt = stmt.where(models.Charter.sales_agent_id == parse_uuid(where.agent_id))
+    if where.search:
+        stmt = stmt.where(models.Charter.reference.startswith(where.search.strip().upper()))
+    return stmt
+
+
+async def _page(
+    info: Info,
+    stmt: Select[tuple[models.Charter]],
+    order: KeysetOrder,
+    first: int | None,
+    after: str | None,
+) -> Connection[Charter]:
+    async with info.context.sessions() as session:
+        return await paginate(
+            session, stmt, order, first=first, after=after, to_node=Charter.from_row
+        )
+
+
+async def client_charters(
+    info: Info,
+    client_id: strawberry.ID,
+    *,
+    first: int | None,
+    after: str | None,
+    status: CharterStatus | None,
+) -> Connection[Charter]:
+    key = parse_uuid(client_id)
+    if key is None:
+        return Connection(edges=[], page_info=PageInfo(False, False, None, None), total_count=0)
+    if after is not None:
+        stmt = _filtered(CharterFilter(client_id=client_id, status=[status] if status else None))
+        return await _page(info, stmt, NEWEST_PICKUP, first, after)
+    size = page_size(first)
+    rows, total = await info.context.loaders.get(L.FirstChartersByClientLoader).load(
+        (key, size, status.value if status else None)
+    )
+    page = rows[:size]
+    edges = [
+        Edge(cursor=encode_cursor(NEWEST_PICKUP.values_of(r)), node=Charter.from_row(r))
+        for r in page
+    ]
+    return Connection(
+        edges=edges,
+        page_info=PageInfo(
+            has_next_page=len(rows) > size,
+            has_previous_page=False,
+            start_cursor=edges[0].cursor if edges else None,
+            end_cursor=edges[-1].cursor if edges else None,
+        ),
+        total_count=total,
+    )
+
+
+@strawberry.type(description="What a quote link shows an anonymous holder: this quote only.")
+class PublicQuote:
+    reference: str
+    revision: int
+    status: CharterStatus
+    pickup_local: str
+    pickup_time_zone: str
+    passenger_count: int
+    stops: list[Stop]
+    vehicle_types: list[str]
+    total: Money
+    link_expires_at: datetime | None = None
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(extensions=[allow(*READERS)])
+    async def charter(self, info: Info, id: strawberry.ID) -> Charter:
+        key = _uuid_or_error(id, "Charter")
+        row = await info.context.loaders.get(L.CharterByIdLoader).load(key)
+        if row is None:
+            raise NotFoundError("Charter", id)
+        return Charter.from_row(row)
+
+    @strawberry.field(extensions=[allow(*READERS)], description="Charters, soonest pickup first.")
+    async def charters(
+        self,
+        info: Info,
+        first: int | None = 20,
+        after: str | None = None,
+        where: CharterFilter | None = None,
+    ) -> Connection[Charter]:
+        return await _page(info, _filtered(where), SOONEST_PICKUP, first, after)
+
+    @strawberry.field(extensions=[allow(*READERS)], description="Quotes assigned to me.")
+    async def my_quotes(
+        self, info: Info, first: int | None = 20, after: str | None = None
+    ) -> Connection[Charter]:
+        viewer = await info.context.get_viewer()
+        stmt = _filtered(None).where(
+            models.Charter.status == "quote", models.Charter.sales_agent_id == viewer.user_id
+        )
+        return await _page(info, stmt, SOONEST_PICKUP, first, after)
+
+    @strawberry.field(
+        extensions=[allow(*READERS)], description="Open quotes departing in the next `days` days."
+    )
+    async def open_quotes(
+        self,
+        info: Info,
+        days: int = OPEN_QUOTE_DAYS,
+        first: int | None = 20,
+        after: str | None = None,
+    ) -> Connection[Charter]:
+        if not 1 <= days <= 366:
+            raise BadUserInputError("`days` must be between 1 and 366.")
+        now = datetime.now().astimezone()
+        stmt = _filtered(None).where(
+            models.Charter.status == "quote",
+            models.Charter.pickup_at >= now,
+            models.Charter.pickup_at < now + timedelta(days=days),
+        )
+        return await _page(info, stmt, SOONEST_PICKUP, first, after)
+
+    @strawberry.field(description="Read one quote through its signed link; no login needed.")
+    async def quote_by_link(self, info: Info, token: str) -> PublicQuote:
+        try:
+            charter_id = charter_service.read_quote_link(
+                token, info.context.settings.quote_link_secret
+            )
+        except ServiceError as exc:
+            raise BadUserInputError(exc.problems[0].message) from None
+        loaders = info.context.loaders
+        row = await loaders.get(L.CharterByIdLoader).load(charter_id)
+        if row is None or row.status == "cancelled":
+            raise NotFoundError("Quote")
+        stops = await loaders.get(L.StopsByCharterIdLoader).load(row.id)
+        vehicles = await loaders.get(L.VehiclesByCharterIdLoader).load(row.id)
+        types = await loaders.get(L.VehicleTypeByIdLoader).load_many(
+            [v.vehicle_type_id for v in vehicles]
+        )
+        return PublicQuote(
+            reference=row.reference,
+            revision=row.quote_revision,
+            status=CharterStatus(row.status),
+            pickup_local=row.pickup_local.isoformat(timespec="minutes"),
+            pickup_time_zone=row.pickup_time_zone,
+            passenger_count=row.passenger_count,
+            stops=[Stop.from_row(s) for s in stops],
+            vehicle_types=[t.name for t in types if t is not None],
+            total=Money(sum((v.cost for v in vehicles), Decimal("0.00"))),
+        )
+
+    @strawberry.field(extensions=[allow(*READERS)])
+    async def vehicle_types(self, info: Info) -> list[VehicleType]:
+        async with info.context.sessions() as session:
+            rows = await session.scalars(
+                select(models.VehicleType).order_by(models.VehicleType.capacity)
+            )
+            return [VehicleType.from_row(r) for r in rows]
+
+    @strawberry.field(extensions=[allow(*READERS)])
+    async def vehicles(self, info: Info) -> list[Vehicle]:
+        async with info.context.sessions() as session:
+            rows = await session.scalars(select(models.Vehicle).order_by(models.Vehicle.plate))
+            return [Vehicle.from_row(r) for r in rows]
+
+    @strawberry.field(extensions=[allow(*READERS)])
+    async def drivers(self, info: Info) -> list[Driver]:
+        async with info.context.sessions() as session:
+            rows = await session.scalars(select(models.Driver).order_by(models.Driver.name))
+            return [Driver.from_row(r) for r in rows]
+
+    @strawberry.field(
+        extensions=[allow(*FLEET, *READERS)],
+        description="Active vehicles free for the whole window.",
+    )
+    async def available_vehicles(
+        self,
+        info: Info,
+        starts_at: datetime,
+        ends_at: datetime,
+        vehicle_type_id: strawberry.ID | None = None,
+        min_capacity: int | None = None,
+    ) -> list[Vehicle]:
+        query = AvailabilityQuery(
+            starts_at=starts_at,
+            ends_at=ends_at,
+            vehicle_type_id=parse_uuid(vehicle_type_id) if vehicle_type_id else None,
+            min_capacity=min_capacity,
+        )
+        async with info.context.sessions() as session:
+            try:
+                rows = await available_vehicles(session, query)
+            except ServiceError as exc:
+                raise BadUserInputError(exc.problems[0].message) from None
+            return [Vehicle.from_row(r) for r in rows]
+
+    @strawberry.field(extensions=[allow(*READERS)])
+    async def blackout_dates(
+        self, info: Info, from_date: datetime | None = None
+    ) -> list[BlackoutDate]:
+        async with info.context.sessions() as session:
+            stmt = select(models.BlackoutDate).order_by(models.BlackoutDate.starts_on)
+            if from_date is not None:
+                stmt = stmt.where(models.BlackoutDate.ends_on >= from_date.date())
+            return [BlackoutDate.from_row(r) for r in await session.scalars(stmt)]
+
+    @strawberry.field(extensions=[allow(*READERS)], description="Saved charter templates.")
+    async def charter_templates(self, info: Info) -> list[Charter]:
+        async with info.context.sessions() as session:
+            rows = await session.scalars(
+                select(models.Charter)
+                .where(models.Charter.is_template.is_(True))
+                .order_by(models.Charter.template_name)
+            )
+            return [Charter.from_row(r) for r in rows]
+
+    @strawberry.field(extensions=[allow(*READERS)])
+    async def charter_series(self, info: Info, id: strawberry.ID) -> CharterSeries:
+        key = _uuid_or_error(id, "CharterSeries")
+        row = await info.context.loaders.get(L.SeriesByIdLoader).load(key)
+        if row is None:
+            raise NotFoundError("CharterSeries", id)
+        return CharterSeries.from_row(row)
+
+    @strawberry.field(extensions=[allow(*READERS)], description="Change cases, newest first.")
+    async def change_cases(
+        self,
+        info: Info,
+        first: int | None = 20,
+        after: str | None = None,
+        status: list[ChangeCaseStatus] | None = None,
+        charter_id: strawberry.ID | None = None,
+    ) -> Connection[ChangeCase]:
+        stmt = select(models.ChangeCase)
+        if status:
+            stmt = stmt.where(models.ChangeCase.status.in_([s.value for s in status]))
+        if charter_id:
+            stmt = stmt.where(models.ChangeCase.charter_id == parse_uuid(charter_id))
+        order = KeysetOrder((models.ChangeCase.created_at, models.ChangeCase.id), descending=True)
+        async with info.context.sessions() as session:
+            return await paginate(
+                session, stmt, order, first=first, after=after, to_node=ChangeCase.from_row
+            )
+
+
+__all__ = ["CharterFilter", "PublicQuote", "Query", "client_charters", "gid"]

@@ -1,0 +1,229 @@
+"""Change management for booked charters (seed 002's workflow).
+
+A change to a BOOKED-or-later charter never lands silently: it becomes a
+case holding before and after snapshots and the charter version it saw.
+Approval rules decide whether a person must approve; implementing applies
+the after-snapshot in one transaction and refuses a stale case.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from sqlalchemy import select
+
+from subgraphs.charters.error_codes import CharterErrorCode as Code
+from subgraphs.charters.models import (
+    CHANGE_TYPES,
+    IMPACT_LEVELS,
+    PRIORITIES,
+    ChangeCase,
+    ChangeCaseEvent,
+    Charter,
+)
+from subgraphs.charters.service import events, snapshots
+from subgraphs.charters.service.access import APPROVERS, MANAGERS, ensure_role
+from subgraphs.charters.service.references import next_reference
+from subgraphs.charters.service.snapshots import Snapshot
+from subgraphs.charters.service.timing import now
+from subgraphs.charters.states import CHANGE_CASE
+from subgraphs.kit.errors import Problem, ServiceError
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from subgraphs.kit.auth.viewer import Viewer
+
+
+@dataclass(frozen=True)
+class ApprovalPolicy:
+    """Seed 002's rules; the threshold and auto-approval are configuration."""
+
+    manager_threshold: Decimal = Decimal("500.00")
+    auto_approve_minimal: bool = False
+
+
+@dataclass(frozen=True)
+class ChangeRequest:
+    change_type: str
+    title: str
+    reason: str | None = None
+    priority: str = "medium"
+    impact_level: str = "moderate"
+    proposed_price: Decimal | None = None
+    current_price: Decimal | None = None
+
+
+@dataclass(frozen=True)
+class Approval:
+    required: bool
+    manager: bool
+
+
+def approval_needed(request: ChangeRequest, policy: ApprovalPolicy) -> Approval:
+    difference = abs((request.proposed_price or Decimal(0)) - (request.current_price or Decimal(0)))
+    manager = request.proposed_price is not None and difference >= policy.manager_threshold
+    if request.change_type == "cancellation":
+        return Approval(True, manager)
+    if manager or request.priority in ("high", "urgent"):
+        return Approval(True, manager)
+    if request.impact_level in ("significant", "major"):
+        return Approval(True, manager)
+    if request.impact_level == "minimal" and policy.auto_approve_minimal:
+        return Approval(False, False)
+    return Approval(True, False)
+
+
+def request_problems(request: ChangeRequest) -> list[Problem]:
+    problems = []
+    if request.change_type not in CHANGE_TYPES:
+        problems.append(
+            Problem(Code.INVALID, f"Unknown change type {request.change_type!r}.", "changeType")
+        )
+    if request.priority not in PRIORITIES:
+        problems.append(
+            Problem(Code.INVALID, f"Unknown priority {request.priority!r}.", "priority")
+        )
+    if request.impact_level not in IMPACT_LEVELS:
+        problems.append(
+            Problem(Code.INVALID, f"Unknown impact level {request.impact_level!r}.", "impactLevel")
+        )
+    if not request.title.strip() or len(request.title) > 200:
+        problems.append(Problem(Code.INVALID, "Title must be 1 to 200 characters.", "title"))
+    return problems
+
+
+async def open_case(
+    session: AsyncSession,
+    charter: Charter,
+    before: Snapshot,
+    after: Snapshot,
+    request: ChangeRequest,
+    actor: Viewer,
+    policy: ApprovalPolicy,
+) -> ChangeCase:
+    problems = request_problems(request)
+    if problems:
+        raise ServiceError(problems)
+    approval = approval_needed(request, policy)
+    case = ChangeCase(
+        id=uuid.uuid4(),
+        case_number=await next_reference(session, "CHG", now().year),
+        charter_id=charter.id,
+        change_type=request.change_type,
+        status="pending" if approval.required else "approved",
+        priority=request.priority,
+        impact_level=request.impact_level,
+        title=request.title.strip(),
+        reason=request.reason,
+        requested_by=actor.user_id,
+        before=before,
+        after=after,
+        charter_version=charter.version,
+        current_price=request.current_price,
+        proposed_price=request.proposed_price,
+        requires_approval=approval.required,
+        requires_manager=approval.manager,
+    )
+    session.add(case)
+    session.add(
+        ChangeCaseEvent(
+            change_case_id=case.id,
+            from_status=None,
+            to_status=case.status,
+            actor_id=actor.user_id,
+            notes="opened" if approval.required else "opened and auto-approved",
+        )
+    )
+    await session.flush()
+    return case
+
+
+async def get_case(session: AsyncSession, case_id: uuid.UUID, *, lock: bool = False) -> ChangeCase:
+    stmt = select(ChangeCase).where(ChangeCase.id == case_id)
+    if lock:
+        stmt = stmt.with_for_update()
+    case = await session.scalar(stmt)
+    if case is None:
+        raise ServiceError.of(Code.NOT_FOUND, f"Change case {case_id} does not exist.", "id")
+    return case
+
+
+def _record(
+    case: ChangeCase, session: AsyncSession, old: str, actor: Viewer, notes: str | None
+) -> None:
+    session.add(
+        ChangeCaseEvent(
+            change_case_id=case.id,
+            from_status=old,
+            to_status=case.status,
+            actor_id=actor.user_id,
+            notes=notes,
+        )
+    )
+
+
+async def move(
+    session: AsyncSession,
+    case_id: uuid.UUID,
+    target: str,
+    actor: Viewer,
+    notes: str | None = None,
+) -> ChangeCase:
+    """Move a case along `states.CHANGE_CASE`; deciding needs the right role."""
+    case = await get_case(session, case_id, lock=True)
+    if target == "implemented":
+        return await implement(session, case_id, actor)
+    CHANGE_CASE.check(case.status, target)
+    if target in ("approved", "rejected"):
+        roles = MANAGERS if case.requires_manager else APPROVERS
+        ensure_role(
+            actor,
+            roles,
+            "decide this change case"
+            + (" (manager approval required)" if case.requires_manager else ""),
+        )
+        case.decided_by = actor.user_id
+        case.decided_at = now()
+        case.decision_notes = notes
+    old = case.status
+    case.status = target
+    _record(case, session, old, actor, notes)
+    return case
+
+
+async def implement(session: AsyncSession, case_id: uuid.UUID, actor: Viewer) -> ChangeCase:
+    """Apply the after-snapshot in this transaction, unless the charter moved on."""
+    case = await get_case(session, case_id, lock=True)
+    CHANGE_CASE.check(case.status, "implemented")
+    charter = await session.scalar(
+        select(Charter).where(Charter.id == case.charter_id).with_for_update()
+    )
+    if charter is None:
+        raise ServiceError.of(Code.NOT_FOUND, "The charter of this case no longer exists.", "id")
+    if charter.version != case.charter_version:
+        raise ServiceError.of(
+            Code.STALE_CHANGE_CASE,
+            f"{charter.reference} changed after {case.case_number} was opened; open a new case.",
+            "id",
+        )
+    if case.change_type == "cancellation":
+        raise ServiceError.of(
+            Code.INVALID, "Cancellations are implemented with cancelCharter.", "id"
+        )
+    await snapshots.apply(session, charter, case.after, actor)
+    old = case.status
+    case.status = "implemented"
+    case.implemented_by = actor.user_id
+    case.implemented_at = now()
+    _record(case, session, old, actor, None)
+    await events.charter_changed(
+        session,
+        charter,
+        [k for k in case.after if case.after[k] != case.before.get(k)],
+        changeCase=case.case_number,
+    )
+    return case

@@ -1,0 +1,385 @@
+"""A charter's life: create, edit, quote revisions and links, status, cancel.
+
+Edits are computed on a snapshot (see `snapshots`): a quote changes at
+once; a booked charter gets a change case instead. Status moves only along
+`states.CHARTER`, and every move is audited and announced on the outbox.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+import jwt
+from sqlalchemy import select, update
+
+from subgraphs.charters import states
+from subgraphs.charters.error_codes import CharterErrorCode as Code
+from subgraphs.charters.models import (
+    ChangeCase,
+    Charter,
+    CharterVehicle,
+    QuoteRevision,
+    VehicleType,
+)
+from subgraphs.charters.service import audit, events, snapshots
+from subgraphs.charters.service.access import (
+    REASSIGNERS,
+    ensure_can_edit,
+    ensure_role,
+)
+from subgraphs.charters.service.change_cases import (
+    ApprovalPolicy,
+    ChangeRequest,
+    implement,
+    open_case,
+)
+from subgraphs.charters.service.fleet import ensure_not_blacked_out
+from subgraphs.charters.service.references import next_reference
+from subgraphs.charters.service.snapshots import Snapshot
+from subgraphs.charters.service.timing import now, to_instant
+from subgraphs.charters.service.validation import (
+    capacity_problems,
+    itinerary_problems,
+    snapshot_problems,
+)
+from subgraphs.kit.errors import Problem, ServiceError
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from subgraphs.kit.auth.viewer import Viewer
+
+QUOTE_LINK_PURPOSE = "quote-link"
+
+
+@dataclass(frozen=True)
+class NewCharter:
+    client_id: uuid.UUID
+    trip_type: str
+    passenger_count: int
+    pickup_local: datetime
+    pickup_time_zone: str
+    ends_at: datetime | None = None
+    notes: str | None = None
+    requires_second_driver: bool = False
+    sales_agent_id: uuid.UUID | None = None
+    stops: list[dict[str, object]] = field(default_factory=list)
+    vehicles: list[dict[str, object]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class EditResult:
+    charter: Charter
+    change_case: ChangeCase | None
+
+
+async def get(session: AsyncSession, charter_id: uuid.UUID, *, lock: bool = False) -> Charter:
+    stmt = select(Charter).where(Charter.id == charter_id)
+    if lock:
+        stmt = stmt.with_for_update()
+    charter = await session.scalar(stmt)
+    if charter is None:
+        raise ServiceError.of(Code.NOT_FOUND, f"Charter {charter_id} does not exist.", "id")
+    return charter
+
+
+def _check_pickup_future(pickup_local: datetime, time_zone: str) -> None:
+    if to_instant(pickup_local, time_zone) <= now():
+        raise ServiceError.of(Code.IN_THE_PAST, "The pickup time is in the past.", "pickupLocal")
+
+
+async def _check_vehicle_types(session: AsyncSession, snap: Snapshot) -> None:
+    wanted = {str(v["vehicle_type_id"]) for v in snap["vehicles"]}
+    if not wanted:
+        return
+    ids = [uuid.UUID(w) for w in wanted]
+    found = {
+        str(i) for i in await session.scalars(select(VehicleType.id).where(VehicleType.id.in_(ids)))
+    }
+    missing = [i for i, v in enumerate(snap["vehicles"]) if str(v["vehicle_type_id"]) not in found]
+    if missing:
+        raise ServiceError(
+            Problem(Code.NOT_FOUND, "Unknown vehicle type.", f"vehicles.{i}.vehicleTypeId")
+            for i in missing
+        )
+
+
+async def create(session: AsyncSession, data: NewCharter, actor: Viewer) -> Charter:
+    charter = Charter(
+        id=uuid.uuid4(),
+        status="quote",
+        client_id=data.client_id,
+        sales_agent_id=data.sales_agent_id or actor.user_id,
+        created_by=actor.user_id,
+        trip_type=data.trip_type,
+        passenger_count=data.passenger_count,
+        pickup_local=data.pickup_local,
+        pickup_time_zone=data.pickup_time_zone,
+        ends_at=data.ends_at,
+        notes=data.notes,
+        requires_second_driver=data.requires_second_driver,
+        quote_revision=1,
+        version=0,
+    )
+    snap = snapshots.take(charter, [], [])
+    snap["stops"] = list(data.stops)
+    snap["vehicles"] = list(data.vehicles)
+    problems = snapshot_problems(snap)
+    if problems:
+        raise ServiceError(problems)
+    _check_pickup_future(data.pickup_local, data.pickup_time_zone)
+    await _check_vehicle_types(session, snap)
+    charter.pickup_at = to_instant(data.pickup_local, data.pickup_time_zone)
+    if data.ends_at is not None and data.ends_at <= charter.pickup_at:
+        raise ServiceError.of(Code.INVALID, "The charter ends before its pickup.", "endsAt")
+    charter.reference = await next_reference(session, "CH", data.pickup_local.year)
+    session.add(charter)
+    await session.flush()
+    audit.record(
+        session,
+        charter_id=charter.id,
+        entity="charter",
+        entity_id=charter.id,
+        action="create",
+        actor=actor,
+        old=None,
+        new=audit.row_snapshot(charter),
+    )
+    await snapshots.apply(session, charter, snap, actor)
+    await events.charter_changed(session, charter, ["created"])
+    return charter
+
+
+async def edit(
+    session: AsyncSession,
+    charter_id: uuid.UUID,
+    change: Callable[[Snapshot], Snapshot],
+    actor: Viewer,
+    *,
+    request: ChangeRequest,
+    policy: ApprovalPolicy,
+) -> EditResult:
+    """Apply `change` to a quote, or open a change case for a booked charter."""
+    charter = await get(session, charter_id, lock=True)
+    ensure_can_edit(actor, charter)
+    before = await snapshots.load(session, charter)
+    after = change(_copy(before))
+    problems = snapshot_problems(after)
+    if problems:
+        raise ServiceError(problems)
+    await _check_vehicle_types(session, after)
+    if after == before:
+        return EditResult(charter, None)
+    if charter.status == "quote":
+        if (
+            after["pickup_local"] != before["pickup_local"]
+            or after["pickup_time_zone"] != before["pickup_time_zone"]
+        ):
+            _check_pickup_future(
+                snapshots.as_datetime(after["pickup_local"]), after["pickup_time_zone"]
+            )  # type: ignore[arg-type]
+        await snapshots.apply(session, charter, after, actor)
+        await events.charter_changed(session, charter, _changed_parts(before, after))
+        return EditResult(charter, None)
+    if charter.status in states.CHANGE_CONTROLLED:
+        case = await open_case(session, charter, before, after, request, actor, policy)
+        if case.status == "approved":
+            await implement(session, case.id, actor)
+        return EditResult(charter, case)
+    raise ServiceError.of(
+        Code.INVALID_TRANSITION, f"A {charter.status} charter can no longer be changed.", "id"
+    )
+
+
+def _copy(snap: Snapshot) -> Snapshot:
+    return {
+        **snap,
+        "stops": [dict(s) for s in snap["stops"]],
+        "vehicles": [dict(v) for v in snap["vehicles"]],
+    }
+
+
+def _changed_parts(before: Snapshot, after: Snapshot) -> list[str]:
+    return sorted(k for k in after if after[k] != before.get(k))
+
+
+async def booking_problems(session: AsyncSession, charter: Charter) -> list[Problem]:
+    snap = await snapshots.load(session, charter)
+    problems = itinerary_problems(snap) + capacity_problems(snap)
+    if charter.pickup_at <= now():
+        problems.append(Problem(Code.IN_THE_PAST, "The pickup time is in the past.", "pickupLocal"))
+    type_ids = [uuid.UUID(str(v["vehicle_type_id"])) for v in snap["vehicles"]]
+    try:
+        await ensure_not_blacked_out(session, charter.pickup_local.date(), type_ids)
+    except ServiceError as exc:
+        problems.extend(exc.problems)
+    return problems
+
+
+async def transition(
+    session: AsyncSession, charter_id: uuid.UUID, target: str, actor: Viewer
+) -> Charter:
+    charter = await get(session, charter_id, lock=True)
+    if target == "cancelled":
+        raise ServiceError.of(Code.INVALID, "Use cancelCharter to cancel.", "status")
+    states.CHARTER.check(charter.status, target)
+    if target == "booked":
+        ensure_can_edit(actor, charter)
+        problems = await booking_problems(session, charter)
+        if problems:
+            raise ServiceError(problems)
+    old = audit.row_snapshot(charter)
+    charter.status = target
+    charter.version += 1
+    if target == "completed":
+        await session.execute(
+            update(CharterVehicle)
+            .where(CharterVehicle.charter_id == charter.id)
+            .values(holds_resources=False)
+        )
+    audit.record(
+        session,
+        charter_id=charter.id,
+        entity="charter",
+        entity_id=charter.id,
+        action=f"status:{target}",
+        actor=actor,
+        old=old,
+        new=audit.row_snapshot(charter),
+    )
+    await events.charter_changed(session, charter, ["status"], previousStatus=old["status"])
+    return charter
+
+
+async def cancel(
+    session: AsyncSession,
+    charter_id: uuid.UUID,
+    *,
+    reason: str,
+    fee: Decimal | None,
+    actor: Viewer,
+) -> Charter:
+    """Cancel now: a quote by its editor; a booked charter too (staff decide fees)."""
+    if not reason.strip() or len(reason) > 1000:
+        raise ServiceError.of(
+            Code.INVALID, "A reason of 1 to 1000 characters is required.", "reason"
+        )
+    if fee is not None and fee < 0:
+        raise ServiceError.of(Code.OUT_OF_RANGE, "The fee cannot be negative.", "fee")
+    charter = await get(session, charter_id, lock=True)
+    ensure_can_edit(actor, charter)
+    states.CHARTER.check(charter.status, "cancelled")
+    old = audit.row_snapshot(charter)
+    charter.status = "cancelled"
+    charter.cancelled_at = now()
+    charter.cancelled_by = actor.user_id
+    charter.cancellation_reason = reason.strip()
+    charter.cancellation_fee = fee
+    charter.version += 1
+    await session.execute(
+        update(CharterVehicle)
+        .where(CharterVehicle.charter_id == charter.id)
+        .values(holds_resources=False)
+    )
+    audit.record(
+        session,
+        charter_id=charter.id,
+        entity="charter",
+        entity_id=charter.id,
+        action="cancel",
+        actor=actor,
+        old=old,
+        new=audit.row_snapshot(charter),
+    )
+    await events.charter_changed(session, charter, ["status"], previousStatus=old["status"])
+    return charter
+
+
+async def reassign(
+    session: AsyncSession, charter_id: uuid.UUID, agent_id: uuid.UUID, actor: Viewer
+) -> Charter:
+    ensure_role(actor, REASSIGNERS, "reassign quotes")
+    charter = await get(session, charter_id, lock=True)
+    if charter.status != "quote":
+        raise ServiceError.of(Code.INVALID_TRANSITION, "Only quotes can be reassigned.", "id")
+    old = audit.row_snapshot(charter)
+    charter.sales_agent_id = agent_id
+    charter.version += 1
+    audit.record(
+        session,
+        charter_id=charter.id,
+        entity="charter",
+        entity_id=charter.id,
+        action="reassign",
+        actor=actor,
+        old=old,
+        new=audit.row_snapshot(charter),
+    )
+    return charter
+
+
+async def revise_quote(session: AsyncSession, charter_id: uuid.UUID, actor: Viewer) -> Charter:
+    """Freeze the quote as it stands as revision N and continue as N+1."""
+    charter = await get(session, charter_id, lock=True)
+    ensure_can_edit(actor, charter)
+    if charter.status != "quote":
+        raise ServiceError.of(Code.INVALID_TRANSITION, "Only quotes have revisions.", "id")
+    snap = await snapshots.load(session, charter)
+    session.add(
+        QuoteRevision(
+            charter_id=charter.id,
+            revision=charter.quote_revision,
+            snapshot={**snap, "reference": charter.reference, "total_cost": str(_total(snap))},
+            created_by=actor.user_id,
+        )
+    )
+    old = audit.row_snapshot(charter)
+    charter.quote_revision += 1
+    charter.version += 1
+    audit.record(
+        session,
+        charter_id=charter.id,
+        entity="charter",
+        entity_id=charter.id,
+        action="revise_quote",
+        actor=actor,
+        old=old,
+        new=audit.row_snapshot(charter),
+    )
+    return charter
+
+
+def _total(snap: Snapshot) -> Decimal:
+    return sum((Decimal(str(v["cost"])) for v in snap["vehicles"]), Decimal("0.00"))
+
+
+def quote_link_token(charter: Charter, secret: str, ttl: timedelta) -> tuple[str, datetime]:
+    expires = now() + ttl
+    token = jwt.encode(
+        {
+            "purpose": QUOTE_LINK_PURPOSE,
+            "charter": str(charter.id),
+            "revision": charter.quote_revision,
+            "exp": int(expires.timestamp()),
+        },
+        secret,
+        algorithm="HS256",
+    )
+    return token, expires
+
+
+def read_quote_link(token: str, secret: str) -> uuid.UUID:
+    try:
+        claims = jwt.decode(token, secret, algorithms=["HS256"], options={"require": ["exp"]})
+    except jwt.PyJWTError as exc:
+        raise ServiceError.of(
+            Code.INVALID_TOKEN, "The quote link is invalid or expired.", "token"
+        ) from exc
+    if claims.get("purpose") != QUOTE_LINK_PURPOSE:
+        raise ServiceError.of(Code.INVALID_TOKEN, "The quote link is invalid or expired.", "token")
+    return uuid.UUID(str(claims["charter"]))

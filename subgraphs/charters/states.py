@@ -1,0 +1,66 @@
+"""Charters' lifecycles as tables of allowed transitions."""
+
+from __future__ import annotations
+
+from subgraphs.kit.state_machine import machine
+
+CHARTER = machine(
+    "charter",
+    {
+        "quote": {"booked", "cancelled"},
+        "booked": {"confirmed", "cancelled"},
+        "confirmed": {"in_progress", "cancelled"},
+        "in_progress": {"completed"},
+        "completed": set(),
+        "cancelled": set(),
+    },
+)
+
+CHARTER_VEHICLE = machine(
+    "charter vehicle",
+    {
+        "pending": {"assigned"},
+        "assigned": {"pending", "confirmed"},
+        "confirmed": {"assigned", "en_route"},
+        "en_route": {"completed"},
+        "completed": set(),
+    },
+)
+
+DISPATCH = machine(
+    "dispatch",
+    {
+        "not_ready": {"ready", "issue"},
+        "ready": {"not_ready", "dispatched", "issue"},
+        "dispatched": {"in_transit", "issue"},
+        "in_transit": {"on_site", "issue"},
+        "on_site": {"in_transit", "completed", "issue"},
+        "issue": {"not_ready", "ready", "dispatched", "in_transit", "on_site"},
+        "completed": set(),
+    },
+)
+
+CHANGE_CASE = machine(
+    "change case",
+    {
+        "pending": {"under_review", "approved", "cancelled"},
+        "under_review": {
+            "vendor_quoted",
+            "awaiting_client_approval",
+            "approved",
+            "rejected",
+            "cancelled",
+        },
+        "vendor_quoted": {"awaiting_client_approval", "approved", "rejected", "cancelled"},
+        "awaiting_client_approval": {"approved", "rejected", "cancelled"},
+        "approved": {"implemented", "cancelled"},
+        "implemented": set(),
+        "rejected": set(),
+        "cancelled": set(),
+    },
+)
+
+#: Statuses in which a charter's content is frozen: changes go through a case.
+CHANGE_CONTROLLED = frozenset({"booked", "confirmed", "in_progress"})
+#: Statuses that still hold vehicles and drivers.
+HOLDING = frozenset({"quote", "booked", "confirmed", "in_progress"})

@@ -7,7 +7,7 @@ them needs to know how planning works.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from graphql import (
     DocumentNode,
@@ -17,6 +17,7 @@ from graphql import (
     OperationDefinitionNode,
     execute,
     parse,
+    print_ast,
     validate,
 )
 from graphql.execution.values import get_variable_values
@@ -24,7 +25,7 @@ from graphql.execution.values import get_variable_values
 from router.config import Config
 from router.execution.executor import Executor
 from router.execution.fetcher import Fetcher
-from router.execution.shaping import Shaper
+from router.execution.shaping import ShapeCompiler, Shaper
 from router.planning.cache import LRU
 from router.planning.operation import (
     OperationError,
@@ -59,6 +60,8 @@ class _Document:
     doc: DocumentNode | None
     errors: list[dict[str, Any]]
     conditions: list[str]
+    #: printed document: spelling variants of one operation share a plan
+    normalized: str = ""
 
 
 def _error(message: str, code: str | None = None) -> dict[str, Any]:
@@ -113,6 +116,7 @@ class Gateway:
                 None if errs else doc,
                 [_graphql_error(e, "GRAPHQL_VALIDATION_FAILED") for e in errs],
                 condition_variables(doc),
+                "" if errs else print_ast(doc),
             )
         self.documents.put(query, result)
         return result
@@ -132,6 +136,12 @@ class Gateway:
             frags = _fragments(doc)
             items = to_items(op.selection_set, frags, variables) or []
             plan = self.planner.plan(op, items)
+            root = self.supergraph.api_schema.get_root_type(op.operation)
+            if root is None:
+                raise PlanError(f"the schema has no {op.operation.value} type")
+            plan.shape = ShapeCompiler(self.supergraph.api_schema, frags, variables).root(
+                root, op.selection_set
+            )
             self.plans.put(key, plan)
         return plan
 
@@ -159,12 +169,13 @@ class Gateway:
                 {"errors": [_graphql_error(e, "BAD_USER_INPUT") for e in coerced]}, True, kind
             )
         variables = dict(raw_vars)
-        values = coerced.coerced if hasattr(coerced, "coerced") else coerced
+        # graphql-core 3.3 wraps the values; 3.2 returns the dict itself
+        values = cast("dict[str, Any]", getattr(coerced, "coerced", coerced))
         for name, value in values.items():
             variables.setdefault(name, value)
         try:
             plan = self.plan(
-                d.doc, op, d.conditions, variables, request.query, request.operation_name
+                d.doc, op, d.conditions, variables, d.normalized, request.operation_name
             )
         except PlanError as exc:
             return GraphQLResponse(
@@ -178,10 +189,7 @@ class Gateway:
         data, errors = await self.executor.run(plan, variables, _forwarded(request.headers))
         if plan.introspection:
             self._introspect(d.doc, op, variables, data, errors)
-        root = self.supergraph.api_schema.get_root_type(op.operation)
-        assert root is not None
-        shaper = Shaper(self.supergraph.api_schema, _fragments(d.doc), variables, errors)
-        shaped = shaper.shape_root(root, op.selection_set, data)
+        shaped = Shaper(errors).shape_root(plan.shape, data)
         body: dict[str, Any] = {"data": shaped}
         if errors:
             body["errors"] = errors

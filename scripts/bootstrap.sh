@@ -6,7 +6,8 @@
 #   1. uv (pinned, in .tools/uv) when no `uv` is on PATH;
 #   2. the project's virtual environment (.venv) from requirements.lock
 #      (hashed pins for every package, dev tools included);
-#   3. PostgreSQL (+ contrib, for btree_gist) and Redis from Debian's
+#   3. PostgreSQL (+ contrib, for btree_gist), Redis and Chromium (for the
+#      GraphiQL browser test) from Debian's
 #      packages: db/embedded runs private servers from them on their own
 #      ports, never the system's services (which we neither use nor stop).
 # It prints nothing when everything is already there.
@@ -84,6 +85,10 @@ if ! have_postgres || ! have_btree_gist; then
 fi
 if ! have_redis; then
     missing+=(redis-server)
+fi
+# Headless Chromium: the test that GraphiQL loads and runs a query offline.
+if ! command -v chromium >/dev/null 2>&1; then
+    missing+=(chromium)
 fi
 if [ "${#missing[@]}" -gt 0 ]; then
     apt_install "${missing[@]}"

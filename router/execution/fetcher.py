@@ -7,9 +7,12 @@ round trip; the first caller's answer is handed to all of them.
 from __future__ import annotations
 
 import asyncio
+import logging
 from typing import Any
 
 import orjson
+
+log = logging.getLogger("router.fetch")
 
 
 class FetchError(Exception):
@@ -77,13 +80,16 @@ class Fetcher:
                 raw = await resp.read()
                 status = resp.status
         except TimeoutError as exc:
-            raise FetchError(f"subgraph '{service}' timed out") from exc
+            log.warning("subgraph %s timed out (%s)", service, url)
+            raise FetchError(f"Subgraph '{service}' timed out.") from exc
         except aiohttp.ClientError as exc:
-            raise FetchError(f"subgraph '{service}' is unreachable: {exc}") from exc
+            # the detail names internal hosts: logs only, not the client
+            log.warning("subgraph %s unreachable (%s): %s", service, url, exc)
+            raise FetchError(f"Subgraph '{service}' is unavailable.") from exc
         try:
             parsed = orjson.loads(raw)
         except orjson.JSONDecodeError as exc:
-            raise FetchError(f"subgraph '{service}' answered HTTP {status} without JSON") from exc
+            raise FetchError(f"Subgraph '{service}' answered HTTP {status} without JSON.") from exc
         if not isinstance(parsed, dict) or ("data" not in parsed and "errors" not in parsed):
-            raise FetchError(f"subgraph '{service}' answered HTTP {status} without GraphQL")
+            raise FetchError(f"Subgraph '{service}' answered HTTP {status} without GraphQL.")
         return parsed

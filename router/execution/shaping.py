@@ -5,6 +5,10 @@ operation; everything the planner added (keys, @requires fields, private
 aliases, __typename) is dropped because only selected keys are copied.
 Non-null violations bubble to the nearest nullable parent, as the GraphQL
 spec's value completion does.
+
+The operation is compiled once per cached plan into `SelectionShape`s
+(field lists per runtime type, with precomputed type information), so
+shaping a response is a tight walk over the data.
 """
 
 from __future__ import annotations
@@ -32,37 +36,122 @@ from graphql import (
 from router.planning.operation import included
 
 _BUBBLE = object()
+Composite = GraphQLObjectType | GraphQLInterfaceType | GraphQLUnionType
+#: a response path as a linked list, materialised only for errors
+LinkedPath = tuple[Any, str | int] | None
 
 
-class Shaper:
+class TypeInfo:
+    __slots__ = ("enum_values", "item", "label", "non_null", "shape")
+
+    def __init__(self, label: str) -> None:
+        self.non_null = False
+        self.item: TypeInfo | None = None
+        self.enum_values: frozenset[str] | None = None
+        self.shape: SelectionShape | None = None
+        self.label = label
+
+
+class FieldShape:
+    __slots__ = ("info", "key", "kind")
+
+    def __init__(self, key: str, kind: int, info: TypeInfo | None) -> None:
+        self.key = key
+        #: 0 plain value, 1 __typename, 2 copied as is (introspection), 3 completed
+        self.kind = kind
+        self.info = info
+
+
+class SelectionShape:
+    """A selection at one static type; field lists are built per runtime type."""
+
+    __slots__ = ("by_type", "compiler", "possible", "sets", "static")
+
+    def __init__(self, compiler: ShapeCompiler, static: Composite, sets: list[SelectionSetNode]):
+        self.compiler = compiler
+        self.static = static
+        self.sets = sets
+        self.by_type: dict[str, list[FieldShape]] = {}
+        self.possible: frozenset[str] | None = None
+        if isinstance(static, GraphQLInterfaceType | GraphQLUnionType):
+            schema = compiler.schema
+            self.possible = frozenset(t.name for t in schema.get_possible_types(static))
+
+    def fields_for(self, runtime: GraphQLObjectType | GraphQLInterfaceType) -> list[FieldShape]:
+        fields = self.by_type.get(runtime.name)
+        if fields is None:
+            fields = self.by_type[runtime.name] = self.compiler.fields(runtime, self.sets)
+        return fields
+
+    def runtime(self, v: dict[str, Any]) -> GraphQLObjectType | GraphQLInterfaceType | None:
+        static = self.static
+        if self.possible is None:
+            return static  # type: ignore[return-value]
+        tn = v.get("__typename")
+        if tn in self.possible:
+            t = self.compiler.schema.get_type(tn)
+            return t if isinstance(t, GraphQLObjectType) else None
+        if isinstance(static, GraphQLInterfaceType) and (tn == static.name or tn is None):
+            # an @interfaceObject answer whose concrete type nobody asked for
+            return static
+        return None
+
+
+class ShapeCompiler:
     def __init__(
         self,
         schema: GraphQLSchema,
         fragments: Mapping[str, FragmentDefinitionNode],
         variables: Mapping[str, Any],
-        errors: list[dict[str, Any]],
     ) -> None:
         self.schema = schema
         self.fragments = fragments
         self.variables = variables
-        self.errors = errors
-        self.error_paths = [tuple(e["path"]) for e in errors if isinstance(e.get("path"), list)]
 
-    def shape_root(
-        self, root: GraphQLObjectType, selection: SelectionSetNode, data: dict[str, Any]
-    ) -> dict[str, Any] | None:
-        out = self._object(root, [selection], data, [])
-        return None if out is _BUBBLE else out  # type: ignore[return-value]
+    def root(self, root: GraphQLObjectType, selection: SelectionSetNode) -> SelectionShape:
+        return SelectionShape(self, root, [selection])
+
+    def fields(
+        self, type_: GraphQLObjectType | GraphQLInterfaceType, sets: list[SelectionSetNode]
+    ) -> list[FieldShape]:
+        out: list[FieldShape] = []
+        for key, nodes in self._collect(type_, sets, {}, set()).items():
+            name = nodes[0].name.value
+            if name == "__typename":
+                out.append(FieldShape(key, 1, None))
+            elif name in ("__schema", "__type"):
+                out.append(FieldShape(key, 2, None))
+            else:
+                fdef = type_.fields.get(name)
+                if fdef is None:
+                    continue
+                sub = [n.selection_set for n in nodes if n.selection_set is not None]
+                info = self._info(fdef.type, sub, f"{type_.name}.{name}")
+                plain = not info.non_null and info.item is None and info.shape is None
+                plain = plain and info.enum_values is None
+                out.append(FieldShape(key, 0 if plain else 3, info))
+        return out
+
+    def _info(self, t: GraphQLOutputType, sub: list[SelectionSetNode], label: str) -> TypeInfo:
+        info = TypeInfo(label)
+        if isinstance(t, GraphQLNonNull):
+            info.non_null = True
+            t = t.of_type
+        if isinstance(t, GraphQLList):
+            info.item = self._info(t.of_type, sub, label)
+        elif isinstance(t, GraphQLEnumType):
+            info.enum_values = frozenset(t.values)
+        elif isinstance(t, GraphQLObjectType | GraphQLInterfaceType | GraphQLUnionType):
+            info.shape = SelectionShape(self, t, sub)
+        return info
 
     def _collect(
         self,
         type_: GraphQLObjectType | GraphQLInterfaceType,
         sets: list[SelectionSetNode],
-        out: dict[str, list[FieldNode]] | None = None,
-        seen: set[str] | None = None,
+        out: dict[str, list[FieldNode]],
+        seen: set[str],
     ) -> dict[str, list[FieldNode]]:
-        out = {} if out is None else out
-        seen = set() if seen is None else seen
         for ss in sets:
             for s in ss.selections:
                 if not included(s, self.variables):
@@ -71,9 +160,8 @@ class Shaper:
                     key = s.alias.value if s.alias else s.name.value
                     out.setdefault(key, []).append(s)
                 elif isinstance(s, InlineFragmentNode):
-                    if s.type_condition is None or self._applies(
-                        s.type_condition.name.value, type_
-                    ):
+                    cond = s.type_condition
+                    if cond is None or self._applies(cond.name.value, type_):
                         self._collect(type_, [s.selection_set], out, seen)
                 elif isinstance(s, FragmentSpreadNode):
                     name = s.name.value
@@ -93,96 +181,96 @@ class Shaper:
             return self.schema.is_sub_type(t, type_)
         return False
 
+
+class Shaper:
+    """Runs a compiled shape over one response's data, collecting errors."""
+
+    def __init__(self, errors: list[dict[str, Any]]) -> None:
+        self.errors = errors
+        self.error_paths = [tuple(e["path"]) for e in errors if isinstance(e.get("path"), list)]
+
+    def shape_root(self, shape: SelectionShape, data: dict[str, Any]) -> dict[str, Any] | None:
+        runtime = shape.static
+        if not isinstance(runtime, GraphQLObjectType):
+            return None
+        out = self._object(shape, runtime, data, None)
+        return None if out is _BUBBLE else out
+
     def _object(
         self,
-        type_: GraphQLObjectType | GraphQLInterfaceType,
-        sets: list[SelectionSetNode],
+        shape: SelectionShape,
+        runtime: GraphQLObjectType | GraphQLInterfaceType,
         obj: dict[str, Any],
-        path: list[str | int],
+        path: LinkedPath,
     ) -> Any:
         out: dict[str, Any] = {}
-        for key, nodes in self._collect(type_, sets).items():
-            name = nodes[0].name.value
-            if name == "__typename":
-                out[key] = type_.name
-                continue
-            if name in ("__schema", "__type"):
-                out[key] = obj.get(key)
-                continue
-            fdef = type_.fields.get(name)
-            if fdef is None:
-                continue
-            v = self._value(fdef.type, nodes, obj.get(key), [*path, key], type_.name, name)
-            if v is _BUBBLE:
-                return _BUBBLE
-            out[key] = v
+        for f in shape.fields_for(runtime):
+            kind = f.kind
+            if kind == 0:
+                out[f.key] = obj.get(f.key)
+            elif kind == 1:
+                out[f.key] = runtime.name
+            elif kind == 2:
+                out[f.key] = obj.get(f.key)
+            else:
+                v = self._value(f.info, obj.get(f.key), (path, f.key))  # type: ignore[arg-type]
+                if v is _BUBBLE:
+                    return _BUBBLE
+                out[f.key] = v
         return out
 
-    def _value(
-        self,
-        t: GraphQLOutputType,
-        nodes: list[FieldNode],
-        v: Any,
-        path: list[str | int],
-        parent: str,
-        field: str,
-    ) -> Any:
-        if isinstance(t, GraphQLNonNull):
-            r = self._value(t.of_type, nodes, v, path, parent, field)
-            if r is None or r is _BUBBLE:
-                if r is None:
-                    self._null_error(path, parent, field)
-                return _BUBBLE
-            return r
+    def _value(self, info: TypeInfo, v: Any, path: LinkedPath) -> Any:
+        r = self._complete(info, v, path)
+        if info.non_null and (r is None or r is _BUBBLE):
+            if r is None:
+                self._null_error(path, info.label)
+            return _BUBBLE
+        return None if r is _BUBBLE else r
+
+    def _complete(self, info: TypeInfo, v: Any, path: LinkedPath) -> Any:
         if v is None:
             return None
-        if isinstance(t, GraphQLList):
+        if info.item is not None:
             if not isinstance(v, list):
                 return None
+            item = info.item
             items = []
             for i, x in enumerate(v):
-                r = self._value(t.of_type, nodes, x, [*path, i], parent, field)
+                r = self._value(item, x, (path, i))
                 if r is _BUBBLE:
-                    return None
+                    return _BUBBLE
                 items.append(r)
             return items
-        if isinstance(t, GraphQLEnumType):
-            if v not in t.values:
-                self._error(f'Enum "{t.name}" cannot represent value: {v!r}', path)
-                return None
-            return v
-        if isinstance(t, GraphQLObjectType | GraphQLInterfaceType | GraphQLUnionType):
+        shape = info.shape
+        if shape is not None:
             if not isinstance(v, dict):
                 return None
-            runtime = self._runtime(t, v)
+            runtime = shape.runtime(v)
             if runtime is None:
                 return None
-            sets = [n.selection_set for n in nodes if n.selection_set is not None]
-            r = self._object(runtime, sets, v, path)
-            return None if r is _BUBBLE else r
+            return self._object(shape, runtime, v, path)
+        if info.enum_values is not None and v not in info.enum_values:
+            self._error(f'Enum "{info.label}" cannot represent value: {v!r}', _materialize(path))
+            return None
         return v
 
-    def _runtime(
-        self, t: GraphQLObjectType | GraphQLInterfaceType | GraphQLUnionType, v: dict[str, Any]
-    ) -> GraphQLObjectType | GraphQLInterfaceType | None:
-        if isinstance(t, GraphQLObjectType):
-            return t
-        tn = v.get("__typename")
-        rt = self.schema.get_type(tn) if isinstance(tn, str) else None
-        if isinstance(rt, GraphQLObjectType) and self.schema.is_sub_type(t, rt):
-            return rt
-        if isinstance(t, GraphQLInterfaceType) and (rt is t or tn is None):
-            return t
-        return None
-
-    def _null_error(self, path: list[str | int], parent: str, field: str) -> None:
-        p = tuple(path)
+    def _null_error(self, path: LinkedPath, label: str) -> None:
+        p = tuple(_materialize(path))
         for ep in self.error_paths:
             n = min(len(ep), len(p))
             if ep[:n] == p[:n]:
                 return
-        self._error(f"Cannot return null for non-nullable field {parent}.{field}.", path)
+        self._error(f"Cannot return null for non-nullable field {label}.", list(p))
 
     def _error(self, message: str, path: list[str | int]) -> None:
-        self.errors.append({"message": message, "path": list(path)})
+        self.errors.append({"message": message, "path": path})
         self.error_paths.append(tuple(path))
+
+
+def _materialize(path: LinkedPath) -> list[str | int]:
+    out: list[str | int] = []
+    while path is not None:
+        path, key = path
+        out.append(key)
+    out.reverse()
+    return out

@@ -17,7 +17,7 @@ from router.planning.selection import SubSel, fix_fragment_conflicts
 from router.supergraph.model import Supergraph
 
 if TYPE_CHECKING:
-    from router.planning.planner import Group
+    from router.planning.state import Group
 
 
 def assemble(
@@ -47,14 +47,12 @@ def assemble(
         else:
             frags: list[str] = []
             for g in bucket:
-                assert g.target is not None
-                frag = f"...on {g.target.view}{g.sel.print() or '{__typename}'}"
+                frag = f"...on {g.view}{g.sel.print() or '{__typename}'}"
                 if frag not in frags:
                     frags.append(frag)
             args = ",".join(["$representations:[_Any!]!", *decls])
             query = (
-                f"query({args}){{_entities(representations:$representations)"
-                f"{{{' '.join(frags)}}}}}"
+                f"query({args}){{_entities(representations:$representations){{{' '.join(frags)}}}}}"
             )
             parts = tuple(_part(sg, g) for g in bucket)
             path = _prefix(first.path) if len(bucket) > 1 else first.path
@@ -86,13 +84,13 @@ def _prefix(path: tuple[str, ...]) -> tuple[str, ...]:
 
 
 def _part(sg: Supergraph, g: Group) -> EntityPart:
-    assert g.rep is not None
     t = _filter(g.path)
+    rep = g.rep or SubSel()
     return EntityPart(
         types=frozenset({t}) if t is not None else None,
-        rep=g.rep,
+        rep=rep,
         rep_typename=g.rep_typename,
-        conditions=_conditions(sg, g.rep),
+        conditions=_conditions(sg, rep),
     )
 
 

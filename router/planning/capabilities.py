@@ -111,9 +111,9 @@ class Capabilities:
                 if view != type_name and not t.interface_object:
                     continue
                 if f.name == "__typename" or self.resolves(s, view, f, None, allow_requires=True):
-                    if sid == exclude and (
-                        s.field(view, f.name) is None or s.field(view, f.name).requires is None
-                    ):  # type: ignore[union-attr]
+                    fi = s.field(view, f.name)
+                    # Back into the same subgraph only to feed it its @requires.
+                    if sid == exclude and (fi is None or fi.requires is None):
                         continue
                     out.append(Target(sid, view))
                     break

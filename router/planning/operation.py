@@ -42,12 +42,6 @@ class Sel:
     #: subgraphs already found unable to serve this (split-off) field
     avoid: frozenset[str] = frozenset()
 
-    @property
-    def signature(self) -> tuple[str, str]:
-        from graphql import print_ast
-
-        return (self.name, ",".join(print_ast(a) for a in self.args))
-
 
 @dataclass(slots=True)
 class Frag:
@@ -161,7 +155,9 @@ def collect_fields(
         if isinstance(it, Sel):
             prev = out.get(it.key)
             if prev is None:
-                out[it.key] = Sel(it.key, it.name, it.args, _copy(it.children), it.internal, it.avoid)
+                out[it.key] = Sel(
+                    it.key, it.name, it.args, _copy(it.children), it.internal, it.avoid
+                )
             elif it.children is not None:
                 prev.children = (prev.children or []) + it.children
         elif it.type_condition is None or applies(it.type_condition, type_name):

@@ -56,6 +56,8 @@ class QueryPlan:
     nodes: list[FetchNode]
     #: root fields answered by the router itself (introspection)
     introspection: bool = False
+    #: the compiled response shape (router.execution.shaping), cached with the plan
+    shape: Any = None
 
     def describe(self) -> dict[str, Any]:
         levels: dict[int, int] = {}
@@ -69,7 +71,9 @@ class QueryPlan:
         steps: dict[int, list[dict[str, Any]]] = {}
         for n in self.nodes:
             fetch: dict[str, Any] = {"kind": "Fetch", "service": n.service_name, "query": n.query}
-            node = {"kind": "Flatten", "path": ".".join(n.path), "node": fetch} if n.parts else fetch
+            node = (
+                {"kind": "Flatten", "path": ".".join(n.path), "node": fetch} if n.parts else fetch
+            )
             steps.setdefault(level(n), []).append(node)
         seq = [
             s[0] if len(s) == 1 else {"kind": "Parallel", "nodes": s}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -17,6 +18,7 @@ from router.gateway import GraphQLRequest
 from router.server.holder import GatewayHolder
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
+log = logging.getLogger("router")
 
 
 def _json(body: Any, status: int = 200, media: str = "application/json") -> Response:
@@ -91,7 +93,20 @@ def create_app(config: Config, holder: GatewayHolder | None = None) -> Starlette
             return _json(
                 {"errors": [{"message": "Mutations cannot be sent over GET."}]}, 405, media
             )
-        resp = await gw.execute(req)
+        try:
+            resp = await gw.execute(req)
+        except Exception:
+            log.exception("request failed")
+            return _json(
+                {
+                    "data": None,
+                    "errors": [
+                        {"message": "Internal router error.", "extensions": {"code": "INTERNAL"}}
+                    ],
+                },
+                200,
+                media,
+            )
         status = 400 if (resp.request_error and strict) else 200
         return _json(resp.body, status, media)
 

@@ -203,10 +203,10 @@ def _read_fields(
                 subgraphs[gid].types[name].fields[fname] = FieldInGraph(fname, stype)
             continue
         for a in jfields:
-            gid = a.get("graph")
-            if gid is None or str(gid) not in subgraphs:
+            graph = a.get("graph")
+            if graph is None or str(graph) not in subgraphs:
                 continue
-            t = subgraphs[str(gid)].types.get(name)
+            t = subgraphs[str(graph)].types.get(name)
             if t is None:
                 continue
             requires = a.get("requires")

@@ -4,19 +4,33 @@ from __future__ import annotations
 
 from starlette.applications import Starlette
 
+from subgraphs.charters.event_stream import start_stream, stop_stream
 from subgraphs.charters.models import outbox
 from subgraphs.charters.mutations import Mutation
 from subgraphs.charters.queries import Query
+from subgraphs.charters.subscriptions import Subscription
 from subgraphs.charters.types import Charter, CharterSeries, CharterVehicle, Client, User
 from subgraphs.kit.app import create_subgraph_app
 from subgraphs.kit.schema import build_schema
 from subgraphs.kit.settings import Settings
 
-schema = build_schema(Query, Mutation, types=[Charter, CharterVehicle, CharterSeries, Client, User])
+schema = build_schema(
+    Query,
+    Mutation,
+    subscription=Subscription,
+    types=[Charter, CharterVehicle, CharterSeries, Client, User],
+)
 
 
 def create_app(settings: Settings | None = None) -> Starlette:
-    return create_subgraph_app("charters", schema, outbox=outbox, settings=settings)
+    return create_subgraph_app(
+        "charters",
+        schema,
+        outbox=outbox,
+        settings=settings,
+        on_startup=[start_stream],
+        on_shutdown=[stop_stream],
+    )
 
 
 app = create_app()

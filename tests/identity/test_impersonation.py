@@ -6,7 +6,8 @@ import pytest
 from sqlalchemy import select
 
 from subgraphs.identity.models import AuthSession, ImpersonationLog, User
-from subgraphs.identity.service import impersonation, mfa, password_reset
+from subgraphs.identity.service import accounts, impersonation, mfa, password_reset
+from subgraphs.identity.service.sessions import rotate_refresh_token
 from subgraphs.kit.auth.roles import Role
 from subgraphs.kit.errors import Problem, ServiceError
 from tests.identity.conftest import PASSWORD, claims_of
@@ -165,4 +166,30 @@ async def test_stop_outside_an_impersonated_session_does_nothing(sessions, count
         stopped = await impersonation.stop(session, session_id=None)
 
     assert stopped is False
+    assert await count_rows(ImpersonationLog) == 0
+
+
+async def test_a_refreshed_impersonated_session_keeps_both_identities(
+    start, make_user, sessions, signing_key, settings
+):
+    staff = await make_user("sales_agent")
+    client = await make_user("client")
+    pair = await start(staff, client)
+
+    async with sessions() as session, session.begin():
+        refreshed = await rotate_refresh_token(session, pair.refresh_token, signing_key, settings)
+
+    claims = claims_of(refreshed.access_token)
+    assert (claims["sub"], claims["act"]) == (str(client.id), {"sub": str(staff.id)})
+
+
+async def test_a_disabled_client_cannot_be_viewed_as(start, make_user, sessions, count_rows):
+    staff = await make_user("manager")
+    client = await make_user("client")
+    async with sessions() as session, session.begin():
+        await accounts.set_status(session, client.id, "disabled", actor_id=staff.id)
+
+    problems = await refused(start(staff, client))
+
+    assert problems == (Problem("ACCOUNT_DISABLED", "This account is disabled.", "userId"),)
     assert await count_rows(ImpersonationLog) == 0

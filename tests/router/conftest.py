@@ -76,7 +76,9 @@ async def gateway(supergraph_sdl: str) -> AsyncIterator[Gateway]:
 
 
 @pytest.fixture(scope="session")
-async def router_url(supergraph_sdl: str, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[str]:
+async def router_url(
+    supergraph_sdl: str, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[str]:
     path = tmp_path_factory.mktemp("router") / "supergraph.graphql"
     path.write_text(supergraph_sdl)
     config = Config(supergraph=str(path), subgraph_timeout=5)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import enum
 import json
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -252,8 +252,15 @@ def _document(did: str) -> Document:
     return DotDoc(id=strawberry.ID(did), title=d["title"], dot_number=d["dotNumber"])
 
 
+SearchHit = Annotated[Vendor | VendorVehicle, strawberry.union("SearchHit")]
+
+
 @strawberry.type
 class VendorsQuery:
+    @strawberry.field
+    def search(self) -> list[SearchHit]:
+        return [Vendor.resolve_reference(strawberry.ID("a")), VendorVehicle(id=strawberry.ID("v3"))]
+
     @strawberry.field
     def vendors(self) -> list[Vendor]:
         return [Vendor.resolve_reference(strawberry.ID(v)) for v in VENDORS]
@@ -287,7 +294,7 @@ class PricedCharter:
         return Quote(total=f"{self.vehicle_count * 1000}.00")
 
     @classmethod
-    def resolve_reference(cls, id: strawberry.ID, vehicleCount: int = 0) -> PricedCharter:  # noqa: N803
+    def resolve_reference(cls, id: strawberry.ID, vehicleCount: int = 0) -> PricedCharter:
         return PricedCharter(id=id, vehicle_count=vehicleCount)
 
 

@@ -16,7 +16,12 @@ async def test_interface_fields_and_concrete_fragments(run: Any) -> None:
     assert body == {
         "data": {
             "documents": [
-                {"__typename": "InsuranceDoc", "id": "d1", "title": "COI 2026", "insurer": "Lloyds"},
+                {
+                    "__typename": "InsuranceDoc",
+                    "id": "d1",
+                    "title": "COI 2026",
+                    "insurer": "Lloyds",
+                },
                 {"__typename": "DotDoc", "id": "d2", "title": "DOT permit", "dotNumber": "123"},
             ]
         }
@@ -55,3 +60,34 @@ async def test_named_fragments_on_interface(run: Any) -> None:
         """
     )
     assert body == {"data": {"documents": [{"id": "d1", "insurer": "Lloyds"}, {"id": "d2"}]}}
+
+
+async def test_union_member_completed_by_another_subgraph(
+    run: Any, recorders: dict[str, Recorder]
+) -> None:
+    body = await run(
+        """
+        {
+          search {
+            __typename
+            ... on Vendor { name }
+            ... on CharterVehicle { id capacity vendor { name } }
+          }
+        }
+        """
+    )
+    assert body == {
+        "data": {
+            "search": [
+                {"__typename": "Vendor", "name": "Alpha Coaches"},
+                {
+                    "__typename": "CharterVehicle",
+                    "id": "v3",
+                    "capacity": 56,
+                    "vendor": {"name": "Beta Bus"},
+                },
+            ]
+        }
+    }
+    (call,) = recorders["charters"].entity_calls()
+    assert call["variables"]["representations"] == [{"__typename": "CharterVehicle", "id": "v3"}]

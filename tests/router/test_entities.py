@@ -77,7 +77,9 @@ async def test_provides_keeps_the_field_local(run: Any, recorders: dict[str, Rec
     assert recorders["sales"].bodies == [], "name is provided by charters; sales is not called"
 
 
-async def test_field_not_covered_by_provides_jumps(run: Any, recorders: dict[str, Recorder]) -> None:
+async def test_field_not_covered_by_provides_jumps(
+    run: Any, recorders: dict[str, Recorder]
+) -> None:
     body = await run('{ charter(id: "c2") { client { name creditLimit } } }')
     assert body == {"data": {"charter": {"client": {"name": "Globex", "creditLimit": 2000}}}}
     assert len(recorders["sales"].entity_calls()) == 1

@@ -18,19 +18,23 @@ async def test_post_get_and_health(router_url: str) -> None:
             assert await r.json() == {"data": {"__typename": "Query"}}
         async with http.get(
             f"{router_url}/graphql",
-            params={"query": "query($id: ID!) { charter(id: $id) { reference } }",
-                    "variables": '{"id": "c3"}'},
+            params={
+                "query": "query($id: ID!) { charter(id: $id) { reference } }",
+                "variables": '{"id": "c3"}',
+            },
         ) as r:
             assert await r.json() == {"data": {"charter": {"reference": "CH-3"}}}
 
 
 async def test_mutation_over_get_is_refused(router_url: str) -> None:
-    async with aiohttp.ClientSession() as http:
-        async with http.get(
+    async with (
+        aiohttp.ClientSession() as http,
+        http.get(
             f"{router_url}/graphql",
             params={"query": 'mutation { rename(id: "c1", reference: "x") { id } }'},
-        ) as r:
-            assert r.status == 405
+        ) as r,
+    ):
+        assert r.status == 405
 
 
 async def test_request_errors_are_never_500(router_url: str) -> None:

@@ -1,8 +1,36 @@
-"""What schemathesis checks on every generated GraphQL operation."""
+"""What schemathesis checks on every generated GraphQL operation.
+
+Our custom scalars get strategies that mix valid and invalid values, so the
+fuzzer exercises both the happy path and input refusal.
+"""
 
 from __future__ import annotations
 
+from datetime import UTC
 from typing import Any
+
+import schemathesis
+from hypothesis import strategies as st
+from schemathesis.graphql import nodes
+
+_noise = st.text(max_size=12)
+
+schemathesis.graphql.scalar(
+    "Money",
+    st.one_of(
+        st.decimals(min_value=-10**6, max_value=10**7, places=2, allow_nan=False).map(str),
+        _noise,
+    ).map(nodes.String),
+)
+schemathesis.graphql.scalar(
+    "DateTime",
+    st.one_of(st.datetimes(timezones=st.just(UTC)).map(lambda d: d.isoformat()), _noise).map(
+        nodes.String
+    ),
+)
+schemathesis.graphql.scalar(
+    "Date", st.one_of(st.dates().map(lambda d: d.isoformat()), _noise).map(nodes.String)
+)
 
 
 def assert_no_server_error(response: Any) -> None:

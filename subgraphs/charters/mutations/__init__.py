@@ -5,10 +5,17 @@ from __future__ import annotations
 from strawberry.tools import merge_types
 
 from subgraphs.charters.mutations.charters import CharterMutations
+from subgraphs.charters.mutations.dispatch import DispatchMutations
 from subgraphs.charters.mutations.fleet import FleetMutations
 from subgraphs.charters.mutations.itinerary import ItineraryMutations
 from subgraphs.charters.mutations.vehicles import VehicleMutations
 
-AREAS: tuple[type, ...] = (CharterMutations, ItineraryMutations, VehicleMutations, FleetMutations)
+AREAS: tuple[type, ...] = (
+    CharterMutations,
+    ItineraryMutations,
+    VehicleMutations,
+    FleetMutations,
+    DispatchMutations,
+)
 
 Mutation = merge_types("Mutation", AREAS)

@@ -3,23 +3,39 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
-from subgraphs.charters.models import outbox
+from sqlalchemy import event, inspect
+
+from subgraphs.charters.models import Charter, outbox
 from subgraphs.kit.outbox import emit
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
-    from subgraphs.charters.models import Charter
-
 CHARTER_CHANGED = "charters.charter_changed"
+_PREVIOUS_PICKUP = "charters.previous_pickup_at"
+
+
+@event.listens_for(Charter.pickup_at, "set", active_history=True)
+def _remember_previous_pickup(target: Charter, value: Any, old: Any, initiator: Any) -> None:
+    """Keep the pickup a charter had before this transaction moved it.
+
+    The event then carries `previousPickupAt`, so a dispatch board watching
+    the old window learns the charter left it, whichever path moved it.
+    """
+    if isinstance(old, datetime) and value != old:
+        inspect(target).info.setdefault(_PREVIOUS_PICKUP, old)
 
 
 async def charter_changed(
     session: AsyncSession, charter: Charter, changes: Iterable[str], **extra: object
 ) -> None:
     """Tell the dispatch board (and anyone else) that a charter changed."""
+    previous = inspect(charter).info.pop(_PREVIOUS_PICKUP, None)
+    if previous is not None and previous != charter.pickup_at:
+        extra = {"previousPickupAt": previous.isoformat(), **extra}
     await emit(
         session,
         outbox,

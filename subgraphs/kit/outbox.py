@@ -12,7 +12,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from datetime import datetime
+import time
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
@@ -24,6 +25,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
+    delete,
     event,
     func,
     insert,
@@ -43,6 +45,7 @@ log = logging.getLogger(__name__)
 
 CHANNEL_PREFIX = "athena."
 _PENDING_KEY = "athena_outbox_pending"
+PURGE_EVERY_SECONDS = 600
 _relays: set[OutboxRelay] = set()
 
 
@@ -92,12 +95,15 @@ class OutboxRelay:
         *,
         poll_seconds: float = 2.0,
         batch_size: int = 200,
+        retention: timedelta = timedelta(days=1),
     ) -> None:
         self.sessions = sessions
         self.table = table
         self.redis = redis
         self.poll_seconds = poll_seconds
         self.batch_size = batch_size
+        self.retention = retention
+        self._last_purge = 0.0
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
@@ -122,6 +128,8 @@ class OutboxRelay:
             try:
                 while await self.publish_pending() == self.batch_size:
                     pass
+                if time.monotonic() - self._last_purge > PURGE_EVERY_SECONDS:
+                    await self.purge_published()
                 backoff = 0.1
             except asyncio.CancelledError:
                 raise
@@ -165,6 +173,23 @@ class OutboxRelay:
                 update(t).where(t.c.id.in_([r.id for r in rows])).values(published_at=func.now())
             )
         return len(rows)
+
+    async def purge_published(self) -> int:
+        """Delete rows published longer ago than the retention.
+
+        Events may carry secrets for their consumer (a password-reset token
+        for the mailer); they must not outlive their delivery for long.
+        """
+        self._last_purge = time.monotonic()
+        t = self.table
+        async with self.sessions() as session, session.begin():
+            result = await session.execute(
+                delete(t).where(
+                    t.c.published_at.is_not(None),
+                    t.c.published_at < func.now() - self.retention,
+                )
+            )
+        return int(getattr(result, "rowcount", 0) or 0)
 
 
 def _iso(value: datetime) -> str:

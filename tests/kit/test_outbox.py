@@ -163,3 +163,25 @@ async def wait_for(condition: Any, within: float = 5.0) -> None:
     while not condition():
         assert asyncio.get_running_loop().time() < deadline, "condition not met in time"
         await asyncio.sleep(0.02)
+
+
+async def test_published_events_are_purged_after_the_retention_but_pending_ones_stay(
+    sessions, redis
+):
+    from sqlalchemy import text, update
+
+    relay = OutboxRelay(sessions, outbox, redis, poll_seconds=30)
+    await emit_committed(sessions, {"seat": "old"})
+    assert await relay.publish_pending() == 1
+    await emit_committed(sessions, {"seat": "pending"})
+    async with sessions() as session, session.begin():
+        await session.execute(
+            update(outbox)
+            .where(outbox.c.published_at.is_not(None))
+            .values(published_at=text("now() - interval '2 days'"))
+        )
+
+    purged = await relay.purge_published()
+
+    assert purged == 1
+    assert [r.payload for r in await outbox_rows(sessions)] == [{"seat": "pending"}]

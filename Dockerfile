@@ -1,22 +1,19 @@
 # One image for every Athena process (subgraphs, router, migrations); the
-# compose service's command picks which. Dependencies come from uv.lock so
-# the image runs exactly what CI tested.
+# compose service's command picks which. Dependencies come from the hashed
+# requirements.lock, so the image runs exactly what CI tested.
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
-    PYTHONUNBUFFERED=1 \
-    UV_LINK_MODE=copy \
-    UV_PROJECT_ENVIRONMENT=/app/.venv
+    PYTHONUNBUFFERED=1
 
 RUN pip install --no-cache-dir uv==0.13.8
 
 WORKDIR /app
 # Dependencies first: this layer is rebuilt only when the lock changes.
-COPY pyproject.toml uv.lock ./
-RUN uv sync --frozen --no-dev --no-install-project
+COPY requirements.lock ./
+RUN uv pip install --system --require-hashes --no-cache -r requirements.lock
 
 COPY . .
-ENV PATH=/app/.venv/bin:$PATH
 
 RUN useradd --system --uid 10001 --no-create-home athena
 USER athena

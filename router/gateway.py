@@ -136,6 +136,7 @@ class Gateway:
             frags = _fragments(doc)
             items = to_items(op.selection_set, frags, variables) or []
             plan = self.planner.plan(op, items)
+            plan.conditions = {v: bool(variables.get(v)) for v in conditions}
             root = self.supergraph.api_schema.get_root_type(op.operation)
             if root is None:
                 raise PlanError(f"the schema has no {op.operation.value} type")
@@ -161,18 +162,19 @@ class Gateway:
                 {"errors": [_error("Subscriptions need a WebSocket or SSE transport.")]}, True, kind
             )
         raw_vars = request.variables or {}
-        coerced = get_variable_values(
-            self.supergraph.api_schema, op.variable_definitions or (), raw_vars
-        )
-        if isinstance(coerced, list):
-            return GraphQLResponse(
-                {"errors": [_graphql_error(e, "BAD_USER_INPUT") for e in coerced]}, True, kind
-            )
         variables = dict(raw_vars)
-        # graphql-core 3.3 wraps the values; 3.2 returns the dict itself
-        values = cast("dict[str, Any]", getattr(coerced, "coerced", coerced))
-        for name, value in values.items():
-            variables.setdefault(name, value)
+        if op.variable_definitions:
+            coerced = get_variable_values(
+                self.supergraph.api_schema, op.variable_definitions, raw_vars
+            )
+            if isinstance(coerced, list):
+                return GraphQLResponse(
+                    {"errors": [_graphql_error(e, "BAD_USER_INPUT") for e in coerced]}, True, kind
+                )
+            # graphql-core 3.3 wraps the values; 3.2 returns the dict itself
+            values = cast("dict[str, Any]", getattr(coerced, "coerced", coerced))
+            for name, value in values.items():
+                variables.setdefault(name, value)
         try:
             plan = self.plan(
                 d.doc, op, d.conditions, variables, d.normalized, request.operation_name

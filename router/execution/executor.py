@@ -53,21 +53,26 @@ class Executor:
         if node.parts:
             reps: list[dict[str, Any]] = []
             index: dict[bytes, int] = {}
-            for obj, path in walk(data, node.path):
-                part = _part_for(node, obj)
-                if part is None:
-                    continue
-                try:
-                    rep = representation(obj, part.rep, part.rep_typename, part.conditions)
-                except MissingKey:
-                    continue
-                k = orjson.dumps(rep, option=orjson.OPT_SORT_KEYS)
-                i = index.get(k)
-                if i is None:
-                    i = index[k] = len(reps)
-                    reps.append(rep)
-                    targets.append([])
-                targets[i].append((obj, path))
+            by_path: dict[tuple[str, ...], list[EntityPart]] = {}
+            for part in node.parts:
+                by_path.setdefault(part.path, []).append(part)
+            for at, parts in by_path.items():
+                for obj, path in walk(data, at):
+                    tn = obj.get("__typename")
+                    match = next((p for p in parts if p.types is None or tn in p.types), None)
+                    if match is None:
+                        continue
+                    try:
+                        rep = representation(obj, match.rep, match.rep_typename, match.conditions)
+                    except MissingKey:
+                        continue
+                    k = orjson.dumps(rep, option=orjson.OPT_SORT_KEYS)
+                    i = index.get(k)
+                    if i is None:
+                        i = index[k] = len(reps)
+                        reps.append(rep)
+                        targets.append([])
+                    targets[i].append((obj, path))
             if not reps:
                 return
             vars_["representations"] = reps
@@ -135,11 +140,3 @@ class Executor:
         ext["serviceName"] = node.service_name
         out["extensions"] = ext
         return out
-
-
-def _part_for(node: FetchNode, obj: dict[str, Any]) -> EntityPart | None:
-    tn = obj.get("__typename")
-    for p in node.parts:
-        if p.types is None or tn in p.types:
-            return p
-    return None

@@ -1,9 +1,11 @@
 """Planner groups -> fetch nodes with printed subgraph operations.
 
-Entity fetches planned separately for each concrete type at one abstract
-position (same subgraph, same inputs) are merged into a single `_entities`
-call here, so a subgraph gets one request per plan step however many types
-the list holds.
+Entity fetches to one subgraph that wait for the same fetches are merged
+into a single `_entities` call, whatever their paths (aliases, several
+lists) or types (each concrete type at an abstract position): a subgraph
+gets one request per plan step. Selections on the same type are merged;
+fields that sibling fragments select with different types are renamed
+(see `fix_fragment_conflicts`) and renamed back by the executor.
 """
 
 from __future__ import annotations
@@ -13,51 +15,67 @@ from typing import TYPE_CHECKING
 from graphql import OperationDefinitionNode, print_ast
 
 from router.planning.plan import EntityPart, FetchNode
-from router.planning.selection import SubSel, fix_fragment_conflicts
+from router.planning.selection import SubSel, fix_fragment_conflicts, merge_into, mergeable
 from router.supergraph.model import Supergraph
 
 if TYPE_CHECKING:
     from router.planning.state import Group
 
 
+class _Bucket:
+    def __init__(self, g: Group) -> None:
+        self.groups = [g]
+        self.sel = SubSel()
+        if g.rep is None:
+            self.sel = g.sel
+        else:
+            merge_into(self.sel.frag(g.view), g.sel)
+
+    def accepts(self, g: Group) -> bool:
+        first = self.groups[0]
+        if first.rep is None or g.rep is None:
+            return False
+        if first.subgraph.id != g.subgraph.id or first.deps != g.deps:
+            return False
+        mine = self.sel.frags.get(g.view)
+        return mine is None or mergeable(mine, g.sel)
+
+    def add(self, g: Group) -> None:
+        self.groups.append(g)
+        merge_into(self.sel.frag(g.view), g.sel)
+
+
 def assemble(
     sg: Supergraph, groups: list[Group], op: OperationDefinitionNode, kind: str
 ) -> list[FetchNode]:
     var_defs = {v.variable.name.value: print_ast(v) for v in op.variable_definitions or ()}
-    buckets = _merge(groups)
-    renumber: dict[int, int] = {}
-    for i, bucket in enumerate(buckets):
-        for g in bucket:
-            renumber[g.id] = i
+    buckets: list[_Bucket] = []
+    for g in groups:
+        for b in buckets:
+            if b.accepts(g):
+                b.add(g)
+                break
+        else:
+            buckets.append(_Bucket(g))
+    renumber = {g.id: i for i, b in enumerate(buckets) for g in b.groups}
     nodes: list[FetchNode] = []
-    for i, bucket in enumerate(buckets):
-        first = bucket[0]
-        restores = tuple(g.sel for g in bucket if fix_fragment_conflicts(g.sel))
-        used_set: set[str] = set()
-        for g in bucket:
-            g.sel.variables(used_set)
-        used = tuple(sorted(used_set))
+    for i, b in enumerate(buckets):
+        first = b.groups[0]
+        restores = (b.sel,) if fix_fragment_conflicts(b.sel) else ()
+        used = tuple(sorted(b.sel.variables(set())))
         decls = [var_defs[v] for v in used if v in var_defs]
-        deps = tuple(sorted({renumber[d] for g in bucket for d in g.deps if d in renumber}))
+        deps = tuple(sorted({renumber[d] for g in b.groups for d in g.deps if d in renumber}))
         if first.rep is None:
             head = kind + (f"({','.join(decls)})" if decls else "")
-            query = head + (first.sel.print() or "{__typename}")
+            query = head + (b.sel.print() or "{__typename}")
             parts: tuple[EntityPart, ...] = ()
-            path = first.path
         else:
-            frags: list[str] = []
-            for g in bucket:
-                frag = f"...on {g.view}{g.sel.print() or '{__typename}'}"
-                if frag not in frags:
-                    frags.append(frag)
+            for fs in b.sel.frags.values():
+                if fs.is_empty():
+                    fs.typename = True
             args = ",".join(["$representations:[_Any!]!", *decls])
-            query = (
-                f"query({args}){{_entities(representations:$representations){{{' '.join(frags)}}}}}"
-            )
-            parts = tuple(_part(sg, g) for g in bucket)
-            path = _prefix(first.path) if len(bucket) > 1 else first.path
-            if len(bucket) == 1 and _filter(first.path) is not None:
-                path = _prefix(first.path)
+            query = f"query({args}){{_entities(representations:$representations){b.sel.print()}}}"
+            parts = tuple(_part(sg, g) for g in b.groups)
         nodes.append(
             FetchNode(
                 id=i,
@@ -66,7 +84,7 @@ def assemble(
                 url=first.subgraph.url,
                 query=query,
                 variables=used,
-                path=path,
+                path=parts[0].path if parts else first.path,
                 parts=parts,
                 deps=deps,
                 restore=restores,
@@ -75,43 +93,20 @@ def assemble(
     return nodes
 
 
-def _filter(path: tuple[str, ...]) -> str | None:
-    return path[-1][1:] if path and path[-1].startswith("|") else None
-
-
-def _prefix(path: tuple[str, ...]) -> tuple[str, ...]:
-    return path[:-1] if _filter(path) is not None else path
-
-
 def _part(sg: Supergraph, g: Group) -> EntityPart:
-    t = _filter(g.path)
+    path = g.path
+    types: frozenset[str] | None = None
+    if path and path[-1].startswith("|"):
+        types = frozenset({path[-1][1:]})
+        path = path[:-1]
     rep = g.rep or SubSel()
     return EntityPart(
-        types=frozenset({t}) if t is not None else None,
+        path=path,
+        types=types,
         rep=rep,
         rep_typename=g.rep_typename,
         conditions=_conditions(sg, rep),
     )
-
-
-def _merge(groups: list[Group]) -> list[list[Group]]:
-    """Bucket entity groups that differ only in the type they filter on."""
-    out: list[list[Group]] = []
-    open_: dict[object, list[Group]] = {}
-    for g in groups:
-        t = _filter(g.path)
-        if g.rep is None or t is None:
-            out.append([g])
-            continue
-        key = (g.subgraph.id, _prefix(g.path), frozenset(g.deps))
-        bucket = open_.get(key)
-        if bucket is not None and all(_filter(x.path) != t for x in bucket):
-            bucket.append(g)
-            continue
-        bucket = [g]
-        open_[key] = bucket
-        out.append(bucket)
-    return out
 
 
 def _conditions(

@@ -63,17 +63,17 @@ class EntityJumps(BuildState):
                 raise PlanError(f"cannot plan field {type_name}.{f.name}")
             cands.append(ts)
         options = combos(cands)
-        best: tuple[tuple[int, int, int], Option] | None = None
+        best: tuple[tuple[int, int, int, int], Option] | None = None
         error: PlanError | None = None
         for combo in options:
             option = _group(missing, combo)
             if len(options) == 1:
-                best = ((0, 0, 0), option)
+                best = ((0, 0, 0, 0), option)
                 break
             mark = len(self.groups)
             try:
                 self.build_option(s, group, SubSel(), type_name, path, pv, None, option, chain)
-                cost = (*self._measure(mark, group.id), len(option))
+                cost = (*self._measure(mark), len(option))
             except PlanError as exc:
                 error = exc
                 continue

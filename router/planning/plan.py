@@ -15,8 +15,10 @@ from router.planning.selection import SubSel
 
 @dataclass(slots=True)
 class EntityPart:
-    """How to build representations for objects of some types at the path."""
+    """Where one merged entity fetch finds its objects, and how to represent them."""
 
+    #: where the objects live in the merged response; "@" walks a list
+    path: tuple[str, ...]
     #: __typename values this part applies to; None: every object
     types: frozenset[str] | None
     #: key and @requires fields sent in each representation
@@ -36,8 +38,8 @@ class FetchNode:
     url: str
     query: str
     variables: tuple[str, ...]
-    #: where the fetched objects live in the merged response; "@" walks a
-    #: list, "|Type" keeps only objects of that __typename
+    #: root fetches: where the data goes (always the root); entity fetches:
+    #: the first part's path, for display
     path: tuple[str, ...] = ()
     #: entity fetches: one part per type condition merged into this fetch
     parts: tuple[EntityPart, ...] = ()
@@ -58,6 +60,8 @@ class QueryPlan:
     introspection: bool = False
     #: the compiled response shape (router.execution.shaping), cached with the plan
     shape: Any = None
+    #: @skip/@include variables this plan was specialised for
+    conditions: dict[str, bool] = field(default_factory=dict)
 
     def describe(self) -> dict[str, Any]:
         levels: dict[int, int] = {}
@@ -71,14 +75,18 @@ class QueryPlan:
         steps: dict[int, list[dict[str, Any]]] = {}
         for n in self.nodes:
             fetch: dict[str, Any] = {"kind": "Fetch", "service": n.service_name, "query": n.query}
-            node = (
-                {"kind": "Flatten", "path": ".".join(n.path), "node": fetch} if n.parts else fetch
+            paths = ", ".join(
+                ".".join(p.path) + (f"|[{','.join(sorted(p.types))}]" if p.types else "")
+                for p in n.parts
             )
+            node = {"kind": "Flatten", "path": paths, "node": fetch} if n.parts else fetch
             steps.setdefault(level(n), []).append(node)
         seq = [
             s[0] if len(s) == 1 else {"kind": "Parallel", "nodes": s}
             for _, s in sorted(steps.items())
         ]
-        if len(seq) == 1:
-            return seq[0]
-        return {"kind": "Sequence", "nodes": seq}
+        out: dict[str, Any] = seq[0] if len(seq) == 1 else {"kind": "Sequence", "nodes": seq}
+        for var, value in sorted(self.conditions.items(), reverse=True):
+            branch = "then" if value else "else"
+            out = {"kind": "Condition", "if": f"${var}", branch: out}
+        return out

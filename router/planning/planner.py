@@ -79,22 +79,21 @@ class _Build(SelectionWalker, EntityJumps):
             if prev is not None and prev.subgraph.id in cands and prev is self.groups[-1]:
                 self.plan_object(prev.subgraph, prev, prev.sel, root, [f], (), None, None)
                 continue
-            mark = len(self.groups)
+            # after everything planned so far, so mutations run in written order
             g = self._new_group(self.sg.subgraphs[cands[0]], (), deps={x.id for x in self.groups})
             self.plan_object(g.subgraph, g, g.sel, root, [f], (), None, None)
             prev = g
-            del mark
 
     def _plan_query(self, root: str, fields: list[Sel]) -> None:
         cands = [self._root_candidates(root, f) for f in fields]
-        best: tuple[tuple[int, int, int], list[str]] | None = None
+        best: tuple[tuple[int, int, int, int], list[str]] | None = None
         options = combos(cands)
         error: PlanError | None = None
         for combo in options:
             mark = len(self.groups)
             try:
                 self._build_root(root, fields, combo)
-                cost = (*self._measure(mark, None), len(set(combo)))
+                cost = (*self._measure(mark), len(set(combo)))
             except PlanError as exc:
                 error = exc
                 continue

@@ -168,3 +168,39 @@ def restore_aliases(value: object, sel: SubSel) -> None:
             restore_aliases(value[key], f.sub)
     for fs in sel.frags.values():
         restore_aliases(value, fs)
+
+
+def mergeable(a: SubSel, b: SubSel) -> bool:
+    """Whether `b` can be merged into `a` without a same-key conflict."""
+    for key, fb in b.fields.items():
+        fa = a.fields.get(key)
+        if fa is None:
+            continue
+        if fa.name != fb.name or fa.args_text != fb.args_text:
+            return False
+        if (fa.sub is None) != (fb.sub is None):
+            return False
+        if fa.sub is not None and fb.sub is not None and not mergeable(fa.sub, fb.sub):
+            return False
+    for t, sb in b.frags.items():
+        sa = a.frags.get(t)
+        if sa is not None and not mergeable(sa, sb):
+            return False
+    return True
+
+
+def merge_into(a: SubSel, b: SubSel) -> None:
+    a.typename = a.typename or b.typename
+    for key, fb in b.fields.items():
+        fa = a.fields.get(key)
+        if fa is None:
+            a.fields[key] = SubField(
+                fb.name, fb.alias, fb.args, None, fb.args_text, fb.type_str, fb.restore
+            )
+            fa = a.fields[key]
+            if fb.sub is not None:
+                fa.sub = SubSel()
+        if fa.sub is not None and fb.sub is not None:
+            merge_into(fa.sub, fb.sub)
+    for t, sb in b.frags.items():
+        merge_into(a.frag(t), sb)

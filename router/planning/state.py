@@ -74,11 +74,19 @@ class BuildState:
         self.groups.append(g)
         return g
 
-    def _measure(self, mark: int, source: int | None) -> tuple[int, int]:
+    def _measure(self, mark: int) -> tuple[int, int, int]:
+        """Cost of the groups built since `mark`: depth, fetches, fields fetched by jumps.
+
+        The last term breaks ties towards plans that take more from the
+        first fetch (a @provides path) and send less through entity calls.
+        """
         depth: dict[int, int] = {}
+        jumped = 0
         for g in self.groups[mark:]:
             depth[g.id] = 1 + max((depth.get(d, 0) for d in g.deps), default=0)
-        return (max(depth.values(), default=0), len(depth))
+            if g.rep is not None:
+                jumped += _size(g.sel)
+        return (max(depth.values(), default=0), len(depth), jumped)
 
     # hooks implemented by the mixins -----------------------------------------
 
@@ -131,3 +139,13 @@ class BuildState:
 
     def root_missing(self, root: str, fields: list[Sel], exclude: Subgraph) -> None:
         raise NotImplementedError
+
+
+def _size(sel: SubSel) -> int:
+    n = len(sel.fields)
+    for f in sel.fields.values():
+        if f.sub is not None:
+            n += _size(f.sub)
+    for fs in sel.frags.values():
+        n += _size(fs)
+    return n

@@ -53,6 +53,7 @@ class SelectionWalker(BuildState):
                         continue
                     f = local
             composite = f.children is not None
+            known = set(sel.fields)
             sf = sel.add(f.name, f.args, f.key, composite, f.internal, fi.type)
             msub: SubSel | None = None
             if mirror is not None:
@@ -62,7 +63,22 @@ class SelectionWalker(BuildState):
             if sf.sub is not None and f.children is not None:
                 self.field_at[(*path, sf.key)] = (type_name, f.name, path)
                 cpv = self.caps.child_provides(fi, f, type_name, pv)
-                self.plan_child(s, group, sf.sub, fi.type, f.children, (*path, sf.key), cpv, msub)
+                mark = len(self.groups)
+                try:
+                    self.plan_child(
+                        s, group, sf.sub, fi.type, f.children, (*path, sf.key), cpv, msub
+                    )
+                except PlanError:
+                    # Below this field the subgraph is stuck; another subgraph
+                    # may serve the whole field. Only a field added just now
+                    # can be taken back out.
+                    if sf.key in known or mirror is not None:
+                        raise
+                    del self.groups[mark:]
+                    del sel.fields[sf.key]
+                    missing.append(
+                        Sel(f.key, f.name, f.args, f.children, f.internal, f.avoid | {s.id})
+                    )
         if missing and spill is not None:
             spill.extend(missing)
         elif missing:

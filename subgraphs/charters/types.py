@@ -255,6 +255,9 @@ class Charter:
     quote_revision: int
     is_template: bool
     template_name: str | None
+    occurrence_date: date | None = strawberry.field(
+        description="The date this series instance stands for (null outside a series)."
+    )
     created_at: datetime
     updated_at: datetime
     _row: strawberry.Private[Any]
@@ -276,6 +279,7 @@ class Charter:
             quote_revision=row.quote_revision,
             is_template=row.is_template,
             template_name=row.template_name,
+            occurrence_date=row.occurrence_date,
             created_at=row.created_at,
             updated_at=row.updated_at,
             _row=row,

@@ -97,3 +97,20 @@ async def test_only_used_variables_are_sent(run: Any, recorders: dict[str, Recor
     assert root["variables"] == {"id": "c2"}
     (ent,) = recorders["vendors"].bodies
     assert set(ent["variables"]) == {"representations"}
+
+
+async def test_aliased_lists_share_one_entities_call(
+    run: Any, recorders: dict[str, Recorder]
+) -> None:
+    body = await run(
+        """
+        {
+          first: charter(id: "c1") { vehicles { vendor { name } } }
+          all: charters { vehicles { vendor { id } } }
+        }
+        """
+    )
+    assert body["data"]["first"]["vehicles"][0]["vendor"] == {"name": "Alpha Coaches"}
+    assert body["data"]["all"][1]["vehicles"][0]["vendor"] == {"id": "b"}
+    (call,) = recorders["vendors"].entity_calls()
+    assert len(call["variables"]["representations"]) == 6, "v1 and v2 are asked once"

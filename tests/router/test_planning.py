@@ -60,3 +60,21 @@ async def test_plans_are_cached(gateway: Gateway) -> None:
     hits = gateway.plans.hits
     await gateway.execute(GraphQLRequest("query {\n  charters {\n    reference # same\n  }\n}"))
     assert gateway.plans.hits == hits + 1, "the same operation spelled differently is a hit"
+
+
+async def test_plan_is_specialised_per_condition(gateway: Gateway) -> None:
+    from graphql import parse as gparse
+
+    from router.planning.operation import condition_variables
+
+    q = 'query($q: Boolean!) { charter(id: "c1") { reference quote @include(if: $q) { total } } }'
+    doc = gparse(q)
+    op = select_operation(doc, None)
+    conds = condition_variables(doc)
+    with_quote = gateway.plan(doc, op, conds, {"q": True}, q, None).describe()
+    without = gateway.plan(doc, op, conds, {"q": False}, q, None).describe()
+    assert with_quote["kind"] == "Condition"
+    assert with_quote["if"] == "$q"
+    assert with_quote["then"]["kind"] == "Sequence"
+    assert [n["kind"] for n in with_quote["then"]["nodes"]] == ["Fetch", "Flatten"]
+    assert without["else"]["kind"] == "Fetch"

@@ -83,3 +83,9 @@ async def test_root_error_path_from_subgraph(run: Any) -> None:
 async def test_unknown_operation_name(run: Any) -> None:
     body = await run("query A { pricingVersion } query B { pricingVersion }", None, "C")
     assert body["errors"][0]["message"] == 'Unknown operation named "C".'
+
+
+async def test_missing_required_variable_is_a_request_error(run: Any) -> None:
+    body = await run("query($id: ID!) { charter(id: $id) { reference } }", {})
+    assert "data" not in body
+    assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"

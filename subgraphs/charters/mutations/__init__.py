@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from strawberry.tools import merge_types
 
+from subgraphs.charters.mutations.change_cases import ChangeCaseMutations
 from subgraphs.charters.mutations.charters import CharterMutations
 from subgraphs.charters.mutations.dispatch import DispatchMutations
 from subgraphs.charters.mutations.fleet import FleetMutations
 from subgraphs.charters.mutations.itinerary import ItineraryMutations
+from subgraphs.charters.mutations.series import SeriesMutations
+from subgraphs.charters.mutations.split import SplitMutations
+from subgraphs.charters.mutations.templates import TemplateMutations
 from subgraphs.charters.mutations.vehicles import VehicleMutations
 
 AREAS: tuple[type, ...] = (
@@ -16,6 +20,10 @@ AREAS: tuple[type, ...] = (
     VehicleMutations,
     FleetMutations,
     DispatchMutations,
+    ChangeCaseMutations,
+    SplitMutations,
+    TemplateMutations,
+    SeriesMutations,
 )
 
 Mutation = merge_types("Mutation", AREAS)

@@ -9,7 +9,7 @@ the after-snapshot in one transaction and refuses a stale case.
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
@@ -25,11 +25,12 @@ from subgraphs.charters.models import (
     Charter,
 )
 from subgraphs.charters.service import events, snapshots
-from subgraphs.charters.service.access import APPROVERS, MANAGERS, ensure_role
+from subgraphs.charters.service.access import APPROVERS, MANAGERS, ensure_can_edit, ensure_role
 from subgraphs.charters.service.references import next_reference
 from subgraphs.charters.service.snapshots import Snapshot
 from subgraphs.charters.service.timing import now
-from subgraphs.charters.states import CHANGE_CASE
+from subgraphs.charters.service.validation import snapshot_problems
+from subgraphs.charters.states import CHANGE_CASE, CHANGE_CONTROLLED
 from subgraphs.kit.errors import Problem, ServiceError
 
 if TYPE_CHECKING:
@@ -108,6 +109,9 @@ async def open_case(
     problems = request_problems(request)
     if problems:
         raise ServiceError(problems)
+    if request.current_price is None:
+        # The price difference is against what the charter costs now, never against 0.
+        request = replace(request, current_price=_total_cost(before))
     approval = approval_needed(request, policy)
     case = ChangeCase(
         id=uuid.uuid4(),
@@ -189,6 +193,10 @@ async def move(
         case.decided_by = actor.user_id
         case.decided_at = now()
         case.decision_notes = notes
+    else:
+        charter = await session.get(Charter, case.charter_id)
+        if charter is not None:
+            ensure_can_edit(actor, charter)
     old = case.status
     case.status = target
     _record(case, session, old, actor, notes)
@@ -210,20 +218,120 @@ async def implement(session: AsyncSession, case_id: uuid.UUID, actor: Viewer) ->
             f"{charter.reference} changed after {case.case_number} was opened; open a new case.",
             "id",
         )
-    if case.change_type == "cancellation":
-        raise ServiceError.of(
-            Code.INVALID, "Cancellations are implemented with cancelCharter.", "id"
-        )
-    await snapshots.apply(session, charter, case.after, actor)
+    ensure_can_edit(actor, charter)
     old = case.status
     case.status = "implemented"
     case.implemented_by = actor.user_id
     case.implemented_at = now()
     _record(case, session, old, actor, None)
+    if case.change_type == "cancellation":
+        # Imported here: charters imports this module.
+        from subgraphs.charters.service.charters import cancel
+
+        await cancel(
+            session,
+            charter.id,
+            reason=case.reason or case.title,
+            fee=snapshots.as_decimal(case.after.get(CANCELLATION_FEE)),
+            actor=actor,
+        )
+        return case
+    await snapshots.apply(session, charter, case.after, actor)
     await events.charter_changed(
         session,
         charter,
         [k for k in case.after if case.after[k] != case.before.get(k)],
         changeCase=case.case_number,
     )
+    return case
+
+
+#: Key of a cancellation case's `after` holding the fee to charge, if any.
+CANCELLATION_FEE = "cancellation_fee"
+
+
+def _total_cost(snap: Snapshot) -> Decimal:
+    return sum((Decimal(str(v["cost"])) for v in snap["vehicles"]), Decimal("0.00"))
+
+
+async def request_change(
+    session: AsyncSession,
+    charter_id: uuid.UUID,
+    changes: dict[str, object],
+    request: ChangeRequest,
+    actor: Viewer,
+    policy: ApprovalPolicy,
+    *,
+    cancellation_fee: Decimal | None = None,
+) -> ChangeCase:
+    """File a case against a BOOKED-or-later charter (a quote is edited directly).
+
+    `changes` holds snapshot keys to replace; `stops` and `vehicles`, when
+    given, are full replacement lists. A cancellation carries no changes,
+    only its reason and optional fee. An auto-approved case is implemented
+    in the same transaction.
+    """
+    # Imported here: charters imports this module.
+    from subgraphs.charters.service import charters
+
+    problems = request_problems(request)
+    if problems:
+        raise ServiceError(problems)
+    charter = await charters.get(session, charter_id, lock=True)
+    ensure_can_edit(actor, charter)
+    if charter.status == "quote":
+        raise ServiceError.of(
+            Code.INVALID_TRANSITION,
+            f"{charter.reference} is still a quote: edit it directly, no change case is needed.",
+            "charterId",
+        )
+    if charter.status not in CHANGE_CONTROLLED:
+        raise ServiceError.of(
+            Code.INVALID_TRANSITION,
+            f"A {charter.status} charter can no longer be changed.",
+            "charterId",
+        )
+    before = await snapshots.load(session, charter)
+    after = {
+        **before,
+        "stops": [dict(s) for s in before["stops"]],
+        "vehicles": [dict(v) for v in before["vehicles"]],
+    }
+    if request.change_type == "cancellation":
+        if changes:
+            raise ServiceError.of(
+                Code.INVALID, "A cancellation carries no other changes.", "input.changes"
+            )
+        if not (request.reason or "").strip():
+            raise ServiceError.of(Code.REQUIRED, "A cancellation needs a reason.", "input.reason")
+        if cancellation_fee is not None and cancellation_fee < 0:
+            raise ServiceError.of(
+                Code.OUT_OF_RANGE, "The fee cannot be negative.", "input.cancellationFee"
+            )
+        after[CANCELLATION_FEE] = str(cancellation_fee) if cancellation_fee is not None else None
+    else:
+        if cancellation_fee is not None:
+            raise ServiceError.of(
+                Code.INVALID,
+                "Only a cancellation carries a cancellation fee.",
+                "input.cancellationFee",
+            )
+        after.update(changes)
+        problems = snapshot_problems(after)
+        if problems:
+            raise ServiceError(problems)
+        await charters.check_vehicle_types(session, after)
+        if (
+            after["pickup_local"] != before["pickup_local"]
+            or after["pickup_time_zone"] != before["pickup_time_zone"]
+        ):
+            charters.check_pickup_future(
+                snapshots.as_datetime(after["pickup_local"]),  # type: ignore[arg-type]
+                after["pickup_time_zone"],
+            )
+        if after == before:
+            raise ServiceError.of(Code.INVALID, "The request changes nothing.", "input.changes")
+    case = await open_case(session, charter, before, after, request, actor, policy)
+    if case.status == "approved":
+        await implement(session, case.id, actor)
     return case

@@ -175,14 +175,16 @@ async def edit(
     await _check_vehicle_types(session, after)
     if after == before:
         return EditResult(charter, None)
+    if (
+        after["pickup_local"] != before["pickup_local"]
+        or after["pickup_time_zone"] != before["pickup_time_zone"]
+    ):
+        # A booked charter's change case may not move the pickup into the past either.
+        _check_pickup_future(
+            snapshots.as_datetime(after["pickup_local"]),  # type: ignore[arg-type]
+            after["pickup_time_zone"],
+        )
     if charter.status == "quote":
-        if (
-            after["pickup_local"] != before["pickup_local"]
-            or after["pickup_time_zone"] != before["pickup_time_zone"]
-        ):
-            _check_pickup_future(
-                snapshots.as_datetime(after["pickup_local"]), after["pickup_time_zone"]
-            )  # type: ignore[arg-type]
         await snapshots.apply(session, charter, after, actor)
         await events.charter_changed(session, charter, _changed_parts(before, after))
         return EditResult(charter, None)
@@ -194,6 +196,11 @@ async def edit(
     raise ServiceError.of(
         Code.INVALID_TRANSITION, f"A {charter.status} charter can no longer be changed.", "id"
     )
+
+
+#: Public names for the change-case service, which checks requests the same way.
+check_pickup_future = _check_pickup_future
+check_vehicle_types = _check_vehicle_types
 
 
 def _copy(snap: Snapshot) -> Snapshot:
@@ -227,6 +234,12 @@ async def transition(
     charter = await get(session, charter_id, lock=True)
     if target == "cancelled":
         raise ServiceError.of(Code.INVALID, "Use cancelCharter to cancel.", "status")
+    if charter.is_template:
+        raise ServiceError.of(
+            Code.TEMPLATE_NOT_BOOKABLE,
+            f"{charter.reference} is a template: clone it to a date to book it.",
+            "id",
+        )
     states.CHARTER.check(charter.status, target)
     if target == "booked":
         ensure_can_edit(actor, charter)

@@ -7,17 +7,13 @@ When one fires we look up the clashing trip so the user error names it.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from sqlalchemy import and_, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from subgraphs.charters.error_codes import CharterErrorCode as Code
 from subgraphs.charters.models import Charter, CharterVehicle
 from subgraphs.kit.errors import ServiceError
-
-if TYPE_CHECKING:
-    from sqlalchemy.ext.asyncio import AsyncSession
 
 VEHICLE_CONSTRAINT = "ex_charter_vehicles_vehicle_overlap"
 DRIVER_CONSTRAINT = "ex_charter_vehicles_driver_overlap"
@@ -38,10 +34,14 @@ def _constraint(exc: IntegrityError) -> str | None:
 
 
 async def clashing_reference(
-    session: AsyncSession, row: CharterVehicle, *, by_driver: bool
+    session: AsyncSession,
+    row_id: object,
+    value: object,
+    busy: object,
+    *,
+    by_driver: bool,
 ) -> str | None:
     column = CharterVehicle.driver_id if by_driver else CharterVehicle.vehicle_id
-    value = row.driver_id if by_driver else row.vehicle_id
     return await session.scalar(
         select(Charter.reference)
         .join(CharterVehicle, CharterVehicle.charter_id == Charter.id)
@@ -49,8 +49,8 @@ async def clashing_reference(
             and_(
                 column == value,
                 CharterVehicle.holds_resources.is_(True),
-                CharterVehicle.busy.overlaps(row.busy),
-                CharterVehicle.id != row.id,
+                CharterVehicle.busy.overlaps(busy),
+                CharterVehicle.id != row_id,
             )
         )
         .limit(1)
@@ -59,6 +59,8 @@ async def clashing_reference(
 
 async def flush_resources(session: AsyncSession, rows: list[CharterVehicle]) -> None:
     """Flush in a savepoint; a double booking becomes a CONFLICT user error."""
+    # Read what the rows hold now: a failed savepoint expires them.
+    wanted = [(row.id, row.vehicle_id, row.driver_id, row.busy) for row in rows]
     try:
         async with session.begin_nested():
             await session.flush()
@@ -69,11 +71,17 @@ async def flush_resources(session: AsyncSession, rows: list[CharterVehicle]) -> 
         by_driver = constraint == DRIVER_CONSTRAINT
         what = "driver" if by_driver else "vehicle"
         reference = None
-        for row in rows:
-            if (row.driver_id if by_driver else row.vehicle_id) is not None:
-                reference = await clashing_reference(session, row, by_driver=by_driver)
-                if reference:
-                    break
+        # The failed flush ended this session's transaction (it rolls back as a
+        # whole); the clashing trip is committed, so a fresh session sees it.
+        async with AsyncSession(session.bind) as lookup:
+            for row_id, vehicle_id, driver_id, busy in wanted:
+                value = driver_id if by_driver else vehicle_id
+                if value is not None and busy is not None:
+                    reference = await clashing_reference(
+                        lookup, row_id, value, busy, by_driver=by_driver
+                    )
+                    if reference:
+                        break
         detail = f" on {reference}" if reference else ""
         raise ServiceError.of(
             Code.CONFLICT,

@@ -13,6 +13,7 @@ are tied to their series by `series_id` (unless the series service exists).
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
@@ -23,12 +24,13 @@ from sqlalchemy import select, text, update
 from sqlalchemy.dialects.postgresql import Range
 
 from subgraphs.charters.models import Charter, CharterSeries, CharterVehicle, Vehicle
-from subgraphs.charters.service import charters as charter_service
 from subgraphs.charters.service import change_cases, dispatch, fleet, vehicles
+from subgraphs.charters.service import charters as charter_service
 from subgraphs.charters.service.change_cases import ApprovalPolicy, ChangeRequest
 from subgraphs.charters.service.timing import DEFAULT_DURATION, to_instant
 from subgraphs.kit.auth.roles import Role
 from subgraphs.kit.auth.viewer import Viewer
+from subgraphs.kit.errors import ServiceError
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
@@ -171,9 +173,7 @@ def _pickup(plan: Plan, now: datetime) -> datetime:
 
     local_now = now.astimezone(ZoneInfo(plan.zone)).replace(tzinfo=None)
     if plan.hour < 0:  # today's trips: pickup within the next hours
-        return (local_now + timedelta(minutes=20 - 5 * plan.hour)).replace(
-            second=0, microsecond=0
-        )
+        return (local_now + timedelta(minutes=20 - 5 * plan.hour)).replace(second=0, microsecond=0)
     day = (local_now + timedelta(days=plan.days + 1)).date()
     return datetime(day.year, day.month, day.day, plan.hour, (plan.days * 15) % 60)
 
@@ -196,7 +196,7 @@ async def _identity_users(session: AsyncSession, emails: list[str]) -> dict[str,
                 text("SELECT lower(email), id FROM identity.users WHERE lower(email) = ANY(:e)"),
                 {"e": emails},
             )
-            return {email: uid for email, uid in rows.all()}
+            return {str(row[0]): row[1] for row in rows}
     except Exception:  # identity lives elsewhere: fixed ids will do
         return {}
 
@@ -330,7 +330,7 @@ class Loader:
                 self.cursor += 1
                 vehicle_id = pool[(self.cursor + attempt) % len(pool)]
                 driver_id = self.drivers[(self.cursor + attempt) % len(self.drivers)]
-                try:
+                with contextlib.suppress(ServiceError):  # busy then: try the next pair
                     async with self.session.begin_nested():
                         await vehicles.assign(
                             self.session,
@@ -340,8 +340,6 @@ class Loader:
                             actor=actor,
                         )
                     break
-                except Exception:  # that vehicle or driver is busy then: try the next
-                    continue
 
     async def dispatch(self, charter: Charter, step: str, actor: Viewer) -> None:
         route = ["ready", "dispatched", "in_transit", "on_site"]

@@ -37,6 +37,10 @@ class _Bucket:
             return False
         if first.subgraph.id != g.subgraph.id or first.deps != g.deps:
             return False
+        if any(x.path == g.path and x.view == g.view for x in self.groups):
+            # planned apart on purpose: their @requires need one field with
+            # different arguments, which one representation cannot carry
+            return False
         mine = self.sel.frags.get(g.view)
         return mine is None or mergeable(mine, g.sel)
 

@@ -23,6 +23,13 @@ class GatewayHolder:
         self.gateway: Gateway | None = None
         self._mtime: float | None = None
         self._task: asyncio.Task[None] | None = None
+        self._last_error = ""
+
+    def _complain(self, message: str) -> None:
+        """Log a problem once, not on every poll."""
+        if message != self._last_error:
+            log.error("%s", message)
+            self._last_error = message
 
     def try_load(self) -> bool:
         path = Path(self.config.supergraph)
@@ -32,15 +39,15 @@ class GatewayHolder:
                 return False
             sdl = path.read_text()
         except OSError as exc:
-            if self.gateway is None:
-                log.error("cannot read supergraph %s: %s", path, exc)
+            self._complain(f"cannot read supergraph {path}: {exc}")
             return False
         self._mtime = mtime
         try:
             sg = load_supergraph(sdl)
         except SupergraphError as exc:
-            log.error("refusing supergraph %s: %s", path, exc)
+            self._complain(f"refusing supergraph {path}: {exc}")
             return False
+        self._last_error = ""
         if self.gateway is None:
             self.gateway = Gateway(sg, self.config)
         else:

@@ -23,7 +23,7 @@ import logging
 import uuid
 from collections import deque
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -59,6 +59,8 @@ class CharterEvent:
     changes: tuple[str, ...]
     occurred_at: datetime
     charter_vehicle_id: uuid.UUID | None
+    #: Scratch space shared by this process's listeners of this one event.
+    shared: dict[Any, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def parse(cls, raw: bytes | str) -> CharterEvent:

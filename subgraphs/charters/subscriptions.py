@@ -101,9 +101,15 @@ class Subscription:
             while (item := await listener.next()) is not None:
                 event, dropped = item
                 missed += dropped
-                # The connection's context lives as long as the socket: give each
-                # event fresh loaders so it never sees rows cached for an earlier one.
-                context.loaders = LoaderRegistry(context.sessions)
+                # The connection's context lives as long as the socket: each event
+                # gets fresh loaders, so it never sees rows cached for an earlier one.
+                # They are shared by this process's boards for this event (loaders
+                # hold rows, not permissions: resolvers check the viewer), so 100
+                # boards cost the queries of one.
+                loaders = event.shared.get(context.sessions)
+                if loaders is None:
+                    loaders = event.shared[context.sessions] = LoaderRegistry(context.sessions)
+                context.loaders = loaders
                 row = await context.loaders.get(L.CharterByIdLoader).load(event.charter_id)
                 if row is None or row.is_template:
                     continue

@@ -163,9 +163,7 @@ async def test_invalid_changes_file_nothing(staff, bookable_charter):
 async def test_a_stale_case_is_refused_and_changes_nothing(staff, bookable_charter):
     charter = await _booked(bookable_charter, staff, passengers=40)
     first = (await _request(staff, charter["id"], changes={"passengerCount": 44}))["changeCase"]
-    second = (await _request(staff, charter["id"], changes={"notes": "Late return"}))[
-        "changeCase"
-    ]
+    second = (await _request(staff, charter["id"], changes={"notes": "Late return"}))["changeCase"]
     await _move(staff, first["id"], "APPROVED")
     await _move(staff, second["id"], "APPROVED")
     await _implement(staff, first["id"])
@@ -347,5 +345,3 @@ async def test_cancel_charter_directly_records_who_when_why_and_fee(
     assert cancellation["fee"] == "75.50"
     assert cancellation["cancelledBy"] == {"id": str(agent_id)}
     assert cancellation["cancelledAt"].endswith("Z")
-
-

@@ -78,16 +78,16 @@ class BoardSocket:
     async def send(self, message: dict[str, Any]) -> None:
         await self.ws.send(json.dumps(message))
 
-    async def receive(self, timeout: float = 10.0) -> dict[str, Any]:
+    async def receive(self, wait: float = 10.0) -> dict[str, Any]:
         while True:
-            message = json.loads(await asyncio.wait_for(self.ws.recv(), timeout))
+            message = json.loads(await asyncio.wait_for(self.ws.recv(), wait))
             if message["type"] == "ping":
                 await self.send({"type": "pong"})
                 continue
             return message  # type: ignore[no-any-return]
 
-    async def event(self, timeout: float = 10.0) -> dict[str, Any]:
-        message = await self.receive(timeout)
+    async def event(self, wait: float = 10.0) -> dict[str, Any]:
+        message = await self.receive(wait)
         assert message["type"] == "next", message
         assert "errors" not in message["payload"], message
         return message["payload"]["data"]["dispatchBoard"]  # type: ignore[no-any-return]
@@ -114,8 +114,8 @@ def stream(app: Starlette) -> EventStream:
     return app.state.services.extra[SERVICE_KEY]  # type: ignore[no-any-return]
 
 
-async def eventually(check: Any, timeout: float = 5.0) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout
+async def eventually(check: Any, within: float = 5.0) -> None:
+    deadline = asyncio.get_running_loop().time() + within
     while not check():
         assert asyncio.get_running_loop().time() < deadline, "condition not met in time"
         await asyncio.sleep(0.01)
@@ -156,20 +156,20 @@ async def test_board_receives_dispatch_and_status_changes_of_charters_in_its_win
     dispatcher = await as_role("dispatcher")
     await drained(sessions)
 
-    async with replica(subgraph_settings) as (server, app):
-        async with board_socket(server, await mint("dispatcher")) as board:
-            await board.subscribe(*window(30))
-            await eventually(lambda: stream(app).subscriber_count == 1)
+    token = await mint("dispatcher")
+    async with replica(subgraph_settings) as (server, app), board_socket(server, token) as board:
+        await board.subscribe(*window(30))
+        await eventually(lambda: stream(app).subscriber_count == 1)
 
-            moved_outside = await dispatcher(
-                SET_DISPATCH, {"id": outside["vehicles"][0]["id"], "status": "READY"}
-            )
-            ready = await dispatcher(SET_DISPATCH, {"id": vehicle_id, "status": "READY"})
-            first = await board.event()
-            dispatched = await dispatcher(SET_DISPATCH, {"id": vehicle_id, "status": "DISPATCHED"})
-            second = await board.event()
-            confirmed = await staff(SET_STATUS, {"id": inside["id"], "status": "CONFIRMED"})
-            third = await board.event()
+        moved_outside = await dispatcher(
+            SET_DISPATCH, {"id": outside["vehicles"][0]["id"], "status": "READY"}
+        )
+        ready = await dispatcher(SET_DISPATCH, {"id": vehicle_id, "status": "READY"})
+        first = await board.event()
+        dispatched = await dispatcher(SET_DISPATCH, {"id": vehicle_id, "status": "DISPATCHED"})
+        second = await board.event()
+        confirmed = await staff(SET_STATUS, {"id": inside["id"], "status": "CONFIRMED"})
+        third = await board.event()
 
     for response in (moved_outside, ready, dispatched):
         assert response.ok()["setDispatchStatus"]["userErrors"] == []
@@ -207,15 +207,15 @@ async def test_a_charter_moved_out_of_the_window_is_announced_once_then_ignored(
     quote = await bookable_charter(days=30)
     await drained(sessions)
 
-    async with replica(subgraph_settings) as (server, app):
-        async with board_socket(server, await mint("dispatcher")) as board:
-            await board.subscribe(*window(30))
-            await eventually(lambda: stream(app).subscriber_count == 1)
+    token = await mint("dispatcher")
+    async with replica(subgraph_settings) as (server, app), board_socket(server, token) as board:
+        await board.subscribe(*window(30))
+        await eventually(lambda: stream(app).subscriber_count == 1)
 
-            away = (await staff(MOVE, {"id": quote["id"], "pickup": future_local(60)})).ok()
-            again = (await staff(MOVE, {"id": quote["id"], "pickup": future_local(61)})).ok()
-            back = (await staff(MOVE, {"id": quote["id"], "pickup": future_local(30, 11)})).ok()
-            left, returned = await board.event(), await board.event()
+        away = (await staff(MOVE, {"id": quote["id"], "pickup": future_local(60)})).ok()
+        again = (await staff(MOVE, {"id": quote["id"], "pickup": future_local(61)})).ok()
+        back = (await staff(MOVE, {"id": quote["id"], "pickup": future_local(30, 11)})).ok()
+        left, returned = await board.event(), await board.event()
 
     assert away["updateCharter"]["userErrors"] == []
     assert again["updateCharter"]["userErrors"] == []
@@ -244,11 +244,11 @@ async def test_anonymous_and_non_staff_boards_are_refused(subgraph_settings, min
 
 async def test_an_empty_or_reversed_window_is_bad_input(subgraph_settings, mint):
     start, end = window(30)
-    async with replica(subgraph_settings) as (server, app):
-        async with board_socket(server, await mint("dispatcher")) as board:
-            await board.subscribe(end, start)
-            answer, end_of_stream = await board.receive(), await board.receive()
-            assert stream(app).subscriber_count == 0
+    token = await mint("dispatcher")
+    async with replica(subgraph_settings) as (server, app), board_socket(server, token) as board:
+        await board.subscribe(end, start)
+        answer, end_of_stream = await board.receive(), await board.receive()
+        assert stream(app).subscriber_count == 0
 
     assert answer["type"] == "next"
     assert answer["payload"]["data"] is None
@@ -340,6 +340,7 @@ async def test_a_slow_listener_loses_its_oldest_events_and_is_told_how_many(size
         assert feed.subscriber_count == 2
     assert feed.subscriber_count == 0
 
-    assert first is not None and second is not None
+    assert first is not None
+    assert second is not None
     assert (first[0].id, first[1]) == ("charters:4", 3)
     assert (second[0].id, second[1]) == ("charters:5", 0)

@@ -84,9 +84,7 @@ async def test_ten_concurrent_adds_and_reorders_leave_positions_1_to_n(staff, bo
 
     async def add(i):
         return (
-            await staff(
-                ADD, {"c": charter["id"], "stop": {"type": "WAYPOINT", "address": f"W{i}"}}
-            )
+            await staff(ADD, {"c": charter["id"], "stop": {"type": "WAYPOINT", "address": f"W{i}"}})
         ).ok()["addStop"]
 
     async def reorder():

@@ -75,7 +75,13 @@ def test_count_and_until_bound_the_series():
 
     assert counted == [date(2026, 6, 1), date(2026, 6, 2), date(2026, 6, 3)]
     # A date-only UNTIL includes that whole day (the 10th is a Wednesday).
-    assert until == [date(2026, 6, 1), date(2026, 6, 3), date(2026, 6, 5), date(2026, 6, 8), date(2026, 6, 10)]
+    assert until == [
+        date(2026, 6, 1),
+        date(2026, 6, 3),
+        date(2026, 6, 5),
+        date(2026, 6, 8),
+        date(2026, 6, 10),
+    ]
 
 
 def test_utc_until_is_read_in_the_series_zone():

@@ -23,15 +23,11 @@ AUDIT = """query($id: ID!) { charter(id: $id) { auditLog { entity entityId actio
 
 async def _split(client, charter_id, passengers, vehicle_ids):
     return (
-        await client(
-            SPLIT, {"id": charter_id, "passengers": passengers, "vehicles": vehicle_ids}
-        )
+        await client(SPLIT, {"id": charter_id, "passengers": passengers, "vehicles": vehicle_ids})
     ).ok()["splitCharter"]
 
 
-async def test_a_booked_charter_splits_passengers_and_vehicles(
-    as_role, staff, bookable_charter
-):
+async def test_a_booked_charter_splits_passengers_and_vehicles(as_role, staff, bookable_charter):
     charter = await bookable_charter(passengers=90, vehicles=2)
     await book(staff, charter["id"])
     charter = await read_charter(staff, charter["id"])
@@ -68,9 +64,7 @@ async def test_a_booked_charter_splits_passengers_and_vehicles(
     assert split_entry["old"]["passenger_count"] == 90
     assert split_entry["new"]["passenger_count"] == 50
     assert split_entry["new"]["split_into"] == new["reference"]
-    assert any(
-        e["action"] == "split:move" and e["entityId"] == moved["id"] for e in original_log
-    )
+    assert any(e["action"] == "split:move" and e["entityId"] == moved["id"] for e in original_log)
     assert {e["action"] for e in new_log} >= {"split:create", "split:move", "add"}
     assert all(e["actor"] == {"id": str(support_id)} for e in new_log)
 
@@ -124,9 +118,7 @@ async def test_a_quote_splits_without_capacity_rules(staff, bookable_charter):
     assert payload["charter"]["vehicles"] == []
 
 
-async def test_only_staff_who_edit_any_charter_split_a_booked_one(
-    as_role, staff, bookable_charter
-):
+async def test_only_staff_who_edit_any_charter_split_a_booked_one(as_role, staff, bookable_charter):
     agent_id = uuid.uuid4()
     agent = await as_role("sales_agent", user_id=agent_id)
     charter = await bookable_charter(passengers=90, vehicles=2, salesAgentId=str(agent_id))

@@ -64,9 +64,7 @@ async def test_fifty_concurrent_assignments_of_one_vehicle_one_wins(staff, vehic
         assert codes(payload) == [("vehicleId", "CONFLICT")]
         assert winner in payload["userErrors"][0]["message"]
         assert payload["charterVehicle"] is None
-    assigned = [
-        (await read_charter(staff, c["id"]))["vehicles"][0]["vehicle"] for c in charters
-    ]
+    assigned = [(await read_charter(staff, c["id"]))["vehicles"][0]["vehicle"] for c in charters]
     assert assigned.count({"id": vehicle["id"]}) == 1
     assert assigned.count(None) == ATTEMPTS - 1
 
@@ -93,8 +91,8 @@ async def test_trips_that_do_not_overlap_share_a_vehicle(staff, vehicle_type):
     morning = (await _charters(staff, vtype["id"], 1, hour=6))[0]
     evening = (await _charters(staff, vtype["id"], 1, hour=14))[0]
 
-    first = (await staff(ASSIGN, {"cv": morning["vehicles"][0]["id"], "vehicle": vehicle["id"]}))
-    second = (await staff(ASSIGN, {"cv": evening["vehicles"][0]["id"], "vehicle": vehicle["id"]}))
+    first = await staff(ASSIGN, {"cv": morning["vehicles"][0]["id"], "vehicle": vehicle["id"]})
+    second = await staff(ASSIGN, {"cv": evening["vehicles"][0]["id"], "vehicle": vehicle["id"]})
 
     assert first.ok()["assignCharterVehicle"]["userErrors"] == []
     assert second.ok()["assignCharterVehicle"]["userErrors"] == []
@@ -125,7 +123,7 @@ async def test_a_vehicle_in_maintenance_cannot_be_assigned(staff, vehicle_type):
     vehicle = await fleet_vehicle(staff, vtype["id"])
     (charter,) = await _charters(staff, vtype["id"], 1)
     await staff(
-        'mutation($id: ID!) { setVehicleStatus(id: $id, status: MAINTENANCE) { vehicle { id } } }',
+        "mutation($id: ID!) { setVehicleStatus(id: $id, status: MAINTENANCE) { vehicle { id } } }",
         {"id": vehicle["id"]},
     )
 

@@ -114,3 +114,15 @@ async def test_aliased_lists_share_one_entities_call(
     assert body["data"]["all"][1]["vehicles"][0]["vendor"] == {"id": "b"}
     (call,) = recorders["vendors"].entity_calls()
     assert len(call["variables"]["representations"]) == 6, "v1 and v2 are asked once"
+
+
+async def test_identical_inflight_requests_are_sent_once(
+    run: Any, recorders: dict[str, Recorder]
+) -> None:
+    import asyncio
+
+    query = '{ charter(id: "c1") { reference vehicles { vendor { name } } } }'
+    first, second = await asyncio.gather(run(query), run(query))
+    assert first == second
+    assert len(recorders["charters"].bodies) == 1
+    assert len(recorders["vendors"].bodies) == 1

@@ -116,3 +116,22 @@ def test_requires_of_a_field_from_a_third_subgraph() -> None:
         ("b", "trip", (0,)),
         ("c", "trip", (0, 1)),
     ]
+
+
+def test_requires_with_different_arguments_need_separate_representations() -> None:
+    types = """
+    type Query @join__type(graph: A) { fares: [Fare] @join__field(graph: A) }
+    type Fare @join__type(graph: A, key: "id") @join__type(graph: B, key: "id") {
+      id: ID!
+      price(currency: String!): Int @join__field(graph: A) @join__field(graph: B, external: true)
+      usd: Int @join__field(graph: B, requires: "price(currency: \\"USD\\")")
+      eur: Int @join__field(graph: B, requires: "price(currency: \\"EUR\\")")
+    }
+    """
+    sg = load_supergraph(HEAD + types)
+    op = select_operation(parse("{ fares { usd eur } }"), None)
+    nodes = Planner(sg).plan(op, to_items(op.selection_set, {}, {}) or []).nodes
+    assert [n.service_name for n in nodes] == ["a", "b", "b"]
+    root = nodes[0].query
+    assert 'price(currency: "USD")' in root
+    assert 'price(currency: "EUR")' in root, "both arguments fetched, under private aliases"

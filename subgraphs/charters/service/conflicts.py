@@ -7,13 +7,17 @@ When one fires we look up the clashing trip so the user error names it.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from sqlalchemy import and_, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from subgraphs.charters.error_codes import CharterErrorCode as Code
 from subgraphs.charters.models import Charter, CharterVehicle
 from subgraphs.kit.errors import ServiceError
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 VEHICLE_CONSTRAINT = "ex_charter_vehicles_vehicle_overlap"
 DRIVER_CONSTRAINT = "ex_charter_vehicles_driver_overlap"
@@ -34,7 +38,7 @@ def _constraint(exc: IntegrityError) -> str | None:
 
 
 async def clashing_reference(
-    session: AsyncSession,
+    session: AsyncSession | AsyncConnection,
     row_id: object,
     value: object,
     busy: object,
@@ -61,6 +65,7 @@ async def flush_resources(session: AsyncSession, rows: list[CharterVehicle]) -> 
     """Flush in a savepoint; a double booking becomes a CONFLICT user error."""
     # Read what the rows hold now: a failed savepoint expires them.
     wanted = [(row.id, row.vehicle_id, row.driver_id, row.busy) for row in rows]
+    connection = await session.connection()
     try:
         async with session.begin_nested():
             await session.flush()
@@ -70,18 +75,18 @@ async def flush_resources(session: AsyncSession, rows: list[CharterVehicle]) -> 
             raise
         by_driver = constraint == DRIVER_CONSTRAINT
         what = "driver" if by_driver else "vehicle"
+        # The failed flush closed the session's transaction (all of it rolls
+        # back anyway) but the connection is back at its savepoint and usable:
+        # look the now committed clash up on it, without a second connection.
         reference = None
-        # The failed flush ended this session's transaction (it rolls back as a
-        # whole); the clashing trip is committed, so a fresh session sees it.
-        async with AsyncSession(session.bind) as lookup:
-            for row_id, vehicle_id, driver_id, busy in wanted:
-                value = driver_id if by_driver else vehicle_id
-                if value is not None and busy is not None:
-                    reference = await clashing_reference(
-                        lookup, row_id, value, busy, by_driver=by_driver
-                    )
-                    if reference:
-                        break
+        for row_id, vehicle_id, driver_id, busy in wanted:
+            value = driver_id if by_driver else vehicle_id
+            if value is not None and busy is not None:
+                reference = await clashing_reference(
+                    connection, row_id, value, busy, by_driver=by_driver
+                )
+                if reference:
+                    break
         detail = f" on {reference}" if reference else ""
         raise ServiceError.of(
             Code.CONFLICT,

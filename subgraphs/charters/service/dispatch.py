@@ -55,6 +55,9 @@ async def set_dispatch_status(
     states.DISPATCH.check(row.dispatch_status, status)
     old = audit.row_snapshot(row)
     row.dispatch_status = status
+    # Sessions do not autoflush, and the next lock-and-refresh of this row in
+    # the same transaction would otherwise read the old status back.
+    await session.flush()
     audit.record(
         session,
         charter_id=charter.id,

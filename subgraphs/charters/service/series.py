@@ -195,7 +195,7 @@ def parse_rule(text: str, starts_local: datetime, time_zone: str) -> rrule:
         rule = rrulestr(body, dtstart=starts_local)
     except (ValueError, TypeError, KeyError, IndexError, OverflowError) as exc:
         raise _bad(f"Not a valid RFC 5545 rule: {exc}.") from exc
-    if not isinstance(rule, rrule) or rule._freq > DAILY:
+    if not isinstance(rule, rrule) or getattr(rule, "_freq", None) not in range(DAILY + 1):
         raise _bad("Not a single daily, weekly, monthly or yearly rule.")
     _ensure_possible(rule)
     return rule
@@ -203,8 +203,12 @@ def parse_rule(text: str, starts_local: datetime, time_zone: str) -> rrule:
 
 def _ensure_possible(rule: rrule) -> None:
     """Refuse month/day combinations that never occur (dateutil would scan to 9999)."""
-    months = rule._bymonth or tuple(range(1, 13))
-    days = [*(rule._bymonthday or ()), *(-d for d in rule._bynmonthday or ())]
+    # dateutil keeps the expanded parts (implicit ones from DTSTART included) privately.
+    months = getattr(rule, "_bymonth", None) or tuple(range(1, 13))
+    days = [
+        *(getattr(rule, "_bymonthday", None) or ()),
+        *(-d for d in getattr(rule, "_bynmonthday", None) or ()),
+    ]
     if days and not any(d <= _MONTH_DAYS[m] for m in months for d in days):
         raise _bad("The rule never occurs: no listed month has such a day.")
 
@@ -562,7 +566,10 @@ async def remove_instance(session: AsyncSession, charter_id: uuid.UUID, actor: V
     if charter is None:
         raise ServiceError.of(Code.NOT_FOUND, f"Charter {charter_id} does not exist.", "charterId")
     ensure_can_edit(actor, charter)
-    removed = {"reference": charter.reference, "occurrence_date": charter.occurrence_date}
+    day = charter.occurrence_date or probe.occurrence_date
+    if day is None:  # the probe above had one; a series instance keeps it
+        raise ServiceError.of(Code.INVALID, "Not part of a series.", "charterId")
+    removed = {"reference": charter.reference, "occurrence_date": day.isoformat()}
     deleted = False
     if charter.status == "quote" and not await _referenced(session, charter.id):
         await _delete_quote(session, charter)
@@ -582,7 +589,6 @@ async def remove_instance(session: AsyncSession, charter_id: uuid.UUID, actor: V
             "charterId",
         )
     old = audit.row_snapshot(series)
-    day = removed["occurrence_date"]
     if day not in (series.exception_dates or []):
         series.exception_dates = sorted([*(series.exception_dates or []), day])
     _audit_series(
@@ -591,7 +597,7 @@ async def remove_instance(session: AsyncSession, charter_id: uuid.UUID, actor: V
         "series:remove_instance",
         actor,
         old,
-        {**audit.row_snapshot(series), "removed": audit.plain(removed), "deleted": deleted},
+        {**audit.row_snapshot(series), "removed": removed, "deleted": deleted},
     )
     await session.flush()
     return Removed(series, None if deleted else charter, deleted)

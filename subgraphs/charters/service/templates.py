@@ -46,7 +46,7 @@ from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 
 from subgraphs.charters.error_codes import CharterErrorCode as Code
 from subgraphs.charters.models import BlackoutDate, Charter, CharterVehicle, Stop
@@ -220,18 +220,21 @@ async def copy_many(
             vehicle_map[vehicle.id] = row.id
             vehicles.append(row)
         session.add_all([*stops, *vehicles])
-        for entity, rows in (("stop", stops), ("charter_vehicle", vehicles)):
-            for row in rows:
-                audit.record(
-                    session,
-                    charter_id=charter.id,
-                    entity=entity,
-                    entity_id=row.id,
-                    action="add",
-                    actor=actor,
-                    old=None,
-                    new=audit.row_snapshot(row),
-                )
+        parts: list[tuple[str, Stop | CharterVehicle]] = [
+            *(("stop", s) for s in stops),
+            *(("charter_vehicle", v) for v in vehicles),
+        ]
+        for entity, part in parts:
+            audit.record(
+                session,
+                charter_id=charter.id,
+                entity=entity,
+                entity_id=part.id,
+                action="add",
+                actor=actor,
+                old=None,
+                new=audit.row_snapshot(part),
+            )
         if not target.is_template:
             extra: dict[str, object] = {"clonedFromId": str(src.id)}
             if target.series_id is not None:
@@ -293,9 +296,10 @@ async def blacked_out_days(
 
     The same scope as `fleet.blackouts_on`, for a range in one statement.
     """
-    scope = BlackoutDate.vehicle_type_id.is_(None)
-    if vehicle_type_ids:
-        scope = scope | BlackoutDate.vehicle_type_id.in_(list(vehicle_type_ids))
+    scope = or_(
+        BlackoutDate.vehicle_type_id.is_(None),
+        BlackoutDate.vehicle_type_id.in_(list(vehicle_type_ids)),
+    )
     rows = await session.scalars(
         select(BlackoutDate)
         .where(BlackoutDate.starts_on <= last, BlackoutDate.ends_on >= first, scope)

@@ -113,6 +113,10 @@ def test_utc_until_is_read_in_the_series_zone():
         "FREQ=DAILY;COUNT=2\nEXDATE:20260101",
         "FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=30",
         "FREQ=DAILY;BYMONTH=4,6;BYMONTHDAY=31",
+        "FREQ=DAILY;INTERVAL=99999999999",
+        "FREQ=DAILY;COUNT=10001",
+        "FREQ=DAILY;UNTIL=00010101T000000Z",
+        "FREQ=DAILY;COUNT=2;" + "BYMONTH=1;" * 100,
     ],
 )
 def test_invalid_rules_are_invalid_rrule_on_the_rrule_field(text):

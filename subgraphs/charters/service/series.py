@@ -101,6 +101,8 @@ if TYPE_CHECKING:
 #: How far ahead one generation goes (days from today, in the series' zone).
 HORIZON_DAYS = 366
 MAX_RRULE = 500
+MAX_COUNT = 10_000
+MAX_INTERVAL = 1_000
 MAX_NAME = 200
 MAX_EXCEPTIONS = 1000
 ALLOWED_FREQS = ("YEARLY", "MONTHLY", "WEEKLY", "DAILY")
@@ -140,12 +142,12 @@ def _bad(message: str) -> ServiceError:
 def _normalise(text: str, time_zone: str) -> str:
     """The rule as dateutil reads it with a naive DTSTART, or INVALID_RRULE."""
     body = text.strip()
+    if len(body) > MAX_RRULE:
+        raise _bad(f"The rule is longer than {MAX_RRULE} characters.")
     if body.upper().startswith("RRULE:"):
         body = body[len("RRULE:") :]
     if not body:
         raise _bad("The rule is empty; give e.g. FREQ=WEEKLY;BYDAY=MO,WE;COUNT=10.")
-    if len(body) > MAX_RRULE:
-        raise _bad(f"The rule is longer than {MAX_RRULE} characters.")
     if "\n" in body or "\r" in body or ":" in body:
         raise _bad(
             "Give one RRULE only: the start goes in startsLocal, exceptions in exceptionDates."
@@ -172,14 +174,17 @@ def _normalise(text: str, time_zone: str) -> str:
         raise _bad(f"FREQ={freq} is not supported: use DAILY, WEEKLY, MONTHLY or YEARLY.")
     if "COUNT" in parts and "UNTIL" in parts:
         raise _bad("Give COUNT or UNTIL, not both.")
-    for key in ("COUNT", "INTERVAL"):
-        if key in parts and (not parts[key].isdigit() or int(parts[key]) < 1):
-            raise _bad(f"{key} must be a whole number of at least 1.")
+    for key, most in (("COUNT", MAX_COUNT), ("INTERVAL", MAX_INTERVAL)):
+        if key in parts and (not parts[key].isdigit() or not 1 <= int(parts[key]) <= most):
+            raise _bad(f"{key} must be a whole number from 1 to {most}.")
     until = parts.get("UNTIL")
     if until is not None:
         if match := _UTC_UNTIL.match(until):
-            instant = datetime.strptime(match.group(1), "%Y%m%dT%H%M%S").replace(tzinfo=UTC)
-            local = instant.astimezone(zone(time_zone, "timeZone")).replace(tzinfo=None)
+            try:
+                instant = datetime.strptime(match.group(1), "%Y%m%dT%H%M%S").replace(tzinfo=UTC)
+                local = instant.astimezone(zone(time_zone, "timeZone")).replace(tzinfo=None)
+            except (ValueError, OverflowError) as exc:
+                raise _bad(f"UNTIL={until} is not a valid date-time.") from exc
             parts["UNTIL"] = local.strftime("%Y%m%dT%H%M%S")
         elif _DATE_UNTIL.match(until):
             parts["UNTIL"] = f"{until}T235959"

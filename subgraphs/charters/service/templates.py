@@ -62,6 +62,8 @@ if TYPE_CHECKING:
     from subgraphs.kit.auth.viewer import Viewer
 
 MAX_CLONE_DATES = 366
+#: The furthest ahead a clone may go (about three years).
+MAX_DAYS_AHEAD = 3 * 366
 MAX_TEMPLATE_NAME = 200
 
 
@@ -352,10 +354,22 @@ async def clone(
     src = source.charter
     blocked = await blacked_out_days(session, min(dates), max(dates), source.vehicle_type_ids)
     current = now()
+    latest = current.date() + timedelta(days=MAX_DAYS_AHEAD)
     targets = []
     for index, day in enumerate(dates):
         pickup_local = datetime.combine(day, src.pickup_local.time())
-        if to_instant(pickup_local, src.pickup_time_zone) <= current:
+        if day > latest:
+            problems.append(
+                Problem(
+                    Code.OUT_OF_RANGE,
+                    f"{day.isoformat()} is more than {MAX_DAYS_AHEAD} days ahead.",
+                    f"dates.{index}",
+                )
+            )
+            continue
+        if day < current.date() - timedelta(days=1) or (
+            to_instant(pickup_local, src.pickup_time_zone) <= current
+        ):
             problems.append(
                 Problem(
                     Code.IN_THE_PAST,

@@ -79,20 +79,27 @@ def remove_vehicle(snap: Snapshot, charter_vehicle_id: uuid.UUID) -> Snapshot:
 async def get_charter_vehicle(
     session: AsyncSession, charter_vehicle_id: uuid.UUID
 ) -> tuple[CharterVehicle, Charter]:
-    row = await session.scalar(
-        select(CharterVehicle).where(CharterVehicle.id == charter_vehicle_id)
+    """Lock the charter, then its vehicle: the order every charter edit uses."""
+    charter_id = await session.scalar(
+        select(CharterVehicle.charter_id).where(CharterVehicle.id == charter_vehicle_id)
     )
-    if row is None:
+    if charter_id is None:
         raise ServiceError.of(
             Code.NOT_FOUND,
             f"Charter vehicle {charter_vehicle_id} does not exist.",
             "charterVehicleId",
         )
-    # Lock the charter first, like every other charter edit, then the vehicle.
     charter = (
-        await session.scalars(select(Charter).where(Charter.id == row.charter_id).with_for_update())
+        await session.scalars(select(Charter).where(Charter.id == charter_id).with_for_update())
     ).one()
-    await session.refresh(row, with_for_update=True)
+    row = (
+        await session.scalars(
+            select(CharterVehicle)
+            .where(CharterVehicle.id == charter_vehicle_id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+    ).one()
     return row, charter
 
 

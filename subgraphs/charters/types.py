@@ -29,6 +29,7 @@ from subgraphs.charters.enums import (
 )
 from subgraphs.charters.service.access import READERS
 from subgraphs.kit.errors import ForbiddenError
+from subgraphs.kit.ids import parse_uuid
 from subgraphs.kit.pagination import Connection
 from subgraphs.kit.permissions import allow
 from subgraphs.kit.scalars import Money
@@ -40,11 +41,6 @@ def gid(value: uuid.UUID) -> strawberry.ID:
     return strawberry.ID(str(value))
 
 
-def parse_uuid(value: object) -> uuid.UUID | None:
-    try:
-        return uuid.UUID(str(value))
-    except ValueError:
-        return None
 
 
 @strawberry.federation.type(keys=[Key(fields="id", resolvable=False)])

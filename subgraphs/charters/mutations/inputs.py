@@ -135,7 +135,7 @@ def vehicle_values(
 ) -> dict[str, Any]:
     values = {
         "vehicle_type_id": str(parse_id(vehicle.vehicle_type_id, "vehicleTypeId"))
-        if vehicle.vehicle_type_id
+        if vehicle.vehicle_type_id is not None
         else None,
         "cost": str(vehicle.cost) if vehicle.cost is not None else None,
         "capacity": vehicle.capacity,

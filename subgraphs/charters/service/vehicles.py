@@ -20,6 +20,7 @@ from subgraphs.charters.service.access import DISPATCH, ensure_role
 from subgraphs.charters.service.conflicts import flush_resources
 from subgraphs.charters.service.snapshots import Snapshot
 from subgraphs.kit.errors import Problem, ServiceError
+from subgraphs.kit.ids import parse_uuid
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
@@ -31,13 +32,13 @@ async def with_type_capacity(
     session: AsyncSession, vehicles: list[dict[str, Any]], field: str = "vehicles"
 ) -> list[dict[str, Any]]:
     """Fill each vehicle's capacity from its type when not given; check types exist."""
-    ids = {uuid.UUID(str(v["vehicle_type_id"])) for v in vehicles}
+    ids = {parse_uuid(v["vehicle_type_id"]) for v in vehicles} - {None}
     types = {
         t.id: t for t in await session.scalars(select(VehicleType).where(VehicleType.id.in_(ids)))
     }
     problems, filled = [], []
     for i, vehicle in enumerate(vehicles):
-        vtype = types.get(uuid.UUID(str(vehicle["vehicle_type_id"])))
+        vtype = types.get(parse_uuid(vehicle["vehicle_type_id"]))
         if vtype is None:
             problems.append(
                 Problem(Code.NOT_FOUND, "Unknown vehicle type.", f"{field}.{i}.vehicleTypeId")

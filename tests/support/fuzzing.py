@@ -18,7 +18,7 @@ _noise = st.text(max_size=12)
 schemathesis.graphql.scalar(
     "Money",
     st.one_of(
-        st.decimals(min_value=-10**6, max_value=10**7, places=2, allow_nan=False).map(str),
+        st.decimals(min_value=-(10**6), max_value=10**7, places=2, allow_nan=False).map(str),
         _noise,
     ).map(nodes.String),
 )

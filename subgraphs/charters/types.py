@@ -41,8 +41,6 @@ def gid(value: uuid.UUID) -> strawberry.ID:
     return strawberry.ID(str(value))
 
 
-
-
 @strawberry.federation.type(keys=[Key(fields="id", resolvable=False)])
 class User:
     id: strawberry.ID

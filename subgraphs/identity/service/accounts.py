@@ -136,7 +136,9 @@ async def _ensure_not_last_admin(session: AsyncSession, user: User) -> None:
         .where(any_(User.roles) == "admin", User.status == "active", User.id != user.id)
     )
     if not admins:
-        raise ServiceError.of(Code.LAST_ADMIN, "The last active admin cannot be disabled or lose the admin role.")
+        raise ServiceError.of(
+            Code.LAST_ADMIN, "The last active admin cannot be disabled or lose the admin role."
+        )
 
 
 async def set_roles(

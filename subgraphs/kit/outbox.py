@@ -2,9 +2,15 @@
 
 `emit()` inserts into the subgraph's own `outbox` table inside the caller's
 transaction, so a rolled-back change sends nothing. After commit the relay
-is woken; it publishes unpublished rows to Redis (channel `athena.<topic>`)
-and marks them, retrying with back-off while Redis is unreachable, so no
-committed event is lost. Delivery is at least once: consumers dedupe by id.
+is woken; it publishes unpublished rows to Redis and marks them, retrying
+with back-off while Redis is unreachable, so no committed event is lost.
+
+Each event goes two ways: PUBLISH on channel `athena.<topic>` for live
+fan-out (subscriptions; a listener that is down misses it), and XADD to
+the stream `athena.stream.<topic>` for durable consumers in other
+subgraphs (see `kit/consumer.py`), which read with consumer groups and
+acknowledge after their own commit. Delivery is at least once: consumers
+dedupe by id.
 """
 
 from __future__ import annotations
@@ -44,6 +50,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 CHANNEL_PREFIX = "athena."
+STREAM_PREFIX = "athena.stream."
+#: Events kept per stream for consumers that were down (approximate trim).
+STREAM_LENGTH = 100_000
 _PENDING_KEY = "athena_outbox_pending"
 PURGE_EVERY_SECONDS = 600
 _relays: set[OutboxRelay] = set()
@@ -84,6 +93,10 @@ def _forget_pending(session: Session) -> None:
 
 def channel(topic: str) -> str:
     return CHANNEL_PREFIX + topic
+
+
+def stream(topic: str) -> str:
+    return STREAM_PREFIX + topic
 
 
 class OutboxRelay:
@@ -167,6 +180,9 @@ class OutboxRelay:
                         "payload": row.payload,
                         "occurredAt": _iso(row.created_at),
                     }
+                )
+                await self.redis.xadd(
+                    stream(row.topic), {"event": message}, maxlen=STREAM_LENGTH, approximate=True
                 )
                 await self.redis.publish(channel(row.topic), message)
             await session.execute(

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import event, inspect
+from sqlalchemy import event, inspect, select
 
-from subgraphs.charters.models import Charter, outbox
+from subgraphs.charters.models import Charter, Stop, outbox
 from subgraphs.kit.outbox import emit
 
 if TYPE_CHECKING:
@@ -32,8 +33,16 @@ def _remember_previous_pickup(target: Charter, value: Any, old: Any, initiator: 
 async def charter_changed(
     session: AsyncSession, charter: Charter, changes: Iterable[str], **extra: object
 ) -> None:
-    """Tell the dispatch board (and anyone else) that a charter changed."""
+    """Tell the dispatch board, and other subgraphs' projections, that a charter changed.
+
+    The payload carries the facts other subgraphs keep about a charter
+    (status, client, pickup time and place), so they never read our tables.
+    """
     previous = inspect(charter).info.pop(_PREVIOUS_PICKUP, None)
+    await session.flush()
+    first_stop = await session.scalar(
+        select(Stop).where(Stop.charter_id == charter.id).order_by(Stop.position).limit(1)
+    )
     if previous is not None and previous != charter.pickup_at:
         extra = {"previousPickupAt": previous.isoformat(), **extra}
     await emit(
@@ -45,7 +54,17 @@ async def charter_changed(
             "reference": charter.reference,
             "status": charter.status,
             "pickupAt": charter.pickup_at.isoformat(),
+            "clientId": str(charter.client_id),
+            "isTemplate": charter.is_template,
+            "pickupAddress": first_stop.address if first_stop else None,
+            "pickupLatitude": _number(first_stop.latitude) if first_stop else None,
+            "pickupLongitude": _number(first_stop.longitude) if first_stop else None,
+            "version": charter.version,
             "changes": sorted(set(changes)),
             **extra,
         },
     )
+
+
+def _number(value: Decimal | None) -> str | None:
+    return str(value) if value is not None else None

@@ -1,0 +1,110 @@
+"""Durable consumption of another subgraph's events (Redis Streams).
+
+A subgraph that needs facts owned elsewhere (vendors needs a charter's
+status and pickup place) keeps a local projection fed by the owner's
+events, instead of reading the owner's tables. Each consumer group reads
+the stream `athena.stream.<topic>`; an event is acknowledged only after the
+handler's transaction committed, so a crash replays it. Handlers must be
+idempotent (upserts keyed by the source id, guarded by the event's time).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
+
+from redis.exceptions import ResponseError
+
+from subgraphs.kit import json
+from subgraphs.kit.outbox import stream
+
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
+    from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[["AsyncSession", dict[str, Any]], Awaitable[None]]
+
+
+class EventConsumer:
+    def __init__(
+        self,
+        redis: Redis,
+        sessions: async_sessionmaker[AsyncSession],
+        *,
+        topic: str,
+        group: str,
+        consumer: str,
+        handler: Handler,
+        block_ms: int = 2000,
+        batch: int = 100,
+    ) -> None:
+        self.redis = redis
+        self.sessions = sessions
+        self.stream = stream(topic)
+        self.group = group
+        self.consumer = consumer
+        self.handler = handler
+        self.block_ms = block_ms
+        self.batch = batch
+        self._task: asyncio.Task[None] | None = None
+
+    async def ensure_group(self) -> None:
+        """Create the group at the stream's start, so nothing before us is skipped."""
+        try:
+            await self.redis.xgroup_create(self.stream, self.group, id="0", mkstream=True)
+        except ResponseError as exc:
+            if "BUSYGROUP" not in str(exc):
+                raise
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name=f"consumer-{self.group}")
+
+    async def stop(self) -> None:
+        if self._task:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    async def _run(self) -> None:
+        backoff = 0.1
+        pending_first = True
+        while True:
+            try:
+                await self.ensure_group()
+                # After a restart, finish what this consumer read but never acked.
+                handled = await self.consume_once(pending=pending_first)
+                pending_first = pending_first and handled > 0
+                backoff = 0.1
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("consumer %s on %s failed; retrying", self.group, self.stream)
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 10.0)
+
+    async def consume_once(self, *, pending: bool = False) -> int:
+        """Read one batch and handle it; returns how many events were handled."""
+        start = "0" if pending else ">"
+        answer: Any = await self.redis.xreadgroup(
+            self.group,
+            self.consumer,
+            {self.stream: start},
+            count=self.batch,
+            block=None if pending else self.block_ms,
+        )
+        handled = 0
+        for _stream, entries in answer or []:
+            for entry_id, fields in entries:
+                raw = fields.get(b"event") or fields.get("event")
+                if raw is not None:
+                    async with self.sessions() as session, session.begin():
+                        await self.handler(session, json.loads(raw))
+                await self.redis.xack(self.stream, self.group, entry_id)
+                handled += 1
+        return handled

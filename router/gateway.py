@@ -1,11 +1,15 @@
 """The pipeline behind every transport: parse, validate, plan, execute, shape.
 
 Server, guard, subscriptions and metrics wrap `Gateway.execute`; none of
-them needs to know how planning works.
+them needs to know how planning works. The guard steps that depend on the
+operation (limits, then authorization) run here, after validation and
+before planning, so every transport gets them and a refused or trimmed
+operation never reaches a subgraph with what it may not ask.
 """
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from typing import Any, cast
 
@@ -13,8 +17,11 @@ from graphql import (
     DocumentNode,
     FieldNode,
     FragmentDefinitionNode,
+    FragmentSpreadNode,
     GraphQLError,
+    InlineFragmentNode,
     OperationDefinitionNode,
+    SelectionSetNode,
     execute,
     parse,
     print_ast,
@@ -26,6 +33,8 @@ from router.config import Config
 from router.execution.executor import Executor
 from router.execution.fetcher import Fetcher
 from router.execution.shaping import ShapeCompiler, Shaper
+from router.guard.auth import AuthDecision, AuthIndex, authorize_operation
+from router.guard.limits import check_limits
 from router.planning.cache import LRU
 from router.planning.operation import (
     OperationError,
@@ -36,6 +45,9 @@ from router.planning.operation import (
 from router.planning.plan import QueryPlan
 from router.planning.planner import PlanError, Planner
 from router.supergraph.model import Supergraph
+from subgraphs.kit.auth.viewer import ANONYMOUS, Viewer
+
+log = logging.getLogger("router")
 
 
 @dataclass(slots=True)
@@ -45,6 +57,8 @@ class GraphQLRequest:
     operation_name: str | None = None
     extensions: dict[str, Any] | None = None
     headers: dict[str, str] = field(default_factory=dict)
+    #: the verified caller (None: anonymous); transports authenticate, the gateway authorizes
+    viewer: Viewer | None = None
 
 
 @dataclass(slots=True)
@@ -85,15 +99,25 @@ class Gateway:
         self.fetcher = fetcher or Fetcher(
             self.config.subgraph_timeout, self.config.subgraph_timeouts
         )
+        self.propagate = frozenset(("authorization", *self.config.propagate_headers))
         self.load(supergraph)
 
     def load(self, supergraph: Supergraph) -> None:
         """Swap in a new supergraph; requests already running keep the old one."""
+        _override_urls(supergraph, self.config.subgraph_urls)
         self.supergraph = supergraph
+        self.auth_index = AuthIndex.build(supergraph.sdl, supergraph.api_schema)
         self.planner = Planner(supergraph)
         self.executor = Executor(self.fetcher, frozenset(supergraph.possible))
         self.documents: LRU[str, _Document] = LRU(self.config.plan_cache_size)
-        self.plans: LRU[tuple[str, str | None, tuple[bool, ...]], QueryPlan] = LRU(
+        self.plans: LRU[tuple[str, str | None, tuple[bool, ...], tuple[str, ...]], QueryPlan] = LRU(
+            self.config.plan_cache_size
+        )
+        self.auth_decisions: LRU[
+            tuple[str, str | None, bool, frozenset[str], tuple[bool, ...]], AuthDecision
+        ] = LRU(self.config.plan_cache_size)
+        #: limit checks of operations without variables (their measure never changes)
+        self.limit_checks: LRU[tuple[str, str | None], list[dict[str, Any]]] = LRU(
             self.config.plan_cache_size
         )
 
@@ -109,14 +133,16 @@ class Gateway:
         except GraphQLError as exc:
             result = _Document(None, [_graphql_error(exc, "GRAPHQL_PARSE_FAILED")], [])
         else:
-            errs = validate(self.supergraph.api_schema, doc)
-            if not self.config.introspection:
-                errs += _introspection_errors(doc)
+            coded = [
+                (e, "GRAPHQL_VALIDATION_FAILED") for e in validate(self.supergraph.api_schema, doc)
+            ]
+            if not coded and not self.config.introspection:
+                coded = [(e, "INTROSPECTION_DISABLED") for e in _introspection_errors(doc)]
             result = _Document(
-                None if errs else doc,
-                [_graphql_error(e, "GRAPHQL_VALIDATION_FAILED") for e in errs],
+                None if coded else doc,
+                [_graphql_error(e, code) for e, code in coded],
                 condition_variables(doc),
-                "" if errs else print_ast(doc),
+                "" if coded else print_ast(doc),
             )
         self.documents.put(query, result)
         return result
@@ -129,13 +155,26 @@ class Gateway:
         variables: dict[str, Any],
         query: str,
         operation_name: str | None,
+        allowed: tuple[DocumentNode, OperationDefinitionNode] | None = None,
+        allowed_key: tuple[str, ...] = (),
     ) -> QueryPlan:
-        key = (query, operation_name, tuple(bool(variables.get(v)) for v in conditions))
+        """Plan `allowed` (the operation minus what the caller may not see) if given.
+
+        The response is still shaped by the client's own operation, so removed
+        fields come back as null; `allowed_key` tells trimmed plans apart.
+        """
+        key = (
+            query,
+            operation_name,
+            tuple(bool(variables.get(v)) for v in conditions),
+            allowed_key,
+        )
         plan = self.plans.get(key)
         if plan is None:
             frags = _fragments(doc)
-            items = to_items(op.selection_set, frags, variables) or []
-            plan = self.planner.plan(op, items)
+            pdoc, pop = allowed or (doc, op)
+            items = to_items(pop.selection_set, _fragments(pdoc), variables) or []
+            plan = self.planner.plan(pop, items)
             plan.conditions = {v: bool(variables.get(v)) for v in conditions}
             root = self.supergraph.api_schema.get_root_type(op.operation)
             if root is None:
@@ -175,9 +214,29 @@ class Gateway:
             values = cast("dict[str, Any]", getattr(coerced, "coerced", coerced))
             for name, value in values.items():
                 variables.setdefault(name, value)
+        refusal = self._check_limits(d, op, request.operation_name, variables)
+        if refusal:
+            return GraphQLResponse({"errors": refusal}, True, kind)
+        decision = self._authorize(d, request.operation_name, variables, request.viewer)
+        allowed = None
+        if decision.changed:
+            try:
+                allowed = (
+                    decision.document,
+                    select_operation(decision.document, request.operation_name),
+                )
+            except OperationError as exc:  # cannot happen: names are kept
+                return GraphQLResponse({"errors": [_error(str(exc))]}, True, kind)
         try:
             plan = self.plan(
-                d.doc, op, d.conditions, variables, d.normalized, request.operation_name
+                d.doc,
+                op,
+                d.conditions,
+                variables,
+                d.normalized,
+                request.operation_name,
+                allowed,
+                decision.cache_key,
             )
         except PlanError as exc:
             return GraphQLResponse(
@@ -188,14 +247,73 @@ class Gateway:
                 False,
                 kind,
             )
-        data, errors = await self.executor.run(plan, variables, _forwarded(request.headers))
+        data, errors = await self.executor.run(plan, variables, self._forwarded(request.headers))
         if plan.introspection:
             self._introspect(d.doc, op, variables, data, errors)
+        if decision.errors:
+            errors[:0] = [dict(e) for e in decision.errors]  # the decision is cached
         shaped = Shaper(errors).shape_root(plan.shape, data)
         body: dict[str, Any] = {"data": shaped}
         if errors:
             body["errors"] = errors
         return GraphQLResponse(body, False, kind)
+
+    def _check_limits(
+        self,
+        d: _Document,
+        op: OperationDefinitionNode,
+        operation_name: str | None,
+        variables: dict[str, Any],
+    ) -> list[dict[str, Any]]:
+        """Limit errors for this operation; memoised when no variable can change them."""
+        if d.doc is None:
+            return []
+        if op.variable_definitions:
+            return check_limits(
+                d.doc, operation_name, self.supergraph.api_schema, variables, self.config.limits
+            )
+        key = (d.normalized, operation_name)
+        cached = self.limit_checks.get(key)
+        if cached is None:
+            cached = check_limits(
+                d.doc, operation_name, self.supergraph.api_schema, None, self.config.limits
+            )
+            self.limit_checks.put(key, cached)
+        return cached
+
+    def _authorize(
+        self,
+        d: _Document,
+        operation_name: str | None,
+        variables: dict[str, Any],
+        viewer: Viewer | None,
+    ) -> AuthDecision:
+        """What the viewer may run; memoised per operation and kind of viewer.
+
+        The result depends on the document, whether the viewer is signed in,
+        their scopes and (for the reported paths) the @skip/@include values.
+        """
+        assert d.doc is not None  # noqa: S101 - callers pass validated documents
+        viewer = viewer or ANONYMOUS
+        if self.auth_index.empty:
+            return AuthDecision(d.doc)
+        key = (
+            d.normalized,
+            operation_name,
+            viewer.is_authenticated,
+            viewer.scopes,
+            tuple(bool(variables.get(v)) for v in d.conditions),
+        )
+        cached = self.auth_decisions.get(key)
+        if cached is None:
+            cached = authorize_operation(self.auth_index, d.doc, operation_name, variables, viewer)
+            self.auth_decisions.put(key, cached)
+        return cached
+
+    def _forwarded(self, headers: dict[str, str]) -> dict[str, str] | None:
+        """Authorization and the configured headers, as the client sent them."""
+        out = {k: v for k, v in headers.items() if k.lower() in self.propagate}
+        return out or None
 
     def _introspect(
         self,
@@ -231,17 +349,43 @@ def _fragments(doc: DocumentNode) -> dict[str, FragmentDefinitionNode]:
 
 
 def _introspection_errors(doc: DocumentNode) -> list[GraphQLError]:
+    """Refuse `__schema`/`__type` at the root, also through fragments; `__typename` is fine."""
+    frags = _fragments(doc)
+    seen: set[str] = set()
+
+    def found(sel: SelectionSetNode) -> bool:
+        for s in sel.selections:
+            if isinstance(s, FieldNode):
+                if s.name.value in ("__schema", "__type"):
+                    return True
+            elif isinstance(s, InlineFragmentNode):
+                if found(s.selection_set):
+                    return True
+            elif isinstance(s, FragmentSpreadNode) and s.name.value not in seen:
+                seen.add(s.name.value)
+                f = frags.get(s.name.value)
+                if f is not None and found(f.selection_set):
+                    return True
+        return False
+
     for d in doc.definitions:
-        if isinstance(d, OperationDefinitionNode):
-            for s in d.selection_set.selections:
-                if isinstance(s, FieldNode) and s.name.value in ("__schema", "__type"):
-                    return [GraphQLError("Introspection is disabled.")]
+        if isinstance(d, OperationDefinitionNode) and found(d.selection_set):
+            return [GraphQLError("Introspection is disabled.")]
     return []
 
 
-_FORWARD = ("authorization",)
-
-
-def _forwarded(headers: dict[str, str]) -> dict[str, str] | None:
-    out = {k: v for k, v in headers.items() if k.lower() in _FORWARD}
-    return out or None
+def _override_urls(supergraph: Supergraph, urls: dict[str, str]) -> None:
+    """Point subgraphs at the configured URLs (hosts differ between deployments)."""
+    for name, url in urls.items():
+        sub = next(
+            (
+                s
+                for s in supergraph.subgraphs.values()
+                if name in (s.name, s.id) or name.lower() == s.id.lower()
+            ),
+            None,
+        )
+        if sub is None:
+            log.warning("ROUTER_SUBGRAPH_URLS names %r, which the supergraph lacks", name)
+        else:
+            sub.url = url

@@ -95,7 +95,7 @@ if [ "${#missing[@]}" -gt 0 ]; then
 fi
 
 # 4. Node packages: the supergraph composer and GraphiQL's assets -----------
-for dir in tools/compose router/graphiql; do
+for dir in tools/compose router/graphiql tools/hive-gateway; do
     if [ -f "$dir/package-lock.json" ] && [ ! -d "$dir/node_modules" ]; then
         say "installing npm packages in $dir"
         npm ci --prefix "$dir" --silent --no-audit --no-fund

@@ -17,6 +17,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
@@ -185,8 +186,13 @@ class Stack:
         env["DATA_DIR"] = str(self.data_dir)
         return env
 
-    def _new_child(self, name: str, argv: tuple[str, ...]) -> Child:
-        return Child(name, argv, log_dir=self.log_dir, env=self.child_env(), cwd=self.options.root)
+    def _new_child(
+        self, name: str, argv: tuple[str, ...], extra_env: Mapping[str, str] | None = None
+    ) -> Child:
+        env = self.child_env()
+        for key, value in (extra_env or {}).items():
+            env.setdefault(key, value)  # what the user exported wins
+        return Child(name, argv, log_dir=self.log_dir, env=env, cwd=self.options.root)
 
     def _run_once(self, name: str, module: str) -> None:
         """Run `python -m module` to completion (migrations, demo data)."""
@@ -209,7 +215,7 @@ class Stack:
         width = max([len(s.name) for s in plan.services] + [9])
         for service in plan.services:
             say(f"stack: starting {service.name} on port {service.port}")
-            child = self._new_child(service.name, service.argv)
+            child = self._new_child(service.name, service.argv, service.env)
             child.prefix = f"{service.name:>{width}} | "
             child.start()
             self.children.append(child)

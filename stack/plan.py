@@ -8,7 +8,8 @@ Pure functions of (project root, settings): easy to test.
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from subgraphs.kit.settings import SUBGRAPH_PORTS, Settings
@@ -24,6 +25,8 @@ class Service:
     argv: tuple[str, ...]
     port: int
     description: str
+    #: variables for this child only; the user's own environment wins over them
+    env: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def health_url(self) -> str:
@@ -65,7 +68,10 @@ def plan_services(root: Path, settings: Settings) -> Plan:
     router_port = settings.router_port
     if module_exists(root, "router") and (root / SUPERGRAPH).is_file():
         argv = python_module("router", "--supergraph", str(SUPERGRAPH), "--port", str(router_port))
-        services.append(Service("router", argv, router_port, "router"))
+        # the supergraph names the default ports; send the router where they really are
+        urls = ",".join(f"{s.name}={s.graphql_url}" for s in services)
+        env = {"ROUTER_SUBGRAPH_URLS": urls} if urls else {}
+        services.append(Service("router", argv, router_port, "router", env))
         return Plan(tuple(services), tuple(skipped), router_is_proxy=False)
     if any(s.name == "identity" for s in services):
         argv = python_module(

@@ -25,6 +25,9 @@ from subgraphs.kit.settings import Settings, get_settings
 from tests.support.live_server import LiveServer, serve
 from tests.support.tokens import TokenMinter, minter
 
+#: Fixtures of each subgraph, usable from any suite (vendors tests need charters).
+pytest_plugins = ["tests.support.charters_fixtures", "tests.support.vendors_fixtures"]
+
 _servers: contextlib.ExitStack | None = None
 _handle: TemporaryServers | None = None
 

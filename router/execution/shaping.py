@@ -258,13 +258,20 @@ class Shaper:
         p = tuple(_materialize(path))
         for ep in self.error_paths:
             n = min(len(ep), len(p))
-            if ep[:n] == p[:n]:
+            if ep[:n] == p[:n] or _list_wildcard_match(ep[:n], p[:n]):
                 return
         self._error(f"Cannot return null for non-nullable field {label}.", list(p))
 
     def _error(self, message: str, path: list[str | int]) -> None:
         self.errors.append({"message": message, "path": path})
         self.error_paths.append(tuple(path))
+
+
+def _list_wildcard_match(error_path: tuple[Any, ...], path: tuple[Any, ...]) -> bool:
+    """Authorization errors write "@" for every position of a list they cross."""
+    return "@" in error_path and all(
+        e == q or (e == "@" and isinstance(q, int)) for e, q in zip(error_path, path, strict=True)
+    )
 
 
 def _materialize(path: LinkedPath) -> list[str | int]:

@@ -1,23 +1,44 @@
-"""GraphQL over HTTP: a thin Starlette layer over `Gateway.execute`."""
+"""GraphQL over HTTP: a thin Starlette layer over `Gateway.execute`.
+
+The route only sequences the edge steps, in this order: GraphiQL for a
+browser navigating to the endpoint, CSRF prevention, reading the request,
+persisted-query resolution (before the mutation-over-GET check, so a
+hash-only GET mutation is refused too), authentication; limits and
+authorization run inside the gateway, where every transport gets them.
+Each answer, refusals included, is counted in the metrics.
+
+Other transports (graphql-transport-ws and SSE subscriptions) are mounted
+with `create_app(config, holder, extra_routes=[...])`; they find the
+gateway holder and the shared services (`Edge`: persisted queries,
+authenticator) on `request.app.state.holder` / `.edge`.
+"""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
 import orjson
+from graphql import OperationDefinitionNode, OperationType
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 
 from router.config import Config
-from router.gateway import GraphQLRequest
+from router.gateway import Gateway, GraphQLRequest
+from router.graphiql.page import graphiql_response, graphiql_routes, wants_graphiql
+from router.guard.csrf import check_csrf
+from router.planning.operation import OperationError, select_operation
+from router.server.edge import Edge
 from router.server.holder import GatewayHolder
+from router.server.payload import Refusal, read_payload
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
+ENDPOINT = "/graphql"
 log = logging.getLogger("router")
 
 
@@ -29,14 +50,26 @@ def _wants_graphql_response(request: Request) -> bool:
     return GRAPHQL_RESPONSE in request.headers.get("accept", "")
 
 
-def create_app(config: Config, holder: GatewayHolder | None = None) -> Starlette:
+def create_app(
+    config: Config,
+    holder: GatewayHolder | None = None,
+    *,
+    edge: Edge | None = None,
+    extra_routes: Sequence[BaseRoute] = (),
+) -> Starlette:
+    """The router's ASGI app; `extra_routes` are matched before the built-in ones."""
     holder = holder or GatewayHolder(config)
+    edge = edge or Edge.from_config(config)
+    metrics = holder.metrics
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await holder.start()
-        yield
-        await holder.stop()
+        try:
+            yield
+        finally:
+            await holder.stop()
+            await edge.close()
 
     async def health(request: Request) -> Response:
         if holder.gateway is None:
@@ -44,88 +77,92 @@ def create_app(config: Config, holder: GatewayHolder | None = None) -> Starlette
         return _json({"status": "ok"})
 
     async def graphql(request: Request) -> Response:
+        if config.graphiql and wants_graphiql(
+            request.method, request.headers, request.query_params
+        ):
+            return graphiql_response(ENDPOINT)
+        start = time.perf_counter()
         media = GRAPHQL_RESPONSE if _wants_graphql_response(request) else "application/json"
         strict = media == GRAPHQL_RESPONSE
-        if request.method == "GET":
-            q = request.query_params
-            try:
-                variables = orjson.loads(q["variables"]) if q.get("variables") else None
-                extensions = orjson.loads(q["extensions"]) if q.get("extensions") else None
-            except orjson.JSONDecodeError:
-                return _json({"errors": [{"message": "variables must be JSON"}]}, 400, media)
-            payload: dict[str, Any] = {
-                "query": q.get("query"),
-                "variables": variables,
-                "operationName": q.get("operationName"),
-                "extensions": extensions,
-            }
-        else:
-            raw = await request.body()
-            if len(raw) > config.max_body_bytes:
-                return _json({"errors": [{"message": "Request body too large."}]}, 413, media)
-            try:
-                payload = orjson.loads(raw)
-            except orjson.JSONDecodeError:
-                return _json(
-                    {"errors": [{"message": "Request body is not valid JSON."}]}, 400, media
-                )
-            if not isinstance(payload, dict):
-                return _json(
-                    {"errors": [{"message": "Request body must be a JSON object."}]}, 400, media
-                )
+        op_name: str | None = None
+
+        def answer(body: dict[str, Any], status: int, request_error: bool) -> Response:
+            metrics.observe_request(op_name, time.perf_counter() - start, body, request_error)
+            return _json(body, status, media)
+
+        def refuse(r: Refusal) -> Response:
+            return answer(r.body(), r.status, True)
+
+        if edge.csrf_required_headers is not None:
+            msg = check_csrf(request.method, request.headers, edge.csrf_required_headers)
+            if msg:
+                return refuse(Refusal(msg, 400, "CSRF_ERROR"))
+        payload = await read_payload(request, config.max_body_bytes)
+        if isinstance(payload, Refusal):
+            return refuse(payload)
+        op_name = payload.operation_name
         gw = holder.gateway
         if gw is None:
-            return _json({"errors": [{"message": "No supergraph is loaded."}]}, 503, media)
-        query = payload.get("query")
-        variables = payload.get("variables")
-        if (query is not None and not isinstance(query, str)) or (
-            variables is not None and not isinstance(variables, dict)
-        ):
-            return _json({"errors": [{"message": "Invalid GraphQL request."}]}, 400, media)
+            return refuse(Refusal("No supergraph is loaded.", 503, "UNAVAILABLE"))
+        apq = await edge.apq.resolve(payload.query, payload.extensions)
+        if apq.errors:
+            return answer({"errors": apq.errors}, 400 if strict else 200, True)
+        query = apq.query
+        op = _operation(gw, query, op_name) if query else None
+        if op is not None:
+            op_name = op.name.value if op.name else None  # the metrics label
+            if request.method == "GET" and op.operation == OperationType.MUTATION:
+                return refuse(Refusal("Mutations cannot be sent over GET.", 405, "BAD_REQUEST"))
+        auth = await edge.authenticator.authenticate(request.headers)
+        if auth.invalid_token:
+            log.info("treating caller as anonymous: %s", auth.reason)
         req = GraphQLRequest(
             query=query,
-            variables=variables,
-            operation_name=payload.get("operationName") or None,
-            extensions=payload.get("extensions"),
+            variables=payload.variables,
+            operation_name=op_name,
+            extensions=payload.extensions,
             headers=dict(request.headers),
+            viewer=auth.viewer,
         )
-        if request.method == "GET" and query and _is_mutation(gw, req):
-            return _json(
-                {"errors": [{"message": "Mutations cannot be sent over GET."}]}, 405, media
-            )
         try:
             resp = await gw.execute(req)
         except Exception:
             log.exception("request failed")
-            return _json(
-                {
-                    "data": None,
-                    "errors": [
-                        {"message": "Internal router error.", "extensions": {"code": "INTERNAL"}}
-                    ],
-                },
-                200,
-                media,
-            )
-        status = 400 if (resp.request_error and strict) else 200
-        return _json(resp.body, status, media)
+            body = {
+                "data": None,
+                "errors": [
+                    {"message": "Internal router error.", "extensions": {"code": "INTERNAL"}}
+                ],
+            }
+            return answer(body, 200, False)
+        return answer(
+            resp.body, 400 if (resp.request_error and strict) else 200, resp.request_error
+        )
 
-    return Starlette(
+    app = Starlette(
         routes=[
-            Route("/graphql", graphql, methods=["GET", "POST"]),
+            *extra_routes,
+            Route(ENDPOINT, graphql, methods=["GET", "POST"]),
             Route("/health", health, methods=["GET"]),
+            metrics.route("/metrics"),
+            *graphiql_routes(ENDPOINT),
         ],
         lifespan=lifespan,
     )
+    app.state.config = config
+    app.state.holder = holder
+    app.state.edge = edge
+    return app
 
 
-def _is_mutation(gw: Any, req: GraphQLRequest) -> bool:
-    from router.planning.operation import OperationError, select_operation
-
-    d = gw.document(req.query)
+def _operation(
+    gw: Gateway, query: str, operation_name: str | None
+) -> OperationDefinitionNode | None:
+    """The operation the request selects, if its (cached) document is valid."""
+    d = gw.document(query)
     if d.doc is None:
-        return False
+        return None
     try:
-        return bool(select_operation(d.doc, req.operation_name).operation.value == "mutation")
+        return select_operation(d.doc, operation_name)
     except OperationError:
-        return False
+        return None

@@ -11,15 +11,19 @@ import logging
 from pathlib import Path
 
 from router.config import Config
+from router.execution.fetcher import Fetcher
 from router.gateway import Gateway
+from router.observability.metrics import RouterMetrics
 from router.supergraph.load import SupergraphError, load_supergraph
 
 log = logging.getLogger("router")
 
 
 class GatewayHolder:
-    def __init__(self, config: Config) -> None:
+    def __init__(self, config: Config, metrics: RouterMetrics | None = None) -> None:
         self.config = config
+        #: one registry per holder: the gateway's fetcher reports subgraph fetches to it
+        self.metrics = metrics or RouterMetrics()
         self.gateway: Gateway | None = None
         self._mtime: float | None = None
         self._task: asyncio.Task[None] | None = None
@@ -49,7 +53,12 @@ class GatewayHolder:
             return False
         self._last_error = ""
         if self.gateway is None:
-            self.gateway = Gateway(sg, self.config)
+            fetcher = Fetcher(
+                self.config.subgraph_timeout,
+                self.config.subgraph_timeouts,
+                on_fetch=self.metrics.observe_subgraph_fetch,
+            )
+            self.gateway = Gateway(sg, self.config, fetcher)
         else:
             self.gateway.load(sg)
             log.warning("reloaded supergraph %s (%s)", path, sg.version)

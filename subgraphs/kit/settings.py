@@ -70,10 +70,19 @@ class Settings(BaseSettings):
     change_manager_threshold: str = "500.00"
     change_auto_approve_minimal: bool = False
 
+    #: Certification types a vendor must hold, active and unexpired, to be compliant.
+    vendor_required_certifications: str = "dot,mc,insurance"
+
     db_pool_size: int = 10
     db_echo: bool = False
     log_level: str = "info"
     environment: str = Field(default="development")
+
+    @property
+    def required_certifications(self) -> tuple[str, ...]:
+        return tuple(
+            c.strip().lower() for c in self.vendor_required_certifications.split(",") if c.strip()
+        )
 
     def port_of(self, subgraph: str) -> int:
         port: int = getattr(self, f"{subgraph}_port")

@@ -6,8 +6,8 @@ import uuid
 
 import pytest
 
-from tests.charters.conftest import CREATE_CHARTER, future_local
 from tests.charters.ops import CHARTER, codes, read_charter
+from tests.support.charters_fixtures import CREATE_CHARTER, future_local
 
 UPDATE = """mutation($id: ID!, $input: UpdateCharterInput!) {
   updateCharter(id: $id, input: $input) { charter { id } changeCase { id } userErrors { field code message } } }"""

@@ -6,7 +6,6 @@ import uuid
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from tests.charters.conftest import future_local
 from tests.charters.series_ops import (
     ASSIGN,
     BLACKOUT,
@@ -18,6 +17,7 @@ from tests.charters.series_ops import (
     read_charter,
     save_template,
 )
+from tests.support.charters_fixtures import future_local
 
 CHICAGO = ZoneInfo("America/Chicago")
 

@@ -26,7 +26,7 @@ from subgraphs.charters.app import create_app
 from subgraphs.charters.event_stream import SERVICE_KEY, EventStream
 from subgraphs.charters.models import outbox
 from subgraphs.kit.settings import Settings
-from tests.charters.conftest import future_local
+from tests.support.charters_fixtures import future_local
 from tests.support.graphql_client import GraphQLClient
 from tests.support.live_server import LiveServer, serve
 

@@ -6,7 +6,6 @@ import asyncio
 import re
 import uuid
 
-from tests.charters.conftest import CREATE_CHARTER, future_local
 from tests.charters.ops import (
     ASSIGN,
     CANCEL,
@@ -15,6 +14,7 @@ from tests.charters.ops import (
     fleet_vehicle,
     read_charter,
 )
+from tests.support.charters_fixtures import CREATE_CHARTER, future_local
 
 ATTEMPTS = 50
 

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import event, inspect, select
 
-from subgraphs.charters.models import Charter, Stop, outbox
+from subgraphs.charters.models import Charter, CharterVehicle, Stop, outbox
 from subgraphs.kit.outbox import emit
 
 if TYPE_CHECKING:
@@ -43,6 +43,13 @@ async def charter_changed(
     first_stop = await session.scalar(
         select(Stop).where(Stop.charter_id == charter.id).order_by(Stop.position).limit(1)
     )
+    vehicles = (
+        await session.execute(
+            select(CharterVehicle.id, CharterVehicle.capacity)
+            .where(CharterVehicle.charter_id == charter.id)
+            .order_by(CharterVehicle.position, CharterVehicle.id)
+        )
+    ).all()
     if previous is not None and previous != charter.pickup_at:
         extra = {"previousPickupAt": previous.isoformat(), **extra}
     await emit(
@@ -60,6 +67,8 @@ async def charter_changed(
             "pickupLatitude": _number(first_stop.latitude) if first_stop else None,
             "pickupLongitude": _number(first_stop.longitude) if first_stop else None,
             "version": charter.version,
+            "passengerCount": charter.passenger_count,
+            "vehicles": [{"id": str(v.id), "capacity": v.capacity} for v in vehicles],
             "changes": sorted(set(changes)),
             **extra,
         },

@@ -1,3 +1,5 @@
+"""Charters subgraph fixtures, shared by every suite that needs charters (a pytest plugin)."""
+
 from __future__ import annotations
 
 import uuid

@@ -1,0 +1,47 @@
+"""The subscription transports as Starlette routes, for the server to mount.
+
+Both share /graphql with the ordinary GraphQL-over-HTTP route: Starlette
+routes WebSockets and HTTP apart by scope type, and the SSE route claims
+only requests that accept `text/event-stream`, so these routes go first.
+"""
+
+from __future__ import annotations
+
+from starlette.routing import BaseRoute, WebSocketRoute
+from starlette.websockets import WebSocket
+
+from router.config import Config
+from router.server.holder import GatewayHolder
+from router.subscriptions.registry import SubscriptionRegistry
+from router.subscriptions.sse import EventStreamRoute, sse_endpoint
+from router.subscriptions.ws import Authorize, Connection
+
+
+def subscription_routes(
+    holder: GatewayHolder,
+    config: Config,
+    registry: SubscriptionRegistry,
+    *,
+    path: str = "/graphql",
+    init_timeout: float = 3.0,
+    authorize: Authorize | None = None,
+    sse_keepalive: float = 12.0,
+) -> list[BaseRoute]:
+    """graphql-transport-ws (WebSocket) and SSE routes at `path`.
+
+    `authorize` receives the connection's Authorization value (from the
+    `connection_init` payload, else the upgrade request) and may refuse the
+    connection (close 4403); subgraphs check the token again either way.
+    """
+
+    async def websocket(ws: WebSocket) -> None:
+        await Connection(ws, holder, registry, init_timeout, authorize).serve()
+
+    return [
+        WebSocketRoute(path, websocket),
+        EventStreamRoute(
+            path,
+            sse_endpoint(holder, registry, config.max_body_bytes, sse_keepalive),
+            methods=["GET", "POST"],
+        ),
+    ]

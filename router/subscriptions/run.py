@@ -1,0 +1,74 @@
+"""One operation received on a subscription transport, as a stream of messages.
+
+Both transports (graphql-transport-ws and SSE) say the same things, only in
+different framing: `next` payloads, then either `complete` or, when the
+operation was refused before it started, `error`. This module decides what
+to say; the transports only frame it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from router.gateway import Gateway, GraphQLRequest
+from router.subscriptions.events import results
+from router.subscriptions.operation import Refused, operation_kind, prepare
+from router.subscriptions.registry import SubscriptionRegistry
+from router.subscriptions.upstream import UpstreamError
+
+
+@dataclass(slots=True)
+class Message:
+    #: "next", "error" or "complete"
+    kind: str
+    payload: Any = None
+
+
+Emit = Callable[[Message], Awaitable[None]]
+
+
+async def run_operation(
+    gw: Gateway,
+    request: GraphQLRequest,
+    authorization: str | None,
+    registry: SubscriptionRegistry,
+    emit: Emit,
+) -> None:
+    """Run one operation to its end, emitting each message in order.
+
+    Queries and mutations are answered once through `Gateway.execute`;
+    subscriptions stream until the subgraph completes or the caller cancels
+    this coroutine (which closes the upstream socket).
+    """
+    if operation_kind(gw, request) in ("query", "mutation"):
+        resp = await gw.execute(request)
+        if resp.request_error:
+            await emit(Message("error", resp.body.get("errors", [])))
+            return
+        await emit(Message("next", resp.body))
+        await emit(Message("complete"))
+        return
+    sub = prepare(gw, request)
+    if isinstance(sub, Refused):
+        await emit(Message("error", sub.errors))
+        return
+    try:
+        async for body in results(gw, sub, authorization, registry):
+            await emit(Message("next", body))
+    except UpstreamError as exc:
+        if exc.refused:
+            await emit(Message("error", exc.errors))
+            return
+        await emit(Message("next", {"data": None, "errors": exc.errors}))
+    await emit(Message("complete"))
+
+
+def validation_errors(gw: Gateway, request: GraphQLRequest) -> list[dict[str, Any]] | None:
+    """Errors that refuse the request before anything runs (for SSE's HTTP 400)."""
+    kind = operation_kind(gw, request)
+    if kind in ("query", "mutation"):
+        return None
+    sub = prepare(gw, request)
+    return sub.errors if isinstance(sub, Refused) else None

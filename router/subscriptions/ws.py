@@ -1,0 +1,198 @@
+"""graphql-transport-ws for clients: the router as the server side.
+
+One connection carries many operations, each a registry task keyed by the
+client's id. The connection's Authorization (from the `connection_init`
+payload, else the upgrade request's header) goes upstream with every
+operation. Protocol violations close the socket with the protocol's codes;
+when the socket goes, every operation on it is cancelled, which closes its
+upstream socket.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import orjson
+from starlette.websockets import WebSocket, WebSocketState
+
+from router.gateway import GraphQLRequest
+from router.server.holder import GatewayHolder
+from router.subscriptions import protocol as P
+from router.subscriptions.registry import SubscriptionRegistry
+from router.subscriptions.run import Message, run_operation
+
+log = logging.getLogger("router.subscriptions")
+
+#: decides whether a connection's Authorization may open the connection
+Authorize = Callable[[str | None], Awaitable[bool]]
+
+
+class _Close(Exception):
+    def __init__(self, code: int, reason: str) -> None:
+        super().__init__(reason)
+        self.code = code
+        self.reason = reason
+
+
+def _authorization(payload: Any) -> str | None:
+    if not isinstance(payload, dict):
+        return None
+    for key in ("Authorization", "authorization"):
+        value = payload.get(key)
+        if value is not None:
+            if not isinstance(value, str):
+                raise _Close(P.FORBIDDEN, "Forbidden")
+            return value
+    return None
+
+
+class Connection:
+    def __init__(
+        self,
+        ws: WebSocket,
+        holder: GatewayHolder,
+        registry: SubscriptionRegistry,
+        init_timeout: float,
+        authorize: Authorize | None,
+    ) -> None:
+        self.ws = ws
+        self.holder = holder
+        self.registry = registry
+        self.init_timeout = init_timeout
+        self.authorize = authorize
+        self.init_received = False
+        self.acked = False
+        self.authorization: str | None = ws.headers.get("authorization")
+        self.ops: dict[str, asyncio.Task[None]] = {}
+        self._send_lock = asyncio.Lock()
+
+    async def serve(self) -> None:
+        if P.SUBPROTOCOL not in self.ws.scope.get("subprotocols", []):
+            await self.ws.accept()
+            await self.ws.close(P.SUBPROTOCOL_NOT_ACCEPTABLE, "Subprotocol not acceptable")
+            return
+        await self.ws.accept(subprotocol=P.SUBPROTOCOL)
+        deadline = asyncio.get_running_loop().time() + self.init_timeout
+        try:
+            while True:
+                try:
+                    if self.init_received:
+                        raw = await self.ws.receive()
+                    else:
+                        left = deadline - asyncio.get_running_loop().time()
+                        async with asyncio.timeout(max(left, 0)):
+                            raw = await self.ws.receive()
+                except TimeoutError:
+                    raise _Close(P.INIT_TIMEOUT, "Connection initialisation timeout") from None
+                if raw["type"] == "websocket.disconnect":
+                    return
+                await self._handle(raw.get("text") or raw.get("bytes") or b"")
+        except _Close as c:
+            if self.ws.client_state == WebSocketState.CONNECTED:
+                await self.ws.close(c.code, c.reason)
+        finally:
+            for task in self.ops.values():
+                task.cancel()
+
+    async def send(self, message: dict[str, Any]) -> None:
+        """Send unless the client is gone; the receive loop notices that itself."""
+        async with self._send_lock:
+            if self.ws.client_state != WebSocketState.CONNECTED:
+                return
+            try:
+                await self.ws.send_text(orjson.dumps(message).decode())
+            except Exception:  # the socket closed under us
+                log.debug("client went away while sending", exc_info=True)
+
+    async def _handle(self, raw: str | bytes) -> None:
+        try:
+            msg = orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            msg = None
+        if not isinstance(msg, dict) or not isinstance(msg.get("type"), str):
+            raise _Close(P.BAD_REQUEST, "Invalid message received")
+        kind = msg["type"]
+        if kind == P.CONNECTION_INIT:
+            await self._init(msg.get("payload"))
+        elif kind == P.PING:
+            pong: dict[str, Any] = {"type": P.PONG}
+            if "payload" in msg:
+                pong["payload"] = msg["payload"]
+            await self.send(pong)
+        elif kind == P.PONG:
+            return
+        elif kind == P.SUBSCRIBE:
+            self._subscribe(msg)
+        elif kind == P.COMPLETE:
+            op_id = msg.get("id")
+            task = self.ops.pop(op_id, None) if isinstance(op_id, str) else None
+            if task is not None:
+                task.cancel()
+        else:
+            raise _Close(P.BAD_REQUEST, f"Unexpected message type {kind!r}")
+
+    async def _init(self, payload: Any) -> None:
+        if self.init_received:
+            raise _Close(P.TOO_MANY_INIT, "Too many initialisation requests")
+        self.init_received = True
+        if payload is not None and not isinstance(payload, dict):
+            raise _Close(P.BAD_REQUEST, "Invalid connection_init payload")
+        auth = _authorization(payload)
+        if auth is not None:
+            self.authorization = auth
+        if self.authorize is not None and not await self.authorize(self.authorization):
+            raise _Close(P.FORBIDDEN, "Forbidden")
+        self.acked = True
+        await self.send({"type": P.CONNECTION_ACK})
+
+    def _subscribe(self, msg: dict[str, Any]) -> None:
+        if not self.acked:
+            raise _Close(P.UNAUTHORIZED, "Unauthorized")
+        op_id, payload = msg.get("id"), msg.get("payload")
+        if not isinstance(op_id, str) or not op_id or not isinstance(payload, dict):
+            raise _Close(P.BAD_REQUEST, "Invalid subscribe message")
+        query, variables = payload.get("query"), payload.get("variables")
+        name = payload.get("operationName")
+        if (
+            not isinstance(query, str)
+            or (variables is not None and not isinstance(variables, dict))
+            or (name is not None and not isinstance(name, str))
+        ):
+            raise _Close(P.BAD_REQUEST, "Invalid subscribe payload")
+        if op_id in self.ops:
+            raise _Close(P.SUBSCRIBER_EXISTS, f"Subscriber for {op_id} already exists")
+        headers = {"authorization": self.authorization} if self.authorization else {}
+        request = GraphQLRequest(query, variables, name or None, payload.get("extensions"), headers)
+        task = self.registry.start(self._run(op_id, request))
+        self.ops[op_id] = task
+
+    async def _run(self, op_id: str, request: GraphQLRequest) -> None:
+        async def emit(m: Message) -> None:
+            if m.kind == "complete":
+                await self.send({"id": op_id, "type": P.COMPLETE})
+            else:
+                await self.send({"id": op_id, "type": m.kind, "payload": m.payload})
+
+        try:
+            gw = self.holder.gateway
+            if gw is None:
+                await emit(Message("error", [{"message": "No supergraph is loaded."}]))
+                return
+            try:
+                await run_operation(gw, request, self.authorization, self.registry, emit)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("subscription %s failed", op_id)
+                await emit(
+                    Message(
+                        "error",
+                        [{"message": "Internal router error.", "extensions": {"code": "INTERNAL"}}],
+                    )
+                )
+        finally:
+            if self.ops.get(op_id) is asyncio.current_task():
+                del self.ops[op_id]

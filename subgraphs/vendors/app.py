@@ -1,0 +1,56 @@
+"""The vendors subgraph: vendors, compliance, bids, assignments, ratings."""
+
+from __future__ import annotations
+
+import os
+import socket
+
+from starlette.applications import Starlette
+
+from subgraphs.kit.app import create_subgraph_app
+from subgraphs.kit.consumer import EventConsumer
+from subgraphs.kit.context import Services
+from subgraphs.kit.schema import build_schema
+from subgraphs.kit.settings import Settings
+from subgraphs.vendors.models import outbox
+from subgraphs.vendors.mutations import Mutation
+from subgraphs.vendors.queries import Query
+from subgraphs.vendors.service.projection import TOPIC as CHARTER_EVENTS
+from subgraphs.vendors.service.projection import apply_charter_event
+from subgraphs.vendors.types import Charter, CharterVehicle, User, Vendor
+
+schema = build_schema(Query, Mutation, types=[Vendor, CharterVehicle, Charter, User])
+
+
+async def start_projection(services: Services) -> None:
+    """Keep charters' facts current from their event stream."""
+    consumer = EventConsumer(
+        services.redis,
+        services.sessions,
+        topic=CHARTER_EVENTS,
+        group="vendors.charter-facts",
+        consumer=f"{socket.gethostname()}-{os.getpid()}",
+        handler=apply_charter_event,
+    )
+    services.extra["charter_facts"] = consumer
+    consumer.start()
+
+
+async def stop_projection(services: Services) -> None:
+    consumer = services.extra.pop("charter_facts", None)
+    if consumer is not None:
+        await consumer.stop()
+
+
+def create_app(settings: Settings | None = None) -> Starlette:
+    return create_subgraph_app(
+        "vendors",
+        schema,
+        outbox=outbox,
+        on_startup=[start_projection],
+        on_shutdown=[stop_projection],
+        settings=settings,
+    )
+
+
+app = create_app()

@@ -1,0 +1,69 @@
+"""GraphQL enums of vendors; values are the strings stored in the tables."""
+
+from __future__ import annotations
+
+from enum import Enum
+
+import strawberry
+
+
+@strawberry.enum
+class VendorType(Enum):
+    OWNER_OPERATOR = "owner_operator"
+    FLEET_OPERATOR = "fleet_operator"
+    BROKER = "broker"
+
+
+@strawberry.enum
+class VendorStatus(Enum):
+    PENDING = "pending"
+    ACTIVE = "active"
+    SUSPENDED = "suspended"
+    INACTIVE = "inactive"
+    REJECTED = "rejected"
+    BANNED = "banned"
+
+
+@strawberry.enum(description="DOT, MC and insurance (COI) are required; more may follow.")
+class CertificationType(Enum):
+    DOT = "dot"
+    MC = "mc"
+    INSURANCE = "insurance"
+    BUSINESS_LICENSE = "business_license"
+    VEHICLE_REGISTRATION = "vehicle_registration"
+    DRIVER_BACKGROUND_CHECK = "driver_background_check"
+    SAFETY_INSPECTION = "safety_inspection"
+
+
+@strawberry.enum
+class CertificationStatus(Enum):
+    ACTIVE = "active"
+    EXPIRED = "expired"
+    SUSPENDED = "suspended"
+    REVOKED = "revoked"
+
+
+@strawberry.enum
+class ContactKind(Enum):
+    PRIMARY = "primary"
+    DISPATCH = "dispatch"
+    BILLING = "billing"
+
+
+@strawberry.enum
+class AssignmentStatus(Enum):
+    OFFERED = "offered"
+    CONFIRMED = "confirmed"
+    DECLINED = "declined"
+    RECOVERY_REQUESTED = "recovery_requested"
+    CANCELLED = "cancelled"
+
+
+@strawberry.enum
+class BidStatus(Enum):
+    DRAFT = "draft"
+    SUBMITTED = "submitted"
+    ACCEPTED = "accepted"
+    REJECTED = "rejected"
+    WITHDRAWN = "withdrawn"
+    EXPIRED = "expired"

@@ -1,0 +1,84 @@
+"""Vendors' dataloaders: one statement per kind of row per request."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from sqlalchemy import select
+
+from subgraphs.kit.loaders import ByIdLoader, ByParentIdLoader, SessionLoader, group_by_key
+from subgraphs.vendors import models
+from subgraphs.vendors.models import HOLDING_ASSIGNMENT
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+
+class VendorByIdLoader(ByIdLoader[models.Vendor]):
+    model = models.Vendor
+
+
+class CertificationsByVendorIdLoader(ByParentIdLoader[models.Certification]):
+    model = models.Certification
+    parent_column = "vendor_id"
+    order_by = ("vendor_id", "cert_type", "expires_on", "id")
+
+
+class ContactsByVendorIdLoader(ByParentIdLoader[models.VendorContact]):
+    model = models.VendorContact
+    parent_column = "vendor_id"
+    order_by = ("vendor_id", "kind", "name")
+
+
+class DocumentByIdLoader(ByIdLoader[models.Document]):
+    model = models.Document
+
+
+class HoldingAssignmentByCharterVehicleIdLoader(
+    SessionLoader[uuid.UUID, models.VendorAssignment | None]
+):
+    """The assignment currently holding each charter vehicle, if any."""
+
+    async def load_batch(
+        self, session: AsyncSession, keys: Sequence[uuid.UUID]
+    ) -> list[models.VendorAssignment | None]:
+        rows = await session.scalars(
+            select(models.VendorAssignment).where(
+                models.VendorAssignment.charter_vehicle_id.in_(keys),
+                models.VendorAssignment.status.in_(HOLDING_ASSIGNMENT),
+            )
+        )
+        by_vehicle = {r.charter_vehicle_id: r for r in rows}
+        return [by_vehicle.get(k) for k in keys]
+
+
+class HoldingAssignmentsByCharterIdLoader(SessionLoader[uuid.UUID, list[models.VendorAssignment]]):
+    async def load_batch(
+        self, session: AsyncSession, keys: Sequence[uuid.UUID]
+    ) -> list[list[models.VendorAssignment]]:
+        rows = await session.scalars(
+            select(models.VendorAssignment)
+            .where(
+                models.VendorAssignment.charter_id.in_(keys),
+                models.VendorAssignment.status.in_(HOLDING_ASSIGNMENT),
+            )
+            .order_by(models.VendorAssignment.charter_id, models.VendorAssignment.created_at)
+        )
+        return group_by_key(rows, keys, "charter_id")
+
+
+class VendorIdOfUserLoader(SessionLoader[uuid.UUID, uuid.UUID | None]):
+    """The vendor each vendor-role user belongs to (portal scope checks)."""
+
+    async def load_batch(
+        self, session: AsyncSession, keys: Sequence[uuid.UUID]
+    ) -> list[uuid.UUID | None]:
+        rows = await session.execute(
+            select(models.VendorUser.user_id, models.VendorUser.vendor_id).where(
+                models.VendorUser.user_id.in_(keys)
+            )
+        )
+        by_user = dict(rows.tuples().all())
+        return [by_user.get(k) for k in keys]

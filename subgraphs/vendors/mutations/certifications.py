@@ -1,0 +1,78 @@
+"""Certification mutations: record, verify, change status."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import strawberry
+from strawberry.types import Info
+
+from subgraphs.kit.auth.roles import Role
+from subgraphs.kit.payloads import transact
+from subgraphs.kit.permissions import allow
+from subgraphs.vendors.enums import CertificationStatus, CertificationType
+from subgraphs.vendors.mutations.common import parse_id
+from subgraphs.vendors.mutations.payloads import CertificationPayload
+from subgraphs.vendors.service import certifications
+from subgraphs.vendors.service.access import STAFF_EDIT
+from subgraphs.vendors.types import Certification
+
+
+@strawberry.input
+class CertificationInput:
+    type: CertificationType
+    number: str
+    issued_on: date
+    expires_on: date
+    document_id: strawberry.ID | None = None
+    notes: str | None = None
+
+
+def _payload(row: object, errors: list) -> CertificationPayload:  # type: ignore[type-arg]
+    return CertificationPayload(
+        certification=Certification.from_row(row) if row else None,  # type: ignore[arg-type]
+        user_errors=errors,
+    )
+
+
+@strawberry.type
+class CertificationMutations:
+    @strawberry.mutation(extensions=[allow(*STAFF_EDIT, Role.VENDOR)])
+    async def add_certification(
+        self, info: Info, vendor_id: strawberry.ID, input: CertificationInput
+    ) -> CertificationPayload:
+        viewer = await info.context.get_viewer()
+
+        async def work(session):  # type: ignore[no-untyped-def]
+            data = certifications.NewCertification(
+                cert_type=input.type.value,
+                number=input.number,
+                issued_on=input.issued_on,
+                expires_on=input.expires_on,
+                document_id=parse_id(input.document_id, "documentId")
+                if input.document_id
+                else None,
+                notes=input.notes,
+            )
+            return await certifications.add(session, parse_id(vendor_id, "vendorId"), data, viewer)
+
+        row, errors = await transact(info, work)
+        return _payload(row, errors)
+
+    @strawberry.mutation(extensions=[allow(*STAFF_EDIT)], description="Staff checked the document.")
+    async def verify_certification(self, info: Info, id: strawberry.ID) -> CertificationPayload:
+        viewer = await info.context.get_viewer()
+        row, errors = await transact(
+            info, lambda s: certifications.verify(s, parse_id(id, "id"), viewer)
+        )
+        return _payload(row, errors)
+
+    @strawberry.mutation(extensions=[allow(*STAFF_EDIT)])
+    async def set_certification_status(
+        self, info: Info, id: strawberry.ID, status: CertificationStatus
+    ) -> CertificationPayload:
+        viewer = await info.context.get_viewer()
+        row, errors = await transact(
+            info, lambda s: certifications.set_status(s, parse_id(id, "id"), status.value, viewer)
+        )
+        return _payload(row, errors)

@@ -1,0 +1,56 @@
+"""Who may see and change which vendor data, from the verified viewer only.
+
+Staff see every vendor; a vendor user sees only the vendor it is linked to
+(`vendor_users`), and nothing of any other vendor.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import TYPE_CHECKING
+
+from sqlalchemy import select
+
+from subgraphs.kit.auth.roles import STAFF_ROLES, Role
+from subgraphs.kit.errors import ServiceError
+from subgraphs.vendors.error_codes import VendorErrorCode as Code
+from subgraphs.vendors.models import VendorUser
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from subgraphs.kit.auth.viewer import Viewer
+
+MANAGE = (Role.ADMIN, Role.MANAGER)
+STAFF_EDIT = (Role.ADMIN, Role.MANAGER, Role.SALES_SUPPORT, Role.DISPATCHER)
+SEE_TAX_ID = (Role.ADMIN, Role.ACCOUNTING)
+STAFF = tuple(STAFF_ROLES)
+
+
+async def vendor_of(session: AsyncSession, viewer: Viewer) -> uuid.UUID | None:
+    """The vendor a vendor-role viewer belongs to, if any."""
+    if viewer.user_id is None or not viewer.has_any_role(Role.VENDOR):
+        return None
+    return await session.scalar(
+        select(VendorUser.vendor_id).where(VendorUser.user_id == viewer.user_id)
+    )
+
+
+async def ensure_vendor_scope(
+    session: AsyncSession,
+    viewer: Viewer,
+    vendor_id: uuid.UUID,
+    *,
+    staff_roles: tuple[Role, ...] = STAFF,
+) -> None:
+    """Staff with one of `staff_roles`, or the vendor itself; else FORBIDDEN."""
+    if viewer.has_any_role(*staff_roles):
+        return
+    if await vendor_of(session, viewer) == vendor_id:
+        return
+    raise ServiceError.of(Code.FORBIDDEN, "You cannot act for this vendor.")
+
+
+def ensure_role(viewer: Viewer, roles: tuple[Role, ...], action: str) -> None:
+    if not viewer.has_any_role(*roles):
+        raise ServiceError.of(Code.FORBIDDEN, f"Your role cannot {action}.")

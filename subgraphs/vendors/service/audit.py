@@ -1,0 +1,44 @@
+"""The vendor audit log: every change to a vendor and its compliance."""
+
+from __future__ import annotations
+
+import uuid
+from typing import TYPE_CHECKING, Any
+
+from subgraphs.kit import auditing
+from subgraphs.vendors.models import VendorAudit
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from subgraphs.kit.auth.viewer import Viewer
+
+row_snapshot = auditing.row_snapshot
+
+
+def record(
+    session: AsyncSession,
+    *,
+    vendor_id: uuid.UUID,
+    entity: str,
+    entity_id: uuid.UUID,
+    action: str,
+    actor: Viewer | None,
+    before: dict[str, Any] | None,
+    after: dict[str, Any] | None,
+) -> None:
+    diff = auditing.changed_only(before, after)
+    if diff is None:
+        return
+    before, after = diff
+    session.add(
+        VendorAudit(
+            vendor_id=vendor_id,
+            entity=entity,
+            entity_id=entity_id,
+            action=action,
+            actor_id=actor.user_id if actor else None,
+            before=before,
+            after=after,
+        )
+    )

@@ -1,0 +1,81 @@
+"""Charters' facts, kept from their events (`charters.charter_changed`).
+
+Vendors needs to know a charter's status (ratings need a completed trip),
+client (who may rate), pickup time and place (bid opportunities) and its
+vehicles (what can be bid on or assigned). Handling is idempotent: an event
+older than what we hold (lower charter version) changes nothing.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.dialects.postgresql import insert
+
+from subgraphs.vendors.models import CharterFacts, CharterVehicleFacts
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+TOPIC = "charters.charter_changed"
+
+
+def _decimal(value: Any) -> Decimal | None:
+    return Decimal(str(value)) if value is not None else None
+
+
+async def apply_charter_event(session: AsyncSession, event: dict[str, Any]) -> None:
+    payload = event.get("payload") or {}
+    if "charterId" not in payload or "clientId" not in payload:
+        return
+    charter_id = uuid.UUID(payload["charterId"])
+    version = int(payload.get("version") or 0)
+    values = {
+        "reference": payload["reference"],
+        "status": payload["status"],
+        "client_id": uuid.UUID(payload["clientId"]),
+        "pickup_at": datetime.fromisoformat(payload["pickupAt"]),
+        "pickup_address": payload.get("pickupAddress"),
+        "pickup_latitude": _decimal(payload.get("pickupLatitude")),
+        "pickup_longitude": _decimal(payload.get("pickupLongitude")),
+        "passenger_count": int(payload.get("passengerCount") or 0),
+        "is_template": bool(payload.get("isTemplate")),
+        "source_version": version,
+    }
+    stmt = insert(CharterFacts).values(charter_id=charter_id, **values)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[CharterFacts.charter_id],
+        set_=values,
+        where=CharterFacts.source_version <= version,
+    )
+    result = await session.execute(stmt.returning(CharterFacts.charter_id))
+    if result.scalar() is None:
+        return  # an older event than the facts we hold
+    if "vehicles" in payload:
+        await session.execute(
+            delete(CharterVehicleFacts).where(CharterVehicleFacts.charter_id == charter_id)
+        )
+        for vehicle in payload["vehicles"]:
+            # Upsert: a split moves a vehicle to another charter.
+            row = {"charter_id": charter_id, "capacity": int(vehicle["capacity"])}
+            await session.execute(
+                insert(CharterVehicleFacts)
+                .values(charter_vehicle_id=uuid.UUID(vehicle["id"]), **row)
+                .on_conflict_do_update(
+                    index_elements=[CharterVehicleFacts.charter_vehicle_id], set_=row
+                )
+            )
+
+
+async def charter_of_vehicle(
+    session: AsyncSession, charter_vehicle_id: uuid.UUID
+) -> CharterFacts | None:
+    return await session.scalar(
+        select(CharterFacts)
+        .join(CharterVehicleFacts, CharterVehicleFacts.charter_id == CharterFacts.charter_id)
+        .where(CharterVehicleFacts.charter_vehicle_id == charter_vehicle_id)
+    )

@@ -1,0 +1,50 @@
+"""Vendors' lifecycles as tables of allowed transitions."""
+
+from __future__ import annotations
+
+from subgraphs.kit.state_machine import machine
+
+VENDOR = machine(
+    "vendor",
+    {
+        "pending": {"active", "rejected"},
+        "active": {"suspended", "inactive", "banned"},
+        "suspended": {"active", "inactive", "banned"},
+        "inactive": {"active", "banned"},
+        "rejected": {"pending"},
+        "banned": set(),
+    },
+)
+
+CERTIFICATION = machine(
+    "certification",
+    {
+        "active": {"expired", "suspended", "revoked"},
+        "suspended": {"active", "revoked", "expired"},
+        "expired": set(),
+        "revoked": set(),
+    },
+)
+
+BID = machine(
+    "bid",
+    {
+        "draft": {"submitted", "withdrawn"},
+        "submitted": {"accepted", "rejected", "withdrawn", "expired"},
+        "accepted": set(),
+        "rejected": set(),
+        "withdrawn": set(),
+        "expired": set(),
+    },
+)
+
+ASSIGNMENT = machine(
+    "vendor assignment",
+    {
+        "offered": {"confirmed", "declined", "cancelled"},
+        "confirmed": {"recovery_requested", "cancelled"},
+        "recovery_requested": {"confirmed", "cancelled"},
+        "declined": set(),
+        "cancelled": set(),
+    },
+)

@@ -1,0 +1,357 @@
+"""Vendors' GraphQL types: thin views; relations via loaders; portal scope here.
+
+A vendor user sees its own vendor only: every path to a Vendor (queries,
+entity references, CharterVehicle.vendor) goes through `may_see_vendor`.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, date, datetime
+from typing import Any
+
+import strawberry
+from strawberry.federation.schema_directives import Key
+from strawberry.types import Info
+
+from subgraphs.kit.auth.roles import Role
+from subgraphs.kit.ids import parse_uuid
+from subgraphs.kit.scalars import Money
+from subgraphs.vendors import loaders as L
+from subgraphs.vendors import models
+from subgraphs.vendors.enums import (
+    AssignmentStatus,
+    CertificationStatus,
+    CertificationType,
+    ContactKind,
+    VendorStatus,
+    VendorType,
+)
+from subgraphs.vendors.service.access import SEE_TAX_ID
+from subgraphs.vendors.service.certifications import compliance_of, days_until
+from subgraphs.vendors.service.vendors import masked_tax_id
+
+
+def gid(value: uuid.UUID) -> strawberry.ID:
+    return strawberry.ID(str(value))
+
+
+def today() -> date:
+    return datetime.now(UTC).date()
+
+
+async def may_see_vendor(info: Info, vendor_id: uuid.UUID) -> bool:
+    viewer = await info.context.get_viewer()
+    if viewer.is_staff:
+        return True
+    if viewer.user_id is not None and viewer.has_any_role(Role.VENDOR):
+        own = await info.context.loaders.get(L.VendorIdOfUserLoader).load(viewer.user_id)
+        return own == vendor_id
+    return False
+
+
+@strawberry.federation.type(keys=[Key(fields="id", resolvable=False)])
+class User:
+    id: strawberry.ID
+
+
+@strawberry.type
+class Document:
+    id: strawberry.ID
+    filename: str
+    content_type: str
+    size_bytes: int
+    uploaded_at: datetime
+
+    @classmethod
+    def from_row(cls, row: models.Document) -> Document:
+        return cls(
+            id=gid(row.id),
+            filename=row.filename,
+            content_type=row.content_type,
+            size_bytes=row.size_bytes,
+            uploaded_at=row.uploaded_at,
+        )
+
+
+@strawberry.type
+class Certification:
+    id: strawberry.ID
+    type: CertificationType
+    number: str
+    issued_on: date
+    expires_on: date
+    status: CertificationStatus
+    verified_at: datetime | None
+    notes: str | None
+    _row: strawberry.Private[Any]
+
+    @strawberry.field(description="Negative once expired.")
+    def days_until_expiration(self) -> int:
+        return days_until(self.expires_on, today())
+
+    @strawberry.field
+    def verified_by(self) -> User | None:
+        return User(id=gid(self._row.verified_by)) if self._row.verified_by else None
+
+    @strawberry.field
+    async def document(self, info: Info) -> Document | None:
+        if self._row.document_id is None:
+            return None
+        row = await info.context.loaders.get(L.DocumentByIdLoader).load(self._row.document_id)
+        return Document.from_row(row) if row else None
+
+    @classmethod
+    def from_row(cls, row: models.Certification) -> Certification:
+        return cls(
+            id=gid(row.id),
+            type=CertificationType(row.cert_type),
+            number=row.number,
+            issued_on=row.issued_on,
+            expires_on=row.expires_on,
+            status=CertificationStatus(row.status),
+            verified_at=row.verified_at,
+            notes=row.notes,
+            _row=row,
+        )
+
+
+@strawberry.type
+class Contact:
+    kind: ContactKind
+    name: str
+    email: str | None
+    phone: str | None
+
+
+@strawberry.type
+class Fleet:
+    vehicle_count: int
+    vehicle_types: list[str]
+    max_passenger_capacity: int | None
+
+
+@strawberry.type
+class ServiceArea:
+    base_latitude: float | None
+    base_longitude: float | None
+    radius_miles: int | None
+    states: list[str]
+
+
+@strawberry.type
+class Compliance:
+    is_compliant: bool
+    missing: list[CertificationType]
+
+
+@strawberry.federation.type(keys=["id"], description="An affiliate operator.")
+class Vendor:
+    id: strawberry.ID
+    name: str = strawberry.field(description="The business name.")
+    legal_name: str | None
+    vendor_type: VendorType
+    status: VendorStatus
+    email: str | None
+    phone: str | None
+    address_line: str | None
+    city: str | None
+    state: str | None
+    postal_code: str | None
+    dot_number: str | None
+    mc_number: str | None
+    payment_terms: str | None
+    preferred: bool
+    approved_at: datetime | None
+    _row: strawberry.Private[Any]
+
+    @classmethod
+    def from_row(cls, row: models.Vendor) -> Vendor:
+        return cls(
+            id=gid(row.id),
+            name=row.business_name,
+            legal_name=row.legal_name,
+            vendor_type=VendorType(row.vendor_type),
+            status=VendorStatus(row.status),
+            email=row.email,
+            phone=row.phone,
+            address_line=row.address_line,
+            city=row.city,
+            state=row.state,
+            postal_code=row.postal_code,
+            dot_number=row.dot_number,
+            mc_number=row.mc_number,
+            payment_terms=row.payment_terms,
+            preferred=row.preferred,
+            approved_at=row.approved_at,
+            _row=row,
+        )
+
+    @classmethod
+    async def resolve_reference(cls, info: Info, id: strawberry.ID) -> Vendor | None:
+        key = parse_uuid(id)
+        return await vendor_or_none(info, key)
+
+    @strawberry.field(description="Whole for admins and accounting; masked for others.")
+    async def tax_id(self, info: Info) -> str | None:
+        viewer = await info.context.get_viewer()
+        if viewer.has_any_role(*SEE_TAX_ID):
+            return self._row.tax_id  # type: ignore[no-any-return]
+        return masked_tax_id(self._row.tax_id)
+
+    @strawberry.field
+    def fleet(self) -> Fleet:
+        row = self._row
+        return Fleet(
+            vehicle_count=row.vehicle_count,
+            vehicle_types=list(row.vehicle_types or []),
+            max_passenger_capacity=row.max_passenger_capacity,
+        )
+
+    @strawberry.field
+    def service_area(self) -> ServiceArea:
+        row = self._row
+        return ServiceArea(
+            base_latitude=float(row.base_latitude) if row.base_latitude is not None else None,
+            base_longitude=float(row.base_longitude) if row.base_longitude is not None else None,
+            radius_miles=row.service_radius_miles,
+            states=list(row.service_states or []),
+        )
+
+    @strawberry.field
+    async def contacts(self, info: Info) -> list[Contact]:
+        rows = await info.context.loaders.get(L.ContactsByVendorIdLoader).load(self._row.id)
+        return [
+            Contact(kind=ContactKind(r.kind), name=r.name, email=r.email, phone=r.phone)
+            for r in rows
+        ]
+
+    @strawberry.field
+    async def certifications(self, info: Info) -> list[Certification]:
+        rows = await info.context.loaders.get(L.CertificationsByVendorIdLoader).load(self._row.id)
+        return [Certification.from_row(r) for r in rows]
+
+    @strawberry.field(description="Holds every required certification, active and unexpired.")
+    async def compliance(self, info: Info) -> Compliance:
+        rows = await info.context.loaders.get(L.CertificationsByVendorIdLoader).load(self._row.id)
+        result = compliance_of(rows, info.context.settings.required_certifications, today())
+        return Compliance(
+            is_compliant=result.is_compliant,
+            missing=[CertificationType(m) for m in result.missing],
+        )
+
+
+async def vendor_or_none(info: Info, vendor_id: uuid.UUID | None) -> Vendor | None:
+    """The vendor if it exists and the viewer may see it; never another vendor's data."""
+    if vendor_id is None or not await may_see_vendor(info, vendor_id):
+        return None
+    row = await info.context.loaders.get(L.VendorByIdLoader).load(vendor_id)
+    return Vendor.from_row(row) if row else None
+
+
+@strawberry.type
+class VendorAssignment:
+    id: strawberry.ID
+    charter_vehicle_id: strawberry.ID
+    charter_id: strawberry.ID
+    amount: Money
+    status: AssignmentStatus
+    decline_reason: str | None
+    created_at: datetime
+    _vendor_id: strawberry.Private[uuid.UUID]
+
+    @strawberry.field
+    async def vendor(self, info: Info) -> Vendor | None:
+        return await vendor_or_none(info, self._vendor_id)
+
+    @classmethod
+    def from_row(cls, row: models.VendorAssignment) -> VendorAssignment:
+        return cls(
+            id=gid(row.id),
+            charter_vehicle_id=gid(row.charter_vehicle_id),
+            charter_id=gid(row.charter_id),
+            amount=Money(row.amount),
+            status=AssignmentStatus(row.status),
+            decline_reason=row.decline_reason,
+            created_at=row.created_at,
+            _vendor_id=row.vendor_id,
+        )
+
+
+@strawberry.federation.type(keys=["id"])
+class CharterVehicle:
+    id: strawberry.ID
+
+    @classmethod
+    def resolve_reference(cls, id: strawberry.ID) -> CharterVehicle:
+        return cls(id=id)
+
+    @strawberry.field(description="The vendor currently assigned, if any (and visible to you).")
+    async def vendor(self, info: Info) -> Vendor | None:
+        assignment = await self._assignment(info)
+        return await vendor_or_none(info, assignment.vendor_id) if assignment else None
+
+    @strawberry.field
+    async def vendor_assignment(self, info: Info) -> VendorAssignment | None:
+        assignment = await self._assignment(info)
+        if assignment is None or not await may_see_vendor(info, assignment.vendor_id):
+            return None
+        return VendorAssignment.from_row(assignment)
+
+    async def _assignment(self, info: Info) -> models.VendorAssignment | None:
+        key = parse_uuid(self.id)
+        if key is None:
+            return None
+        loader = info.context.loaders.get(L.HoldingAssignmentByCharterVehicleIdLoader)
+        return await loader.load(key)  # type: ignore[no-any-return]
+
+
+@strawberry.type
+class VendorComplianceEntry:
+    vendor: Vendor | None
+    is_compliant: bool
+    missing: list[CertificationType]
+
+
+@strawberry.type
+class CharterVendorCompliance:
+    all_vendors_compliant: bool = strawberry.field(
+        description="True when every vendor assigned to the charter's vehicles is compliant."
+    )
+    vendors: list[VendorComplianceEntry]
+
+
+@strawberry.federation.type(keys=["id"])
+class Charter:
+    id: strawberry.ID
+
+    @classmethod
+    def resolve_reference(cls, id: strawberry.ID) -> Charter:
+        return cls(id=id)
+
+    @strawberry.field(description="Compliance of the vendors assigned to this charter's vehicles.")
+    async def vendor_compliance(self, info: Info) -> CharterVendorCompliance:
+        key = parse_uuid(self.id)
+        assignments = (
+            await info.context.loaders.get(L.HoldingAssignmentsByCharterIdLoader).load(key)
+            if key
+            else []
+        )
+        vendor_ids = list(dict.fromkeys(a.vendor_id for a in assignments))
+        certs = await info.context.loaders.get(L.CertificationsByVendorIdLoader).load_many(
+            vendor_ids
+        )
+        required = info.context.settings.required_certifications
+        entries = []
+        for vendor_id, rows in zip(vendor_ids, certs, strict=True):
+            result = compliance_of(rows, required, today())
+            entries.append(
+                VendorComplianceEntry(
+                    vendor=await vendor_or_none(info, vendor_id),
+                    is_compliant=result.is_compliant,
+                    missing=[CertificationType(m) for m in result.missing],
+                )
+            )
+        return CharterVendorCompliance(
+            all_vendors_compliant=all(e.is_compliant for e in entries), vendors=entries
+        )

@@ -72,6 +72,29 @@ class Settings(BaseSettings):
 
     #: Certification types a vendor must hold, active and unexpired, to be compliant.
     vendor_required_certifications: str = "dot,mc,insurance"
+    #: Where uploaded compliance documents are stored; default `<data_dir>/documents`.
+    documents_dir: Path | None = None
+    document_max_bytes: int = 10 * 1024 * 1024
+    #: The daily compliance job (expiry, alerts, suspensions) inside the vendors app.
+    compliance_job_enabled: bool = True
+    compliance_job_interval_seconds: float = 24 * 3600
+    #: Send certification alerts by e-mail (the vendors app's outbox consumer).
+    compliance_mailer_enabled: bool = True
+    #: Staff address copied on every compliance alert; empty for none.
+    compliance_alert_staff_email: str = ""
+
+    #: Outgoing e-mail (SMTP); the defaults suit a local catcher such as aiosmtpd.
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 1025
+    smtp_from: str = "Athena Compliance <compliance@athena.local>"
+    smtp_username: str = ""
+    smtp_password: str = ""
+    #: Upgrade the connection with STARTTLS (port 587); `smtp_use_tls` for implicit TLS (465).
+    smtp_starttls: bool = False
+    smtp_use_tls: bool = False
+    smtp_timeout_seconds: float = 10.0
+    #: Shared secret of the vendor onboarding webhook's HMAC-SHA256 signature; set it in production.
+    onboarding_webhook_secret: str = "embedded-onboarding-webhook-secret-change-me"  # noqa: S105
 
     db_pool_size: int = 10
     db_echo: bool = False
@@ -83,6 +106,10 @@ class Settings(BaseSettings):
         return tuple(
             c.strip().lower() for c in self.vendor_required_certifications.split(",") if c.strip()
         )
+
+    @property
+    def documents_path(self) -> Path:
+        return self.documents_dir or self.data_dir / "documents"
 
     def port_of(self, subgraph: str) -> int:
         port: int = getattr(self, f"{subgraph}_port")

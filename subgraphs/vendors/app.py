@@ -18,6 +18,7 @@ from subgraphs.vendors.queries import Query
 from subgraphs.vendors.service.projection import TOPIC as CHARTER_EVENTS
 from subgraphs.vendors.service.projection import apply_charter_event
 from subgraphs.vendors.types import Charter, CharterVehicle, User, Vendor
+from subgraphs.vendors.webhooks import routes as webhook_routes
 
 schema = build_schema(Query, Mutation, types=[Vendor, CharterVehicle, Charter, User])
 
@@ -47,6 +48,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         "vendors",
         schema,
         outbox=outbox,
+        routes=webhook_routes,
         on_startup=[start_projection],
         on_shutdown=[stop_projection],
         settings=settings,

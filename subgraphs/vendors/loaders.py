@@ -6,11 +6,12 @@ import uuid
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from subgraphs.kit.loaders import ByIdLoader, ByParentIdLoader, SessionLoader, group_by_key
 from subgraphs.vendors import models
 from subgraphs.vendors.models import HOLDING_ASSIGNMENT
+from subgraphs.vendors.service import ratings as ratings_service
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
@@ -82,3 +83,74 @@ class VendorIdOfUserLoader(SessionLoader[uuid.UUID, uuid.UUID | None]):
         )
         by_user = dict(rows.tuples().all())
         return [by_user.get(k) for k in keys]
+
+
+class RatingSummaryByVendorIdLoader(SessionLoader[uuid.UUID, ratings_service.Summary]):
+    """Count and exact averages of each vendor's ratings, one statement for all."""
+
+    async def load_batch(
+        self, session: AsyncSession, keys: Sequence[uuid.UUID]
+    ) -> list[ratings_service.Summary]:
+        return await ratings_service.summaries(session, keys)
+
+
+class RecentRatingsByVendorIdLoader(SessionLoader[tuple[uuid.UUID, int], list[models.Rating]]):
+    """Each vendor's latest `limit` ratings (key: (vendor_id, limit)), newest first."""
+
+    async def load_batch(
+        self, session: AsyncSession, keys: Sequence[tuple[uuid.UUID, int]]
+    ) -> list[list[models.Rating]]:
+        limit = max(k[1] for k in keys)
+        position = (
+            func.row_number()
+            .over(
+                partition_by=models.Rating.vendor_id,
+                order_by=(models.Rating.created_at.desc(), models.Rating.id.desc()),
+            )
+            .label("position")
+        )
+        ranked = (
+            select(models.Rating.id, position)
+            .where(models.Rating.vendor_id.in_({k[0] for k in keys}))
+            .subquery()
+        )
+        rows = await session.scalars(
+            select(models.Rating)
+            .join(ranked, ranked.c.id == models.Rating.id)
+            .where(ranked.c.position <= limit)
+            .order_by(models.Rating.created_at.desc(), models.Rating.id.desc())
+        )
+        grouped = group_by_key(rows, [k[0] for k in keys], "vendor_id")
+        return [group[:n] for group, (_, n) in zip(grouped, keys, strict=True)]
+
+
+class RecentAuditByVendorIdLoader(
+    SessionLoader[tuple[uuid.UUID, int], list[models.VendorAudit]]
+):
+    """Each vendor's latest `limit` audit entries (key: (vendor_id, limit)), newest first."""
+
+    async def load_batch(
+        self, session: AsyncSession, keys: Sequence[tuple[uuid.UUID, int]]
+    ) -> list[list[models.VendorAudit]]:
+        limit = max(k[1] for k in keys)
+        position = (
+            func.row_number()
+            .over(
+                partition_by=models.VendorAudit.vendor_id,
+                order_by=(models.VendorAudit.at.desc(), models.VendorAudit.id.desc()),
+            )
+            .label("position")
+        )
+        ranked = (
+            select(models.VendorAudit.id, position)
+            .where(models.VendorAudit.vendor_id.in_({k[0] for k in keys}))
+            .subquery()
+        )
+        rows = await session.scalars(
+            select(models.VendorAudit)
+            .join(ranked, ranked.c.id == models.VendorAudit.id)
+            .where(ranked.c.position <= limit)
+            .order_by(models.VendorAudit.at.desc(), models.VendorAudit.id.desc())
+        )
+        grouped = group_by_key(rows, [k[0] for k in keys], "vendor_id")
+        return [group[:n] for group, (_, n) in zip(grouped, keys, strict=True)]

@@ -6,7 +6,9 @@
   Hive Gateway 2.15 reports entity-fetch errors with list indices missing
   (`["charters", 0, "vehicles", "vendor", "rating"]`) and one error per
   alias, so neither paths nor counts are comparable. The kinds are
-  * a subgraph's own error: (serviceName, message), forwarded by both;
+  * a subgraph's own error: (serviceName, message); every one Hive
+    forwards we must forward too (Hive masks a subgraph's errors as
+    "Unexpected error." when that subgraph answered `data: null`);
   * a validation error: its message, quotes normalised (graphql-js writes
     "x", graphql-core 'x');
   * anything the router words itself (a subgraph down, a timeout): only
@@ -31,9 +33,20 @@ def error_kind(error: dict[str, Any]) -> ErrorKind:
     return ("router",)
 
 
-def comparable(body: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "has_data": "data" in body,
-        "data": body.get("data"),
-        "errors": sorted({error_kind(e) for e in body.get("errors") or ()}),
-    }
+def differences(ours: dict[str, Any], hive: dict[str, Any]) -> list[str]:
+    """Why the two answers are not the same (empty when they are)."""
+    found = []
+    if ("data" in ours) != ("data" in hive):
+        found.append("`data` present in one answer only")
+    if ours.get("data") != hive.get("data"):
+        found.append("data differs")
+    our_kinds = {error_kind(e) for e in ours.get("errors") or ()}
+    hive_kinds = {error_kind(e) for e in hive.get("errors") or ()}
+    if bool(our_kinds) != bool(hive_kinds):
+        found.append("errors in one answer only")
+    if {k for k in our_kinds if k[0] == "invalid"} != {k for k in hive_kinds if k[0] == "invalid"}:
+        found.append("validation errors differ")
+    missing = {k for k in hive_kinds if k[0] == "subgraph"} - our_kinds
+    if missing:
+        found.append(f"subgraph errors Hive forwards and we do not: {sorted(missing)}")
+    return found

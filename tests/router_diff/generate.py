@@ -160,9 +160,16 @@ def _render(schema: GraphQLSchema, path: Sequence[Step], style: str, fragments: 
 STYLES = ("plain", "aliased", "fragment", "typename")
 
 
+def _label(step: Step) -> str:
+    text = (f"{step.on}:" if step.on else "") + step.field
+    if step.args:
+        text += "(" + ",".join(f"{k}={v}" for k, v in step.args) + ")"
+    return text
+
+
 def path_operations(schema: GraphQLSchema, args: ArgTable, depth: int) -> Iterator[Operation]:
     for path in field_paths(schema, args, depth):
-        label = ".".join((f"{s.on}:" if s.on else "") + s.field for s in path)
+        label = ".".join(_label(s) for s in path)
         for style in STYLES:
             fragments: list[str] = []
             body = _render(schema, path, style, fragments)

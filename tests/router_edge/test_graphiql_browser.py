@@ -81,7 +81,7 @@ def chromium(url: str) -> Iterator[str]:
     assert CHROMIUM is not None
     port = free_port()
     with tempfile.TemporaryDirectory(ignore_cleanup_errors=True) as profile:
-        proc = subprocess.Popen(  # noqa: S603
+        proc = subprocess.Popen(
             [
                 CHROMIUM,
                 "--headless",

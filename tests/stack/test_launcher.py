@@ -44,7 +44,7 @@ def _launch(
         "--grace", "5",
         *extra,
     ]  # fmt: skip
-    proc = subprocess.Popen(  # noqa: S603 - our own argv
+    proc = subprocess.Popen(
         argv, cwd=ROOT, env=full_env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
     )
     return proc, ports

@@ -1,0 +1,227 @@
+"""Ratings of a vendor for one completed charter, and the vendor's reply.
+
+Who may rate: staff, or the charter's own client. The client is proven by
+a `client_id` claim in the verified token matching the charter's client
+(`charter_facts.client_id`). Identity does not issue that claim yet (the
+sales subgraph, which owns clients, does not exist), so today only staff
+rate in practice; the check is here so client self-rating needs no change
+in vendors once identity issues the claim.
+
+A vendor served a charter when one of its assignments on the charter's
+vehicles is confirmed (assignments have no "completed" state: a confirmed
+assignment on a completed charter is a served trip). One rating per
+charter per vendor is the database's unique constraint; averages are
+computed in SQL as exact NUMERIC and rounded half-up to two places.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import ROUND_HALF_UP, Decimal
+from typing import TYPE_CHECKING
+
+from sqlalchemy import Numeric, func, select
+from sqlalchemy.exc import IntegrityError
+
+from subgraphs.kit.auth.roles import Role
+from subgraphs.kit.errors import Problem, ServiceError
+from subgraphs.vendors.error_codes import VendorErrorCode as Code
+from subgraphs.vendors.models import CharterFacts, Rating, VendorAssignment
+from subgraphs.vendors.service import audit
+from subgraphs.vendors.service.access import ensure_vendor_scope
+from subgraphs.vendors.service.vendors import get as get_vendor
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from subgraphs.kit.auth.viewer import Viewer
+
+#: Column names of the six categories, in display order.
+CATEGORIES = (
+    "overall",
+    "vehicle_condition",
+    "driver_professionalism",
+    "on_time",
+    "communication",
+    "value",
+)
+#: Assignment statuses that mean the vendor served the charter.
+SERVED = ("confirmed",)
+MAX_TEXT = 2000
+TWO_PLACES = Decimal("0.01")
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(p.title() for p in rest)
+
+
+@dataclass(frozen=True)
+class NewRating:
+    overall: int
+    vehicle_condition: int
+    driver_professionalism: int
+    on_time: int
+    communication: int
+    value: int
+    comment: str | None = None
+
+
+@dataclass(frozen=True)
+class Summary:
+    """Exact averages (two places) per category; None when there is no rating."""
+
+    count: int
+    averages: dict[str, Decimal | None]
+
+
+def rating_problems(data: NewRating) -> list[Problem]:
+    problems = [
+        Problem(Code.OUT_OF_RANGE, "A score is a whole number from 1 to 5.", _camel(c))
+        for c in CATEGORIES
+        if not 1 <= getattr(data, c) <= 5
+    ]
+    if data.comment is not None and len(data.comment) > MAX_TEXT:
+        problems.append(Problem(Code.TOO_LONG, f"Comment is longer than {MAX_TEXT}.", "comment"))
+    return problems
+
+
+def may_rate(viewer: Viewer, charter: CharterFacts) -> bool:
+    if viewer.is_staff:
+        return True
+    claimed = viewer.claims.get("client_id") if viewer.has_any_role(Role.CLIENT) else None
+    return claimed is not None and str(claimed) == str(charter.client_id)
+
+
+async def rate(
+    session: AsyncSession,
+    *,
+    vendor_id: uuid.UUID,
+    charter_id: uuid.UUID,
+    data: NewRating,
+    actor: Viewer,
+) -> Rating:
+    vendor = await get_vendor(session, vendor_id)
+    charter = await session.get(CharterFacts, charter_id)
+    if charter is None:
+        raise ServiceError.of(Code.NOT_FOUND, f"Charter {charter_id} is not known.", "charterId")
+    if not may_rate(actor, charter):
+        raise ServiceError.of(
+            Code.FORBIDDEN, "Only staff or the charter's client rate its vendors.", "charterId"
+        )
+    problems = rating_problems(data)
+    if problems:
+        raise ServiceError(problems)
+    if charter.status != "completed":
+        raise ServiceError.of(
+            Code.NOT_ELIGIBLE,
+            f"{charter.reference} is {charter.status}; only completed charters are rated.",
+            "charterId",
+        )
+    served = await session.scalar(
+        select(func.count())
+        .select_from(VendorAssignment)
+        .where(
+            VendorAssignment.vendor_id == vendor.id,
+            VendorAssignment.charter_id == charter_id,
+            VendorAssignment.status.in_(SERVED),
+        )
+    )
+    if not served:
+        raise ServiceError.of(
+            Code.NOT_ELIGIBLE,
+            f"{vendor.business_name} did not serve {charter.reference}.",
+            "vendorId",
+        )
+    row = Rating(
+        id=uuid.uuid4(),
+        vendor_id=vendor.id,
+        charter_id=charter_id,
+        rated_by=actor.user_id,
+        comment=(data.comment or "").strip() or None,
+        **{c: getattr(data, c) for c in CATEGORIES},
+    )
+    session.add(row)
+    try:
+        async with session.begin_nested():
+            await session.flush()
+    except IntegrityError as exc:
+        raise ServiceError.of(
+            Code.CONFLICT,
+            f"{vendor.business_name} has already been rated for {charter.reference}.",
+            "charterId",
+        ) from exc
+    await session.refresh(row, ["created_at"])
+    audit.record(
+        session,
+        vendor_id=vendor.id,
+        entity="rating",
+        entity_id=row.id,
+        action="rate",
+        actor=actor,
+        before=None,
+        after=audit.row_snapshot(row),
+    )
+    return row
+
+
+async def respond(
+    session: AsyncSession, rating_id: uuid.UUID, response: str, actor: Viewer
+) -> Rating:
+    """The rated vendor answers once; staff may answer on its behalf."""
+    row = await session.scalar(select(Rating).where(Rating.id == rating_id).with_for_update())
+    if row is None:
+        raise ServiceError.of(Code.NOT_FOUND, f"Rating {rating_id} does not exist.", "id")
+    await ensure_vendor_scope(session, actor, row.vendor_id)
+    text = (response or "").strip()
+    if not text:
+        raise ServiceError.of(Code.REQUIRED, "Write a response.", "response")
+    if len(text) > MAX_TEXT:
+        raise ServiceError.of(Code.TOO_LONG, f"Response is longer than {MAX_TEXT}.", "response")
+    if row.response is not None:
+        raise ServiceError.of(
+            Code.CONFLICT, "This rating already has the vendor's response.", "response"
+        )
+    before = audit.row_snapshot(row)
+    row.response = text
+    row.responded_at = datetime.now(UTC)
+    audit.record(
+        session,
+        vendor_id=row.vendor_id,
+        entity="rating",
+        entity_id=row.id,
+        action="respond",
+        actor=actor,
+        before=before,
+        after=audit.row_snapshot(row),
+    )
+    return row
+
+
+def _exact(value: Decimal | None) -> Decimal | None:
+    return Decimal(value).quantize(TWO_PLACES, rounding=ROUND_HALF_UP) if value is not None else None
+
+
+async def summaries(session: AsyncSession, vendor_ids: Sequence[uuid.UUID]) -> list[Summary]:
+    """Count and exact averages per vendor, in one statement for many vendors."""
+    columns = [func.avg(getattr(Rating, c).cast(Numeric())).label(c) for c in CATEGORIES]
+    rows = await session.execute(
+        select(Rating.vendor_id, func.count().label("count"), *columns)
+        .where(Rating.vendor_id.in_(vendor_ids))
+        .group_by(Rating.vendor_id)
+    )
+    by_vendor = {r.vendor_id: r for r in rows}
+    result = []
+    for vendor_id in vendor_ids:
+        r = by_vendor.get(vendor_id)
+        result.append(
+            Summary(
+                count=r.count if r else 0,
+                averages={c: _exact(getattr(r, c)) if r else None for c in CATEGORIES},
+            )
+        )
+    return result

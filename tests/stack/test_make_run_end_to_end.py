@@ -1,0 +1,147 @@
+"""`make run`'s launcher, for real: every subgraph and the router on their own ports.
+
+What the issue calls done: start the stack, log in as the demo admin
+through the router, ask `me`, stop everything with SIGTERM.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from db.embedded import free_port, make_temp_dir
+from db.embedded.ports import port_is_free
+from subgraphs.kit.settings import PROJECT_ROOT, SUBGRAPH_PORTS
+
+pytestmark = pytest.mark.slow
+
+READY_WITHIN = 240.0
+
+
+def _ports() -> dict[str, int]:
+    return {name: free_port() for name in [*SUBGRAPH_PORTS, "router", "postgres", "redis"]}
+
+
+class RunningStack(dict[str, int]):
+    """The stack's ports; `stop()` sends SIGTERM and returns the exit code."""
+
+    proc: subprocess.Popen[bytes]
+
+    def stop(self) -> int:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+        try:
+            return self.proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            raise
+
+
+@pytest.fixture(scope="module")
+def stack() -> Iterator[RunningStack]:
+    ports = _ports()
+    data_dir = make_temp_dir("athena-stack-e2e-")
+    env = {
+        **{k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")},
+        "DATA_DIR": str(data_dir),
+        "ROUTER_PORT": str(ports["router"]),
+        **{f"{name.upper()}_PORT": str(ports[name]) for name in SUBGRAPH_PORTS},
+    }
+    log_path = Path(data_dir) / "stack-output.log"
+    with log_path.open("wb") as log:
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "stack",
+                "--postgres-port",
+                str(ports["postgres"]),
+                "--redis-port",
+                str(ports["redis"]),
+            ],
+            cwd=PROJECT_ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            deadline = time.monotonic() + READY_WITHIN
+            while b"\nready" not in b"\n" + log_path.read_bytes():
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    pytest.fail(f"stack did not become ready:\n{log_path.read_text()[-4000:]}")
+                time.sleep(0.5)
+            running = RunningStack(ports)
+            running.proc = proc
+            yield running
+        finally:
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+                proc.wait(timeout=60)
+            shutil.rmtree(data_dir, ignore_errors=True)
+
+
+def test_demo_admin_logs_in_through_the_router_and_reads_me(stack):
+    url = f"http://127.0.0.1:{stack['router']}/graphql"
+    login = httpx.post(
+        url,
+        json={
+            "query": 'mutation { login(email: "admin@demo.athena", password: "athena-demo")'
+            " { accessToken userErrors { code } } }"
+        },
+        headers={"content-type": "application/json"},
+        timeout=30,
+    ).json()
+    token = login["data"]["login"]["accessToken"]
+
+    me = httpx.post(
+        url,
+        json={"query": "{ me { email roles } }"},
+        headers={"authorization": f"Bearer {token}", "content-type": "application/json"},
+        timeout=30,
+    ).json()
+
+    assert login["data"]["login"]["userErrors"] == []
+    assert me == {"data": {"me": {"email": "admin@demo.athena", "roles": ["ADMIN"]}}}
+
+
+def test_the_router_joins_charters_with_their_demo_data(stack):
+    url = f"http://127.0.0.1:{stack['router']}/graphql"
+    token = httpx.post(
+        url,
+        json={
+            "query": 'mutation { login(email: "manager@demo.athena", password: "athena-demo")'
+            " { accessToken } }"
+        },
+        timeout=30,
+    ).json()["data"]["login"]["accessToken"]
+
+    page = httpx.post(
+        url,
+        json={
+            "query": "{ charters(first: 5) { totalCount edges { node { reference salesAgent { name } } } } }"
+        },
+        headers={"authorization": f"Bearer {token}"},
+        timeout=30,
+    ).json()
+
+    assert "errors" not in page, page
+    assert page["data"]["charters"]["totalCount"] >= 30
+    assert all(e["node"]["reference"].startswith("CH-") for e in page["data"]["charters"]["edges"])
+
+
+def test_sigterm_stops_every_process_and_frees_the_ports(stack):
+    """Last in the module: it stops the shared stack."""
+    exit_code = stack.stop()
+
+    assert exit_code == 0
+    still_bound = [name for name, port in stack.items() if not port_is_free(port)]
+    assert still_bound == []

@@ -72,6 +72,11 @@ class Settings(BaseSettings):
 
     #: Certification types a vendor must hold, active and unexpired, to be compliant.
     vendor_required_certifications: str = "dot,mc,insurance"
+    #: The operator's hub (default Dallas, TX); farther charters become bid opportunities.
+    operator_hub_latitude: float = 32.7767
+    operator_hub_longitude: float = -96.7970
+    #: Pickups more than this many great-circle miles from the hub are offered to vendors.
+    bid_opportunity_min_miles: float = 200.0
     #: Where uploaded compliance documents are stored; default `<data_dir>/documents`.
     documents_dir: Path | None = None
     document_max_bytes: int = 10 * 1024 * 1024

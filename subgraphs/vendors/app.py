@@ -12,6 +12,8 @@ from subgraphs.kit.consumer import EventConsumer
 from subgraphs.kit.context import Services
 from subgraphs.kit.schema import build_schema
 from subgraphs.kit.settings import Settings
+from subgraphs.vendors import compliance_job, mailer
+from subgraphs.vendors.downloads import routes as download_routes
 from subgraphs.vendors.models import outbox
 from subgraphs.vendors.mutations import Mutation
 from subgraphs.vendors.queries import Query
@@ -48,9 +50,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
         "vendors",
         schema,
         outbox=outbox,
-        routes=webhook_routes,
-        on_startup=[start_projection],
-        on_shutdown=[stop_projection],
+        routes=[*webhook_routes, *download_routes],
+        on_startup=[start_projection, mailer.start, compliance_job.start],
+        on_shutdown=[stop_projection, compliance_job.stop, mailer.stop],
         settings=settings,
     )
 

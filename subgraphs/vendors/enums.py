@@ -67,3 +67,10 @@ class BidStatus(Enum):
     REJECTED = "rejected"
     WITHDRAWN = "withdrawn"
     EXPIRED = "expired"
+
+
+@strawberry.enum
+class OnboardingStatus(Enum):
+    RECEIVED = "received"
+    APPROVED = "approved"
+    REJECTED = "rejected"

@@ -37,6 +37,12 @@ class DocumentByIdLoader(ByIdLoader[models.Document]):
     model = models.Document
 
 
+class DocumentsByVendorIdLoader(ByParentIdLoader[models.Document]):
+    model = models.Document
+    parent_column = "vendor_id"
+    order_by = ("vendor_id", "uploaded_at", "id")
+
+
 class HoldingAssignmentByCharterVehicleIdLoader(
     SessionLoader[uuid.UUID, models.VendorAssignment | None]
 ):
@@ -81,7 +87,7 @@ class VendorIdOfUserLoader(SessionLoader[uuid.UUID, uuid.UUID | None]):
                 models.VendorUser.user_id.in_(keys)
             )
         )
-        by_user = dict(rows.tuples().all())
+        by_user = {user: vendor for user, vendor in rows.all()}
         return [by_user.get(k) for k in keys]
 
 
@@ -154,3 +160,17 @@ class RecentAuditByVendorIdLoader(
         )
         grouped = group_by_key(rows, [k[0] for k in keys], "vendor_id")
         return [group[:n] for group, (_, n) in zip(grouped, keys, strict=True)]
+
+
+class BidsByCharterIdLoader(ByParentIdLoader[models.Bid]):
+    """Every bid on each charter (all vendors, all statuses): ranking needs them all."""
+
+    model = models.Bid
+    parent_column = "charter_id"
+    order_by = ("charter_id", "created_at", "id")
+
+
+class CharterVehicleFactsByCharterIdLoader(ByParentIdLoader[models.CharterVehicleFacts]):
+    model = models.CharterVehicleFacts
+    parent_column = "charter_id"
+    order_by = ("charter_id", "charter_vehicle_id")

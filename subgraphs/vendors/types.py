@@ -8,26 +8,33 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, date, datetime
+from decimal import Decimal
 from typing import Any
 
 import strawberry
 from strawberry.federation.schema_directives import Key
+from strawberry.scalars import JSON
 from strawberry.types import Info
 
 from subgraphs.kit.auth.roles import Role
+from subgraphs.kit.errors import BadUserInputError
 from subgraphs.kit.ids import parse_uuid
+from subgraphs.kit.permissions import allow
 from subgraphs.kit.scalars import Money
 from subgraphs.vendors import loaders as L
 from subgraphs.vendors import models
 from subgraphs.vendors.enums import (
     AssignmentStatus,
+    BidStatus,
     CertificationStatus,
     CertificationType,
     ContactKind,
+    OnboardingStatus,
     VendorStatus,
     VendorType,
 )
-from subgraphs.vendors.service.access import SEE_TAX_ID
+from subgraphs.vendors.service import bids as bid_rules
+from subgraphs.vendors.service.access import SEE_TAX_ID, STAFF
 from subgraphs.vendors.service.certifications import compliance_of, days_until
 from subgraphs.vendors.service.vendors import masked_tax_id
 
@@ -61,7 +68,14 @@ class Document:
     filename: str
     content_type: str
     size_bytes: int
+    sha256: str = strawberry.field(description="Hex SHA-256 of the stored bytes.")
     uploaded_at: datetime
+
+    @strawberry.field(
+        description="GET it from the vendors subgraph with your bearer token (staff or the owning vendor)."
+    )
+    def download_path(self) -> str:
+        return f"/documents/{self.id}"
 
     @classmethod
     def from_row(cls, row: models.Document) -> Document:
@@ -70,6 +84,7 @@ class Document:
             filename=row.filename,
             content_type=row.content_type,
             size_bytes=row.size_bytes,
+            sha256=row.sha256,
             uploaded_at=row.uploaded_at,
         )
 
@@ -143,6 +158,119 @@ class ServiceArea:
 class Compliance:
     is_compliant: bool
     missing: list[CertificationType]
+
+
+@strawberry.type(description="Exact averages (two places) of the six categories, 1 to 5.")
+class RatingAverages:
+    overall: Decimal | None
+    vehicle_condition: Decimal | None
+    driver_professionalism: Decimal | None
+    on_time: Decimal | None
+    communication: Decimal | None
+    value: Decimal | None
+
+
+@strawberry.type
+class RatingSummary:
+    count: int
+    averages: RatingAverages
+
+
+@strawberry.type(description="A rating of a vendor for one completed charter.")
+class Rating:
+    id: strawberry.ID
+    charter_id: strawberry.ID
+    overall: int
+    vehicle_condition: int
+    driver_professionalism: int
+    on_time: int
+    communication: int
+    value: int
+    comment: str | None
+    response: str | None
+    responded_at: datetime | None
+    created_at: datetime
+    _row: strawberry.Private[Any]
+
+    @strawberry.field
+    def rated_by(self) -> User:
+        return User(id=gid(self._row.rated_by))
+
+    @classmethod
+    def from_row(cls, row: models.Rating) -> Rating:
+        return cls(
+            id=gid(row.id),
+            charter_id=gid(row.charter_id),
+            overall=row.overall,
+            vehicle_condition=row.vehicle_condition,
+            driver_professionalism=row.driver_professionalism,
+            on_time=row.on_time,
+            communication=row.communication,
+            value=row.value,
+            comment=row.comment,
+            response=row.response,
+            responded_at=row.responded_at,
+            created_at=row.created_at,
+            _row=row,
+        )
+
+
+@strawberry.type(description="One change to a vendor or its compliance: who, when, before, after.")
+class VendorAuditEntry:
+    id: strawberry.ID
+    entity: str
+    entity_id: strawberry.ID
+    action: str
+    at: datetime
+    before: JSON | None
+    after: JSON | None
+    _actor_id: strawberry.Private[uuid.UUID | None]
+
+    @strawberry.field(description="Who did it (from their token); null for the daily job.")
+    def actor(self) -> User | None:
+        return User(id=gid(self._actor_id)) if self._actor_id else None
+
+    @classmethod
+    def from_row(cls, row: models.VendorAudit) -> VendorAuditEntry:
+        return cls(
+            id=gid(row.id),
+            entity=row.entity,
+            entity_id=gid(row.entity_id),
+            action=row.action,
+            at=row.at,
+            before=row.before,
+            after=row.after,
+            _actor_id=row.actor_id,
+        )
+
+
+@strawberry.type(description="An external onboarding form, received through the webhook.")
+class OnboardingSubmission:
+    id: strawberry.ID
+    submission_id: str
+    status: OnboardingStatus
+    business_name: str | None
+    email: str | None
+    payload: JSON
+    received_at: datetime
+    _vendor_id: strawberry.Private[uuid.UUID | None]
+
+    @strawberry.field(description="The vendor created on approval.")
+    async def vendor(self, info: Info) -> Vendor | None:
+        return await vendor_or_none(info, self._vendor_id)
+
+    @classmethod
+    def from_row(cls, row: models.OnboardingSubmission) -> OnboardingSubmission:
+        return cls(
+            id=gid(row.id),
+            submission_id=row.submission_id,
+            status=OnboardingStatus(row.status),
+            business_name=row.payload.get("businessName"),
+            email=row.payload.get("email"),
+            payload=row.payload,
+            received_at=row.received_at,
+            _vendor_id=row.vendor_id,
+        )
 
 
 @strawberry.federation.type(keys=["id"], description="An affiliate operator.")
@@ -231,6 +359,11 @@ class Vendor:
         rows = await info.context.loaders.get(L.CertificationsByVendorIdLoader).load(self._row.id)
         return [Certification.from_row(r) for r in rows]
 
+    @strawberry.field(description="Uploaded compliance documents, oldest first.")
+    async def documents(self, info: Info) -> list[Document]:
+        rows = await info.context.loaders.get(L.DocumentsByVendorIdLoader).load(self._row.id)
+        return [Document.from_row(r) for r in rows]
+
     @strawberry.field(description="Holds every required certification, active and unexpired.")
     async def compliance(self, info: Info) -> Compliance:
         rows = await info.context.loaders.get(L.CertificationsByVendorIdLoader).load(self._row.id)
@@ -239,6 +372,31 @@ class Vendor:
             is_compliant=result.is_compliant,
             missing=[CertificationType(m) for m in result.missing],
         )
+
+    @strawberry.field(description="How many ratings and their exact averages.")
+    async def rating_summary(self, info: Info) -> RatingSummary:
+        summary = await info.context.loaders.get(L.RatingSummaryByVendorIdLoader).load(self._row.id)
+        return RatingSummary(
+            count=summary.count,
+            averages=RatingAverages(**summary.averages),
+        )
+
+    @strawberry.field(description="The latest ratings, newest first (at most 100).")
+    async def ratings(self, info: Info, last: int = 20) -> list[Rating]:
+        if not 0 <= last <= 100:
+            raise BadUserInputError("`last` must be between 0 and 100.")
+        loader = info.context.loaders.get(L.RecentRatingsByVendorIdLoader)
+        return [Rating.from_row(r) for r in await loader.load((self._row.id, last))]
+
+    @strawberry.field(
+        extensions=[allow(*STAFF)],
+        description="Staff only: the latest changes to this vendor, newest first (at most 200).",
+    )
+    async def audit_log(self, info: Info, last: int = 50) -> list[VendorAuditEntry]:
+        if not 0 <= last <= 200:
+            raise BadUserInputError("`last` must be between 0 and 200.")
+        loader = info.context.loaders.get(L.RecentAuditByVendorIdLoader)
+        return [VendorAuditEntry.from_row(r) for r in await loader.load((self._row.id, last))]
 
 
 async def vendor_or_none(info: Info, vendor_id: uuid.UUID | None) -> Vendor | None:
@@ -276,6 +434,118 @@ class VendorAssignment:
             created_at=row.created_at,
             _vendor_id=row.vendor_id,
         )
+
+
+@strawberry.type(
+    description="A vendor's offer for a charter or one of its vehicles. Ranked among the "
+    "charter's submitted and accepted bids: rank 1 is the lowest amount, ties by earliest submission."
+)
+class Bid:
+    id: strawberry.ID
+    charter_id: strawberry.ID
+    charter_vehicle_id: strawberry.ID | None = strawberry.field(
+        description="Null when the bid is for the whole charter."
+    )
+    amount: Money
+    vehicle_type: str
+    vehicle_count: int
+    valid_until: datetime
+    notes: str | None
+    status: BidStatus = strawberry.field(
+        description="A submitted bid past `validUntil` reads as EXPIRED."
+    )
+    submitted_at: datetime | None
+    decided_at: datetime | None
+    decision_reason: str | None
+    created_at: datetime
+    _row: strawberry.Private[Any]
+
+    @classmethod
+    def from_row(cls, row: models.Bid) -> Bid:
+        return cls(
+            id=gid(row.id),
+            charter_id=gid(row.charter_id),
+            charter_vehicle_id=gid(row.charter_vehicle_id) if row.charter_vehicle_id else None,
+            amount=Money(row.amount),
+            vehicle_type=row.vehicle_type,
+            vehicle_count=row.vehicle_count,
+            valid_until=row.valid_until,
+            notes=row.notes,
+            status=BidStatus(bid_rules.effective_status(row, datetime.now(UTC))),
+            submitted_at=row.submitted_at,
+            decided_at=row.decided_at,
+            decision_reason=row.decision_reason,
+            created_at=row.created_at,
+            _row=row,
+        )
+
+    @strawberry.field
+    async def vendor(self, info: Info) -> Vendor | None:
+        return await vendor_or_none(info, self._row.vendor_id)
+
+    @strawberry.field
+    def charter(self) -> Charter:
+        return Charter(id=self.charter_id)
+
+    @strawberry.field
+    def charter_vehicle(self) -> CharterVehicle | None:
+        return CharterVehicle(id=self.charter_vehicle_id) if self.charter_vehicle_id else None
+
+    @strawberry.field(description="1 = lowest; null unless submitted (and valid) or accepted.")
+    async def rank(self, info: Info) -> int | None:
+        ranking = await self._ranking(info)
+        return ranking.rank if ranking else None
+
+    @strawberry.field(description="At the lowest amount among the charter's ranked bids.")
+    async def is_lowest(self, info: Info) -> bool | None:
+        ranking = await self._ranking(info)
+        return ranking.is_lowest if ranking else None
+
+    @strawberry.field(
+        description="Staff only (null for vendors: it would reveal a competitor's amount)."
+    )
+    async def difference_from_lowest(self, info: Info) -> Money | None:
+        viewer = await info.context.get_viewer()
+        if not viewer.is_staff:
+            return None
+        ranking = await self._ranking(info)
+        return Money(ranking.difference_from_lowest) if ranking else None
+
+    async def _ranking(self, info: Info) -> bid_rules.Ranking | None:
+        rows = await info.context.loaders.get(L.BidsByCharterIdLoader).load(self._row.charter_id)
+        return bid_rules.rank_bids(rows, datetime.now(UTC)).get(self._row.id)
+
+
+@strawberry.type(
+    description="A charter far from the operator's hub and inside your service radius, "
+    "open to your bid (great-circle miles)."
+)
+class BidOpportunity:
+    charter: Charter
+    reference: str
+    status: str
+    pickup_at: datetime
+    pickup_address: str | None
+    passenger_count: int
+    miles_from_hub: float
+    miles_from_base: float
+
+    @strawberry.field(description="The charter's vehicles, to bid on one of them.")
+    async def vehicles(self, info: Info) -> list[CharterVehicle]:
+        loader = info.context.loaders.get(L.CharterVehicleFactsByCharterIdLoader)
+        rows = await loader.load(parse_uuid(self.charter.id))
+        return [CharterVehicle(id=gid(r.charter_vehicle_id)) for r in rows]
+
+
+async def bids_seen_by(info: Info, rows: list[models.Bid]) -> list[models.Bid]:
+    """Staff see every bid; a vendor user only its own vendor's; anyone else none."""
+    viewer = await info.context.get_viewer()
+    if viewer.is_staff:
+        return rows
+    if viewer.user_id is None or not viewer.has_any_role(Role.VENDOR):
+        return []
+    own = await info.context.loaders.get(L.VendorIdOfUserLoader).load(viewer.user_id)
+    return [r for r in rows if own is not None and r.vendor_id == own]
 
 
 @strawberry.federation.type(keys=["id"])
@@ -316,7 +586,8 @@ class VendorComplianceEntry:
 @strawberry.type
 class CharterVendorCompliance:
     all_vendors_compliant: bool = strawberry.field(
-        description="True when every vendor assigned to the charter's vehicles is compliant."
+        description="True when every vendor assigned to the charter's vehicles is compliant"
+        " (for a vendor user: every one of its own entries)."
     )
     vendors: list[VendorComplianceEntry]
 
@@ -329,6 +600,24 @@ class Charter:
     def resolve_reference(cls, id: strawberry.ID) -> Charter:
         return cls(id=id)
 
+    @strawberry.field(
+        extensions=[allow(*STAFF, Role.VENDOR)],
+        description="Bids on this charter, best rank first: staff see all; a vendor only its own.",
+    )
+    async def bids(self, info: Info) -> list[Bid]:
+        key = parse_uuid(self.id)
+        if key is None:
+            return []
+        rows = await info.context.loaders.get(L.BidsByCharterIdLoader).load(key)
+        ranking = bid_rules.rank_bids(rows, datetime.now(UTC))
+        visible = await bids_seen_by(info, rows)
+        unranked = len(rows) + 1
+        ordered = sorted(
+            visible,
+            key=lambda r: (ranking[r.id].rank if r.id in ranking else unranked, r.created_at),
+        )
+        return [Bid.from_row(r) for r in ordered]
+
     @strawberry.field(description="Compliance of the vendors assigned to this charter's vehicles.")
     async def vendor_compliance(self, info: Info) -> CharterVendorCompliance:
         key = parse_uuid(self.id)
@@ -338,6 +627,9 @@ class Charter:
             else []
         )
         vendor_ids = list(dict.fromkeys(a.vendor_id for a in assignments))
+        # Portal scope: a vendor user sees (and is summarised over) its own entry only,
+        # never another vendor's compliance.
+        vendor_ids = [v for v in vendor_ids if await may_see_vendor(info, v)]
         certs = await info.context.loaders.get(L.CertificationsByVendorIdLoader).load_many(
             vendor_ids
         )

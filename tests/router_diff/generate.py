@@ -78,7 +78,7 @@ def _arg_choices(
             if is_non_null_type(arg.type) and arg.default_value is None:
                 return None
             continue
-        choices = [c + ((arg_name, v),) for c in choices for v in values]
+        choices = [(*c, (arg_name, v)) for c in choices for v in values]
     return choices
 
 
@@ -189,7 +189,7 @@ def _random_selection(
         parts = []
         if isinstance(t, GraphQLInterfaceType) and rng.random() < 0.7:
             parts.append(_random_fields(schema, t, args, depth, rng, fragments))
-        for possible in schema.get_possible_types(t):  # type: ignore[arg-type]
+        for possible in schema.get_possible_types(t):
             if rng.random() < 0.7:
                 parts.append(
                     f"... on {possible.name} {{ {_random_fields(schema, possible, args, depth, rng, fragments)} }}"

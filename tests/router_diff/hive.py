@@ -50,12 +50,12 @@ def environment() -> dict[str, str]:
     return env
 
 
-async def wait_ready(url: str, proc: subprocess.Popen[bytes], timeout: float = 30.0) -> None:
+async def wait_ready(url: str, proc: asyncio.subprocess.Process, within: float = 30.0) -> None:
     """Poll without blocking the loop: the in-process subgraphs share it."""
-    deadline = time.monotonic() + timeout
+    deadline = time.monotonic() + within
     async with httpx.AsyncClient(timeout=0.5) as client:
         while time.monotonic() < deadline:
-            if proc.poll() is not None:
+            if proc.returncode is not None:
                 raise RuntimeError(f"hive-gateway exited with {proc.returncode}")
             try:
                 if (await client.get(f"{url}/readiness")).status_code == 200:
@@ -69,8 +69,8 @@ async def wait_ready(url: str, proc: subprocess.Popen[bytes], timeout: float = 3
 @asynccontextmanager
 async def running(supergraph: Path, port: int) -> AsyncIterator[str]:
     """Hive Gateway serving `supergraph` on `port`; yields its base URL."""
-    proc = subprocess.Popen(
-        command(supergraph, port),
+    proc = await asyncio.create_subprocess_exec(
+        *command(supergraph, port),
         env=environment(),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -80,9 +80,10 @@ async def running(supergraph: Path, port: int) -> AsyncIterator[str]:
         await wait_ready(url, proc)
         yield url
     finally:
-        proc.terminate()
-        try:
-            await asyncio.to_thread(proc.wait, 10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        if proc.returncode is None:
+            proc.terminate()
+            try:
+                await asyncio.wait_for(proc.wait(), 10)
+            except TimeoutError:
+                proc.kill()
+                await proc.wait()

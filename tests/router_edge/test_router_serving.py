@@ -13,12 +13,13 @@ from pathlib import Path
 
 import httpx
 import pytest
+import yaml
 from prometheus_client.parser import text_string_to_metric_families
 
 from db.embedded import free_port
 from router.config import load_config
 from stack.plan import plan_services
-from subgraphs.kit.settings import Settings
+from subgraphs.kit.settings import SUBGRAPH_PORTS, Settings
 from tests.router_edge.router_harness import (
     Subgraph,
     base_config,
@@ -255,6 +256,18 @@ def test_make_run_points_the_router_at_the_subgraph_ports(tmp_path: Path) -> Non
     )
     config = load_config([], dict(router_service.env))
     assert config.subgraph_urls["charters"] == "http://127.0.0.1:5103/graphql"
+
+
+def test_compose_points_the_router_at_every_subgraph_service() -> None:
+    compose = yaml.safe_load((Path(__file__).parents[2] / "docker-compose.yml").read_text())
+    services = compose["services"]
+    env = services["router"]["environment"]
+    config = load_config([], {k: str(v) for k, v in env.items() if k.startswith("ROUTER_")})
+    subgraphs = [name for name in SUBGRAPH_PORTS if name in services]
+    assert subgraphs
+    assert config.subgraph_urls == {
+        name: f"http://{name}:{SUBGRAPH_PORTS[name]}/graphql" for name in subgraphs
+    }
 
 
 def test_configuration_from_the_environment() -> None:

@@ -21,8 +21,23 @@ from tests.support.tokens import TokenMinter
 
 
 @pytest.fixture(scope="session")
-async def vendors_server(subgraph_settings: Settings) -> AsyncIterator[LiveServer]:
-    async with serve(create_app(subgraph_settings)) as server:
+def vendors_settings(
+    subgraph_settings: Settings, tmp_path_factory: pytest.TempPathFactory
+) -> Settings:
+    """Documents in a temporary directory; the daily job and the alert mailer
+    stay off (tests run them explicitly, see tests/vendors/test_compliance_job.py)."""
+    return subgraph_settings.model_copy(
+        update={
+            "documents_dir": tmp_path_factory.mktemp("vendor-documents"),
+            "compliance_job_enabled": False,
+            "compliance_mailer_enabled": False,
+        }
+    )
+
+
+@pytest.fixture(scope="session")
+async def vendors_server(vendors_settings: Settings) -> AsyncIterator[LiveServer]:
+    async with serve(create_app(vendors_settings)) as server:
         yield server
 
 

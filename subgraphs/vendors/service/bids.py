@@ -114,9 +114,7 @@ def input_problems(data: BidInput, now: datetime) -> list[Problem]:
     if data.amount.as_tuple().exponent < -2:  # type: ignore[operator]
         problems.append(Problem(Code.INVALID, "Amounts have at most two decimals.", "amount"))
     if data.vehicle_count < 1:
-        problems.append(
-            Problem(Code.OUT_OF_RANGE, "Bid on at least one vehicle.", "vehicleCount")
-        )
+        problems.append(Problem(Code.OUT_OF_RANGE, "Bid on at least one vehicle.", "vehicleCount"))
     if not data.vehicle_type.strip():
         problems.append(Problem(Code.REQUIRED, "Say which vehicle type you offer.", "vehicleType"))
     elif len(data.vehicle_type.strip()) > MAX_VEHICLE_TYPE:
@@ -132,7 +130,9 @@ def input_problems(data: BidInput, now: datetime) -> list[Problem]:
             Problem(Code.TOO_LONG, f"Notes are longer than {MAX_NOTES} characters.", "notes")
         )
     if data.valid_until <= now:
-        problems.append(Problem(Code.OUT_OF_RANGE, "`validUntil` must be in the future.", "validUntil"))
+        problems.append(
+            Problem(Code.OUT_OF_RANGE, "`validUntil` must be in the future.", "validUntil")
+        )
     return problems
 
 
@@ -250,16 +250,19 @@ async def create(
 
 async def _locked(session: AsyncSession, bid_id: uuid.UUID) -> Bid:
     bid = await session.scalar(
-        select(Bid).where(Bid.id == bid_id).with_for_update().execution_options(
-            populate_existing=True
-        )
+        select(Bid)
+        .where(Bid.id == bid_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
     )
     if bid is None:
         raise ServiceError.of(Code.NOT_FOUND, f"Bid {bid_id} does not exist.", "id")
     return bid
 
 
-def _move(session: AsyncSession, bid: Bid, status: str, actor: Viewer | None, **changes: object) -> None:
+def _move(
+    session: AsyncSession, bid: Bid, status: str, actor: Viewer | None, **changes: object
+) -> None:
     states.BID.check(bid.status, status)
     before = audit.row_snapshot(bid)
     bid.status = status
@@ -277,7 +280,7 @@ def _move(session: AsyncSession, bid: Bid, status: str, actor: Viewer | None, **
     )
 
 
-def _ensure_not_expired(session: AsyncSession, bid: Bid, now: datetime) -> None:
+def _ensure_not_expired(bid: Bid, now: datetime) -> None:
     if effective_status(bid, now) == "expired":
         raise ServiceError.of(
             Code.EXPIRED, f"The bid expired at {bid.valid_until.isoformat()}.", "id"
@@ -296,7 +299,9 @@ async def submit(
     await ensure_vendor_scope(session, actor, bid.vendor_id, staff_roles=STAFF_EDIT)
     states.BID.check(bid.status, "submitted")
     if bid.valid_until <= now:
-        raise ServiceError.of(Code.EXPIRED, "`validUntil` has passed; create a new bid.", "validUntil")
+        raise ServiceError.of(
+            Code.EXPIRED, "`validUntil` has passed; create a new bid.", "validUntil"
+        )
     await _biddable_charter(session, bid.charter_id, bid.charter_vehicle_id, bid.valid_until)
     await assignments.ensure_eligible(session, await get_vendor(session, bid.vendor_id), required)
     await _ensure_no_other_submitted(session, bid)
@@ -304,10 +309,12 @@ async def submit(
     return bid
 
 
-async def withdraw(session: AsyncSession, bid_id: uuid.UUID, actor: Viewer, *, now: datetime) -> Bid:
+async def withdraw(
+    session: AsyncSession, bid_id: uuid.UUID, actor: Viewer, *, now: datetime
+) -> Bid:
     bid = await _locked(session, bid_id)
     await ensure_vendor_scope(session, actor, bid.vendor_id, staff_roles=STAFF_EDIT)
-    _ensure_not_expired(session, bid, now)
+    _ensure_not_expired(bid, now)
     _move(session, bid, "withdrawn", actor, decided_by=actor.user_id, decided_at=now)
     return bid
 
@@ -317,9 +324,11 @@ async def reject(
 ) -> Bid:
     ensure_role(actor, STAFF_EDIT, "reject bids")
     if reason is not None and len(reason) > MAX_REASON:
-        raise ServiceError.of(Code.TOO_LONG, f"Reason is longer than {MAX_REASON} characters.", "reason")
+        raise ServiceError.of(
+            Code.TOO_LONG, f"Reason is longer than {MAX_REASON} characters.", "reason"
+        )
     bid = await _locked(session, bid_id)
-    _ensure_not_expired(session, bid, now)
+    _ensure_not_expired(bid, now)
     _move(
         session,
         bid,
@@ -370,7 +379,7 @@ async def accept(
         )
     )
     bid = next(b for b in charter_bids if b.id == bid_id)
-    _ensure_not_expired(session, bid, now)
+    _ensure_not_expired(bid, now)
     states.BID.check(bid.status, "accepted")
 
     if bid.charter_vehicle_id is not None:

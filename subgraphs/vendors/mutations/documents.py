@@ -1,0 +1,85 @@
+"""Document upload through the GraphQL multipart request spec.
+
+Clients POST `multipart/form-data` with `operations`, `map` and the file
+part (https://github.com/jaydenseric/graphql-multipart-request-spec) to the
+vendors subgraph itself; authentication is the bearer token header, never
+a cookie, so a cross-site form cannot forge an upload (no CSRF header is
+needed). The router forwards JSON only.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from typing import Any
+
+import strawberry
+from strawberry.file_uploads import Upload
+from strawberry.types import Info
+
+from subgraphs.kit.auth.roles import Role
+from subgraphs.kit.payloads import UserError, transact
+from subgraphs.kit.permissions import allow
+from subgraphs.vendors.mutations.common import parse_id
+from subgraphs.vendors.service import documents
+from subgraphs.vendors.service.access import STAFF_EDIT
+from subgraphs.vendors.storage import storage_from
+from subgraphs.vendors.types import Document
+
+log = logging.getLogger(__name__)
+
+
+@strawberry.type
+class DocumentPayload:
+    document: Document | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+async def _read(file: Any, max_bytes: int) -> bytes:
+    """At most one byte over the limit: enough to say "too large"."""
+    data = await file.read(max_bytes + 1)
+    return data if isinstance(data, bytes) else bytes(data)
+
+
+@strawberry.type
+class DocumentMutations:
+    @strawberry.mutation(
+        extensions=[allow(*STAFF_EDIT, Role.VENDOR)],
+        description=(
+            "Upload a compliance document (PDF, PNG or JPEG, 10 MB at most) as a "
+            "multipart request; reference it from addCertification(documentId)."
+        ),
+    )
+    async def upload_vendor_document(
+        self, info: Info, vendor_id: strawberry.ID, file: Upload
+    ) -> DocumentPayload:
+        viewer = await info.context.get_viewer()
+        settings = info.context.settings
+        storage = storage_from(settings)
+        incoming = documents.IncomingFile(
+            filename=getattr(file, "filename", None) or "document",
+            declared_type=getattr(file, "content_type", None),
+            data=await _read(file, settings.document_max_bytes),
+        )
+        stored: list[str] = []
+        committed = False
+        try:
+            row, errors = await transact(
+                info,
+                lambda s: documents.upload(
+                    s,
+                    storage,
+                    parse_id(vendor_id, "vendorId"),
+                    incoming,
+                    viewer,
+                    max_bytes=settings.document_max_bytes,
+                    stored_keys=stored,
+                ),
+            )
+            committed = not errors
+        finally:
+            if not committed:
+                for key in stored:  # the row was rolled back: no orphan file
+                    with contextlib.suppress(Exception):
+                        await storage.delete(key)
+        return DocumentPayload(document=Document.from_row(row) if row else None, user_errors=errors)

@@ -32,7 +32,7 @@ import shutil
 import subprocess
 import time
 import uuid
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -95,7 +95,12 @@ async def seed(database_url: str) -> tuple[str, str]:
                         {"stop_type": "dropoff", "address": "9 Bench Avenue", "id": None},
                     ],
                     vehicles=[
-                        {"vehicle_type_id": str(coach.id), "cost": "1850.00", "capacity": 56, "id": None}
+                        {
+                            "vehicle_type_id": str(coach.id),
+                            "cost": "1850.00",
+                            "capacity": 56,
+                            "id": None,
+                        }
                         for _ in range(VEHICLES)
                     ],
                 ),
@@ -109,7 +114,9 @@ async def seed(database_url: str) -> tuple[str, str]:
             for n in range(VENDORS):
                 vendor = await vendors.create(
                     session,
-                    vendors.VendorProfile(business_name=f"Bench Coaches {n + 1}", vendor_type="fleet_operator"),
+                    vendors.VendorProfile(
+                        business_name=f"Bench Coaches {n + 1}", vendor_type="fleet_operator"
+                    ),
                     manager,
                 )
                 for cert in CERTS:
@@ -128,8 +135,9 @@ async def seed(database_url: str) -> tuple[str, str]:
                 made.append(vendor)
             vehicles = list(
                 await session.scalars(
-                    select(CharterVehicleFacts.charter_vehicle_id)
-                    .where(CharterVehicleFacts.charter_id == charter_id)
+                    select(CharterVehicleFacts.charter_vehicle_id).where(
+                        CharterVehicleFacts.charter_id == charter_id
+                    )
                 )
             )
             for n, vehicle_id in enumerate(vehicles):
@@ -174,7 +182,9 @@ def check(url: str, token: str, charter_id: str) -> None:
         raise RuntimeError(f"{url}: unexpected answer {str(body)[:600]}")
 
 
-def run_wrk(url: str, token: str, charter_id: str, duration: int, connections: int, workdir: Path) -> Figures:
+def run_wrk(
+    url: str, token: str, charter_id: str, duration: int, connections: int, workdir: Path
+) -> Figures:
     script = workdir / "post.lua"
     script.write_text(
         'wrk.method = "POST"\n'
@@ -184,9 +194,21 @@ def run_wrk(url: str, token: str, charter_id: str, duration: int, connections: i
     )
     threads = min(4, connections)
     out = subprocess.run(
-        ["wrk", f"-t{threads}", f"-c{connections}", f"-d{duration}s", "--latency",
-         "--timeout", "60s", "-s", str(script), url],
-        capture_output=True, text=True, check=True,
+        [
+            "wrk",
+            f"-t{threads}",
+            f"-c{connections}",
+            f"-d{duration}s",
+            "--latency",
+            "--timeout",
+            "60s",
+            "-s",
+            str(script),
+            url,
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout
 
     def latency(label: str) -> float:
@@ -203,11 +225,20 @@ def run_wrk(url: str, token: str, charter_id: str, duration: int, connections: i
     errors = (int(bad.group(1)) if bad else 0) + (
         sum(int(n) for n in re.findall(r"\d+", sock.group(1))) if sock else 0
     )
-    return Figures("router", f"wrk -t{threads} -c{connections} -d{duration}s",
-                   latency("50"), latency("99"), rps, requests, errors)
+    return Figures(
+        "router",
+        f"wrk -t{threads} -c{connections} -d{duration}s",
+        latency("50"),
+        latency("99"),
+        rps,
+        requests,
+        errors,
+    )
 
 
-async def closed_loop(url: str, token: str, charter_id: str, duration: int, connections: int) -> Figures:
+async def closed_loop(
+    url: str, token: str, charter_id: str, duration: int, connections: int
+) -> Figures:
     latencies: list[float] = []
     errors = 0
     stop_at = time.perf_counter() + duration
@@ -227,9 +258,15 @@ async def closed_loop(url: str, token: str, charter_id: str, duration: int, conn
         began = time.perf_counter()
         await asyncio.gather(*(worker() for _ in range(connections)))
         elapsed = time.perf_counter() - began
-    return Figures("router", f"httpx closed loop, {connections} workers, {duration}s",
-                   percentile(latencies, 50), percentile(latencies, 99),
-                   len(latencies) / elapsed, len(latencies), errors)
+    return Figures(
+        "router",
+        f"httpx closed loop, {connections} workers, {duration}s",
+        percentile(latencies, 50),
+        percentile(latencies, 99),
+        len(latencies) / elapsed,
+        len(latencies),
+        errors,
+    )
 
 
 def main() -> None:
@@ -258,8 +295,11 @@ def main() -> None:
             }
             os.environ.update({k: env[k] for k in ("DATABASE_URL", "REDIS_URL")})
             get_settings.cache_clear()
-            print(f"migrating and seeding 1 charter x {VEHICLES} vehicles, {VENDORS} vendors x "
-                  f"{len(CERTS)} certifications ...", flush=True)
+            print(
+                f"migrating and seeding 1 charter x {VEHICLES} vehicles, {VENDORS} vendors x "
+                f"{len(CERTS)} certifications ...",
+                flush=True,
+            )
             asyncio.run(upgrade_all(servers.postgres.url))
             charter_id, token = asyncio.run(seed(servers.postgres.url))
             for name in ("identity", "charters", "vendors"):
@@ -276,27 +316,46 @@ def main() -> None:
             local = workdir / "supergraph.graphql"
             local.write_text(text)
             log = workdir / "router.log"
-            router = stack.enter_context(process(
-                [PYTHON, "-m", "router", "--supergraph", str(local), "--port", str(ports["router"])],
-                env, log,
-            ))
+            router = stack.enter_context(
+                process(
+                    [
+                        PYTHON,
+                        "-m",
+                        "router",
+                        "--supergraph",
+                        str(local),
+                        "--port",
+                        str(ports["router"]),
+                    ],
+                    env,
+                    log,
+                )
+            )
             wait_healthy(f"http://127.0.0.1:{ports['router']}/health", router, log)
             url = f"http://127.0.0.1:{ports['router']}/graphql"
             for _ in range(3):
                 check(url, token, charter_id)
             use_wrk = shutil.which("wrk") is not None
-            print(f"headline query through the router; load: "
-                  f"{'wrk' if use_wrk else 'httpx closed loop (wrk not installed)'}")
+            print(
+                f"headline query through the router; load: "
+                f"{'wrk' if use_wrk else 'httpx closed loop (wrk not installed)'}"
+            )
             fig = (
                 run_wrk(url, token, charter_id, args.duration, args.connections, workdir)
                 if use_wrk
-                else asyncio.run(closed_loop(url, token, charter_id, args.duration, args.connections))
+                else asyncio.run(
+                    closed_loop(url, token, charter_id, args.duration, args.connections)
+                )
             )
             print(f"  {fig.tool}")
-            print(f"  p50 {fig.p50_ms:.2f} ms  p99 {fig.p99_ms:.2f} ms  "
-                  f"{fig.rps:.1f} req/s  ({fig.requests} requests, {fig.errors} errors)")
-            print(f"  machine: {os.cpu_count()} CPUs; everything (db, redis, 3 subgraphs, router, "
-                  f"load) on this one machine")
+            print(
+                f"  p50 {fig.p50_ms:.2f} ms  p99 {fig.p99_ms:.2f} ms  "
+                f"{fig.rps:.1f} req/s  ({fig.requests} requests, {fig.errors} errors)"
+            )
+            print(
+                f"  machine: {os.cpu_count()} CPUs; everything (db, redis, 3 subgraphs, router, "
+                f"load) on this one machine"
+            )
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 

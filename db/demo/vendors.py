@@ -41,12 +41,52 @@ ALL_CERTS = ("dot", "mc", "insurance", "business_license")
 #: "expired" insurance expired (and marked so); "partial" no MC.
 VENDORS = [
     (MARKER, "fleet_operator", "active", "TX", ("32.7767", "-96.7970"), 800, "ok"),
-    ("Great Lakes Coach Lines", "fleet_operator", "active", "IL", ("41.8781", "-87.6298"), 500, "ok"),
-    ("Hudson Valley Charters", "fleet_operator", "active", "NY", ("41.7004", "-73.9210"), 300, "expiring"),
-    ("Front Range Transit Partners", "owner_operator", "active", "CO", ("39.7392", "-104.9903"), 400, "ok"),
+    (
+        "Great Lakes Coach Lines",
+        "fleet_operator",
+        "active",
+        "IL",
+        ("41.8781", "-87.6298"),
+        500,
+        "ok",
+    ),
+    (
+        "Hudson Valley Charters",
+        "fleet_operator",
+        "active",
+        "NY",
+        ("41.7004", "-73.9210"),
+        300,
+        "expiring",
+    ),
+    (
+        "Front Range Transit Partners",
+        "owner_operator",
+        "active",
+        "CO",
+        ("39.7392", "-104.9903"),
+        400,
+        "ok",
+    ),
     ("Prairie Express Bus Co", "broker", "active", "IL", ("40.1164", "-88.2434"), 600, "expiring"),
-    ("Bayou Motorcoach", "fleet_operator", "pending", "LA", ("29.9511", "-90.0715"), 350, "partial"),
-    ("Sunbelt Shuttle Service", "owner_operator", "suspended", "AZ", ("33.4484", "-112.0740"), 250, "expired"),
+    (
+        "Bayou Motorcoach",
+        "fleet_operator",
+        "pending",
+        "LA",
+        ("29.9511", "-90.0715"),
+        350,
+        "partial",
+    ),
+    (
+        "Sunbelt Shuttle Service",
+        "owner_operator",
+        "suspended",
+        "AZ",
+        ("33.4484", "-112.0740"),
+        250,
+        "expired",
+    ),
     ("Keystone Tours", "fleet_operator", "inactive", "PA", ("40.2732", "-76.8867"), 300, "ok"),
     ("Fly-By-Night Coaches", "broker", "rejected", "NV", ("36.1699", "-115.1398"), 200, "partial"),
     ("Rogue Road Lines", "owner_operator", "banned", "OK", ("35.4676", "-97.5164"), 200, "ok"),
@@ -192,7 +232,9 @@ async def _assign_and_bid(
     eligible = [v for v in made if v.status == "active"]
     facts = (
         await session.execute(
-            select(CharterFacts.charter_id, CharterFacts.status, CharterVehicleFacts.charter_vehicle_id)
+            select(
+                CharterFacts.charter_id, CharterFacts.status, CharterVehicleFacts.charter_vehicle_id
+            )
             .join(CharterVehicleFacts, CharterVehicleFacts.charter_id == CharterFacts.charter_id)
             .where(CharterFacts.is_template.is_(False))
             .order_by(CharterFacts.pickup_at, CharterVehicleFacts.charter_vehicle_id)

@@ -34,7 +34,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from graphql import (
     BooleanValueNode,
@@ -76,13 +76,10 @@ from graphql import (
     visit,
 )
 
-from subgraphs.kit.auth.tokens import (
-    InvalidTokenError,
-    RemoteJwks,
-    TokenVerifier,
-    bearer_token,
-)
 from subgraphs.kit.auth.viewer import ANONYMOUS, Viewer
+
+if TYPE_CHECKING:  # jwt, cryptography and httpx load on first use (router start-up time)
+    from subgraphs.kit.auth.tokens import TokenVerifier
 
 __all__ = [
     "UNAUTHORIZED_CODE",
@@ -136,6 +133,8 @@ class Authenticator:
     def from_jwks(
         cls, jwks_url: str, *, issuer: str, audience: str, min_refresh_seconds: float = 5.0
     ) -> Authenticator:
+        from subgraphs.kit.auth.tokens import RemoteJwks, TokenVerifier
+
         keys = RemoteJwks(jwks_url, min_refresh_seconds=min_refresh_seconds)
         return cls(TokenVerifier(keys, issuer=issuer, audience=audience))
 
@@ -146,6 +145,8 @@ class Authenticator:
             value = next((v for k, v in headers.items() if k.lower() == "authorization"), None)
         if value is None:
             return Authentication(ANONYMOUS)
+        from subgraphs.kit.auth.tokens import bearer_token
+
         token = bearer_token(value)
         if token is None:
             return Authentication(ANONYMOUS, True, "not a bearer token")
@@ -155,6 +156,8 @@ class Authenticator:
         """For transports without headers (graphql-transport-ws `connection_init`)."""
         if self.verifier is None:
             return Authentication(ANONYMOUS, True, "token verification is not configured")
+        from subgraphs.kit.auth.tokens import InvalidTokenError
+
         try:
             claims = await self.verifier.verify(token)
             viewer = Viewer.from_claims(claims)

@@ -85,6 +85,8 @@ class EventConsumer:
                 raise
             except Exception:
                 log.exception("consumer %s on %s failed; retrying", self.group, self.stream)
+                # What failed stays pending (unacknowledged): read it again first.
+                pending_first = True
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 10.0)
 

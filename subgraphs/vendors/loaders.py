@@ -87,7 +87,7 @@ class VendorIdOfUserLoader(SessionLoader[uuid.UUID, uuid.UUID | None]):
                 models.VendorUser.user_id.in_(keys)
             )
         )
-        by_user = {user: vendor for user, vendor in rows.all()}
+        by_user = dict(rows.all())
         return [by_user.get(k) for k in keys]
 
 
@@ -130,9 +130,7 @@ class RecentRatingsByVendorIdLoader(SessionLoader[tuple[uuid.UUID, int], list[mo
         return [group[:n] for group, (_, n) in zip(grouped, keys, strict=True)]
 
 
-class RecentAuditByVendorIdLoader(
-    SessionLoader[tuple[uuid.UUID, int], list[models.VendorAudit]]
-):
+class RecentAuditByVendorIdLoader(SessionLoader[tuple[uuid.UUID, int], list[models.VendorAudit]]):
     """Each vendor's latest `limit` audit entries (key: (vendor_id, limit)), newest first."""
 
     async def load_batch(

@@ -127,7 +127,11 @@ class Query:
         )
         async with info.context.sessions() as session:
             return await paginate(
-                session, stmt, order, first=first, after=after,
+                session,
+                stmt,
+                order,
+                first=first,
+                after=after,
                 to_node=OnboardingSubmission.from_row,
             )
 

@@ -61,3 +61,26 @@ async def test_an_event_whose_handler_failed_is_delivered_again(sessions, redis)
     assert attempts == [7, 7]
     assert replayed == 1
     assert await reader.consume_once(pending=True) == 0
+
+
+async def test_the_running_consumer_retries_a_failed_event_without_a_restart(sessions, redis):
+    import asyncio
+
+    attempts: list[int] = []
+    done = asyncio.Event()
+
+    async def flaky(session, event):
+        attempts.append(event["payload"]["n"])
+        if len(attempts) == 1:
+            raise RuntimeError("smtp down")
+        done.set()
+
+    reader = consumer(sessions, redis, flaky)
+    reader.start()
+    try:
+        await emit_and_relay(sessions, redis, {"n": 9})
+        await asyncio.wait_for(done.wait(), timeout=10)
+    finally:
+        await reader.stop()
+
+    assert attempts == [9, 9]

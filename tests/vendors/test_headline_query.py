@@ -140,7 +140,7 @@ async def measure(routed: Routed, charter_id: str) -> tuple[dict[str, Any], Coun
 
 
 async def test_the_headline_query_answers_through_the_router(routed, headline_charter):
-    charter, vendors = await headline_charter(vehicles=2, vendors=1)
+    charter, _ = await headline_charter(vehicles=2, vendors=1)
 
     answer = (await routed.client(HEADLINE, {"id": charter["id"]})).ok()["charter"]
 
@@ -180,7 +180,9 @@ async def test_requests_and_sql_do_not_grow_with_vehicles_vendors_or_certificati
     assert len(small_answer["charter"]["vehicles"]) == 2
     assert len(large_answer["charter"]["vehicles"]) == 10
     assert len({v["vendor"]["name"] for v in large_answer["charter"]["vehicles"]}) == 5
-    assert sum(len(v["vendor"]["certifications"]) for v in large_answer["charter"]["vehicles"]) == 40
+    assert (
+        sum(len(v["vendor"]["certifications"]) for v in large_answer["charter"]["vehicles"]) == 40
+    )
     assert small_requests == large_requests
     assert set(small_requests) == {"charters", "vendors"}
     assert small_sql == large_sql

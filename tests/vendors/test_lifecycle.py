@@ -43,13 +43,17 @@ async def create(client: GraphQLClient, **fields: Any) -> dict[str, Any]:
 
 async def status_of(sessions: Any, vendor_id: str) -> str:
     async with sessions() as session:
-        return str(await session.scalar(select(Vendor.status).where(Vendor.id == uuid.UUID(vendor_id))))
+        return str(
+            await session.scalar(select(Vendor.status).where(Vendor.id == uuid.UUID(vendor_id)))
+        )
 
 
 async def move(client: GraphQLClient, vendor_id: str, *path: str) -> list[dict[str, Any]]:
     answers = []
     for status in path:
-        answers.append((await client(SET_STATUS, {"id": vendor_id, "status": status})).ok()["setVendorStatus"])
+        answers.append(
+            (await client(SET_STATUS, {"id": vendor_id, "status": status})).ok()["setVendorStatus"]
+        )
     return answers
 
 
@@ -67,7 +71,9 @@ async def test_a_new_vendor_is_pending_and_a_manager_approves_it(vendors_staff, 
 async def test_suspension_and_reactivation_follow_the_table(vendors_staff, sessions):
     vendor = await create(vendors_staff)
 
-    answers = await move(vendors_staff, vendor["id"], "ACTIVE", "SUSPENDED", "ACTIVE", "INACTIVE", "BANNED")
+    answers = await move(
+        vendors_staff, vendor["id"], "ACTIVE", "SUSPENDED", "ACTIVE", "INACTIVE", "BANNED"
+    )
 
     assert [a["userErrors"] for a in answers] == [[]] * 5
     assert await status_of(sessions, vendor["id"]) == "banned"
@@ -124,9 +130,7 @@ async def test_only_managers_approve(vendors_staff, vendors_as, sessions, role):
     assert await status_of(sessions, vendor["id"]) == "pending"
 
 
-async def test_every_status_change_is_audited_with_who_when_before_and_after(
-    vendors_as, sessions
-):
+async def test_every_status_change_is_audited_with_who_when_before_and_after(vendors_as, sessions):
     manager_id = uuid.uuid4()
     manager = await vendors_as("manager", user_id=manager_id)
     vendor = await create(manager)
@@ -200,9 +204,14 @@ async def test_a_linked_vendor_user_finds_its_vendor(vendors_staff, vendors_as, 
     assert linked["linkVendorUser"]["userErrors"] == []
     assert mine["myVendor"] == {"id": vendor["id"], "name": "Lakeshore Charter Co"}
     async with sessions() as session:
-        assert await session.scalar(
-            select(func.count()).select_from(VendorAudit).where(VendorAudit.action == "link_user")
-        ) == 1
+        assert (
+            await session.scalar(
+                select(func.count())
+                .select_from(VendorAudit)
+                .where(VendorAudit.action == "link_user")
+            )
+            == 1
+        )
 
 
 async def test_an_unlinked_vendor_user_has_no_vendor(vendors_as):
@@ -264,7 +273,9 @@ async def test_linking_to_an_unknown_vendor_is_a_user_error(vendors_staff, sessi
         ({"maxPassengerCapacity": 0}, "maxPassengerCapacity", "OUT_OF_RANGE"),
     ],
 )
-async def test_bad_input_names_the_field_and_writes_nothing(vendors_staff, sessions, fields, field, code):
+async def test_bad_input_names_the_field_and_writes_nothing(
+    vendors_staff, sessions, fields, field, code
+):
     data = {"businessName": "Bad Input Coaches", "vendorType": "BROKER", **fields}
 
     answer = (await vendors_staff(CREATE, {"input": data})).ok()["createVendor"]

@@ -130,7 +130,9 @@ async def test_a_missing_or_bad_signature_gets_401_and_stores_nothing(post, sess
 async def test_a_signature_over_other_bytes_or_with_another_secret_is_refused(post, sessions):
     body = json.dumps(form()).encode()
 
-    tampered = await post(body + b" ", signature=sign("embedded-onboarding-webhook-secret-change-me", body))
+    tampered = await post(
+        body + b" ", signature=sign("embedded-onboarding-webhook-secret-change-me", body)
+    )
     other_secret = await post(body, signature=sign("another secret", body))
 
     assert tampered.status_code == 401
@@ -232,6 +234,6 @@ async def test_only_managers_see_and_decide_submissions(post, vendors_as, sessio
 async def test_approving_an_unknown_submission_is_a_user_error(vendors_staff):
     answer = (await vendors_staff(APPROVE, {"id": str(uuid.uuid4())})).ok()
 
-    assert [(e["field"], e["code"]) for e in answer["approveOnboardingSubmission"]["userErrors"]] == [
-        ("id", "NOT_FOUND")
-    ]
+    assert [
+        (e["field"], e["code"]) for e in answer["approveOnboardingSubmission"]["userErrors"]
+    ] == [("id", "NOT_FOUND")]

@@ -229,9 +229,7 @@ async def test_unknown_charter_and_vendor_are_user_errors(make_vendor, vendors_s
     assert [(e["field"], e["code"]) for e in no_charter["userErrors"]] == [
         ("charterId", "NOT_FOUND")
     ]
-    assert [(e["field"], e["code"]) for e in no_vendor["userErrors"]] == [
-        ("vendorId", "NOT_FOUND")
-    ]
+    assert [(e["field"], e["code"]) for e in no_vendor["userErrors"]] == [("vendorId", "NOT_FOUND")]
     assert await ratings_count(sessions) == 0
 
 
@@ -259,7 +257,9 @@ def test_a_client_whose_verified_token_names_the_charters_client_may_rate():
         claims={"client_id": str(charter.client_id)},
     )
     other = Viewer(
-        user_id=uuid.uuid4(), roles=frozenset({Role.CLIENT}), claims={"client_id": str(uuid.uuid4())}
+        user_id=uuid.uuid4(),
+        roles=frozenset({Role.CLIENT}),
+        claims={"client_id": str(uuid.uuid4())},
     )
     vendor = Viewer(
         user_id=uuid.uuid4(),

@@ -21,7 +21,7 @@ from sqlalchemy.dialects.postgresql import insert
 
 from subgraphs.kit.errors import Problem, ServiceError
 from subgraphs.vendors.error_codes import VendorErrorCode as Code
-from subgraphs.vendors.models import VENDOR_TYPES, OnboardingSubmission, Vendor
+from subgraphs.vendors.models import OnboardingSubmission, Vendor
 from subgraphs.vendors.service import audit, vendors
 from subgraphs.vendors.service.access import MANAGE, ensure_role
 
@@ -94,7 +94,9 @@ def body_problems(body: Any) -> list[Problem]:
     ]
     submission_id = body.get("submissionId")
     if isinstance(submission_id, str) and len(submission_id) > 100:
-        problems.append(Problem(Code.TOO_LONG, "`submissionId` is longer than 100.", "submissionId"))
+        problems.append(
+            Problem(Code.TOO_LONG, "`submissionId` is longer than 100.", "submissionId")
+        )
     for key in _STRINGS:
         if key in body and body[key] is not None and not isinstance(body[key], str):
             problems.append(Problem(Code.INVALID, f"`{key}` must be a string.", key))
@@ -115,7 +117,9 @@ def body_problems(body: Any) -> list[Problem]:
 
 
 def profile_of(body: dict[str, Any]) -> vendors.VendorProfile:
-    values = {field: body.get(key) for key, field in PROFILE_KEYS.items() if body.get(key) is not None}
+    values = {
+        field: body.get(key) for key, field in PROFILE_KEYS.items() if body.get(key) is not None
+    }
     if isinstance(values.get("vendor_type"), str):
         values["vendor_type"] = values["vendor_type"].strip().lower()
     if isinstance(values.get("state"), str):
@@ -142,13 +146,16 @@ async def receive(session: AsyncSession, body: dict[str, Any]) -> Received:
         .where(OnboardingSubmission.submission_id == submission_id)
         .execution_options(populate_existing=True)
     )
-    assert row is not None  # inserted now or by an earlier delivery
+    if row is None:  # cannot happen: inserted now or by an earlier delivery
+        raise RuntimeError(f"submission {submission_id} vanished")
     return Received(row, created=inserted is not None)
 
 
 async def _get(session: AsyncSession, submission_id: uuid.UUID) -> OnboardingSubmission:
     row = await session.scalar(
-        select(OnboardingSubmission).where(OnboardingSubmission.id == submission_id).with_for_update()
+        select(OnboardingSubmission)
+        .where(OnboardingSubmission.id == submission_id)
+        .with_for_update()
     )
     if row is None:
         raise ServiceError.of(Code.NOT_FOUND, f"Submission {submission_id} does not exist.", "id")

@@ -205,7 +205,9 @@ async def respond(
 
 
 def _exact(value: Decimal | None) -> Decimal | None:
-    return Decimal(value).quantize(TWO_PLACES, rounding=ROUND_HALF_UP) if value is not None else None
+    return (
+        Decimal(value).quantize(TWO_PLACES, rounding=ROUND_HALF_UP) if value is not None else None
+    )
 
 
 async def summaries(session: AsyncSession, vendor_ids: Sequence[uuid.UUID]) -> list[Summary]:

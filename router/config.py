@@ -18,14 +18,6 @@ from router.guard.limits import Limits
 _FALSE = ("0", "false", "no", "off")
 
 
-def _settings_value(name: str) -> str:
-    """JWT settings shared with the subgraphs (JWT_ISSUER, JWT_JWKS_URL, ...)."""
-    from subgraphs.kit.settings import Settings
-
-    value: str = getattr(Settings(), name)
-    return value
-
-
 @dataclass
 class Config:
     supergraph: str = "schema/supergraph.graphql"
@@ -52,10 +44,26 @@ class Config:
     apq_lru_size: int = 2000
     #: refuse operations that are not already persisted (a safelist)
     apq_only: bool = False
-    #: "" switches token verification off (every caller is anonymous)
-    jwks_url: str = field(default_factory=lambda: _settings_value("jwks_url"))
-    jwt_issuer: str = field(default_factory=lambda: _settings_value("jwt_issuer"))
-    jwt_audience: str = field(default_factory=lambda: _settings_value("jwt_audience"))
+    #: "" switches token verification off (every caller is anonymous); None
+    #: here and below: the shared Settings (JWT_JWKS_URL, JWT_ISSUER, ...)
+    jwks_url: str | None = None
+    jwt_issuer: str | None = None
+    jwt_audience: str | None = None
+
+    def jwt_settings(self) -> tuple[str, str, str]:
+        """(JWKS URL, issuer, audience), the unset ones from the shared Settings.
+
+        Read when the first token arrives, not at start-up: pydantic-settings
+        costs a noticeable part of a second to import.
+        """
+        from subgraphs.kit.settings import Settings
+
+        s = Settings()
+        return (
+            s.jwks_url if self.jwks_url is None else self.jwks_url,
+            s.jwt_issuer if self.jwt_issuer is None else self.jwt_issuer,
+            s.jwt_audience if self.jwt_audience is None else self.jwt_audience,
+        )
 
 
 def _pairs(text: str) -> dict[str, str]:

@@ -113,7 +113,7 @@ def create_app(
             op_name = op.name.value if op.name else None  # the metrics label
             if request.method == "GET" and op.operation == OperationType.MUTATION:
                 return refuse(Refusal("Mutations cannot be sent over GET.", 405, "BAD_REQUEST"))
-        auth = await edge.authenticator.authenticate(request.headers)
+        auth = await edge.authenticate(request.headers)
         if auth.invalid_token:
             log.info("treating caller as anonymous: %s", auth.reason)
         req = GraphQLRequest(

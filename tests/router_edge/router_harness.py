@@ -211,7 +211,7 @@ def write_supergraph(directory: Path, url: str) -> Path:
     return path
 
 
-def base_config(supergraph: Path, jwks_url: str = "", **changes: Any) -> Config:
+def base_config(supergraph: Path, jwks_url: str | None = "", **changes: Any) -> Config:
     config = Config(
         supergraph=str(supergraph),
         subgraph_timeout=5,

@@ -292,9 +292,13 @@ def test_configuration_from_the_environment() -> None:
     assert config.apq_redis_url == "redis://r:6379/0"
     assert not config.introspection
     assert config.csrf_required_headers == ("x-mine",)
-    assert config.jwks_url == "http://identity:4101/.well-known/jwks.json"
+    assert config.jwt_settings()[0] == "http://identity:4101/.well-known/jwks.json"
     defaults = load_config([], {})
-    assert defaults.jwks_url == Settings().jwks_url
-    assert defaults.jwt_issuer == Settings().jwt_issuer
+    settings = Settings()
+    assert defaults.jwt_settings() == (
+        settings.jwks_url,
+        settings.jwt_issuer,
+        settings.jwt_audience,
+    )
     assert defaults.apq_redis_url is None
     assert not defaults.apq_only

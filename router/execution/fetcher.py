@@ -1,7 +1,8 @@
 """HTTP to subgraphs: one pooled keep-alive session per process.
 
 Identical requests that are in flight at the same moment share one
-round trip; the first caller's answer is handed to all of them. An optional
+round trip. They share the answer's bytes, not its parsed objects: the
+executor merges into the objects it gets, so each caller parses its own. An optional
 `on_fetch` hook sees every real round trip (not the shared ones) with its
 duration and failure kind, which is what the metrics need.
 """
@@ -42,7 +43,7 @@ class Fetcher:
         self.timeouts = timeouts or {}
         self.on_fetch = on_fetch
         self._session: Any = None
-        self._inflight: dict[tuple[str, bytes], asyncio.Future[dict[str, Any]]] = {}
+        self._inflight: dict[tuple[str, bytes], asyncio.Future[bytes]] = {}
         self.requests = 0
 
     async def _get_session(self) -> Any:
@@ -67,39 +68,40 @@ class Fetcher:
         key = (url, payload + orjson.dumps(headers or {}))
         pending = self._inflight.get(key)
         if pending is not None:
-            return await asyncio.shield(pending)
-        fut: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
+            return _parse(service, await asyncio.shield(pending))
+        fut: asyncio.Future[bytes] = asyncio.get_running_loop().create_future()
         self._inflight[key] = fut
         try:
-            result = await self._observed(service, url, payload, headers)
+            raw, parsed = await self._observed(service, url, payload, headers)
         except BaseException as exc:
             fut.set_exception(exc)
             fut.exception()  # mark retrieved: joiners re-raise it themselves
             raise
         else:
-            fut.set_result(result)
-            return result
+            fut.set_result(raw)
+            return parsed
         finally:
             del self._inflight[key]
 
     async def _observed(
         self, service: str, url: str, payload: bytes, headers: dict[str, str] | None
-    ) -> dict[str, Any]:
+    ) -> tuple[bytes, dict[str, Any]]:
         if self.on_fetch is None:
             return await self._send(service, url, payload, headers)
         start = time.perf_counter()
         try:
-            result = await self._send(service, url, payload, headers)
+            raw, parsed = await self._send(service, url, payload, headers)
         except FetchError as exc:
             self.on_fetch(service, time.perf_counter() - start, exc.kind)
             raise
-        kind = "graphql" if result.get("errors") else None
+        kind = "graphql" if parsed.get("errors") else None
         self.on_fetch(service, time.perf_counter() - start, kind)
-        return result
+        return raw, parsed
 
     async def _send(
         self, service: str, url: str, payload: bytes, headers: dict[str, str] | None
-    ) -> dict[str, Any]:
+    ) -> tuple[bytes, dict[str, Any]]:
+        """One round trip: the raw body (for joiners) and its parsed GraphQL answer."""
         import aiohttp
 
         session = await self._get_session()
@@ -119,14 +121,16 @@ class Fetcher:
             # the detail names internal hosts: logs only, not the client
             log.warning("subgraph %s unreachable (%s): %s", service, url, exc)
             raise FetchError(f"Subgraph '{service}' is unavailable.") from exc
-        try:
-            parsed = orjson.loads(raw)
-        except orjson.JSONDecodeError as exc:
-            raise FetchError(
-                f"Subgraph '{service}' answered HTTP {status} without JSON.", "http"
-            ) from exc
-        if not isinstance(parsed, dict) or ("data" not in parsed and "errors" not in parsed):
-            raise FetchError(
-                f"Subgraph '{service}' answered HTTP {status} without GraphQL.", "http"
-            )
-        return parsed
+        return raw, _parse(service, raw, status)
+
+
+def _parse(service: str, raw: bytes, status: int = 200) -> dict[str, Any]:
+    try:
+        parsed = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise FetchError(
+            f"Subgraph '{service}' answered HTTP {status} without JSON.", "http"
+        ) from exc
+    if not isinstance(parsed, dict) or ("data" not in parsed and "errors" not in parsed):
+        raise FetchError(f"Subgraph '{service}' answered HTTP {status} without GraphQL.", "http")
+    return parsed

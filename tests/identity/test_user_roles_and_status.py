@@ -101,7 +101,7 @@ async def test_last_admin_cannot_lose_the_admin_role(sessions, make_user):
             await accounts.set_roles(session, admin.id, ["manager"], actor_id=admin.id)
 
     assert caught.value.problems == (
-        Problem("LAST_ADMIN", "The last active admin cannot lose that role."),
+        Problem("LAST_ADMIN", "The last active admin cannot be disabled or lose the admin role."),
     )
     assert (await stored(sessions, admin.id)).roles == ["admin"]
     assert [e.action for e in await audit_of(sessions, admin.id)] == ["create"]

@@ -34,6 +34,8 @@ def main(argv: list[str] | None = None) -> int:
         log_level=config.log_level,
         access_log=False,
         lifespan="on",
+        # Open SSE streams must not hold shutdown (uvicorn waits for responses).
+        timeout_graceful_shutdown=5,
     )
     return 0
 

@@ -36,6 +36,7 @@ from router.planning.operation import OperationError, select_operation
 from router.server.edge import Edge
 from router.server.holder import GatewayHolder
 from router.server.payload import Refusal, read_payload
+from router.subscriptions import SubscriptionRegistry, subscription_routes
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 ENDPOINT = "/graphql"
@@ -56,11 +57,26 @@ def create_app(
     *,
     edge: Edge | None = None,
     extra_routes: Sequence[BaseRoute] = (),
+    subscriptions: SubscriptionRegistry | None = None,
 ) -> Starlette:
-    """The router's ASGI app; `extra_routes` are matched before the built-in ones."""
+    """The router's ASGI app; `extra_routes` are matched before the built-in ones.
+
+    Subscriptions (graphql-transport-ws and SSE at /graphql) are mounted first:
+    their routes claim only WebSocket scopes and `Accept: text/event-stream`.
+    """
     holder = holder or GatewayHolder(config)
     edge = edge or Edge.from_config(config)
     metrics = holder.metrics
+    registry = subscriptions or SubscriptionRegistry()
+
+    async def authorize(authorization: str | None) -> bool:
+        """A token at connection_init must verify; none at all is anonymous."""
+        if authorization is None:
+            return True
+        scheme, _, token = authorization.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            return False
+        return not (await edge.authenticator.authenticate_token(token.strip())).invalid_token
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -68,6 +84,8 @@ def create_app(
         try:
             yield
         finally:
+            # Subscriptions first: completing their events uses the fetcher.
+            await registry.close_all()
             await holder.stop()
             await edge.close()
 
@@ -142,6 +160,7 @@ def create_app(
     app = Starlette(
         routes=[
             *extra_routes,
+            *subscription_routes(holder, config, registry, authorize=authorize),
             Route(ENDPOINT, graphql, methods=["GET", "POST"]),
             Route("/health", health, methods=["GET"]),
             metrics.route("/metrics"),
@@ -151,6 +170,7 @@ def create_app(
     )
     app.state.config = config
     app.state.holder = holder
+    app.state.subscriptions = registry
     app.state.edge = edge
     return app
 

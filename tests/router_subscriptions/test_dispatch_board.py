@@ -22,7 +22,7 @@ import pytest
 from router.config import Config
 from router.server.app import create_app
 from router.server.holder import GatewayHolder
-from router.subscriptions import SubscriptionRegistry, subscription_routes
+from router.subscriptions import SubscriptionRegistry
 from subgraphs.charters.app import create_app as charters_app
 from subgraphs.kit.settings import Settings
 from tests.router_subscriptions.client import recv, subscribe, until_done, ws_client
@@ -70,12 +70,15 @@ async def athena_router(
             SUPERGRAPH.read_text(),
         )
         (tmp_path / "supergraph.graphql").write_text(sdl)
-        config = Config(supergraph=str(tmp_path / "supergraph.graphql"), subgraph_timeout=5)
+        config = Config(
+            supergraph=str(tmp_path / "supergraph.graphql"),
+            subgraph_timeout=5,
+            jwks_url=subgraph_settings.jwks_url,
+        )
         holder = GatewayHolder(config)
         holder.try_load()
         registry = SubscriptionRegistry()
-        app = create_app(config, holder)
-        app.router.routes[0:0] = subscription_routes(holder, config, registry)
+        app = create_app(config, holder, subscriptions=registry)
         async with serve(app) as router:
             yield router.ws_url, charters, registry
             await registry.close_all()

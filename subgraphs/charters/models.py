@@ -18,7 +18,6 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
-    Numeric,
     String,
     Text,
     UniqueConstraint,
@@ -28,21 +27,21 @@ from sqlalchemy.dialects.postgresql import ARRAY, JSONB, TSTZRANGE, ExcludeConst
 from sqlalchemy.ext.asyncio import AsyncAttrs
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from subgraphs.kit.models import Timestamps, UUIDPrimaryKey, schema_metadata
+from subgraphs.kit.models import (
+    COORDINATE,
+    MONEY,
+    Timestamps,
+    UUIDPrimaryKey,
+    one_of,
+    schema_metadata,
+)
 from subgraphs.kit.outbox import outbox_table
 
 SCHEMA = "charters"
-MONEY = Numeric(12, 2)
-COORDINATE = Numeric(9, 6)
 
 
 class Base(AsyncAttrs, DeclarativeBase):
     metadata = schema_metadata(SCHEMA)
-
-
-def _one_of(column: str, values: tuple[str, ...], name: str) -> CheckConstraint:
-    listed = ", ".join(f"'{v}'" for v in values)
-    return CheckConstraint(f"{column} IN ({listed})", name=name)
 
 
 CHARTER_STATUSES = ("quote", "booked", "confirmed", "in_progress", "completed", "cancelled")
@@ -104,7 +103,7 @@ class VehicleType(UUIDPrimaryKey, Base):
 
 class Vehicle(UUIDPrimaryKey, Timestamps, Base):
     __tablename__ = "vehicles"
-    __table_args__ = (_one_of("status", FLEET_STATUSES, "status"),)
+    __table_args__ = (one_of("status", FLEET_STATUSES, "status"),)
 
     plate: Mapped[str] = mapped_column(String(20), unique=True)
     name: Mapped[str | None] = mapped_column(String(100))
@@ -128,7 +127,7 @@ class BlackoutDate(UUIDPrimaryKey, Base):
 
     __tablename__ = "blackout_dates"
     __table_args__ = (
-        _one_of("kind", BLACKOUT_KINDS, "kind"),
+        one_of("kind", BLACKOUT_KINDS, "kind"),
         CheckConstraint("ends_on >= starts_on", name="ordered"),
     )
 
@@ -160,8 +159,8 @@ class CharterSeries(UUIDPrimaryKey, Timestamps, Base):
 class Charter(UUIDPrimaryKey, Timestamps, Base):
     __tablename__ = "charters"
     __table_args__ = (
-        _one_of("status", CHARTER_STATUSES, "status"),
-        _one_of("trip_type", TRIP_TYPES, "trip_type"),
+        one_of("status", CHARTER_STATUSES, "status"),
+        one_of("trip_type", TRIP_TYPES, "trip_type"),
         CheckConstraint("passenger_count > 0", name="passengers_positive"),
         CheckConstraint("ends_at IS NULL OR ends_at > pickup_at", name="ends_after_pickup"),
         UniqueConstraint("series_id", "occurrence_date", name="uq_charters_series_occurrence"),
@@ -219,7 +218,7 @@ class QuoteRevision(UUIDPrimaryKey, Base):
 class Stop(UUIDPrimaryKey, Base):
     __tablename__ = "stops"
     __table_args__ = (
-        _one_of("stop_type", STOP_TYPES, "stop_type"),
+        one_of("stop_type", STOP_TYPES, "stop_type"),
         CheckConstraint("position >= 1", name="position_positive"),
         UniqueConstraint(
             "charter_id",
@@ -251,8 +250,8 @@ class CharterVehicle(UUIDPrimaryKey, Timestamps, Base):
 
     __tablename__ = "charter_vehicles"
     __table_args__ = (
-        _one_of("status", VEHICLE_STATUSES, "status"),
-        _one_of("dispatch_status", DISPATCH_STATUSES, "dispatch_status"),
+        one_of("status", VEHICLE_STATUSES, "status"),
+        one_of("dispatch_status", DISPATCH_STATUSES, "dispatch_status"),
         CheckConstraint("capacity > 0", name="capacity_positive"),
         CheckConstraint("cost >= 0", name="cost_not_negative"),
         ExcludeConstraint(
@@ -292,10 +291,10 @@ class ChangeCase(UUIDPrimaryKey, Timestamps, Base):
 
     __tablename__ = "change_cases"
     __table_args__ = (
-        _one_of("status", CHANGE_STATUSES, "status"),
-        _one_of("change_type", CHANGE_TYPES, "change_type"),
-        _one_of("priority", PRIORITIES, "priority"),
-        _one_of("impact_level", IMPACT_LEVELS, "impact_level"),
+        one_of("status", CHANGE_STATUSES, "status"),
+        one_of("change_type", CHANGE_TYPES, "change_type"),
+        one_of("priority", PRIORITIES, "priority"),
+        one_of("impact_level", IMPACT_LEVELS, "impact_level"),
         Index("ix_change_cases_status", "status"),
     )
 

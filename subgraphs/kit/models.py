@@ -11,7 +11,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import DateTime, MetaData, func
+from sqlalchemy import CheckConstraint, DateTime, MetaData, Numeric, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 NAMING_CONVENTION = {
@@ -40,3 +40,15 @@ class Timestamps:
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
     )
+
+
+#: Money is exact: NUMERIC(12,2), Decimal in Python (DESIGN.md conventions).
+MONEY = Numeric(12, 2)
+#: Latitude/longitude to about 10 cm.
+COORDINATE = Numeric(9, 6)
+
+
+def one_of(column: str, values: tuple[str, ...], name: str) -> CheckConstraint:
+    """A CHECK that `column` holds one of `values`: states and kinds as text."""
+    listed = ", ".join(f"'{v}'" for v in values)
+    return CheckConstraint(f"{column} IN ({listed})", name=name)

@@ -21,7 +21,6 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
-    Numeric,
     SmallInteger,
     String,
     Text,
@@ -33,21 +32,21 @@ from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.ext.asyncio import AsyncAttrs
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from subgraphs.kit.models import Timestamps, UUIDPrimaryKey, schema_metadata
+from subgraphs.kit.models import (
+    COORDINATE,
+    MONEY,
+    Timestamps,
+    UUIDPrimaryKey,
+    one_of,
+    schema_metadata,
+)
 from subgraphs.kit.outbox import outbox_table
 
 SCHEMA = "vendors"
-MONEY = Numeric(12, 2)
-COORDINATE = Numeric(9, 6)
 
 
 class Base(AsyncAttrs, DeclarativeBase):
     metadata = schema_metadata(SCHEMA)
-
-
-def _one_of(column: str, values: tuple[str, ...], name: str) -> CheckConstraint:
-    listed = ", ".join(f"'{v}'" for v in values)
-    return CheckConstraint(f"{column} IN ({listed})", name=name)
 
 
 VENDOR_TYPES = ("owner_operator", "fleet_operator", "broker")
@@ -76,8 +75,8 @@ class Vendor(UUIDPrimaryKey, Timestamps, Base):
 
     __tablename__ = "vendors"
     __table_args__ = (
-        _one_of("vendor_type", VENDOR_TYPES, "vendor_type"),
-        _one_of("status", VENDOR_STATUSES, "status"),
+        one_of("vendor_type", VENDOR_TYPES, "vendor_type"),
+        one_of("status", VENDOR_STATUSES, "status"),
         CheckConstraint("service_radius_miles IS NULL OR service_radius_miles > 0", name="radius"),
     )
 
@@ -111,7 +110,7 @@ class Vendor(UUIDPrimaryKey, Timestamps, Base):
 
 class VendorContact(UUIDPrimaryKey, Base):
     __tablename__ = "vendor_contacts"
-    __table_args__ = (_one_of("kind", CONTACT_KINDS, "kind"),)
+    __table_args__ = (one_of("kind", CONTACT_KINDS, "kind"),)
 
     vendor_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("vendors.id"), index=True)
     kind: Mapped[str] = mapped_column(String(20))
@@ -166,8 +165,8 @@ class Document(UUIDPrimaryKey, Base):
 class Certification(UUIDPrimaryKey, Timestamps, Base):
     __tablename__ = "certifications"
     __table_args__ = (
-        _one_of("cert_type", CERTIFICATION_TYPES, "cert_type"),
-        _one_of("status", CERTIFICATION_STATUSES, "status"),
+        one_of("cert_type", CERTIFICATION_TYPES, "cert_type"),
+        one_of("status", CERTIFICATION_STATUSES, "status"),
         CheckConstraint("expires_on >= issued_on", name="dates_ordered"),
         Index(
             "ix_certifications_expiring", "expires_on", postgresql_where=text("status = 'active'")
@@ -191,7 +190,7 @@ class CertificationAlert(UUIDPrimaryKey, Base):
 
     __tablename__ = "certification_alerts"
     __table_args__ = (
-        _one_of("kind", ALERT_KINDS, "kind"),
+        one_of("kind", ALERT_KINDS, "kind"),
         UniqueConstraint("certification_id", "kind", name="uq_certification_alerts_once"),
     )
 
@@ -214,7 +213,7 @@ class DailyRun(Base):
 class Bid(UUIDPrimaryKey, Timestamps, Base):
     __tablename__ = "bids"
     __table_args__ = (
-        _one_of("status", BID_STATUSES, "status"),
+        one_of("status", BID_STATUSES, "status"),
         CheckConstraint("amount > 0", name="amount_positive"),
         CheckConstraint("vehicle_count > 0", name="vehicle_count_positive"),
         Index("ix_bids_charter_status", "charter_id", "status"),
@@ -241,7 +240,7 @@ class VendorAssignment(UUIDPrimaryKey, Timestamps, Base):
 
     __tablename__ = "vendor_assignments"
     __table_args__ = (
-        _one_of("status", ASSIGNMENT_STATUSES, "status"),
+        one_of("status", ASSIGNMENT_STATUSES, "status"),
         CheckConstraint("amount >= 0", name="amount_not_negative"),
         Index(
             "uq_vendor_assignments_holding",
@@ -297,7 +296,7 @@ class OnboardingSubmission(UUIDPrimaryKey, Base):
     """An external onboarding form, stored once per submission id."""
 
     __tablename__ = "onboarding_submissions"
-    __table_args__ = (_one_of("status", SUBMISSION_STATUSES, "status"),)
+    __table_args__ = (one_of("status", SUBMISSION_STATUSES, "status"),)
 
     submission_id: Mapped[str] = mapped_column(String(100), unique=True)
     payload: Mapped[dict[str, Any]] = mapped_column(JSONB)

@@ -5,10 +5,12 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from db.demo.charters import DEMO_CLIENTS
 from subgraphs.identity.models import User
 from subgraphs.identity.passwords import hash_password
 from subgraphs.kit.auth.roles import Role
 
+DEMO_CLIENT_COMPANY = next(iter(DEMO_CLIENTS.values()))
 DEMO_PASSWORD = "athena-demo"  # noqa: S105 - embedded demo data only
 DEMO_DOMAIN = "demo.athena"
 
@@ -35,6 +37,8 @@ async def load(session: AsyncSession) -> int:
                 roles=[role.value],
                 status="active",
                 password_hash=password_hash,
+                # The demo client books for the first demo client company.
+                client_id=DEMO_CLIENT_COMPANY if role is Role.CLIENT else None,
             )
         )
         added += 1

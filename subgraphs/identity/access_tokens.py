@@ -22,6 +22,7 @@ def issue_access_token(
     roles: Iterable[str],
     session_id: uuid.UUID,
     impersonator_id: uuid.UUID | None = None,
+    client_id: uuid.UUID | None = None,
     now: datetime | None = None,
 ) -> tuple[str, datetime]:
     issued = now or datetime.now(UTC)
@@ -38,6 +39,8 @@ def issue_access_token(
         "roles": sorted(r.value for r in role_set),
         "scopes": scopes_for(role_set),
     }
+    if client_id is not None:
+        claims["client_id"] = str(client_id)
     if impersonator_id is not None:
         # RFC 8693's actor claim: the staff member acting as this user.
         claims["act"] = {"sub": str(impersonator_id)}

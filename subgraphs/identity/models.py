@@ -53,6 +53,10 @@ class User(UUIDPrimaryKey, Timestamps, Base):
     mfa_pending_secret: Mapped[str | None] = mapped_column(String(64))
     #: The last TOTP time step accepted, so a code cannot be replayed.
     mfa_last_step: Mapped[int | None] = mapped_column()
+    #: For client accounts: the client company (a sales `Client`) this login
+    #: acts for. Tokens carry it as `client_id`, so every subgraph can scope a
+    #: client portal without asking identity.
+    client_id: Mapped[uuid.UUID | None] = mapped_column(index=True)
 
 
 class AuthSession(UUIDPrimaryKey, Base):

@@ -22,7 +22,8 @@ from subgraphs.identity.types import (
     UserPayload,
 )
 from subgraphs.kit.auth.roles import Role as RoleValue
-from subgraphs.kit.errors import NotFoundError
+from subgraphs.kit.errors import BadUserInputError, NotFoundError
+from subgraphs.kit.ids import parse_uuid
 from subgraphs.kit.payloads import transact
 from subgraphs.kit.permissions import allow
 
@@ -41,6 +42,15 @@ def _auth_payload(pair: TokenPair | None, errors: list) -> AuthPayload:  # type:
         refresh_token=pair.refresh_token,
         user=User.from_row(pair.user, owner_is_viewer=True),
     )
+
+
+def _client_id(value: strawberry.ID | None) -> uuid.UUID | None:
+    if value is None:
+        return None
+    key = parse_uuid(value)
+    if key is None:
+        raise BadUserInputError(f"{value!r} is not a client id.")
+    return key
 
 
 def _user_id(value: strawberry.ID) -> uuid.UUID:
@@ -165,6 +175,7 @@ class Mutation:
             roles=[r.value for r in input.roles],
             password=input.password,
             phone=input.phone,
+            client_id=_client_id(input.client_id),
         )
         user, errors = await transact(
             info, lambda s: accounts.create_user(s, data, actor_id=viewer.user_id)
@@ -197,6 +208,21 @@ class Mutation:
             lambda s: accounts.set_roles(
                 s, _user_id(id), [r.value for r in roles], actor_id=viewer.user_id
             ),
+        )
+        return UserPayload(user=User.from_row(user) if user else None, user_errors=errors)
+
+    @strawberry.mutation(
+        extensions=[allow(RoleValue.ADMIN)],
+        description="Link a client account to its client company; null unlinks it.",
+    )
+    async def set_user_client(
+        self, info: Info, id: strawberry.ID, client_id: strawberry.ID | None
+    ) -> UserPayload:
+        viewer = await info.context.get_viewer()
+        client = _client_id(client_id)
+        user, errors = await transact(
+            info,
+            lambda s: accounts.set_client(s, _user_id(id), client, actor_id=viewer.user_id),
         )
         return UserPayload(user=User.from_row(user) if user else None, user_errors=errors)
 

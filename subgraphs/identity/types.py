@@ -59,6 +59,13 @@ class User:
             raise ForbiddenError("Only staff and the account itself see its phone.")
         return self._row.phone  # type: ignore[no-any-return]
 
+    @strawberry.field(description="For client accounts: the client company it acts for.")
+    async def client_id(self, info: Info) -> strawberry.ID | None:
+        if not await _may_see_private(info, self):
+            raise ForbiddenError()
+        value = self._row.client_id
+        return strawberry.ID(str(value)) if value else None
+
     @strawberry.field
     async def mfa_enabled(self, info: Info) -> bool:
         if not await _may_see_private(info, self):
@@ -149,6 +156,9 @@ class CreateUserInput:
     roles: list[Role]  # type: ignore[valid-type]
     password: str
     phone: str | None = None
+    client_id: strawberry.ID | None = strawberry.field(
+        default=None, description="For client accounts: the client company it acts for."
+    )
 
 
 @strawberry.input

@@ -61,6 +61,7 @@ async def test_creates_the_user_and_audits_the_creation(sessions, make_user):
         "status": "active",
         "roles": ["dispatcher"],
         "mfa_enabled": False,
+        "client_id": None,
     }
 
 

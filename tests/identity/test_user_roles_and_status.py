@@ -36,6 +36,7 @@ def snapshot(user: User, **changes: object) -> dict[str, object]:
         "status": "active",
         "roles": list(user.roles),
         "mfa_enabled": False,
+        "client_id": None,
     }
     values.update(changes)
     return values

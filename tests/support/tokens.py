@@ -21,7 +21,9 @@ class TokenMinter:
     keyring: Keyring
     settings: Settings
 
-    async def __call__(self, *roles: str, user_id: uuid.UUID | None = None) -> str:
+    async def __call__(
+        self, *roles: str, user_id: uuid.UUID | None = None, client_id: uuid.UUID | None = None
+    ) -> str:
         key = await self.keyring.active()
         token, _ = issue_access_token(
             key,
@@ -29,6 +31,7 @@ class TokenMinter:
             user_id=user_id or uuid.uuid4(),
             roles=roles,
             session_id=uuid.uuid4(),
+            client_id=client_id,
         )
         return token
 

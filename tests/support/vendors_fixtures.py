@@ -53,8 +53,10 @@ async def vendors_staff(
 def vendors_as(
     vendors_server: LiveServer, http_client: httpx.AsyncClient, mint: TokenMinter
 ) -> Any:
-    async def make(*roles: str, user_id: uuid.UUID | None = None) -> GraphQLClient:
-        token = await mint(*roles, user_id=user_id)
+    async def make(
+        *roles: str, user_id: uuid.UUID | None = None, client_id: uuid.UUID | None = None
+    ) -> GraphQLClient:
+        token = await mint(*roles, user_id=user_id, client_id=client_id)
         return GraphQLClient(vendors_server.graphql_url, http_client, token)
 
     return make

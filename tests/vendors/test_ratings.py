@@ -237,34 +237,39 @@ async def test_vendors_cannot_rate_and_clients_need_to_be_the_charters_client(
     served_charter, vendors_as, sessions
 ):
     charter, vendor, portal = await served_charter()
-    client = await vendors_as("client")
+    unlinked = await vendors_as("client")
+    someone_else = await vendors_as("client", client_id=uuid.uuid4())
     variables = {"vendor": vendor["id"], "charter": str(charter.id), "input": scores()}
 
     by_vendor = await portal(RATE, variables)
-    by_client = (await client(RATE, variables)).ok()["rateVendor"]
+    by_unlinked = (await unlinked(RATE, variables)).ok()["rateVendor"]
+    by_someone_else = (await someone_else(RATE, variables)).ok()["rateVendor"]
 
     assert by_vendor.error_codes == ["FORBIDDEN"]
-    # Identity issues no `client_id` claim yet: a client cannot prove whose charter it is.
-    assert by_client["userErrors"][0]["code"] == "FORBIDDEN"
+    assert by_unlinked["userErrors"][0]["code"] == "FORBIDDEN"
+    assert by_someone_else["userErrors"][0]["code"] == "FORBIDDEN"
     assert await ratings_count(sessions) == 0
+
+
+async def test_the_charters_own_client_rates_the_vendor_over_http(
+    served_charter, vendors_as, sessions
+):
+    charter, vendor, _portal = await served_charter()
+    client = await vendors_as("client", client_id=charter.client_id)
+    variables = {"vendor": vendor["id"], "charter": str(charter.id), "input": scores()}
+
+    rated = (await client(RATE, variables)).ok()["rateVendor"]
+
+    assert rated["userErrors"] == []
+    assert await ratings_count(sessions) == 1
 
 
 def test_a_client_whose_verified_token_names_the_charters_client_may_rate():
     charter = CharterFacts(charter_id=uuid.uuid4(), client_id=uuid.uuid4())
-    own = Viewer(
-        user_id=uuid.uuid4(),
-        roles=frozenset({Role.CLIENT}),
-        claims={"client_id": str(charter.client_id)},
-    )
-    other = Viewer(
-        user_id=uuid.uuid4(),
-        roles=frozenset({Role.CLIENT}),
-        claims={"client_id": str(uuid.uuid4())},
-    )
+    own = Viewer(user_id=uuid.uuid4(), roles=frozenset({Role.CLIENT}), client_id=charter.client_id)
+    other = Viewer(user_id=uuid.uuid4(), roles=frozenset({Role.CLIENT}), client_id=uuid.uuid4())
     vendor = Viewer(
-        user_id=uuid.uuid4(),
-        roles=frozenset({Role.VENDOR}),
-        claims={"client_id": str(charter.client_id)},
+        user_id=uuid.uuid4(), roles=frozenset({Role.VENDOR}), client_id=charter.client_id
     )
 
     assert may_rate(own, charter)

@@ -35,6 +35,7 @@ class NewUser:
     roles: list[str]
     password: str
     phone: str | None = None
+    client_id: uuid.UUID | None = None
 
 
 async def get_user(session: AsyncSession, user_id: uuid.UUID, *, lock: bool = False) -> User:
@@ -66,6 +67,8 @@ async def create_user(session: AsyncSession, data: NewUser, *, actor_id: uuid.UU
     except ServiceError as exc:
         problems.extend(exc.problems)
         roles = []
+    if data.client_id is not None and "client" not in roles:
+        problems.append(Problem(Code.INVALID, "Only client accounts act for a client.", "clientId"))
     raise_if(problems)
     # Checked here for a clear message; the unique index decides under races.
     if await find_by_email(session, email) is not None:
@@ -77,6 +80,7 @@ async def create_user(session: AsyncSession, data: NewUser, *, actor_id: uuid.UU
         roles=roles,
         status="active",
         password_hash=await passwords.hash_password(data.password),
+        client_id=data.client_id,
     )
     session.add(user)
     try:
@@ -192,3 +196,27 @@ async def revoke_all_sessions(session: AsyncSession, user_id: uuid.UUID, *, reas
         .where(AuthSession.user_id == user_id, AuthSession.revoked_at.is_(None))
         .values(revoked_at=func.now(), revoked_reason=reason)
     )
+
+
+async def set_client(
+    session: AsyncSession,
+    user_id: uuid.UUID,
+    client_id: uuid.UUID | None,
+    *,
+    actor_id: uuid.UUID | None,
+) -> User:
+    """Link a client account to the client company it acts for (or unlink it)."""
+    user = await get_user(session, user_id, lock=True)
+    if client_id is not None and "client" not in user.roles:
+        raise ServiceError.of(Code.INVALID, "Only client accounts act for a client.", "clientId")
+    before = audit.snapshot(user)
+    user.client_id = client_id
+    audit.record(
+        session,
+        user_id=user.id,
+        actor_id=actor_id,
+        action="set_client",
+        before=before,
+        after=audit.snapshot(user),
+    )
+    return user

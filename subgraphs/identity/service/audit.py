@@ -6,15 +6,16 @@ import uuid
 from typing import TYPE_CHECKING, Any
 
 from subgraphs.identity.models import User, UserAudit
+from subgraphs.kit.auditing import plain
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
-AUDITED_FIELDS = ("email", "name", "phone", "status", "roles", "mfa_enabled")
+AUDITED_FIELDS = ("email", "name", "phone", "status", "roles", "mfa_enabled", "client_id")
 
 
 def snapshot(user: User) -> dict[str, Any]:
-    return {name: getattr(user, name) for name in AUDITED_FIELDS}
+    return {name: plain(getattr(user, name)) for name in AUDITED_FIELDS}
 
 
 def record(

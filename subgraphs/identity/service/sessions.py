@@ -63,6 +63,7 @@ async def _issue_pair(
         roles=user.roles,
         session_id=auth.id,
         impersonator_id=auth.impersonator_id,
+        client_id=user.client_id,
     )
     return TokenPair(access, expires, raw, auth.id, user)
 

@@ -18,6 +18,8 @@ class Viewer:
     session_id: uuid.UUID | None = None
     #: The staff member acting as this user ("view as client"), if any.
     impersonator_id: uuid.UUID | None = None
+    #: For client accounts: the client company the caller acts for.
+    client_id: uuid.UUID | None = None
     claims: Mapping[str, Any] = field(default_factory=dict)
 
     @property
@@ -45,6 +47,7 @@ class Viewer:
             scopes=frozenset(str(s) for s in claims.get("scopes", ())),
             session_id=uuid.UUID(str(claims["sid"])) if claims.get("sid") else None,
             impersonator_id=uuid.UUID(str(actor["sub"])) if actor.get("sub") else None,
+            client_id=uuid.UUID(str(claims["client_id"])) if claims.get("client_id") else None,
             claims=dict(claims),
         )
 

@@ -1,11 +1,9 @@
 """Ratings of a vendor for one completed charter, and the vendor's reply.
 
-Who may rate: staff, or the charter's own client. The client is proven by
-a `client_id` claim in the verified token matching the charter's client
-(`charter_facts.client_id`). Identity does not issue that claim yet (the
-sales subgraph, which owns clients, does not exist), so today only staff
-rate in practice; the check is here so client self-rating needs no change
-in vendors once identity issues the claim.
+Who may rate: staff, or the charter's own client: a client account whose
+verified token carries the `client_id` claim (identity's link from a
+client login to its client company) matching the charter's client
+(`charter_facts.client_id`).
 
 A vendor served a charter when one of its assignments on the charter's
 vehicles is confirmed (assignments have no "completed" state: a confirmed
@@ -93,8 +91,11 @@ def rating_problems(data: NewRating) -> list[Problem]:
 def may_rate(viewer: Viewer, charter: CharterFacts) -> bool:
     if viewer.is_staff:
         return True
-    claimed = viewer.claims.get("client_id") if viewer.has_any_role(Role.CLIENT) else None
-    return claimed is not None and str(claimed) == str(charter.client_id)
+    return (
+        viewer.has_any_role(Role.CLIENT)
+        and viewer.client_id is not None
+        and viewer.client_id == charter.client_id
+    )
 
 
 async def rate(

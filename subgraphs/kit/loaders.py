@@ -16,7 +16,6 @@ from sqlalchemy import select
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-    from sqlalchemy.orm import InstrumentedAttribute
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
@@ -39,13 +38,19 @@ class SessionLoader(DataLoader[K, V]):
 
 
 class ByIdLoader(SessionLoader[uuid.UUID, V | None]):
-    """Loads rows of `model` by primary key; unknown ids give None."""
+    """Loads rows of `model` by primary key; unknown ids give None.
+
+    Loaders only read, so they return plain result rows (attribute access by
+    column name) rather than ORM instances: building identity-mapped objects
+    was a large share of a nested query's cost.
+    """
 
     model: ClassVar[Any]
 
     async def load_batch(self, session: AsyncSession, keys: Sequence[uuid.UUID]) -> list[V | None]:
-        rows = (await session.scalars(select(self.model).where(self.model.id.in_(keys)))).all()
-        by_id = {row.id: row for row in rows}
+        table = self.model.__table__
+        rows = (await session.execute(select(table).where(table.c.id.in_(keys)))).all()
+        by_id: dict[uuid.UUID, Any] = {row.id: row for row in rows}
         return [by_id.get(key) for key in keys]
 
 
@@ -57,13 +62,13 @@ class ByParentIdLoader(SessionLoader[uuid.UUID, list[V]]):
     order_by: ClassVar[tuple[str, ...]] = ("id",)
 
     async def load_batch(self, session: AsyncSession, keys: Sequence[uuid.UUID]) -> list[list[V]]:
-        parent: InstrumentedAttribute[Any] = getattr(self.model, self.parent_column)
+        table = self.model.__table__
         stmt = (
-            select(self.model)
-            .where(parent.in_(keys))
-            .order_by(*(getattr(self.model, c) for c in self.order_by))
+            select(table)
+            .where(table.c[self.parent_column].in_(keys))
+            .order_by(*(table.c[c] for c in self.order_by))
         )
-        return group_by_key(await session.scalars(stmt), keys, self.parent_column)
+        return group_by_key((await session.execute(stmt)).all(), keys, self.parent_column)
 
 
 def group_by_key(rows: Iterable[Any], keys: Sequence[Any], attribute: str) -> list[list[Any]]:

@@ -9,7 +9,12 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import func, select
 
 from subgraphs.charters import models
-from subgraphs.kit.loaders import ByIdLoader, ByParentIdLoader, SessionLoader, group_by_key
+from subgraphs.kit.loaders import (
+    ByIdLoader,
+    ByParentIdLoader,
+    SessionLoader,
+    latest_per_parent,
+)
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
@@ -77,24 +82,9 @@ class AuditEntriesByCharterIdLoader(SessionLoader[uuid.UUID, list[models.AuditEn
     async def load_batch(
         self, session: AsyncSession, keys: Sequence[uuid.UUID]
     ) -> list[list[models.AuditEntry]]:
-        entry = models.AuditEntry
-        ranked = (
-            select(
-                entry.id,
-                func.row_number()
-                .over(partition_by=entry.charter_id, order_by=(entry.at.desc(), entry.id.desc()))
-                .label("rank"),
-            )
-            .where(entry.charter_id.in_(keys))
-            .subquery()
+        return await latest_per_parent(
+            session, models.AuditEntry, "charter_id", ("at", "id"), keys, AUDIT_ENTRIES_PER_CHARTER
         )
-        rows = await session.scalars(
-            select(entry)
-            .join(ranked, ranked.c.id == entry.id)
-            .where(ranked.c.rank <= AUDIT_ENTRIES_PER_CHARTER)
-            .order_by(entry.charter_id, entry.at.desc(), entry.id.desc())
-        )
-        return group_by_key(rows, keys, "charter_id")
 
 
 class SeriesMembersBySeriesIdLoader(SessionLoader[uuid.UUID, list[uuid.UUID]]):

@@ -12,7 +12,7 @@ from collections.abc import Hashable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from aiodataloader import DataLoader
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -88,3 +88,36 @@ class LoaderRegistry:
         if loader is None:
             loader = self._loaders[loader_class] = loader_class(self._sessions)
         return loader
+
+
+async def latest_per_parent(
+    session: AsyncSession,
+    model: Any,
+    parent_column: str,
+    newest_first: tuple[str, ...],
+    parents: Sequence[Any],
+    limit: int,
+) -> list[list[Any]]:
+    """The newest `limit` rows of each parent in one statement (a window count).
+
+    For capped histories (audit logs, recent ratings) that must not load a
+    parent's whole history to show its last few entries.
+    """
+    order = [getattr(model, c).desc() for c in newest_first]
+    ranked = (
+        select(
+            model.id,
+            func.row_number()
+            .over(partition_by=getattr(model, parent_column), order_by=order)
+            .label("position"),
+        )
+        .where(getattr(model, parent_column).in_(set(parents)))
+        .subquery()
+    )
+    rows = await session.scalars(
+        select(model)
+        .join(ranked, ranked.c.id == model.id)
+        .where(ranked.c.position <= limit)
+        .order_by(*order)
+    )
+    return group_by_key(rows, parents, parent_column)

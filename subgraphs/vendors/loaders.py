@@ -6,9 +6,15 @@ import uuid
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
-from subgraphs.kit.loaders import ByIdLoader, ByParentIdLoader, SessionLoader, group_by_key
+from subgraphs.kit.loaders import (
+    ByIdLoader,
+    ByParentIdLoader,
+    SessionLoader,
+    group_by_key,
+    latest_per_parent,
+)
 from subgraphs.vendors import models
 from subgraphs.vendors.models import HOLDING_ASSIGNMENT
 from subgraphs.vendors.service import ratings as ratings_service
@@ -106,27 +112,14 @@ class RecentRatingsByVendorIdLoader(SessionLoader[tuple[uuid.UUID, int], list[mo
     async def load_batch(
         self, session: AsyncSession, keys: Sequence[tuple[uuid.UUID, int]]
     ) -> list[list[models.Rating]]:
-        limit = max(k[1] for k in keys)
-        position = (
-            func.row_number()
-            .over(
-                partition_by=models.Rating.vendor_id,
-                order_by=(models.Rating.created_at.desc(), models.Rating.id.desc()),
-            )
-            .label("position")
+        grouped = await latest_per_parent(
+            session,
+            models.Rating,
+            "vendor_id",
+            ("created_at", "id"),
+            [k[0] for k in keys],
+            max(k[1] for k in keys),
         )
-        ranked = (
-            select(models.Rating.id, position)
-            .where(models.Rating.vendor_id.in_({k[0] for k in keys}))
-            .subquery()
-        )
-        rows = await session.scalars(
-            select(models.Rating)
-            .join(ranked, ranked.c.id == models.Rating.id)
-            .where(ranked.c.position <= limit)
-            .order_by(models.Rating.created_at.desc(), models.Rating.id.desc())
-        )
-        grouped = group_by_key(rows, [k[0] for k in keys], "vendor_id")
         return [group[:n] for group, (_, n) in zip(grouped, keys, strict=True)]
 
 
@@ -136,27 +129,14 @@ class RecentAuditByVendorIdLoader(SessionLoader[tuple[uuid.UUID, int], list[mode
     async def load_batch(
         self, session: AsyncSession, keys: Sequence[tuple[uuid.UUID, int]]
     ) -> list[list[models.VendorAudit]]:
-        limit = max(k[1] for k in keys)
-        position = (
-            func.row_number()
-            .over(
-                partition_by=models.VendorAudit.vendor_id,
-                order_by=(models.VendorAudit.at.desc(), models.VendorAudit.id.desc()),
-            )
-            .label("position")
+        grouped = await latest_per_parent(
+            session,
+            models.VendorAudit,
+            "vendor_id",
+            ("at", "id"),
+            [k[0] for k in keys],
+            max(k[1] for k in keys),
         )
-        ranked = (
-            select(models.VendorAudit.id, position)
-            .where(models.VendorAudit.vendor_id.in_({k[0] for k in keys}))
-            .subquery()
-        )
-        rows = await session.scalars(
-            select(models.VendorAudit)
-            .join(ranked, ranked.c.id == models.VendorAudit.id)
-            .where(ranked.c.position <= limit)
-            .order_by(models.VendorAudit.at.desc(), models.VendorAudit.id.desc())
-        )
-        grouped = group_by_key(rows, [k[0] for k in keys], "vendor_id")
         return [group[:n] for group, (_, n) in zip(grouped, keys, strict=True)]
 
 

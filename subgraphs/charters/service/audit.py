@@ -47,3 +47,23 @@ def record(
             new=new,
         )
     )
+
+
+def charter_updated(
+    session: AsyncSession,
+    charter: Any,
+    action: str,
+    actor: Viewer | None,
+    old: dict[str, Any],
+) -> None:
+    """Record a change to the charter row itself: `old` against its state now."""
+    record(
+        session,
+        charter_id=charter.id,
+        entity="charter",
+        entity_id=charter.id,
+        action=action,
+        actor=actor,
+        old=old,
+        new=row_snapshot(charter),
+    )

@@ -140,16 +140,7 @@ async def create(session: AsyncSession, data: NewCharter, actor: Viewer) -> Char
     charter.reference = await next_reference(session, "CH", data.pickup_local.year)
     session.add(charter)
     await session.flush()
-    audit.record(
-        session,
-        charter_id=charter.id,
-        entity="charter",
-        entity_id=charter.id,
-        action="create",
-        actor=actor,
-        old=None,
-        new=audit.row_snapshot(charter),
-    )
+    audit.charter_updated(session, charter, "create", actor, None)
     await snapshots.apply(session, charter, snap, actor)
     await events.charter_changed(session, charter, ["created"])
     return charter
@@ -255,16 +246,7 @@ async def transition(
             .where(CharterVehicle.charter_id == charter.id)
             .values(holds_resources=False)
         )
-    audit.record(
-        session,
-        charter_id=charter.id,
-        entity="charter",
-        entity_id=charter.id,
-        action=f"status:{target}",
-        actor=actor,
-        old=old,
-        new=audit.row_snapshot(charter),
-    )
+    audit.charter_updated(session, charter, f"status:{target}", actor, old)
     await events.charter_changed(session, charter, ["status"], previousStatus=old["status"])
     return charter
 
@@ -299,16 +281,7 @@ async def cancel(
         .where(CharterVehicle.charter_id == charter.id)
         .values(holds_resources=False)
     )
-    audit.record(
-        session,
-        charter_id=charter.id,
-        entity="charter",
-        entity_id=charter.id,
-        action="cancel",
-        actor=actor,
-        old=old,
-        new=audit.row_snapshot(charter),
-    )
+    audit.charter_updated(session, charter, "cancel", actor, old)
     await events.charter_changed(session, charter, ["status"], previousStatus=old["status"])
     return charter
 
@@ -323,16 +296,7 @@ async def reassign(
     old = audit.row_snapshot(charter)
     charter.sales_agent_id = agent_id
     charter.version += 1
-    audit.record(
-        session,
-        charter_id=charter.id,
-        entity="charter",
-        entity_id=charter.id,
-        action="reassign",
-        actor=actor,
-        old=old,
-        new=audit.row_snapshot(charter),
-    )
+    audit.charter_updated(session, charter, "reassign", actor, old)
     return charter
 
 
@@ -354,16 +318,7 @@ async def revise_quote(session: AsyncSession, charter_id: uuid.UUID, actor: View
     old = audit.row_snapshot(charter)
     charter.quote_revision += 1
     charter.version += 1
-    audit.record(
-        session,
-        charter_id=charter.id,
-        entity="charter",
-        entity_id=charter.id,
-        action="revise_quote",
-        actor=actor,
-        old=old,
-        new=audit.row_snapshot(charter),
-    )
+    audit.charter_updated(session, charter, "revise_quote", actor, old)
     return charter
 
 

@@ -140,16 +140,7 @@ async def apply(
     charter.notes = after.get("notes")
     charter.requires_second_driver = bool(after.get("requires_second_driver"))
     charter.version += 1
-    audit.record(
-        session,
-        charter_id=charter.id,
-        entity="charter",
-        entity_id=charter.id,
-        action="update",
-        actor=actor,
-        old=before,
-        new=audit.row_snapshot(charter),
-    )
+    audit.charter_updated(session, charter, "update", actor, before)
     await _apply_stops(session, charter, after["stops"], actor)
     await _apply_vehicles(session, charter, after["vehicles"], actor)
 

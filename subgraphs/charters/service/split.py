@@ -133,16 +133,7 @@ async def split(
     )
     session.add(new)
     await session.flush()
-    audit.record(
-        session,
-        charter_id=new.id,
-        entity="charter",
-        entity_id=new.id,
-        action="split:create",
-        actor=actor,
-        old=None,
-        new=audit.row_snapshot(new),
-    )
+    audit.charter_updated(session, new, "split:create", actor, None)
     for stop in await session.scalars(
         select(Stop).where(Stop.charter_id == original.id).order_by(Stop.position)
     ):

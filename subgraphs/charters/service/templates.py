@@ -169,16 +169,7 @@ async def copy_many(
 
     copies: list[Copy] = []
     for target, charter in zip(targets, charters, strict=True):
-        audit.record(
-            session,
-            charter_id=charter.id,
-            entity="charter",
-            entity_id=charter.id,
-            action=target.action,
-            actor=actor,
-            old=None,
-            new=audit.row_snapshot(charter),
-        )
+        audit.charter_updated(session, charter, target.action, actor, None)
         stops = [
             Stop(
                 id=uuid.uuid4(),

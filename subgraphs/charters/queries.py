@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import uuid
 from datetime import datetime, timedelta
 from decimal import Decimal
 
@@ -27,6 +26,7 @@ from subgraphs.charters.types import (
     parse_uuid,
 )
 from subgraphs.kit.errors import BadUserInputError, NotFoundError, ServiceError
+from subgraphs.kit.ids import require_uuid
 from subgraphs.kit.pagination import (
     Connection,
     Edge,
@@ -52,13 +52,6 @@ class CharterFilter:
     client_id: strawberry.ID | None = None
     agent_id: strawberry.ID | None = None
     search: str | None = strawberry.field(default=None, description="Reference prefix.")
-
-
-def _uuid_or_error(value: strawberry.ID, what: str) -> uuid.UUID:
-    key = parse_uuid(value)
-    if key is None:
-        raise NotFoundError(what, value)
-    return key
 
 
 def _filtered(where: CharterFilter | None) -> Select[tuple[models.Charter]]:
@@ -146,7 +139,7 @@ class PublicQuote:
 class Query:
     @strawberry.field(extensions=[allow(*READERS)])
     async def charter(self, info: Info, id: strawberry.ID) -> Charter:
-        key = _uuid_or_error(id, "Charter")
+        key = require_uuid(id, "Charter")
         row = await info.context.loaders.get(L.CharterByIdLoader).load(key)
         if row is None:
             raise NotFoundError("Charter", id)
@@ -288,7 +281,7 @@ class Query:
 
     @strawberry.field(extensions=[allow(*READERS)])
     async def charter_series(self, info: Info, id: strawberry.ID) -> CharterSeries:
-        key = _uuid_or_error(id, "CharterSeries")
+        key = require_uuid(id, "CharterSeries")
         row = await info.context.loaders.get(L.SeriesByIdLoader).load(key)
         if row is None:
             raise NotFoundError("CharterSeries", id)

@@ -22,8 +22,8 @@ from subgraphs.identity.types import (
     UserPayload,
 )
 from subgraphs.kit.auth.roles import Role as RoleValue
-from subgraphs.kit.errors import BadUserInputError, NotFoundError
-from subgraphs.kit.ids import parse_uuid
+from subgraphs.kit.errors import BadUserInputError
+from subgraphs.kit.ids import parse_uuid, require_uuid
 from subgraphs.kit.payloads import transact
 from subgraphs.kit.permissions import allow
 
@@ -54,10 +54,7 @@ def _client_id(value: strawberry.ID | None) -> uuid.UUID | None:
 
 
 def _user_id(value: strawberry.ID) -> uuid.UUID:
-    try:
-        return uuid.UUID(str(value))
-    except ValueError:
-        raise NotFoundError("User", value) from None
+    return require_uuid(value, "User")
 
 
 @strawberry.type

@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-import uuid
-
 import strawberry
 from sqlalchemy import any_, func, or_, select
 from strawberry.types import Info
@@ -12,15 +10,9 @@ from subgraphs.identity.types import ImpersonationEntry, Role, User, UserAuditEn
 from subgraphs.kit.auth.roles import STAFF_ROLES
 from subgraphs.kit.auth.roles import Role as RoleValue
 from subgraphs.kit.errors import ForbiddenError, NotFoundError
+from subgraphs.kit.ids import require_uuid
 from subgraphs.kit.pagination import Connection, KeysetOrder, paginate
 from subgraphs.kit.permissions import allow
-
-
-def _parse_id(value: strawberry.ID, what: str) -> uuid.UUID:
-    try:
-        return uuid.UUID(str(value))
-    except ValueError:
-        raise NotFoundError(what, value) from None
 
 
 @strawberry.type
@@ -38,7 +30,7 @@ class Query:
     )
     async def user(self, info: Info, id: strawberry.ID) -> User:
         viewer = await info.context.get_viewer()
-        key = _parse_id(id, "User")
+        key = require_uuid(id, "User")
         if key != viewer.user_id and not viewer.roles & STAFF_ROLES:
             raise ForbiddenError()
         row = await info.context.loaders.get(UserByIdLoader).load(key)
@@ -79,7 +71,7 @@ class Query:
     async def user_audit_log(
         self, info: Info, user_id: strawberry.ID, first: int | None = 20, after: str | None = None
     ) -> Connection[UserAuditEntry]:
-        key = _parse_id(user_id, "User")
+        key = require_uuid(user_id, "User")
         stmt = select(models.UserAudit).where(models.UserAudit.user_id == key)
         order = KeysetOrder((models.UserAudit.at, models.UserAudit.id), descending=True)
         async with info.context.sessions() as session:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import datetime
 from enum import Enum
 from typing import Any
@@ -15,6 +14,7 @@ from subgraphs.identity import models
 from subgraphs.identity.loaders import UserByIdLoader
 from subgraphs.kit.auth.roles import Role as RoleValue
 from subgraphs.kit.errors import ForbiddenError
+from subgraphs.kit.ids import parse_uuid
 from subgraphs.kit.payloads import UserError
 
 Role = strawberry.enum(
@@ -86,9 +86,8 @@ class User:
 
     @classmethod
     async def resolve_reference(cls, info: Info, id: strawberry.ID) -> User | None:
-        try:
-            key = uuid.UUID(str(id))
-        except ValueError:
+        key = parse_uuid(id)
+        if key is None:
             return None
         row = await info.context.loaders.get(UserByIdLoader).load(key)
         return cls.from_row(row) if row else None

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import uuid
 
+from subgraphs.kit.errors import NotFoundError
+
 
 def parse_uuid(value: object) -> uuid.UUID | None:
     """The UUID a client sent, or None for anything that is not one."""
@@ -13,3 +15,11 @@ def parse_uuid(value: object) -> uuid.UUID | None:
         return uuid.UUID(str(value))
     except ValueError:
         return None
+
+
+def require_uuid(value: object, what: str) -> uuid.UUID:
+    """A top-level id argument: anything that is not a UUID is an unknown `what`."""
+    key = parse_uuid(value)
+    if key is None:
+        raise NotFoundError(what, value)
+    return key

@@ -17,6 +17,7 @@ import httpx
 import pytest
 from redis.asyncio import Redis
 from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.embedded import TemporaryServers, temporary_servers
@@ -75,17 +76,29 @@ async def redis(settings: Settings) -> AsyncIterator[Redis]:
 
 
 async def _truncate_all(sessions: async_sessionmaker[AsyncSession]) -> None:
-    async with sessions() as session, session.begin():
-        rows = await session.execute(
-            text(
-                "SELECT schemaname || '.' || tablename FROM pg_tables "
-                "WHERE schemaname IN ('identity','sales','charters','vendors','pricing','finance') "
-                "AND tablename <> 'alembic_version'"
-            )
-        )
-        tables = [r[0] for r in rows if r[0] not in KEEP_TABLES]
-        if tables:
-            await session.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+    """Empty every subgraph table; retried because background workers of the
+    running apps (outbox relays, event consumers) may hold row locks, and a
+    TRUNCATE taking many table locks can lose a deadlock against them."""
+    for attempt in range(5):
+        try:
+            async with sessions() as session, session.begin():
+                rows = await session.execute(
+                    text(
+                        "SELECT schemaname || '.' || tablename FROM pg_tables WHERE schemaname"
+                        " IN ('identity','sales','charters','vendors','pricing','finance')"
+                        " AND tablename <> 'alembic_version'"
+                    )
+                )
+                tables = [r[0] for r in rows if r[0] not in KEEP_TABLES]
+                if tables:
+                    await session.execute(
+                        text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE")
+                    )
+            return
+        except DBAPIError as exc:
+            if "deadlock" not in str(exc).lower() or attempt == 4:
+                raise
+            await asyncio.sleep(0.05 * (attempt + 1))
 
 
 @pytest.fixture(autouse=True)

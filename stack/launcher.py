@@ -29,6 +29,7 @@ from db.embedded.processes import tail
 from stack.banner import ready_banner
 from stack.children import Child, say
 from stack.plan import Plan, module_exists, plan_services, python_module
+from stack.secrets import embedded_secrets
 from subgraphs.kit.settings import EMBEDDED_POSTGRES_PORT, EMBEDDED_REDIS_PORT, Settings
 
 CODE_ROOT = Path(__file__).resolve().parents[1]
@@ -184,6 +185,9 @@ class Stack:
         env["DATABASE_URL"] = self.database_url
         env["REDIS_URL"] = self.redis_url
         env["DATA_DIR"] = str(self.data_dir)
+        for name, value in embedded_secrets(self.data_dir).items():
+            if not self._user_set(name):
+                env[name] = value
         return env
 
     def _new_child(

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import secrets
 from collections.abc import AsyncIterator
 
 import httpx
@@ -45,6 +46,9 @@ def pytest_configure(config: pytest.Config) -> None:
     # Cheap argon2id parameters: still argon2id, but tests log in often.
     os.environ.setdefault("ARGON2_TIME_COST", "1")
     os.environ.setdefault("ARGON2_MEMORY_KIB", "8192")
+    # Secrets have no usable default (security review finding 1): a random one per run.
+    for name in ("QUOTE_LINK_SECRET", "ONBOARDING_WEBHOOK_SECRET"):
+        os.environ.setdefault(name, secrets.token_urlsafe(32))
     get_settings.cache_clear()
     from db.migrate import upgrade_all
 

@@ -23,11 +23,14 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
 from db.engine import in_request, make_engine, session_factory
 from subgraphs.kit import json
+from subgraphs.kit.auth.revocation import RevocationList
+from subgraphs.kit.auth.router_gate import RouterOnly
 from subgraphs.kit.auth.tokens import KeySource, RemoteJwks, TokenVerifier
 from subgraphs.kit.context import Context, Services
 from subgraphs.kit.outbox import OutboxRelay
 from subgraphs.kit.request_id import current_request_id, set_request_id
 from subgraphs.kit.settings import Settings, get_settings
+from subgraphs.kit.startup_checks import refuse_unsafe_settings
 
 if TYPE_CHECKING:
     from starlette.types import ASGIApp, Receive, Scope, Send
@@ -80,12 +83,12 @@ def create_subgraph_app(
     on_startup: Sequence[Hook] = (),
     on_shutdown: Sequence[Hook] = (),
     settings: Settings | None = None,
-    graphiql: bool = True,
 ) -> Starlette:
     settings = settings or get_settings()
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        refuse_unsafe_settings(settings)
         engine = make_engine(settings.database_url, pool_size=settings.db_pool_size)
         redis = Redis.from_url(settings.redis_url)
         remote = RemoteJwks(
@@ -99,6 +102,7 @@ def create_subgraph_app(
             verifier=TokenVerifier(
                 remote, issuer=settings.jwt_issuer, audience=settings.jwt_audience
             ),
+            revocations=RevocationList(redis, cache_seconds=settings.revocation_cache_seconds),
         )
         if key_source is not None:
             services.verifier.keys = key_source(services)
@@ -129,7 +133,7 @@ def create_subgraph_app(
             return JSONResponse({"status": "unavailable", "subgraph": name}, status_code=503)
         return JSONResponse({"status": "ok", "subgraph": name})
 
-    graphql = SubgraphGraphQL(schema, graphiql=graphiql)
+    graphql = SubgraphGraphQL(schema, graphiql=settings.subgraph_graphiql)
     app = Starlette(
         routes=[
             Route("/health", health, methods=["GET"]),
@@ -140,4 +144,6 @@ def create_subgraph_app(
         lifespan=lifespan,
     )
     app.add_middleware(RequestScope)
+    if settings.router_secret_list:
+        app.add_middleware(RouterOnly, secrets=settings.router_secret_list)
     return app

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from subgraphs.kit.auth.client_address import client_address, parse_networks
 from subgraphs.kit.auth.tokens import InvalidTokenError, bearer_token
 from subgraphs.kit.auth.viewer import ANONYMOUS, Viewer
 from subgraphs.kit.loaders import LoaderRegistry
@@ -16,6 +17,7 @@ if TYPE_CHECKING:
     from starlette.responses import Response
     from starlette.websockets import WebSocket
 
+    from subgraphs.kit.auth.revocation import RevocationList
     from subgraphs.kit.auth.tokens import TokenVerifier
     from subgraphs.kit.settings import Settings
 
@@ -29,6 +31,7 @@ class Services:
     sessions: async_sessionmaker[AsyncSession]
     redis: Redis
     verifier: TokenVerifier
+    revocations: RevocationList
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -62,8 +65,13 @@ class Context:
 
     @property
     def client_ip(self) -> str:
+        """The caller's address: `X-Forwarded-For` believed only from trusted proxies."""
         client = self.request.client
-        return client.host if client else "unknown"
+        return client_address(
+            client.host if client else None,
+            self.request.headers.get("x-forwarded-for"),
+            parse_networks(self.settings.trusted_proxies),
+        )
 
     def _authorization(self) -> str | None:
         params = self.connection_params or {}
@@ -73,7 +81,10 @@ class Context:
         return self.request.headers.get("authorization")
 
     async def get_viewer(self) -> Viewer:
-        """Verify the bearer token once per request; an invalid one is anonymous."""
+        """Verify the bearer token once per request; an invalid one is anonymous.
+
+        So is a token whose session has ended (logout, disabled account, ...).
+        """
         if self._viewer is None:
             token = bearer_token(self._authorization())
             viewer = ANONYMOUS
@@ -83,5 +94,7 @@ class Context:
                     viewer = Viewer.from_claims(claims)
                 except (InvalidTokenError, KeyError, ValueError):
                     viewer = ANONYMOUS
+            if viewer.session_id and await self.services.revocations.is_revoked(viewer.session_id):
+                viewer = ANONYMOUS
             self._viewer = viewer
         return self._viewer

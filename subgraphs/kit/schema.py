@@ -10,6 +10,7 @@ from graphql import GraphQLError
 from strawberry.schema.config import StrawberryConfig
 
 from subgraphs.kit.extensions import MaskInternalErrors
+from subgraphs.kit.guard import ReadOnlyImpersonation, SubgraphLimits
 from subgraphs.kit.scalars import SCALAR_MAP
 
 #: @theguild/federation-composition 0.27 refuses v2.11, Strawberry's default.
@@ -32,7 +33,7 @@ def build_schema(
         mutation=mutation,
         subscription=subscription,
         types=list(types),
-        extensions=[MaskInternalErrors],
+        extensions=[MaskInternalErrors, SubgraphLimits, ReadOnlyImpersonation],
         config=StrawberryConfig(scalar_map=SCALAR_MAP),
         federation_version=FEDERATION_VERSION,
     )

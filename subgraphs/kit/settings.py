@@ -63,12 +63,15 @@ class Settings(BaseSettings):
     login_failure_window_seconds: int = 15 * 60
     password_reset_ttl_seconds: int = 3600
 
-    #: Signs anonymous quote links (charters); set a long random value in production.
-    quote_link_secret: str = "embedded-quote-link-secret-change-me"  # noqa: S105
+    #: Signs anonymous quote links (charters). No default: empty means quote
+    #: links are refused; the embedded stack generates one under `.data/`.
+    quote_link_secret: str = ""
     quote_link_ttl_seconds: int = 14 * 24 * 3600
     #: Change management (seed 002): price difference needing a manager.
     change_manager_threshold: str = "500.00"
     change_auto_approve_minimal: bool = False
+    #: Charters: the farthest ahead a pickup may be booked (days from today).
+    charter_booking_horizon_days: int = 730
 
     #: Certification types a vendor must hold, active and unexpired, to be compliant.
     vendor_required_certifications: str = "dot,mc,insurance"
@@ -98,8 +101,25 @@ class Settings(BaseSettings):
     smtp_starttls: bool = False
     smtp_use_tls: bool = False
     smtp_timeout_seconds: float = 10.0
-    #: Shared secret of the vendor onboarding webhook's HMAC-SHA256 signature; set it in production.
-    onboarding_webhook_secret: str = "embedded-onboarding-webhook-secret-change-me"  # noqa: S105
+    #: Shared secret of the vendor onboarding webhook's HMAC-SHA256 signature.
+    #: No default: empty means the webhook refuses every submission.
+    onboarding_webhook_secret: str = ""
+
+    #: The router's credential (`kit/auth/router_credential.py`): comma-separated
+    #: secrets, the first signs, all verify. When set, subgraphs answer only
+    #: requests the router signed; production refuses to start without it.
+    router_secrets: str = ""
+    #: Peers whose `X-Forwarded-For` is believed (CIDRs, comma-separated): the
+    #: router in front of the subgraphs, a load balancer in front of the router.
+    trusted_proxies: str = "127.0.0.1/32,::1/128"
+    #: Introspection, `_service` and GraphiQL on a subgraph (the router serves the graph).
+    subgraph_introspection: bool = False
+    subgraph_graphiql: bool = False
+    #: A subgraph's own limits; above the router's (15, 30) plus what its plans add.
+    subgraph_max_depth: int = 20
+    subgraph_max_aliases: int = 60
+    #: Seconds a "session not revoked" answer is cached (`kit/auth/revocation.py`).
+    revocation_cache_seconds: float = 2.0
 
     db_pool_size: int = 10
     db_echo: bool = False
@@ -111,6 +131,10 @@ class Settings(BaseSettings):
         return tuple(
             c.strip().lower() for c in self.vendor_required_certifications.split(",") if c.strip()
         )
+
+    @property
+    def router_secret_list(self) -> tuple[str, ...]:
+        return tuple(s.strip() for s in self.router_secrets.split(",") if s.strip())
 
     @property
     def documents_path(self) -> Path:

@@ -86,7 +86,6 @@ async def kit_server(settings: Settings, key_source: StaticKeys) -> AsyncIterato
         sample_subgraph.schema,
         settings=settings,
         key_source=lambda _services: key_source,
-        graphiql=False,
     )
     async with serve(app) as server:
         yield server

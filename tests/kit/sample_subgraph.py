@@ -138,5 +138,20 @@ class Query:
     def management_secret(self) -> str:
         return "42"
 
+    @strawberry.field(description="The caller's address as the kit sees it.")
+    def client_address(self, info: Info) -> str:
+        return str(info.context.client_ip)
 
-schema = build_schema(Query)
+
+@strawberry.type
+class Mutation:
+    @strawberry.mutation(extensions=[allow()])
+    def touch(self) -> bool:
+        return True
+
+    @strawberry.mutation(extensions=[allow()], description="On the impersonation allow-list.")
+    def logout(self) -> bool:
+        return True
+
+
+schema = build_schema(Query, Mutation)

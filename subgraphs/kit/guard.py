@@ -1,0 +1,116 @@
+"""A subgraph's own guards, for the requests that do not come through the router.
+
+The router limits depth, aliases and cost and switches introspection off;
+a subgraph reached directly (a leaked credential, a misrouted request, a
+process on the private network) must not be an open door beside it. The
+limits are read from the request's settings, so one schema serves apps
+configured differently (tests, production).
+
+Impersonated sessions are read-only (`kit/auth/impersonation.py`): that is
+checked here, once for every subgraph, not in each mutation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any
+
+from graphql import ExecutionResult, GraphQLError, OperationDefinitionNode, OperationType
+from graphql.validation import NoSchemaIntrospectionCustomRule, ValidationRule
+from strawberry.extensions import SchemaExtension
+from strawberry.extensions.max_aliases import create_validator as aliases_validator
+from strawberry.extensions.query_depth_limiter import create_validator as depth_validator
+
+from subgraphs.kit.auth.impersonation import (
+    MUTATIONS_ALLOWED_WHILE_IMPERSONATING,
+    NOT_ALLOWED_WHILE_IMPERSONATING,
+)
+
+if TYPE_CHECKING:
+    from graphql import FieldNode
+
+    from subgraphs.kit.settings import Settings
+
+
+class NoServiceSdlRule(ValidationRule):
+    """`_service { sdl }` hands out the whole schema, like introspection."""
+
+    def enter_field(self, node: FieldNode, *_args: Any) -> None:
+        parent = self.context.get_parent_type()
+        if node.name.value == "_service" and parent is self.context.schema.query_type:
+            self.report_error(GraphQLError("_service is not available on this subgraph.", node))
+
+
+@lru_cache(maxsize=8)
+def _depth_rule(max_depth: int) -> type[ValidationRule]:
+    return depth_validator(max_depth, None, None)
+
+
+@lru_cache(maxsize=8)
+def _aliases_rule(max_aliases: int) -> type[ValidationRule]:
+    return aliases_validator(max_aliases)
+
+
+def validation_rules(settings: Settings) -> tuple[type[ValidationRule], ...]:
+    rules: list[type[ValidationRule]] = []
+    if settings.subgraph_max_depth > 0:
+        rules.append(_depth_rule(settings.subgraph_max_depth))
+    if settings.subgraph_max_aliases > 0:
+        rules.append(_aliases_rule(settings.subgraph_max_aliases))
+    if not settings.subgraph_introspection:
+        rules += [NoSchemaIntrospectionCustomRule, NoServiceSdlRule]
+    return tuple(rules)
+
+
+class SubgraphLimits(SchemaExtension):
+    def on_operation(self) -> Iterator[None]:
+        context = self.execution_context.context
+        settings = getattr(context, "settings", None)
+        if settings is not None:
+            self.execution_context.validation_rules = (
+                *self.execution_context.validation_rules,
+                *validation_rules(settings),
+            )
+        yield
+
+
+def _root_fields(operation: OperationDefinitionNode) -> list[str]:
+    # Fragments on the mutation root are rare; a spread counts as an unknown field.
+    return [
+        getattr(getattr(s, "name", None), "value", "") for s in operation.selection_set.selections
+    ]
+
+
+def _mutation(document: Any, name: str | None) -> OperationDefinitionNode | None:
+    for definition in getattr(document, "definitions", ()):
+        if isinstance(definition, OperationDefinitionNode) and (
+            name is None or (definition.name and definition.name.value == name)
+        ):
+            return definition if definition.operation is OperationType.MUTATION else None
+    return None
+
+
+class ReadOnlyImpersonation(SchemaExtension):
+    """Refuses a mutation from an impersonated session before anything runs."""
+
+    async def on_execute(self) -> AsyncIterator[None]:
+        ctx = self.execution_context
+        operation = _mutation(ctx.graphql_document, ctx.operation_name)
+        if operation is not None and hasattr(ctx.context, "get_viewer"):
+            viewer = await ctx.context.get_viewer()
+            refused = [
+                f for f in _root_fields(operation) if f not in MUTATIONS_ALLOWED_WHILE_IMPERSONATING
+            ]
+            if viewer.is_impersonated and refused:
+                ctx.result = ExecutionResult(
+                    data=None,
+                    errors=[
+                        GraphQLError(
+                            "This session views the portal as a client and cannot make "
+                            f"changes ({', '.join(refused)}); stop impersonating first.",
+                            extensions={"code": NOT_ALLOWED_WHILE_IMPERSONATING},
+                        )
+                    ],
+                )
+        yield

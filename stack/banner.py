@@ -24,7 +24,9 @@ def demo_logins() -> list[str]:
     return [f"{role}@demo.athena" for role in DEMO_ROLES]
 
 
-def ready_banner(plan: Plan, database_url: str, redis_url: str, log_dir: Path) -> str:
+def ready_banner(
+    plan: Plan, database_url: str, redis_url: str, log_dir: Path, mail_dir: Path | None = None
+) -> str:
     """`ready` on its own first line (scripts wait for it), then URLs and logins."""
     lines = ["ready"]
     # The router first: it is the one URL most people need.
@@ -38,6 +40,7 @@ def ready_banner(plan: Plan, database_url: str, redis_url: str, log_dir: Path) -
         f"  {'PostgreSQL:':<11} {database_url}",
         f"  {'Redis:':<11} {redis_url}",
         f"  {'Logs:':<11} {log_dir}/",
+        *([f"  {'Mail:':<11} {mail_dir}/  (every message sent, as .eml)"] if mail_dir else []),
         f"  Demo logins (password {DEMO_PASSWORD}):",
         *(f"    {login}" for login in demo_logins()),
         "  Ctrl-C stops everything.",

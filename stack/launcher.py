@@ -28,6 +28,7 @@ from db.embedded.ports import describe_listener, port_is_free
 from db.embedded.processes import tail
 from stack.banner import ready_banner
 from stack.children import Child, say
+from stack.mailbox import Mailbox
 from stack.plan import Plan, module_exists, plan_services, python_module
 from stack.secrets import embedded_secrets
 from subgraphs.kit.settings import EMBEDDED_POSTGRES_PORT, EMBEDDED_REDIS_PORT, Settings
@@ -75,6 +76,9 @@ class Stack:
             self.redis = EmbeddedRedis(
                 self.data_dir / "redis", options.redis_port, log_path=self.log_dir / "redis.log"
             )
+        self.mailbox: Mailbox | None = None
+        if not self._user_set("SMTP_HOST"):
+            self.mailbox = Mailbox(self.data_dir / "mail", settings.smtp_port, say)
         self.plan = Plan((), (), router_is_proxy=False)
         self.children: list[Child] = []
         self.oneshot: Child | None = None
@@ -99,7 +103,15 @@ class Stack:
                 self._run_once("demo", "db.demo")
             self._start_services(plan)
             self._wait_healthy()
-            say(ready_banner(plan, self.database_url, self.redis_url, self.log_dir))
+            say(
+                ready_banner(
+                    plan,
+                    self.database_url,
+                    self.redis_url,
+                    self.log_dir,
+                    self.mailbox.folder if self.mailbox else None,
+                )
+            )
             self._watch()
         except Stop as stop:
             say(f"stack: {stop}: stopping")
@@ -154,6 +166,8 @@ class Stack:
         if self.redis:
             self.redis.reclaim_stale()
             wanted.append((self.redis.port, "Redis"))
+        if self.mailbox:
+            wanted.append((self.mailbox.port, "the mail catcher (SMTP_PORT)"))
         wanted += [(s.port, f"{s.name} ({s.description})") for s in plan.services]
         busy = [
             f"port {port} (needed by {who}) is already in use"
@@ -175,6 +189,9 @@ class Stack:
         if self.redis:
             say(f"stack: starting Redis on port {self.redis.port}")
             self.redis.start()
+        if self.mailbox:
+            say(f"stack: catching mail on port {self.mailbox.port} into {self.mailbox.folder}/")
+            self.mailbox.start()
 
     def child_env(self) -> dict[str, str]:
         """The launcher's environment plus the embedded URLs (unless set by the user)."""
@@ -277,6 +294,8 @@ class Stack:
         deadline = time.monotonic() + self.options.grace
         for child in started:
             child.finish(max(0.1, deadline - time.monotonic()))
+        if self.mailbox is not None:
+            self.mailbox.stop()
         if self.redis is not None and self.redis.running:
             self.redis.stop()
         if self.postgres is not None and self.postgres.running:

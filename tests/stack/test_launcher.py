@@ -33,6 +33,7 @@ def _launch(
         "DATA_DIR": str(data_dir),
         "IDENTITY_PORT": str(ports["identity"]),
         "ROUTER_PORT": str(ports["router"]),
+        "SMTP_PORT": str(free_port()),
         **env,
     }
     argv = [

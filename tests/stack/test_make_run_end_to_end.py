@@ -54,6 +54,7 @@ def stack() -> Iterator[RunningStack]:
         **{k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")},
         "DATA_DIR": str(data_dir),
         "ROUTER_PORT": str(ports["router"]),
+        "SMTP_PORT": str(free_port()),
         **{f"{name.upper()}_PORT": str(ports[name]) for name in SUBGRAPH_PORTS},
     }
     log_path = Path(data_dir) / "stack-output.log"

@@ -1,0 +1,36 @@
+"""`make run` catches every mail into `.data/mail/` (issue 9, part 4)."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+from pathlib import Path
+
+from db.embedded import free_port
+from stack.mailbox import Mailbox
+from subgraphs.kit.mailer import Mailer, compose
+from subgraphs.kit.settings import Settings
+
+
+async def test_a_sent_mail_is_stored_as_eml_and_announced(tmp_path: Path) -> None:
+    lines: list[str] = []
+    port = free_port()
+    mailbox = Mailbox(tmp_path / "mail", port, lines.append)
+    mailbox.start()
+    try:
+        mailer = Mailer(Settings(smtp_host="127.0.0.1", smtp_port=port))
+        await mailer.send(
+            compose("athena@athena.local", ["ada@example.com"], "Reset your password", "Hello")
+        )
+    finally:
+        mailbox.stop()
+
+    [stored] = list((tmp_path / "mail").glob("*.eml"))
+    message = email.message_from_bytes(stored.read_bytes(), policy=email.policy.default)
+    assert message["Subject"] == "Reset your password"
+    assert message.get_content().strip() == "Hello"
+    assert lines == [f"mail: to ada@example.com: Reset your password -> {stored}"]
+
+
+def test_stopping_a_mailbox_that_never_started_is_harmless(tmp_path: Path) -> None:
+    Mailbox(tmp_path, free_port(), print).stop()

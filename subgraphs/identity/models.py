@@ -107,6 +107,9 @@ class UserAudit(UUIDPrimaryKey, Base):
 
     user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"), index=True)
     actor_id: Mapped[uuid.UUID | None] = mapped_column()
+    #: The staff member really acting when `actor_id` is an impersonated
+    #: client (the token's `act.sub`), so the audit names both.
+    impersonator_id: Mapped[uuid.UUID | None] = mapped_column()
     action: Mapped[str] = mapped_column(String(50))
     before: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     after: Mapped[dict[str, Any] | None] = mapped_column(JSONB)

@@ -8,8 +8,15 @@ import strawberry
 from strawberry.types import Info
 
 from subgraphs.identity.keys import Keyring
+from subgraphs.identity.rate_limit import Throttle, ThrottlePolicy
 from subgraphs.identity.service import accounts, authentication, impersonation, mfa, password_reset
-from subgraphs.identity.service.sessions import TokenPair, revoke_session, rotate_refresh_token
+from subgraphs.identity.service.access import ACCOUNT_ADMINS, IMPERSONATORS
+from subgraphs.identity.service.sessions import (
+    Revocations,
+    TokenPair,
+    revoke_session,
+    rotate_refresh_token,
+)
 from subgraphs.identity.types import (
     AuthPayload,
     CreateUserInput,
@@ -21,7 +28,6 @@ from subgraphs.identity.types import (
     User,
     UserPayload,
 )
-from subgraphs.kit.auth.roles import Role as RoleValue
 from subgraphs.kit.errors import BadUserInputError
 from subgraphs.kit.ids import parse_uuid, require_uuid
 from subgraphs.kit.payloads import transact
@@ -31,6 +37,17 @@ from subgraphs.kit.permissions import allow
 def _keyring(info: Info) -> Keyring:
     keyring: Keyring = info.context.services.extra["keyring"]
     return keyring
+
+
+def _throttle(info: Info) -> Throttle:
+    """The limits as they apply to this caller (its address, from trusted proxies only)."""
+    ctx = info.context
+    return Throttle(ctx.redis, ThrottlePolicy.from_settings(ctx.settings), ctx.client_ip)
+
+
+def _revocations(info: Info) -> Revocations:
+    ctx = info.context
+    return Revocations(ctx.redis, ctx.settings.jwt_access_ttl_seconds)
 
 
 def _auth_payload(pair: TokenPair | None, errors: list) -> AuthPayload:  # type: ignore[type-arg]
@@ -63,19 +80,12 @@ class Mutation:
     async def login(
         self, info: Info, email: str, password: str, otp: str | None = None
     ) -> AuthPayload:
-        ctx = info.context
         key = await _keyring(info).active()
+        throttle = _throttle(info)
         pair, errors = await transact(
             info,
             lambda s: authentication.login(
-                s,
-                ctx.redis,
-                key,
-                ctx.settings,
-                email=email,
-                password=password,
-                otp=otp,
-                ip=ctx.client_ip,
+                s, throttle, key, info.context.settings, email=email, password=password, otp=otp
             ),
         )
         return _auth_payload(pair, errors)
@@ -83,18 +93,28 @@ class Mutation:
     @strawberry.mutation(description="Trade a refresh token for a new pair; each works once.")
     async def refresh_token(self, info: Info, refresh_token: str) -> AuthPayload:
         key = await _keyring(info).active()
+        throttle, revocations = _throttle(info), _revocations(info)
         pair, errors = await transact(
-            info, lambda s: rotate_refresh_token(s, refresh_token, key, info.context.settings)
+            info,
+            lambda s: rotate_refresh_token(
+                s,
+                refresh_token,
+                key,
+                info.context.settings,
+                revocations=revocations,
+                throttle=throttle,
+            ),
         )
         return _auth_payload(pair, errors)
 
     @strawberry.mutation(extensions=[allow()], description="End this session everywhere.")
     async def logout(self, info: Info) -> OkPayload:
         viewer = await info.context.get_viewer()
+        revocations = _revocations(info)
 
         async def work(session) -> bool:  # type: ignore[no-untyped-def]
             if viewer.session_id is not None:
-                await revoke_session(session, viewer.session_id, "logout")
+                await revoke_session(session, revocations, viewer.session_id, "logout")
             return True
 
         ok, errors = await transact(info, work)
@@ -103,13 +123,20 @@ class Mutation:
     @strawberry.mutation(description="Always answers the same, whether or not the e-mail exists.")
     async def request_password_reset(self, info: Info, email: str) -> OkPayload:
         ttl = info.context.settings.password_reset_ttl_seconds
-        await transact(info, lambda s: password_reset.request_reset(s, email, ttl_seconds=ttl))
-        return OkPayload(ok=True)
+        throttle = _throttle(info)
+        _, errors = await transact(
+            info, lambda s: password_reset.request_reset(s, throttle, email, ttl_seconds=ttl)
+        )
+        return OkPayload(ok=not errors, user_errors=errors)
 
     @strawberry.mutation
     async def reset_password(self, info: Info, token: str, new_password: str) -> OkPayload:
+        throttle, revocations = _throttle(info), _revocations(info)
         user, errors = await transact(
-            info, lambda s: password_reset.reset_password(s, token, new_password)
+            info,
+            lambda s: password_reset.reset_password(
+                s, throttle, token, new_password, revocations=revocations
+            ),
         )
         return OkPayload(ok=user is not None, user_errors=errors)
 
@@ -118,14 +145,18 @@ class Mutation:
         self, info: Info, current_password: str, new_password: str
     ) -> OkPayload:
         viewer = await info.context.get_viewer()
+        throttle, revocations = _throttle(info), _revocations(info)
         user, errors = await transact(
             info,
             lambda s: password_reset.change_password(
                 s,
+                throttle,
                 viewer.user_id,
                 current_password=current_password,
                 new_password=new_password,
                 impersonating=viewer.is_impersonated,
+                revocations=revocations,
+                current_session_id=viewer.session_id,
             ),
         )
         return OkPayload(ok=user is not None, user_errors=errors)
@@ -146,10 +177,11 @@ class Mutation:
     @strawberry.mutation(extensions=[allow()], description="Confirm enrolment with a code.")
     async def confirm_mfa(self, info: Info, code: str) -> MfaConfirmationPayload:
         viewer = await info.context.get_viewer()
+        throttle = _throttle(info)
         codes, errors = await transact(
             info,
             lambda s: mfa.confirm_enrolment(
-                s, viewer.user_id, code, impersonator_id=viewer.impersonator_id
+                s, throttle, viewer.user_id, code, impersonator_id=viewer.impersonator_id
             ),
         )
         return MfaConfirmationPayload(recovery_codes=codes, user_errors=errors)
@@ -157,13 +189,16 @@ class Mutation:
     @strawberry.mutation(extensions=[allow()])
     async def disable_mfa(self, info: Info, code: str) -> UserPayload:
         viewer = await info.context.get_viewer()
+        throttle = _throttle(info)
         user, errors = await transact(
             info,
-            lambda s: mfa.disable(s, viewer.user_id, code, impersonator_id=viewer.impersonator_id),
+            lambda s: mfa.disable(
+                s, throttle, viewer.user_id, code, impersonator_id=viewer.impersonator_id
+            ),
         )
         return UserPayload(user=User.from_row(user) if user else None, user_errors=errors)
 
-    @strawberry.mutation(extensions=[allow(RoleValue.ADMIN)])
+    @strawberry.mutation(extensions=[allow(*ACCOUNT_ADMINS)])
     async def create_user(self, info: Info, input: CreateUserInput) -> UserPayload:
         viewer = await info.context.get_viewer()
         data = accounts.NewUser(
@@ -175,11 +210,14 @@ class Mutation:
             client_id=_client_id(input.client_id),
         )
         user, errors = await transact(
-            info, lambda s: accounts.create_user(s, data, actor_id=viewer.user_id)
+            info,
+            lambda s: accounts.create_user(
+                s, data, actor_id=viewer.user_id, impersonator_id=viewer.impersonator_id
+            ),
         )
         return UserPayload(user=User.from_row(user) if user else None, user_errors=errors)
 
-    @strawberry.mutation(extensions=[allow(RoleValue.ADMIN)])
+    @strawberry.mutation(extensions=[allow(*ACCOUNT_ADMINS)])
     async def update_user(
         self, info: Info, id: strawberry.ID, input: UpdateUserInput
     ) -> UserPayload:
@@ -187,12 +225,17 @@ class Mutation:
         user, errors = await transact(
             info,
             lambda s: accounts.update_profile(
-                s, _user_id(id), name=input.name, phone=input.phone, actor_id=viewer.user_id
+                s,
+                _user_id(id),
+                name=input.name,
+                phone=input.phone,
+                actor_id=viewer.user_id,
+                impersonator_id=viewer.impersonator_id,
             ),
         )
         return UserPayload(user=User.from_row(user) if user else None, user_errors=errors)
 
-    @strawberry.mutation(extensions=[allow(RoleValue.ADMIN)])
+    @strawberry.mutation(extensions=[allow(*ACCOUNT_ADMINS)])
     async def set_user_roles(
         self,
         info: Info,
@@ -203,13 +246,18 @@ class Mutation:
         user, errors = await transact(
             info,
             lambda s: accounts.set_roles(
-                s, _user_id(id), [r.value for r in roles], actor_id=viewer.user_id
+                s,
+                _user_id(id),
+                [r.value for r in roles],
+                actor_id=viewer.user_id,
+                impersonator_id=viewer.impersonator_id,
+                revocations=_revocations(info),
             ),
         )
         return UserPayload(user=User.from_row(user) if user else None, user_errors=errors)
 
     @strawberry.mutation(
-        extensions=[allow(RoleValue.ADMIN)],
+        extensions=[allow(*ACCOUNT_ADMINS)],
         description="Link a client account to its client company; null unlinks it.",
     )
     async def set_user_client(
@@ -219,29 +267,50 @@ class Mutation:
         client = _client_id(client_id)
         user, errors = await transact(
             info,
-            lambda s: accounts.set_client(s, _user_id(id), client, actor_id=viewer.user_id),
+            lambda s: accounts.set_client(
+                s,
+                _user_id(id),
+                client,
+                actor_id=viewer.user_id,
+                impersonator_id=viewer.impersonator_id,
+            ),
         )
         return UserPayload(user=User.from_row(user) if user else None, user_errors=errors)
 
-    @strawberry.mutation(extensions=[allow(RoleValue.ADMIN)])
+    @strawberry.mutation(extensions=[allow(*ACCOUNT_ADMINS)])
     async def disable_user(self, info: Info, id: strawberry.ID) -> UserPayload:
         viewer = await info.context.get_viewer()
         user, errors = await transact(
             info,
-            lambda s: accounts.set_status(s, _user_id(id), "disabled", actor_id=viewer.user_id),
+            lambda s: accounts.set_status(
+                s,
+                _user_id(id),
+                "disabled",
+                actor_id=viewer.user_id,
+                impersonator_id=viewer.impersonator_id,
+                revocations=_revocations(info),
+            ),
         )
         return UserPayload(user=User.from_row(user) if user else None, user_errors=errors)
 
-    @strawberry.mutation(extensions=[allow(RoleValue.ADMIN)])
+    @strawberry.mutation(extensions=[allow(*ACCOUNT_ADMINS)])
     async def enable_user(self, info: Info, id: strawberry.ID) -> UserPayload:
         viewer = await info.context.get_viewer()
         user, errors = await transact(
-            info, lambda s: accounts.set_status(s, _user_id(id), "active", actor_id=viewer.user_id)
+            info,
+            lambda s: accounts.set_status(
+                s,
+                _user_id(id),
+                "active",
+                actor_id=viewer.user_id,
+                impersonator_id=viewer.impersonator_id,
+                revocations=_revocations(info),
+            ),
         )
         return UserPayload(user=User.from_row(user) if user else None, user_errors=errors)
 
     @strawberry.mutation(
-        extensions=[allow(*impersonation.IMPERSONATOR_ROLES)],
+        extensions=[allow(*IMPERSONATORS)],
         description="View the portals as a client; both identities are in the tokens.",
     )
     async def start_impersonation(
@@ -269,6 +338,9 @@ class Mutation:
     async def stop_impersonation(self, info: Info) -> OkPayload:
         viewer = await info.context.get_viewer()
         stopped, errors = await transact(
-            info, lambda s: impersonation.stop(s, session_id=viewer.session_id)
+            info,
+            lambda s: impersonation.stop(
+                s, session_id=viewer.session_id, revocations=_revocations(info)
+            ),
         )
         return OkPayload(ok=bool(stopped), user_errors=errors)

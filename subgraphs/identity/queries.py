@@ -6,10 +6,13 @@ from strawberry.types import Info
 
 from subgraphs.identity import models
 from subgraphs.identity.loaders import UserByIdLoader
+from subgraphs.identity.service.access import (
+    ACCOUNT_ADMINS,
+    ACCOUNT_READERS,
+    ensure_may_read_account,
+)
 from subgraphs.identity.types import ImpersonationEntry, Role, User, UserAuditEntry, UserStatus
-from subgraphs.kit.auth.roles import STAFF_ROLES
-from subgraphs.kit.auth.roles import Role as RoleValue
-from subgraphs.kit.errors import ForbiddenError, NotFoundError
+from subgraphs.kit.errors import NotFoundError
 from subgraphs.kit.ids import require_uuid
 from subgraphs.kit.pagination import Connection, KeysetOrder, paginate
 from subgraphs.kit.permissions import allow
@@ -31,14 +34,13 @@ class Query:
     async def user(self, info: Info, id: strawberry.ID) -> User:
         viewer = await info.context.get_viewer()
         key = require_uuid(id, "User")
-        if key != viewer.user_id and not viewer.roles & STAFF_ROLES:
-            raise ForbiddenError()
+        ensure_may_read_account(viewer, key)
         row = await info.context.loaders.get(UserByIdLoader).load(key)
         if row is None:
             raise NotFoundError("User", id)
         return User.from_row(row)
 
-    @strawberry.field(extensions=[allow(RoleValue.ADMIN, RoleValue.MANAGER)])
+    @strawberry.field(extensions=[allow(*ACCOUNT_READERS)])
     async def users(
         self,
         info: Info,
@@ -67,7 +69,7 @@ class Query:
                 session, stmt, order, first=first, after=after, to_node=User.from_row
             )
 
-    @strawberry.field(extensions=[allow(RoleValue.ADMIN)], description="Changes to one account.")
+    @strawberry.field(extensions=[allow(*ACCOUNT_ADMINS)], description="Changes to one account.")
     async def user_audit_log(
         self, info: Info, user_id: strawberry.ID, first: int | None = 20, after: str | None = None
     ) -> Connection[UserAuditEntry]:
@@ -85,12 +87,15 @@ class Query:
                     action=r.action,
                     at=r.at,
                     actor_id=strawberry.ID(str(r.actor_id)) if r.actor_id else None,
+                    impersonator_id=(
+                        strawberry.ID(str(r.impersonator_id)) if r.impersonator_id else None
+                    ),
                     before=r.before,
                     after=r.after,
                 ),
             )
 
-    @strawberry.field(extensions=[allow(RoleValue.ADMIN, RoleValue.MANAGER)])
+    @strawberry.field(extensions=[allow(*ACCOUNT_READERS)])
     async def impersonation_log(
         self, info: Info, first: int | None = 20, after: str | None = None
     ) -> Connection[ImpersonationEntry]:

@@ -12,6 +12,7 @@ from strawberry.types import Info
 
 from subgraphs.identity import models
 from subgraphs.identity.loaders import UserByIdLoader
+from subgraphs.identity.service.access import ensure_may_read_account, may_read_account
 from subgraphs.kit.auth.roles import Role as RoleValue
 from subgraphs.kit.errors import ForbiddenError
 from subgraphs.kit.ids import parse_uuid
@@ -33,7 +34,7 @@ async def _may_see_private(info: Info, user: User) -> bool:
     if user._owner_is_viewer:
         return True
     viewer = await info.context.get_viewer()
-    return viewer.user_id == user._row.id or viewer.is_staff
+    return may_read_account(viewer, user._row.id)
 
 
 @strawberry.federation.type(keys=["id"], description="An account: staff, client, vendor or driver.")
@@ -86,9 +87,11 @@ class User:
 
     @classmethod
     async def resolve_reference(cls, info: Info, id: strawberry.ID) -> User | None:
+        """The same rule as `Query.user`: the account itself and staff, nobody else."""
         key = parse_uuid(id)
         if key is None:
             return None
+        ensure_may_read_account(await info.context.get_viewer(), key)
         row = await info.context.loaders.get(UserByIdLoader).load(key)
         return cls.from_row(row) if row else None
 
@@ -98,6 +101,9 @@ class UserAuditEntry:
     action: str
     at: datetime
     actor_id: strawberry.ID | None
+    impersonator_id: strawberry.ID | None = strawberry.field(
+        default=None, description="The staff member acting as `actorId`, when impersonating."
+    )
     before: JSON | None
     after: JSON | None
 

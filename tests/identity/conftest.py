@@ -14,7 +14,9 @@ from starlette.applications import Starlette
 from subgraphs.identity.app import create_app
 from subgraphs.identity.keys import ActiveKey, Keyring
 from subgraphs.identity.models import User
+from subgraphs.identity.rate_limit import Throttle, ThrottlePolicy
 from subgraphs.identity.service import accounts
+from subgraphs.identity.service.sessions import Revocations
 from subgraphs.kit.settings import Settings
 from tests.support.graphql_client import GraphQLClient
 from tests.support.live_server import LiveServer, serve
@@ -117,6 +119,26 @@ async def signing_key(sessions: async_sessionmaker[AsyncSession], settings: Sett
     """The current signing key, for service-level calls that mint tokens."""
     keyring = Keyring(sessions, access_ttl_seconds=settings.jwt_access_ttl_seconds)
     return await keyring.active()
+
+
+@pytest.fixture
+def throttle_for(redis: Any, settings: Settings) -> Any:
+    """Identity's limits as one caller address sees them, for service-level calls."""
+
+    def make(address: str = "198.51.100.20") -> Throttle:
+        return Throttle(redis, ThrottlePolicy.from_settings(settings), address)
+
+    return make
+
+
+@pytest.fixture
+def throttle(throttle_for: Any) -> Throttle:
+    return throttle_for()  # type: ignore[no-any-return]
+
+
+@pytest.fixture
+def revocations(redis: Any, settings: Settings) -> Revocations:
+    return Revocations(redis, settings.jwt_access_ttl_seconds)
 
 
 @pytest.fixture

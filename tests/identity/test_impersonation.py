@@ -9,7 +9,7 @@ from subgraphs.identity.models import AuthSession, ImpersonationLog, User
 from subgraphs.identity.service import accounts, impersonation, mfa, password_reset
 from subgraphs.identity.service.sessions import rotate_refresh_token
 from subgraphs.kit.auth.roles import Role
-from subgraphs.kit.errors import Problem, ServiceError
+from subgraphs.kit.errors import ForbiddenError, Problem, ServiceError
 from tests.identity.conftest import PASSWORD, claims_of
 
 NOT_WHILE_IMPERSONATING = "NOT_ALLOWED_WHILE_IMPERSONATING"
@@ -81,9 +81,10 @@ async def test_a_role_not_allowed_to_impersonate_is_refused(start, make_user, co
     dispatcher = await make_user("dispatcher")
     client = await make_user("client")
 
-    problems = await refused(start(dispatcher, client))
+    with pytest.raises(ForbiddenError) as caught:
+        await start(dispatcher, client)
 
-    assert problems == (Problem("FORBIDDEN", "Your role cannot view the portal as a client."),)
+    assert caught.value.message == "Your role cannot view the portal as a client."
     assert await count_rows(ImpersonationLog) == 0
 
 
@@ -100,7 +101,9 @@ async def test_an_impersonated_session_cannot_impersonate_again(start, make_user
     assert await count_rows(AuthSession) == 0
 
 
-async def test_an_impersonated_session_cannot_change_the_password(sessions, make_user):
+async def test_an_impersonated_session_cannot_change_the_password(
+    sessions, make_user, throttle, revocations
+):
     client = await make_user("client")
     before = client.password_hash
 
@@ -108,10 +111,13 @@ async def test_an_impersonated_session_cannot_change_the_password(sessions, make
         async with sessions() as session, session.begin():
             await password_reset.change_password(
                 session,
+                throttle,
                 client.id,
                 current_password=PASSWORD,
                 new_password="an entirely new one",
                 impersonating=True,
+                revocations=revocations,
+                current_session_id=None,
             )
 
     problems = await refused(change())
@@ -121,7 +127,7 @@ async def test_an_impersonated_session_cannot_change_the_password(sessions, make
         assert (await session.get(User, client.id)).password_hash == before
 
 
-async def test_an_impersonated_session_cannot_touch_mfa(sessions, make_user):
+async def test_an_impersonated_session_cannot_touch_mfa(sessions, make_user, throttle):
     staff = await make_user("manager")
     client = await make_user("client")
 
@@ -131,11 +137,13 @@ async def test_an_impersonated_session_cannot_touch_mfa(sessions, make_user):
 
     async def confirm():
         async with sessions() as session, session.begin():
-            await mfa.confirm_enrolment(session, client.id, "123456", impersonator_id=staff.id)
+            await mfa.confirm_enrolment(
+                session, throttle, client.id, "123456", impersonator_id=staff.id
+            )
 
     async def disable():
         async with sessions() as session, session.begin():
-            await mfa.disable(session, client.id, "123456", impersonator_id=staff.id)
+            await mfa.disable(session, throttle, client.id, "123456", impersonator_id=staff.id)
 
     for call in (enrol(), confirm(), disable()):
         assert [p.code for p in await refused(call)] == [NOT_WHILE_IMPERSONATING]
@@ -144,13 +152,17 @@ async def test_an_impersonated_session_cannot_touch_mfa(sessions, make_user):
     assert (row.mfa_pending_secret, row.mfa_enabled) == (None, False)
 
 
-async def test_stop_ends_the_log_entry_and_revokes_the_session(start, make_user, sessions):
+async def test_stop_ends_the_log_entry_and_revokes_the_session(
+    start, make_user, sessions, revocations
+):
     staff = await make_user("admin")
     client = await make_user("client")
     pair = await start(staff, client)
 
     async with sessions() as session, session.begin():
-        stopped = await impersonation.stop(session, session_id=pair.session_id)
+        stopped = await impersonation.stop(
+            session, session_id=pair.session_id, revocations=revocations
+        )
 
     assert stopped is True
     async with sessions() as session:
@@ -161,33 +173,44 @@ async def test_stop_ends_the_log_entry_and_revokes_the_session(start, make_user,
     assert auth.revoked_reason == "impersonation_ended"
 
 
-async def test_stop_outside_an_impersonated_session_does_nothing(sessions, count_rows):
+async def test_stop_outside_an_impersonated_session_does_nothing(sessions, count_rows, revocations):
     async with sessions() as session, session.begin():
-        stopped = await impersonation.stop(session, session_id=None)
+        stopped = await impersonation.stop(session, session_id=None, revocations=revocations)
 
     assert stopped is False
     assert await count_rows(ImpersonationLog) == 0
 
 
 async def test_a_refreshed_impersonated_session_keeps_both_identities(
-    start, make_user, sessions, signing_key, settings
+    start, make_user, sessions, signing_key, settings, throttle, revocations
 ):
-    staff = await make_user("sales_agent")
+    staff = await make_user("sales_support")
     client = await make_user("client")
     pair = await start(staff, client)
 
     async with sessions() as session, session.begin():
-        refreshed = await rotate_refresh_token(session, pair.refresh_token, signing_key, settings)
+        refreshed = await rotate_refresh_token(
+            session,
+            pair.refresh_token,
+            signing_key,
+            settings,
+            revocations=revocations,
+            throttle=throttle,
+        )
 
     claims = claims_of(refreshed.access_token)
     assert (claims["sub"], claims["act"]) == (str(client.id), {"sub": str(staff.id)})
 
 
-async def test_a_disabled_client_cannot_be_viewed_as(start, make_user, sessions, count_rows):
+async def test_a_disabled_client_cannot_be_viewed_as(
+    start, make_user, sessions, count_rows, revocations
+):
     staff = await make_user("manager")
     client = await make_user("client")
     async with sessions() as session, session.begin():
-        await accounts.set_status(session, client.id, "disabled", actor_id=staff.id)
+        await accounts.set_status(
+            session, client.id, "disabled", actor_id=staff.id, revocations=revocations
+        )
 
     problems = await refused(start(staff, client))
 

@@ -15,18 +15,17 @@ IP = "203.0.113.7"
 
 
 @pytest.fixture
-def log_in(sessions, redis, signing_key, settings):
+def log_in(sessions, throttle_for, signing_key, settings):
     async def do(email: str, password: str = PASSWORD, otp: str | None = None):
         async with sessions() as session, session.begin():
             return await authentication.login(
                 session,
-                redis,
+                throttle_for(IP),
                 signing_key,
                 settings,
                 email=email,
                 password=password,
                 otp=otp,
-                ip=IP,
             )
 
     return do
@@ -79,10 +78,12 @@ async def test_unknown_email_answers_exactly_like_a_wrong_password(log_in, make_
     assert await count_rows(AuthSession) == 0
 
 
-async def test_disabled_account_cannot_log_in(log_in, make_user, sessions, count_rows):
+async def test_disabled_account_cannot_log_in(log_in, make_user, sessions, count_rows, revocations):
     user = await make_user("client")
     async with sessions() as session, session.begin():
-        await accounts.set_status(session, user.id, "disabled", actor_id=None)
+        await accounts.set_status(
+            session, user.id, "disabled", actor_id=None, revocations=revocations
+        )
 
     problems = await refused(log_in, user.email)
 

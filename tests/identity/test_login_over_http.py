@@ -40,10 +40,12 @@ async def test_wrong_password_and_unknown_email_answer_the_same(make_user, login
     ]
 
 
-async def test_disabled_account_cannot_log_in(make_user, login, sessions):
+async def test_disabled_account_cannot_log_in(make_user, login, sessions, revocations):
     user = await make_user("client")
     async with sessions() as session, session.begin():
-        await accounts.set_status(session, user.id, "disabled", actor_id=None)
+        await accounts.set_status(
+            session, user.id, "disabled", actor_id=None, revocations=revocations
+        )
 
     payload = await login(user.email, PASSWORD)
 

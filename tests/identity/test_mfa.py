@@ -20,18 +20,17 @@ INVALID_OTP = (Problem("INVALID_MFA_CODE", "The code is not valid.", "otp"),)
 
 
 @pytest.fixture
-def log_in(sessions, redis, signing_key, settings):
+def log_in(sessions, throttle_for, signing_key, settings):
     async def do(email: str, otp: str | None = None):
         async with sessions() as session, session.begin():
             return await authentication.login(
                 session,
-                redis,
+                throttle_for("203.0.113.9"),
                 signing_key,
                 settings,
                 email=email,
                 password=PASSWORD,
                 otp=otp,
-                ip="203.0.113.9",
             )
 
     return do
@@ -50,9 +49,9 @@ async def enrol(sessions, user_id) -> mfa.Enrolment:
         return await mfa.start_enrolment(session, user_id, impersonator_id=None)
 
 
-async def confirm(sessions, user_id, code: str) -> list[str]:
+async def confirm(sessions, throttle, user_id, code: str) -> list[str]:
     async with sessions() as session, session.begin():
-        return await mfa.confirm_enrolment(session, user_id, code, impersonator_id=None)
+        return await mfa.confirm_enrolment(session, throttle, user_id, code, impersonator_id=None)
 
 
 async def stored(sessions, user_id) -> User:
@@ -69,13 +68,13 @@ async def refused_login(log_in, email: str, otp: str | None) -> tuple[Problem, .
 
 
 @pytest.fixture
-async def enrolled(sessions, make_user):
+async def enrolled(sessions, make_user, throttle):
     """A user with MFA confirmed."""
     user = await make_user("client", email="mfa@example.com")
     enrolment = await enrol(sessions, user.id)
     totp = pyotp.TOTP(enrolment.secret)
     confirmation_code = totp.now()
-    codes = await confirm(sessions, user.id, confirmation_code)
+    codes = await confirm(sessions, throttle, user.id, confirmation_code)
     return Enrolled(user, totp, codes, confirmation_code)
 
 
@@ -95,13 +94,15 @@ async def test_enrolment_gives_a_secret_and_uri_but_does_not_enable(sessions, ma
     )
 
 
-async def test_confirmation_with_a_wrong_code_enables_nothing(sessions, make_user, count_rows):
+async def test_confirmation_with_a_wrong_code_enables_nothing(
+    sessions, make_user, count_rows, throttle
+):
     user = await make_user("client")
     enrolment = await enrol(sessions, user.id)
     wrong = pyotp.TOTP(enrolment.secret).at(time.time() + 600)
 
     with pytest.raises(ServiceError) as caught:
-        await confirm(sessions, user.id, wrong)
+        await confirm(sessions, throttle, user.id, wrong)
 
     assert caught.value.problems == (Problem("INVALID_MFA_CODE", "The code is not valid.", "code"),)
     assert (await stored(sessions, user.id)).mfa_enabled is False

@@ -19,21 +19,23 @@ INVALID = (Problem("INVALID_RESET_TOKEN", "The reset link is invalid or has expi
 
 
 @pytest.fixture
-def request_reset(sessions, settings):
+def request_reset(sessions, settings, throttle):
     async def do(email: str) -> None:
         async with sessions() as session, session.begin():
             await password_reset.request_reset(
-                session, email, ttl_seconds=settings.password_reset_ttl_seconds
+                session, throttle, email, ttl_seconds=settings.password_reset_ttl_seconds
             )
 
     return do
 
 
 @pytest.fixture
-def reset(sessions):
+def reset(sessions, throttle, revocations):
     async def do(token: str, new_password: str = NEW_PASSWORD) -> User:
         async with sessions() as session, session.begin():
-            return await password_reset.reset_password(session, token, new_password)
+            return await password_reset.reset_password(
+                session, throttle, token, new_password, revocations=revocations
+            )
 
     return do
 

@@ -26,10 +26,12 @@ def start_session(sessions, signing_key, settings):
 
 
 @pytest.fixture
-def rotate(sessions, signing_key, settings):
+def rotate(sessions, signing_key, settings, throttle, revocations):
     async def do(token: str):
         async with sessions() as session, session.begin():
-            return await rotate_refresh_token(session, token, signing_key, settings)
+            return await rotate_refresh_token(
+                session, token, signing_key, settings, revocations=revocations, throttle=throttle
+            )
 
     return do
 
@@ -106,11 +108,15 @@ async def test_expired_session_cannot_be_refreshed(start_session, rotate, make_u
     assert await refused(rotate, pair.refresh_token) == INVALID
 
 
-async def test_disabled_account_cannot_refresh(start_session, rotate, make_user, sessions):
+async def test_disabled_account_cannot_refresh(
+    start_session, rotate, make_user, sessions, revocations
+):
     user = await make_user("client")
     pair = await start_session(user)
     async with sessions() as session, session.begin():
-        await accounts.set_status(session, user.id, "disabled", actor_id=None)
+        await accounts.set_status(
+            session, user.id, "disabled", actor_id=None, revocations=revocations
+        )
 
     assert await refused(rotate, pair.refresh_token) == INVALID
     assert (await session_row(sessions, pair.session_id)).revoked_reason == "account_disabled"

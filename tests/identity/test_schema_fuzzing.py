@@ -22,7 +22,10 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def fuzz_server(settings: Settings) -> Iterator[LiveServer]:
-    with threaded_server(create_app(settings)) as server:
+    # Introspection is off on subgraphs by default (issue 8, finding 10);
+    # schemathesis reads the schema through it.
+    fuzz_settings = settings.model_copy(update={"subgraph_introspection": True})
+    with threaded_server(create_app(fuzz_settings)) as server:
         yield server
 
 

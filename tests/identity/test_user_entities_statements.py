@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import uuid
 
+import pytest
+
 from db.engine import record_statements
 
 ENTITIES = """
@@ -13,6 +15,13 @@ query($representations: [_Any!]!) {
 """
 
 
+@pytest.fixture
+async def staff_gql(make_user, login, gql):
+    """Users are readable by staff (and themselves) only, through `_entities` too."""
+    staff = await make_user("dispatcher")
+    return gql.as_user((await login(staff.email))["accessToken"])
+
+
 async def entities(gql, ids):
     representations = [{"__typename": "User", "id": str(i)} for i in ids]
     with record_statements() as recorder:
@@ -20,7 +29,8 @@ async def entities(gql, ids):
     return data["_entities"], recorder.count
 
 
-async def test_entities_resolve_users_in_the_order_asked(make_user, gql):
+async def test_entities_resolve_users_in_the_order_asked(make_user, staff_gql):
+    gql = staff_gql
     users = [await make_user("client", name=f"Client {i}") for i in range(3)]
     missing = uuid.uuid4()
 
@@ -33,7 +43,8 @@ async def test_entities_resolve_users_in_the_order_asked(make_user, gql):
     ]
 
 
-async def test_statement_count_does_not_grow_with_the_number_of_users(make_user, gql):
+async def test_statement_count_does_not_grow_with_the_number_of_users(make_user, staff_gql):
+    gql = staff_gql
     users = [await make_user("client", name=f"Client {i}") for i in range(20)]
 
     one, one_count = await entities(gql, [users[0].id])

@@ -6,13 +6,14 @@ import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from sqlalchemy import any_, func, select, update
+from sqlalchemy import any_, func, select
 from sqlalchemy.exc import IntegrityError
 
 from subgraphs.identity import passwords
 from subgraphs.identity.error_codes import IdentityErrorCode as Code
-from subgraphs.identity.models import AuthSession, User
+from subgraphs.identity.models import User
 from subgraphs.identity.service import audit
+from subgraphs.identity.service.sessions import Revocations, revoke_user_sessions
 from subgraphs.identity.service.validation import (
     MAX_NAME,
     MAX_PHONE,
@@ -52,7 +53,13 @@ async def find_by_email(session: AsyncSession, email: str) -> User | None:
     return await session.scalar(select(User).where(func.lower(User.email) == email.lower()))
 
 
-async def create_user(session: AsyncSession, data: NewUser, *, actor_id: uuid.UUID | None) -> User:
+async def create_user(
+    session: AsyncSession,
+    data: NewUser,
+    *,
+    actor_id: uuid.UUID | None,
+    impersonator_id: uuid.UUID | None = None,
+) -> User:
     problems: list[Problem] = []
     try:
         email = normalise_email(data.email)
@@ -93,6 +100,7 @@ async def create_user(session: AsyncSession, data: NewUser, *, actor_id: uuid.UU
         session,
         user_id=user.id,
         actor_id=actor_id,
+        impersonator_id=impersonator_id,
         action="create",
         before=None,
         after=audit.snapshot(user),
@@ -107,6 +115,7 @@ async def update_profile(
     name: str | None,
     phone: str | None,
     actor_id: uuid.UUID | None,
+    impersonator_id: uuid.UUID | None = None,
 ) -> User:
     problems: list[Problem] = []
     if name is not None:
@@ -124,6 +133,7 @@ async def update_profile(
         session,
         user_id=user.id,
         actor_id=actor_id,
+        impersonator_id=impersonator_id,
         action="update_profile",
         before=before,
         after=audit.snapshot(user),
@@ -146,18 +156,34 @@ async def _ensure_not_last_admin(session: AsyncSession, user: User) -> None:
 
 
 async def set_roles(
-    session: AsyncSession, user_id: uuid.UUID, roles: list[str], *, actor_id: uuid.UUID | None
+    session: AsyncSession,
+    user_id: uuid.UUID,
+    roles: list[str],
+    *,
+    actor_id: uuid.UUID | None,
+    revocations: Revocations,
+    impersonator_id: uuid.UUID | None = None,
 ) -> User:
+    """Replace the roles; taking any role away ends every session of the user.
+
+    Tokens carry roles: a demoted user's tokens would keep the old power
+    until they expire (issue 8, finding 5), so they end now and the user
+    logs in again with the new roles. Only adding roles keeps the sessions.
+    """
     chosen = parse_roles(roles)
     user = await get_user(session, user_id, lock=True)
     if "admin" not in chosen:
         await _ensure_not_last_admin(session, user)
     before = audit.snapshot(user)
+    removed = set(user.roles) - set(chosen)
     user.roles = chosen
+    if removed:
+        await revoke_user_sessions(session, revocations, user.id, reason="roles_reduced")
     audit.record(
         session,
         user_id=user.id,
         actor_id=actor_id,
+        impersonator_id=impersonator_id,
         action="set_roles",
         before=before,
         after=audit.snapshot(user),
@@ -166,7 +192,13 @@ async def set_roles(
 
 
 async def set_status(
-    session: AsyncSession, user_id: uuid.UUID, status: str, *, actor_id: uuid.UUID | None
+    session: AsyncSession,
+    user_id: uuid.UUID,
+    status: str,
+    *,
+    actor_id: uuid.UUID | None,
+    revocations: Revocations,
+    impersonator_id: uuid.UUID | None = None,
 ) -> User:
     if status not in ("active", "disabled"):
         raise ServiceError.of(Code.INVALID, "Status must be active or disabled.", "status")
@@ -178,24 +210,17 @@ async def set_status(
     before = audit.snapshot(user)
     user.status = status
     if status == "disabled":
-        await revoke_all_sessions(session, user.id, reason="account_disabled")
+        await revoke_user_sessions(session, revocations, user.id, reason="account_disabled")
     audit.record(
         session,
         user_id=user.id,
         actor_id=actor_id,
+        impersonator_id=impersonator_id,
         action=f"set_status:{status}",
         before=before,
         after=audit.snapshot(user),
     )
     return user
-
-
-async def revoke_all_sessions(session: AsyncSession, user_id: uuid.UUID, *, reason: str) -> None:
-    await session.execute(
-        update(AuthSession)
-        .where(AuthSession.user_id == user_id, AuthSession.revoked_at.is_(None))
-        .values(revoked_at=func.now(), revoked_reason=reason)
-    )
 
 
 async def set_client(
@@ -204,6 +229,7 @@ async def set_client(
     client_id: uuid.UUID | None,
     *,
     actor_id: uuid.UUID | None,
+    impersonator_id: uuid.UUID | None = None,
 ) -> User:
     """Link a client account to the client company it acts for (or unlink it)."""
     user = await get_user(session, user_id, lock=True)
@@ -215,6 +241,7 @@ async def set_client(
         session,
         user_id=user.id,
         actor_id=actor_id,
+        impersonator_id=impersonator_id,
         action="set_client",
         before=before,
         after=audit.snapshot(user),

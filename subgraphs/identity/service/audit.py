@@ -24,9 +24,18 @@ def record(
     user_id: uuid.UUID,
     actor_id: uuid.UUID | None,
     action: str,
+    impersonator_id: uuid.UUID | None = None,
     before: dict[str, Any] | None,
     after: dict[str, Any] | None,
 ) -> None:
+    """Add an audit entry; `impersonator_id` is the staff member behind an impersonated actor."""
     session.add(
-        UserAudit(user_id=user_id, actor_id=actor_id, action=action, before=before, after=after)
+        UserAudit(
+            user_id=user_id,
+            actor_id=actor_id,
+            impersonator_id=impersonator_id,
+            action=action,
+            before=before,
+            after=after,
+        )
     )

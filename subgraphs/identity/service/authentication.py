@@ -10,7 +10,6 @@ from typing import TYPE_CHECKING
 
 from subgraphs.identity import passwords
 from subgraphs.identity.error_codes import IdentityErrorCode as Code
-from subgraphs.identity.rate_limit import LoginLimits, clear_email, is_blocked, record_failure
 from subgraphs.identity.service import mfa
 from subgraphs.identity.service.accounts import find_by_email
 from subgraphs.identity.service.sessions import TokenPair, open_session
@@ -18,42 +17,39 @@ from subgraphs.identity.service.validation import normalise_email
 from subgraphs.kit.errors import ServiceError
 
 if TYPE_CHECKING:
-    from redis.asyncio import Redis
     from sqlalchemy.ext.asyncio import AsyncSession
 
     from subgraphs.identity.keys import ActiveKey
+    from subgraphs.identity.rate_limit import Throttle
     from subgraphs.kit.settings import Settings
-
-
-def limits_from(settings: Settings) -> LoginLimits:
-    return LoginLimits(
-        per_email=settings.login_max_failures_per_email,
-        per_ip=settings.login_max_failures_per_ip,
-        window_seconds=settings.login_failure_window_seconds,
-    )
 
 
 async def login(
     session: AsyncSession,
-    redis: Redis,
+    throttle: Throttle,
     key: ActiveKey,
     settings: Settings,
     *,
     email: str,
     password: str,
     otp: str | None,
-    ip: str,
 ) -> TokenPair:
+    """Check the password, then the second factor; each failure is counted.
+
+    Password failures count against the account from this address and
+    against the address; a wrong second factor counts against the account
+    (whoever reaches it holds the password) and the pair. See `rate_limit`.
+    """
     email = normalise_email(email)
-    limits = limits_from(settings)
-    if await is_blocked(redis, limits, email=email, ip=ip):
-        raise ServiceError.of(
-            Code.RATE_LIMITED, "Too many failed attempts. Try again in 15 minutes."
-        )
+    policy = throttle.policy
+    await throttle.refuse_if_reached(policy.login_pair, policy.login_address, account=email)
+    await throttle.refuse_unknown_address_if_reached(policy.login_account, account=email)
     user = await find_by_email(session, email)
     verified = await passwords.verify_password(user.password_hash if user else None, password or "")
     if user is None or not verified:
-        await record_failure(redis, limits, email=email, ip=ip)
+        await throttle.failed(
+            policy.login_pair, policy.login_address, policy.login_account, account=email
+        )
         raise ServiceError.of(Code.INVALID_CREDENTIALS, "E-mail or password is incorrect.")
     if user.status != "active":
         raise ServiceError.of(Code.ACCOUNT_DISABLED, "This account is disabled.")
@@ -62,8 +58,6 @@ async def login(
             raise ServiceError.of(
                 Code.MFA_REQUIRED, "Enter the code from your authenticator app.", "otp"
             )
-        if not await mfa.check_second_factor(session, user, otp):
-            await record_failure(redis, limits, email=email, ip=ip)
-            raise ServiceError.of(Code.INVALID_MFA_CODE, "The code is not valid.", "otp")
-    await clear_email(redis, email)
-    return await open_session(session, user, key, settings, ip=ip)
+        await mfa.check_second_factor_throttled(session, throttle, user, otp, field="otp")
+    await throttle.succeeded(policy.login_pair, account=email)
+    return await open_session(session, user, key, settings, ip=throttle.address)

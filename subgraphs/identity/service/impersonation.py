@@ -9,8 +9,14 @@ from sqlalchemy import func, select, update
 
 from subgraphs.identity.error_codes import IdentityErrorCode as Code
 from subgraphs.identity.models import ImpersonationLog
+from subgraphs.identity.service.access import ensure_may_impersonate
 from subgraphs.identity.service.accounts import get_user
-from subgraphs.identity.service.sessions import TokenPair, open_session, revoke_session
+from subgraphs.identity.service.sessions import (
+    Revocations,
+    TokenPair,
+    open_session,
+    revoke_session,
+)
 from subgraphs.kit.auth.roles import STAFF_ROLES, Role
 from subgraphs.kit.errors import ServiceError
 
@@ -19,9 +25,6 @@ if TYPE_CHECKING:
 
     from subgraphs.identity.keys import ActiveKey
     from subgraphs.kit.settings import Settings
-
-#: Staff roles allowed to view the portal as one of their clients.
-IMPERSONATOR_ROLES = frozenset({Role.ADMIN, Role.MANAGER, Role.SALES_SUPPORT, Role.SALES_AGENT})
 
 
 async def start(
@@ -40,8 +43,8 @@ async def start(
         raise ServiceError.of(
             Code.NOT_ALLOWED_WHILE_IMPERSONATING, "An impersonated session cannot impersonate."
         )
-    if not staff_roles & IMPERSONATOR_ROLES:
-        raise ServiceError.of(Code.FORBIDDEN, "Your role cannot view the portal as a client.")
+    # Who may view as whom is `access.IMPERSONATION_SCOPE`; a refusal is FORBIDDEN.
+    ensure_may_impersonate(staff_id, staff_roles, client_user_id)
     if reason and len(reason) > 500:
         raise ServiceError.of(Code.TOO_LONG, "Reason is longer than 500 characters.", "reason")
     client = await get_user(session, client_user_id)
@@ -61,8 +64,13 @@ async def start(
     return pair
 
 
-async def stop(session: AsyncSession, *, session_id: uuid.UUID | None) -> bool:
-    """End the impersonated session the caller is in; False if it was not one."""
+async def stop(
+    session: AsyncSession, *, session_id: uuid.UUID | None, revocations: Revocations
+) -> bool:
+    """End the impersonated session the caller is in; False if it was not one.
+
+    Its access tokens stop working at once (the session is announced revoked).
+    """
     if session_id is None:
         return False
     entry = await session.scalar(
@@ -75,5 +83,5 @@ async def stop(session: AsyncSession, *, session_id: uuid.UUID | None) -> bool:
     await session.execute(
         update(ImpersonationLog).where(ImpersonationLog.id == entry.id).values(ended_at=func.now())
     )
-    await revoke_session(session, session_id, "impersonation_ended")
+    await revoke_session(session, revocations, session_id, "impersonation_ended")
     return True

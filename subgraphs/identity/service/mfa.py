@@ -21,6 +21,8 @@ from subgraphs.kit.errors import ServiceError
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
+    from subgraphs.identity.rate_limit import Throttle
+
 ISSUER_NAME = "Athena"
 RECOVERY_CODES = 10
 STEP_SECONDS = 30
@@ -75,15 +77,23 @@ def matching_step(
 
 
 async def confirm_enrolment(
-    session: AsyncSession, user_id: uuid.UUID, code: str, *, impersonator_id: uuid.UUID | None
+    session: AsyncSession,
+    throttle: Throttle,
+    user_id: uuid.UUID,
+    code: str,
+    *,
+    impersonator_id: uuid.UUID | None,
 ) -> list[str]:
     """Enable MFA and hand out recovery codes, shown this once only."""
     _refuse_if_impersonated(impersonator_id)
     user = await get_user(session, user_id, lock=True)
     if not user.mfa_pending_secret:
         raise ServiceError.of(Code.MFA_NOT_ENROLLED, "Start two-factor enrolment first.")
+    limits = (throttle.policy.mfa_pair, throttle.policy.mfa_account)
+    await throttle.refuse_if_reached(*limits, account=str(user.id))
     step = matching_step(user.mfa_pending_secret, code, after_step=None)
     if step is None:
+        await throttle.failed(*limits, account=str(user.id))
         raise ServiceError.of(Code.INVALID_MFA_CODE, "The code is not valid.", "code")
     before = audit.snapshot(user)
     user.mfa_secret, user.mfa_pending_secret = user.mfa_pending_secret, None
@@ -112,14 +122,18 @@ async def _replace_recovery_codes(session: AsyncSession, user_id: uuid.UUID) -> 
 
 
 async def disable(
-    session: AsyncSession, user_id: uuid.UUID, code: str, *, impersonator_id: uuid.UUID | None
+    session: AsyncSession,
+    throttle: Throttle,
+    user_id: uuid.UUID,
+    code: str,
+    *,
+    impersonator_id: uuid.UUID | None,
 ) -> User:
     _refuse_if_impersonated(impersonator_id)
     user = await get_user(session, user_id, lock=True)
     if not user.mfa_enabled:
         raise ServiceError.of(Code.MFA_NOT_ENROLLED, "Two-factor login is not enabled.")
-    if not await check_second_factor(session, user, code):
-        raise ServiceError.of(Code.INVALID_MFA_CODE, "The code is not valid.", "code")
+    await check_second_factor_throttled(session, throttle, user, code, field="code")
     before = audit.snapshot(user)
     user.mfa_enabled, user.mfa_secret, user.mfa_last_step = False, None, None
     await session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
@@ -132,6 +146,21 @@ async def disable(
         after=audit.snapshot(user),
     )
     return user
+
+
+async def check_second_factor_throttled(
+    session: AsyncSession, throttle: Throttle, user: User, code: str, *, field: str
+) -> None:
+    """Check a code within the MFA limits; after a few failures even the right one is refused.
+
+    Without this, 60 guesses followed by the right code were accepted
+    (issue 8, finding 9): a TOTP code has only a million values.
+    """
+    limits = (throttle.policy.mfa_pair, throttle.policy.mfa_account)
+    await throttle.refuse_if_reached(*limits, account=str(user.id))
+    if not await check_second_factor(session, user, code):
+        await throttle.failed(*limits, account=str(user.id))
+        raise ServiceError.of(Code.INVALID_MFA_CODE, "The code is not valid.", field)
 
 
 async def check_second_factor(session: AsyncSession, user: User, code: str) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
@@ -13,12 +14,15 @@ from subgraphs.identity.access_tokens import issue_access_token
 from subgraphs.identity.error_codes import IdentityErrorCode as Code
 from subgraphs.identity.models import AuthSession, RefreshToken, User
 from subgraphs.identity.opaque_tokens import digest, new_token
+from subgraphs.kit.auth.revocation import revoke_sessions
 from subgraphs.kit.errors import ServiceError
 
 if TYPE_CHECKING:
+    from redis.asyncio import Redis
     from sqlalchemy.ext.asyncio import AsyncSession
 
     from subgraphs.identity.keys import ActiveKey
+    from subgraphs.identity.rate_limit import Throttle
     from subgraphs.kit.settings import Settings
 
 
@@ -68,7 +72,29 @@ async def _issue_pair(
     return TokenPair(access, expires, raw, auth.id, user)
 
 
-async def revoke_session(session: AsyncSession, session_id: uuid.UUID, reason: str) -> None:
+@dataclass(frozen=True)
+class Revocations:
+    """Where ended sessions are announced, so their access tokens stop at once.
+
+    Access tokens live for minutes and are checked by every subgraph and
+    the router without asking identity; the kit's revocation set in Redis
+    is what they consult (issue 8, finding 5). Identity announces an ended
+    session *before* its transaction commits: if the commit then fails, the
+    session merely ended early, which is safe; the other order would leave
+    a window in which a revoked token still works.
+    """
+
+    redis: Redis
+    ttl_seconds: int
+
+    async def announce(self, session_ids: Iterable[uuid.UUID]) -> None:
+        await revoke_sessions(self.redis, session_ids, ttl_seconds=self.ttl_seconds)
+
+
+async def revoke_session(
+    session: AsyncSession, revocations: Revocations, session_id: uuid.UUID, reason: str
+) -> None:
+    await revocations.announce([session_id])
     await session.execute(
         update(AuthSession)
         .where(AuthSession.id == session_id, AuthSession.revoked_at.is_(None))
@@ -76,8 +102,56 @@ async def revoke_session(session: AsyncSession, session_id: uuid.UUID, reason: s
     )
 
 
+async def revoke_user_sessions(
+    session: AsyncSession,
+    revocations: Revocations,
+    user_id: uuid.UUID,
+    *,
+    reason: str,
+    keep: uuid.UUID | None = None,
+) -> None:
+    """End every open session of a user (but `keep`, the caller's own, if given)."""
+    stmt = (
+        update(AuthSession)
+        .where(AuthSession.user_id == user_id, AuthSession.revoked_at.is_(None))
+        .values(revoked_at=func.now(), revoked_reason=reason)
+        .returning(AuthSession.id)
+    )
+    if keep is not None:
+        stmt = stmt.where(AuthSession.id != keep)
+    ended = list(await session.scalars(stmt))
+    await revocations.announce(ended)
+
+
 async def rotate_refresh_token(
-    session: AsyncSession, refresh_token: str, key: ActiveKey, settings: Settings
+    session: AsyncSession,
+    refresh_token: str,
+    key: ActiveKey,
+    settings: Settings,
+    *,
+    revocations: Revocations,
+    throttle: Throttle,
+) -> TokenPair:
+    """Trade a refresh token for a new pair, within the per-address failure limit.
+
+    Refresh tokens are too long to guess; the limit keeps one address from
+    hammering the endpoint (each failed attempt counts, aliases included).
+    """
+    limit = throttle.policy.refresh_address
+    await throttle.refuse_if_reached(limit)
+    try:
+        return await _rotate(session, refresh_token, key, settings, revocations)
+    except ServiceError:
+        await throttle.failed(limit)
+        raise
+
+
+async def _rotate(
+    session: AsyncSession,
+    refresh_token: str,
+    key: ActiveKey,
+    settings: Settings,
+    revocations: Revocations,
 ) -> TokenPair:
     """Trade a refresh token for a new pair; a reused token ends its session.
 
@@ -101,7 +175,7 @@ async def rotate_refresh_token(
             select(RefreshToken.session_id).where(RefreshToken.token_hash == hashed)
         )
         if reused is not None:
-            await revoke_session(session, reused, "refresh_token_reuse")
+            await revoke_session(session, revocations, reused, "refresh_token_reuse")
             await session.commit()
         raise invalid
     auth = await session.scalar(select(AuthSession).where(AuthSession.id == claimed))
@@ -109,7 +183,7 @@ async def rotate_refresh_token(
         raise invalid
     user = await session.scalar(select(User).where(User.id == auth.user_id))
     if user is None or user.status != "active":
-        await revoke_session(session, auth.id, "account_disabled")
+        await revoke_session(session, revocations, auth.id, "account_disabled")
         await session.commit()
         raise invalid
     return await _issue_pair(session, auth, user, key, settings)

@@ -1,0 +1,92 @@
+"""Who may do what in identity, stated once, as data.
+
+The role tuples are the `allow(...)` gates of identity's fields; the
+impersonation rule says, per staff role, which clients it may "view as".
+Services and resolvers use these names and never spell roles out.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import TYPE_CHECKING
+
+from subgraphs.kit.auth.roles import STAFF_ROLES, Role
+from subgraphs.kit.errors import ForbiddenError, UnauthenticatedError
+
+if TYPE_CHECKING:
+    import uuid
+    from collections.abc import Iterable
+
+    from subgraphs.kit.auth.viewer import Viewer
+
+#: Account management (create, edit, roles, client link, disable, enable)
+#: and the account audit log.
+ACCOUNT_ADMINS = (Role.ADMIN,)
+#: The list of accounts and the impersonation log.
+ACCOUNT_READERS = (Role.ADMIN, Role.MANAGER)
+#: Who may read another account (name, roles, e-mail...): staff only; anyone
+#: reads their own account. Applies to root fields and to `_entities` alike.
+ACCOUNT_VIEWERS = STAFF_ROLES
+
+
+def may_read_account(viewer: Viewer, user_id: uuid.UUID) -> bool:
+    return viewer.user_id == user_id or bool(viewer.roles & ACCOUNT_VIEWERS)
+
+
+def ensure_may_read_account(viewer: Viewer, user_id: uuid.UUID) -> None:
+    """UNAUTHENTICATED for anonymous callers, FORBIDDEN for others' accounts.
+
+    The same rule for `user(id)` and for `_entities`: the review read any
+    user's name and roles anonymously through `_entities` (issue 8, finding 10).
+    """
+    if not viewer.is_authenticated:
+        raise UnauthenticatedError()
+    if not may_read_account(viewer, user_id):
+        raise ForbiddenError("Only staff and the account itself see an account.")
+
+
+class ClientScope(StrEnum):
+    """Which client accounts a staff role may view the portal as."""
+
+    #: Any client account.
+    ANY = "any"
+    #: Only clients the staff member owns (is the sales agent of).
+    OWN = "own"
+
+
+#: "View as client" (issue 8, finding 6): managers, admins and sales support
+#: for any client; a sales agent only for its own clients. Client ownership
+#: lives in the sales subgraph (issue 10), which does not exist yet: until
+#: identity can ask it, an `OWN` scope admits no client, so sales agents
+#: cannot impersonate at all (refused with FORBIDDEN).
+IMPERSONATION_SCOPE: dict[Role, ClientScope] = {
+    Role.ADMIN: ClientScope.ANY,
+    Role.MANAGER: ClientScope.ANY,
+    Role.SALES_SUPPORT: ClientScope.ANY,
+    Role.SALES_AGENT: ClientScope.OWN,
+}
+#: The gate of `startImpersonation`: every role with some scope.
+IMPERSONATORS = tuple(IMPERSONATION_SCOPE)
+
+
+def owns_client(staff_id: object, client_user_id: object) -> bool:
+    """Whether the staff member is the client's sales agent.
+
+    Unknown until the sales subgraph records client ownership (issue 10):
+    answers no, so an `OWN` scope refuses every client.
+    """
+    return False
+
+
+def ensure_may_impersonate(
+    staff_id: object, staff_roles: Iterable[Role], client_user_id: object
+) -> None:
+    """Raise FORBIDDEN unless one of the staff member's roles admits this client."""
+    scopes = {IMPERSONATION_SCOPE[r] for r in staff_roles if r in IMPERSONATION_SCOPE}
+    if ClientScope.ANY in scopes:
+        return
+    if ClientScope.OWN in scopes and owns_client(staff_id, client_user_id):
+        return
+    if ClientScope.OWN in scopes:
+        raise ForbiddenError("You may view the portal only as your own clients.")
+    raise ForbiddenError("Your role cannot view the portal as a client.")

@@ -6,8 +6,9 @@ now (the coming weeks), so the demo always looks current. Runs once: it
 skips everything when the demo fleet (plate `ATH-101`) exists.
 
 Two things the services cannot do are done directly and said so below:
-completed charters are moved into the past after they complete (a charter
-can only be created for a future pickup), and the weekly series' instances
+completed charters are moved into the past once confirmed, then run and
+complete (a charter can only be created for a future pickup, and a trip
+completes only after its pickup), and the weekly series' instances
 are tied to their series by `series_id` (unless the series service exists).
 """
 
@@ -24,7 +25,7 @@ from sqlalchemy import select, text, update
 from sqlalchemy.dialects.postgresql import Range
 
 from subgraphs.charters.models import Charter, CharterSeries, CharterVehicle, Vehicle
-from subgraphs.charters.service import change_cases, dispatch, fleet, vehicles
+from subgraphs.charters.service import change_cases, directory, dispatch, fleet, vehicles
 from subgraphs.charters.service import charters as charter_service
 from subgraphs.charters.service.change_cases import ApprovalPolicy, ChangeRequest
 from subgraphs.charters.service.timing import DEFAULT_DURATION, to_instant
@@ -293,7 +294,7 @@ class Loader:
             "booked": ["booked"],
             "confirmed": ["booked", "confirmed"],
             "in_progress": ["booked", "confirmed"],
-            "completed": ["booked", "confirmed", "in_progress", "completed"],
+            "completed": ["booked", "confirmed"],
             "cancelled": ["booked"],
         }[plan.status]
         for target in path:
@@ -313,7 +314,11 @@ class Loader:
                 actor=actor,
             )
         if plan.status == "completed":
+            # A trip starts and completes only around its pickup: book it ahead, move it
+            # into the past (demo only), then let it run.
             await self.into_the_past(charter, days=1 + self.count % 6)
+            for target in ("in_progress", "completed"):
+                await charter_service.transition(self.session, charter.id, target, actor)
 
     async def assign(self, charter: Charter, actor: Viewer) -> None:
         rows = (
@@ -475,6 +480,10 @@ async def load(session: AsyncSession) -> int:
     loader = Loader(session, datetime.now(UTC))
     await loader.fleet()
     actor, agent = await loader.people()
+    # A charter's client must be registered and a named agent known (security review 12).
+    for name, client_id in DEMO_CLIENTS.items():
+        await directory.register_client(session, client_id, name, actor)
+    await directory.record_sales_agent(session, agent)
     for seed, plan in enumerate(_plans()):
         charter = await loader.charter(plan, actor, agent, seed)
         await loader.advance(charter, plan, actor)

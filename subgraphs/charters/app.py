@@ -8,6 +8,7 @@ from subgraphs.charters.event_stream import start_stream, stop_stream
 from subgraphs.charters.models import outbox
 from subgraphs.charters.mutations import Mutation
 from subgraphs.charters.queries import Query
+from subgraphs.charters.service.directory import SalesAgentSightings
 from subgraphs.charters.subscriptions import Subscription
 from subgraphs.charters.types import Charter, CharterSeries, CharterVehicle, Client, User
 from subgraphs.kit.app import create_subgraph_app
@@ -20,6 +21,8 @@ schema = build_schema(
     subscription=Subscription,
     types=[Charter, CharterVehicle, CharterSeries, Client, User],
 )
+# Charters' own extension beside the kit's: it learns who the sales agents are.
+schema.extensions = (*schema.extensions, SalesAgentSightings)
 
 
 def create_app(settings: Settings | None = None) -> Starlette:

@@ -312,7 +312,11 @@ class ChangeCase(UUIDPrimaryKey, Timestamps, Base):
     #: The charter's version when the snapshot was taken (stale check).
     charter_version: Mapped[int] = mapped_column(Integer)
     current_price: Mapped[Decimal | None] = mapped_column(MONEY)
+    #: The requester's figure: informational only, it decides nothing.
     proposed_price: Mapped[Decimal | None] = mapped_column(MONEY)
+    #: The price the implemented change would produce, computed by the system
+    #: from the after-snapshot (today the vehicles' costs); decides approval.
+    new_price: Mapped[Decimal | None] = mapped_column(MONEY)
     requires_approval: Mapped[bool] = mapped_column(default=True)
     requires_manager: Mapped[bool] = mapped_column(default=False)
     decided_by: Mapped[uuid.UUID | None] = mapped_column()
@@ -320,6 +324,39 @@ class ChangeCase(UUIDPrimaryKey, Timestamps, Base):
     decision_notes: Mapped[str | None] = mapped_column(Text)
     implemented_by: Mapped[uuid.UUID | None] = mapped_column()
     implemented_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class KnownClient(Base):
+    """Charters' interim registry of client companies: a charter's client must be here.
+
+    The sales subgraph will own clients (issue 10) and this check becomes a
+    federated one; until then staff register a client (id and name) before
+    quoting it, so a charter never points at an id that names nothing.
+    """
+
+    __tablename__ = "known_clients"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    registered_by: Mapped[uuid.UUID | None] = mapped_column()
+    registered_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+
+
+class KnownSalesAgent(Base):
+    """Users charters has seen holding the sales_agent role in a verified token.
+
+    Charters cannot read identity's users; this directory is what lets staff
+    name another agent on a charter (only agents seen recently count).
+    """
+
+    __tablename__ = "known_sales_agents"
+
+    user_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    last_seen_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
 
 
 class ChangeCaseEvent(UUIDPrimaryKey, Base):
@@ -331,6 +368,8 @@ class ChangeCaseEvent(UUIDPrimaryKey, Base):
     from_status: Mapped[str | None] = mapped_column(String(30))
     to_status: Mapped[str] = mapped_column(String(30))
     actor_id: Mapped[uuid.UUID | None] = mapped_column()
+    #: The staff member acting as `actor_id` (impersonation), if any.
+    impersonator_id: Mapped[uuid.UUID | None] = mapped_column()
     notes: Mapped[str | None] = mapped_column(Text)
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 

@@ -185,18 +185,23 @@ class Query:
         )
         return await _page(info, stmt, SOONEST_PICKUP, first, after)
 
-    @strawberry.field(description="Read one quote through its signed link; no login needed.")
+    @strawberry.field(
+        description=(
+            "Read one open quote through its signed link; no login needed. A link shows "
+            "the revision it was made for and stops working once the quote is revised, "
+            "booked or cancelled."
+        )
+    )
     async def quote_by_link(self, info: Info, token: str) -> PublicQuote:
         try:
-            charter_id = charter_service.read_quote_link(
-                token, info.context.settings.quote_link_secret
-            )
+            link = charter_service.read_quote_link(token, info.context.settings.quote_link_secret)
         except ServiceError as exc:
             raise BadUserInputError(exc.problems[0].message) from None
         loaders = info.context.loaders
-        row = await loaders.get(L.CharterByIdLoader).load(charter_id)
-        if row is None or row.status == "cancelled":
-            raise NotFoundError("Quote")
+        row = await loaders.get(L.CharterByIdLoader).load(link.charter_id)
+        if not charter_service.link_still_valid(link, row):
+            # Revised, booked, cancelled or gone: the same answer as a bad token.
+            raise BadUserInputError("The quote link is invalid or expired.")
         stops = await loaders.get(L.StopsByCharterIdLoader).load(row.id)
         vehicles = await loaders.get(L.VehiclesByCharterIdLoader).load(row.id)
         types = await loaders.get(L.VehicleTypeByIdLoader).load_many(

@@ -444,6 +444,9 @@ class ChangeCaseEvent:
     from_status: ChangeCaseStatus | None
     to_status: ChangeCaseStatus
     actor: User | None
+    impersonator: User | None = strawberry.field(
+        description="The staff member acting as `actor` (impersonation), if any."
+    )
     notes: str | None
     at: datetime
 
@@ -460,8 +463,18 @@ class ChangeCase:
     reason: str | None
     before: JSON
     after: JSON
-    current_price: Money | None
-    proposed_price: Money | None
+    current_price: Money | None = strawberry.field(
+        description="What the charter costs now, computed by the system."
+    )
+    proposed_price: Money | None = strawberry.field(
+        description="The requester's estimate: informational only."
+    )
+    new_price: Money | None = strawberry.field(
+        description=(
+            "What the charter would cost once the change is implemented, computed by the "
+            "system from the after-state (a cancellation: its fee); decides approval."
+        )
+    )
     requires_approval: bool
     requires_manager: bool
     decision_notes: str | None
@@ -484,6 +497,7 @@ class ChangeCase:
             after=row.after,
             current_price=Money(row.current_price) if row.current_price is not None else None,
             proposed_price=Money(row.proposed_price) if row.proposed_price is not None else None,
+            new_price=Money(row.new_price) if row.new_price is not None else None,
             requires_approval=row.requires_approval,
             requires_manager=row.requires_manager,
             decision_notes=row.decision_notes,
@@ -508,6 +522,7 @@ class ChangeCase:
                 from_status=ChangeCaseStatus(r.from_status) if r.from_status else None,
                 to_status=ChangeCaseStatus(r.to_status),
                 actor=User(id=gid(r.actor_id)) if r.actor_id else None,
+                impersonator=User(id=gid(r.impersonator_id)) if r.impersonator_id else None,
                 notes=r.notes,
                 at=r.at,
             )

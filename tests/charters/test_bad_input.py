@@ -20,9 +20,9 @@ ADD_STOP = """mutation($c: ID!, $stop: StopInput!) {
 COUNT = "{ charters { totalCount } }"
 
 
-def _input(vehicle_type_id: str, **overrides):
+def _input(vehicle_type_id: str, client_id: str, **overrides):
     return {
-        "clientId": str(uuid.uuid4()),
+        "clientId": client_id,
         "tripType": "ONE_WAY",
         "passengerCount": 20,
         "pickupLocal": future_local(10),
@@ -55,12 +55,15 @@ def _input(vehicle_type_id: str, **overrides):
         ),
     ],
 )
-async def test_create_charter_refuses_bad_input(staff, vehicle_type, overrides, expected):
+async def test_create_charter_refuses_bad_input(
+    staff, vehicle_type, known_client, overrides, expected
+):
     vtype = await vehicle_type()
+    client_id = await known_client()
 
-    payload = (await staff(CREATE_CHARTER, {"input": _input(vtype["id"], **overrides)})).ok()[
-        "createCharter"
-    ]
+    payload = (
+        await staff(CREATE_CHARTER, {"input": _input(vtype["id"], client_id, **overrides)})
+    ).ok()["createCharter"]
 
     assert payload["charter"] is None
     assert codes(payload) == expected
@@ -72,9 +75,13 @@ async def test_create_charter_refuses_bad_input(staff, vehicle_type, overrides, 
     ["12.345", 12.5, 100],
     ids=["three-decimals", "float", "int"],
 )
-async def test_money_must_be_a_string_with_at_most_two_decimals(staff, vehicle_type, cost):
+async def test_money_must_be_a_string_with_at_most_two_decimals(
+    staff, vehicle_type, known_client, cost
+):
     vtype = await vehicle_type()
-    data = _input(vtype["id"], vehicles=[{"vehicleTypeId": vtype["id"], "cost": cost}])
+    data = _input(
+        vtype["id"], await known_client(), vehicles=[{"vehicleTypeId": vtype["id"], "cost": cost}]
+    )
 
     response = await staff(CREATE_CHARTER, {"input": data})
 

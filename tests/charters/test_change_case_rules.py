@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from subgraphs.charters.models import AuditEntry, ChangeCase, ChangeCaseEvent
-from subgraphs.charters.service import charters, fleet
+from subgraphs.charters.service import charters, directory, fleet
 from subgraphs.charters.service.change_cases import (
     Approval,
     ApprovalPolicy,
@@ -29,9 +29,11 @@ def _request(
     change_type: str = "passenger_count_change",
     priority: str = "medium",
     impact: str = "moderate",
-    proposed: str | None = None,
+    new: str | None = "1000.00",
     current: str | None = "1000.00",
+    proposed: str | None = None,
 ) -> ChangeRequest:
+    """A request as `open_case` prices it: current and new prices computed by the system."""
     return ChangeRequest(
         change_type=change_type,
         title="t",
@@ -39,19 +41,34 @@ def _request(
         impact_level=impact,
         proposed_price=Decimal(proposed) if proposed is not None else None,
         current_price=Decimal(current) if current is not None else None,
+        new_price=Decimal(new) if new is not None else None,
     )
 
 
 RULES = [
     # (case, request, policy, required, manager)
     ("cancellation always", _request("cancellation", "low", "minimal"), AUTO, True, False),
-    ("cancellation with big refund", _request("cancellation", proposed="0.00"), AUTO, True, True),
-    ("price up exactly 500", _request(proposed="1500.00"), DEFAULT, True, True),
-    ("price down exactly 500", _request(proposed="500.00"), DEFAULT, True, True),
-    ("price up 499.99", _request(proposed="1499.99"), DEFAULT, True, False),
-    ("price below a configured 100", _request(proposed="1099.99"), CHEAP_MANAGER, True, False),
-    ("price at a configured 100", _request(proposed="1100.00"), CHEAP_MANAGER, True, True),
-    ("no proposed price, no manager", _request(proposed=None), DEFAULT, True, False),
+    ("cancellation with big refund", _request("cancellation", new="0.00"), AUTO, True, True),
+    ("price up exactly 500", _request(new="1500.00"), DEFAULT, True, True),
+    ("price down exactly 500", _request(new="500.00"), DEFAULT, True, True),
+    ("price up 499.99", _request(new="1499.99"), DEFAULT, True, False),
+    ("price below a configured 100", _request(new="1099.99"), CHEAP_MANAGER, True, False),
+    ("price at a configured 100", _request(new="1100.00"), CHEAP_MANAGER, True, True),
+    ("price unchanged, no manager", _request(), DEFAULT, True, False),
+    (
+        "the requester's figure decides nothing",
+        _request(new="1000.00", proposed="9000.00"),
+        DEFAULT,
+        True,
+        False,
+    ),
+    (
+        "a large computed change needs a manager whatever the requester says",
+        _request(new="10000.00", proposed="1000.00"),
+        DEFAULT,
+        True,
+        True,
+    ),
     ("high priority", _request(priority="high", impact="minimal"), AUTO, True, False),
     ("urgent priority", _request(priority="urgent", impact="minimal"), AUTO, True, False),
     ("significant impact", _request(priority="low", impact="significant"), AUTO, True, False),
@@ -61,7 +78,7 @@ RULES = [
     ("moderate impact", _request(priority="low", impact="moderate"), AUTO, True, False),
     (
         "minimal but manager price",
-        _request(priority="low", impact="minimal", proposed="2000.00"),
+        _request(priority="low", impact="minimal", new="2000.00"),
         AUTO,
         True,
         True,
@@ -85,10 +102,11 @@ async def _booked_charter(sessions) -> uuid.UUID:
         vtype = await fleet.create_vehicle_type(
             session, name=f"Coach {uuid.uuid4().hex[:6]}", capacity=56, description=None
         )
+        client = await directory.register_client(session, uuid.uuid4(), "Acme", MANAGER)
         charter = await charters.create(
             session,
             charters.NewCharter(
-                client_id=uuid.uuid4(),
+                client_id=client.id,
                 trip_type="one_way",
                 passenger_count=40,
                 pickup_local=(datetime.now() + timedelta(days=20)).replace(

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 import uuid
 
+import pytest
+
 from tests.charters.ops import (
     CANCEL,
     CASES_OF,
@@ -15,6 +17,12 @@ from tests.charters.ops import (
     codes,
     read_charter,
 )
+
+
+@pytest.fixture
+async def approver(as_role):
+    """Another manager: nobody approves their own request (four eyes)."""
+    return await as_role("manager")
 
 
 async def _booked(bookable_charter, staff, **kwargs):
@@ -41,7 +49,7 @@ async def _implement(client, case_id):
 
 
 async def test_a_change_to_a_booked_charter_waits_for_approval_then_applies(
-    staff, bookable_charter
+    staff, approver, bookable_charter
 ):
     charter = await _booked(bookable_charter, staff, passengers=40)
 
@@ -60,7 +68,7 @@ async def test_a_change_to_a_booked_charter_waits_for_approval_then_applies(
     assert unchanged["passengerCount"] == 40
 
     await _move(staff, case["id"], "UNDER_REVIEW")
-    approved = await _move(staff, case["id"], "APPROVED", "fine")
+    approved = await _move(approver, case["id"], "APPROVED", "fine")
     implemented = await _implement(staff, case["id"])
     after = await read_charter(staff, charter["id"])
 
@@ -99,7 +107,7 @@ async def test_a_quote_is_edited_directly_not_through_a_case(staff, bookable_cha
 
 
 async def test_stops_and_vehicles_are_replaced_as_whole_lists(
-    staff, bookable_charter, vehicle_type
+    staff, approver, bookable_charter, vehicle_type
 ):
     charter = await _booked(bookable_charter, staff, passengers=40)
     minibus = await vehicle_type(capacity=24)
@@ -119,7 +127,7 @@ async def test_stops_and_vehicles_are_replaced_as_whole_lists(
             changes={"stops": stops, "vehicles": vehicles},
         )
     )["changeCase"]
-    await _move(staff, case["id"], "APPROVED")
+    await _move(approver, case["id"], "APPROVED")
     await _implement(staff, case["id"])
     after = await read_charter(staff, charter["id"])
 
@@ -160,12 +168,12 @@ async def test_invalid_changes_file_nothing(staff, bookable_charter):
     assert cases == []
 
 
-async def test_a_stale_case_is_refused_and_changes_nothing(staff, bookable_charter):
+async def test_a_stale_case_is_refused_and_changes_nothing(staff, approver, bookable_charter):
     charter = await _booked(bookable_charter, staff, passengers=40)
     first = (await _request(staff, charter["id"], changes={"passengerCount": 44}))["changeCase"]
     second = (await _request(staff, charter["id"], changes={"notes": "Late return"}))["changeCase"]
-    await _move(staff, first["id"], "APPROVED")
-    await _move(staff, second["id"], "APPROVED")
+    await _move(approver, first["id"], "APPROVED")
+    await _move(approver, second["id"], "APPROVED")
     await _implement(staff, first["id"])
 
     refused = await _implement(staff, second["id"])
@@ -264,6 +272,11 @@ async def test_a_cancellation_needs_a_reason_and_carries_no_other_change(staff, 
     assert codes(with_changes) == [("input.changes", "INVALID")]
 
 
+def _priced(charter, cost):
+    """The charter's vehicles, one of them repriced: the system computes the new price."""
+    return [{"vehicleTypeId": charter["vehicles"][0]["vehicleType"]["id"], "cost": cost}]
+
+
 async def test_sales_support_cannot_approve_a_manager_level_case_but_a_manager_can(
     staff, as_role, bookable_charter
 ):
@@ -272,7 +285,10 @@ async def test_sales_support_cannot_approve_a_manager_level_case_but_a_manager_c
     manager = await as_role("manager")
     case = (
         await _request(
-            staff, charter["id"], proposedPrice="1750.00", changes={"passengerCount": 50}
+            staff,
+            charter["id"],
+            changeType="VEHICLE_CHANGE",
+            changes={"vehicles": _priced(charter, "1750.00")},
         )
     )["changeCase"]
 
@@ -295,7 +311,11 @@ async def test_sales_support_approves_a_case_below_the_manager_threshold(
     support = await as_role("sales_support")
     case = (
         await _request(
-            staff, charter["id"], proposedPrice="1749.99", changes={"passengerCount": 50}
+            staff,
+            charter["id"],
+            changeType="VEHICLE_CHANGE",
+            proposedPrice="9999.00",
+            changes={"vehicles": _priced(charter, "1749.99")},
         )
     )["changeCase"]
 

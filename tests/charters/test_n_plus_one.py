@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime, timedelta
 
 from db.engine import record_statements
-from subgraphs.charters.service import charters, fleet
+from subgraphs.charters.service import charters, directory, fleet
 from subgraphs.kit.auth.roles import Role
 from subgraphs.kit.auth.viewer import Viewer
 
@@ -28,11 +28,14 @@ async def _seed(sessions, count: int, client_ids: list[uuid.UUID] | None = None)
             )
             for i in range(3)
         ]
+        clients = client_ids or [uuid.uuid4()]
+        for client_id in clients:
+            await directory.register_client(session, client_id, "Acme", MANAGER)
         for i in range(count):
             await charters.create(
                 session,
                 charters.NewCharter(
-                    client_id=(client_ids or [uuid.uuid4()])[i % len(client_ids or [0])],
+                    client_id=clients[i % len(clients)],
                     trip_type="one_way",
                     passenger_count=10,
                     pickup_local=(datetime.now() + timedelta(days=5 + i)).replace(

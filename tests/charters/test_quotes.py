@@ -119,9 +119,9 @@ async def test_a_tampered_or_expired_link_is_refused(staff, bookable_charter, su
         assert response.data is None
 
 
-async def test_only_sales_support_and_managers_reassign(as_role, bookable_charter):
+async def test_only_sales_support_and_managers_reassign(as_role, bookable_charter, known_agent):
     charter = await bookable_charter()
-    new_agent = str(uuid.uuid4())
+    new_agent = await known_agent()
     agent = await as_role("sales_agent")
     support = await as_role("sales_support")
 

@@ -25,7 +25,10 @@ def fuzz_server(settings: Settings) -> Iterator[LiveServer]:
     # so a JWKS served from that loop could not answer.
     with threaded_server(create_identity_app(settings)) as identity:
         jwks = f"{identity.base_url}/.well-known/jwks.json"
-        charters_settings = settings.model_copy(update={"jwt_jwks_url": jwks})
+        # Introspection is off on subgraphs unless configured; the fuzzer reads the schema.
+        charters_settings = settings.model_copy(
+            update={"jwt_jwks_url": jwks, "subgraph_introspection": True}
+        )
         with threaded_server(create_app(charters_settings)) as server:
             yield server
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-import uuid
 
 from tests.charters.ops import (
     ASSIGN,
@@ -14,15 +13,17 @@ from tests.charters.ops import (
     fleet_vehicle,
     read_charter,
 )
-from tests.support.charters_fixtures import CREATE_CHARTER, future_local
+from tests.support.charters_fixtures import CREATE_CHARTER, future_local, register_client
 
 ATTEMPTS = 50
 
 
 async def _charters(staff, type_id, count, hour=9):
+    client_id = await register_client(staff)
+
     async def one(i):
         data = {
-            "clientId": str(uuid.uuid4()),
+            "clientId": client_id,
             "tripType": "ONE_WAY",
             "passengerCount": 30,
             "pickupLocal": future_local(30, hour + (i % 3)),

@@ -61,6 +61,34 @@ mutation($input: CreateCharterInput!) {
 }"""
 
 
+REGISTER_CLIENT = """
+mutation($id: ID!, $name: String!) {
+  registerClient(id: $id, name: $name) { client { id } name userErrors { field code message } }
+}"""
+
+
+async def register_client(
+    client: GraphQLClient, client_id: str | None = None, name: str = "Acme Corp"
+) -> str:
+    """Put a client into charters' registry (a charter's client must be known)."""
+    client_id = client_id or str(uuid.uuid4())
+    payload = (await client(REGISTER_CLIENT, {"id": client_id, "name": name})).ok()[
+        "registerClient"
+    ]
+    assert payload["userErrors"] == [], payload["userErrors"]
+    return client_id
+
+
+@pytest.fixture
+def known_client(staff: GraphQLClient) -> Any:
+    """Registers a client and returns its id."""
+
+    async def make(client_id: str | None = None, name: str = "Acme Corp") -> str:
+        return await register_client(staff, client_id, name)
+
+    return make
+
+
 @pytest.fixture
 def vehicle_type(staff: GraphQLClient) -> Any:
     async def make(name: str | None = None, capacity: int = 56) -> dict[str, Any]:
@@ -75,13 +103,30 @@ def vehicle_type(staff: GraphQLClient) -> Any:
 
 
 @pytest.fixture
-def bookable_charter(staff: GraphQLClient, vehicle_type: Any) -> Any:
+def known_agent(as_role: Any) -> Any:
+    """Makes a user a known sales agent: charters learns agents from their verified requests."""
+
+    async def make(user_id: uuid.UUID | str | None = None) -> str:
+        agent_id = uuid.UUID(str(user_id)) if user_id else uuid.uuid4()
+        agent = await as_role("sales_agent", user_id=agent_id)
+        (await agent("{ myQuotes(first: 1) { totalCount } }")).ok()
+        return str(agent_id)
+
+    return make
+
+
+@pytest.fixture
+def bookable_charter(staff: GraphQLClient, vehicle_type: Any, known_agent: Any) -> Any:
+    """A bookable quote made by a manager; a named `salesAgentId` is made known first."""
+
     async def make(
         passengers: int = 40, vehicles: int = 1, days: int = 30, **overrides: Any
     ) -> dict[str, Any]:
+        if overrides.get("salesAgentId"):
+            await known_agent(overrides["salesAgentId"])
         vtype = await vehicle_type()
         data = {
-            "clientId": str(uuid.uuid4()),
+            "clientId": await register_client(staff, overrides.pop("clientId", None)),
             "tripType": "ONE_WAY",
             "passengerCount": passengers,
             "pickupLocal": future_local(days),

@@ -59,7 +59,13 @@ class RequestChangeInput:
     reason: str | None = None
     priority: ChangePriority = ChangePriority.MEDIUM
     impact_level: ImpactLevel = ImpactLevel.MODERATE
-    proposed_price: Money | None = None
+    proposed_price: Money | None = strawberry.field(
+        default=None,
+        description=(
+            "Your estimate of the new price: recorded, informational only. Who must "
+            "approve is decided from the price the system computes for the change."
+        ),
+    )
     cancellation_fee: Money | None = strawberry.field(
         default=None, description="For a cancellation: the fee to charge (none when omitted)."
     )
@@ -127,6 +133,7 @@ class ChangeCaseMutations:
                 viewer,
                 rules,
                 cancellation_fee=input.cancellation_fee,
+                horizon_days=info.context.settings.charter_booking_horizon_days,
             )
 
         return _payload(*await transact(info, work))
@@ -134,7 +141,8 @@ class ChangeCaseMutations:
     @strawberry.mutation(
         extensions=[allow(*EDITORS)],
         description="Move a change case along its workflow; approving needs an approver "
-        "(a manager when the price moves by the configured threshold or more).",
+        "(a manager when the computed price moves by the configured threshold or more) "
+        "other than the case's requester.",
     )
     async def move_change_case(
         self, info: Info, id: strawberry.ID, status: ChangeCaseStatus, notes: str | None = None

@@ -22,7 +22,7 @@ from subgraphs.charters.mutations.inputs import (
 )
 from subgraphs.charters.mutations.payloads import CharterPayload, QuoteLinkPayload
 from subgraphs.charters.service import charters as charter_service
-from subgraphs.charters.service.access import EDITORS, READERS
+from subgraphs.charters.service.access import EDITORS, STATUS_MOVERS
 from subgraphs.charters.service.snapshots import Snapshot
 from subgraphs.charters.service.vehicles import with_type_capacity
 from subgraphs.kit.errors import ServiceError
@@ -51,6 +51,7 @@ class CharterMutations:
                 sales_agent_id=parse_id(input.sales_agent_id, "salesAgentId"),
                 stops=[{**stop_values(s), "id": None} for s in input.stops],
                 vehicles=[{**v, "id": None} for v in vehicles],
+                horizon_days=info.context.settings.charter_booking_horizon_days,
             )
             return await charter_service.create(session, data, viewer)  # type: ignore[arg-type]
 
@@ -108,15 +109,22 @@ class CharterMutations:
         )
 
     @strawberry.mutation(
-        extensions=[allow(*EDITORS)], description="A signed, expiring link to this quote."
+        extensions=[allow(*EDITORS)],
+        description=(
+            "A signed, expiring link to this open quote at its current revision "
+            "(QUOTE_LINKS_DISABLED when no link secret is configured)."
+        ),
     )
     async def create_quote_link(self, info: Info, id: strawberry.ID) -> QuoteLinkPayload:
         settings = info.context.settings
 
+        viewer = await info.context.get_viewer()
+
         async def work(session: AsyncSession) -> tuple[str, object]:
-            charter = await charter_service.get(session, parse_id(id, "id"))
-            return charter_service.quote_link_token(
-                charter,
+            return await charter_service.create_quote_link(
+                session,
+                parse_id(id, "id"),
+                viewer,
                 settings.quote_link_secret,
                 timedelta(seconds=settings.quote_link_ttl_seconds),
             )
@@ -128,8 +136,14 @@ class CharterMutations:
         return QuoteLinkPayload(token=token, expires_at=expires)  # type: ignore[arg-type]
 
     @strawberry.mutation(
-        extensions=[allow(*READERS)],
-        description="Move a charter along its lifecycle (BOOKED checks itinerary, capacity and blackouts).",
+        extensions=[allow(*STATUS_MOVERS)],
+        description=(
+            "Move a charter along its lifecycle. Who may make each move and when is one "
+            "table (`CHARTER_MOVES`): booking and confirming by its sales agent or staff "
+            "who edit any charter (confirming also by dispatch), IN_PROGRESS from 3 hours "
+            "before pickup and COMPLETED from the pickup, by dispatch only. BOOKED checks "
+            "itinerary, capacity and blackouts."
+        ),
     )
     async def set_charter_status(
         self, info: Info, id: strawberry.ID, status: CharterStatus

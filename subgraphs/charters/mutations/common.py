@@ -39,7 +39,13 @@ async def edit_charter(
     async def work(session: AsyncSession) -> Any:
         target = charter_id() if callable(charter_id) else charter_id
         return await charter_service.edit(
-            session, target, await change(session), viewer, request=request, policy=rules
+            session,
+            target,
+            await change(session),
+            viewer,
+            request=request,
+            policy=rules,
+            horizon_days=info.context.settings.charter_booking_horizon_days,
         )
 
     result, errors = await transact(info, work)

@@ -60,15 +60,28 @@ class CharterVehiclePatch:
 
 @strawberry.input
 class CreateCharterInput:
-    client_id: strawberry.ID
+    client_id: strawberry.ID = strawberry.field(
+        description="A registered client (`registerClient`); UNKNOWN_CLIENT otherwise."
+    )
     trip_type: TripType
     passenger_count: int
-    pickup_local: str = strawberry.field(description="Local wall time, e.g. 2026-05-01T07:30.")
+    pickup_local: str = strawberry.field(
+        description=(
+            "Local wall time, e.g. 2026-05-01T07:30: in the future and within the booking "
+            "horizon (BEYOND_HORIZON; 730 days unless configured)."
+        )
+    )
     pickup_time_zone: str = strawberry.field(description="IANA zone, e.g. America/Chicago.")
     ends_at: datetime | None = None
     notes: str | None = None
     requires_second_driver: bool = False
-    sales_agent_id: strawberry.ID | None = None
+    sales_agent_id: strawberry.ID | None = strawberry.field(
+        default=None,
+        description=(
+            "The charter's agent: you by default. Only staff who edit any charter may name "
+            "another agent, who must be a known sales agent (UNKNOWN_SALES_AGENT otherwise)."
+        ),
+    )
     stops: list[StopInput] = strawberry.field(default_factory=list)
     vehicles: list[CharterVehicleInput] = strawberry.field(default_factory=list)
 

@@ -13,7 +13,7 @@ from strawberry.types import Info
 from subgraphs.charters.error_codes import CharterErrorCode as Code
 from subgraphs.charters.mutations.inputs import parse_id, parse_local
 from subgraphs.charters.service import series as series_service
-from subgraphs.charters.service.access import EDITORS
+from subgraphs.charters.service.access import EDITORS, SERIES_DEACTIVATORS
 from subgraphs.charters.types import Charter, CharterSeries
 from subgraphs.kit.errors import ServiceError
 from subgraphs.kit.payloads import UserError, transact
@@ -59,6 +59,19 @@ class SeriesInstancesInput:
 @strawberry.type
 class CharterSeriesPayload:
     series: CharterSeries | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class DeactivateCharterSeriesPayload:
+    series: CharterSeries | None = None
+    cancelled: list[Charter] = strawberry.field(
+        default_factory=list,
+        description=(
+            "Instances this deactivation cancelled (at most one generation's worth: "
+            "366 days of occurrences)."
+        ),
+    )
     user_errors: list[UserError] = strawberry.field(default_factory=list)
 
 
@@ -237,16 +250,26 @@ class SeriesMutations:
         )
 
     @strawberry.mutation(
-        extensions=[allow(*EDITORS)],
-        description="Stop generating instances; existing instances are untouched.",
+        extensions=[allow(*SERIES_DEACTIVATORS)],
+        description=(
+            "Stop generating instances (a manager's act). With cancelFutureInstances, "
+            "the instances still ahead that are QUOTE or BOOKED are cancelled with the "
+            'reason "Series <name> deactivated"; confirmed ones are left to cancel one by one.'
+        ),
     )
     async def deactivate_charter_series(
-        self, info: Info, id: strawberry.ID
-    ) -> CharterSeriesPayload:
+        self, info: Info, id: strawberry.ID, cancel_future_instances: bool = False
+    ) -> DeactivateCharterSeriesPayload:
         viewer = await info.context.get_viewer()
-        row, errors = await transact(
-            info, lambda s: series_service.deactivate(s, parse_id(id, "id"), viewer)
+        result, errors = await transact(
+            info,
+            lambda s: series_service.deactivate(
+                s, parse_id(id, "id"), viewer, cancel_future=cancel_future_instances
+            ),
         )
-        return CharterSeriesPayload(
-            series=CharterSeries.from_row(row) if row else None, user_errors=errors
+        if result is None:
+            return DeactivateCharterSeriesPayload(user_errors=errors)
+        return DeactivateCharterSeriesPayload(
+            series=CharterSeries.from_row(result.series),
+            cancelled=[Charter.from_row(c) for c in result.cancelled],
         )

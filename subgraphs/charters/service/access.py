@@ -1,15 +1,24 @@
-"""Who may read and change a charter, decided from the verified viewer only."""
+"""Who may read and change a charter, decided from the verified viewer only.
+
+Every rule of who may do what in charters is stated here, as data: the
+role tuples each mutation admits (the field's `allow(...)` gate), and the
+charter status moves (`CHARTER_MOVES`), each naming the roles that may make
+it, whether a sales agent must own the charter, and when in the trip's
+life it may happen. Services call the small `ensure_*` helpers below; they
+never spell roles out themselves.
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
 from subgraphs.charters.error_codes import CharterErrorCode as Code
 from subgraphs.kit.auth.roles import Role
 from subgraphs.kit.errors import ServiceError
 
 if TYPE_CHECKING:
-    from subgraphs.charters.models import Charter
     from subgraphs.kit.auth.viewer import Viewer
 
 #: Staff who may edit any charter; a sales agent edits only their own.
@@ -21,9 +30,70 @@ FLEET = (Role.ADMIN, Role.MANAGER, Role.DISPATCHER)
 REASSIGNERS = (Role.ADMIN, Role.MANAGER, Role.SALES_SUPPORT)
 APPROVERS = (Role.ADMIN, Role.MANAGER, Role.SALES_SUPPORT)
 MANAGERS = (Role.ADMIN, Role.MANAGER)
+#: Deactivating a recurring series is a manager's act (seed 000).
+SERIES_DEACTIVATORS = MANAGERS
+#: Who may put a client into charters' interim client registry (see `clients`).
+CLIENT_REGISTRARS = EDITORS
+
+#: How long before the pickup a trip may be started (the coach leaves the yard).
+TRIP_START_WINDOW = timedelta(hours=3)
 
 
-def ensure_can_edit(viewer: Viewer, charter: Charter) -> None:
+@dataclass(frozen=True)
+class Move:
+    """Who may move a charter to a status, and from when.
+
+    `owner_roles` must own the charter (be its sales agent) to make the
+    move; `roles` not listed there may move any charter. `earliest` is the
+    earliest moment relative to the pickup (None: any time before the trip).
+    """
+
+    roles: tuple[Role, ...]
+    owner_roles: tuple[Role, ...] = ()
+    earliest: timedelta | None = None
+    why: str = ""
+
+
+#: Charter status moves (the graph itself is `states.CHARTER`): the target
+#: status of each move, the roles allowed and its timing. Booking also
+#: checks itinerary, capacity, pickup in the future and blackouts
+#: (`charters.booking_problems`). Accounting and drivers never move a
+#: charter; the driver app, when it exists, reports through dispatch status.
+CHARTER_MOVES: dict[str, Move] = {
+    "booked": Move(
+        roles=EDITORS,
+        owner_roles=(Role.SALES_AGENT,),
+        why="book a charter (its sales agent, or sales support and managers)",
+    ),
+    "confirmed": Move(
+        roles=(*EDITORS, Role.DISPATCHER),
+        owner_roles=(Role.SALES_AGENT,),
+        why="confirm a charter (its sales agent, sales support, dispatch or managers)",
+    ),
+    "in_progress": Move(
+        roles=DISPATCH,
+        earliest=-TRIP_START_WINDOW,
+        why="start a trip (dispatch)",
+    ),
+    "completed": Move(
+        roles=DISPATCH,
+        earliest=timedelta(0),
+        why="complete a trip (dispatch)",
+    ),
+    "cancelled": Move(
+        roles=EDITORS,
+        owner_roles=(Role.SALES_AGENT,),
+        why="cancel a charter (its sales agent, sales support or managers)",
+    ),
+}
+
+#: Every role that can make at least one move: the gate of `setCharterStatus`.
+STATUS_MOVERS: tuple[Role, ...] = tuple(
+    dict.fromkeys(r for move in CHARTER_MOVES.values() for r in move.roles)
+)
+
+
+def ensure_can_edit(viewer: Viewer, charter: Any) -> None:
     if viewer.has_any_role(*EDIT_ANY):
         return
     if viewer.has_any_role(Role.SALES_AGENT) and charter.sales_agent_id in (None, viewer.user_id):
@@ -36,3 +106,41 @@ def ensure_can_edit(viewer: Viewer, charter: Charter) -> None:
 def ensure_role(viewer: Viewer, roles: tuple[Role, ...], action: str) -> None:
     if not viewer.has_any_role(*roles):
         raise ServiceError.of(Code.FORBIDDEN, f"Your role cannot {action}.")
+
+
+def ensure_may_move(viewer: Viewer, charter: Any, target: str) -> None:
+    """The role and ownership half of `CHARTER_MOVES[target]`."""
+    move = CHARTER_MOVES.get(target)
+    if move is None:
+        raise ServiceError.of(Code.INVALID, f"{target!r} is not a status to move to.", "status")
+    held = [r for r in move.roles if viewer.has_any_role(r)]
+    if not held:
+        raise ServiceError.of(Code.FORBIDDEN, f"Your role cannot {move.why}.", "status")
+    if all(r in move.owner_roles for r in held) and charter.sales_agent_id != viewer.user_id:
+        raise ServiceError.of(
+            Code.FORBIDDEN,
+            f"You cannot move {charter.reference}: it belongs to another agent.",
+            "status",
+        )
+
+
+def ensure_move_timing(charter: Any, target: str, at: datetime) -> None:
+    """The timing half of `CHARTER_MOVES[target]`: trips start and end around the pickup."""
+    move = CHARTER_MOVES[target]
+    if move.earliest is not None and at < charter.pickup_at + move.earliest:
+        opens = charter.pickup_at + move.earliest
+        raise ServiceError.of(
+            Code.TOO_EARLY,
+            f"{charter.reference} can move to {target} from {opens.isoformat()} "
+            "(around its pickup), not before.",
+            "status",
+        )
+
+
+def ensure_owner_or_edit_any(viewer: Viewer, owner_id: Any, what: str) -> None:
+    """Staff who edit any charter act on anything; others only on what they created."""
+    if viewer.has_any_role(*EDIT_ANY):
+        return
+    if owner_id is not None and owner_id == viewer.user_id:
+        return
+    raise ServiceError.of(Code.FORBIDDEN, f"You cannot change {what}: it belongs to another user.")

@@ -54,8 +54,11 @@ class ChangeRequest:
     reason: str | None = None
     priority: str = "medium"
     impact_level: str = "moderate"
+    #: The requester's own figure: recorded, informational only.
     proposed_price: Decimal | None = None
+    #: Computed by `open_case` from the snapshots; callers leave them empty.
     current_price: Decimal | None = None
+    new_price: Decimal | None = None
 
 
 @dataclass(frozen=True)
@@ -65,8 +68,14 @@ class Approval:
 
 
 def approval_needed(request: ChangeRequest, policy: ApprovalPolicy) -> Approval:
-    difference = abs((request.proposed_price or Decimal(0)) - (request.current_price or Decimal(0)))
-    manager = request.proposed_price is not None and difference >= policy.manager_threshold
+    """Seed 002's rules over the system's prices: the requester's figure plays no part.
+
+    `request.current_price` and `request.new_price` are what the charter
+    costs now and what it would cost once the change is implemented, both
+    computed from the snapshots (`price_of`).
+    """
+    difference = abs((request.new_price or Decimal(0)) - (request.current_price or Decimal(0)))
+    manager = difference >= policy.manager_threshold
     if request.change_type == "cancellation":
         return Approval(True, manager)
     if manager or request.priority in ("high", "urgent"):
@@ -76,6 +85,17 @@ def approval_needed(request: ChangeRequest, policy: ApprovalPolicy) -> Approval:
     if request.impact_level == "minimal" and policy.auto_approve_minimal:
         return Approval(False, False)
     return Approval(True, False)
+
+
+def price_of(snap: Snapshot) -> Decimal:
+    """What a charter in this state costs the client.
+
+    Today the sum of its vehicles' costs; once the pricing subgraph quotes,
+    its quote of the state. A cancellation's after-state costs its fee.
+    """
+    if CANCELLATION_FEE in snap:
+        return snapshots.as_decimal(snap.get(CANCELLATION_FEE)) or Decimal("0.00")
+    return _total_cost(snap)
 
 
 def request_problems(request: ChangeRequest) -> list[Problem]:
@@ -109,9 +129,9 @@ async def open_case(
     problems = request_problems(request)
     if problems:
         raise ServiceError(problems)
-    if request.current_price is None:
-        # The price difference is against what the charter costs now, never against 0.
-        request = replace(request, current_price=_total_cost(before))
+    # The system prices both states: what the implemented change would cost
+    # decides who approves, never the requester's figure (finding 3).
+    request = replace(request, current_price=price_of(before), new_price=price_of(after))
     approval = approval_needed(request, policy)
     case = ChangeCase(
         id=uuid.uuid4(),
@@ -129,6 +149,7 @@ async def open_case(
         charter_version=charter.version,
         current_price=request.current_price,
         proposed_price=request.proposed_price,
+        new_price=request.new_price,
         requires_approval=approval.required,
         requires_manager=approval.manager,
     )
@@ -139,6 +160,7 @@ async def open_case(
             from_status=None,
             to_status=case.status,
             actor_id=actor.user_id,
+            impersonator_id=actor.impersonator_id,
             notes="opened" if approval.required else "opened and auto-approved",
         )
     )
@@ -165,6 +187,7 @@ def _record(
             from_status=old,
             to_status=case.status,
             actor_id=actor.user_id,
+            impersonator_id=actor.impersonator_id,
             notes=notes,
         )
     )
@@ -190,6 +213,11 @@ async def move(
             "decide this change case"
             + (" (manager approval required)" if case.requires_manager else ""),
         )
+        if target == "approved" and case.requested_by == actor.user_id:
+            # Four eyes: nobody approves their own request, managers and admins included.
+            raise ServiceError.of(
+                Code.FORBIDDEN, f"You requested {case.case_number}: another approver decides it."
+            )
         case.decided_by = actor.user_id
         case.decided_at = now()
         case.decision_notes = notes
@@ -263,6 +291,7 @@ async def request_change(
     policy: ApprovalPolicy,
     *,
     cancellation_fee: Decimal | None = None,
+    horizon_days: int | None = None,
 ) -> ChangeCase:
     """File a case against a BOOKED-or-later charter (a quote is edited directly).
 
@@ -328,6 +357,7 @@ async def request_change(
             charters.check_pickup_future(
                 snapshots.as_datetime(after["pickup_local"]),  # type: ignore[arg-type]
                 after["pickup_time_zone"],
+                horizon_days or charters.DEFAULT_HORIZON_DAYS,
             )
         if after == before:
             raise ServiceError.of(Code.INVALID, "The request changes nothing.", "input.changes")

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import jwt
 from sqlalchemy import select, update
@@ -30,6 +30,8 @@ from subgraphs.charters.service import audit, events, snapshots
 from subgraphs.charters.service.access import (
     REASSIGNERS,
     ensure_can_edit,
+    ensure_may_move,
+    ensure_move_timing,
     ensure_role,
 )
 from subgraphs.charters.service.change_cases import (
@@ -37,6 +39,11 @@ from subgraphs.charters.service.change_cases import (
     ChangeRequest,
     implement,
     open_case,
+)
+from subgraphs.charters.service.directory import (
+    choose_sales_agent,
+    ensure_known_client,
+    ensure_known_sales_agent,
 )
 from subgraphs.charters.service.fleet import ensure_not_blacked_out
 from subgraphs.charters.service.references import next_reference
@@ -55,6 +62,8 @@ if TYPE_CHECKING:
     from subgraphs.kit.auth.viewer import Viewer
 
 QUOTE_LINK_PURPOSE = "quote-link"
+#: The booking horizon when none is configured: two years.
+DEFAULT_HORIZON_DAYS = 730
 
 
 @dataclass(frozen=True)
@@ -70,6 +79,8 @@ class NewCharter:
     sales_agent_id: uuid.UUID | None = None
     stops: list[dict[str, object]] = field(default_factory=list)
     vehicles: list[dict[str, object]] = field(default_factory=list)
+    #: The farthest ahead a pickup may be (the `charter_booking_horizon_days` setting).
+    horizon_days: int = DEFAULT_HORIZON_DAYS
 
 
 @dataclass(frozen=True)
@@ -88,9 +99,22 @@ async def get(session: AsyncSession, charter_id: uuid.UUID, *, lock: bool = Fals
     return charter
 
 
-def _check_pickup_future(pickup_local: datetime, time_zone: str) -> None:
-    if to_instant(pickup_local, time_zone) <= now():
-        raise ServiceError.of(Code.IN_THE_PAST, "The pickup time is in the past.", "pickupLocal")
+def _check_pickup_future(
+    pickup_local: datetime,
+    time_zone: str,
+    horizon_days: int = DEFAULT_HORIZON_DAYS,
+    field: str = "pickupLocal",
+) -> None:
+    """A pickup is in the future and within the booking horizon (no year 9999)."""
+    instant = to_instant(pickup_local, time_zone)
+    if instant <= now():
+        raise ServiceError.of(Code.IN_THE_PAST, "The pickup time is in the past.", field)
+    if instant > now() + timedelta(days=horizon_days):
+        raise ServiceError.of(
+            Code.BEYOND_HORIZON,
+            f"Charters are booked at most {horizon_days} days ahead.",
+            field,
+        )
 
 
 async def _check_vehicle_types(session: AsyncSession, snap: Snapshot) -> None:
@@ -110,11 +134,14 @@ async def _check_vehicle_types(session: AsyncSession, snap: Snapshot) -> None:
 
 
 async def create(session: AsyncSession, data: NewCharter, actor: Viewer) -> Charter:
+    """A new quote for a known client, by (or for) a known sales agent, within the horizon."""
+    agent = await choose_sales_agent(session, data.sales_agent_id, actor)
+    await ensure_known_client(session, data.client_id)
     charter = Charter(
         id=uuid.uuid4(),
         status="quote",
         client_id=data.client_id,
-        sales_agent_id=data.sales_agent_id or actor.user_id,
+        sales_agent_id=agent,
         created_by=actor.user_id,
         trip_type=data.trip_type,
         passenger_count=data.passenger_count,
@@ -132,7 +159,7 @@ async def create(session: AsyncSession, data: NewCharter, actor: Viewer) -> Char
     problems = snapshot_problems(snap)
     if problems:
         raise ServiceError(problems)
-    _check_pickup_future(data.pickup_local, data.pickup_time_zone)
+    _check_pickup_future(data.pickup_local, data.pickup_time_zone, data.horizon_days)
     await _check_vehicle_types(session, snap)
     charter.pickup_at = to_instant(data.pickup_local, data.pickup_time_zone)
     if data.ends_at is not None and data.ends_at <= charter.pickup_at:
@@ -154,6 +181,7 @@ async def edit(
     *,
     request: ChangeRequest,
     policy: ApprovalPolicy,
+    horizon_days: int = DEFAULT_HORIZON_DAYS,
 ) -> EditResult:
     """Apply `change` to a quote, or open a change case for a booked charter."""
     charter = await get(session, charter_id, lock=True)
@@ -174,6 +202,7 @@ async def edit(
         _check_pickup_future(
             snapshots.as_datetime(after["pickup_local"]),  # type: ignore[arg-type]
             after["pickup_time_zone"],
+            horizon_days,
         )
     if charter.status == "quote":
         await snapshots.apply(session, charter, after, actor)
@@ -231,9 +260,10 @@ async def transition(
             f"{charter.reference} is a template: clone it to a date to book it.",
             "id",
         )
+    ensure_may_move(actor, charter, target)
     states.CHARTER.check(charter.status, target)
+    ensure_move_timing(charter, target, now())
     if target == "booked":
-        ensure_can_edit(actor, charter)
         problems = await booking_problems(session, charter)
         if problems:
             raise ServiceError(problems)
@@ -267,7 +297,7 @@ async def cancel(
     if fee is not None and fee < 0:
         raise ServiceError.of(Code.OUT_OF_RANGE, "The fee cannot be negative.", "fee")
     charter = await get(session, charter_id, lock=True)
-    ensure_can_edit(actor, charter)
+    ensure_may_move(actor, charter, "cancelled")
     states.CHARTER.check(charter.status, "cancelled")
     old = audit.row_snapshot(charter)
     charter.status = "cancelled"
@@ -293,6 +323,7 @@ async def reassign(
     charter = await get(session, charter_id, lock=True)
     if charter.status != "quote":
         raise ServiceError.of(Code.INVALID_TRANSITION, "Only quotes can be reassigned.", "id")
+    await ensure_known_sales_agent(session, agent_id, "agentId")
     old = audit.row_snapshot(charter)
     charter.sales_agent_id = agent_id
     charter.version += 1
@@ -326,7 +357,44 @@ def _total(snap: Snapshot) -> Decimal:
     return sum((Decimal(str(v["cost"])) for v in snap["vehicles"]), Decimal("0.00"))
 
 
+@dataclass(frozen=True)
+class QuoteLink:
+    """What a quote link names: one charter, at one revision of its quote."""
+
+    charter_id: uuid.UUID
+    revision: int
+
+
+def _links_enabled(secret: str) -> None:
+    if not secret:
+        raise ServiceError.of(
+            Code.QUOTE_LINKS_DISABLED,
+            "Quote links are turned off: no quote link secret is configured.",
+            "id",
+        )
+
+
+async def create_quote_link(
+    session: AsyncSession, charter_id: uuid.UUID, actor: Viewer, secret: str, ttl: timedelta
+) -> tuple[str, datetime]:
+    """A link to an open quote, by someone who may edit it (its agent or edit-any staff).
+
+    The link names the quote's current revision: revising the quote, booking
+    it or anything else that ends the open quote ends the link too (a booked
+    client is served by the client portal, behind a login).
+    """
+    _links_enabled(secret)
+    charter = await get(session, charter_id)
+    ensure_can_edit(actor, charter)
+    if charter.status != "quote" or charter.is_template:
+        raise ServiceError.of(
+            Code.INVALID_TRANSITION, "Only an open quote can be shared by a link.", "id"
+        )
+    return quote_link_token(charter, secret, ttl)
+
+
 def quote_link_token(charter: Charter, secret: str, ttl: timedelta) -> tuple[str, datetime]:
+    _links_enabled(secret)
     expires = now() + ttl
     token = jwt.encode(
         {
@@ -341,13 +409,34 @@ def quote_link_token(charter: Charter, secret: str, ttl: timedelta) -> tuple[str
     return token, expires
 
 
-def read_quote_link(token: str, secret: str) -> uuid.UUID:
+def _invalid_link() -> ServiceError:
+    # One answer for every refusal: a holder learns nothing about the charter.
+    return ServiceError.of(Code.INVALID_TOKEN, "The quote link is invalid or expired.", "token")
+
+
+def read_quote_link(token: str, secret: str) -> QuoteLink:
+    """The charter and revision a link was made for; refused when links are off."""
+    if not secret:
+        raise _invalid_link()
     try:
-        claims = jwt.decode(token, secret, algorithms=["HS256"], options={"require": ["exp"]})
+        claims = jwt.decode(
+            token, secret, algorithms=["HS256"], options={"require": ["exp", "revision"]}
+        )
     except jwt.PyJWTError as exc:
-        raise ServiceError.of(
-            Code.INVALID_TOKEN, "The quote link is invalid or expired.", "token"
-        ) from exc
+        raise _invalid_link() from exc
     if claims.get("purpose") != QUOTE_LINK_PURPOSE:
-        raise ServiceError.of(Code.INVALID_TOKEN, "The quote link is invalid or expired.", "token")
-    return uuid.UUID(str(claims["charter"]))
+        raise _invalid_link()
+    try:
+        return QuoteLink(uuid.UUID(str(claims["charter"])), int(claims["revision"]))
+    except (KeyError, TypeError, ValueError) as exc:
+        raise _invalid_link() from exc
+
+
+def link_still_valid(link: QuoteLink, charter: Any) -> bool:
+    """A link shows only the open quote at the revision it was made for."""
+    return (
+        charter is not None
+        and charter.status == "quote"
+        and not charter.is_template
+        and charter.quote_revision == link.revision
+    )

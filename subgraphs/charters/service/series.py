@@ -49,7 +49,14 @@ Editing:
   rows point at it (clones, splits, change cases), in which case it is
   cancelled; a booked or confirmed one is cancelled; either way its date is
   added to `exception_dates` so generation never brings it back.
-- Deactivating stops generation; existing instances are untouched.
+- Deactivating stops generation; it is a manager's act (seed 000). With
+  `cancel_future`, the instances still ahead that are quoted or booked are
+  cancelled with the reason "Series <name> deactivated"; confirmed ones are
+  left for a person to cancel one by one (vendors and drivers are committed).
+
+Ownership: a series belongs to whoever created it. Generating it, changing
+this-and-following and removing instances are its owner's, or staff's who
+edit any charter (`access.ensure_owner_or_edit_any`).
 
 Series-level changes (create, deactivate, pickup time, removed instance)
 are audited on the series' template charter (`entity="charter_series"`),
@@ -81,7 +88,12 @@ from subgraphs.charters.models import (
 )
 from subgraphs.charters.service import audit, events
 from subgraphs.charters.service import charters as charter_service
-from subgraphs.charters.service.access import ensure_can_edit
+from subgraphs.charters.service.access import (
+    SERIES_DEACTIVATORS,
+    ensure_can_edit,
+    ensure_owner_or_edit_any,
+    ensure_role,
+)
 from subgraphs.charters.service.change_cases import ApprovalPolicy, ChangeRequest
 from subgraphs.charters.service.snapshots import Snapshot, as_datetime
 from subgraphs.charters.service.templates import (
@@ -355,6 +367,7 @@ class Generated:
 async def generate(session: AsyncSession, series_id: uuid.UUID, actor: Viewer) -> Generated:
     """Create the missing instances up to the horizon; idempotent."""
     series = await get_series(session, series_id, lock=True)
+    ensure_owner_or_edit_any(actor, series.created_by, f"series {series.name!r}")
     if not series.active:
         raise ServiceError.of(
             Code.INVALID_TRANSITION, f"Series {series.name!r} is deactivated.", "id"
@@ -487,6 +500,7 @@ async def update_instances(
             Code.REQUIRED, "Give a pickup time, passenger count or notes.", "input"
         )
     series = await get_series(session, series_id, lock=True, field="seriesId")
+    ensure_owner_or_edit_any(actor, series.created_by, f"series {series.name!r}")
     rows = list(
         await session.scalars(
             select(Charter)
@@ -608,11 +622,46 @@ async def remove_instance(session: AsyncSession, charter_id: uuid.UUID, actor: V
     return Removed(series, None if deleted else charter, deleted)
 
 
-async def deactivate(session: AsyncSession, series_id: uuid.UUID, actor: Viewer) -> CharterSeries:
+#: Instance statuses a deactivation may cancel: not yet confirmed to vendors and drivers.
+CANCELLED_ON_DEACTIVATION = ("quote", "booked")
+
+
+@dataclass(frozen=True)
+class Deactivated:
+    series: CharterSeries
+    cancelled: list[Charter]
+
+
+async def deactivate(
+    session: AsyncSession, series_id: uuid.UUID, actor: Viewer, *, cancel_future: bool = False
+) -> Deactivated:
+    """Stop generation (a manager's act); optionally cancel future quoted and booked instances."""
+    ensure_role(actor, SERIES_DEACTIVATORS, "deactivate a series")
     series = await get_series(session, series_id, lock=True)
     if series.active:
         old = audit.row_snapshot(series)
         series.active = False
         _audit_series(session, series, "series:deactivate", actor, old, audit.row_snapshot(series))
         await session.flush()
-    return series
+    cancelled: list[Charter] = []
+    if cancel_future:
+        future = await session.scalars(
+            select(Charter.id)
+            .where(
+                Charter.series_id == series.id,
+                Charter.status.in_(CANCELLED_ON_DEACTIVATION),
+                Charter.pickup_at > now(),
+            )
+            .order_by(Charter.occurrence_date)
+        )
+        for charter_id in list(future):
+            cancelled.append(
+                await charter_service.cancel(
+                    session,
+                    charter_id,
+                    reason=f"Series {series.name} deactivated",
+                    fee=None,
+                    actor=actor,
+                )
+            )
+    return Deactivated(series, cancelled)

@@ -120,7 +120,10 @@ class Mutation:
         ok, errors = await transact(info, work)
         return OkPayload(ok=bool(ok), user_errors=errors)
 
-    @strawberry.mutation(description="Always answers the same, whether or not the e-mail exists.")
+    @strawberry.mutation(
+        description="Always answers the same, whether or not the e-mail exists;"
+        " limited per e-mail (3 an hour) and per address (RATE_LIMITED)."
+    )
     async def request_password_reset(self, info: Info, email: str) -> OkPayload:
         ttl = info.context.settings.password_reset_ttl_seconds
         throttle = _throttle(info)

@@ -28,6 +28,7 @@ from subgraphs.kit.errors import ServiceError
 from subgraphs.kit.settings import get_settings
 from subgraphs.vendors.models import CharterFacts, CharterVehicleFacts, Vendor, VendorUser
 from subgraphs.vendors.service import assignments, bids, certifications, vendors
+from subgraphs.vendors.service.opportunities import Hub
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
@@ -187,7 +188,8 @@ async def load(session: AsyncSession) -> int:
         certs = [c for c in ALL_CERTS if not (plan == "partial" and c == "mc")]
         for cert in certs:
             issued, expires = _cert_dates(plan, cert, today, n)
-            row = await certifications.add(
+            # Recorded by a manager: verified at once (an expired one is stored as expired).
+            await certifications.add(
                 session,
                 vendor.id,
                 certifications.NewCertification(
@@ -198,10 +200,6 @@ async def load(session: AsyncSession) -> int:
                 ),
                 manager,
             )
-            if expires < today and row.status != "expired":
-                await certifications.set_status(session, row.id, "expired", manager)
-            elif row.status == "active":
-                await certifications.verify(session, row.id, manager)
         for step in PATHS[status]:
             await vendors.set_status(session, vendor.id, step, manager, reason=f"Demo: {step}")
         made[name] = vendor
@@ -222,7 +220,20 @@ async def _link_demo_login(session: AsyncSession, vendor: Vendor) -> int:
         return 0
     session.add(VendorUser(user_id=user_id, vendor_id=vendor.id))
     await session.flush()
-    return 1
+    # The portal's own certification, waiting for a manager's verification.
+    today = datetime.now(UTC).date()
+    await certifications.add(
+        session,
+        vendor.id,
+        certifications.NewCertification(
+            cert_type="safety_inspection",
+            number="SAFETY-2026-0042",
+            issued_on=today - timedelta(days=3),
+            expires_on=today + timedelta(days=362),
+        ),
+        Viewer(user_id=user_id, roles=frozenset({Role.VENDOR})),
+    )
+    return 2
 
 
 async def _assign_and_bid(
@@ -242,6 +253,7 @@ async def _assign_and_bid(
     ).all()
     added = 0
     now = datetime.now(UTC)
+    hub = Hub.from_settings(get_settings())
     assigned = 0
     bid_on: set[uuid.UUID] = set()
     for n, (charter_id, status, vehicle_id) in enumerate(facts):
@@ -280,6 +292,7 @@ async def _assign_and_bid(
                             manager,
                             submit=True,
                             required=required,
+                            hub=hub,
                             now=now,
                         )
                 except ServiceError:

@@ -35,12 +35,17 @@ class CertificationType(Enum):
     SAFETY_INSPECTION = "safety_inspection"
 
 
-@strawberry.enum
+@strawberry.enum(
+    description="PENDING_VERIFICATION until a manager verifies it (ACTIVE) or rejects it; "
+    "only an ACTIVE, unexpired certification counts for compliance."
+)
 class CertificationStatus(Enum):
+    PENDING_VERIFICATION = "pending_verification"
     ACTIVE = "active"
     EXPIRED = "expired"
     SUSPENDED = "suspended"
     REVOKED = "revoked"
+    REJECTED = "rejected"
 
 
 @strawberry.enum

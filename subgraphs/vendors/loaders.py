@@ -13,10 +13,10 @@ from subgraphs.kit.loaders import (
     ByParentIdLoader,
     SessionLoader,
     group_by_key,
-    latest_per_parent,
 )
 from subgraphs.vendors import models
 from subgraphs.vendors.models import HOLDING_ASSIGNMENT
+from subgraphs.vendors.paging import PagesByParentLoader
 from subgraphs.vendors.service import ratings as ratings_service
 
 if TYPE_CHECKING:
@@ -41,12 +41,6 @@ class ContactsByVendorIdLoader(ByParentIdLoader[models.VendorContact]):
 
 class DocumentByIdLoader(ByIdLoader[models.Document]):
     model = models.Document
-
-
-class DocumentsByVendorIdLoader(ByParentIdLoader[models.Document]):
-    model = models.Document
-    parent_column = "vendor_id"
-    order_by = ("vendor_id", "uploaded_at", "id")
 
 
 class HoldingAssignmentByCharterVehicleIdLoader(
@@ -106,38 +100,31 @@ class RatingSummaryByVendorIdLoader(SessionLoader[uuid.UUID, ratings_service.Sum
         return await ratings_service.summaries(session, keys)
 
 
-class RecentRatingsByVendorIdLoader(SessionLoader[tuple[uuid.UUID, int], list[models.Rating]]):
-    """Each vendor's latest `limit` ratings (key: (vendor_id, limit)), newest first."""
+class RatingsPageByVendorIdLoader(PagesByParentLoader):
+    """`Vendor.ratings` pages, newest first, for every vendor of a request at once."""
 
-    async def load_batch(
-        self, session: AsyncSession, keys: Sequence[tuple[uuid.UUID, int]]
-    ) -> list[list[models.Rating]]:
-        grouped = await latest_per_parent(
-            session,
-            models.Rating,
-            "vendor_id",
-            ("created_at", "id"),
-            [k[0] for k in keys],
-            max(k[1] for k in keys),
-        )
-        return [group[:n] for group, (_, n) in zip(grouped, keys, strict=True)]
+    model = models.Rating
+    parent_column = "vendor_id"
+    order_by = ("created_at", "id")
+    descending = True
 
 
-class RecentAuditByVendorIdLoader(SessionLoader[tuple[uuid.UUID, int], list[models.VendorAudit]]):
-    """Each vendor's latest `limit` audit entries (key: (vendor_id, limit)), newest first."""
+class AuditPageByVendorIdLoader(PagesByParentLoader):
+    """`Vendor.auditLog` pages, newest first."""
 
-    async def load_batch(
-        self, session: AsyncSession, keys: Sequence[tuple[uuid.UUID, int]]
-    ) -> list[list[models.VendorAudit]]:
-        grouped = await latest_per_parent(
-            session,
-            models.VendorAudit,
-            "vendor_id",
-            ("at", "id"),
-            [k[0] for k in keys],
-            max(k[1] for k in keys),
-        )
-        return [group[:n] for group, (_, n) in zip(grouped, keys, strict=True)]
+    model = models.VendorAudit
+    parent_column = "vendor_id"
+    order_by = ("at", "id")
+    descending = True
+
+
+class DocumentsPageByVendorIdLoader(PagesByParentLoader):
+    """`Vendor.documents` pages, newest first."""
+
+    model = models.Document
+    parent_column = "vendor_id"
+    order_by = ("uploaded_at", "id")
+    descending = True
 
 
 class BidsByCharterIdLoader(ByParentIdLoader[models.Bid]):

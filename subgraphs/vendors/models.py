@@ -61,7 +61,16 @@ CERTIFICATION_TYPES = (
     "driver_background_check",
     "safety_inspection",
 )
-CERTIFICATION_STATUSES = ("active", "expired", "suspended", "revoked")
+#: `pending_verification`: recorded by the vendor (or junior staff), not yet checked by a
+#: manager; it does not count for compliance until verified (`active`) or is `rejected`.
+CERTIFICATION_STATUSES = (
+    "pending_verification",
+    "active",
+    "expired",
+    "suspended",
+    "revoked",
+    "rejected",
+)
 ALERT_KINDS = ("30_days", "15_days", "7_days", "expired")
 BID_STATUSES = ("draft", "submitted", "accepted", "rejected", "withdrawn", "expired")
 ASSIGNMENT_STATUSES = ("offered", "confirmed", "declined", "recovery_requested", "cancelled")
@@ -140,6 +149,8 @@ class VendorAudit(UUIDPrimaryKey, Base):
     entity_id: Mapped[uuid.UUID] = mapped_column()
     action: Mapped[str] = mapped_column(String(50))
     actor_id: Mapped[uuid.UUID | None] = mapped_column()
+    #: The staff member acting as `actor_id` ("view as"), from the token's `act.sub`.
+    impersonator_id: Mapped[uuid.UUID | None] = mapped_column()
     before: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     after: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
@@ -163,6 +174,12 @@ class Document(UUIDPrimaryKey, Base):
 
 
 class Certification(UUIDPrimaryKey, Timestamps, Base):
+    """A DOT, MC, insurance ... certificate; only a verified (`active`) one counts.
+
+    Verification is a manager's act (seed 000): who and when are kept in
+    `verified_by`/`verified_at`, a refusal in `rejected_*` with its reason.
+    """
+
     __tablename__ = "certifications"
     __table_args__ = (
         one_of("cert_type", CERTIFICATION_TYPES, "cert_type"),
@@ -178,9 +195,12 @@ class Certification(UUIDPrimaryKey, Timestamps, Base):
     number: Mapped[str] = mapped_column(String(100))
     issued_on: Mapped[date] = mapped_column(Date)
     expires_on: Mapped[date] = mapped_column(Date)
-    status: Mapped[str] = mapped_column(String(20), default="active")
+    status: Mapped[str] = mapped_column(String(20), default="pending_verification")
     verified_by: Mapped[uuid.UUID | None] = mapped_column()
     verified_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    rejected_by: Mapped[uuid.UUID | None] = mapped_column()
+    rejected_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    rejection_reason: Mapped[str | None] = mapped_column(String(500))
     document_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("documents.id"))
     notes: Mapped[str | None] = mapped_column(Text)
 

@@ -1,15 +1,16 @@
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 
 import strawberry
-from sqlalchemy import func, select
+from sqlalchemy import false, func, select
 from strawberry.types import Info
 
 from subgraphs.kit.auth.roles import Role
 from subgraphs.kit.errors import BadUserInputError, NotFoundError
 from subgraphs.kit.ids import parse_uuid
-from subgraphs.kit.pagination import Connection, KeysetOrder, paginate
+from subgraphs.kit.pagination import Connection, Edge, KeysetOrder, paginate
 from subgraphs.kit.permissions import allow
 from subgraphs.vendors import loaders as L
 from subgraphs.vendors import models
@@ -80,32 +81,36 @@ class Query:
         description="Active certifications expiring within `withinDays` days, soonest first.",
     )
     async def expiring_certifications(
-        self, info: Info, within_days: int = 30
-    ) -> list[ExpiringCertification]:
+        self, info: Info, within_days: int = 30, first: int | None = 20, after: str | None = None
+    ) -> Connection[ExpiringCertification]:
         if not 0 <= within_days <= 366:
             raise BadUserInputError("`withinDays` must be between 0 and 366.")
         horizon = today() + timedelta(days=within_days)
-        async with info.context.sessions() as session:
-            rows = list(
-                await session.scalars(
-                    select(models.Certification)
-                    .where(
-                        models.Certification.status == "active",
-                        models.Certification.expires_on <= horizon,
-                    )
-                    .order_by(models.Certification.expires_on, models.Certification.id)
-                )
-            )
-        vendors = await info.context.loaders.get(L.VendorByIdLoader).load_many(
-            [r.vendor_id for r in rows]
+        stmt = select(models.Certification).where(
+            models.Certification.status == "active",
+            models.Certification.expires_on <= horizon,
         )
-        return [
-            ExpiringCertification(
-                certification=Certification.from_row(r),
-                vendor=Vendor.from_row(v) if v else None,
+        order = KeysetOrder((models.Certification.expires_on, models.Certification.id))
+        vendors = info.context.loaders.get(L.VendorByIdLoader)
+
+        async def node(row: models.Certification) -> ExpiringCertification:
+            vendor = await vendors.load(row.vendor_id)
+            return ExpiringCertification(
+                certification=Certification.from_row(row),
+                vendor=Vendor.from_row(vendor) if vendor else None,
             )
-            for r, v in zip(rows, vendors, strict=True)
-        ]
+
+        async with info.context.sessions() as session:
+            page = await paginate(session, stmt, order, first=first, after=after)
+        # Vendors of the page in one batch (the loader gathers concurrent loads).
+        nodes = await asyncio.gather(*(node(edge.node) for edge in page.edges))
+        return Connection(
+            edges=[
+                Edge(cursor=edge.cursor, node=n) for edge, n in zip(page.edges, nodes, strict=True)
+            ],
+            page_info=page.page_info,
+            total_count=page.total_count,
+        )
 
     @strawberry.field(
         extensions=[allow(*MANAGE)],
@@ -139,13 +144,19 @@ class Query:
         extensions=[allow(*STAFF, Role.VENDOR)],
         description="Charters open to a vendor's bid: quoted or booked, pickup ahead, more than "
         "the configured miles from the hub and inside the vendor's service radius, not yet bid "
-        "on. Vendors get their own; staff pass `vendorId`.",
+        "on; soonest pickup first. Vendors get their own; staff pass `vendorId`. A vendor bids "
+        "only on charters offered to it.",
     )
     async def bid_opportunities(
-        self, info: Info, vendor_id: strawberry.ID | None = None
-    ) -> list[BidOpportunity]:
+        self,
+        info: Info,
+        vendor_id: strawberry.ID | None = None,
+        first: int | None = 20,
+        after: str | None = None,
+    ) -> Connection[BidOpportunity]:
         viewer = await info.context.get_viewer()
-        settings = info.context.settings
+        hub = opportunities.Hub.from_settings(info.context.settings)
+        now = datetime.now(UTC)
         async with info.context.sessions() as session:
             own = await vendor_of(session, viewer)
             if viewer.is_staff:
@@ -159,50 +170,49 @@ class Query:
             vendor = await session.get(models.Vendor, key) if key else None
             if vendor is None:
                 raise NotFoundError("Vendor", vendor_id)
-            hub = opportunities.Hub(
-                latitude=settings.operator_hub_latitude,
-                longitude=settings.operator_hub_longitude,
-                min_miles=settings.bid_opportunity_min_miles,
-            )
-            found = await opportunities.for_vendor(session, vendor, hub, datetime.now(UTC))
-        return [
-            BidOpportunity(
-                charter=Charter(id=strawberry.ID(str(o.charter.charter_id))),
-                reference=o.charter.reference,
-                status=o.charter.status.upper(),
-                pickup_at=o.charter.pickup_at,
-                pickup_address=o.charter.pickup_address,
-                passenger_count=o.charter.passenger_count,
-                miles_from_hub=round(o.miles_from_hub, 1),
-                miles_from_base=round(o.miles_from_base, 1),
-            )
-            for o in found
-        ]
+            stmt = opportunities.open_to_bid(vendor, hub, now)
+            if stmt is None:  # no service area: nothing is offered
+                stmt = select(models.CharterFacts).where(false())
+            order = KeysetOrder((models.CharterFacts.pickup_at, models.CharterFacts.charter_id))
+
+            def node(charter: models.CharterFacts) -> BidOpportunity:
+                found = opportunities.opportunity(charter, vendor, hub)
+                return BidOpportunity(
+                    charter=Charter(id=strawberry.ID(str(charter.charter_id))),
+                    reference=charter.reference,
+                    status=charter.status.upper(),
+                    pickup_at=charter.pickup_at,
+                    pickup_address=charter.pickup_address,
+                    passenger_count=charter.passenger_count,
+                    miles_from_hub=round(found.miles_from_hub, 1),
+                    miles_from_base=round(found.miles_from_base, 1),
+                )
+
+            return await paginate(session, stmt, order, first=first, after=after, to_node=node)
 
     @strawberry.field(
         extensions=[allow(Role.VENDOR)],
-        description="Your vendor's bids, newest first (at most 200).",
+        description="Your vendor's bids, newest first. A submitted bid past `validUntil` is "
+        "EXPIRED (for the `status` filter too).",
     )
     async def my_bids(
-        self, info: Info, status: list[BidStatus] | None = None, first: int = 50
-    ) -> list[Bid]:
-        if not 0 <= first <= 200:
-            raise BadUserInputError("`first` must be between 0 and 200.")
+        self,
+        info: Info,
+        status: list[BidStatus] | None = None,
+        first: int | None = 20,
+        after: str | None = None,
+    ) -> Connection[Bid]:
         viewer = await info.context.get_viewer()
         async with info.context.sessions() as session:
             own = await vendor_of(session, viewer)
-            if own is None:
-                return []
-            rows = list(
-                await session.scalars(
-                    select(models.Bid)
-                    .where(models.Bid.vendor_id == own)
-                    .order_by(models.Bid.created_at.desc(), models.Bid.id.desc())
-                    .limit(200)
-                )
+            stmt = select(models.Bid).where(
+                models.Bid.vendor_id == own if own is not None else false()
             )
-        now = datetime.now(UTC)
-        wanted = {s.value for s in status} if status else None
-        if wanted is not None:
-            rows = [r for r in rows if bid_rules.effective_status(r, now) in wanted]
-        return [Bid.from_row(r) for r in rows[:first]]
+            if status:
+                stmt = stmt.where(
+                    bid_rules.effective_status_in({s.value for s in status}, datetime.now(UTC))
+                )
+            order = KeysetOrder((models.Bid.created_at, models.Bid.id), descending=True)
+            return await paginate(
+                session, stmt, order, first=first, after=after, to_node=Bid.from_row
+            )

@@ -19,10 +19,13 @@ VENDOR = machine(
 CERTIFICATION = machine(
     "certification",
     {
+        # verify (a manager) -> active; reject (a manager, with a reason) -> rejected.
+        "pending_verification": {"active", "rejected", "expired"},
         "active": {"expired", "suspended", "revoked"},
         "suspended": {"active", "revoked", "expired"},
         "expired": set(),
         "revoked": set(),
+        "rejected": set(),
     },
 )
 

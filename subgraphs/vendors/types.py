@@ -19,6 +19,7 @@ from strawberry.types import Info
 from subgraphs.kit.auth.roles import Role
 from subgraphs.kit.errors import BadUserInputError
 from subgraphs.kit.ids import parse_uuid
+from subgraphs.kit.pagination import Connection
 from subgraphs.kit.permissions import allow
 from subgraphs.kit.scalars import Money
 from subgraphs.vendors import loaders as L
@@ -33,10 +34,15 @@ from subgraphs.vendors.enums import (
     VendorStatus,
     VendorType,
 )
+from subgraphs.vendors.paging import PageKey
 from subgraphs.vendors.service import bids as bid_rules
-from subgraphs.vendors.service.access import SEE_TAX_ID, STAFF
+from subgraphs.vendors.service.access import SEE_BID_STANDING, SEE_TAX_ID, STAFF
 from subgraphs.vendors.service.certifications import compliance_of, days_until
-from subgraphs.vendors.service.vendors import masked_tax_id
+from subgraphs.vendors.service.vendors import MAX_CONTACTS, masked_tax_id
+
+#: Caps of the list fields that are not connections (finding 11: no unbounded lists).
+MAX_CERTIFICATIONS = 100
+MAX_CHARTER_BIDS = 100
 
 
 def gid(value: uuid.UUID) -> strawberry.ID:
@@ -97,7 +103,13 @@ class Certification:
     issued_on: date
     expires_on: date
     status: CertificationStatus
-    verified_at: datetime | None
+    verified_at: datetime | None = strawberry.field(
+        description="When a manager verified it; null while PENDING_VERIFICATION."
+    )
+    rejected_at: datetime | None
+    rejection_reason: str | None = strawberry.field(
+        description="Why a manager rejected it (REJECTED only)."
+    )
     notes: str | None
     _row: strawberry.Private[Any]
 
@@ -105,9 +117,13 @@ class Certification:
     def days_until_expiration(self) -> int:
         return days_until(self.expires_on, today())
 
-    @strawberry.field
+    @strawberry.field(description="The manager who verified it.")
     def verified_by(self) -> User | None:
         return User(id=gid(self._row.verified_by)) if self._row.verified_by else None
+
+    @strawberry.field(description="The manager who rejected it.")
+    def rejected_by(self) -> User | None:
+        return User(id=gid(self._row.rejected_by)) if self._row.rejected_by else None
 
     @strawberry.field
     async def document(self, info: Info) -> Document | None:
@@ -126,6 +142,8 @@ class Certification:
             expires_on=row.expires_on,
             status=CertificationStatus(row.status),
             verified_at=row.verified_at,
+            rejected_at=row.rejected_at,
+            rejection_reason=row.rejection_reason,
             notes=row.notes,
             _row=row,
         )
@@ -157,7 +175,12 @@ class ServiceArea:
 @strawberry.type
 class Compliance:
     is_compliant: bool
-    missing: list[CertificationType]
+    missing: list[CertificationType] = strawberry.field(
+        description="Required types without a verified, unexpired certification."
+    )
+    awaiting_verification: list[CertificationType] = strawberry.field(
+        description="Of `missing`, those with a certification waiting for a manager's check."
+    )
 
 
 @strawberry.type(description="Exact averages (two places) of the six categories, 1 to 5.")
@@ -225,10 +248,17 @@ class VendorAuditEntry:
     before: JSON | None
     after: JSON | None
     _actor_id: strawberry.Private[uuid.UUID | None]
+    _impersonator_id: strawberry.Private[uuid.UUID | None]
 
     @strawberry.field(description="Who did it (from their token); null for the daily job.")
     def actor(self) -> User | None:
         return User(id=gid(self._actor_id)) if self._actor_id else None
+
+    @strawberry.field(
+        description="The staff member who acted as `actor` (impersonation), if any: the real person."
+    )
+    def impersonator(self) -> User | None:
+        return User(id=gid(self._impersonator_id)) if self._impersonator_id else None
 
     @classmethod
     def from_row(cls, row: models.VendorAudit) -> VendorAuditEntry:
@@ -241,6 +271,7 @@ class VendorAuditEntry:
             before=row.before,
             after=row.after,
             _actor_id=row.actor_id,
+            _impersonator_id=row.impersonator_id,
         )
 
 
@@ -346,31 +377,46 @@ class Vendor:
             states=list(row.service_states or []),
         )
 
-    @strawberry.field
+    @strawberry.field(description=f"At most {MAX_CONTACTS} (a vendor's input is capped).")
     async def contacts(self, info: Info) -> list[Contact]:
         rows = await info.context.loaders.get(L.ContactsByVendorIdLoader).load(self._row.id)
         return [
             Contact(kind=ContactKind(r.kind), name=r.name, email=r.email, phone=r.phone)
-            for r in rows
+            for r in rows[:MAX_CONTACTS]
         ]
 
-    @strawberry.field
-    async def certifications(self, info: Info) -> list[Certification]:
+    @strawberry.field(
+        description=f"The `first` certifications expiring last (at most {MAX_CERTIFICATIONS}), "
+        "ordered by type, then expiry."
+    )
+    async def certifications(
+        self, info: Info, first: int = MAX_CERTIFICATIONS
+    ) -> list[Certification]:
+        if not 0 <= first <= MAX_CERTIFICATIONS:
+            raise BadUserInputError(f"`first` must be between 0 and {MAX_CERTIFICATIONS}.")
+        # The same loader as `compliance` (one statement for both); a vendor holds tens.
         rows = await info.context.loaders.get(L.CertificationsByVendorIdLoader).load(self._row.id)
-        return [Certification.from_row(r) for r in rows]
+        latest = {
+            r.id for r in sorted(rows, key=lambda r: (r.expires_on, r.id), reverse=True)[:first]
+        }
+        return [Certification.from_row(r) for r in rows if r.id in latest]
 
-    @strawberry.field(description="Uploaded compliance documents, oldest first.")
-    async def documents(self, info: Info) -> list[Document]:
-        rows = await info.context.loaders.get(L.DocumentsByVendorIdLoader).load(self._row.id)
-        return [Document.from_row(r) for r in rows]
+    @strawberry.field(description="Uploaded compliance documents, newest first.")
+    async def documents(
+        self, info: Info, first: int | None = 20, after: str | None = None
+    ) -> Connection[Document]:
+        loader = info.context.loaders.get(L.DocumentsPageByVendorIdLoader)
+        page = await loader.load(PageKey.of(self._row.id, first, after))
+        return page.connection(Document.from_row)
 
-    @strawberry.field(description="Holds every required certification, active and unexpired.")
+    @strawberry.field(description="Holds every required certification, verified and unexpired.")
     async def compliance(self, info: Info) -> Compliance:
         rows = await info.context.loaders.get(L.CertificationsByVendorIdLoader).load(self._row.id)
         result = compliance_of(rows, info.context.settings.required_certifications, today())
         return Compliance(
             is_compliant=result.is_compliant,
             missing=[CertificationType(m) for m in result.missing],
+            awaiting_verification=[CertificationType(m) for m in result.awaiting_verification],
         )
 
     @strawberry.field(description="How many ratings and their exact averages.")
@@ -381,22 +427,24 @@ class Vendor:
             averages=RatingAverages(**summary.averages),
         )
 
-    @strawberry.field(description="The latest ratings, newest first (at most 100).")
-    async def ratings(self, info: Info, last: int = 20) -> list[Rating]:
-        if not 0 <= last <= 100:
-            raise BadUserInputError("`last` must be between 0 and 100.")
-        loader = info.context.loaders.get(L.RecentRatingsByVendorIdLoader)
-        return [Rating.from_row(r) for r in await loader.load((self._row.id, last))]
+    @strawberry.field(description="Ratings, newest first.")
+    async def ratings(
+        self, info: Info, first: int | None = 20, after: str | None = None
+    ) -> Connection[Rating]:
+        loader = info.context.loaders.get(L.RatingsPageByVendorIdLoader)
+        page = await loader.load(PageKey.of(self._row.id, first, after))
+        return page.connection(Rating.from_row)
 
     @strawberry.field(
         extensions=[allow(*STAFF)],
-        description="Staff only: the latest changes to this vendor, newest first (at most 200).",
+        description="Staff only: changes to this vendor, newest first.",
     )
-    async def audit_log(self, info: Info, last: int = 50) -> list[VendorAuditEntry]:
-        if not 0 <= last <= 200:
-            raise BadUserInputError("`last` must be between 0 and 200.")
-        loader = info.context.loaders.get(L.RecentAuditByVendorIdLoader)
-        return [VendorAuditEntry.from_row(r) for r in await loader.load((self._row.id, last))]
+    async def audit_log(
+        self, info: Info, first: int | None = 20, after: str | None = None
+    ) -> Connection[VendorAuditEntry]:
+        loader = info.context.loaders.get(L.AuditPageByVendorIdLoader)
+        page = await loader.load(PageKey.of(self._row.id, first, after))
+        return page.connection(VendorAuditEntry.from_row)
 
 
 async def vendor_or_none(info: Info, vendor_id: uuid.UUID | None) -> Vendor | None:
@@ -438,7 +486,9 @@ class VendorAssignment:
 
 @strawberry.type(
     description="A vendor's offer for a charter or one of its vehicles. Ranked among the "
-    "charter's submitted and accepted bids: rank 1 is the lowest amount, ties by earliest submission."
+    "charter's submitted and accepted bids: rank 1 is the lowest amount, ties by earliest "
+    "submission. The standing (rank, lowest, difference) is for staff only: null for vendors, "
+    "since any relative position would reveal competitors' amounts."
 )
 class Bid:
     id: strawberry.ID
@@ -491,27 +541,32 @@ class Bid:
     def charter_vehicle(self) -> CharterVehicle | None:
         return CharterVehicle(id=self.charter_vehicle_id) if self.charter_vehicle_id else None
 
-    @strawberry.field(description="1 = lowest; null unless submitted (and valid) or accepted.")
+    @strawberry.field(
+        description="Staff only (null for vendors). 1 = lowest; null unless submitted "
+        "(and valid) or accepted."
+    )
     async def rank(self, info: Info) -> int | None:
         ranking = await self._ranking(info)
         return ranking.rank if ranking else None
 
-    @strawberry.field(description="At the lowest amount among the charter's ranked bids.")
+    @strawberry.field(
+        description="Staff only (null for vendors): at the lowest amount among the charter's "
+        "ranked bids."
+    )
     async def is_lowest(self, info: Info) -> bool | None:
         ranking = await self._ranking(info)
         return ranking.is_lowest if ranking else None
 
-    @strawberry.field(
-        description="Staff only (null for vendors: it would reveal a competitor's amount)."
-    )
+    @strawberry.field(description="Staff only (null for vendors): the amount above the lowest.")
     async def difference_from_lowest(self, info: Info) -> Money | None:
-        viewer = await info.context.get_viewer()
-        if not viewer.is_staff:
-            return None
         ranking = await self._ranking(info)
         return Money(ranking.difference_from_lowest) if ranking else None
 
     async def _ranking(self, info: Info) -> bid_rules.Ranking | None:
+        """The bid's standing among the charter's bids; None for anyone but staff."""
+        viewer = await info.context.get_viewer()
+        if not viewer.has_any_role(*SEE_BID_STANDING):
+            return None
         rows = await info.context.loaders.get(L.BidsByCharterIdLoader).load(self._row.charter_id)
         return bid_rules.rank_bids(rows, datetime.now(UTC)).get(self._row.id)
 
@@ -585,11 +640,17 @@ class VendorComplianceEntry:
 
 @strawberry.type
 class CharterVendorCompliance:
-    all_vendors_compliant: bool = strawberry.field(
+    all_vendors_compliant: bool | None = strawberry.field(
         description="True when every vendor assigned to the charter's vehicles is compliant"
-        " (for a vendor user: every one of its own entries)."
+        " (for a vendor user: every one of its own entries); null when no vendor is assigned,"
+        ' so that "no vendors" never reads as compliant.'
     )
-    vendors: list[VendorComplianceEntry]
+    assigned_vendor_count: int = strawberry.field(
+        description="How many distinct vendors hold the charter's vehicles (that you may see)."
+    )
+    vendors: list[VendorComplianceEntry] = strawberry.field(
+        description="One entry per assigned vendor: bounded by the charter's vehicles."
+    )
 
 
 @strawberry.federation.type(keys=["id"])
@@ -602,21 +663,28 @@ class Charter:
 
     @strawberry.field(
         extensions=[allow(*STAFF, Role.VENDOR)],
-        description="Bids on this charter, best rank first: staff see all; a vendor only its own.",
+        description="Bids on this charter: staff see all, best rank first; a vendor only its "
+        f"own, newest first. The first `first` (at most {MAX_CHARTER_BIDS}).",
     )
-    async def bids(self, info: Info) -> list[Bid]:
+    async def bids(self, info: Info, first: int = 50) -> list[Bid]:
+        if not 0 <= first <= MAX_CHARTER_BIDS:
+            raise BadUserInputError(f"`first` must be between 0 and {MAX_CHARTER_BIDS}.")
         key = parse_uuid(self.id)
         if key is None:
             return []
         rows = await info.context.loaders.get(L.BidsByCharterIdLoader).load(key)
-        ranking = bid_rules.rank_bids(rows, datetime.now(UTC))
         visible = await bids_seen_by(info, rows)
-        unranked = len(rows) + 1
-        ordered = sorted(
-            visible,
-            key=lambda r: (ranking[r.id].rank if r.id in ranking else unranked, r.created_at),
-        )
-        return [Bid.from_row(r) for r in ordered]
+        viewer = await info.context.get_viewer()
+        if viewer.has_any_role(*SEE_BID_STANDING):
+            ranking = bid_rules.rank_bids(rows, datetime.now(UTC))
+            unranked = len(rows) + 1
+            ordered = sorted(
+                visible,
+                key=lambda r: (ranking[r.id].rank if r.id in ranking else unranked, r.created_at),
+            )
+        else:  # no order that hints at the standing
+            ordered = sorted(visible, key=lambda r: (r.created_at, str(r.id)), reverse=True)
+        return [Bid.from_row(r) for r in ordered[:first]]
 
     @strawberry.field(description="Compliance of the vendors assigned to this charter's vehicles.")
     async def vendor_compliance(self, info: Info) -> CharterVendorCompliance:
@@ -645,5 +713,7 @@ class Charter:
                 )
             )
         return CharterVendorCompliance(
-            all_vendors_compliant=all(e.is_compliant for e in entries), vendors=entries
+            all_vendors_compliant=all(e.is_compliant for e in entries) if entries else None,
+            assigned_vendor_count=len(entries),
+            vendors=entries,
         )

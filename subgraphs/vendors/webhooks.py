@@ -7,7 +7,9 @@ POST /webhooks/vendor-onboarding
     with the shared secret `ONBOARDING_WEBHOOK_SECRET`.
     201 stored; 200 the same `submissionId` again (the stored submission,
     nothing written); 401 missing or bad signature; 400 malformed JSON or
-    fields; 413 body over 64 KiB. Nothing is stored unless the answer is 201.
+    fields; 413 body over 64 KiB; 503 the webhook is not configured (no
+    secret, or a published default one: refused whatever the signature, and
+    logged as an error). Nothing is stored unless the answer is 201.
 """
 
 from __future__ import annotations
@@ -42,13 +44,19 @@ def _view(row: OnboardingSubmission) -> dict[str, Any]:
 
 async def vendor_onboarding(request: Request) -> JSONResponse:
     services: Services = request.app.state.services
+    secret = services.settings.onboarding_webhook_secret
+    if not onboarding.secret_usable(secret):
+        log.error(
+            "vendor onboarding webhook refused a submission: ONBOARDING_WEBHOOK_SECRET is %s",
+            "not set" if not secret else "a published default",
+        )
+        return JSONResponse({"error": "onboarding webhook not configured"}, status_code=503)
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > onboarding.MAX_BODY_BYTES:
         return JSONResponse({"error": "body too large"}, status_code=413)
     body = await request.body()
     if len(body) > onboarding.MAX_BODY_BYTES:
         return JSONResponse({"error": "body too large"}, status_code=413)
-    secret = services.settings.onboarding_webhook_secret
     if not onboarding.signature_ok(secret, body, request.headers.get(onboarding.SIGNATURE_HEADER)):
         log.warning("vendor onboarding webhook: missing or bad signature")
         return JSONResponse({"error": "invalid signature"}, status_code=401)

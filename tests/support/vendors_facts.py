@@ -31,6 +31,10 @@ mutation($id: ID!, $status: AssignmentStatus!, $reason: String) {
 }"""
 
 
+#: Where a FactCharter picks up unless told otherwise (far from the hub, see above).
+DEFAULT_PICKUP = ("35.149500", "-90.049000")
+
+
 @dataclass
 class FactCharter:
     """A charter as vendors' projection knows it (status, client, vehicles)."""
@@ -53,6 +57,9 @@ class FactCharter:
             "status": status,
             "pickupAt": (datetime.now(UTC) + timedelta(days=10)).isoformat(),
             "passengerCount": 40,
+            # Memphis: 420 miles from the default hub (Dallas), so offered to vendors based near it.
+            "pickupLatitude": DEFAULT_PICKUP[0],
+            "pickupLongitude": DEFAULT_PICKUP[1],
             "version": self.version,
             "vehicles": [{"id": str(v), "capacity": 56} for v in self.vehicle_ids],
             **extra,

@@ -62,6 +62,12 @@ def vendors_as(
     return make
 
 
+#: Memphis, 150 miles around: covers FactCharter's default pickup (see vendors_facts).
+DEFAULT_SERVICE_AREA = {
+    "baseLatitude": 35.1495,
+    "baseLongitude": -90.049,
+    "serviceRadiusMiles": 150,
+}
 CREATE_VENDOR = """
 mutation($input: VendorInput!) {
   createVendor(input: $input) { vendor { id name status } userErrors { field code message } }
@@ -92,6 +98,8 @@ def make_vendor(vendors_staff: GraphQLClient) -> Any:
         data = {
             "businessName": name or f"Coaches {uuid.uuid4().hex[:6]}",
             "vendorType": "FLEET_OPERATOR",
+            # Based where FactCharter picks up by default, so its charters are offered to it.
+            **DEFAULT_SERVICE_AREA,
             **fields,
         }
         payload = (await vendors_staff(CREATE_VENDOR, {"input": data})).ok()["createVendor"]

@@ -223,7 +223,13 @@ async def test_anonymous_upload_is_unauthenticated(make_vendor, vendors_staff, s
 
 
 VENDOR_DOCUMENTS = """
-query($id: ID!) { vendor(id: $id) { name documents { id filename sha256 } } }"""
+query($id: ID!) {
+  vendor(id: $id) { name documents { totalCount edges { node { id filename sha256 } } } }
+}"""
+
+
+def listed(vendor: dict[str, Any]) -> list[dict[str, Any]]:
+    return [edge["node"] for edge in vendor["documents"]["edges"]]
 
 
 async def test_vendor_documents_are_listed_only_to_staff_and_the_vendor(
@@ -241,12 +247,13 @@ async def test_vendor_documents_are_listed_only_to_staff_and_the_vendor(
     by_other = await other_portal(VENDOR_DOCUMENTS, {"id": owner["id"]})
     others_own = (await other_portal(VENDOR_DOCUMENTS, {"id": other["id"]})).ok()["vendor"]
 
-    expected = [
-        {"id": first["id"], "filename": "dot.pdf", "sha256": hashlib.sha256(PDF).hexdigest()},
+    expected = [  # newest first
         {"id": second["id"], "filename": "mc.png", "sha256": hashlib.sha256(PNG).hexdigest()},
+        {"id": first["id"], "filename": "dot.pdf", "sha256": hashlib.sha256(PDF).hexdigest()},
     ]
-    assert by_owner["documents"] == expected
-    assert by_staff["documents"] == expected
+    assert listed(by_owner) == expected
+    assert listed(by_staff) == expected
+    assert by_owner["documents"]["totalCount"] == 2
     assert by_other.data is None or by_other.data.get("vendor") is None
     assert "NOT_FOUND" in by_other.error_codes
-    assert others_own["documents"] == []
+    assert listed(others_own) == []

@@ -28,7 +28,9 @@ mutation($id: ID!, $status: VendorStatus!, $reason: String) {
   }
 }"""
 AUDIT = """
-query($id: ID!) { vendor(id: $id) { auditLog { action at actor { id } before after } } }
+query($id: ID!) {
+  vendor(id: $id) { auditLog { edges { node { action at actor { id } before after } } } }
+}
 """
 TAX = "query($id: ID!) { vendor(id: $id) { taxId } }"
 MY_VENDOR = "query { myVendor { id name } }"
@@ -137,7 +139,10 @@ async def test_every_status_change_is_audited_with_who_when_before_and_after(ven
     await manager(SET_STATUS, {"id": vendor["id"], "status": "ACTIVE"})
     await manager(SET_STATUS, {"id": vendor["id"], "status": "SUSPENDED", "reason": "Lapsed COI"})
 
-    log = (await manager(AUDIT, {"id": vendor["id"]})).ok()["vendor"]["auditLog"]
+    log = [
+        e["node"]
+        for e in (await manager(AUDIT, {"id": vendor["id"]})).ok()["vendor"]["auditLog"]["edges"]
+    ]
 
     assert [e["action"] for e in log] == ["status:suspended", "status:active", "create"]
     assert {e["actor"]["id"] for e in log} == {str(manager_id)}

@@ -31,7 +31,7 @@ SUMMARY = """
 query($id: ID!) {
   vendor(id: $id) {
     ratingSummary { count averages { overall vehicleCondition driverProfessionalism onTime communication value } }
-    ratings { overall comment }
+    ratings { totalCount edges { node { overall comment } } }
   }
 }"""
 
@@ -101,7 +101,7 @@ async def test_staff_rate_a_completed_charter_and_the_averages_are_exact(
             "value": "4.00",
         },
     }
-    assert len(summary["ratings"]) == 3
+    assert len(summary["ratings"]["edges"]) == summary["ratings"]["totalCount"] == 3
 
 
 async def test_a_vendor_without_ratings_has_a_zero_count_and_no_averages(
@@ -113,7 +113,7 @@ async def test_a_vendor_without_ratings_has_a_zero_count_and_no_averages(
 
     assert summary["ratingSummary"]["count"] == 0
     assert set(summary["ratingSummary"]["averages"].values()) == {None}
-    assert summary["ratings"] == []
+    assert summary["ratings"] == {"totalCount": 0, "edges": []}
 
 
 async def test_one_rating_per_charter_per_vendor(served_charter, vendors_staff, sessions):
@@ -160,7 +160,7 @@ async def test_only_a_vendor_that_served_the_charter_is_rated(
         {
             "field": "vendorId",
             "code": "NOT_ELIGIBLE",
-            "message": f"Never There Coaches did not serve {charter.reference}.",
+            "message": f"This vendor did not serve {charter.reference}.",
         }
     ]
     assert await ratings_count(sessions) == 0

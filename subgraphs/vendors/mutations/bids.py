@@ -18,6 +18,7 @@ from subgraphs.vendors.error_codes import VendorErrorCode as Code
 from subgraphs.vendors.mutations.common import parse_id
 from subgraphs.vendors.service import bids
 from subgraphs.vendors.service.access import STAFF_EDIT, vendor_of
+from subgraphs.vendors.service.opportunities import Hub
 from subgraphs.vendors.types import Bid, VendorAssignment
 
 if TYPE_CHECKING:
@@ -74,13 +75,16 @@ class BidMutations:
     @strawberry.mutation(
         extensions=[allow(*STAFF_EDIT, Role.VENDOR)],
         description="A bid on a quoted or booked charter; submitted at once unless `submit` is false "
-        "(a draft). Only an active, compliant vendor may submit.",
+        "(a draft). Only an active, compliant vendor may submit. A vendor bids only on charters "
+        "offered to it (`bidOpportunities`), at most twice per charter vehicle (or whole charter), "
+        "drafts included: its bid and one replacement after withdrawing it.",
     )
     async def create_bid(
         self, info: Info, input: CreateBidInput, submit: bool = True
     ) -> BidPayload:
         viewer = await info.context.get_viewer()
         required = info.context.settings.required_certifications
+        hub = Hub.from_settings(info.context.settings)
 
         async def work(session: AsyncSession) -> models.Bid:
             vendor_id = await _bidder(session, viewer, input.vendor_id)
@@ -104,6 +108,7 @@ class BidMutations:
                 viewer,
                 submit=submit,
                 required=required,
+                hub=hub,
                 now=datetime.now(UTC),
             )
 
@@ -116,10 +121,11 @@ class BidMutations:
     async def submit_bid(self, info: Info, id: strawberry.ID) -> BidPayload:
         viewer = await info.context.get_viewer()
         required = info.context.settings.required_certifications
+        hub = Hub.from_settings(info.context.settings)
         row, errors = await transact(
             info,
             lambda s: bids.submit(
-                s, parse_id(id, "id"), viewer, required=required, now=datetime.now(UTC)
+                s, parse_id(id, "id"), viewer, required=required, hub=hub, now=datetime.now(UTC)
             ),
         )
         return _payload(row, errors)

@@ -1,4 +1,4 @@
-"""Certification mutations: record, verify, change status."""
+"""Certification mutations: record; a manager verifies or rejects; staff change status."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from subgraphs.vendors.enums import CertificationStatus, CertificationType
 from subgraphs.vendors.mutations.common import parse_id
 from subgraphs.vendors.mutations.payloads import CertificationPayload
 from subgraphs.vendors.service import certifications
-from subgraphs.vendors.service.access import STAFF_EDIT
+from subgraphs.vendors.service.access import STAFF_EDIT, VERIFY_CERTIFICATIONS
 from subgraphs.vendors.types import Certification
 
 
@@ -37,7 +37,11 @@ def _payload(row: object, errors: list) -> CertificationPayload:  # type: ignore
 
 @strawberry.type
 class CertificationMutations:
-    @strawberry.mutation(extensions=[allow(*STAFF_EDIT, Role.VENDOR)])
+    @strawberry.mutation(
+        extensions=[allow(*STAFF_EDIT, Role.VENDOR)],
+        description="Record a certification. It counts only once verified: one recorded by a "
+        "manager or an admin is verified at once, anyone else's is PENDING_VERIFICATION.",
+    )
     async def add_certification(
         self, info: Info, vendor_id: strawberry.ID, input: CertificationInput
     ) -> CertificationPayload:
@@ -59,7 +63,11 @@ class CertificationMutations:
         row, errors = await transact(info, work)
         return _payload(row, errors)
 
-    @strawberry.mutation(extensions=[allow(*STAFF_EDIT)], description="Staff checked the document.")
+    @strawberry.mutation(
+        extensions=[allow(*VERIFY_CERTIFICATIONS)],
+        description="A manager checked the document: a PENDING_VERIFICATION certification "
+        "becomes ACTIVE and counts; who and when are recorded.",
+    )
     async def verify_certification(self, info: Info, id: strawberry.ID) -> CertificationPayload:
         viewer = await info.context.get_viewer()
         row, errors = await transact(
@@ -67,7 +75,25 @@ class CertificationMutations:
         )
         return _payload(row, errors)
 
-    @strawberry.mutation(extensions=[allow(*STAFF_EDIT)])
+    @strawberry.mutation(
+        extensions=[allow(*VERIFY_CERTIFICATIONS)],
+        description="A manager refuses a PENDING_VERIFICATION certification, saying why "
+        "(the vendor sees the reason).",
+    )
+    async def reject_certification(
+        self, info: Info, id: strawberry.ID, reason: str
+    ) -> CertificationPayload:
+        viewer = await info.context.get_viewer()
+        row, errors = await transact(
+            info, lambda s: certifications.reject(s, parse_id(id, "id"), reason, viewer)
+        )
+        return _payload(row, errors)
+
+    @strawberry.mutation(
+        extensions=[allow(*STAFF_EDIT)],
+        description="Suspend, revoke or expire a certification; reactivating a suspended one "
+        "(ACTIVE) is a verification, for managers only.",
+    )
     async def set_certification_status(
         self, info: Info, id: strawberry.ID, status: CertificationStatus
     ) -> CertificationPayload:

@@ -10,7 +10,7 @@ from subgraphs.kit.payloads import UserError, transact
 from subgraphs.kit.permissions import allow
 from subgraphs.vendors.mutations.common import parse_id
 from subgraphs.vendors.service import ratings
-from subgraphs.vendors.service.access import STAFF
+from subgraphs.vendors.service.access import RESPOND_TO_RATINGS, STAFF
 from subgraphs.vendors.types import Rating
 
 
@@ -67,8 +67,9 @@ class RatingMutations:
         return _payload(row, errors)
 
     @strawberry.mutation(
-        extensions=[allow(*STAFF, Role.VENDOR)],
-        description="The rated vendor's one public response to a rating.",
+        extensions=[allow(*RESPOND_TO_RATINGS)],
+        description="The rated vendor's one public response to a rating, by its own users "
+        "(never staff on its behalf).",
     )
     async def respond_to_rating(
         self, info: Info, id: strawberry.ID, response: str

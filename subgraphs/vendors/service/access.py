@@ -25,6 +25,37 @@ MANAGE = (Role.ADMIN, Role.MANAGER)
 STAFF_EDIT = (Role.ADMIN, Role.MANAGER, Role.SALES_SUPPORT, Role.DISPATCHER)
 SEE_TAX_ID = (Role.ADMIN, Role.ACCOUNTING)
 STAFF = tuple(STAFF_ROLES)
+#: Verifying (or rejecting) a certification is a manager's act (seed 000). A
+#: certification these roles record is verified at once, by them; anyone
+#: else's (a vendor user's, sales support's, dispatch's) waits for them.
+VERIFY_CERTIFICATIONS = MANAGE
+#: Who sees where a bid stands among the others (rank, lowest, difference):
+#: staff only. For a vendor any relative position of an open bid is an oracle
+#: of its competitors' amounts (security review finding 7).
+SEE_BID_STANDING = STAFF
+#: Who writes the rated vendor's public reply to a rating: its own users only,
+#: never staff on its behalf (the reply speaks for the vendor).
+RESPOND_TO_RATINGS = (Role.VENDOR,)
+#: Vendor fields (`VendorProfile` names) a vendor user may change on its own
+#: vendor: contact details and service area. Everything else (legal and
+#: business name, type, tax id, DOT and MC numbers, payment terms, fleet,
+#: the preferred flag) is regulated or commercial and changes only by staff
+#: with `STAFF_EDIT` (security review finding 8).
+VENDOR_SELF_SERVICE_FIELDS = frozenset(
+    {
+        "email",
+        "phone",
+        "address_line",
+        "city",
+        "state",
+        "postal_code",
+        "contacts",
+        "base_latitude",
+        "base_longitude",
+        "service_radius_miles",
+        "service_states",
+    }
+)
 
 
 async def vendor_of(session: AsyncSession, viewer: Viewer) -> uuid.UUID | None:

@@ -27,6 +27,11 @@ def record(
     before: dict[str, Any] | None,
     after: dict[str, Any] | None,
 ) -> None:
+    """Store one change; the actor and, when it acts as someone else, the real person.
+
+    `impersonator_id` is the staff member behind an impersonated session
+    (the token's `act.sub`), so the trail never shows only the subject.
+    """
     diff = auditing.changed_only(before, after)
     if diff is None:
         return
@@ -38,6 +43,7 @@ def record(
             entity_id=entity_id,
             action=action,
             actor_id=actor.user_id if actor else None,
+            impersonator_id=actor.impersonator_id if actor else None,
             before=before,
             after=after,
         )

@@ -10,6 +10,19 @@ holding assignments is the last line of defence.
 
 A submitted bid past its `valid_until` is expired: `effective_status` shows
 it as such on read, and the daily job calls `expire_stale_bids` to store it.
+
+Security review (issue 8):
+- finding 13: a vendor user bids only on charters offered to it (its
+  opportunities: `opportunities.is_offered`); anything else, unknown or
+  not, is the same "not open to your bids", and no message names a fact of
+  a charter the caller may not read (no pickup time, status or reference).
+  Staff placing a bid for a vendor (taken by phone) are not limited to its
+  offers; the vendor's eligibility still applies.
+- finding 7: a vendor places at most `MAX_BIDS_PER_TARGET` bids on one
+  target (a charter vehicle, or the whole charter), drafts included: its
+  bid and one replacement after withdrawing it. Together with the standing
+  (rank, lowest) being hidden from vendors, submit-and-withdraw no longer
+  measures a competitor's amount.
 """
 
 from __future__ import annotations
@@ -19,9 +32,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, and_, false, func, or_, select
 
 from subgraphs.kit.errors import Problem, ServiceError
 from subgraphs.kit.scalars import CENT
@@ -34,22 +47,26 @@ from subgraphs.vendors.models import (
     CharterVehicleFacts,
     VendorAssignment,
 )
-from subgraphs.vendors.service import assignments, audit
+from subgraphs.vendors.service import assignments, audit, opportunities
 from subgraphs.vendors.service.access import STAFF_EDIT, ensure_role, ensure_vendor_scope
+from subgraphs.vendors.service.opportunities import BIDDABLE_CHARTER, Hub
 from subgraphs.vendors.service.vendors import get as get_vendor
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
     from subgraphs.kit.auth.viewer import Viewer
+    from subgraphs.vendors.models import Vendor
 
-#: Charters open to bids.
-BIDDABLE_CHARTER = ("quote", "booked")
 #: Bids that take part in a charter's ranking.
 RANKED = ("submitted", "accepted")
 MAX_VEHICLE_TYPE = 50
 MAX_NOTES = 2000
 MAX_REASON = 500
+#: Bids one vendor may place on one target, drafts included: a bid and one replacement.
+MAX_BIDS_PER_TARGET = 2
+#: The one answer a vendor gets for a charter it may not bid on, whatever the reason.
+NOT_OFFERED = "This charter is not open to your bids."
 
 
 @dataclass(frozen=True)
@@ -63,6 +80,19 @@ class BidInput:
     notes: str | None = None
 
 
+@dataclass(frozen=True)
+class BidTarget:
+    """What a bid is on and until when: enough to check it may be placed."""
+
+    charter_id: uuid.UUID
+    charter_vehicle_id: uuid.UUID | None
+    valid_until: datetime
+
+    @classmethod
+    def of(cls, bid: Bid) -> BidTarget:
+        return cls(bid.charter_id, bid.charter_vehicle_id, bid.valid_until)
+
+
 # -- reading -----------------------------------------------------------------
 
 
@@ -71,6 +101,23 @@ def effective_status(bid: Bid, now: datetime) -> str:
     if bid.status == "submitted" and bid.valid_until <= now:
         return "expired"
     return bid.status
+
+
+def effective_status_in(statuses: set[str], now: datetime) -> ColumnElement[bool]:
+    """SQL for "the effective status is one of `statuses`" (see `effective_status`)."""
+    conditions: list[ColumnElement[bool]] = []
+    for status in sorted(statuses):
+        if status == "expired":
+            conditions.append(
+                or_(
+                    Bid.status == "expired", and_(Bid.status == "submitted", Bid.valid_until <= now)
+                )
+            )
+        elif status == "submitted":
+            conditions.append(and_(Bid.status == "submitted", Bid.valid_until > now))
+        else:
+            conditions.append(Bid.status == status)
+    return or_(false(), *conditions)
 
 
 @dataclass(frozen=True)
@@ -136,54 +183,85 @@ def input_problems(data: BidInput, now: datetime) -> list[Problem]:
     return problems
 
 
+def acts_for_vendor(actor: Viewer) -> bool:
+    """A vendor user (not staff bidding on a vendor's behalf): offers apply."""
+    return not actor.has_any_role(*STAFF_EDIT)
+
+
 async def _biddable_charter(
     session: AsyncSession,
-    charter_id: uuid.UUID,
-    charter_vehicle_id: uuid.UUID | None,
-    valid_until: datetime,
+    vendor: Vendor,
+    data: BidTarget,
+    actor: Viewer,
+    *,
+    hub: Hub,
+    now: datetime,
 ) -> CharterFacts:
-    charter = await session.get(CharterFacts, charter_id)
+    """The charter, if this bid may be placed on it; messages name only readable facts."""
+    if acts_for_vendor(actor) and not await opportunities.is_offered(
+        session, vendor, data.charter_id, hub, now
+    ):
+        raise ServiceError.of(Code.NOT_FOUND, NOT_OFFERED, "charterId")
+    charter = await session.get(CharterFacts, data.charter_id)
     if charter is None or charter.is_template:
-        raise ServiceError.of(Code.NOT_FOUND, f"Charter {charter_id} is not known.", "charterId")
+        raise ServiceError.of(Code.NOT_FOUND, "This charter is not known.", "charterId")
     if charter.status not in BIDDABLE_CHARTER:
         raise ServiceError.of(
             Code.INVALID_TRANSITION,
             f"{charter.reference} is {charter.status}; only quoted or booked charters take bids.",
             "charterId",
         )
-    if charter_vehicle_id is not None:
+    if data.charter_vehicle_id is not None:
         owner = await session.scalar(
             select(CharterVehicleFacts.charter_id).where(
-                CharterVehicleFacts.charter_vehicle_id == charter_vehicle_id
+                CharterVehicleFacts.charter_vehicle_id == data.charter_vehicle_id
             )
         )
-        if owner != charter_id:
+        if owner != data.charter_id:
             raise ServiceError.of(
-                Code.NOT_FOUND,
-                f"Charter vehicle {charter_vehicle_id} is not a vehicle of {charter.reference}.",
-                "charterVehicleId",
+                Code.NOT_FOUND, "This is not a vehicle of the charter.", "charterVehicleId"
             )
-    if valid_until > charter.pickup_at:
+    if data.valid_until > charter.pickup_at:
         raise ServiceError.of(
-            Code.OUT_OF_RANGE,
-            f"`validUntil` must not be after the pickup ({charter.pickup_at.isoformat()}).",
-            "validUntil",
+            Code.OUT_OF_RANGE, "`validUntil` must not be after the charter's pickup.", "validUntil"
         )
     return charter
 
 
-async def _ensure_no_other_submitted(session: AsyncSession, bid: Bid) -> None:
-    """One live bid per vendor per target: withdraw the old one to bid again."""
-    same_target = (
+def _same_target(bid: Bid | BidTarget) -> Any:
+    return (
         Bid.charter_vehicle_id == bid.charter_vehicle_id
         if bid.charter_vehicle_id is not None
         else Bid.charter_vehicle_id.is_(None)
     )
+
+
+async def _ensure_bid_allowance(
+    session: AsyncSession, vendor_id: uuid.UUID, data: BidTarget
+) -> None:
+    """At most `MAX_BIDS_PER_TARGET` bids per vendor and target, whatever their status."""
+    placed = await session.scalar(
+        select(func.count())
+        .select_from(Bid)
+        .where(Bid.vendor_id == vendor_id, Bid.charter_id == data.charter_id, _same_target(data))
+    )
+    if (placed or 0) >= MAX_BIDS_PER_TARGET:
+        target = "charter vehicle" if data.charter_vehicle_id else "charter"
+        raise ServiceError.of(
+            Code.CONFLICT,
+            f"This vendor has placed {MAX_BIDS_PER_TARGET} bids on this {target} "
+            "(a bid and one replacement); no more can be placed.",
+            "charterVehicleId" if data.charter_vehicle_id else "charterId",
+        )
+
+
+async def _ensure_no_other_submitted(session: AsyncSession, bid: Bid) -> None:
+    """One live bid per vendor per target: withdraw the old one to bid again."""
     other = await session.scalar(
         select(Bid.id).where(
             Bid.vendor_id == bid.vendor_id,
             Bid.charter_id == bid.charter_id,
-            same_target,
+            _same_target(bid),
             Bid.status == "submitted",
             Bid.id != bid.id,
         )
@@ -207,15 +285,22 @@ async def create(
     *,
     submit: bool,
     required: Sequence[str],
+    hub: Hub,
     now: datetime,
 ) -> Bid:
-    """A draft bid, or a submitted one when `submit` (eligibility checked)."""
+    """A draft bid, or a submitted one when `submit` (eligibility checked).
+
+    The vendor's row is locked: one vendor's bids are placed one at a time,
+    so the per-target allowance holds under concurrency.
+    """
     await ensure_vendor_scope(session, actor, vendor_id, staff_roles=STAFF_EDIT)
     problems = input_problems(data, now)
     if problems:
         raise ServiceError(problems)
-    vendor = await get_vendor(session, vendor_id)
-    await _biddable_charter(session, data.charter_id, data.charter_vehicle_id, data.valid_until)
+    vendor = await get_vendor(session, vendor_id, lock=True)
+    target = BidTarget(data.charter_id, data.charter_vehicle_id, data.valid_until)
+    await _biddable_charter(session, vendor, target, actor, hub=hub, now=now)
+    await _ensure_bid_allowance(session, vendor.id, target)
     bid = Bid(
         id=uuid.uuid4(),
         vendor_id=vendor.id,
@@ -293,6 +378,7 @@ async def submit(
     actor: Viewer,
     *,
     required: Sequence[str],
+    hub: Hub,
     now: datetime,
 ) -> Bid:
     bid = await _locked(session, bid_id)
@@ -302,8 +388,9 @@ async def submit(
         raise ServiceError.of(
             Code.EXPIRED, "`validUntil` has passed; create a new bid.", "validUntil"
         )
-    await _biddable_charter(session, bid.charter_id, bid.charter_vehicle_id, bid.valid_until)
-    await assignments.ensure_eligible(session, await get_vendor(session, bid.vendor_id), required)
+    vendor = await get_vendor(session, bid.vendor_id)
+    await _biddable_charter(session, vendor, BidTarget.of(bid), actor, hub=hub, now=now)
+    await assignments.ensure_eligible(session, vendor, required)
     await _ensure_no_other_submitted(session, bid)
     _move(session, bid, "submitted", actor, submitted_at=now)
     return bid

@@ -1,4 +1,14 @@
-"""Certifications (DOT, MC, insurance, ...) and what makes a vendor compliant."""
+"""Certifications (DOT, MC, insurance, ...) and what makes a vendor compliant.
+
+A certification counts only once a manager has checked it (seed 000:
+verification is a manager's act). One recorded by a vendor user, or by
+staff who may not verify, is `pending_verification` until a role in
+`VERIFY_CERTIFICATIONS` verifies it (-> `active`, with who and when) or
+rejects it with a reason (-> `rejected`). One recorded by a manager or an
+admin is verified at once, by them: they are the people who would verify
+it. Compliance, eligibility to bid and to be assigned count only `active`
+(verified) certifications that are not past their expiry date.
+"""
 
 from __future__ import annotations
 
@@ -15,7 +25,12 @@ from subgraphs.vendors import states
 from subgraphs.vendors.error_codes import VendorErrorCode as Code
 from subgraphs.vendors.models import CERTIFICATION_TYPES, Certification, Document
 from subgraphs.vendors.service import audit
-from subgraphs.vendors.service.access import STAFF_EDIT, ensure_role, ensure_vendor_scope
+from subgraphs.vendors.service.access import (
+    STAFF_EDIT,
+    VERIFY_CERTIFICATIONS,
+    ensure_role,
+    ensure_vendor_scope,
+)
 from subgraphs.vendors.service.vendors import get as get_vendor
 
 if TYPE_CHECKING:
@@ -34,19 +49,34 @@ class NewCertification:
     notes: str | None = None
 
 
+MAX_REASON = 500
+#: Statuses set only through verify/reject, never through `set_status`.
+DECIDED_BY_VERIFICATION = ("active", "rejected")
+
+
 @dataclass(frozen=True)
 class Compliance:
     is_compliant: bool
     missing: tuple[str, ...]
+    #: Required types that are missing but have a certification awaiting verification.
+    awaiting_verification: tuple[str, ...] = ()
 
 
 def compliance_of(
     certifications: Iterable[Certification], required: Sequence[str], today: date
 ) -> Compliance:
-    """Compliant: every required type held active and unexpired today."""
-    held = {c.cert_type for c in certifications if c.status == "active" and c.expires_on >= today}
+    """Compliant: every required type held verified (`active`) and unexpired today."""
+    rows = list(certifications)
+    held = {c.cert_type for c in rows if c.status == "active" and c.expires_on >= today}
+    pending = {
+        c.cert_type for c in rows if c.status == "pending_verification" and c.expires_on >= today
+    }
     missing = tuple(t for t in required if t not in held)
-    return Compliance(is_compliant=not missing, missing=missing)
+    return Compliance(
+        is_compliant=not missing,
+        missing=missing,
+        awaiting_verification=tuple(t for t in missing if t in pending),
+    )
 
 
 async def certifications_of(session: AsyncSession, vendor_id: uuid.UUID) -> list[Certification]:
@@ -73,10 +103,20 @@ def _problems(data: NewCertification) -> list[Problem]:
     return problems
 
 
+def _initial_status(data: NewCertification, actor: Viewer, today: date) -> str:
+    if data.expires_on < today:
+        return "expired"
+    return "active" if actor.has_any_role(*VERIFY_CERTIFICATIONS) else "pending_verification"
+
+
 async def add(
     session: AsyncSession, vendor_id: uuid.UUID, data: NewCertification, actor: Viewer
 ) -> Certification:
-    """Staff or the vendor itself record a certification; staff verify it later."""
+    """Staff or the vendor itself record a certification.
+
+    See the module docstring for when it counts: a manager's is verified at
+    once, anyone else's waits for a manager.
+    """
     vendor = await get_vendor(session, vendor_id)
     await ensure_vendor_scope(session, actor, vendor.id, staff_roles=STAFF_EDIT)
     problems = _problems(data)
@@ -86,14 +126,17 @@ async def add(
         document = await session.get(Document, data.document_id)
         if document is None or document.vendor_id != vendor.id:
             raise ServiceError.of(Code.NOT_FOUND, "Unknown document for this vendor.", "documentId")
-    today = datetime.now(UTC).date()
+    now = datetime.now(UTC)
+    status = _initial_status(data, actor, now.date())
     row = Certification(
         vendor_id=vendor.id,
         cert_type=data.cert_type,
         number=data.number.strip(),
         issued_on=data.issued_on,
         expires_on=data.expires_on,
-        status="active" if data.expires_on >= today else "expired",
+        status=status,
+        verified_by=actor.user_id if status == "active" else None,
+        verified_at=now if status == "active" else None,
         document_id=data.document_id,
         notes=data.notes,
     )
@@ -126,21 +169,48 @@ async def _get(session: AsyncSession, certification_id: uuid.UUID) -> Certificat
 async def verify(
     session: AsyncSession, certification_id: uuid.UUID, actor: Viewer
 ) -> Certification:
-    """Staff confirm they checked the document; who and when come from the token."""
-    ensure_role(actor, STAFF_EDIT, "verify certifications")
+    """A manager checked the document: the certification counts from now on.
+
+    Who and when come from the token. Only a pending, unexpired certification
+    can be verified; an expired one must be renewed (added again).
+    """
+    ensure_role(actor, VERIFY_CERTIFICATIONS, "verify certifications")
     row = await _get(session, certification_id)
-    before = audit.row_snapshot(row)
-    row.verified_by = actor.user_id
-    row.verified_at = datetime.now(UTC)
-    audit.record(
+    states.CERTIFICATION.check(row.status, "active")
+    if row.expires_on < datetime.now(UTC).date():
+        raise ServiceError.of(
+            Code.EXPIRED, "This certification has expired; record the renewed one.", "id"
+        )
+    now = datetime.now(UTC)
+    _move(
+        session, row, "active", actor, action="verify", verified_by=actor.user_id, verified_at=now
+    )
+    return row
+
+
+async def reject(
+    session: AsyncSession, certification_id: uuid.UUID, reason: str, actor: Viewer
+) -> Certification:
+    """A manager refuses a pending certification, saying why (the vendor reads it)."""
+    ensure_role(actor, VERIFY_CERTIFICATIONS, "reject certifications")
+    text = (reason or "").strip()
+    if not text:
+        raise ServiceError.of(Code.REQUIRED, "Say why the certification is rejected.", "reason")
+    if len(text) > MAX_REASON:
+        raise ServiceError.of(
+            Code.TOO_LONG, f"Reason is longer than {MAX_REASON} characters.", "reason"
+        )
+    row = await _get(session, certification_id)
+    states.CERTIFICATION.check(row.status, "rejected")
+    _move(
         session,
-        vendor_id=row.vendor_id,
-        entity="certification",
-        entity_id=row.id,
-        action="verify",
-        actor=actor,
-        before=before,
-        after=audit.row_snapshot(row),
+        row,
+        "rejected",
+        actor,
+        action="reject",
+        rejected_by=actor.user_id,
+        rejected_at=datetime.now(UTC),
+        rejection_reason=text,
     )
     return row
 
@@ -148,23 +218,58 @@ async def verify(
 async def set_status(
     session: AsyncSession, certification_id: uuid.UUID, status: str, actor: Viewer | None
 ) -> Certification:
+    """Suspend, revoke or expire a certification (staff), or reactivate a suspended one.
+
+    Reactivating puts a certification back in force, so it takes the roles
+    that verify, and counts as a verification (who and when). Verifying a
+    pending one and rejecting go through `verify`/`reject` (`actor` None is
+    the daily job).
+    """
     if actor is not None:
-        ensure_role(actor, STAFF_EDIT, "change certification status")
+        ensure_role(
+            actor,
+            VERIFY_CERTIFICATIONS if status == "active" else STAFF_EDIT,
+            "change certification status",
+        )
     row = await _get(session, certification_id)
+    if status in DECIDED_BY_VERIFICATION and row.status == "pending_verification":
+        raise ServiceError.of(
+            Code.INVALID_TRANSITION,
+            "A pending certification is verified or rejected with "
+            "verifyCertification or rejectCertification.",
+            "status",
+        )
     states.CERTIFICATION.check(row.status, status)
+    changes: dict[str, object] = {}
+    if status == "active" and actor is not None:
+        changes = {"verified_by": actor.user_id, "verified_at": datetime.now(UTC)}
+    _move(session, row, status, actor, action=f"status:{status}", **changes)
+    return row
+
+
+def _move(
+    session: AsyncSession,
+    row: Certification,
+    status: str,
+    actor: Viewer | None,
+    *,
+    action: str,
+    **changes: object,
+) -> None:
     before = audit.row_snapshot(row)
     row.status = status
+    for key, value in changes.items():
+        setattr(row, key, value)
     audit.record(
         session,
         vendor_id=row.vendor_id,
         entity="certification",
         entity_id=row.id,
-        action=f"status:{status}",
+        action=action,
         actor=actor,
         before=before,
         after=audit.row_snapshot(row),
     )
-    return row
 
 
 def days_until(expires_on: date, today: date) -> int:

@@ -2,7 +2,7 @@
 
 One run per day (UTC), in one transaction:
 
-1. active certifications past their expiry date become `expired`
+1. active (and still pending) certifications past their expiry date become `expired`
    (audited, actor None = the system);
 2. alerts: a certification expiring within 30, 15 or 7 days gets the most
    urgent of those alerts, and an expired one the `expired` alert, each
@@ -125,7 +125,10 @@ async def expire_certifications(session: AsyncSession, today: date) -> int:
     ids = list(
         await session.scalars(
             select(Certification.id)
-            .where(Certification.status == "active", Certification.expires_on < today)
+            .where(
+                Certification.status.in_(("active", "pending_verification")),
+                Certification.expires_on < today,
+            )
             .order_by(Certification.id)
         )
     )

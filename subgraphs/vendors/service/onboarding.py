@@ -65,14 +65,23 @@ _STRINGS = {k for k, v in PROFILE_KEYS.items()} - {
 }
 
 
+#: Secrets that shipped as defaults once: public, so never accepted (review finding 1).
+KNOWN_DEFAULT_SECRETS = frozenset({"embedded-onboarding-webhook-secret-change-me"})
+
+
+def secret_usable(secret: str) -> bool:
+    """A configured secret that is not a published default: else the webhook is off."""
+    return bool(secret) and secret not in KNOWN_DEFAULT_SECRETS
+
+
 def sign(secret: str, body: bytes) -> str:
     """The header value a sender puts on `body`: `sha256=<hex HMAC-SHA256>`."""
     return SIGNATURE_PREFIX + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
 def signature_ok(secret: str, body: bytes, header: str | None) -> bool:
-    """Constant-time check of the signature header; no secret configured = nothing passes."""
-    if not secret or not header:
+    """Constant-time check of the signature header; no usable secret = nothing passes."""
+    if not secret_usable(secret) or not header:
         return False
     return hmac.compare_digest(sign(secret, body).encode(), header.strip().encode())
 

@@ -7,23 +7,31 @@ fleet covers nearer trips) and within the vendor's service radius of its
 base, and the vendor has no submitted bid on it yet. Distances are
 great-circle (haversine) miles, computed in SQL so that the filter and the
 ordering happen in the database.
+
+The same rule, without "not bid on yet", is what a vendor may bid on at
+all (`is_offered`, security review finding 13): a vendor never bids on a
+charter it was not offered, and learns nothing about one.
 """
 
 from __future__ import annotations
 
 import math
+import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Float, and_, cast, exists, func, select
+from sqlalchemy import Float, Select, and_, cast, exists, func, select
 
 from subgraphs.vendors.models import Bid, CharterFacts, Vendor
-from subgraphs.vendors.service.bids import BIDDABLE_CHARTER
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
+    from subgraphs.kit.settings import Settings
+
+#: Charters open to bids.
+BIDDABLE_CHARTER = ("quote", "booked")
 #: Mean Earth radius in statute miles (IUGG mean radius 6371.0088 km).
 EARTH_RADIUS_MILES = 3958.7613
 
@@ -52,6 +60,14 @@ class Hub:
     longitude: float
     min_miles: float
 
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Hub:
+        return cls(
+            latitude=settings.operator_hub_latitude,
+            longitude=settings.operator_hub_longitude,
+            min_miles=settings.bid_opportunity_min_miles,
+        )
+
 
 @dataclass(frozen=True)
 class Opportunity:
@@ -60,22 +76,41 @@ class Opportunity:
     miles_from_base: float
 
 
-async def for_vendor(
-    session: AsyncSession, vendor: Vendor, hub: Hub, now: datetime
-) -> list[Opportunity]:
-    """The vendor's opportunities, soonest pickup first.
+def has_service_area(vendor: Vendor) -> bool:
+    return (
+        vendor.base_latitude is not None
+        and vendor.base_longitude is not None
+        and bool(vendor.service_radius_miles)
+    )
 
-    A vendor without a base or a service radius has none.
+
+def offered_to(vendor: Vendor, hub: Hub, now: datetime) -> Select[Any] | None:
+    """Charters offered to the vendor (bid on or not), as a statement; None if none can be.
+
+    The offer is what a vendor may bid on (finding 13): `open_to_bid` adds
+    "not bid on yet" for the opportunities list.
     """
-    if (
-        vendor.base_latitude is None
-        or vendor.base_longitude is None
-        or not vendor.service_radius_miles
-    ):
-        return []
+    if not has_service_area(vendor):
+        return None
     lat, lon = CharterFacts.pickup_latitude, CharterFacts.pickup_longitude
     from_hub = _sql_haversine(hub.latitude, hub.longitude, lat, lon)
-    from_base = _sql_haversine(float(vendor.base_latitude), float(vendor.base_longitude), lat, lon)
+    from_base = _sql_haversine(float(vendor.base_latitude), float(vendor.base_longitude), lat, lon)  # type: ignore[arg-type]
+    return select(CharterFacts).where(
+        CharterFacts.status.in_(BIDDABLE_CHARTER),
+        CharterFacts.is_template.is_(False),
+        CharterFacts.pickup_at > now,
+        lat.is_not(None),
+        lon.is_not(None),
+        from_hub > hub.min_miles,
+        from_base <= vendor.service_radius_miles,
+    )
+
+
+def open_to_bid(vendor: Vendor, hub: Hub, now: datetime) -> Select[Any] | None:
+    """The vendor's opportunities: offered and without its live submitted bid."""
+    offered = offered_to(vendor, hub, now)
+    if offered is None:
+        return None
     already_bid = exists().where(
         and_(
             Bid.charter_id == CharterFacts.charter_id,
@@ -84,21 +119,47 @@ async def for_vendor(
             Bid.valid_until > now,
         )
     )
-    stmt = (
-        select(CharterFacts, from_hub.label("from_hub"), from_base.label("from_base"))
-        .where(
-            CharterFacts.status.in_(BIDDABLE_CHARTER),
-            CharterFacts.is_template.is_(False),
-            CharterFacts.pickup_at > now,
-            lat.is_not(None),
-            lon.is_not(None),
-            from_hub > hub.min_miles,
-            from_base <= vendor.service_radius_miles,
-            ~already_bid,
+    return offered.where(~already_bid)
+
+
+async def is_offered(
+    session: AsyncSession, vendor: Vendor, charter_id: uuid.UUID, hub: Hub, now: datetime
+) -> bool:
+    offered = offered_to(vendor, hub, now)
+    if offered is None:
+        return False
+    found = await session.scalar(
+        offered.with_only_columns(CharterFacts.charter_id).where(
+            CharterFacts.charter_id == charter_id
         )
-        .order_by(CharterFacts.pickup_at, CharterFacts.charter_id)
     )
-    return [
-        Opportunity(charter=charter, miles_from_hub=float(hub_miles), miles_from_base=float(base))
-        for charter, hub_miles, base in (await session.execute(stmt)).all()
-    ]
+    return found is not None
+
+
+def opportunity(charter: CharterFacts, vendor: Vendor, hub: Hub) -> Opportunity:
+    """Distances of an offered charter (same formula as the SQL filter)."""
+    lat, lon = float(charter.pickup_latitude), float(charter.pickup_longitude)  # type: ignore[arg-type]
+    return Opportunity(
+        charter=charter,
+        miles_from_hub=haversine_miles(hub.latitude, hub.longitude, lat, lon),
+        miles_from_base=haversine_miles(
+            float(vendor.base_latitude),  # type: ignore[arg-type]
+            float(vendor.base_longitude),  # type: ignore[arg-type]
+            lat,
+            lon,
+        ),
+    )
+
+
+async def for_vendor(
+    session: AsyncSession, vendor: Vendor, hub: Hub, now: datetime
+) -> list[Opportunity]:
+    """All of the vendor's opportunities, soonest pickup first (the API pages them).
+
+    A vendor without a base or a service radius has none.
+    """
+    stmt = open_to_bid(vendor, hub, now)
+    if stmt is None:
+        return []
+    rows = await session.scalars(stmt.order_by(CharterFacts.pickup_at, CharterFacts.charter_id))
+    return [opportunity(charter, vendor, hub) for charter in rows]

@@ -28,7 +28,11 @@ from subgraphs.kit.errors import Problem, ServiceError
 from subgraphs.vendors.error_codes import VendorErrorCode as Code
 from subgraphs.vendors.models import CharterFacts, Rating, VendorAssignment
 from subgraphs.vendors.service import audit
-from subgraphs.vendors.service.access import ensure_vendor_scope
+from subgraphs.vendors.service.access import (
+    RESPOND_TO_RATINGS,
+    ensure_role,
+    ensure_vendor_scope,
+)
 from subgraphs.vendors.service.vendors import get as get_vendor
 
 if TYPE_CHECKING:
@@ -134,9 +138,7 @@ async def rate(
     )
     if not served:
         raise ServiceError.of(
-            Code.NOT_ELIGIBLE,
-            f"{vendor.business_name} did not serve {charter.reference}.",
-            "vendorId",
+            Code.NOT_ELIGIBLE, f"This vendor did not serve {charter.reference}.", "vendorId"
         )
     # The unique (vendor, charter) constraint decides, whatever the concurrency.
     rating_id = await session.scalar(
@@ -155,7 +157,7 @@ async def rate(
     if rating_id is None:
         raise ServiceError.of(
             Code.CONFLICT,
-            f"{vendor.business_name} has already been rated for {charter.reference}.",
+            f"This vendor has already been rated for {charter.reference}.",
             "charterId",
         )
     row = await session.get_one(Rating, rating_id)
@@ -175,11 +177,17 @@ async def rate(
 async def respond(
     session: AsyncSession, rating_id: uuid.UUID, response: str, actor: Viewer
 ) -> Rating:
-    """The rated vendor answers once; staff may answer on its behalf."""
+    """The rated vendor answers once, through one of its own users.
+
+    Staff never write the reply: it is published as the vendor's own words
+    (security review, "Also").
+    """
+    ensure_role(actor, RESPOND_TO_RATINGS, "reply to ratings")
     row = await session.scalar(select(Rating).where(Rating.id == rating_id).with_for_update())
     if row is None:
         raise ServiceError.of(Code.NOT_FOUND, f"Rating {rating_id} does not exist.", "id")
-    await ensure_vendor_scope(session, actor, row.vendor_id)
+    # No staff role passes here: only the rated vendor's own users.
+    await ensure_vendor_scope(session, actor, row.vendor_id, staff_roles=())
     text = (response or "").strip()
     if not text:
         raise ServiceError.of(Code.REQUIRED, "Write a response.", "response")

@@ -1,4 +1,12 @@
-"""A vendor's profile and lifecycle (pending -> active <-> suspended ...)."""
+"""A vendor's profile and lifecycle (pending -> active <-> suspended ...).
+
+Staff edit any field; a vendor user edits only its contact details and
+service area (`access.VENDOR_SELF_SERVICE_FIELDS`): its legal name, tax id,
+DOT and MC numbers, payment terms and the rest are regulated or commercial
+facts that staff change (security review finding 8). A vendor user's
+update naming any other field is refused as a whole, one `FORBIDDEN` user
+error per field, and changes nothing.
+"""
 
 from __future__ import annotations
 
@@ -19,12 +27,23 @@ from subgraphs.vendors import states
 from subgraphs.vendors.error_codes import VendorErrorCode as Code
 from subgraphs.vendors.models import VENDOR_TYPES, Vendor, VendorContact, VendorUser, outbox
 from subgraphs.vendors.service import audit
-from subgraphs.vendors.service.access import MANAGE, STAFF_EDIT, ensure_role, ensure_vendor_scope
+from subgraphs.vendors.service.access import (
+    MANAGE,
+    STAFF_EDIT,
+    VENDOR_SELF_SERVICE_FIELDS,
+    ensure_role,
+    ensure_vendor_scope,
+)
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
     from subgraphs.kit.auth.viewer import Viewer
+
+#: Caps of the profile's lists (finding 11: every list the API returns is bounded).
+MAX_CONTACTS = 20
+MAX_VEHICLE_TYPES = 20
+MAX_SERVICE_STATES = 60
 
 _STATE = re.compile(r"^[A-Z]{2}$")
 _DIGITS = re.compile(r"^[0-9]{1,12}$")
@@ -93,12 +112,33 @@ def profile_problems(p: VendorProfile, *, creating: bool) -> list[Problem]:
         problems.append(
             Problem(Code.OUT_OF_RANGE, "Longitude must be within ±180.", "baseLongitude")
         )
+    for name, values, cap in (
+        ("contacts", p.contacts, MAX_CONTACTS),
+        ("vehicleTypes", p.vehicle_types, MAX_VEHICLE_TYPES),
+        ("serviceStates", p.service_states, MAX_SERVICE_STATES),
+    ):
+        if values is not None and len(values) > cap:
+            problems.append(Problem(Code.OUT_OF_RANGE, f"At most {cap} entries.", name))
     for state in p.service_states or []:
         if not _STATE.match(state):
             problems.append(
                 Problem(Code.INVALID, f"{state!r} is not a state code.", "serviceStates")
             )
     return problems
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(p.title() for p in rest)
+
+
+def staff_only_fields(profile: VendorProfile) -> list[str]:
+    """The fields this update sets that a vendor user may not change."""
+    return [
+        f.name
+        for f in fields(profile)
+        if getattr(profile, f.name) is not None and f.name not in VENDOR_SELF_SERVICE_FIELDS
+    ]
 
 
 async def get(session: AsyncSession, vendor_id: uuid.UUID, *, lock: bool = False) -> Vendor:
@@ -157,11 +197,22 @@ async def create(session: AsyncSession, profile: VendorProfile, actor: Viewer) -
 async def update(
     session: AsyncSession, vendor_id: uuid.UUID, profile: VendorProfile, actor: Viewer
 ) -> Vendor:
-    """Staff edit any vendor; a vendor user edits its own (but not `preferred`)."""
+    """Staff edit any vendor; a vendor user its own contact details and service area."""
     vendor = await get(session, vendor_id, lock=True)
     await ensure_vendor_scope(session, actor, vendor.id, staff_roles=STAFF_EDIT)
-    if profile.preferred is not None and not actor.has_any_role(*STAFF_EDIT):
-        raise ServiceError.of(Code.FORBIDDEN, "Only staff set the preferred flag.", "preferred")
+    if not actor.has_any_role(*STAFF_EDIT):
+        staff_only = staff_only_fields(profile)
+        if staff_only:
+            raise ServiceError(
+                [
+                    Problem(
+                        Code.FORBIDDEN,
+                        f"Only staff change {_camel(name)}; ask your account manager.",
+                        _camel(name),
+                    )
+                    for name in staff_only
+                ]
+            )
     problems = profile_problems(profile, creating=False)
     if problems:
         raise ServiceError(problems)

@@ -91,6 +91,9 @@ def create_subgraph_app(
         refuse_unsafe_settings(settings)
         engine = make_engine(settings.database_url, pool_size=settings.db_pool_size)
         redis = Redis.from_url(settings.redis_url)
+        # Revocation checks sit on every request's path: a hung Redis must not stall
+        # them (the check fails open after this timeout; see kit/auth/revocation.py).
+        checks = Redis.from_url(settings.redis_url, socket_timeout=0.5, socket_connect_timeout=0.5)
         remote = RemoteJwks(
             settings.jwks_url, min_refresh_seconds=settings.jwt_jwks_min_refresh_seconds
         )
@@ -102,7 +105,7 @@ def create_subgraph_app(
             verifier=TokenVerifier(
                 remote, issuer=settings.jwt_issuer, audience=settings.jwt_audience
             ),
-            revocations=RevocationList(redis, cache_seconds=settings.revocation_cache_seconds),
+            revocations=RevocationList(checks, cache_seconds=settings.revocation_cache_seconds),
         )
         if key_source is not None:
             services.verifier.keys = key_source(services)
@@ -120,6 +123,7 @@ def create_subgraph_app(
             for hook in on_shutdown:
                 await hook(services)
             await redis.aclose()
+            await checks.aclose()
             await engine.dispose()
 
     async def health(request: Request) -> Response:

@@ -8,7 +8,9 @@ the subgraphs:
     X-Athena-Router: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<sha256(body) hex>")>
 
 The signature covers the body, so a captured header cannot carry another
-operation, and the time, so it cannot be replayed after `max_age_seconds`.
+operation, and the time, so it cannot be replayed after `max_age_seconds`
+(60 s: router and subgraphs share a clock source; within that minute a
+captured request can only be repeated as it was, token included).
 Secrets rotate by configuration: `ROUTER_SECRETS` is a comma-separated
 list; the first signs, every one verifies. Rotation is: add the new secret
 second everywhere, then move it first on the router, then drop the old.
@@ -41,7 +43,7 @@ def verify(
     header: str | None,
     body: bytes,
     *,
-    max_age_seconds: int = 300,
+    max_age_seconds: int = 60,
     now: float | None = None,
 ) -> bool:
     """True when `header` is a fresh signature of `body` by one of `secrets`."""

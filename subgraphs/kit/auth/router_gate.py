@@ -1,8 +1,8 @@
 """ASGI middleware: a subgraph's GraphQL endpoint answers only the router.
 
 Applies to the GraphQL path only. The other routes carry their own proof
-(the onboarding webhook its HMAC, document downloads their signed link,
-the JWKS is public, `/health` is for the orchestrator).
+(the onboarding webhook its HMAC, document downloads the caller's bearer
+token, the JWKS is public, `/health` is for the orchestrator).
 """
 
 from __future__ import annotations

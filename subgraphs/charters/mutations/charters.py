@@ -22,7 +22,7 @@ from subgraphs.charters.mutations.inputs import (
 )
 from subgraphs.charters.mutations.payloads import CharterPayload, QuoteLinkPayload
 from subgraphs.charters.service import charters as charter_service
-from subgraphs.charters.service.access import EDITORS, STATUS_MOVERS
+from subgraphs.charters.service.access import EDITORS, REASSIGNERS, STATUS_MOVERS
 from subgraphs.charters.service.snapshots import Snapshot
 from subgraphs.charters.service.vehicles import with_type_capacity
 from subgraphs.kit.errors import ServiceError
@@ -166,7 +166,10 @@ class CharterMutations:
             ),
         )
 
-    @strawberry.mutation(extensions=[allow(*EDITORS)], description="Give a quote to another agent.")
+    @strawberry.mutation(
+        extensions=[allow(*REASSIGNERS)],
+        description="Give a quote to another agent (a known sales agent); sales support and managers.",
+    )
     async def reassign_charter(
         self, info: Info, id: strawberry.ID, agent_id: strawberry.ID
     ) -> CharterPayload:

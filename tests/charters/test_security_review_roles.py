@@ -1,0 +1,157 @@
+"""Security review (issue 8), "Also": every charters mutation against every role.
+
+The expected table is data: each mutation of the charters schema names the
+roles its gate admits. The test reads the Mutation type from the schema
+itself, so a mutation missing from the table fails it (new mutations must
+be declared here), and for every role sends the mutation with placeholder
+arguments over HTTP: a role not in the table must get FORBIDDEN (anonymous:
+UNAUTHENTICATED), a role in it must get past the gate (whatever the
+business rules then say: NOT_FOUND, a user error, or success).
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from graphql import (
+    GraphQLEnumType,
+    GraphQLInputObjectType,
+    GraphQLList,
+    GraphQLNonNull,
+    GraphQLScalarType,
+    Undefined,
+)
+
+from subgraphs.charters.app import schema
+
+ROLES = (
+    "admin",
+    "manager",
+    "sales_agent",
+    "sales_support",
+    "dispatcher",
+    "accounting",
+    "client",
+    "vendor",
+    "driver",
+)
+ANONYMOUS = "anonymous"
+
+EDIT_ANY = {"admin", "manager", "sales_support"}
+EDITORS = EDIT_ANY | {"sales_agent"}
+DISPATCH = {"admin", "manager", "dispatcher"}
+MANAGERS = {"admin", "manager"}
+
+#: Who gets past each mutation's role gate. Finer rules (ownership, the
+#: status-move table, manager approval, four eyes) apply behind the gate.
+EXPECTED: dict[str, set[str]] = {
+    "createCharter": EDITORS,
+    "updateCharter": EDITORS,
+    "reviseQuote": EDITORS,
+    "createQuoteLink": EDITORS,
+    "setCharterStatus": EDITORS | DISPATCH,
+    "cancelCharter": EDITORS,
+    "reassignCharter": EDIT_ANY,
+    "registerClient": EDITORS,
+    "addStop": EDITORS,
+    "updateStop": EDITORS,
+    "removeStop": EDITORS,
+    "reorderStops": EDITORS,
+    "addCharterVehicle": EDITORS,
+    "updateCharterVehicle": EDITORS,
+    "removeCharterVehicle": EDITORS,
+    "assignCharterVehicle": DISPATCH,
+    "setCharterVehicleStatus": DISPATCH,
+    "createVehicleType": DISPATCH,
+    "createVehicle": DISPATCH,
+    "setVehicleStatus": DISPATCH,
+    "createDriver": DISPATCH,
+    "createBlackoutDate": DISPATCH,
+    "setDispatchStatus": DISPATCH,
+    "requestCharterChange": EDITORS,
+    "moveChangeCase": EDITORS,
+    "implementChangeCase": EDITORS,
+    "splitCharter": EDITORS,
+    "saveCharterAsTemplate": EDITORS,
+    "cloneCharter": EDITORS,
+    "createCharterSeries": EDITORS,
+    "generateCharterSeries": EDITORS,
+    "updateSeriesInstances": EDITORS,
+    "removeSeriesInstance": EDITORS,
+    "deactivateCharterSeries": MANAGERS,
+}
+
+GATE_CODES = {"FORBIDDEN", "UNAUTHENTICATED"}
+
+
+def _placeholder(kind: Any) -> Any:
+    """A well-typed value for an argument: enough to reach the resolver."""
+    if isinstance(kind, GraphQLNonNull):
+        return _placeholder(kind.of_type)
+    if isinstance(kind, GraphQLList):
+        return [_placeholder(kind.of_type)]
+    if isinstance(kind, GraphQLEnumType):
+        return next(iter(kind.values))
+    if isinstance(kind, GraphQLInputObjectType):
+        return {
+            name: _placeholder(field.type)
+            for name, field in kind.fields.items()
+            if isinstance(field.type, GraphQLNonNull) and field.default_value is Undefined
+        }
+    assert isinstance(kind, GraphQLScalarType), kind
+    soon = datetime.now(UTC) + timedelta(days=30)
+    return {
+        "ID": str(uuid.uuid4()),
+        "String": f"x{uuid.uuid4().hex[:6]}",
+        "Int": 1,
+        "Float": 1.0,
+        "Boolean": False,
+        "Money": "1.00",
+        "Date": (date.today() + timedelta(days=30)).isoformat(),
+        "DateTime": soon.isoformat(),
+        "JSON": {},
+    }[kind.name]
+
+
+def _operation(name: str) -> tuple[str, dict[str, Any]]:
+    field = schema._schema.mutation_type.fields[name]
+    required = {
+        arg_name: arg
+        for arg_name, arg in field.args.items()
+        if isinstance(arg.type, GraphQLNonNull) and arg.default_value is Undefined
+    }
+    declared = ", ".join(f"${a}: {arg.type}" for a, arg in required.items())
+    passed = ", ".join(f"{a}: ${a}" for a in required)
+    query = (
+        f"mutation{f'({declared})' if declared else ''} "
+        f"{{ {name}{f'({passed})' if passed else ''} {{ __typename }} }}"
+    )
+    return query, {a: _placeholder(arg.type) for a, arg in required.items()}
+
+
+def test_finding_also_every_charters_mutation_is_in_the_role_table():
+    mutations = set(schema._schema.mutation_type.fields)
+
+    assert mutations - set(EXPECTED) == set(), "declare the roles of new mutations in EXPECTED"
+    assert set(EXPECTED) - mutations == set(), "EXPECTED names mutations that do not exist"
+
+
+async def test_finding_also_every_charters_mutation_admits_exactly_its_roles(as_role, staff):
+    clients = {role: await as_role(role) for role in ROLES}
+    clients[ANONYMOUS] = staff.as_user(None)
+    wrong: list[str] = []
+
+    for name in sorted(schema._schema.mutation_type.fields):
+        query, variables = _operation(name)
+        for role, client in clients.items():
+            response = await client(query, variables)
+            assert response.status_code == 200, (name, role, response.body)
+            gate = [c for c in response.error_codes if c in GATE_CODES]
+            allowed = role in EXPECTED.get(name, set())
+            expected = [] if allowed else ["UNAUTHENTICATED" if role == ANONYMOUS else "FORBIDDEN"]
+            if gate != expected:
+                wrong.append(f"{name} as {role}: {gate or response.error_codes} != {expected}")
+
+    assert wrong == []

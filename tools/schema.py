@@ -11,6 +11,7 @@ so the supergraph is exactly what any standard router would be given.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import importlib
 import shutil
 import subprocess
@@ -30,7 +31,9 @@ def subgraph_names() -> list[str]:
 
 def subgraph_sdl(name: str) -> str:
     schema = importlib.import_module(f"subgraphs.{name}.app").schema
-    result = schema.execute_sync("{ _service { sdl } }")
+    # Executed without a request context: the kit's guards (limits, read-only
+    # impersonation) have nothing to check, and one of them is asynchronous.
+    result = asyncio.run(schema.execute("{ _service { sdl } }"))
     if result.errors:
         raise RuntimeError(f"{name}: {result.errors}")
     return str(result.data["_service"]["sdl"]).rstrip() + "\n"

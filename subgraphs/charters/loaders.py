@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import func, select
 
 from subgraphs.charters import models
+from subgraphs.charters.paging import PagesByParentLoader
 from subgraphs.kit.loaders import (
     ByIdLoader,
     ByParentIdLoader,
@@ -18,8 +19,6 @@ from subgraphs.kit.loaders import (
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
-
-AUDIT_ENTRIES_PER_CHARTER = 200
 
 
 class CharterByIdLoader(ByIdLoader[models.Charter]):
@@ -58,16 +57,28 @@ class VehiclesByCharterIdLoader(ByParentIdLoader[models.CharterVehicle]):
     order_by = ("charter_id", "position", "id")
 
 
-class QuoteRevisionsByCharterIdLoader(ByParentIdLoader[models.QuoteRevision]):
-    model = models.QuoteRevision
-    parent_column = "charter_id"
-    order_by = ("charter_id", "revision")
+#: The most revisions `Charter.quoteRevisions` shows (the newest ones).
+MAX_QUOTE_REVISIONS = 100
 
 
-class ChangeCasesByCharterIdLoader(ByParentIdLoader[models.ChangeCase]):
+class QuoteRevisionsByCharterIdLoader(SessionLoader[uuid.UUID, list[models.QuoteRevision]]):
+    """The newest `MAX_QUOTE_REVISIONS` revisions of each charter, oldest first."""
+
+    async def load_batch(
+        self, session: AsyncSession, keys: Sequence[uuid.UUID]
+    ) -> list[list[models.QuoteRevision]]:
+        newest = await latest_per_parent(
+            session, models.QuoteRevision, "charter_id", ("revision",), keys, MAX_QUOTE_REVISIONS
+        )
+        return [list(reversed(rows)) for rows in newest]
+
+
+class ChangeCasesPageByCharterIdLoader(PagesByParentLoader):
+    """`Charter.changeCases` pages, oldest first."""
+
     model = models.ChangeCase
     parent_column = "charter_id"
-    order_by = ("charter_id", "created_at", "id")
+    order_by = ("created_at", "id")
 
 
 class ChangeCaseEventsByCaseIdLoader(ByParentIdLoader[models.ChangeCaseEvent]):
@@ -76,15 +87,21 @@ class ChangeCaseEventsByCaseIdLoader(ByParentIdLoader[models.ChangeCaseEvent]):
     order_by = ("change_case_id", "at", "id")
 
 
-class AuditEntriesByCharterIdLoader(SessionLoader[uuid.UUID, list[models.AuditEntry]]):
-    """The newest entries of each charter, bounded per charter by a window."""
+class AuditPageByCharterIdLoader(PagesByParentLoader):
+    """`Charter.auditLog` pages, newest first."""
 
-    async def load_batch(
-        self, session: AsyncSession, keys: Sequence[uuid.UUID]
-    ) -> list[list[models.AuditEntry]]:
-        return await latest_per_parent(
-            session, models.AuditEntry, "charter_id", ("at", "id"), keys, AUDIT_ENTRIES_PER_CHARTER
-        )
+    model = models.AuditEntry
+    parent_column = "charter_id"
+    order_by = ("at", "id")
+    descending = True
+
+
+class InstancesPageBySeriesIdLoader(PagesByParentLoader):
+    """`CharterSeries.instances` pages, in date order."""
+
+    model = models.Charter
+    parent_column = "series_id"
+    order_by = ("occurrence_date", "id")
 
 
 class SeriesMembersBySeriesIdLoader(SessionLoader[uuid.UUID, list[uuid.UUID]]):

@@ -40,6 +40,15 @@ from subgraphs.kit.permissions import allow
 from subgraphs.kit.scalars import Money
 
 OPEN_QUOTE_DAYS = 120
+#: The cap of the few plain lists (vehicle types, vehicles free in a window).
+MAX_SMALL_LIST = 100
+
+
+def _check_first(first: int) -> None:
+    if not 0 <= first <= MAX_SMALL_LIST:
+        raise BadUserInputError(f"`first` must be between 0 and {MAX_SMALL_LIST}.")
+
+
 NEWEST_PICKUP = KeysetOrder((models.Charter.pickup_at, models.Charter.id), descending=True)
 SOONEST_PICKUP = KeysetOrder((models.Charter.pickup_at, models.Charter.id))
 
@@ -129,8 +138,8 @@ class PublicQuote:
     pickup_local: str
     pickup_time_zone: str
     passenger_count: int
-    stops: list[Stop]
-    vehicle_types: list[str]
+    stops: list[Stop] = strawberry.field(description="The itinerary: at most 50 stops.")
+    vehicle_types: list[str] = strawberry.field(description="One name per vehicle: at most 50.")
     total: Money
     link_expires_at: datetime | None = None
 
@@ -219,29 +228,56 @@ class Query:
             total=Money(sum((v.cost for v in vehicles), Decimal("0.00"))),
         )
 
-    @strawberry.field(extensions=[allow(*READERS)])
-    async def vehicle_types(self, info: Info) -> list[VehicleType]:
+    @strawberry.field(
+        extensions=[allow(*READERS)],
+        description=f"Vehicle types, smallest first: the first `first` (at most {MAX_SMALL_LIST}).",
+    )
+    async def vehicle_types(self, info: Info, first: int = MAX_SMALL_LIST) -> list[VehicleType]:
+        _check_first(first)
         async with info.context.sessions() as session:
             rows = await session.scalars(
-                select(models.VehicleType).order_by(models.VehicleType.capacity)
+                select(models.VehicleType)
+                .order_by(models.VehicleType.capacity, models.VehicleType.id)
+                .limit(first)
             )
             return [VehicleType.from_row(r) for r in rows]
 
-    @strawberry.field(extensions=[allow(*READERS)])
-    async def vehicles(self, info: Info) -> list[Vehicle]:
+    @strawberry.field(extensions=[allow(*READERS)], description="The fleet, by plate.")
+    async def vehicles(
+        self, info: Info, first: int | None = 20, after: str | None = None
+    ) -> Connection[Vehicle]:
+        order = KeysetOrder((models.Vehicle.plate, models.Vehicle.id))
         async with info.context.sessions() as session:
-            rows = await session.scalars(select(models.Vehicle).order_by(models.Vehicle.plate))
-            return [Vehicle.from_row(r) for r in rows]
+            return await paginate(
+                session,
+                select(models.Vehicle),
+                order,
+                first=first,
+                after=after,
+                to_node=Vehicle.from_row,
+            )
 
-    @strawberry.field(extensions=[allow(*READERS)])
-    async def drivers(self, info: Info) -> list[Driver]:
+    @strawberry.field(extensions=[allow(*READERS)], description="Drivers, by name.")
+    async def drivers(
+        self, info: Info, first: int | None = 20, after: str | None = None
+    ) -> Connection[Driver]:
+        order = KeysetOrder((models.Driver.name, models.Driver.id))
         async with info.context.sessions() as session:
-            rows = await session.scalars(select(models.Driver).order_by(models.Driver.name))
-            return [Driver.from_row(r) for r in rows]
+            return await paginate(
+                session,
+                select(models.Driver),
+                order,
+                first=first,
+                after=after,
+                to_node=Driver.from_row,
+            )
 
     @strawberry.field(
         extensions=[allow(*FLEET, *READERS)],
-        description="Active vehicles free for the whole window.",
+        description=(
+            "Active vehicles free for the whole window, smallest first: the first `first` "
+            f"(at most {MAX_SMALL_LIST})."
+        ),
     )
     async def available_vehicles(
         self,
@@ -250,7 +286,9 @@ class Query:
         ends_at: datetime,
         vehicle_type_id: strawberry.ID | None = None,
         min_capacity: int | None = None,
+        first: int = MAX_SMALL_LIST,
     ) -> list[Vehicle]:
+        _check_first(first)
         query = AvailabilityQuery(
             starts_at=starts_at,
             ends_at=ends_at,
@@ -262,27 +300,35 @@ class Query:
                 rows = await available_vehicles(session, query)
             except ServiceError as exc:
                 raise BadUserInputError(exc.problems[0].message) from None
-            return [Vehicle.from_row(r) for r in rows]
+            return [Vehicle.from_row(r) for r in rows[:first]]
 
-    @strawberry.field(extensions=[allow(*READERS)])
+    @strawberry.field(extensions=[allow(*READERS)], description="Blackout dates, soonest first.")
     async def blackout_dates(
-        self, info: Info, from_date: datetime | None = None
-    ) -> list[BlackoutDate]:
+        self,
+        info: Info,
+        from_date: datetime | None = None,
+        first: int | None = 20,
+        after: str | None = None,
+    ) -> Connection[BlackoutDate]:
+        stmt = select(models.BlackoutDate)
+        if from_date is not None:
+            stmt = stmt.where(models.BlackoutDate.ends_on >= from_date.date())
+        order = KeysetOrder((models.BlackoutDate.starts_on, models.BlackoutDate.id))
         async with info.context.sessions() as session:
-            stmt = select(models.BlackoutDate).order_by(models.BlackoutDate.starts_on)
-            if from_date is not None:
-                stmt = stmt.where(models.BlackoutDate.ends_on >= from_date.date())
-            return [BlackoutDate.from_row(r) for r in await session.scalars(stmt)]
-
-    @strawberry.field(extensions=[allow(*READERS)], description="Saved charter templates.")
-    async def charter_templates(self, info: Info) -> list[Charter]:
-        async with info.context.sessions() as session:
-            rows = await session.scalars(
-                select(models.Charter)
-                .where(models.Charter.is_template.is_(True))
-                .order_by(models.Charter.template_name)
+            return await paginate(
+                session, stmt, order, first=first, after=after, to_node=BlackoutDate.from_row
             )
-            return [Charter.from_row(r) for r in rows]
+
+    @strawberry.field(extensions=[allow(*READERS)], description="Saved charter templates, by name.")
+    async def charter_templates(
+        self, info: Info, first: int | None = 20, after: str | None = None
+    ) -> Connection[Charter]:
+        stmt = select(models.Charter).where(models.Charter.is_template.is_(True))
+        order = KeysetOrder((models.Charter.template_name, models.Charter.id))
+        async with info.context.sessions() as session:
+            return await paginate(
+                session, stmt, order, first=first, after=after, to_node=Charter.from_row
+            )
 
     @strawberry.field(extensions=[allow(*READERS)])
     async def charter_series(self, info: Info, id: strawberry.ID) -> CharterSeries:

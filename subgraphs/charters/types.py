@@ -27,8 +27,9 @@ from subgraphs.charters.enums import (
     StopType,
     TripType,
 )
+from subgraphs.charters.paging import PageKey
 from subgraphs.charters.service.access import READERS
-from subgraphs.kit.errors import ForbiddenError
+from subgraphs.kit.errors import BadUserInputError, ForbiddenError
 from subgraphs.kit.ids import parse_uuid
 from subgraphs.kit.pagination import Connection
 from subgraphs.kit.permissions import allow
@@ -226,6 +227,19 @@ class AuditEntry:
     old: JSON | None
     new: JSON | None
 
+    @classmethod
+    def from_row(cls, r: Any) -> AuditEntry:
+        return cls(
+            entity=r.entity,
+            entity_id=gid(r.entity_id),
+            action=r.action,
+            actor=User(id=gid(r.actor_id)) if r.actor_id else None,
+            impersonator=User(id=gid(r.impersonator_id)) if r.impersonator_id else None,
+            at=r.at,
+            old=r.old,
+            new=r.new,
+        )
+
 
 async def _ensure_reader(info: Info) -> None:
     viewer = await info.context.get_viewer()
@@ -295,12 +309,17 @@ class Charter:
         agent = self._row.sales_agent_id
         return User(id=gid(agent)) if agent else None
 
-    @strawberry.field(description="Ordered itinerary: a pickup first, a drop-off last.")
+    @strawberry.field(
+        description=(
+            "Ordered itinerary: a pickup first, a drop-off last. At most 50 stops "
+            "(a charter never has more)."
+        )
+    )
     async def stops(self, info: Info) -> list[Stop]:
         rows = await info.context.loaders.get(L.StopsByCharterIdLoader).load(self._row.id)
         return [Stop.from_row(r) for r in rows]
 
-    @strawberry.field
+    @strawberry.field(description="The charter's vehicles. At most 50 (a charter never has more).")
     async def vehicles(self, info: Info) -> list[CharterVehicle]:
         rows = await info.context.loaders.get(L.VehiclesByCharterIdLoader).load(self._row.id)
         return [CharterVehicle.from_row(r) for r in rows]
@@ -327,12 +346,20 @@ class Charter:
             cancelled_by=User(id=gid(row.cancelled_by)) if row.cancelled_by else None,
         )
 
-    @strawberry.field(description="Earlier versions of this quote, oldest first.")
-    async def quote_revisions(self, info: Info) -> list[QuoteRevision]:
+    @strawberry.field(
+        description=(
+            "Earlier versions of this quote, oldest first: the newest `first` of them "
+            "(default 20, at most 100)."
+        )
+    )
+    async def quote_revisions(self, info: Info, first: int = 20) -> list[QuoteRevision]:
+        if not 0 <= first <= L.MAX_QUOTE_REVISIONS:
+            raise BadUserInputError(f"`first` must be between 0 and {L.MAX_QUOTE_REVISIONS}.")
         rows = await info.context.loaders.get(L.QuoteRevisionsByCharterIdLoader).load(self._row.id)
+        shown = rows[len(rows) - first :] if first else []
         return [
             QuoteRevision(revision=r.revision, created_at=r.created_at, snapshot=r.snapshot)
-            for r in rows
+            for r in shown
         ]
 
     @strawberry.field
@@ -360,28 +387,22 @@ class Charter:
         return SeriesPosition(index=members.index(self._row.id) + 1, count=len(members))
 
     @strawberry.field(extensions=[allow(*READERS)], description="Newest first; staff only.")
-    async def audit_log(self, info: Info) -> list[AuditEntry]:
-        rows = await info.context.loaders.get(L.AuditEntriesByCharterIdLoader).load(self._row.id)
-        return [
-            AuditEntry(
-                entity=r.entity,
-                entity_id=gid(r.entity_id),
-                action=r.action,
-                actor=User(id=gid(r.actor_id)) if r.actor_id else None,
-                impersonator=User(id=gid(r.impersonator_id)) if r.impersonator_id else None,
-                at=r.at,
-                old=r.old,
-                new=r.new,
-            )
-            for r in rows
-        ]
+    async def audit_log(
+        self, info: Info, first: int | None = 20, after: str | None = None
+    ) -> Connection[AuditEntry]:
+        page = await info.context.loaders.get(L.AuditPageByCharterIdLoader).load(
+            PageKey.of(self._row.id, first, after)
+        )
+        return page.connection(AuditEntry.from_row)
 
-    @strawberry.field
+    @strawberry.field(description="Change cases of this charter, oldest first.")
     async def change_cases(
-        self, info: Info
-    ) -> list[Annotated[ChangeCase, strawberry.lazy("subgraphs.charters.types")]]:
-        rows = await info.context.loaders.get(L.ChangeCasesByCharterIdLoader).load(self._row.id)
-        return [ChangeCase.from_row(r) for r in rows]
+        self, info: Info, first: int | None = 20, after: str | None = None
+    ) -> Connection[Annotated[ChangeCase, strawberry.lazy("subgraphs.charters.types")]]:
+        page = await info.context.loaders.get(L.ChangeCasesPageByCharterIdLoader).load(
+            PageKey.of(self._row.id, first, after)
+        )
+        return page.connection(ChangeCase.from_row)
 
 
 async def _charter(info: Info, charter_id: uuid.UUID | None) -> Charter | None:
@@ -398,7 +419,11 @@ class CharterSeries:
     rrule: str
     starts_local: str
     time_zone: str
-    exception_dates: list[date]
+    exception_dates: list[date] = strawberry.field(
+        description=(
+            "Dates generation skips. At most 1000 (removing an instance drops those already past)."
+        )
+    )
     active: bool
     description: str | None
     _row: strawberry.Private[Any]
@@ -433,10 +458,13 @@ class CharterSeries:
         return await _charter(info, self._row.template_id)
 
     @strawberry.field(description="The instances, in date order.")
-    async def instances(self, info: Info) -> list[Charter]:
-        ids = await info.context.loaders.get(L.SeriesMembersBySeriesIdLoader).load(self._row.id)
-        rows = await info.context.loaders.get(L.CharterByIdLoader).load_many(ids)
-        return [Charter.from_row(r) for r in rows if r is not None]
+    async def instances(
+        self, info: Info, first: int | None = 20, after: str | None = None
+    ) -> Connection[Charter]:
+        page = await info.context.loaders.get(L.InstancesPageBySeriesIdLoader).load(
+            PageKey.of(self._row.id, first, after)
+        )
+        return page.connection(Charter.from_row)
 
 
 @strawberry.type
@@ -514,7 +542,12 @@ class ChangeCase:
     async def charter(self, info: Info) -> Charter | None:
         return await _charter(info, self._row.charter_id)
 
-    @strawberry.field
+    @strawberry.field(
+        description=(
+            "Each move of the case, oldest first. At most 6 entries: the change-case "
+            "workflow has no cycles."
+        )
+    )
     async def history(self, info: Info) -> list[ChangeCaseEvent]:
         rows = await info.context.loaders.get(L.ChangeCaseEventsByCaseIdLoader).load(self._row.id)
         return [

@@ -36,7 +36,8 @@ MOVE_CASE = f"""mutation($id: ID!, $status: ChangeCaseStatus!, $notes: String) {
 IMPLEMENT_CASE = f"""mutation($id: ID!) {{
   implementChangeCase(id: $id) {{ changeCase {{ {CASE_FIELDS} }} {ERRORS} }} }}"""
 
-CASES_OF = f"""query($id: ID!) {{ charter(id: $id) {{ changeCases {{ {CASE_FIELDS} }} }} }}"""
+CASES_OF = f"""query($id: ID!) {{ charter(id: $id) {{
+  changeCases(first: 100) {{ edges {{ node {{ {CASE_FIELDS} }} }} }} }} }}"""
 
 CREATE_VEHICLE = f"""mutation($plate: String!, $type: ID!) {{
   createVehicle(plate: $plate, vehicleTypeId: $type) {{ vehicle {{ id plate status }} {ERRORS} }} }}"""
@@ -83,6 +84,11 @@ async def fleet_driver(client: GraphQLClient) -> dict[str, Any]:
     ).ok()["createDriver"]
     assert payload["userErrors"] == []
     return payload["driver"]  # type: ignore[no-any-return]
+
+
+def nodes(connection: dict[str, Any]) -> list[Any]:
+    """The nodes of one connection page, in order."""
+    return [edge["node"] for edge in connection["edges"]]
 
 
 def codes(payload: dict[str, Any]) -> list[tuple[str | None, str]]:

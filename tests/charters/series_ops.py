@@ -24,7 +24,7 @@ CHARTER = f"query($id: ID!) {{ charter(id: $id) {{ {CHARTER_FIELDS} }} }}"
 SAVE_TEMPLATE = f"""mutation($id: ID!, $name: String!) {{
   saveCharterAsTemplate(charterId: $id, name: $name) {{ template {{ {CHARTER_FIELDS} }} {ERRORS} }} }}"""
 
-TEMPLATES = "{ charterTemplates { id templateName } }"
+TEMPLATES = "{ charterTemplates(first: 100) { edges { node { id templateName } } } }"
 
 CLONE = f"""mutation($id: ID!, $dates: [Date!]!, $keep: Boolean) {{
   cloneCharter(sourceId: $id, dates: $dates, keepVendorAssignments: $keep) {{
@@ -33,7 +33,9 @@ CLONE = f"""mutation($id: ID!, $dates: [Date!]!, $keep: Boolean) {{
     {ERRORS} }} }}"""
 
 SERIES_FIELDS = """id name rrule startsLocal timeZone exceptionDates active
-  template { id } instances { id occurrenceDate status pickupLocal seriesPosition { index count } }"""
+  template { id }
+  instances(first: 100) { edges { node {
+    id occurrenceDate status pickupLocal seriesPosition { index count } } } }"""
 
 CREATE_SERIES = f"""mutation($input: CreateCharterSeriesInput!) {{
   createCharterSeries(input: $input) {{ series {{ {SERIES_FIELDS} }} {ERRORS} }} }}"""

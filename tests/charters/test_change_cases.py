@@ -15,6 +15,7 @@ from tests.charters.ops import (
     REQUEST_CHANGE,
     book,
     codes,
+    nodes,
     read_charter,
 )
 
@@ -98,7 +99,7 @@ async def test_a_quote_is_edited_directly_not_through_a_case(staff, bookable_cha
     charter = await bookable_charter()
 
     payload = await _request(staff, charter["id"], changes={"passengerCount": 45})
-    cases = (await staff(CASES_OF, {"id": charter["id"]})).ok()["charter"]["changeCases"]
+    cases = nodes((await staff(CASES_OF, {"id": charter["id"]})).ok()["charter"]["changeCases"])
 
     assert payload["changeCase"] is None
     assert codes(payload) == [("charterId", "INVALID_TRANSITION")]
@@ -159,7 +160,7 @@ async def test_invalid_changes_file_nothing(staff, bookable_charter):
         charter["id"],
         changes={"vehicles": [{"vehicleTypeId": str(uuid.uuid4()), "cost": "1.00"}]},
     )
-    cases = (await staff(CASES_OF, {"id": charter["id"]})).ok()["charter"]["changeCases"]
+    cases = nodes((await staff(CASES_OF, {"id": charter["id"]})).ok()["charter"]["changeCases"])
 
     assert codes(negative) == [("passengerCount", "OUT_OF_RANGE")]
     assert codes(past) == [("pickupLocal", "IN_THE_PAST")]
@@ -178,7 +179,7 @@ async def test_a_stale_case_is_refused_and_changes_nothing(staff, approver, book
 
     refused = await _implement(staff, second["id"])
     after = await read_charter(staff, charter["id"])
-    cases = (await staff(CASES_OF, {"id": charter["id"]})).ok()["charter"]["changeCases"]
+    cases = nodes((await staff(CASES_OF, {"id": charter["id"]})).ok()["charter"]["changeCases"])
 
     assert refused["changeCase"] is None
     assert codes(refused) == [("id", "STALE_CHANGE_CASE")]
@@ -293,7 +294,7 @@ async def test_sales_support_cannot_approve_a_manager_level_case_but_a_manager_c
     )["changeCase"]
 
     refused = await _move(support, case["id"], "APPROVED")
-    pending = (await staff(CASES_OF, {"id": charter["id"]})).ok()["charter"]["changeCases"]
+    pending = nodes((await staff(CASES_OF, {"id": charter["id"]})).ok()["charter"]["changeCases"])
     approved = await _move(manager, case["id"], "APPROVED")
 
     assert case["currentPrice"] == "1250.00"

@@ -96,3 +96,22 @@ async def test_client_charters_through_entities_is_constant_in_sql_statements(st
     assert all(len(e["charters"]["edges"]) == 3 for e in ten_data["_entities"])
     assert one == ten
     assert ten <= 6
+
+
+HISTORIES = """{ charters(first: 50) { edges { node {
+  auditLog(first: 3) { totalCount edges { node { action } } }
+  changeCases(first: 3) { totalCount edges { node { caseNumber history { toStatus } } } }
+  quoteRevisions(first: 3) { revision } } } } }"""
+
+
+async def test_nested_connections_are_constant_in_sql_statements(staff, sessions):
+    await _seed(sessions, 5)
+    few, few_data = await _count(staff, HISTORIES)
+    await _seed(sessions, 25)
+    many, many_data = await _count(staff, HISTORIES)
+
+    logs = [e["node"]["auditLog"] for e in many_data["charters"]["edges"]]
+    assert len(few_data["charters"]["edges"]) == 5
+    assert len(logs) == 30
+    assert all(len(log["edges"]) == 3 and log["totalCount"] > 3 for log in logs)
+    assert few == many

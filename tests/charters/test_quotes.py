@@ -86,7 +86,7 @@ async def test_a_quote_link_exposes_no_internal_fields(staff, bookable_charter):
     charter = await bookable_charter()
     link = (await staff(LINK, {"id": charter["id"]})).ok()["createQuoteLink"]
 
-    for field in ("id", "notes", "auditLog { action }", "client { id }", "salesAgent { id }"):
+    for field in ("id", "notes", "auditLog { totalCount }", "client { id }", "salesAgent { id }"):
         response = await staff(
             f"query($t: String!) {{ quoteByLink(token: $t) {{ {field} }} }}",
             {"t": link["token"]},

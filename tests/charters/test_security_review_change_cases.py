@@ -19,7 +19,15 @@ from subgraphs.charters.service.change_cases import ApprovalPolicy, ChangeReques
 from subgraphs.identity.access_tokens import issue_access_token
 from subgraphs.kit.auth.roles import Role
 from subgraphs.kit.auth.viewer import Viewer
-from tests.charters.ops import CASES_OF, MOVE_CASE, REQUEST_CHANGE, book, codes, read_charter
+from tests.charters.ops import (
+    CASES_OF,
+    MOVE_CASE,
+    REQUEST_CHANGE,
+    book,
+    codes,
+    nodes,
+    read_charter,
+)
 from tests.support.charters_fixtures import CREATE_CHARTER, future_local
 
 
@@ -57,7 +65,7 @@ async def test_finding_3_a_9000_change_without_a_proposed_price_needs_a_manager(
     support = await as_role("sales_support")
 
     refused = await _approve(support, agent_filed["id"])
-    cases = (await staff(CASES_OF, {"id": charter["id"]})).ok()["charter"]["changeCases"]
+    cases = nodes((await staff(CASES_OF, {"id": charter["id"]})).ok()["charter"]["changeCases"])
 
     assert agent_filed["proposedPrice"] is None
     assert agent_filed["currentPrice"] == "1250.00"

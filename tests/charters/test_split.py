@@ -10,6 +10,7 @@ from tests.charters.ops import (
     book,
     codes,
     fleet_vehicle,
+    nodes,
     read_charter,
 )
 
@@ -18,7 +19,8 @@ SPLIT = f"""mutation($id: ID!, $passengers: Int!, $vehicles: [ID!]!) {{
     original {{ {CHARTER_FIELDS} }} charter {{ {CHARTER_FIELDS} }}
     userErrors {{ field code message }} }} }}"""
 
-AUDIT = """query($id: ID!) { charter(id: $id) { auditLog { entity entityId action actor { id } old new } } }"""
+AUDIT = """query($id: ID!) { charter(id: $id) {
+  auditLog(first: 100) { edges { node { entity entityId action actor { id } old new } } } } }"""
 
 
 async def _split(client, charter_id, passengers, vehicle_ids):
@@ -57,8 +59,8 @@ async def test_a_booked_charter_splits_passengers_and_vehicles(as_role, staff, b
     assert {s["id"] for s in new["stops"]}.isdisjoint({s["id"] for s in original["stops"]})
     assert new["pickupLocal"] == original["pickupLocal"]
 
-    original_log = (await staff(AUDIT, {"id": charter["id"]})).ok()["charter"]["auditLog"]
-    new_log = (await staff(AUDIT, {"id": new["id"]})).ok()["charter"]["auditLog"]
+    original_log = nodes((await staff(AUDIT, {"id": charter["id"]})).ok()["charter"]["auditLog"])
+    new_log = nodes((await staff(AUDIT, {"id": new["id"]})).ok()["charter"]["auditLog"])
     split_entry = next(e for e in original_log if e["action"] == "split")
     assert split_entry["actor"] == {"id": str(support_id)}
     assert split_entry["old"]["passenger_count"] == 90

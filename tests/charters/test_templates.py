@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 
+from tests.charters.ops import nodes
 from tests.charters.series_ops import (
     ASSIGN,
     CREATE_DRIVER,
@@ -73,7 +74,7 @@ async def test_templates_are_listed_as_templates_and_never_as_charters(staff, bo
     source = await bookable_charter()
     template = await save_template(staff, source["id"], "Weekly school run")
 
-    templates = (await staff(TEMPLATES)).ok()["charterTemplates"]
+    templates = nodes((await staff(TEMPLATES)).ok()["charterTemplates"])
     listed = (await staff("{ charters(first: 50) { edges { node { id } } } }")).ok()["charters"]
 
     assert templates == [{"id": template["id"], "templateName": "Weekly school run"}]

@@ -85,8 +85,14 @@ class SkippedOccurrence:
 @strawberry.type
 class GenerateCharterSeriesPayload:
     series: CharterSeries | None = None
-    created: list[Charter] = strawberry.field(default_factory=list)
-    skipped: list[SkippedOccurrence] = strawberry.field(default_factory=list)
+    created: list[Charter] = strawberry.field(
+        default_factory=list,
+        description="Instances created: at most one per day of the 366-day horizon.",
+    )
+    skipped: list[SkippedOccurrence] = strawberry.field(
+        default_factory=list,
+        description="Occurrences skipped: at most one per day of the 366-day horizon.",
+    )
     user_errors: list[UserError] = strawberry.field(default_factory=list)
 
 
@@ -100,10 +106,16 @@ class SkippedInstance:
 @strawberry.type
 class UpdateSeriesInstancesPayload:
     series: CharterSeries | None = None
-    updated: list[Charter] = strawberry.field(default_factory=list)
+    updated: list[Charter] = strawberry.field(
+        default_factory=list,
+        description="Instances changed: those still ahead, at most one per day (367).",
+    )
     skipped: list[SkippedInstance] = strawberry.field(
         default_factory=list,
-        description="Instances left alone: booked ones (change them through change cases).",
+        description=(
+            "Instances left alone: booked ones (change them through change cases). "
+            "At most one per day still ahead (367)."
+        ),
     )
     user_errors: list[UserError] = strawberry.field(default_factory=list)
 

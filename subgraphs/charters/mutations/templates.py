@@ -35,7 +35,8 @@ class CharterClone:
     vehicles: list[ClonedVehicle] = strawberry.field(
         description=(
             "Source charter vehicle -> new charter vehicle, so the vendors subgraph can "
-            "copy vendor assignments. Filled only when keepVendorAssignments is true."
+            "copy vendor assignments. Filled only when keepVendorAssignments is true. "
+            "At most 50 (a charter's vehicles)."
         )
     )
 
@@ -43,9 +44,12 @@ class CharterClone:
 @strawberry.type
 class CloneCharterPayload:
     charters: list[Charter] = strawberry.field(
-        default_factory=list, description="The new quotes, in the order of `dates`."
+        default_factory=list,
+        description="The new quotes, in the order of `dates`: at most 366 (one per date).",
     )
-    clones: list[CharterClone] = strawberry.field(default_factory=list)
+    clones: list[CharterClone] = strawberry.field(
+        default_factory=list, description="One per new quote: at most 366."
+    )
     user_errors: list[UserError] = strawberry.field(default_factory=list)
 
 

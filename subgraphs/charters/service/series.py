@@ -504,7 +504,12 @@ async def update_instances(
     rows = list(
         await session.scalars(
             select(Charter)
-            .where(Charter.series_id == series.id, Charter.occurrence_date >= from_date)
+            .where(
+                Charter.series_id == series.id,
+                Charter.occurrence_date >= from_date,
+                # Departed instances are history: never changed, not reported either.
+                Charter.pickup_at > now(),
+            )
             .order_by(Charter.occurrence_date)
             .with_for_update()
         )
@@ -608,8 +613,17 @@ async def remove_instance(session: AsyncSession, charter_id: uuid.UUID, actor: V
             "charterId",
         )
     old = audit.row_snapshot(series)
-    if day not in (series.exception_dates or []):
-        series.exception_dates = sorted([*(series.exception_dates or []), day])
+    # Past exception dates no longer matter (generation never looks back): dropping
+    # them keeps the list within MAX_EXCEPTIONS for the life of the series.
+    today = now().astimezone(zone(series.time_zone, "timeZone")).date()
+    kept = {d for d in (series.exception_dates or []) if d >= today} | {day}
+    if len(kept) > MAX_EXCEPTIONS:
+        raise ServiceError.of(
+            Code.OUT_OF_RANGE,
+            f"A series has at most {MAX_EXCEPTIONS} exception dates.",
+            "charterId",
+        )
+    series.exception_dates = sorted(kept)
     _audit_series(
         session,
         series,

@@ -12,6 +12,10 @@ from subgraphs.kit.errors import Problem, ServiceError
 
 MAX_PASSENGERS = 5000
 MAX_TEXT = 1000
+#: A charter's stops and vehicles are naturally few; the caps keep every list
+#: the graph returns for one charter bounded (security review, finding 11).
+MAX_STOPS = 50
+MAX_VEHICLES = 50
 
 
 def snapshot_problems(snap: Snapshot) -> list[Problem]:
@@ -35,6 +39,10 @@ def snapshot_problems(snap: Snapshot) -> list[Problem]:
         problems.extend(exc.problems)
     if snap.get("notes") and len(snap["notes"]) > 5000:
         problems.append(Problem(Code.TOO_LONG, "Notes are longer than 5000 characters.", "notes"))
+    if len(snap["stops"]) > MAX_STOPS:
+        problems.append(Problem(Code.OUT_OF_RANGE, f"At most {MAX_STOPS} stops.", "stops"))
+    if len(snap["vehicles"]) > MAX_VEHICLES:
+        problems.append(Problem(Code.OUT_OF_RANGE, f"At most {MAX_VEHICLES} vehicles.", "vehicles"))
     for index, stop in enumerate(snap["stops"]):
         problems += _stop_problems(stop, f"stops.{index}")
     for index, vehicle in enumerate(snap["vehicles"]):

@@ -1,0 +1,150 @@
+"""Relay connections nested under many parents, batched (no N+1).
+
+`kit.pagination.paginate` answers one connection with two statements; a
+page of charters each showing `auditLog(first: 5)` would run it once per
+charter. `PagesByParentLoader` collects every (parent, first, after) of a
+request and answers them together: one windowed statement per distinct
+(first, after), in practice one, and one count for all parents. Cursors
+are the kit's keyset cursors over the same columns.
+
+(The vendors subgraph has the same helper; both belong in the kit.)
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
+
+from sqlalchemy import ColumnElement, func, select, tuple_
+
+from subgraphs.kit.errors import BadUserInputError
+from subgraphs.kit.loaders import SessionLoader
+from subgraphs.kit.pagination import (
+    Connection,
+    Edge,
+    PageInfo,
+    decode_cursor,
+    encode_cursor,
+    page_size,
+)
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+NodeT = TypeVar("NodeT")
+
+
+@dataclass(frozen=True)
+class PageKey:
+    """One nested connection asked for: whose, how many, after which cursor."""
+
+    parent_id: uuid.UUID
+    first: int
+    after: str | None = None
+
+    @classmethod
+    def of(cls, parent_id: uuid.UUID, first: int | None, after: str | None) -> PageKey:
+        """Validates `first` (the kit's 0..100, default 20) before anything is loaded."""
+        return cls(parent_id, page_size(first), after or None)
+
+
+@dataclass(frozen=True)
+class Page:
+    rows: list[Any]
+    cursors: list[str]
+    has_next_page: bool
+    has_previous_page: bool
+    total_count: int
+
+    def connection(self, to_node: Callable[[Any], NodeT]) -> Connection[NodeT]:
+        edges = [
+            Edge(cursor=c, node=to_node(r)) for r, c in zip(self.rows, self.cursors, strict=True)
+        ]
+        return Connection(
+            edges=edges,
+            page_info=PageInfo(
+                has_next_page=self.has_next_page,
+                has_previous_page=self.has_previous_page,
+                start_cursor=self.cursors[0] if self.cursors else None,
+                end_cursor=self.cursors[-1] if self.cursors else None,
+            ),
+            total_count=self.total_count,
+        )
+
+
+def _cast(column: Any, value: Any) -> Any:
+    python_type = column.type.python_type
+    if value is None or isinstance(value, python_type):
+        return value
+    try:
+        if hasattr(python_type, "fromisoformat"):
+            return python_type.fromisoformat(value)
+        return python_type(value)
+    except (TypeError, ValueError) as exc:
+        raise BadUserInputError("The cursor `after` is not valid.") from exc
+
+
+class PagesByParentLoader(SessionLoader[PageKey, Page]):
+    """Pages of `model`'s rows per parent, ordered by `order_by` (the last column unique)."""
+
+    model: ClassVar[Any]
+    parent_column: ClassVar[str]
+    order_by: ClassVar[tuple[str, ...]]
+    descending: ClassVar[bool] = False
+
+    async def load_batch(self, session: AsyncSession, keys: Sequence[PageKey]) -> list[Page]:
+        table = self.model.__table__
+        parent = table.c[self.parent_column]
+        columns = [table.c[name] for name in self.order_by]
+        ordering = [c.desc() if self.descending else c.asc() for c in columns]
+        parents = list({k.parent_id for k in keys})
+        totals = dict(
+            (
+                await session.execute(
+                    select(parent, func.count()).where(parent.in_(parents)).group_by(parent)
+                )
+            ).all()
+        )
+        groups: dict[tuple[int, str | None], list[PageKey]] = {}
+        for key in keys:
+            groups.setdefault((key.first, key.after), []).append(key)
+        pages: dict[PageKey, Page] = {}
+        for (first, after), group in groups.items():
+            condition: ColumnElement[bool] = parent.in_({k.parent_id for k in group})
+            if after:
+                values = decode_cursor(after, len(columns))
+                bound = tuple_(*[_cast(c, v) for c, v in zip(columns, values, strict=True)])
+                position = tuple_(*columns)
+                condition = condition & (position < bound if self.descending else position > bound)
+            ranked = (
+                select(
+                    table.c.id,
+                    func.row_number().over(partition_by=parent, order_by=ordering).label("n"),
+                )
+                .where(condition)
+                .subquery()
+            )
+            rows = (
+                await session.execute(
+                    select(table)
+                    .join(ranked, ranked.c.id == table.c.id)
+                    .where(ranked.c.n <= first + 1)
+                    .order_by(*ordering)
+                )
+            ).all()
+            by_parent: dict[Any, list[Any]] = {}
+            for row in rows:
+                by_parent.setdefault(getattr(row, self.parent_column), []).append(row)
+            for key in group:
+                found = by_parent.get(key.parent_id, [])
+                shown = found[:first]
+                pages[key] = Page(
+                    rows=shown,
+                    cursors=[encode_cursor([getattr(r, n) for n in self.order_by]) for r in shown],
+                    has_next_page=len(found) > first,
+                    has_previous_page=after is not None,
+                    total_count=int(totals.get(key.parent_id, 0)),
+                )
+        return [pages[k] for k in keys]

@@ -28,6 +28,7 @@ SMALL_LISTS = {
     "Compliance.missing": "at most the configured required certification types",
     "Compliance.awaitingVerification": "a subset of `missing`",
     "VendorComplianceEntry.missing": "at most the configured required certification types",
+    # Charters caps a charter's vehicles at 50.
     "CharterVendorCompliance.vendors": "one entry per vehicle of one charter at most",
     "BidOpportunity.vehicles": "the vehicles of one charter",
     "AcceptBidPayload.assignments": "one per vehicle of the accepted bid's charter at most",

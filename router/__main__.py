@@ -34,6 +34,10 @@ def main(argv: list[str] | None = None) -> int:
         log_level=config.log_level,
         access_log=False,
         lifespan="on",
+        # The peer is who connected: the router appends it to X-Forwarded-For for
+        # the subgraphs and believes nobody's header itself (they decide whom to
+        # trust); uvicorn's default would replace it with a header from localhost.
+        proxy_headers=False,
         # Open SSE streams must not hold shutdown (uvicorn waits for responses).
         timeout_graceful_shutdown=5,
     )

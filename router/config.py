@@ -38,8 +38,9 @@ class Config:
     csrf_required_headers: tuple[str, ...] | None = DEFAULT_REQUIRED_HEADERS
     #: headers sent on to subgraphs besides Authorization (lower case)
     propagate_headers: tuple[str, ...] = ()
-    #: Redis shared by replicas for persisted queries; None: in-process LRU only
-    apq_redis_url: str | None = None
+    #: Redis shared by replicas: persisted queries (None: in-process LRU only)
+    #: and the revoked sessions identity writes (None: no revocation check)
+    redis_url: str | None = None
     apq_ttl_seconds: int = 7 * 24 * 3600
     apq_lru_size: int = 2000
     #: refuse operations that are not already persisted (a safelist)
@@ -49,6 +50,15 @@ class Config:
     jwks_url: str | None = None
     jwt_issuer: str | None = None
     jwt_audience: str | None = None
+    #: seconds a "session not revoked" answer is cached (a revoked one is kept)
+    revocation_cache_seconds: float = 2.0
+    #: seconds between checks that a subscription's token has not been revoked
+    #: (it is also checked before each event, and its expiry has its own timer)
+    session_check_seconds: float = 2.0
+    #: secrets of the router's credential (`subgraphs/kit/auth/router_credential.py`):
+    #: the first signs every subgraph request; () sends none; None: the shared
+    #: Settings (`ROUTER_SECRETS`), read on the first fetch
+    router_secrets: tuple[str, ...] | None = None
 
     def jwt_settings(self) -> tuple[str, str, str]:
         """(JWKS URL, issuer, audience), the unset ones from the shared Settings.
@@ -65,6 +75,18 @@ class Config:
             s.jwt_audience if self.jwt_audience is None else self.jwt_audience,
         )
 
+    def signing_secret(self) -> str | None:
+        """The secret that signs subgraph requests; None: they go unsigned.
+
+        Read on the first fetch, like the JWT settings, to keep start-up fast.
+        """
+        secrets = self.router_secrets
+        if secrets is None:
+            from subgraphs.kit.settings import get_settings
+
+            secrets = get_settings().router_secret_list
+        return secrets[0] if secrets else None
+
 
 def _pairs(text: str) -> dict[str, str]:
     """`name=value,name=value` -> mapping (values may contain '=' and ':')."""
@@ -80,6 +102,11 @@ def _pairs(text: str) -> dict[str, str]:
 def _timeouts(text: str) -> dict[str, float]:
     """`name=seconds,name=seconds` -> mapping."""
     return {k: float(v) for k, v in _pairs(text).items()}
+
+
+def _secrets(text: str) -> tuple[str, ...]:
+    """`ROUTER_SECRETS`, parsed as the shared Settings parse it (comma-separated)."""
+    return tuple(s.strip() for s in text.split(",") if s.strip())
 
 
 def _names(text: str) -> tuple[str, ...]:
@@ -161,10 +188,20 @@ def load_config(argv: list[str] | None = None, environ: Mapping[str, str] | None
         limits=_limits(env),
         csrf_required_headers=_csrf_headers(env),
         propagate_headers=_names(env.get("ROUTER_PROPAGATE_HEADERS", "")),
-        apq_redis_url=env.get("ROUTER_REDIS_URL") or env.get("REDIS_URL") or None,
+        redis_url=env.get("ROUTER_REDIS_URL") or env.get("REDIS_URL") or None,
         apq_ttl_seconds=int(env.get("ROUTER_APQ_TTL_SECONDS", Config.apq_ttl_seconds)),
         apq_only=env.get("ROUTER_APQ_ONLY", "0").lower() not in (*_FALSE, ""),
+        revocation_cache_seconds=float(
+            env.get("ROUTER_REVOCATION_CACHE_SECONDS")
+            or env.get("REVOCATION_CACHE_SECONDS")
+            or Config.revocation_cache_seconds
+        ),
+        session_check_seconds=float(
+            env.get("ROUTER_SESSION_CHECK_SECONDS") or Config.session_check_seconds
+        ),
     )
+    if "ROUTER_SECRETS" in env:
+        config.router_secrets = _secrets(env["ROUTER_SECRETS"])
     # the JWT settings default to the shared Settings (JWT_JWKS_URL, JWT_ISSUER, ...)
     if "ROUTER_JWKS_URL" in env:
         config.jwks_url = env["ROUTER_JWKS_URL"]

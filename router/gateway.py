@@ -59,6 +59,9 @@ class GraphQLRequest:
     headers: dict[str, str] = field(default_factory=dict)
     #: the verified caller (None: anonymous); transports authenticate, the gateway authorizes
     viewer: Viewer | None = None
+    #: `X-Forwarded-For` for the subgraphs: the incoming value with the peer
+    #: appended (`router/server/forwarded.py`); None: not sent
+    forwarded_for: str | None = None
 
 
 @dataclass(slots=True)
@@ -97,7 +100,9 @@ class Gateway:
     ) -> None:
         self.config = config or Config()
         self.fetcher = fetcher or Fetcher(
-            self.config.subgraph_timeout, self.config.subgraph_timeouts
+            self.config.subgraph_timeout,
+            self.config.subgraph_timeouts,
+            signing_secret=self.config.signing_secret,
         )
         self.propagate = frozenset(("authorization", *self.config.propagate_headers))
         self.load(supergraph)
@@ -247,7 +252,7 @@ class Gateway:
                 False,
                 kind,
             )
-        data, errors = await self.executor.run(plan, variables, self._forwarded(request.headers))
+        data, errors = await self.executor.run(plan, variables, self.forwarded_headers(request))
         if plan.introspection:
             self._introspect(d.doc, op, variables, data, errors)
         if decision.errors:
@@ -310,9 +315,19 @@ class Gateway:
             self.auth_decisions.put(key, cached)
         return cached
 
-    def _forwarded(self, headers: dict[str, str]) -> dict[str, str] | None:
-        """Authorization and the configured headers, as the client sent them."""
-        out = {k: v for k, v in headers.items() if k.lower() in self.propagate}
+    def forwarded_headers(self, request: GraphQLRequest) -> dict[str, str] | None:
+        """Authorization and the configured headers as the client sent them, and the caller.
+
+        `X-Forwarded-For` is always the transport's value (the peer appended),
+        even when it is also listed among the propagated headers.
+        """
+        out = {
+            k: v
+            for k, v in request.headers.items()
+            if k.lower() in self.propagate and k.lower() != "x-forwarded-for"
+        }
+        if request.forwarded_for:
+            out["x-forwarded-for"] = request.forwarded_for
         return out or None
 
     def _introspect(

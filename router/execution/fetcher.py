@@ -5,6 +5,11 @@ round trip. They share the answer's bytes, not its parsed objects: the
 executor merges into the objects it gets, so each caller parses its own. An optional
 `on_fetch` hook sees every real round trip (not the shared ones) with its
 duration and failure kind, which is what the metrics need.
+
+Every request carries the router's credential when a secret is configured
+(`subgraphs/kit/auth/router_credential.py`): subgraphs answer only the
+router. It is signed per round trip, after the in-flight key is taken, so
+its timestamp never keeps two identical fetches apart.
 """
 
 from __future__ import annotations
@@ -14,8 +19,11 @@ import logging
 import time
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlsplit
 
 import orjson
+
+from subgraphs.kit.auth import router_credential
 
 log = logging.getLogger("router.fetch")
 
@@ -38,10 +46,15 @@ class Fetcher:
         timeout: float = 30.0,
         timeouts: dict[str, float] | None = None,
         on_fetch: FetchObserver | None = None,
+        signing_secret: Callable[[], str | None] | None = None,
     ) -> None:
         self.timeout = timeout
         self.timeouts = timeouts or {}
         self.on_fetch = on_fetch
+        #: resolved on the first request (reading the shared Settings is slow to import)
+        self._signing_secret = signing_secret
+        self._secret: str | None = None
+        self._secret_resolved = signing_secret is None
         self._session: Any = None
         self._inflight: dict[tuple[str, bytes], asyncio.Future[bytes]] = {}
         self.requests = 0
@@ -55,6 +68,21 @@ class Fetcher:
                 connector=connector, json_serialize=lambda o: orjson.dumps(o).decode()
             )
         return self._session
+
+    def credential(self, url: str, body: bytes) -> dict[str, str]:
+        """The router's credential for one request to `url` with `body`; {} when unsigned.
+
+        A subgraph verifies the body followed by the URL's query string (a
+        WebSocket upgrade has no body: its credential signs b"" plus that).
+        """
+        if not self._secret_resolved:
+            assert self._signing_secret is not None  # noqa: S101 - set when unresolved
+            self._secret = self._signing_secret()
+            self._secret_resolved = True
+        if not self._secret:
+            return {}
+        signed = body + urlsplit(url).query.encode()
+        return {router_credential.HEADER: router_credential.sign(self._secret, signed)}
 
     async def close(self) -> None:
         if self._session is not None:
@@ -109,6 +137,7 @@ class Fetcher:
         h = {"content-type": "application/json", "accept": "application/json"}
         if headers:
             h.update(headers)
+        h.update(self.credential(url, payload))
         timeout = aiohttp.ClientTimeout(total=self.timeouts.get(service, self.timeout))
         try:
             async with session.post(url, data=payload, headers=h, timeout=timeout) as resp:

@@ -6,7 +6,10 @@ Two jobs, kept apart so each can be tested and wired on its own:
    by verifying the JWT against identity's JWKS (the same verifier every
    subgraph uses). A missing or invalid token means an anonymous caller,
    not a failed request: public fields must keep working. An invalid token
-   is recorded so the server can say so (or log it).
+   is recorded so the server can say so (or log it). A token whose session
+   identity has ended (logout, disabled account, demotion, refresh-token
+   reuse, end of an impersonation: `subgraphs/kit/auth/revocation.py`) is
+   invalid too, though its signature and lifetime are fine.
 
 2. `AuthIndex` reads `@authenticated` and `@requiresScopes` from the
    supergraph SDL (under whatever names its `@link`s give them) and
@@ -79,6 +82,7 @@ from graphql import (
 from subgraphs.kit.auth.viewer import ANONYMOUS, Viewer
 
 if TYPE_CHECKING:  # jwt, cryptography and httpx load on first use (router start-up time)
+    from subgraphs.kit.auth.revocation import RevocationList
     from subgraphs.kit.auth.tokens import TokenVerifier
 
 __all__ = [
@@ -109,6 +113,8 @@ class Authentication:
     #: a token was presented but refused: the caller is treated as anonymous
     invalid_token: bool = False
     reason: str | None = None
+    #: refused because its session was revoked: the token must go no further
+    revoked: bool = False
 
 
 def _scopes_of(claims: Mapping[str, Any]) -> frozenset[str]:
@@ -124,19 +130,32 @@ def _scopes_of(claims: Mapping[str, Any]) -> frozenset[str]:
 
 
 class Authenticator:
-    """Bearer token -> `Authentication`; `verifier=None` makes everyone anonymous."""
+    """Bearer token -> `Authentication`; `verifier=None` makes everyone anonymous.
 
-    def __init__(self, verifier: TokenVerifier | None) -> None:
+    `revocations` (None: no check) says whether a verified token's session
+    (`sid`) has ended.
+    """
+
+    def __init__(
+        self, verifier: TokenVerifier | None, revocations: RevocationList | None = None
+    ) -> None:
         self.verifier = verifier
+        self.revocations = revocations
 
     @classmethod
     def from_jwks(
-        cls, jwks_url: str, *, issuer: str, audience: str, min_refresh_seconds: float = 5.0
+        cls,
+        jwks_url: str,
+        *,
+        issuer: str,
+        audience: str,
+        min_refresh_seconds: float = 5.0,
+        revocations: RevocationList | None = None,
     ) -> Authenticator:
         from subgraphs.kit.auth.tokens import RemoteJwks, TokenVerifier
 
         keys = RemoteJwks(jwks_url, min_refresh_seconds=min_refresh_seconds)
-        return cls(TokenVerifier(keys, issuer=issuer, audience=audience))
+        return cls(TokenVerifier(keys, issuer=issuer, audience=audience), revocations)
 
     async def authenticate(self, headers: Mapping[str, str]) -> Authentication:
         """Read `Authorization` from request headers (any casing)."""
@@ -165,8 +184,16 @@ class Authenticator:
             return Authentication(ANONYMOUS, True, str(exc))
         except (KeyError, ValueError, TypeError) as exc:
             return Authentication(ANONYMOUS, True, f"unusable claims: {exc}")
+        if await self.is_revoked(viewer):
+            return Authentication(ANONYMOUS, True, "session revoked", revoked=True)
         viewer = dataclasses.replace(viewer, scopes=viewer.scopes | _scopes_of(claims))
         return Authentication(viewer)
+
+    async def is_revoked(self, viewer: Viewer) -> bool:
+        """Whether the session of this (verified) viewer has ended since its token was issued."""
+        if self.revocations is None or viewer.session_id is None:
+            return False
+        return await self.revocations.is_revoked(viewer.session_id)
 
 
 # --------------------------------------------------------------------------

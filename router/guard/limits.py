@@ -12,6 +12,12 @@ fragment cycle (which validation rejects anyway) counts as empty instead of
 recursing forever. `@skip`/`@include` are honoured with the request's
 variables, so what is measured is what would run. `__typename` is free;
 introspection fields count like any other field.
+
+A list's length is its own slicing argument (`first`/`last`/`limit`), else
+the default. A Relay connection is not a list: the field that takes
+`first` returns an object whose `edges`/`nodes` are the lists, so the
+connection field's slicing argument is what multiplies those selections
+(otherwise `charters(first: 100)` would cost the same as `first: 1`).
 """
 
 from __future__ import annotations
@@ -57,6 +63,9 @@ class Limits:
     default_list_size: int = 10
     #: arguments whose integer value bounds a list field's length
     list_size_arguments: tuple[str, ...] = ("first", "last", "limit")
+    #: list fields of a connection type whose length the connection field's
+    #: slicing argument sets (Relay's `edges`, and the `nodes` shortcut)
+    connection_list_fields: tuple[str, ...] = ("edges", "nodes")
     #: list length assumed under `__schema`/`__type`: the router answers those
     #: from the in-memory API schema, so their lists are bounded by the schema's
     #: size, not by the request; 1 keeps GraphiQL's introspection query (about
@@ -110,7 +119,8 @@ class _Measurer:
         self.fragments = fragments
         self.variables = variables
         self.limits = limits
-        self.memo: dict[tuple[str, bool], _Tally] = {}
+        #: (fragment, meta, slice size of the connection it sits in)
+        self.memo: dict[tuple[str, bool, int | None], _Tally] = {}
         self.in_progress: set[str] = set()
 
     def included(self, node: SelectionNode) -> bool:
@@ -132,7 +142,8 @@ class _Measurer:
                 return False
         return True
 
-    def list_size(self, node: FieldNode) -> int:
+    def explicit_size(self, node: FieldNode) -> int | None:
+        """The field's slicing argument (variables resolved); None when it has none."""
         for a in node.arguments or ():
             if a.name.value not in self.limits.list_size_arguments:
                 continue
@@ -143,31 +154,51 @@ class _Measurer:
                 raw = self.variables.get(a.value.name.value)
             if isinstance(raw, int) and not isinstance(raw, bool) and raw >= 0:
                 return raw
-        return self.limits.default_list_size
+        return None
+
+    def is_connection(self, t: GraphQLNamedType | None) -> bool:
+        """An object or interface with an `edges`/`nodes` list: a Relay-style connection."""
+        if not isinstance(t, GraphQLObjectType | GraphQLInterfaceType):
+            return False
+        for name in self.limits.connection_list_fields:
+            fdef = t.fields.get(name)
+            if fdef is not None and _named_output(fdef.type)[1]:
+                return True
+        return False
 
     def selection_set(
-        self, parent: GraphQLNamedType | None, ss: SelectionSetNode, meta: bool = False
+        self,
+        parent: GraphQLNamedType | None,
+        ss: SelectionSetNode,
+        meta: bool = False,
+        slice_size: int | None = None,
     ) -> _Tally:
-        """Tally one selection set; `meta` is true under `__schema`/`__type`."""
+        """Tally one selection set.
+
+        `meta` is true under `__schema`/`__type`; `slice_size` is the slicing
+        argument of the connection field whose selection this is (it sizes
+        the `edges`/`nodes` lists selected here, fragments included).
+        """
         total = _Tally()
         for sel in ss.selections:
             if not self.included(sel):
                 continue
             if isinstance(sel, FieldNode):
-                total.add(self.field(parent, sel, meta))
+                total.add(self.field(parent, sel, meta, slice_size))
             elif isinstance(sel, InlineFragmentNode):
                 cond = (
                     self.schema.get_type(sel.type_condition.name.value)
                     if sel.type_condition
                     else parent
                 )
-                total.add(self.selection_set(cond, sel.selection_set, meta))
+                total.add(self.selection_set(cond, sel.selection_set, meta, slice_size))
             elif isinstance(sel, FragmentSpreadNode):
-                total.add(self.fragment(sel.name.value, meta))
+                total.add(self.fragment(sel.name.value, meta, slice_size))
         return total
 
-    def fragment(self, name: str, meta: bool) -> _Tally:
-        cached = self.memo.get((name, meta))
+    def fragment(self, name: str, meta: bool, slice_size: int | None = None) -> _Tally:
+        key = (name, meta, slice_size)
+        cached = self.memo.get(key)
         if cached is not None:
             return cached
         frag = self.fragments.get(name)
@@ -176,14 +207,23 @@ class _Measurer:
         self.in_progress.add(name)
         try:
             tally = self.selection_set(
-                self.schema.get_type(frag.type_condition.name.value), frag.selection_set, meta
+                self.schema.get_type(frag.type_condition.name.value),
+                frag.selection_set,
+                meta,
+                slice_size,
             )
         finally:
             self.in_progress.discard(name)
-        self.memo[(name, meta)] = tally
+        self.memo[key] = tally
         return tally
 
-    def field(self, parent: GraphQLNamedType | None, node: FieldNode, meta: bool) -> _Tally:
+    def field(
+        self,
+        parent: GraphQLNamedType | None,
+        node: FieldNode,
+        meta: bool,
+        slice_size: int | None = None,
+    ) -> _Tally:
         name = node.name.value
         if name == "__typename":
             return _Tally()
@@ -199,14 +239,26 @@ class _Measurer:
             fdef = parent.fields.get(name)
             if fdef is not None:
                 child_parent, is_list = _named_output(fdef.type)
+        # a connection field passes its slicing argument down to its edges/nodes
+        child_slice = (
+            self.explicit_size(node)
+            if not is_list and not meta and self.is_connection(child_parent)
+            else None
+        )
         children = (
-            self.selection_set(child_parent, node.selection_set, meta)
+            self.selection_set(child_parent, node.selection_set, meta, child_slice)
             if node.selection_set is not None
             else _Tally()
         )
         multiplier = 1
         if is_list:
-            multiplier = self.limits.introspection_list_size if meta else self.list_size(node)
+            if meta:
+                multiplier = self.limits.introspection_list_size
+            else:
+                size = self.explicit_size(node)
+                if size is None and name in self.limits.connection_list_fields:
+                    size = slice_size
+                multiplier = self.limits.default_list_size if size is None else size
         return _Tally(
             depth=children.depth + 1,
             aliases=children.aliases + (1 if node.alias is not None else 0),

@@ -32,8 +32,11 @@ from router.config import Config
 from router.gateway import Gateway, GraphQLRequest
 from router.graphiql.page import graphiql_response, graphiql_routes, wants_graphiql
 from router.guard.csrf import check_csrf
+from router.guard.sessions import SessionLimit
 from router.planning.operation import OperationError, select_operation
 from router.server.edge import Edge
+from router.server.forwarded import HEADER as FORWARDED_FOR
+from router.server.forwarded import forwarded_for
 from router.server.holder import GatewayHolder
 from router.server.payload import Refusal, read_payload
 from router.subscriptions import SubscriptionRegistry, subscription_routes
@@ -69,14 +72,21 @@ def create_app(
     metrics = holder.metrics
     registry = subscriptions or SubscriptionRegistry()
 
-    async def authorize(authorization: str | None) -> bool:
-        """A token at connection_init must verify; none at all is anonymous."""
+    async def authorize(authorization: str | None) -> bool | SessionLimit:
+        """A token at connection_init must verify; none at all is anonymous.
+
+        A verified token bounds the connection's life: it ends when the token
+        expires or its session is revoked.
+        """
         if authorization is None:
             return True
         scheme, _, token = authorization.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             return False
-        return not (await edge.authenticator.authenticate_token(token.strip())).invalid_token
+        auth = await edge.authenticator.authenticate_token(token.strip())
+        if auth.invalid_token:
+            return False
+        return edge.session_limit(auth.viewer)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -132,15 +142,23 @@ def create_app(
             if request.method == "GET" and op.operation == OperationType.MUTATION:
                 return refuse(Refusal("Mutations cannot be sent over GET.", 405, "BAD_REQUEST"))
         auth = await edge.authenticate(request.headers)
+        headers = dict(request.headers)
         if auth.invalid_token:
             log.info("treating caller as anonymous: %s", auth.reason)
+            if auth.revoked:
+                # an ended session's token goes no further than the router
+                headers.pop("authorization", None)
         req = GraphQLRequest(
             query=query,
             variables=payload.variables,
             operation_name=op_name,
             extensions=payload.extensions,
-            headers=dict(request.headers),
+            headers=headers,
             viewer=auth.viewer,
+            forwarded_for=forwarded_for(
+                request.headers.getlist(FORWARDED_FOR),
+                request.client.host if request.client else None,
+            ),
         )
         try:
             resp = await gw.execute(req)

@@ -8,11 +8,16 @@ persisted query registered or a JWKS fetched by one is seen by all.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 from router.config import Config
 from router.guard.auth import Authentication, Authenticator
 from router.guard.persisted_queries import PersistedQueries
-from subgraphs.kit.auth.viewer import ANONYMOUS
+from router.guard.sessions import SessionLimit
+from subgraphs.kit.auth.viewer import ANONYMOUS, Viewer
+
+if TYPE_CHECKING:
+    from subgraphs.kit.auth.revocation import RevocationList
 
 
 class Edge:
@@ -24,7 +29,7 @@ class Edge:
     ) -> None:
         self.config = config
         self.apq = apq or PersistedQueries(
-            redis_url=config.apq_redis_url,
+            redis_url=config.redis_url,
             ttl_seconds=config.apq_ttl_seconds,
             lru_size=config.apq_lru_size,
             only_persisted=config.apq_only,
@@ -32,6 +37,8 @@ class Edge:
         #: None: CSRF prevention is off
         self.csrf_required_headers = config.csrf_required_headers
         self._authenticator = authenticator
+        self._redis: Any = None
+        self._revocations: RevocationList | None = None
 
     @classmethod
     def from_config(cls, config: Config) -> Edge:
@@ -43,11 +50,39 @@ class Edge:
         if self._authenticator is None:
             jwks_url, issuer, audience = self.config.jwt_settings()
             self._authenticator = (
-                Authenticator.from_jwks(jwks_url, issuer=issuer, audience=audience)
+                Authenticator.from_jwks(
+                    jwks_url, issuer=issuer, audience=audience, revocations=self.revocations
+                )
                 if jwks_url
                 else Authenticator(None)
             )
         return self._authenticator
+
+    @property
+    def revocations(self) -> RevocationList | None:
+        """Ended sessions, from the router's Redis; None without one (no check)."""
+        if self._revocations is None and self.config.redis_url:
+            from redis.asyncio import Redis
+
+            from subgraphs.kit.auth.revocation import RevocationList
+
+            self._redis = Redis.from_url(
+                self.config.redis_url, socket_connect_timeout=1, socket_timeout=1
+            )
+            self._revocations = RevocationList(
+                self._redis, cache_seconds=self.config.revocation_cache_seconds
+            )
+        return self._revocations
+
+    def session_limit(self, viewer: Viewer) -> SessionLimit:
+        """What a subscription on `viewer`'s token watches: expiry and revocation."""
+        exp = viewer.claims.get("exp")
+        return SessionLimit(
+            expires_at=float(exp) if isinstance(exp, int | float) else None,
+            session_id=str(viewer.session_id) if viewer.session_id else None,
+            revocations=self.authenticator.revocations,
+            check_seconds=self.config.session_check_seconds,
+        )
 
     async def authenticate(self, headers: Mapping[str, str]) -> Authentication:
         """The caller of an HTTP request; anonymous without an Authorization header."""
@@ -57,3 +92,5 @@ class Edge:
 
     async def close(self) -> None:
         await self.apq.close()
+        if self._redis is not None:
+            await self._redis.aclose()

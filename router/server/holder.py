@@ -57,6 +57,7 @@ class GatewayHolder:
                 self.config.subgraph_timeout,
                 self.config.subgraph_timeouts,
                 on_fetch=self.metrics.observe_subgraph_fetch,
+                signing_secret=self.config.signing_secret,
             )
             self.gateway = Gateway(sg, self.config, fetcher)
         else:

@@ -59,9 +59,13 @@ async def results(
     sub: Subscription,
     authorization: str | None,
     registry: SubscriptionRegistry,
+    headers: dict[str, str] | None = None,
 ) -> AsyncIterator[dict[str, Any]]:
     """Each upstream event, completed; ends when the subgraph completes.
 
+    `headers` go with every entity fetch (`Gateway.forwarded_headers`); the
+    upstream socket's upgrade request carries their `X-Forwarded-For` and
+    the router's credential, its `connection_init` the Authorization.
     Raises `UpstreamError` when the subgraph refuses or drops the stream.
     """
     root = sub.root
@@ -70,8 +74,13 @@ async def results(
     if vars_:
         body["variables"] = vars_
     init = {"Authorization": authorization} if authorization else None
-    headers = {"authorization": authorization} if authorization else None
-    events = upstream_events(root.url, root.service_name, init, body, registry)
+    if headers is None:
+        headers = {"authorization": authorization} if authorization else None
+    upgrade = {k: v for k, v in (headers or {}).items() if k.lower() == "x-forwarded-for"}
+    upgrade.update(gw.fetcher.credential(root.url, b""))
+    events = upstream_events(
+        root.url, root.service_name, init, body, registry, headers=upgrade or None
+    )
     async with aclosing(events):
         async for event in events:
             yield await complete_event(gw, sub, event, headers)

@@ -30,8 +30,10 @@ def subscription_routes(
     """graphql-transport-ws (WebSocket) and SSE routes at `path`.
 
     `authorize` receives the connection's Authorization value (from the
-    `connection_init` payload, else the upgrade request) and may refuse the
-    connection (close 4403); subgraphs check the token again either way.
+    `connection_init` payload, else the upgrade request; for SSE the
+    request's header) and may refuse the connection (close 4403; SSE: HTTP
+    401) or bound its life by the token's (`SessionLimit`); subgraphs check
+    the token again either way.
     """
 
     async def websocket(ws: WebSocket) -> None:
@@ -41,7 +43,7 @@ def subscription_routes(
         WebSocketRoute(path, websocket),
         EventStreamRoute(
             path,
-            sse_endpoint(holder, registry, config.max_body_bytes, sse_keepalive),
+            sse_endpoint(holder, registry, config.max_body_bytes, sse_keepalive, authorize),
             methods=["GET", "POST"],
         ),
     ]

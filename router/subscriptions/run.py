@@ -4,6 +4,11 @@ Both transports (graphql-transport-ws and SSE) say the same things, only in
 different framing: `next` payloads, then either `complete` or, when the
 operation was refused before it started, `error`. This module decides what
 to say; the transports only frame it.
+
+A subscription started with a token checks before each event that the
+token is still good (`SessionLimit`): when it is not, the operation ends
+with an `UNAUTHENTICATED` error and `SessionEnded` tells the transport,
+which ends whatever else ran on the same credential.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from router.gateway import Gateway, GraphQLRequest
+from router.guard.sessions import SessionEnded, SessionLimit
 from router.subscriptions.events import results
 from router.subscriptions.operation import Refused, operation_kind, prepare
 from router.subscriptions.registry import SubscriptionRegistry
@@ -35,12 +41,15 @@ async def run_operation(
     authorization: str | None,
     registry: SubscriptionRegistry,
     emit: Emit,
+    limit: SessionLimit | None = None,
 ) -> None:
     """Run one operation to its end, emitting each message in order.
 
     Queries and mutations are answered once through `Gateway.execute`;
     subscriptions stream until the subgraph completes or the caller cancels
-    this coroutine (which closes the upstream socket).
+    this coroutine (which closes the upstream socket). With a `limit`, an
+    event that arrives after the token expired or its session was revoked
+    is not delivered: the operation emits an `error` and raises `SessionEnded`.
     """
     if operation_kind(gw, request) in ("query", "mutation"):
         resp = await gw.execute(request)
@@ -55,8 +64,13 @@ async def run_operation(
         await emit(Message("error", sub.errors))
         return
     try:
-        async for body in results(gw, sub, authorization, registry):
+        async for body in results(gw, sub, authorization, registry, gw.forwarded_headers(request)):
+            if limit is not None:
+                await limit.check()
             await emit(Message("next", body))
+    except SessionEnded as ended:
+        await emit(Message("error", [ended.error]))
+        raise
     except UpstreamError as exc:
         if exc.refused:
             await emit(Message("error", exc.errors))

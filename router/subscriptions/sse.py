@@ -7,6 +7,13 @@ GraphQL-over-HTTP route on the same path. The operation runs as a registry
 task feeding a small queue: a slow reader slows the upstream socket instead
 of growing memory, and a client that disconnects cancels the task, which
 closes the upstream socket.
+
+A request with an `Authorization` header is authenticated before anything
+runs: a token that does not verify (or whose session was revoked) is
+refused with HTTP 401 and an `UNAUTHENTICATED` error, as graphql-transport-ws
+refuses it at `connection_init`. A stream on a verified token ends when the
+token expires or its session is revoked: `event: next` with an
+`UNAUTHENTICATED` error, then `event: complete`, then the response ends.
 """
 
 from __future__ import annotations
@@ -23,10 +30,15 @@ from starlette.routing import Match, Route
 from starlette.types import Scope
 
 from router.gateway import GraphQLRequest
+from router.guard.sessions import CODE as UNAUTHENTICATED
+from router.guard.sessions import SessionEnded, SessionLimit, ended_error
+from router.server.forwarded import HEADER as FORWARDED_FOR
+from router.server.forwarded import forwarded_for
 from router.server.holder import GatewayHolder
 from router.subscriptions.operation import operation_kind
 from router.subscriptions.registry import SubscriptionRegistry
 from router.subscriptions.run import Message, run_operation, validation_errors
+from router.subscriptions.ws import Authorize
 
 EVENT_STREAM = "text/event-stream"
 log = logging.getLogger("router.subscriptions")
@@ -89,6 +101,7 @@ def sse_endpoint(
     registry: SubscriptionRegistry,
     max_body_bytes: int,
     keepalive: float = 12.0,
+    authorize: Authorize | None = None,
 ) -> Any:
     async def endpoint(request: Request) -> Response:
         payload = await _payload(request, max_body_bytes)
@@ -106,12 +119,33 @@ def sse_endpoint(
         ):
             return _json({"errors": [{"message": "Invalid GraphQL request."}]}, 400)
         auth = request.headers.get("authorization")
+        limit: SessionLimit | None = None
+        if auth is not None and authorize is not None:
+            verdict = await authorize(auth)
+            if verdict is False:
+                return _json(
+                    {
+                        "errors": [
+                            {
+                                "message": "The access token is not valid.",
+                                "extensions": {"code": UNAUTHENTICATED},
+                            }
+                        ]
+                    },
+                    401,
+                )
+            if isinstance(verdict, SessionLimit):
+                limit = verdict
         req = GraphQLRequest(
             query,
             variables,
             name or None,
             payload.get("extensions"),
             {"authorization": auth} if auth else {},
+            forwarded_for=forwarded_for(
+                request.headers.getlist(FORWARDED_FOR),
+                request.client.host if request.client else None,
+            ),
         )
         errors = validation_errors(gw, req)
         if errors is not None:
@@ -124,15 +158,29 @@ def sse_endpoint(
             await queue.put(m)
 
         async def stream() -> AsyncIterator[bytes]:
-            task = registry.start(_guarded(run_operation(gw, req, auth, registry, emit), queue))
+            task = registry.start(
+                _guarded(run_operation(gw, req, auth, registry, emit, limit), queue)
+            )
+            # the token's end, watched while nothing arrives (each event is checked too)
+            ended = asyncio.ensure_future(limit.wait()) if limit is not None else None
             try:
                 while True:
-                    try:
-                        async with asyncio.timeout(keepalive):
-                            m = await queue.get()
-                    except TimeoutError:
+                    get = asyncio.ensure_future(queue.get())
+                    waiting: set[asyncio.Future[Any]] = {get} if ended is None else {get, ended}
+                    done, _ = await asyncio.wait(
+                        waiting, timeout=keepalive, return_when=asyncio.FIRST_COMPLETED
+                    )
+                    if ended is not None and ended in done:
+                        get.cancel()
+                        task.cancel()
+                        yield _frame(Message("next", {"errors": [ended_error(ended.result())]}))
+                        yield _frame(Message("complete"))
+                        return
+                    if get not in done:
+                        get.cancel()
                         yield b": keep-alive\n\n"
                         continue
+                    m = get.result()
                     if m.kind == "error":
                         yield _frame(Message("next", {"errors": m.payload}))
                         yield _frame(Message("complete"))
@@ -142,6 +190,8 @@ def sse_endpoint(
                         return
             finally:
                 task.cancel()
+                if ended is not None:
+                    ended.cancel()
 
         return StreamingResponse(
             stream(),
@@ -156,6 +206,8 @@ async def _guarded(run: Coroutine[Any, Any, None], queue: asyncio.Queue[Message]
     """Run the operation; if it crashes, the stream still ends with an error."""
     try:
         await run
+    except SessionEnded:
+        pass  # its error is already queued: the stream ends with it
     except Exception:
         log.exception("subscription over SSE failed")
         await queue.put(

@@ -94,11 +94,13 @@ async def upstream_events(
     body: dict[str, Any],
     registry: SubscriptionRegistry,
     ack_timeout: float = 10.0,
+    headers: dict[str, str] | None = None,
 ) -> AsyncGenerator[dict[str, Any], None]:
     """Yield each `next` payload of one subscription on the subgraph at `url`.
 
-    Returns when the subgraph completes; raises `UpstreamError` when it
-    refuses, errs or drops the socket.
+    `headers` go on the upgrade request (the router's credential,
+    `X-Forwarded-For`). Returns when the subgraph completes; raises
+    `UpstreamError` when it refuses, errs or drops the socket.
     """
     started = False
     try:
@@ -107,6 +109,7 @@ async def upstream_events(
             subprotocols=[Subprotocol(P.SUBPROTOCOL)],
             open_timeout=ack_timeout,
             max_size=None,
+            additional_headers=headers,
         ) as ws:
             registry.upstream_sockets += 1
             try:

@@ -6,6 +6,12 @@ payload, else the upgrade request's header) goes upstream with every
 operation. Protocol violations close the socket with the protocol's codes;
 when the socket goes, every operation on it is cancelled, which closes its
 upstream socket.
+
+A connection opened with a token lives only as long as that token: when it
+expires or its session is revoked (`router/guard/sessions.py`), each running
+operation gets an `error` (code `UNAUTHENTICATED`) and the socket closes
+with 4401, which graphql-ws clients treat as fatal (no silent reconnect
+with the dead token): the client signs in again and reconnects.
 """
 
 from __future__ import annotations
@@ -19,6 +25,9 @@ import orjson
 from starlette.websockets import WebSocket, WebSocketState
 
 from router.gateway import GraphQLRequest
+from router.guard.sessions import SessionEnded, SessionLimit, ended_error
+from router.server.forwarded import HEADER as FORWARDED_FOR
+from router.server.forwarded import forwarded_for
 from router.server.holder import GatewayHolder
 from router.subscriptions import protocol as P
 from router.subscriptions.registry import SubscriptionRegistry
@@ -26,8 +35,14 @@ from router.subscriptions.run import Message, run_operation
 
 log = logging.getLogger("router.subscriptions")
 
-#: decides whether a connection's Authorization may open the connection
-Authorize = Callable[[str | None], Awaitable[bool]]
+#: decides whether a connection's Authorization may open the connection: False
+#: refuses it; a `SessionLimit` (a verified token) also bounds how long it lives
+Authorize = Callable[[str | None], Awaitable[bool | SessionLimit]]
+
+_CLOSE_REASONS = {
+    "expired": "Unauthorized: token expired",
+    "revoked": "Unauthorized: session revoked",
+}
 
 
 class _Close(Exception):
@@ -66,8 +81,15 @@ class Connection:
         self.init_received = False
         self.acked = False
         self.authorization: str | None = ws.headers.get("authorization")
+        self.forwarded_for = forwarded_for(
+            ws.headers.getlist(FORWARDED_FOR), ws.client.host if ws.client else None
+        )
         self.ops: dict[str, asyncio.Task[None]] = {}
         self._send_lock = asyncio.Lock()
+        #: set once a token was verified at connection_init
+        self.limit: SessionLimit | None = None
+        self._watcher: asyncio.Task[None] | None = None
+        self._ending: asyncio.Task[None] | None = None
 
     async def serve(self) -> None:
         if P.SUBPROTOCOL not in self.ws.scope.get("subprotocols", []):
@@ -91,16 +113,24 @@ class Connection:
                     return
                 await self._handle(raw.get("text") or raw.get("bytes") or b"")
         except _Close as c:
-            if self.ws.client_state == WebSocketState.CONNECTED:
+            if (
+                self.ws.client_state == WebSocketState.CONNECTED
+                and self.ws.application_state == WebSocketState.CONNECTED
+            ):
                 await self.ws.close(c.code, c.reason)
         finally:
             for task in self.ops.values():
                 task.cancel()
+            if self._watcher is not None:
+                self._watcher.cancel()
 
     async def send(self, message: dict[str, Any]) -> None:
         """Send unless the client is gone; the receive loop notices that itself."""
         async with self._send_lock:
-            if self.ws.client_state != WebSocketState.CONNECTED:
+            if (
+                self.ws.client_state != WebSocketState.CONNECTED
+                or self.ws.application_state != WebSocketState.CONNECTED
+            ):
                 return
             try:
                 await self.ws.send_text(orjson.dumps(message).decode())
@@ -143,13 +173,46 @@ class Connection:
         auth = _authorization(payload)
         if auth is not None:
             self.authorization = auth
-        if self.authorize is not None and not await self.authorize(self.authorization):
-            raise _Close(P.FORBIDDEN, "Forbidden")
+        if self.authorize is not None:
+            verdict = await self.authorize(self.authorization)
+            if verdict is False:
+                raise _Close(P.FORBIDDEN, "Forbidden")
+            if isinstance(verdict, SessionLimit):
+                self.limit = verdict
+                self._watcher = asyncio.create_task(self._watch(verdict))
         self.acked = True
         await self.send({"type": P.CONNECTION_ACK})
 
+    async def _watch(self, limit: SessionLimit) -> None:
+        """End the connection when its token expires or its session is revoked."""
+        await self._end_session(await limit.wait())
+
+    def _end_soon(self, reason: str) -> None:
+        """From inside an operation's task: end the connection without waiting on it."""
+        if self._ending is None:
+            self._ending = asyncio.create_task(self._end_session(reason))
+
+    async def _end_session(self, reason: str) -> None:
+        """Error every running operation (UNAUTHENTICATED), then close with 4401."""
+        if self._ending is not None and self._ending is not asyncio.current_task():
+            return
+        self._ending = asyncio.current_task()
+        ops = list(self.ops.items())
+        self.ops.clear()
+        for _, task in ops:
+            task.cancel()
+        await asyncio.gather(*(t for _, t in ops), return_exceptions=True)
+        for op_id, _ in ops:
+            await self.send({"id": op_id, "type": P.ERROR, "payload": [ended_error(reason)]})
+        async with self._send_lock:
+            if (
+                self.ws.client_state == WebSocketState.CONNECTED
+                and self.ws.application_state == WebSocketState.CONNECTED
+            ):
+                await self.ws.close(P.UNAUTHORIZED, _CLOSE_REASONS[reason])
+
     def _subscribe(self, msg: dict[str, Any]) -> None:
-        if not self.acked:
+        if not self.acked or self._ending is not None:
             raise _Close(P.UNAUTHORIZED, "Unauthorized")
         op_id, payload = msg.get("id"), msg.get("payload")
         if not isinstance(op_id, str) or not op_id or not isinstance(payload, dict):
@@ -165,7 +228,14 @@ class Connection:
         if op_id in self.ops:
             raise _Close(P.SUBSCRIBER_EXISTS, f"Subscriber for {op_id} already exists")
         headers = {"authorization": self.authorization} if self.authorization else {}
-        request = GraphQLRequest(query, variables, name or None, payload.get("extensions"), headers)
+        request = GraphQLRequest(
+            query,
+            variables,
+            name or None,
+            payload.get("extensions"),
+            headers,
+            forwarded_for=self.forwarded_for,
+        )
         task = self.registry.start(self._run(op_id, request))
         self.ops[op_id] = task
 
@@ -182,7 +252,12 @@ class Connection:
                 await emit(Message("error", [{"message": "No supergraph is loaded."}]))
                 return
             try:
-                await run_operation(gw, request, self.authorization, self.registry, emit)
+                await run_operation(
+                    gw, request, self.authorization, self.registry, emit, self.limit
+                )
+            except SessionEnded as ended:
+                # run_operation sent this operation's error; the others end with the socket
+                self._end_soon(ended.reason)
             except asyncio.CancelledError:
                 raise
             except Exception:

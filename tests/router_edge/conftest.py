@@ -127,7 +127,10 @@ type Query {
   hello: String
   user(id: ID!): User
   users(first: Int, limit: Int): [User!]!
+  people(first: Int, last: Int): UserConnection!
 }
+type UserConnection { edges: [UserEdge!]! nodes: [User!]! totalCount: Int! }
+type UserEdge { cursor: String! node: User! }
 type User {
   id: ID!
   name: String

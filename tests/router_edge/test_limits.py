@@ -27,6 +27,24 @@ def test_list_fields_multiply_by_their_size_argument_or_the_default(limits_schem
     assert m(limits_schema, "{ users { name } }", limits=Limits(default_list_size=7)).cost == 14
 
 
+def test_a_connections_slicing_argument_sizes_its_edges_and_nodes(limits_schema):
+    edges = "{ people(first: %s) { totalCount edges { cursor node { name } } } }"
+    assert m(limits_schema, edges % 1).cost == 1 + 1 + 1 * (1 + 1 + 2)
+    assert m(limits_schema, edges % 100).cost == 1 + 1 + 100 * (1 + 1 + 2)
+    assert m(limits_schema, "{ people(last: 7) { nodes { name } } }").cost == 1 + 7 * 2
+    # without one, the default list size, as for any list
+    assert m(limits_schema, "{ people { nodes { name } } }").cost == 1 + 10 * 2
+    # variables, inline fragments and fragments (memoised per size) all see it
+    q = """
+    query($n: Int) { a: people(first: $n) { ...P } b: people(first: 2) { ...P ... { nodes { id } } } }
+    fragment P on UserConnection { nodes { name } }
+    """
+    assert m(limits_schema, q, {"n": 50}).cost == (1 + 50 * 2) + (1 + 2 * 2 + 2 * 2)
+    # a list inside a node keeps its own size; the connection's does not leak into it
+    nested = "{ people(first: 3) { nodes { friends { id } } } }"
+    assert m(limits_schema, nested).cost == 1 + 3 * (1 + 10 * 2)
+
+
 def test_typename_is_free_and_introspection_counts(limits_schema):
     assert m(limits_schema, "{ __typename user(id: 1) { __typename } }") == Measurement(1, 0, 1, 1)
     assert m(limits_schema, '{ __type(name: "User") { name fields { name } } }') == Measurement(

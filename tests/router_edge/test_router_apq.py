@@ -59,7 +59,7 @@ async def test_round_trip_and_sharing_between_replicas_through_redis(
     http: httpx.AsyncClient, accounts: Subgraph, tmp_path: Path
 ) -> None:
     path = write_supergraph(tmp_path, accounts.url)
-    config = base_config(path, apq_redis_url=os.environ["REDIS_URL"])
+    config = base_config(path, redis_url=os.environ["REDIS_URL"])
     query = fresh_query()
     ext = persisted(query)
     async with router(config) as one, router(config) as two:
@@ -119,10 +119,10 @@ async def test_only_persisted_operations_mode(
     path = write_supergraph(tmp_path, accounts.url)
     redis_url = os.environ["REDIS_URL"]
     known = fresh_query()
-    async with router(base_config(path, apq_redis_url=redis_url)) as open_router:
+    async with router(base_config(path, redis_url=redis_url)) as open_router:
         await one_registers(http, open_router.graphql_url, known, persisted(known))
     accounts.clear()
-    async with router(base_config(path, apq_redis_url=redis_url, apq_only=True)) as strict:
+    async with router(base_config(path, redis_url=redis_url, apq_only=True)) as strict:
         refused = (await http.post(strict.graphql_url, json={"query": fresh_query()})).json()
         assert _code(refused) == "PERSISTED_QUERY_ONLY"
         new = fresh_query()

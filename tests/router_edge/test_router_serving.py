@@ -282,6 +282,9 @@ def test_configuration_from_the_environment() -> None:
             "ROUTER_INTROSPECTION": "0",
             "ROUTER_CSRF_REQUIRED_HEADERS": "x-mine",
             "ROUTER_JWKS_URL": "http://identity:4101/.well-known/jwks.json",
+            "ROUTER_SECRETS": " new-secret , old-secret ",
+            "ROUTER_REVOCATION_CACHE_SECONDS": "0.5",
+            "ROUTER_SESSION_CHECK_SECONDS": "3",
         },
     )
     assert config.limits.max_depth == 7
@@ -289,10 +292,14 @@ def test_configuration_from_the_environment() -> None:
     assert config.limits.max_aliases == 30
     assert config.propagate_headers == ("x-request-id", "accept-language")
     assert config.apq_only
-    assert config.apq_redis_url == "redis://r:6379/0"
+    assert config.redis_url == "redis://r:6379/0"
     assert not config.introspection
     assert config.csrf_required_headers == ("x-mine",)
     assert config.jwt_settings()[0] == "http://identity:4101/.well-known/jwks.json"
+    assert config.router_secrets == ("new-secret", "old-secret")
+    assert config.signing_secret() == "new-secret"  # the first signs, all verify
+    assert config.revocation_cache_seconds == 0.5
+    assert config.session_check_seconds == 3
     defaults = load_config([], {})
     settings = Settings()
     assert defaults.jwt_settings() == (
@@ -300,5 +307,8 @@ def test_configuration_from_the_environment() -> None:
         settings.jwt_issuer,
         settings.jwt_audience,
     )
-    assert defaults.apq_redis_url is None
+    assert defaults.redis_url is None
     assert not defaults.apq_only
+    # unset: the shared Settings' ROUTER_SECRETS (none in the test environment)
+    assert defaults.router_secrets is None
+    assert defaults.signing_secret() == (settings.router_secret_list or (None,))[0]

@@ -27,11 +27,14 @@ class Probe:
     closed_streams: int = 0
     label_calls: int = 0
     entity_headers: list[str | None] = field(default_factory=list)
+    #: X-Forwarded-For of each entity call to labels
+    entity_forwarded_for: list[str | None] = field(default_factory=list)
 
     def clear(self) -> None:
         self.authorizations.clear()
         self.open_streams = self.closed_streams = self.label_calls = 0
         self.entity_headers.clear()
+        self.entity_forwarded_for.clear()
 
 
 PROBE = Probe()
@@ -101,6 +104,7 @@ class LabelledItem:
     def resolve_reference(cls, info: Info, id: strawberry.ID) -> LabelledItem:
         PROBE.label_calls += 1
         PROBE.entity_headers.append(info.context["request"].headers.get("authorization"))
+        PROBE.entity_forwarded_for.append(info.context["request"].headers.get("x-forwarded-for"))
         return cls(id=id)
 
 

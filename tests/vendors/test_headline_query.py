@@ -156,7 +156,7 @@ async def test_the_headline_query_answers_through_the_router(routed, headline_ch
         assert all(c["number"] and c["expiresOn"] for c in certs)
 
 
-async def test_an_unassigned_vehicle_has_no_vendor_and_compliance_is_vacuous(
+async def test_an_unassigned_vehicle_has_no_vendor_and_compliance_is_unknown(
     routed, bookable_charter, projected
 ):
     charter = await bookable_charter(vehicles=1)
@@ -165,7 +165,8 @@ async def test_an_unassigned_vehicle_has_no_vendor_and_compliance_is_vacuous(
     answer = (await routed.client(HEADLINE, {"id": charter["id"]})).ok()["charter"]
 
     assert answer["vehicles"] == [{"capacity": 56, "vendor": None}]
-    assert answer["vendorCompliance"] == {"allVendorsCompliant": True}
+    # No vendor assigned is not "compliant" (security review finding 14).
+    assert answer["vendorCompliance"] == {"allVendorsCompliant": None}
 
 
 async def test_requests_and_sql_do_not_grow_with_vehicles_vendors_or_certifications(

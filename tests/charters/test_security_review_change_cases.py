@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 
 from subgraphs.charters.models import AuditEntry, ChangeCaseEvent
-from subgraphs.charters.service import change_cases, charters, directory, fleet
+from subgraphs.charters.service import change_cases, charters, fleet
 from subgraphs.charters.service.change_cases import ApprovalPolicy, ChangeRequest
 from subgraphs.identity.access_tokens import issue_access_token
 from subgraphs.kit.auth.roles import Role
@@ -65,14 +65,15 @@ async def test_finding_3_a_9000_change_without_a_proposed_price_needs_a_manager(
     support = await as_role("sales_support")
 
     refused = await _approve(support, agent_filed["id"])
-    cases = nodes((await staff(CASES_OF, {"id": charter["id"]})).ok()["charter"]["changeCases"])
 
     assert agent_filed["proposedPrice"] is None
     assert agent_filed["currentPrice"] == "1250.00"
     assert agent_filed["requiresManager"] is True
     assert refused["changeCase"] is None
     assert codes(refused) == [(None, "FORBIDDEN")]
+    cases = nodes((await staff(CASES_OF, {"id": charter["id"]})).ok()["charter"]["changeCases"])
     assert [c["status"] for c in cases] == ["PENDING"]
+    assert cases[0]["after"]["vehicles"][1]["cost"] == "9000.00"
 
 
 async def test_finding_3_a_low_proposed_price_does_not_lower_the_approval_level(
@@ -150,6 +151,8 @@ async def test_finding_6_an_impersonated_session_cannot_write_charters(
 
 async def test_finding_6_audit_entries_and_case_events_record_the_impersonator(sessions):
     """Service level: should a write ever be allowed while impersonating, it names both."""
+    from subgraphs.charters.service import directory  # the client registry (finding 12)
+
     staff_member = uuid.uuid4()
     acting = Viewer(
         user_id=uuid.uuid4(),

@@ -10,8 +10,11 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timedelta
 
+from subgraphs.charters.app import create_app
 from tests.charters.ops import codes
 from tests.support.charters_fixtures import CREATE_CHARTER, REGISTER_CLIENT, future_local
+from tests.support.graphql_client import GraphQLClient
+from tests.support.live_server import serve
 
 COUNT = "{ charters { totalCount } }"
 
@@ -121,3 +124,24 @@ async def test_finding_12_a_pickup_beyond_the_booking_horizon_is_refused(
     assert codes(year_9999) == [("pickupLocal", "BEYOND_HORIZON")]
     assert codes(in_800_days) == [("pickupLocal", "BEYOND_HORIZON")]
     assert in_700_days["userErrors"] == []
+
+
+async def test_finding_12_the_booking_horizon_is_configuration(
+    subgraph_settings, http_client, mint, staff, vehicle_type, known_client
+):
+    vtype = await vehicle_type()
+    client_id = await known_client()
+    short = subgraph_settings.model_copy(update={"charter_booking_horizon_days": 30})
+
+    async with serve(create_app(short)) as server:
+        manager = GraphQLClient(server.graphql_url, http_client, await mint("manager"))
+        in_60_days = await _create(
+            manager, _input(vtype["id"], client_id, pickupLocal=future_local(60))
+        )
+        in_20_days = await _create(
+            manager, _input(vtype["id"], client_id, pickupLocal=future_local(20))
+        )
+
+    assert codes(in_60_days) == [("pickupLocal", "BEYOND_HORIZON")]
+    assert "30 days" in in_60_days["userErrors"][0]["message"]
+    assert in_20_days["userErrors"] == []

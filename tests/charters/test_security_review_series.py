@@ -20,6 +20,8 @@ from tests.charters.series_ops import (
     read_charter,
 )
 
+DEACTIVATE_ONLY = """mutation($id: ID!) { deactivateCharterSeries(id: $id) {
+  series { id active } userErrors { field code message } } }"""
 DEACTIVATE = """mutation($id: ID!, $cancel: Boolean) {
   deactivateCharterSeries(id: $id, cancelFutureInstances: $cancel) {
     series { id active } cancelled { id status cancellation { reason } }
@@ -64,16 +66,17 @@ async def test_finding_also_only_a_manager_deactivates_a_series(
     other = await as_role("sales_agent")
     support = await as_role("sales_support")
 
-    by_other = await other(DEACTIVATE, {"id": series["id"]})
-    by_owner = await owner(DEACTIVATE, {"id": series["id"]})
-    by_support = await support(DEACTIVATE, {"id": series["id"]})
-    by_manager = (await staff(DEACTIVATE, {"id": series["id"]})).ok()["deactivateCharterSeries"]
+    by_other = await other(DEACTIVATE_ONLY, {"id": series["id"]})
+    by_owner = await owner(DEACTIVATE_ONLY, {"id": series["id"]})
+    by_support = await support(DEACTIVATE_ONLY, {"id": series["id"]})
+    by_manager = (await staff(DEACTIVATE_ONLY, {"id": series["id"]})).ok()[
+        "deactivateCharterSeries"
+    ]
 
     assert by_other.error_codes == ["FORBIDDEN"]
     assert by_owner.error_codes == ["FORBIDDEN"]
     assert by_support.error_codes == ["FORBIDDEN"]
     assert by_manager["series"] == {"id": series["id"], "active": False}
-    assert by_manager["cancelled"] == []
 
 
 async def test_finding_also_deactivating_can_cancel_future_quoted_and_booked_instances(

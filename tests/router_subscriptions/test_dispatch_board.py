@@ -27,6 +27,7 @@ from subgraphs.charters.app import create_app as charters_app
 from subgraphs.kit.settings import Settings
 from tests.router_subscriptions.client import recv, subscribe, until_done, ws_client
 from tests.router_subscriptions.conftest import eventually
+from tests.support.charters_fixtures import register_client
 from tests.support.graphql_client import GraphQLClient
 from tests.support.live_server import LiveServer, serve
 from tests.support.tokens import TokenMinter
@@ -108,7 +109,7 @@ async def test_board_events_are_completed_from_identity(
     staff = GraphQLClient(charters.graphql_url, http_client, token)
     vtype = (await staff(CREATE_TYPE, {"name": "Coach E2E", "capacity": 56})).ok()
     charter_input: dict[str, Any] = {
-        "clientId": str(uuid.uuid4()),
+        "clientId": await register_client(staff),  # a charter's client must be known
         "tripType": "ONE_WAY",
         "passengerCount": 40,
         "pickupLocal": (datetime.now() + timedelta(days=30))
@@ -132,8 +133,9 @@ async def test_board_events_are_completed_from_identity(
         await subscribe(ws, "board", BOARD, window)
         await eventually(lambda: registry.upstream_sockets == 1)
         await asyncio.sleep(0.2)  # the subgraph's listener is set up after the ack
-        created = await staff(CREATE_CHARTER, {"input": charter_input})
-        charter = created.ok()["createCharter"]["charter"]
+        created = (await staff(CREATE_CHARTER, {"input": charter_input})).ok()["createCharter"]
+        assert created["userErrors"] == []
+        charter = created["charter"]
         event = await recv(ws, wait=10)
         assert event["type"] == "next", event
         assert event["payload"] == {

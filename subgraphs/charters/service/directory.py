@@ -22,6 +22,7 @@ known sales agent. The same check guards `reassignCharter`.
 
 from __future__ import annotations
 
+import logging
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -30,6 +31,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.exc import SQLAlchemyError
 from strawberry.extensions import SchemaExtension
 
 from subgraphs.charters.error_codes import CharterErrorCode as Code
@@ -43,6 +45,8 @@ if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
     from subgraphs.kit.auth.viewer import Viewer
+
+log = logging.getLogger(__name__)
 
 MAX_CLIENT_NAME = 200
 #: A sales agent counts as known when seen this recently.
@@ -128,7 +132,11 @@ class SalesAgentSightings(SchemaExtension):
         if get_viewer is not None:
             viewer = await get_viewer()
             if viewer.user_id is not None and viewer.has_any_role(Role.SALES_AGENT):
-                await self._sighted(context, viewer.user_id)
+                try:
+                    await self._sighted(context, viewer.user_id)
+                except SQLAlchemyError:
+                    # Bookkeeping only: the agent's own request must not fail for it.
+                    log.warning("could not record sales agent %s", viewer.user_id, exc_info=True)
         yield
 
     async def _sighted(self, context: object, user_id: uuid.UUID) -> None:

@@ -124,7 +124,7 @@ async def seed(database_url: str) -> tuple[str, list[str]]:
     """50 charters, 3 vehicles and 4 stops each; one booked. Returns a manager token."""
     from db.engine import make_engine, session_factory
     from subgraphs.charters.service import charters as charter_service
-    from subgraphs.charters.service import fleet
+    from subgraphs.charters.service import directory, fleet
     from subgraphs.identity.access_tokens import issue_access_token
     from subgraphs.identity.keys import Keyring
     from subgraphs.kit.auth.roles import Role
@@ -141,13 +141,15 @@ async def seed(database_url: str) -> tuple[str, list[str]]:
             coach = await fleet.create_vehicle_type(
                 session, name="Executive Coach", capacity=56, description=None
             )
+            client_id = uuid.uuid4()
+            await directory.register_client(session, client_id, "Bench Client", manager)
             start = datetime.now() + timedelta(days=3)
             for n in range(50):
                 local = (start + timedelta(hours=6 * n)).replace(second=0, microsecond=0)
                 charter = await charter_service.create(
                     session,
                     charter_service.NewCharter(
-                        client_id=uuid.uuid4(),
+                        client_id=client_id,
                         trip_type="round_trip",
                         passenger_count=150,
                         pickup_local=local,

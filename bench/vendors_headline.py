@@ -61,7 +61,7 @@ async def seed(database_url: str) -> tuple[str, str]:
     from db.demo.vendors import _project_demo_charters
     from db.engine import make_engine, session_factory
     from subgraphs.charters.service import charters as charter_service
-    from subgraphs.charters.service import fleet
+    from subgraphs.charters.service import directory, fleet
     from subgraphs.identity.access_tokens import issue_access_token
     from subgraphs.identity.keys import Keyring
     from subgraphs.kit.auth.roles import Role
@@ -79,13 +79,15 @@ async def seed(database_url: str) -> tuple[str, str]:
             coach = await fleet.create_vehicle_type(
                 session, name="Executive Coach", capacity=56, description=None
             )
+            client_id = uuid.uuid4()
+            await directory.register_client(session, client_id, "Bench Client", manager)
             local = (datetime.now() + timedelta(days=5)).replace(
                 hour=9, minute=0, second=0, microsecond=0
             )
             charter = await charter_service.create(
                 session,
                 charter_service.NewCharter(
-                    client_id=uuid.uuid4(),
+                    client_id=client_id,
                     trip_type="one_way",
                     passenger_count=500,
                     pickup_local=local,

@@ -9,13 +9,13 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import func, select
 
 from subgraphs.charters import models
-from subgraphs.charters.paging import PagesByParentLoader
 from subgraphs.kit.loaders import (
     ByIdLoader,
     ByParentIdLoader,
     SessionLoader,
     latest_per_parent,
 )
+from subgraphs.kit.pages_by_parent import PagesByParentLoader
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession

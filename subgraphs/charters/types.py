@@ -27,10 +27,10 @@ from subgraphs.charters.enums import (
     StopType,
     TripType,
 )
-from subgraphs.charters.paging import PageKey
 from subgraphs.charters.service.access import READERS
 from subgraphs.kit.errors import BadUserInputError, ForbiddenError
 from subgraphs.kit.ids import parse_uuid
+from subgraphs.kit.pages_by_parent import PageKey
 from subgraphs.kit.pagination import Connection
 from subgraphs.kit.permissions import allow
 from subgraphs.kit.scalars import Money

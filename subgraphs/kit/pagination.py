@@ -104,7 +104,9 @@ async def paginate(
     if after:
         values = decode_cursor(after, len(order.columns))
         key = tuple_(*order.columns)
-        bound = tuple_(*[_cast_like(col, v) for col, v in zip(order.columns, values, strict=True)])
+        bound = tuple_(
+            *[cast_cursor_value(col, v) for col, v in zip(order.columns, values, strict=True)]
+        )
         page_stmt = page_stmt.where(key < bound if order.descending else key > bound)
     ordering = [c.desc() if order.descending else c.asc() for c in order.columns]
     rows = list((await session.scalars(page_stmt.order_by(*ordering).limit(size + 1))).all())
@@ -128,7 +130,7 @@ async def paginate(
     )
 
 
-def _cast_like(column: InstrumentedAttribute[Any], value: Any) -> Any:
+def cast_cursor_value(column: Any, value: Any) -> Any:
     """Turn a cursor's JSON value back into the column's Python type."""
     python_type = column.type.python_type
     if value is None or isinstance(value, python_type):

@@ -7,6 +7,7 @@ from typing import Any, Final
 
 import strawberry
 from graphql import GraphQLError
+from strawberry.extensions import SchemaExtension
 from strawberry.schema.config import StrawberryConfig
 
 from subgraphs.kit.extensions import MaskInternalErrors
@@ -27,13 +28,15 @@ def build_schema(
     mutation: type | None = None,
     subscription: type | None = None,
     types: Iterable[type] = (),
+    extensions: Iterable[type[SchemaExtension]] = (),
 ) -> SubgraphSchema:
+    """The kit's extensions run first (error masking, limits, read-only impersonation)."""
     return SubgraphSchema(
         query=query,
         mutation=mutation,
         subscription=subscription,
         types=list(types),
-        extensions=[MaskInternalErrors, SubgraphLimits, ReadOnlyImpersonation],
+        extensions=[MaskInternalErrors, SubgraphLimits, ReadOnlyImpersonation, *extensions],
         config=StrawberryConfig(scalar_map=SCALAR_MAP),
         federation_version=FEDERATION_VERSION,
     )

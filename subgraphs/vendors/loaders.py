@@ -14,9 +14,9 @@ from subgraphs.kit.loaders import (
     SessionLoader,
     group_by_key,
 )
+from subgraphs.kit.pages_by_parent import PagesByParentLoader
 from subgraphs.vendors import models
 from subgraphs.vendors.models import HOLDING_ASSIGNMENT
-from subgraphs.vendors.paging import PagesByParentLoader
 from subgraphs.vendors.service import ratings as ratings_service
 
 if TYPE_CHECKING:

@@ -19,6 +19,7 @@ from strawberry.types import Info
 from subgraphs.kit.auth.roles import Role
 from subgraphs.kit.errors import BadUserInputError
 from subgraphs.kit.ids import parse_uuid
+from subgraphs.kit.pages_by_parent import PageKey
 from subgraphs.kit.pagination import Connection
 from subgraphs.kit.permissions import allow
 from subgraphs.kit.scalars import Money
@@ -34,7 +35,6 @@ from subgraphs.vendors.enums import (
     VendorStatus,
     VendorType,
 )
-from subgraphs.vendors.paging import PageKey
 from subgraphs.vendors.service import bids as bid_rules
 from subgraphs.vendors.service.access import SEE_BID_STANDING, SEE_TAX_ID, STAFF
 from subgraphs.vendors.service.certifications import compliance_of, days_until

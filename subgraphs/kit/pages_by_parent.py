@@ -6,8 +6,6 @@ charter. `PagesByParentLoader` collects every (parent, first, after) of a
 request and answers them together: one windowed statement per distinct
 (first, after), in practice one, and one count for all parents. Cursors
 are the kit's keyset cursors over the same columns.
-
-(The vendors subgraph has the same helper; both belong in the kit.)
 """
 
 from __future__ import annotations
@@ -19,12 +17,12 @@ from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from sqlalchemy import ColumnElement, func, select, tuple_
 
-from subgraphs.kit.errors import BadUserInputError
 from subgraphs.kit.loaders import SessionLoader
 from subgraphs.kit.pagination import (
     Connection,
     Edge,
     PageInfo,
+    cast_cursor_value,
     decode_cursor,
     encode_cursor,
     page_size,
@@ -74,18 +72,6 @@ class Page:
         )
 
 
-def _cast(column: Any, value: Any) -> Any:
-    python_type = column.type.python_type
-    if value is None or isinstance(value, python_type):
-        return value
-    try:
-        if hasattr(python_type, "fromisoformat"):
-            return python_type.fromisoformat(value)
-        return python_type(value)
-    except (TypeError, ValueError) as exc:
-        raise BadUserInputError("The cursor `after` is not valid.") from exc
-
-
 class PagesByParentLoader(SessionLoader[PageKey, Page]):
     """Pages of `model`'s rows per parent, ordered by `order_by` (the last column unique)."""
 
@@ -100,7 +86,7 @@ class PagesByParentLoader(SessionLoader[PageKey, Page]):
         columns = [table.c[name] for name in self.order_by]
         ordering = [c.desc() if self.descending else c.asc() for c in columns]
         parents = list({k.parent_id for k in keys})
-        totals = dict(
+        totals: dict[Any, int] = dict(
             (
                 await session.execute(
                     select(parent, func.count()).where(parent.in_(parents)).group_by(parent)
@@ -115,7 +101,9 @@ class PagesByParentLoader(SessionLoader[PageKey, Page]):
             condition: ColumnElement[bool] = parent.in_({k.parent_id for k in group})
             if after:
                 values = decode_cursor(after, len(columns))
-                bound = tuple_(*[_cast(c, v) for c, v in zip(columns, values, strict=True)])
+                bound = tuple_(
+                    *[cast_cursor_value(c, v) for c, v in zip(columns, values, strict=True)]
+                )
                 position = tuple_(*columns)
                 condition = condition & (position < bound if self.descending else position > bound)
             ranked = (

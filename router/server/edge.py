@@ -67,7 +67,7 @@ class Edge:
             from subgraphs.kit.auth.revocation import RevocationList
 
             self._redis = Redis.from_url(
-                self.config.redis_url, socket_connect_timeout=1, socket_timeout=1
+                self.config.redis_url, socket_connect_timeout=0.5, socket_timeout=0.5
             )
             self._revocations = RevocationList(
                 self._redis, cache_seconds=self.config.revocation_cache_seconds

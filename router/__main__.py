@@ -11,6 +11,14 @@ def main(argv: list[str] | None = None) -> int:
 
     config = load_config(argv)
     logging.basicConfig(level=config.log_level.upper(), format="%(levelname)s %(name)s %(message)s")
+    from subgraphs.kit.settings import get_settings
+    from subgraphs.kit.startup_checks import UnsafeSettingsError, refuse_unsafe_settings
+
+    try:  # production never starts with a missing or published secret
+        refuse_unsafe_settings(get_settings())
+    except UnsafeSettingsError as exc:
+        logging.getLogger("router").error("%s", exc)
+        return 2
     import uvicorn
 
     from router.server.app import create_app

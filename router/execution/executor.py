@@ -28,11 +28,14 @@ class Executor:
         data: dict[str, Any] = {}
         errors: list[dict[str, Any]] = []
         tasks: dict[int, asyncio.Task[None]] = {}
+        # Identical reads in flight share one fetch; writes never do (two clients
+        # sending the same mutation at once each mean it).
+        dedupe = plan.kind != "mutation"
 
         async def run_node(node: FetchNode) -> None:
             if node.deps:
                 await asyncio.gather(*(tasks[d] for d in node.deps))
-            await self._fetch(node, data, errors, variables, headers)
+            await self._fetch(node, data, errors, variables, headers, dedupe)
 
         for node in plan.nodes:
             tasks[node.id] = asyncio.ensure_future(run_node(node))
@@ -47,6 +50,7 @@ class Executor:
         errors: list[dict[str, Any]],
         variables: Mapping[str, Any],
         headers: dict[str, str] | None,
+        dedupe: bool = True,
     ) -> None:
         vars_: dict[str, Any] = {v: variables[v] for v in node.variables if v in variables}
         targets: list[list[tuple[dict[str, Any], Path]]] = []
@@ -80,7 +84,9 @@ class Executor:
         if vars_:
             body["variables"] = vars_
         try:
-            resp = await self.fetcher.post(node.service_name, node.url, body, headers)
+            resp = await self.fetcher.post(
+                node.service_name, node.url, body, headers, dedupe=dedupe
+            )
         except FetchError as exc:
             self._fail(node, str(exc), errors, targets)
             return

@@ -25,5 +25,8 @@ def serve(name: str) -> None:
         http="httptools",
         ws="websockets",
         lifespan="on",
+        # The kit decides whose X-Forwarded-For to believe (kit/auth/client_address.py);
+        # uvicorn's default would already have replaced the peer for localhost.
+        proxy_headers=False,
         timeout_graceful_shutdown=5,
     )

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
+from router.gateway import GraphQLRequest
 from tests.router import subgraphs
 
 
@@ -32,3 +34,13 @@ async def test_mutations_run_in_order_across_subgraphs(run: Any) -> None:
     ]
     await run('mutation { rename(id: "c2", reference: "CH-2") { id } }')
     await run('mutation { renameClient(id: "k2", name: "Globex") { id } }')
+
+
+async def test_identical_concurrent_mutations_each_reach_the_subgraph(gateway: Any) -> None:
+    """In-flight deduplication is for reads: two clients sending one mutation both mean it."""
+    subgraphs.CALL_LOG.clear()
+    request = GraphQLRequest(query='mutation { rename(id: "c2", reference: "CH-2") { id } }')
+
+    await asyncio.gather(gateway.execute(request), gateway.execute(request))
+
+    assert subgraphs.CALL_LOG == ["charters.rename:CH-2", "charters.rename:CH-2"]

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import os
 import secrets
+import subprocess
+import sys
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -252,3 +254,27 @@ async def test_finding_5_revoked_session_token_is_treated_as_anonymous(
             headers={"Authorization": f"Bearer {other}"},
         )
         assert r.json() == {"data": {"me": {"id": "u1"}}}
+
+
+def test_finding_1_the_router_refuses_to_start_in_production_without_its_secrets(
+    supergraph: Path,
+) -> None:
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("QUOTE_LINK_SECRET", "ONBOARDING_WEBHOOK_SECRET", "ROUTER_SECRETS")
+    }
+    env.update(ENVIRONMENT="production", QUOTE_LINK_SECRET="embedded-quote-link-secret-change-me")
+
+    done = subprocess.run(
+        [sys.executable, "-m", "router", "--supergraph", str(supergraph), "--port", "1"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+    assert done.returncode == 2
+    assert "QUOTE_LINK_SECRET is a published default" in done.stderr
+    assert "ROUTER_SECRETS is not set" in done.stderr

@@ -62,6 +62,8 @@ class AssignmentStatus(Enum):
     DECLINED = "declined"
     RECOVERY_REQUESTED = "recovery_requested"
     CANCELLED = "cancelled"
+    IN_PROGRESS = "in_progress"
+    COMPLETED = "completed"
 
 
 @strawberry.enum
@@ -72,6 +74,7 @@ class BidStatus(Enum):
     REJECTED = "rejected"
     WITHDRAWN = "withdrawn"
     EXPIRED = "expired"
+    UNDER_REVIEW = "under_review"
 
 
 @strawberry.enum

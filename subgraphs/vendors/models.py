@@ -21,7 +21,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
-    SmallInteger,
+    Numeric,
     String,
     Text,
     UniqueConstraint,
@@ -72,10 +72,27 @@ CERTIFICATION_STATUSES = (
     "rejected",
 )
 ALERT_KINDS = ("30_days", "15_days", "7_days", "expired")
-BID_STATUSES = ("draft", "submitted", "accepted", "rejected", "withdrawn", "expired")
-ASSIGNMENT_STATUSES = ("offered", "confirmed", "declined", "recovery_requested", "cancelled")
-#: Assignment statuses that hold the charter vehicle (one at a time).
-HOLDING_ASSIGNMENT = ("offered", "confirmed", "recovery_requested")
+BID_STATUSES = (
+    "draft",
+    "submitted",
+    "accepted",
+    "rejected",
+    "withdrawn",
+    "expired",
+    "under_review",
+)
+ASSIGNMENT_STATUSES = (
+    "offered",
+    "confirmed",
+    "declined",
+    "recovery_requested",
+    "cancelled",
+    "in_progress",
+    "completed",
+)
+#: Assignment statuses that hold the charter vehicle (one at a time): a trip
+#: under way holds it too; a completed one no longer does.
+HOLDING_ASSIGNMENT = ("offered", "confirmed", "recovery_requested", "in_progress")
 SUBMISSION_STATUSES = ("received", "approved", "rejected")
 
 
@@ -266,7 +283,9 @@ class VendorAssignment(UUIDPrimaryKey, Timestamps, Base):
             "uq_vendor_assignments_holding",
             "charter_vehicle_id",
             unique=True,
-            postgresql_where=text("status IN ('offered', 'confirmed', 'recovery_requested')"),
+            postgresql_where=text(
+                "status IN ('offered', 'confirmed', 'recovery_requested', 'in_progress')"
+            ),
         ),
     )
 
@@ -278,6 +297,10 @@ class VendorAssignment(UUIDPrimaryKey, Timestamps, Base):
     status: Mapped[str] = mapped_column(String(20), default="offered")
     decline_reason: Mapped[str | None] = mapped_column(String(500))
     created_by: Mapped[uuid.UUID | None] = mapped_column()
+
+
+#: A rating score: one decimal, 1.0 to 5.0 (the CHECKs bound it, the service checks the step).
+RATING_SCORE = Numeric(2, 1)
 
 
 class Rating(UUIDPrimaryKey, Base):
@@ -300,12 +323,13 @@ class Rating(UUIDPrimaryKey, Base):
     vendor_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("vendors.id"), index=True)
     charter_id: Mapped[uuid.UUID] = mapped_column()
     rated_by: Mapped[uuid.UUID] = mapped_column()
-    overall: Mapped[int] = mapped_column(SmallInteger)
-    vehicle_condition: Mapped[int] = mapped_column(SmallInteger)
-    driver_professionalism: Mapped[int] = mapped_column(SmallInteger)
-    on_time: Mapped[int] = mapped_column(SmallInteger)
-    communication: Mapped[int] = mapped_column(SmallInteger)
-    value: Mapped[int] = mapped_column(SmallInteger)
+    #: Scores from 1.0 to 5.0 in steps of 0.1 (seed 002 rates 4.5), stored exactly.
+    overall: Mapped[Decimal] = mapped_column(RATING_SCORE)
+    vehicle_condition: Mapped[Decimal] = mapped_column(RATING_SCORE)
+    driver_professionalism: Mapped[Decimal] = mapped_column(RATING_SCORE)
+    on_time: Mapped[Decimal] = mapped_column(RATING_SCORE)
+    communication: Mapped[Decimal] = mapped_column(RATING_SCORE)
+    value: Mapped[Decimal] = mapped_column(RATING_SCORE)
     comment: Mapped[str | None] = mapped_column(Text)
     response: Mapped[str | None] = mapped_column(Text)
     responded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -33,7 +33,9 @@ BID = machine(
     "bid",
     {
         "draft": {"submitted", "withdrawn"},
-        "submitted": {"accepted", "rejected", "withdrawn", "expired"},
+        # under_review: staff are looking at it (both seeds); still decided as submitted.
+        "submitted": {"under_review", "accepted", "rejected", "withdrawn", "expired"},
+        "under_review": {"accepted", "rejected", "withdrawn", "expired"},
         "accepted": set(),
         "rejected": set(),
         "withdrawn": set(),
@@ -45,9 +47,13 @@ ASSIGNMENT = machine(
     "vendor assignment",
     {
         "offered": {"confirmed", "declined", "cancelled"},
-        "confirmed": {"recovery_requested", "cancelled"},
+        # in_progress and completed follow the trip (charters' events), never a person;
+        # confirmed -> completed when the trip's end is heard without its start.
+        "confirmed": {"recovery_requested", "cancelled", "in_progress", "completed"},
         "recovery_requested": {"confirmed", "cancelled"},
+        "in_progress": {"completed", "cancelled"},
         "declined": set(),
         "cancelled": set(),
+        "completed": set(),
     },
 )

@@ -203,12 +203,12 @@ class RatingSummary:
 class Rating:
     id: strawberry.ID
     charter_id: strawberry.ID
-    overall: int
-    vehicle_condition: int
-    driver_professionalism: int
-    on_time: int
-    communication: int
-    value: int
+    overall: Decimal
+    vehicle_condition: Decimal
+    driver_professionalism: Decimal
+    on_time: Decimal
+    communication: Decimal
+    value: Decimal
     comment: str | None
     response: str | None
     responded_at: datetime | None

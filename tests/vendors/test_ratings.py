@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -11,7 +12,7 @@ from sqlalchemy import func, select
 from subgraphs.kit.auth.roles import Role
 from subgraphs.kit.auth.viewer import Viewer
 from subgraphs.vendors.models import CharterFacts, Rating
-from subgraphs.vendors.service.ratings import may_rate
+from subgraphs.vendors.service.ratings import NewRating, may_rate, rating_problems
 from tests.support.vendors_facts import FactCharter, served, vendor_user
 
 RATE = """
@@ -36,7 +37,7 @@ query($id: ID!) {
 }"""
 
 
-def scores(overall: int = 5, **others: int) -> dict[str, Any]:
+def scores(overall: Any = 5, **others: Any) -> dict[str, Any]:
     base = {
         "overall": overall,
         "vehicleCondition": 4,
@@ -89,7 +90,7 @@ async def test_staff_rate_a_completed_charter_and_the_averages_are_exact(
     summary = (await vendors_staff(SUMMARY, {"id": vendor["id"]})).ok()["vendor"]
 
     assert [a["userErrors"] for a in answers] == [[], [], []]
-    assert answers[0]["rating"]["overall"] == 5
+    assert answers[0]["rating"]["overall"] == "5.0"
     assert summary["ratingSummary"] == {
         "count": 3,
         "averages": {
@@ -333,3 +334,81 @@ async def test_an_empty_response_is_refused(served_charter, vendors_staff):
 
     assert answer["respondToRating"]["userErrors"][0]["field"] == "response"
     assert answer["respondToRating"]["userErrors"][0]["code"] == "REQUIRED"
+
+
+async def test_scores_take_one_decimal_and_are_stored_and_averaged_exactly(
+    served_charter, vendors_staff, sessions
+):
+    first, vendor, _ = await served_charter()
+    second, _, _ = await served_charter(vendor=vendor)
+    third, _, _ = await served_charter(vendor=vendor)
+
+    answers = [
+        (
+            await vendors_staff(
+                RATE,
+                {"vendor": vendor["id"], "charter": str(c.id), "input": scores(overall, onTime=t)},
+            )
+        ).ok()["rateVendor"]
+        for c, overall, t in ((first, 4.5, "1.0"), (second, "4.0", 4.9), (third, 3.7, "5"))
+    ]
+    summary = (await vendors_staff(SUMMARY, {"id": vendor["id"]})).ok()["vendor"]
+
+    assert [a["userErrors"] for a in answers] == [[], [], []]
+    assert [(a["rating"]["overall"], a["rating"]["onTime"]) for a in answers] == [
+        ("4.5", "1.0"),
+        ("4.0", "4.9"),
+        ("3.7", "5.0"),
+    ]
+    # (4.5 + 4.0 + 3.7) / 3 = 4.0666.. and (1.0 + 4.9 + 5.0) / 3 = 3.6333..: exact, half up.
+    assert summary["ratingSummary"]["averages"]["overall"] == "4.07"
+    assert summary["ratingSummary"]["averages"]["onTime"] == "3.63"
+    async with sessions() as session:
+        stored = sorted(await session.scalars(select(Rating.overall)))
+    assert stored == [Decimal("3.7"), Decimal("4.0"), Decimal("4.5")]
+
+
+@pytest.mark.parametrize(
+    ("value", "code"),
+    [(4.55, "INVALID"), ("4.25", "INVALID"), (0.9, "OUT_OF_RANGE"), ("5.1", "OUT_OF_RANGE")],
+)
+async def test_a_score_with_two_decimals_or_outside_the_range_is_refused(
+    served_charter, vendors_staff, sessions, value, code
+):
+    charter, vendor, _ = await served_charter()
+
+    answer = (
+        await vendors_staff(
+            RATE,
+            {"vendor": vendor["id"], "charter": str(charter.id), "input": scores(value=value)},
+        )
+    ).ok()["rateVendor"]
+
+    assert answer["rating"] is None
+    assert [(e["field"], e["code"]) for e in answer["userErrors"]] == [("value", code)]
+    assert await ratings_count(sessions) == 0
+
+
+def test_the_score_rules_in_the_service():
+    def problems(**given: str) -> list[tuple[str | None, str]]:
+        base = dict.fromkeys(
+            (
+                "overall",
+                "vehicle_condition",
+                "driver_professionalism",
+                "on_time",
+                "communication",
+                "value",
+            ),
+            Decimal("4.5"),
+        )
+        data = NewRating(**{**base, **{k: Decimal(v) for k, v in given.items()}})
+        return [(p.field, p.code) for p in rating_problems(data)]
+
+    assert problems() == []
+    assert problems(overall="1.0", value="5.0", on_time="1") == []
+    assert problems(overall="4.45") == [("overall", "INVALID")]
+    assert problems(overall="0.9", communication="NaN") == [
+        ("overall", "OUT_OF_RANGE"),
+        ("communication", "OUT_OF_RANGE"),
+    ]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import strawberry
 from strawberry.types import Info
 
@@ -20,14 +22,16 @@ class RatingPayload:
     user_errors: list[UserError] = strawberry.field(default_factory=list)
 
 
-@strawberry.input(description="Six scores, each a whole number from 1 to 5.")
+@strawberry.input(
+    description="Six scores, each from 1.0 to 5.0 with at most one decimal (such as 4.5)."
+)
 class RatingInput:
-    overall: int
-    vehicle_condition: int
-    driver_professionalism: int
-    on_time: int
-    communication: int
-    value: int
+    overall: Decimal
+    vehicle_condition: Decimal
+    driver_professionalism: Decimal
+    on_time: Decimal
+    communication: Decimal
+    value: Decimal
     comment: str | None = None
 
 

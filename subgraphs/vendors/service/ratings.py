@@ -6,10 +6,15 @@ client login to its client company) matching the charter's client
 (`charter_facts.client_id`).
 
 A vendor served a charter when one of its assignments on the charter's
-vehicles is confirmed (assignments have no "completed" state: a confirmed
-assignment on a completed charter is a served trip). One rating per
-charter per vendor is the database's unique constraint; averages are
-computed in SQL as exact NUMERIC and rounded half-up to two places.
+vehicles was confirmed and followed the trip (`in_progress`, `completed`;
+a `confirmed` one counts too, for trips whose start and end vendors never
+heard of). One rating per charter per vendor is the database's unique
+constraint.
+
+Scores take one decimal from 1.0 to 5.0 (seed 002's own example rates
+4.5): stored exactly as NUMERIC(2,1), the step checked here because
+PostgreSQL would silently round 4.55 to 4.6. Averages are computed in SQL
+as exact NUMERIC and rounded half-up to two places.
 """
 
 from __future__ import annotations
@@ -52,9 +57,13 @@ CATEGORIES = (
     "value",
 )
 #: Assignment statuses that mean the vendor served the charter.
-SERVED = ("confirmed",)
+SERVED = ("confirmed", "in_progress", "completed")
 MAX_TEXT = 2000
 TWO_PLACES = Decimal("0.01")
+#: Scores: from MIN_SCORE to MAX_SCORE in steps of SCORE_STEP (seed 002).
+MIN_SCORE = Decimal("1.0")
+MAX_SCORE = Decimal("5.0")
+SCORE_STEP = Decimal("0.1")
 
 
 def _camel(name: str) -> str:
@@ -64,12 +73,12 @@ def _camel(name: str) -> str:
 
 @dataclass(frozen=True)
 class NewRating:
-    overall: int
-    vehicle_condition: int
-    driver_professionalism: int
-    on_time: int
-    communication: int
-    value: int
+    overall: Decimal
+    vehicle_condition: Decimal
+    driver_professionalism: Decimal
+    on_time: Decimal
+    communication: Decimal
+    value: Decimal
     comment: str | None = None
 
 
@@ -81,11 +90,20 @@ class Summary:
     averages: dict[str, Decimal | None]
 
 
+def score_problem(score: Decimal, field: str) -> Problem | None:
+    """Why `score` is not a rating score, if it is not: range first, then the step."""
+    if not score.is_finite() or not MIN_SCORE <= score <= MAX_SCORE:
+        return Problem(Code.OUT_OF_RANGE, f"A score is from {MIN_SCORE} to {MAX_SCORE}.", field)
+    if score % SCORE_STEP != 0:
+        return Problem(Code.INVALID, "A score has at most one decimal (such as 4.5).", field)
+    return None
+
+
 def rating_problems(data: NewRating) -> list[Problem]:
     problems = [
-        Problem(Code.OUT_OF_RANGE, "A score is a whole number from 1 to 5.", _camel(c))
+        problem
         for c in CATEGORIES
-        if not 1 <= getattr(data, c) <= 5
+        if (problem := score_problem(Decimal(getattr(data, c)), _camel(c))) is not None
     ]
     if data.comment is not None and len(data.comment) > MAX_TEXT:
         problems.append(Problem(Code.TOO_LONG, f"Comment is longer than {MAX_TEXT}.", "comment"))
@@ -149,7 +167,7 @@ async def rate(
             charter_id=charter_id,
             rated_by=actor.user_id,
             comment=(data.comment or "").strip() or None,
-            **{c: getattr(data, c) for c in CATEGORIES},
+            **{c: Decimal(getattr(data, c)).quantize(SCORE_STEP) for c in CATEGORIES},
         )
         .on_conflict_do_nothing(constraint="uq_ratings_vendor_charter")
         .returning(Rating.id)

@@ -22,8 +22,13 @@ from subgraphs.kit.settings import SUBGRAPH_PORTS, get_settings
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 
+#: Histories of shared infrastructure, applied before the subgraphs'.
+INFRASTRUCTURE = ("jobs",)
+
+
 def subgraphs_with_migrations() -> list[str]:
-    return [name for name in SUBGRAPH_PORTS if (MIGRATIONS / name / "env.py").exists()]
+    names = [*INFRASTRUCTURE, *SUBGRAPH_PORTS]
+    return [name for name in names if (MIGRATIONS / name / "env.py").exists()]
 
 
 def alembic_config(subgraph: str) -> Config:

@@ -27,6 +27,7 @@ from subgraphs.kit.auth.revocation import RevocationList
 from subgraphs.kit.auth.router_gate import RouterOnly
 from subgraphs.kit.auth.tokens import KeySource, RemoteJwks, TokenVerifier
 from subgraphs.kit.context import Context, Services
+from subgraphs.kit.jobs import JobRunner, ScheduledJob
 from subgraphs.kit.outbox import OutboxRelay
 from subgraphs.kit.request_id import current_request_id, set_request_id
 from subgraphs.kit.settings import Settings, get_settings
@@ -82,6 +83,7 @@ def create_subgraph_app(
     key_source: Callable[[Services], KeySource] | None = None,
     on_startup: Sequence[Hook] = (),
     on_shutdown: Sequence[Hook] = (),
+    jobs: Sequence[ScheduledJob] = (),
     settings: Settings | None = None,
 ) -> Starlette:
     settings = settings or get_settings()
@@ -115,9 +117,15 @@ def create_subgraph_app(
             await hook(services)
         if relay:
             relay.start()
+        runner = JobRunner(services, jobs) if jobs and settings.jobs_enabled else None
+        if runner is not None:
+            services.extra["jobs"] = runner
+            await runner.start()
         try:
             yield
         finally:
+            if runner is not None:
+                await runner.stop()
             if relay:
                 await relay.stop()
             for hook in on_shutdown:

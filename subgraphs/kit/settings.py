@@ -83,9 +83,10 @@ class Settings(BaseSettings):
     #: Where uploaded compliance documents are stored; default `<data_dir>/documents`.
     documents_dir: Path | None = None
     document_max_bytes: int = 10 * 1024 * 1024
-    #: The daily compliance job (expiry, alerts, suspensions) inside the vendors app.
+    #: The daily compliance job (expiry, alerts, suspensions), on the kit's job runner;
+    #: cron in the operator's time zone.
     compliance_job_enabled: bool = True
-    compliance_job_interval_seconds: float = 24 * 3600
+    compliance_job_cron: str = "0 6 * * *"
     #: Send certification alerts by e-mail (the vendors app's outbox consumer).
     compliance_mailer_enabled: bool = True
     #: Staff address copied on every compliance alert; empty for none.
@@ -120,6 +121,11 @@ class Settings(BaseSettings):
     subgraph_max_aliases: int = 60
     #: Seconds a "session not revoked" answer is cached (`kit/auth/revocation.py`).
     revocation_cache_seconds: float = 2.0
+
+    #: The operator's time zone: scheduled jobs' cron times are local times here.
+    operator_time_zone: str = "America/Chicago"
+    #: Run each subgraph's scheduled jobs (kit/jobs) in its process.
+    jobs_enabled: bool = True
 
     db_pool_size: int = 10
     db_echo: bool = False

@@ -11,8 +11,8 @@ from subgraphs.kit.app import create_subgraph_app
 from subgraphs.kit.consumer import EventConsumer
 from subgraphs.kit.context import Services
 from subgraphs.kit.schema import build_schema
-from subgraphs.kit.settings import Settings
-from subgraphs.vendors import compliance_job, mailer
+from subgraphs.kit.settings import Settings, get_settings
+from subgraphs.vendors import jobs, mailer
 from subgraphs.vendors.downloads import routes as download_routes
 from subgraphs.vendors.models import outbox
 from subgraphs.vendors.mutations import Mutation
@@ -46,13 +46,15 @@ async def stop_projection(services: Services) -> None:
 
 
 def create_app(settings: Settings | None = None) -> Starlette:
+    settings = settings or get_settings()
     return create_subgraph_app(
         "vendors",
         schema,
         outbox=outbox,
         routes=[*webhook_routes, *download_routes],
-        on_startup=[start_projection, mailer.start, compliance_job.start],
-        on_shutdown=[stop_projection, compliance_job.stop, mailer.stop],
+        on_startup=[start_projection, mailer.start],
+        on_shutdown=[stop_projection, mailer.stop],
+        jobs=jobs.jobs(settings) if settings.compliance_job_enabled else [],
         settings=settings,
     )
 

@@ -136,7 +136,7 @@ async def test_the_alert_consumer_mails_the_primary_contact_and_staff(
     assert len(inbox.received) == 2
 
 
-async def test_the_vendors_app_runs_the_job_at_start_and_mails_the_alerts(
+async def test_the_vendors_app_runs_the_job_on_its_runner_and_mails_the_alerts(
     sessions, subgraph_settings, tmp_path, smtp
 ):
     inbox, port = smtp
@@ -148,8 +148,12 @@ async def test_the_vendors_app_runs_the_job_at_start_and_mails_the_alerts(
         compliance_job_enabled=True,
         compliance_mailer_enabled=True,
     )
+    app = create_app(app_settings)
 
-    async with serve(create_app(app_settings)):
+    async with serve(app):
+        runner = app.state.services.extra["jobs"]
+        assert [job.cron for job in runner.jobs.values()] == ["0 6 * * *"]
+        await runner.run_now("vendors.compliance")
         received = await inbox.wait_for(1)
         await asyncio.sleep(0.2)  # nothing more is coming
 

@@ -51,6 +51,7 @@ EXPECTED: dict[str, set[str]] = {
     "createBid": STAFF_EDIT | {"vendor"},
     "submitBid": STAFF_EDIT | {"vendor"},
     "withdrawBid": STAFF_EDIT | {"vendor"},
+    "reviewBid": STAFF_EDIT,  # issue 9: staff mark a bid under review
     "rejectBid": STAFF_EDIT,
     "acceptBid": STAFF_EDIT,
     "rateVendor": STAFF | {"client"},
@@ -124,6 +125,7 @@ def operations() -> dict[str, tuple[str, dict[str, Any]]]:
         ),
         "submitBid": (f"mutation($id: ID!) {{ submitBid(id: $id) {payload} }}", {"id": _id()}),
         "withdrawBid": (f"mutation($id: ID!) {{ withdrawBid(id: $id) {payload} }}", {"id": _id()}),
+        "reviewBid": (f"mutation($id: ID!) {{ reviewBid(id: $id) {payload} }}", {"id": _id()}),
         "rejectBid": (f"mutation($id: ID!) {{ rejectBid(id: $id) {payload} }}", {"id": _id()}),
         "acceptBid": (f"mutation($id: ID!) {{ acceptBid(id: $id) {payload} }}", {"id": _id()}),
         "rateVendor": (

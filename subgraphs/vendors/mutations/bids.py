@@ -17,7 +17,7 @@ from subgraphs.kit.scalars import Money
 from subgraphs.vendors.error_codes import VendorErrorCode as Code
 from subgraphs.vendors.mutations.common import parse_id
 from subgraphs.vendors.service import bids
-from subgraphs.vendors.service.access import STAFF_EDIT, vendor_of
+from subgraphs.vendors.service.access import REVIEW_BIDS, STAFF_EDIT, vendor_of
 from subgraphs.vendors.service.opportunities import Hub
 from subgraphs.vendors.types import Bid, VendorAssignment
 
@@ -33,7 +33,11 @@ class CreateBidInput:
     charter_id: strawberry.ID
     amount: Money
     vehicle_type: str
-    valid_until: datetime
+    valid_until: datetime | None = strawberry.field(
+        default=None,
+        description="Until when the bid holds; 72 hours from now when omitted (never past "
+        "the charter's pickup).",
+    )
     vehicle_count: int = 1
     charter_vehicle_id: strawberry.ID | None = strawberry.field(
         default=None, description="Bid on one vehicle of the charter; omit for the whole charter."
@@ -132,7 +136,7 @@ class BidMutations:
 
     @strawberry.mutation(
         extensions=[allow(*STAFF_EDIT, Role.VENDOR)],
-        description="Withdraw a draft or submitted bid.",
+        description="Withdraw a draft, submitted or under-review bid.",
     )
     async def withdraw_bid(self, info: Info, id: strawberry.ID) -> BidPayload:
         viewer = await info.context.get_viewer()
@@ -141,7 +145,21 @@ class BidMutations:
         )
         return _payload(row, errors)
 
-    @strawberry.mutation(extensions=[allow(*STAFF_EDIT)], description="Turn a submitted bid down.")
+    @strawberry.mutation(
+        extensions=[allow(*REVIEW_BIDS)],
+        description="Mark a submitted bid under review: staff are looking at it. It stays live "
+        "(ranked, open to acceptance or rejection, withdrawable, expiring at its validity).",
+    )
+    async def review_bid(self, info: Info, id: strawberry.ID) -> BidPayload:
+        viewer = await info.context.get_viewer()
+        row, errors = await transact(
+            info, lambda s: bids.review(s, parse_id(id, "id"), viewer, now=datetime.now(UTC))
+        )
+        return _payload(row, errors)
+
+    @strawberry.mutation(
+        extensions=[allow(*STAFF_EDIT)], description="Turn a submitted or under-review bid down."
+    )
     async def reject_bid(
         self, info: Info, id: strawberry.ID, reason: str | None = None
     ) -> BidPayload:
@@ -156,7 +174,8 @@ class BidMutations:
 
     @strawberry.mutation(
         extensions=[allow(*STAFF_EDIT)],
-        description="Accept a submitted bid: in one transaction the competing submitted bids are "
+        description="Accept a submitted or under-review bid: in one transaction the competing "
+        "live bids are "
         "rejected and the vendor is assigned for the bid's amount (a whole-charter bid assigns "
         "every vehicle not yet held, the amount split evenly).",
     )

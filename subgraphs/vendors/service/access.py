@@ -33,6 +33,8 @@ VERIFY_CERTIFICATIONS = MANAGE
 #: staff only. For a vendor any relative position of an open bid is an oracle
 #: of its competitors' amounts (security review finding 7).
 SEE_BID_STANDING = STAFF
+#: Who marks a submitted bid under review (both seeds): the staff who decide bids.
+REVIEW_BIDS = STAFF_EDIT
 #: Who writes the rated vendor's public reply to a rating: its own users only,
 #: never staff on its behalf (the reply speaks for the vendor).
 RESPOND_TO_RATINGS = (Role.VENDOR,)

@@ -8,8 +8,16 @@ agreed amount. Concurrent accepts on one charter serialize on the row locks
 of the charter's bids, taken in id order; the partial unique index on
 holding assignments is the last line of defence.
 
-A submitted bid past its `valid_until` is expired: `effective_status` shows
-it as such on read, and the daily job calls `expire_stale_bids` to store it.
+A bid is valid until `valid_until`: when the bidder gives none, 72 hours
+from placing it (seed 002's `BID_EXPIRATION_HOURS`), never past the
+charter's pickup. A live bid (submitted, or under review) past its
+`valid_until` is expired: `effective_status` shows it as such on read, and
+the daily job calls `expire_stale_bids` to store it.
+
+Staff mark a submitted bid under review (both seeds have the state) to say
+someone is looking at it; it stays live: it ranks, competes, may be
+withdrawn by the vendor, expires, and is accepted or rejected like a
+submitted bid. Who may: `access.REVIEW_BIDS`.
 
 Security review (issue 8):
 - finding 13: a vendor user bids only on charters offered to it (its
@@ -30,7 +38,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -48,7 +56,12 @@ from subgraphs.vendors.models import (
     VendorAssignment,
 )
 from subgraphs.vendors.service import assignments, audit, opportunities
-from subgraphs.vendors.service.access import STAFF_EDIT, ensure_role, ensure_vendor_scope
+from subgraphs.vendors.service.access import (
+    REVIEW_BIDS,
+    STAFF_EDIT,
+    ensure_role,
+    ensure_vendor_scope,
+)
 from subgraphs.vendors.service.opportunities import BIDDABLE_CHARTER, Hub
 from subgraphs.vendors.service.vendors import get as get_vendor
 
@@ -58,8 +71,12 @@ if TYPE_CHECKING:
     from subgraphs.kit.auth.viewer import Viewer
     from subgraphs.vendors.models import Vendor
 
+#: Bids still open for a decision: they compete, rank and expire.
+LIVE = ("submitted", "under_review")
 #: Bids that take part in a charter's ranking.
-RANKED = ("submitted", "accepted")
+RANKED = (*LIVE, "accepted")
+#: How long a bid holds when the bidder gives no `validUntil` (seed 002).
+DEFAULT_VALIDITY = timedelta(hours=72)
 MAX_VEHICLE_TYPE = 50
 MAX_NOTES = 2000
 MAX_REASON = 500
@@ -74,7 +91,8 @@ class BidInput:
     charter_id: uuid.UUID
     amount: Decimal
     vehicle_type: str
-    valid_until: datetime
+    #: None: `DEFAULT_VALIDITY` from placing it, capped at the charter's pickup.
+    valid_until: datetime | None = None
     vehicle_count: int = 1
     charter_vehicle_id: uuid.UUID | None = None
     notes: str | None = None
@@ -97,8 +115,8 @@ class BidTarget:
 
 
 def effective_status(bid: Bid, now: datetime) -> str:
-    """The stored status, except that a submitted bid past its validity is expired."""
-    if bid.status == "submitted" and bid.valid_until <= now:
+    """The stored status, except that a live bid past its validity is expired."""
+    if bid.status in LIVE and bid.valid_until <= now:
         return "expired"
     return bid.status
 
@@ -109,12 +127,10 @@ def effective_status_in(statuses: set[str], now: datetime) -> ColumnElement[bool
     for status in sorted(statuses):
         if status == "expired":
             conditions.append(
-                or_(
-                    Bid.status == "expired", and_(Bid.status == "submitted", Bid.valid_until <= now)
-                )
+                or_(Bid.status == "expired", and_(Bid.status.in_(LIVE), Bid.valid_until <= now))
             )
-        elif status == "submitted":
-            conditions.append(and_(Bid.status == "submitted", Bid.valid_until > now))
+        elif status in LIVE:
+            conditions.append(and_(Bid.status == status, Bid.valid_until > now))
         else:
             conditions.append(Bid.status == status)
     return or_(false(), *conditions)
@@ -176,7 +192,7 @@ def input_problems(data: BidInput, now: datetime) -> list[Problem]:
         problems.append(
             Problem(Code.TOO_LONG, f"Notes are longer than {MAX_NOTES} characters.", "notes")
         )
-    if data.valid_until <= now:
+    if data.valid_until is not None and data.valid_until <= now:
         problems.append(
             Problem(Code.OUT_OF_RANGE, "`validUntil` must be in the future.", "validUntil")
         )
@@ -262,7 +278,7 @@ async def _ensure_no_other_submitted(session: AsyncSession, bid: Bid) -> None:
             Bid.vendor_id == bid.vendor_id,
             Bid.charter_id == bid.charter_id,
             _same_target(bid),
-            Bid.status == "submitted",
+            Bid.status.in_(LIVE),
             Bid.id != bid.id,
         )
     )
@@ -297,8 +313,9 @@ async def create(
     problems = input_problems(data, now)
     if problems:
         raise ServiceError(problems)
+    valid_until = data.valid_until or await default_validity(session, data.charter_id, now)
     vendor = await get_vendor(session, vendor_id, lock=True)
-    target = BidTarget(data.charter_id, data.charter_vehicle_id, data.valid_until)
+    target = BidTarget(data.charter_id, data.charter_vehicle_id, valid_until)
     await _biddable_charter(session, vendor, target, actor, hub=hub, now=now)
     await _ensure_bid_allowance(session, vendor.id, target)
     bid = Bid(
@@ -309,7 +326,7 @@ async def create(
         amount=data.amount,
         vehicle_type=data.vehicle_type.strip(),
         vehicle_count=data.vehicle_count,
-        valid_until=data.valid_until,
+        valid_until=valid_until,
         notes=(data.notes or "").strip() or None,
         status="draft",
     )
@@ -331,6 +348,21 @@ async def create(
         after=audit.row_snapshot(bid),
     )
     return bid
+
+
+async def default_validity(session: AsyncSession, charter_id: uuid.UUID, now: datetime) -> datetime:
+    """`DEFAULT_VALIDITY` from now, but never past a pickup still to come.
+
+    A bid held past the pickup is worthless; a charter whose pickup has
+    passed is refused by `_biddable_charter` with its own message.
+    """
+    default = now + DEFAULT_VALIDITY
+    pickup = await session.scalar(
+        select(CharterFacts.pickup_at).where(CharterFacts.charter_id == charter_id)
+    )
+    if pickup is not None and now < pickup < default:
+        return pickup
+    return default
 
 
 async def _locked(session: AsyncSession, bid_id: uuid.UUID) -> Bid:
@@ -406,6 +438,15 @@ async def withdraw(
     return bid
 
 
+async def review(session: AsyncSession, bid_id: uuid.UUID, actor: Viewer, *, now: datetime) -> Bid:
+    """Staff mark a submitted bid under review; the vendor sees someone is on it."""
+    ensure_role(actor, REVIEW_BIDS, "review bids")
+    bid = await _locked(session, bid_id)
+    _ensure_not_expired(bid, now)
+    _move(session, bid, "under_review", actor)
+    return bid
+
+
 async def reject(
     session: AsyncSession, bid_id: uuid.UUID, actor: Viewer, *, reason: str | None, now: datetime
 ) -> Bid:
@@ -475,7 +516,7 @@ async def accept(
             b
             for b in charter_bids
             if b.id != bid.id
-            and b.status == "submitted"
+            and b.status in LIVE
             and b.charter_vehicle_id == bid.charter_vehicle_id
         ]
     else:
@@ -499,7 +540,7 @@ async def accept(
                 "Every vehicle of this charter already has a vendor.",
                 "id",
             )
-        competing = [b for b in charter_bids if b.id != bid.id and b.status == "submitted"]
+        competing = [b for b in charter_bids if b.id != bid.id and b.status in LIVE]
 
     _move(session, bid, "accepted", actor, decided_by=actor.user_id, decided_at=now)
     for other in competing:
@@ -530,14 +571,14 @@ async def accept(
 
 
 async def expire_stale_bids(session: AsyncSession, now: datetime) -> int:
-    """Store `expired` on submitted bids past their validity; returns how many.
+    """Store `expired` on live bids past their validity; returns how many.
 
     Safe to run any number of times; the daily job calls it.
     """
     stale = list(
         await session.scalars(
             select(Bid)
-            .where(Bid.status == "submitted", Bid.valid_until <= now)
+            .where(Bid.status.in_(LIVE), Bid.valid_until <= now)
             .order_by(Bid.id)
             .with_for_update(skip_locked=True)
         )

@@ -12,14 +12,34 @@ from subgraphs.identity.service.access import (
     ensure_may_read_account,
 )
 from subgraphs.identity.types import ImpersonationEntry, Role, User, UserAuditEntry, UserStatus
+from subgraphs.kit.auth.roles import Role as RoleValue
 from subgraphs.kit.errors import NotFoundError
 from subgraphs.kit.ids import require_uuid
+from subgraphs.kit.jobs import history as job_history
+from subgraphs.kit.jobs.types import JobRun
 from subgraphs.kit.pagination import Connection, KeysetOrder, paginate
 from subgraphs.kit.permissions import allow
 
 
 @strawberry.type
 class Query:
+    @strawberry.field(
+        extensions=[allow(RoleValue.ADMIN)],
+        description="Runs of the scheduled jobs of every subgraph, newest first (admins).",
+    )
+    async def job_runs(
+        self,
+        info: Info,
+        name: str | None = None,
+        first: int | None = 20,
+        after: str | None = None,
+    ) -> Connection[JobRun]:
+        async with info.context.sessions() as session:
+            page = await job_history.job_runs(session, name=name, first=first, after=after)
+        for edge in page.edges:
+            edge.node = JobRun.of(edge.node)  # type: ignore[assignment]
+        return page  # type: ignore[return-value]
+
     @strawberry.field(extensions=[allow()], description="The logged-in account.")
     async def me(self, info: Info) -> User:
         viewer = await info.context.get_viewer()

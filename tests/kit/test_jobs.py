@@ -18,6 +18,7 @@ from subgraphs.kit.jobs import JobRunner, ScheduledJob
 from subgraphs.kit.jobs.history import JobRow, job_runs
 from subgraphs.kit.settings import PROJECT_ROOT
 from subgraphs.vendors.models import DailyRun
+from tests.support.graphql_client import GraphQLClient
 
 CHICAGO = ZoneInfo("America/Chicago")
 
@@ -141,3 +142,31 @@ async def test_the_command_line_run_left_its_trace(settings, sessions):
         daily = await session.scalar(select(DailyRun))
     assert [edge.node.status for edge in page.edges] == ["succeeded"]
     assert daily is not None
+
+
+JOB_RUNS = '{ jobRuns(name: "kitjobs.seen") { totalCount edges { node { name status attempts dueAt startedAt finishedAt } } } }'
+
+
+async def test_admins_read_the_run_history_through_the_graph(
+    services, identity_server, http_client, mint
+):
+    async def body(_services, _due):
+        return None
+
+    # A yearly cron: the worker's own deferrer finds nothing due around now.
+    runner = JobRunner(services(), [ScheduledJob("kitjobs.seen", "5 9 1 12 *", body)])
+    try:
+        await runner.defer_due(datetime(2026, 12, 1, 9, 7, tzinfo=CHICAGO))
+        await runner.run_pending()
+    finally:
+        await runner.stop()
+    gql = GraphQLClient(identity_server.graphql_url, http_client)
+
+    admin = await gql(JOB_RUNS, token=await mint("admin"))
+    manager = await gql(JOB_RUNS, token=await mint("manager"))
+
+    [node] = [edge["node"] for edge in admin.ok()["jobRuns"]["edges"]]
+    assert node["name"] == "kitjobs.seen"
+    assert node["status"] == "SUCCEEDED"
+    assert node["dueAt"].startswith("2026-12-01T15:05:00")
+    assert manager.error_codes == ["FORBIDDEN"]

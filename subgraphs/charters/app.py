@@ -5,6 +5,7 @@ from __future__ import annotations
 from starlette.applications import Starlette
 
 from subgraphs.charters.event_stream import start_stream, stop_stream
+from subgraphs.charters.field_policy import FieldPolicy
 from subgraphs.charters.models import outbox
 from subgraphs.charters.mutations import Mutation
 from subgraphs.charters.queries import Query
@@ -21,7 +22,8 @@ schema = build_schema(
     subscription=Subscription,
     types=[Charter, CharterVehicle, CharterSeries, Client, User],
     # Until the sales subgraph exists: learn who the sales agents are (finding 12).
-    extensions=[SalesAgentSightings],
+    # Portals: each field of a charter read only by the audiences `visibility.FIELDS` names.
+    extensions=[SalesAgentSightings, FieldPolicy],
 )
 
 

@@ -176,3 +176,49 @@ class FirstChartersByClientLoader(
                 mine = [r for r in rows if r.client_id == key[0]][: key[1] + 1]
                 results[key] = (mine, int(counts.get(key[0], 0)))
         return [results[k] for k in keys]
+
+
+class DriverIdByUserIdLoader(SessionLoader[uuid.UUID, uuid.UUID | None]):
+    """The fleet driver linked to each user account (driver portals)."""
+
+    async def load_batch(
+        self, session: AsyncSession, keys: Sequence[uuid.UUID]
+    ) -> list[uuid.UUID | None]:
+        rows = await session.execute(
+            select(models.Driver.user_id, models.Driver.id).where(models.Driver.user_id.in_(keys))
+        )
+        found = dict(rows.tuples().all())
+        return [found.get(key) for key in keys]
+
+
+class VendorIdByUserIdLoader(SessionLoader[uuid.UUID, uuid.UUID | None]):
+    """The vendor each vendor-role account works for (vendors' projection)."""
+
+    async def load_batch(
+        self, session: AsyncSession, keys: Sequence[uuid.UUID]
+    ) -> list[uuid.UUID | None]:
+        rows = await session.execute(
+            select(models.VendorAccount.user_id, models.VendorAccount.vendor_id).where(
+                models.VendorAccount.user_id.in_(keys)
+            )
+        )
+        found = dict(rows.tuples().all())
+        return [found.get(key) for key in keys]
+
+
+class VendorAccessByCharterIdLoader(SessionLoader[uuid.UUID, dict[uuid.UUID, list[str]]]):
+    """Which vendors may read each charter, and why (vendors' projection)."""
+
+    async def load_batch(
+        self, session: AsyncSession, keys: Sequence[uuid.UUID]
+    ) -> list[dict[uuid.UUID, list[str]]]:
+        access = models.VendorCharterAccess
+        rows = await session.execute(
+            select(access.charter_id, access.vendor_id, access.reasons).where(
+                access.charter_id.in_(keys)
+            )
+        )
+        found: dict[uuid.UUID, dict[uuid.UUID, list[str]]] = {}
+        for charter_id, vendor_id, reasons in rows.tuples():
+            found.setdefault(charter_id, {})[vendor_id] = list(reasons)
+        return [found.get(key, {}) for key in keys]

@@ -196,6 +196,13 @@ class Charter(UUIDPrimaryKey, Timestamps, Base):
     )
     occurrence_date: Mapped[date | None] = mapped_column(Date)
 
+    #: Who meets the coach at the pickup: the one client contact vendors and drivers see.
+    pickup_contact_name: Mapped[str | None] = mapped_column(String(200))
+    pickup_contact_phone: Mapped[str | None] = mapped_column(String(40))
+    #: Instructions marked for the vendors serving the trip, and for its drivers.
+    vendor_instructions: Mapped[str | None] = mapped_column(Text)
+    driver_instructions: Mapped[str | None] = mapped_column(Text)
+
     cancelled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     cancelled_by: Mapped[uuid.UUID | None] = mapped_column()
     cancellation_reason: Mapped[str | None] = mapped_column(String(1000))
@@ -389,6 +396,46 @@ class AuditEntry(UUIDPrimaryKey, Base):
     old: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     new: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class VendorAccount(Base):
+    """Vendors' projection: which vendor a vendor-role user account works for.
+
+    Fed by vendors' `vendors.vendor_user_linked` events; charters cannot read
+    vendors' tables, and a vendor's token names only the user.
+    """
+
+    __tablename__ = "vendor_accounts"
+
+    user_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    vendor_id: Mapped[uuid.UUID] = mapped_column(index=True)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class VendorCharterAccess(Base):
+    """Vendors' projection: which vendors may read a charter, and why.
+
+    Fed by vendors' `vendors.charter_access_changed` events, each carrying the
+    whole current set for one charter (`reasons`: assignment, bid, offer).
+    """
+
+    __tablename__ = "vendor_charter_access"
+
+    charter_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    vendor_id: Mapped[uuid.UUID] = mapped_column(primary_key=True, index=True)
+    reasons: Mapped[list[str]] = mapped_column(ARRAY(String(20)))
+
+
+class VendorAccessVersion(Base):
+    """When vendors computed the access set charters holds for a charter.
+
+    An event computed earlier than what is held (a redelivery) changes nothing.
+    """
+
+    __tablename__ = "vendor_access_versions"
+
+    charter_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    as_of: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
 outbox = outbox_table(Base.metadata)

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import strawberry
 from sqlalchemy import Select, select
@@ -10,14 +11,18 @@ from strawberry.types import Info
 from subgraphs.charters import loaders as L
 from subgraphs.charters import models
 from subgraphs.charters.enums import ChangeCaseStatus, CharterStatus
+from subgraphs.charters.field_policy import charter_audience, series_audience
 from subgraphs.charters.service import charters as charter_service
+from subgraphs.charters.service import portals
 from subgraphs.charters.service.access import FLEET, READERS
 from subgraphs.charters.service.fleet import AvailabilityQuery, available_vehicles
+from subgraphs.charters.service.visibility import Audience
 from subgraphs.charters.types import (
     BlackoutDate,
     ChangeCase,
     Charter,
     CharterSeries,
+    CharterVehicle,
     Driver,
     Stop,
     Vehicle,
@@ -25,6 +30,7 @@ from subgraphs.charters.types import (
     gid,
     parse_uuid,
 )
+from subgraphs.kit.auth.roles import Role
 from subgraphs.kit.errors import BadUserInputError, NotFoundError, ServiceError
 from subgraphs.kit.ids import require_uuid
 from subgraphs.kit.pagination import (
@@ -144,15 +150,73 @@ class PublicQuote:
     link_expires_at: datetime | None = None
 
 
+@strawberry.input(description="Narrows `myCharters`: statuses, and a pickup window [from, to).")
+class MyChartersFilter:
+    status: list[CharterStatus] | None = None
+    pickup_from: datetime | None = None
+    pickup_to: datetime | None = None
+
+
 @strawberry.type
 class Query:
-    @strawberry.field(extensions=[allow(*READERS)])
+    @strawberry.field(
+        extensions=[allow(*READERS, Role.CLIENT, Role.VENDOR, Role.DRIVER)],
+        description=(
+            "One charter. Staff read any; a client its own company's, a vendor those it "
+            "is assigned to, offered or has bid on, a driver those it drives: each only "
+            "the fields its portal may read (others are null with FORBIDDEN)."
+        ),
+    )
     async def charter(self, info: Info, id: strawberry.ID) -> Charter:
         key = require_uuid(id, "Charter")
         row = await info.context.loaders.get(L.CharterByIdLoader).load(key)
-        if row is None:
+        # A charter the reader may not read is, for them, one that does not exist.
+        if row is None or await charter_audience(info, row) is None:
             raise NotFoundError("Charter", id)
         return Charter.from_row(row)
+
+    @strawberry.field(
+        extensions=[allow(Role.CLIENT)],
+        description="Your company's charters (quotes included), soonest pickup first.",
+    )
+    async def my_charters(
+        self,
+        info: Info,
+        first: int | None = 20,
+        after: str | None = None,
+        where: MyChartersFilter | None = None,
+    ) -> Connection[Charter]:
+        viewer = await info.context.get_viewer()
+        if viewer.client_id is None:
+            raise NotFoundError("Client")
+        wanted = where or MyChartersFilter()
+        stmt = portals.client_charters(
+            viewer.client_id,
+            portals.ClientCharterFilter(
+                statuses=tuple(s.value for s in wanted.status or ()),
+                pickup_from=wanted.pickup_from,
+                pickup_to=wanted.pickup_to,
+            ),
+        )
+        return await _page(info, stmt, SOONEST_PICKUP, first, after)
+
+    @strawberry.field(
+        extensions=[allow(Role.DRIVER)],
+        description=(
+            "The vehicles you drive from today to the seventh day after (operator's time "
+            f"zone), soonest first; at most {portals.MAX_TRIPS} (your trips never overlap)."
+        ),
+    )
+    async def my_trips(self, info: Info) -> list[CharterVehicle]:
+        viewer = await info.context.get_viewer()
+        driver_id = await info.context.loaders.get(L.DriverIdByUserIdLoader).load(viewer.user_id)
+        if driver_id is None:
+            return []
+        zone = info.context.settings.operator_time_zone
+        start, end = portals.trip_window(datetime.now(ZoneInfo(zone)).date(), zone)
+        async with info.context.sessions() as session:
+            rows = await session.scalars(portals.driver_trips(driver_id, start, end))
+            return [CharterVehicle.from_row(r) for r in rows]
 
     @strawberry.field(extensions=[allow(*READERS)], description="Charters, soonest pickup first.")
     async def charters(
@@ -223,7 +287,7 @@ class Query:
             pickup_local=row.pickup_local.isoformat(timespec="minutes"),
             pickup_time_zone=row.pickup_time_zone,
             passenger_count=row.passenger_count,
-            stops=[Stop.from_row(s) for s in stops],
+            stops=[Stop.from_row(s, audience=Audience.QUOTE_LINK) for s in stops],
             vehicle_types=[t.name for t in types if t is not None],
             total=Money(sum((v.cost for v in vehicles), Decimal("0.00"))),
         )
@@ -330,11 +394,14 @@ class Query:
                 session, stmt, order, first=first, after=after, to_node=Charter.from_row
             )
 
-    @strawberry.field(extensions=[allow(*READERS)])
+    @strawberry.field(
+        extensions=[allow(*READERS, Role.CLIENT)],
+        description="A recurring series: staff read any, a client its own company's.",
+    )
     async def charter_series(self, info: Info, id: strawberry.ID) -> CharterSeries:
         key = require_uuid(id, "CharterSeries")
         row = await info.context.loaders.get(L.SeriesByIdLoader).load(key)
-        if row is None:
+        if row is None or await series_audience(info, row) is None:
             raise NotFoundError("CharterSeries", id)
         return CharterSeries.from_row(row)
 
@@ -359,4 +426,4 @@ class Query:
             )
 
 
-__all__ = ["CharterFilter", "PublicQuote", "Query", "client_charters", "gid"]
+__all__ = ["CharterFilter", "MyChartersFilter", "PublicQuote", "Query", "client_charters", "gid"]

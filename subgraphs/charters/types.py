@@ -27,7 +27,13 @@ from subgraphs.charters.enums import (
     StopType,
     TripType,
 )
+from subgraphs.charters.field_policy import (
+    charter_audience,
+    charter_audience_by_id,
+    series_audience,
+)
 from subgraphs.charters.service.access import READERS
+from subgraphs.charters.service.visibility import Audience
 from subgraphs.kit.errors import BadUserInputError, ForbiddenError
 from subgraphs.kit.ids import parse_uuid
 from subgraphs.kit.pages_by_parent import PageKey
@@ -117,9 +123,17 @@ class Stop:
     planned_arrival: datetime | None
     planned_departure: datetime | None
     notes: str | None
+    _charter_id: strawberry.Private[uuid.UUID]
+    #: Set when the reader's audience is known without the charter (a quote link).
+    _audience: strawberry.Private[Audience | None] = None
+
+    async def reader_audience(self, info: Info) -> Audience | None:
+        if self._audience is not None:
+            return self._audience
+        return await charter_audience_by_id(info, self._charter_id)
 
     @classmethod
-    def from_row(cls, row: models.Stop) -> Stop:
+    def from_row(cls, row: models.Stop, audience: Audience | None = None) -> Stop:
         return cls(
             id=gid(row.id),
             position=row.position,
@@ -130,6 +144,8 @@ class Stop:
             planned_arrival=row.planned_arrival,
             planned_departure=row.planned_departure,
             notes=row.notes,
+            _charter_id=row.charter_id,
+            _audience=audience,
         )
 
 
@@ -138,13 +154,16 @@ class CharterVehicle:
     id: strawberry.ID
     position: int
     capacity: int
-    cost: Money
+    cost: Money | None = strawberry.field(description="The client's price of this vehicle.")
     status: CharterVehicleStatus
     dispatch_status: DispatchStatus
     pickup_address: str | None
     dropoff_address: str | None
     special_requirements: str | None
     _row: strawberry.Private[Any]
+
+    async def reader_audience(self, info: Info) -> Audience | None:
+        return await charter_audience_by_id(info, self._row.charter_id)
 
     @strawberry.field
     async def vehicle_type(self, info: Info) -> VehicleType:
@@ -189,10 +208,14 @@ class CharterVehicle:
 
     @classmethod
     async def resolve_reference(cls, info: Info, id: strawberry.ID) -> CharterVehicle | None:
-        await _ensure_reader(info)
         key = parse_uuid(id)
         row = await info.context.loaders.get(L.CharterVehicleByIdLoader).load(key) if key else None
-        return cls.from_row(row) if row else None
+        if row is None:
+            await _ensure_reader(info)
+            return None
+        if await charter_audience_by_id(info, row.charter_id) is None:
+            raise ForbiddenError("You may not read this charter vehicle.")
+        return cls.from_row(row)
 
 
 @strawberry.type
@@ -242,9 +265,10 @@ class AuditEntry:
 
 
 async def _ensure_reader(info: Info) -> None:
+    """An unknown id: staff learn it is unknown; others are refused, as for a foreign one."""
     viewer = await info.context.get_viewer()
     if not viewer.has_any_role(*READERS):
-        raise ForbiddenError("Only staff can read charters.")
+        raise ForbiddenError("You may not read this.")
 
 
 @strawberry.federation.type(keys=["id"], description="A charter: a quote, then a booked trip.")
@@ -260,14 +284,24 @@ class Charter:
     ends_at: datetime | None
     notes: str | None
     requires_second_driver: bool
-    quote_revision: int
-    is_template: bool
+    pickup_contact_name: str | None = strawberry.field(
+        description="Who meets the coach at the pickup."
+    )
+    pickup_contact_phone: str | None
+    vendor_instructions: str | None = strawberry.field(
+        description="Instructions marked for the vendors serving this charter."
+    )
+    driver_instructions: str | None = strawberry.field(
+        description="Instructions marked for the drivers of this charter."
+    )
+    quote_revision: int | None
+    is_template: bool | None
     template_name: str | None
     occurrence_date: date | None = strawberry.field(
         description="The date this series instance stands for (null outside a series)."
     )
-    created_at: datetime
-    updated_at: datetime
+    created_at: datetime | None
+    updated_at: datetime | None
     _row: strawberry.Private[Any]
 
     @classmethod
@@ -284,6 +318,10 @@ class Charter:
             ends_at=row.ends_at,
             notes=row.notes,
             requires_second_driver=row.requires_second_driver,
+            pickup_contact_name=row.pickup_contact_name,
+            pickup_contact_phone=row.pickup_contact_phone,
+            vendor_instructions=row.vendor_instructions,
+            driver_instructions=row.driver_instructions,
             quote_revision=row.quote_revision,
             is_template=row.is_template,
             template_name=row.template_name,
@@ -295,13 +333,20 @@ class Charter:
 
     @classmethod
     async def resolve_reference(cls, info: Info, id: strawberry.ID) -> Charter | None:
-        await _ensure_reader(info)
         key = parse_uuid(id)
         row = await info.context.loaders.get(L.CharterByIdLoader).load(key) if key else None
-        return cls.from_row(row) if row else None
+        if row is None:
+            await _ensure_reader(info)
+            return None
+        if await charter_audience(info, row) is None:
+            raise ForbiddenError("You may not read this charter.")
+        return cls.from_row(row)
+
+    async def reader_audience(self, info: Info) -> Audience | None:
+        return await charter_audience(info, self._row)
 
     @strawberry.field
-    def client(self) -> Client:
+    def client(self) -> Client | None:
         return Client(id=gid(self._row.client_id))
 
     @strawberry.field
@@ -330,7 +375,7 @@ class Charter:
         return sum(r.capacity for r in rows)
 
     @strawberry.field(description="Sum of the vehicles' costs.")
-    async def total_cost(self, info: Info) -> Money:
+    async def total_cost(self, info: Info) -> Money | None:
         rows = await info.context.loaders.get(L.VehiclesByCharterIdLoader).load(self._row.id)
         return Money(sum((r.cost for r in rows), Decimal("0.00")))
 
@@ -352,7 +397,7 @@ class Charter:
             "(default 20, at most 100)."
         )
     )
-    async def quote_revisions(self, info: Info, first: int = 20) -> list[QuoteRevision]:
+    async def quote_revisions(self, info: Info, first: int = 20) -> list[QuoteRevision] | None:
         if not 0 <= first <= L.MAX_QUOTE_REVISIONS:
             raise BadUserInputError(f"`first` must be between 0 and {L.MAX_QUOTE_REVISIONS}.")
         rows = await info.context.loaders.get(L.QuoteRevisionsByCharterIdLoader).load(self._row.id)
@@ -389,7 +434,7 @@ class Charter:
     @strawberry.field(extensions=[allow(*READERS)], description="Newest first; staff only.")
     async def audit_log(
         self, info: Info, first: int | None = 20, after: str | None = None
-    ) -> Connection[AuditEntry]:
+    ) -> Connection[AuditEntry] | None:
         page = await info.context.loaders.get(L.AuditPageByCharterIdLoader).load(
             PageKey.of(self._row.id, first, after)
         )
@@ -398,7 +443,7 @@ class Charter:
     @strawberry.field(description="Change cases of this charter, oldest first.")
     async def change_cases(
         self, info: Info, first: int | None = 20, after: str | None = None
-    ) -> Connection[Annotated[ChangeCase, strawberry.lazy("subgraphs.charters.types")]]:
+    ) -> Connection[Annotated[ChangeCase, strawberry.lazy("subgraphs.charters.types")]] | None:
         page = await info.context.loaders.get(L.ChangeCasesPageByCharterIdLoader).load(
             PageKey.of(self._row.id, first, after)
         )
@@ -444,10 +489,17 @@ class CharterSeries:
 
     @classmethod
     async def resolve_reference(cls, info: Info, id: strawberry.ID) -> CharterSeries | None:
-        await _ensure_reader(info)
         key = parse_uuid(id)
         row = await info.context.loaders.get(L.SeriesByIdLoader).load(key) if key else None
-        return cls.from_row(row) if row else None
+        if row is None:
+            await _ensure_reader(info)
+            return None
+        if await series_audience(info, row) is None:
+            raise ForbiddenError("You may not read this series.")
+        return cls.from_row(row)
+
+    async def reader_audience(self, info: Info) -> Audience | None:
+        return await series_audience(info, self._row)
 
     @strawberry.field
     def client(self) -> Client:

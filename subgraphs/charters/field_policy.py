@@ -36,6 +36,7 @@ from subgraphs.charters.service.visibility import (
 from subgraphs.kit.auth.roles import Role
 from subgraphs.kit.errors import ForbiddenError
 
+
 class Governed(Protocol):
     async def reader_audience(self, info: Any) -> Audience | None: ...
 

@@ -47,7 +47,7 @@ def upgrade() -> None:
         schema="charters",
     )
     op.create_index(
-        op.f("ix_vendor_accounts_vendor_id"),
+        op.f("ix_charters_vendor_accounts_vendor_id"),
         "vendor_accounts",
         ["vendor_id"],
         unique=False,
@@ -62,7 +62,7 @@ def upgrade() -> None:
         schema="charters",
     )
     op.create_index(
-        op.f("ix_vendor_charter_access_vendor_id"),
+        op.f("ix_charters_vendor_charter_access_vendor_id"),
         "vendor_charter_access",
         ["vendor_id"],
         unique=False,
@@ -80,13 +80,15 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_table("vendor_access_versions", schema="charters")
     op.drop_index(
-        op.f("ix_vendor_charter_access_vendor_id"),
+        op.f("ix_charters_vendor_charter_access_vendor_id"),
         table_name="vendor_charter_access",
         schema="charters",
     )
     op.drop_table("vendor_charter_access", schema="charters")
     op.drop_index(
-        op.f("ix_vendor_accounts_vendor_id"), table_name="vendor_accounts", schema="charters"
+        op.f("ix_charters_vendor_accounts_vendor_id"),
+        table_name="vendor_accounts",
+        schema="charters",
     )
     op.drop_table("vendor_accounts", schema="charters")
     for column in (

@@ -12,17 +12,21 @@ Ratings' one-decimal scores are in `test_ratings.py`.
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import select, text, update
 
 from subgraphs.vendors import states
-from subgraphs.vendors.models import Bid, VendorAudit
+from subgraphs.vendors.models import Bid, VendorAssignment, VendorAudit, outbox
+from subgraphs.vendors.service.assignments import MOVED_BY, TRIP_MOVES
 from subgraphs.vendors.service.bids import DEFAULT_VALIDITY, effective_status, expire_stale_bids
-from tests.support.vendors_facts import FactCharter, vendor_user
+from tests.charters.ops import SET_STATUS, book
+from tests.support.vendors_facts import ASSIGN, RESPOND, FactCharter, served, vendor_user
 
 CREATE = """
 mutation($input: CreateBidInput!, $submit: Boolean! = true) {
@@ -306,3 +310,220 @@ async def test_a_bid_under_review_past_its_validity_expires(make_vendor, vendors
     assert accept["userErrors"][0]["code"] == "EXPIRED"
     assert stored == 1
     assert (await stored_bid(sessions, bid["id"])).status == "expired"
+
+
+# -- assignments follow the trip ---------------------------------------------------
+
+
+async def assignment_status(sessions: Any, assignment_id: str) -> str:
+    async with sessions() as session:
+        row = await session.get_one(VendorAssignment, uuid.UUID(assignment_id))
+        return row.status
+
+
+def test_the_assignment_table_moves_with_the_trip_and_only_with_it():
+    assert states.ASSIGNMENT.allowed("confirmed") >= {"in_progress", "completed"}
+    assert states.ASSIGNMENT.allowed("in_progress") == {"completed", "cancelled"}
+    assert states.ASSIGNMENT.allowed("completed") == frozenset()
+    assert not states.ASSIGNMENT.can("offered", "in_progress")
+    assert not states.ASSIGNMENT.can("recovery_requested", "in_progress")
+    assert {s for s, who in MOVED_BY.items() if who == "trip"} == {"in_progress", "completed"}
+    for moves in TRIP_MOVES.values():
+        for source, target in moves.items():
+            assert states.ASSIGNMENT.can(source, target), (source, target)
+
+
+async def test_a_confirmed_assignment_starts_and_completes_with_its_charter(
+    make_vendor, vendors_staff, vendors_as, sessions
+):
+    charter = FactCharter(vehicle_ids=[uuid.uuid4(), uuid.uuid4()])
+    await charter.project(sessions, "confirmed")
+    vendor = await make_vendor()
+    portal, _ = await vendor_user(vendors_staff, vendors_as, vendor["id"])
+    confirmed = await served(vendors_staff, portal, charter.vehicle_ids[0], vendor["id"])
+    offered = (
+        await vendors_staff(
+            ASSIGN, {"cv": str(charter.vehicle_ids[1]), "vendor": vendor["id"], "amount": "800.00"}
+        )
+    ).ok()["assignVendor"]["assignment"]["id"]
+
+    await charter.project(sessions, "in_progress")
+    started = (
+        await assignment_status(sessions, confirmed),
+        await assignment_status(sessions, offered),
+    )
+    await charter.project(sessions, "in_progress")  # re-delivered: nothing more moves
+    await charter.project(sessions, "completed")
+    ended = (
+        await assignment_status(sessions, confirmed),
+        await assignment_status(sessions, offered),
+    )
+
+    assert started == ("in_progress", "offered")
+    assert ended == ("completed", "offered")
+    async with sessions() as session:
+        trail = (
+            await session.execute(
+                select(
+                    VendorAudit.action, VendorAudit.actor_id, VendorAudit.before, VendorAudit.after
+                )
+                .where(
+                    VendorAudit.entity_id == uuid.UUID(confirmed),
+                    VendorAudit.action.in_(["status:in_progress", "status:completed"]),
+                )
+                .order_by(VendorAudit.at)
+            )
+        ).all()
+        announced = [
+            r.payload["status"]
+            for r in (await session.execute(select(outbox).order_by(outbox.c.id))).all()
+            if r.topic == "vendors.assignment_changed" and r.payload["assignmentId"] == confirmed
+        ]
+    assert [(a, actor) for a, actor, _, _ in trail] == [
+        ("status:in_progress", None),
+        ("status:completed", None),
+    ]
+    assert [(b["status"], a["status"]) for _, _, b, a in trail] == [
+        ("confirmed", "in_progress"),
+        ("in_progress", "completed"),
+    ]
+    assert announced[-2:] == ["in_progress", "completed"]
+
+
+async def test_a_trip_heard_only_at_its_end_completes_a_confirmed_assignment(
+    make_vendor, vendors_staff, vendors_as, sessions
+):
+    charter = FactCharter()
+    await charter.project(sessions, "confirmed")
+    vendor = await make_vendor()
+    portal, _ = await vendor_user(vendors_staff, vendors_as, vendor["id"])
+    assignment = await served(vendors_staff, portal, charter.vehicle_ids[0], vendor["id"])
+
+    await charter.project(sessions, "completed")
+
+    assert await assignment_status(sessions, assignment) == "completed"
+
+
+async def test_an_older_event_moves_nothing(make_vendor, vendors_staff, vendors_as, sessions):
+    charter = FactCharter()
+    await charter.project(sessions, "confirmed")
+    vendor = await make_vendor()
+    portal, _ = await vendor_user(vendors_staff, vendors_as, vendor["id"])
+    assignment = await served(vendors_staff, portal, charter.vehicle_ids[0], vendor["id"])
+    charter.version += 5
+    await charter.project(sessions, "confirmed")
+    charter.version -= 3
+
+    await charter.project(sessions, "in_progress")  # older than the facts held
+
+    assert await assignment_status(sessions, assignment) == "confirmed"
+
+
+@pytest.mark.parametrize("status", ["IN_PROGRESS", "COMPLETED"])
+async def test_nobody_moves_an_assignment_with_the_trip_by_hand(
+    status, make_vendor, vendors_staff, vendors_as, sessions
+):
+    charter = FactCharter()
+    await charter.project(sessions, "confirmed")
+    vendor = await make_vendor()
+    portal, _ = await vendor_user(vendors_staff, vendors_as, vendor["id"])
+    assignment = await served(vendors_staff, portal, charter.vehicle_ids[0], vendor["id"])
+
+    by_vendor = (await portal(RESPOND, {"id": assignment, "status": status})).ok()
+    by_staff = (await vendors_staff(RESPOND, {"id": assignment, "status": status})).ok()
+
+    for answer in (by_vendor, by_staff):
+        payload = answer["respondToAssignment"]
+        assert payload["assignment"] is None
+        assert [(e["field"], e["code"]) for e in payload["userErrors"]] == [
+            ("status", "INVALID_TRANSITION")
+        ]
+    assert await assignment_status(sessions, assignment) == "confirmed"
+
+
+async def test_a_trip_under_way_holds_its_vehicle_until_staff_cancel_it(
+    make_vendor, vendors_staff, vendors_as, sessions
+):
+    charter = FactCharter()
+    await charter.project(sessions, "confirmed")
+    vendor = await make_vendor("Broken Down Coaches")
+    rescue = await make_vendor("Rescue Coaches")
+    portal, _ = await vendor_user(vendors_staff, vendors_as, vendor["id"])
+    assignment = await served(vendors_staff, portal, charter.vehicle_ids[0], vendor["id"])
+    await charter.project(sessions, "in_progress")
+    variables = {"cv": str(charter.vehicle_ids[0]), "vendor": rescue["id"], "amount": "400.00"}
+
+    held = (await vendors_staff(ASSIGN, variables)).ok()["assignVendor"]
+    cancelled = (await vendors_staff(RESPOND, {"id": assignment, "status": "CANCELLED"})).ok()
+    replaced = (await vendors_staff(ASSIGN, variables)).ok()["assignVendor"]
+
+    assert held["userErrors"][0]["code"] == "ALREADY_ASSIGNED"
+    assert cancelled["respondToAssignment"]["assignment"]["status"] == "CANCELLED"
+    assert replaced["userErrors"] == []
+
+
+async def test_the_vendor_rates_after_the_trip_it_ran_completed(
+    make_vendor, vendors_staff, vendors_as, sessions
+):
+    charter = FactCharter()
+    await charter.project(sessions, "confirmed")
+    vendor = await make_vendor()
+    portal, _ = await vendor_user(vendors_staff, vendors_as, vendor["id"])
+    assignment = await served(vendors_staff, portal, charter.vehicle_ids[0], vendor["id"])
+    await charter.project(sessions, "in_progress")
+    await charter.project(sessions, "completed")
+    rate = """mutation($v: ID!, $c: ID!) { rateVendor(vendorId: $v, charterId: $c, input: {
+      overall: 4.5, vehicleCondition: 5, driverProfessionalism: 4.5, onTime: 4,
+      communication: 5, value: 4.5}) { rating { overall } userErrors { code } } }"""
+
+    rated = (await vendors_staff(rate, {"v": vendor["id"], "c": str(charter.id)})).ok()
+
+    assert await assignment_status(sessions, assignment) == "completed"
+    assert rated["rateVendor"] == {"rating": {"overall": "4.5"}, "userErrors": []}
+
+
+def _local_in(delta: timedelta) -> str:
+    local = datetime.now(ZoneInfo("America/Chicago")) + delta
+    return local.replace(tzinfo=None, second=0, microsecond=0).isoformat(timespec="minutes")
+
+
+async def _wait_for(sessions: Any, assignment_id: str, status: str, within: float = 10.0) -> str:
+    deadline = asyncio.get_running_loop().time() + within
+    seen = await assignment_status(sessions, assignment_id)
+    while seen != status and asyncio.get_running_loop().time() < deadline:
+        await asyncio.sleep(0.05)
+        seen = await assignment_status(sessions, assignment_id)
+    return seen
+
+
+async def test_dispatch_starting_and_ending_the_trip_moves_the_assignment_end_to_end(
+    staff, as_role, bookable_charter, projected, make_vendor, vendors_staff, vendors_as, sessions
+):
+    """Charters' setCharterStatus over HTTP -> outbox -> Redis stream -> vendors' consumer."""
+    charter = await bookable_charter(pickupLocal=_local_in(timedelta(hours=2)))
+    vehicle_id = charter["vehicles"][0]["id"]
+    await book(staff, charter["id"])
+    dispatcher = await as_role("dispatcher")
+    await projected(vehicle_id)
+    vendor = await make_vendor()
+    portal, _ = await vendor_user(vendors_staff, vendors_as, vendor["id"])
+    assignment = await served(vendors_staff, portal, uuid.UUID(vehicle_id), vendor["id"])
+
+    confirmed = (await dispatcher(SET_STATUS, {"id": charter["id"], "status": "CONFIRMED"})).ok()
+    started = (await dispatcher(SET_STATUS, {"id": charter["id"], "status": "IN_PROGRESS"})).ok()
+    on_the_road = await _wait_for(sessions, assignment, "in_progress")
+    async with sessions() as session, session.begin():
+        # The pickup has passed: the trip may end.
+        await session.execute(
+            text(
+                "UPDATE charters.charters SET pickup_at = now() - interval '1 hour' WHERE id = :id"
+            ),
+            {"id": charter["id"]},
+        )
+    ended = (await dispatcher(SET_STATUS, {"id": charter["id"], "status": "COMPLETED"})).ok()
+    done = await _wait_for(sessions, assignment, "completed")
+
+    assert confirmed["setCharterStatus"]["userErrors"] == []
+    assert started["setCharterStatus"]["userErrors"] == []
+    assert ended["setCharterStatus"]["userErrors"] == []
+    assert (on_the_road, done) == ("in_progress", "completed")

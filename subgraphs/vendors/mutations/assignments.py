@@ -50,7 +50,9 @@ class AssignmentMutations:
 
     @strawberry.mutation(
         extensions=[allow(*STAFF_EDIT, Role.VENDOR)],
-        description="CONFIRMED, DECLINED (with a reason) or RECOVERY_REQUESTED by the vendor; CANCELLED by staff.",
+        description="CONFIRMED, DECLINED (with a reason) or RECOVERY_REQUESTED by the vendor; "
+        "CANCELLED by staff. IN_PROGRESS and COMPLETED follow the trip (the charter's status), "
+        "never set by hand.",
     )
     async def respond_to_assignment(
         self, info: Info, id: strawberry.ID, status: AssignmentStatus, reason: str | None = None

@@ -3,6 +3,13 @@
 At most one assignment holds a charter vehicle at a time: a partial unique
 index decides, whatever the concurrency. Only an active, compliant vendor
 can be given work.
+
+Who moves an assignment to each status is `MOVED_BY`: the vendor (or staff
+for it) answers an offer, staff cancel, and the trip itself moves a
+confirmed assignment to `in_progress` when the charter starts and to
+`completed` when it ends (`follow_trip`, called by the projection of
+charters' events). Nobody sets those two by hand: they say what happened
+on the road, which charters' dispatch knows and vendors only hears.
 """
 
 from __future__ import annotations
@@ -12,14 +19,14 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 
 from subgraphs.kit.errors import ServiceError
 from subgraphs.kit.outbox import emit
 from subgraphs.vendors import states
 from subgraphs.vendors.error_codes import VendorErrorCode as Code
-from subgraphs.vendors.models import VendorAssignment, outbox
+from subgraphs.vendors.models import CharterVehicleFacts, VendorAssignment, outbox
 from subgraphs.vendors.service import audit
 from subgraphs.vendors.service.access import STAFF_EDIT, ensure_role, ensure_vendor_scope
 from subgraphs.vendors.service.certifications import certifications_of, compliance_of
@@ -27,12 +34,32 @@ from subgraphs.vendors.service.projection import charter_of_vehicle
 from subgraphs.vendors.service.vendors import get as get_vendor
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Mapping, Sequence
 
     from sqlalchemy.ext.asyncio import AsyncSession
 
     from subgraphs.kit.auth.viewer import Viewer
     from subgraphs.vendors.models import Vendor
+
+
+#: Who moves an assignment into each status: "vendor" (its own users, or
+#: staff with `STAFF_EDIT` for it), "staff" (`STAFF_EDIT`), "trip" (only
+#: `follow_trip`, from charters' events). Targets not listed are never moved to.
+MOVED_BY: Mapping[str, str] = {
+    "confirmed": "vendor",
+    "declined": "vendor",
+    "recovery_requested": "vendor",
+    "cancelled": "staff",
+    "in_progress": "trip",
+    "completed": "trip",
+}
+#: Charter status -> {assignment status -> the status the trip moves it to}.
+#: A confirmed assignment goes straight to completed when the end of a trip
+#: arrives without its start (an event missed, or both in one version jump).
+TRIP_MOVES: Mapping[str, Mapping[str, str]] = {
+    "in_progress": {"confirmed": "in_progress"},
+    "completed": {"confirmed": "completed", "in_progress": "completed"},
+}
 
 
 async def ensure_eligible(
@@ -134,10 +161,17 @@ async def respond(
 ) -> VendorAssignment:
     """The vendor confirms, declines (with a reason) or asks for recovery; staff cancel."""
     row = await _get(session, assignment_id)
-    if status == "cancelled":
-        ensure_role(actor, STAFF_EDIT, "cancel vendor assignments")
+    mover = MOVED_BY.get(status)
+    if mover == "staff":
+        ensure_role(actor, STAFF_EDIT, f"set vendor assignments {status}")
     else:
         await ensure_vendor_scope(session, actor, row.vendor_id, staff_roles=STAFF_EDIT)
+    if mover == "trip":
+        raise ServiceError.of(
+            Code.INVALID_TRANSITION,
+            f"An assignment becomes {status} with its trip (the charter's status), never by hand.",
+            "status",
+        )
     if status == "declined" and not (reason or "").strip():
         raise ServiceError.of(Code.REQUIRED, "Say why the assignment is declined.", "reason")
     if reason is not None and len(reason) > 500:
@@ -159,6 +193,55 @@ async def respond(
     )
     await _announce(session, row)
     return row
+
+
+async def follow_trip(
+    session: AsyncSession, charter_id: uuid.UUID, charter_status: str
+) -> list[VendorAssignment]:
+    """Move the charter's assignments with its trip; audited with no actor (the system).
+
+    Idempotent: a re-delivered event finds nothing left to move. Offered
+    assignments nobody confirmed, and vendors that asked for recovery, are
+    left for staff to settle: the trip does not answer for the vendor.
+    """
+    moves = TRIP_MOVES.get(charter_status)
+    if not moves:
+        return []
+    vehicles = select(CharterVehicleFacts.charter_vehicle_id).where(
+        CharterVehicleFacts.charter_id == charter_id
+    )
+    rows = list(
+        await session.scalars(
+            select(VendorAssignment)
+            .where(
+                or_(
+                    VendorAssignment.charter_id == charter_id,
+                    VendorAssignment.charter_vehicle_id.in_(vehicles),
+                ),
+                VendorAssignment.status.in_(moves),
+            )
+            .order_by(VendorAssignment.id)
+            .with_for_update()
+        )
+    )
+    for row in rows:
+        target = moves[row.status]
+        states.ASSIGNMENT.check(row.status, target)
+        before = audit.row_snapshot(row)
+        row.status = target
+        audit.record(
+            session,
+            vendor_id=row.vendor_id,
+            entity="assignment",
+            entity_id=row.id,
+            action=f"status:{target}",
+            actor=None,
+            before=before,
+            after=audit.row_snapshot(row),
+        )
+        await _announce(session, row)
+    await session.flush()
+    return rows
 
 
 async def _announce(session: AsyncSession, row: VendorAssignment) -> None:

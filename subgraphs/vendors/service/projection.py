@@ -4,6 +4,9 @@ Vendors needs to know a charter's status (ratings need a completed trip),
 client (who may rate), pickup time and place (bid opportunities) and its
 vehicles (what can be bid on or assigned). Handling is idempotent: an event
 older than what we hold (lower charter version) changes nothing.
+
+A charter that starts or ends moves its vendors' confirmed assignments
+along (`assignments.follow_trip`), in the same transaction as the facts.
 """
 
 from __future__ import annotations
@@ -55,6 +58,15 @@ async def apply_charter_event(session: AsyncSession, event: dict[str, Any]) -> N
     result = await session.execute(stmt.returning(CharterFacts.charter_id))
     if result.scalar() is None:
         return  # an older event than the facts we hold
+    await _vehicles(session, charter_id, payload)
+    # Imported here: assignments reads this module's `charter_of_vehicle`.
+    from subgraphs.vendors.service.assignments import follow_trip
+
+    await follow_trip(session, charter_id, str(payload["status"]))
+
+
+async def _vehicles(session: AsyncSession, charter_id: uuid.UUID, payload: dict[str, Any]) -> None:
+    """Replace the charter's vehicle facts when the event lists them."""
     if "vehicles" in payload:
         await session.execute(
             delete(CharterVehicleFacts).where(CharterVehicleFacts.charter_id == charter_id)

@@ -7,6 +7,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from subgraphs.identity import mailer
 from subgraphs.identity.keys import Keyring
 from subgraphs.identity.models import outbox
 from subgraphs.identity.mutations import Mutation
@@ -41,6 +42,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
         outbox=outbox,
         routes=[Route("/.well-known/jwks.json", jwks, methods=["GET"])],
         key_source=_keyring,
+        on_startup=[mailer.start],
+        on_shutdown=[mailer.stop],
         settings=settings,
     )
 

@@ -16,6 +16,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
+from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import ResponseError
 
 from subgraphs.kit import json
@@ -28,6 +29,10 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 Handler = Callable[["AsyncSession", dict[str, Any]], Awaitable[None]]
+
+
+class TransientError(Exception):
+    """A handler's outside service is unavailable for now: retried, logged in one line."""
 
 
 class EventConsumer:
@@ -83,6 +88,18 @@ class EventConsumer:
                 backoff = 0.1
             except asyncio.CancelledError:
                 raise
+            except (OSError, RedisConnectionError, TransientError) as exc:
+                # Expected outages (SMTP or Redis unreachable): one line, no traceback.
+                log.warning(
+                    "consumer %s on %s: %s; retrying in %.1fs",
+                    self.group,
+                    self.stream,
+                    exc,
+                    backoff,
+                )
+                pending_first = True
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 10.0)
             except Exception:
                 log.exception("consumer %s on %s failed; retrying", self.group, self.stream)
                 # What failed stays pending (unacknowledged): read it again first.

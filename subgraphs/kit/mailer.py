@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING
 
 import aiosmtplib
 
+from subgraphs.kit.consumer import TransientError
+
 if TYPE_CHECKING:
     from redis.asyncio import Redis
 
@@ -24,6 +26,12 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 SENT_PREFIX = "athena.mailer.sent."
+
+
+class MailUnavailable(TransientError):
+    """The SMTP server did not take the message; the event stays pending and is retried."""
+
+
 SENT_TTL_SECONDS = 7 * 24 * 3600
 
 
@@ -48,16 +56,19 @@ class Mailer:
 
     async def send(self, message: EmailMessage) -> None:
         s = self.settings
-        await aiosmtplib.send(
-            message,
-            hostname=s.smtp_host,
-            port=s.smtp_port,
-            username=s.smtp_username or None,
-            password=s.smtp_password or None,
-            use_tls=s.smtp_use_tls,
-            start_tls=s.smtp_starttls,
-            timeout=s.smtp_timeout_seconds,
-        )
+        try:
+            await aiosmtplib.send(
+                message,
+                hostname=s.smtp_host,
+                port=s.smtp_port,
+                username=s.smtp_username or None,
+                password=s.smtp_password or None,
+                use_tls=s.smtp_use_tls,
+                start_tls=s.smtp_starttls,
+                timeout=s.smtp_timeout_seconds,
+            )
+        except (OSError, aiosmtplib.SMTPConnectError, aiosmtplib.SMTPServerDisconnected) as exc:
+            raise MailUnavailable(f"SMTP {s.smtp_host}:{s.smtp_port} unavailable: {exc}") from exc
         log.info("mail %r sent to %s", message["Subject"], message["To"])
 
     async def send_once(self, event_id: str | None, message: EmailMessage) -> bool:

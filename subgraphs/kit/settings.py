@@ -62,6 +62,10 @@ class Settings(BaseSettings):
     login_max_failures_per_ip: int = 20
     login_failure_window_seconds: int = 15 * 60
     password_reset_ttl_seconds: int = 3600
+    #: Identity mails reset codes (its outbox consumer); the client portal's address
+    #: for the link in them, when there is one.
+    identity_mailer_enabled: bool = True
+    portal_url: str = ""
 
     #: Signs anonymous quote links (charters). No default: empty means quote
     #: links are refused; the embedded stack generates one under `.data/`.

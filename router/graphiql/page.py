@@ -7,8 +7,16 @@ anything else under node_modules. URLs carry a content hash (`?v=`), which
 makes year-long immutable caching safe across upgrades.
 
 The page runs operations with JSON POSTs to the GraphQL endpoint (which
-CSRF prevention lets through) and subscriptions over graphql-transport-ws
-on the same path.
+CSRF prevention lets through; they carry `graphql-preflight` as well, so a
+stricter CSRF rule lets them through too) and subscriptions over
+graphql-transport-ws on the same path.
+
+Staff sign in on the page itself (`static/signin.js`): e-mail, password and,
+once identity asks for it, the MFA code go to the graph's own `login`
+mutation; the access token is put into GraphiQL's headers and renewed with
+`refreshToken` shortly before `accessTokenExpiresAt`. The refresh token is
+kept in sessionStorage (this tab only, gone when the tab closes), never in
+localStorage or a cookie, and the access token only in memory.
 """
 
 from __future__ import annotations
@@ -60,6 +68,8 @@ ASSETS: Mapping[str, Asset] = {
     "graphiql.min.css": Asset(
         NODE_MODULES / "graphiql/graphiql.min.css", "text/css; charset=utf-8"
     ),
+    "signin.css": Asset(HERE / "static/signin.css", "text/css; charset=utf-8"),
+    "signin.js": Asset(HERE / "static/signin.js", "text/javascript; charset=utf-8"),
     "init.js": Asset(HERE / "static/init.js", "text/javascript; charset=utf-8"),
 }
 
@@ -107,13 +117,31 @@ def graphiql_html(endpoint: str = "/graphql", title: str = "Athena GraphiQL") ->
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{t}</title>
 <link rel="stylesheet" href="{_url("graphiql.min.css")}">
-<style>html, body, #graphiql {{ height: 100%; margin: 0; overflow: hidden; }}</style>
+<link rel="stylesheet" href="{_url("signin.css")}">
 </head>
 <body>
+<div class="athena-page">
+<header class="athena-auth" id="athena-auth" data-state="signed-out">
+<span class="athena-brand">{t}</span>
+<form class="athena-signin" id="athena-signin" autocomplete="on">
+<label>E-mail <input id="athena-email" name="email" type="email" autocomplete="username" required></label>
+<label>Password <input id="athena-password" name="password" type="password" autocomplete="current-password" required></label>
+<label id="athena-otp-field" hidden>Code <input id="athena-otp" name="otp" autocomplete="one-time-code" inputmode="numeric" size="10" placeholder="123456"></label>
+<button type="submit" id="athena-signin-button">Sign in</button>
+</form>
+<div class="athena-session" id="athena-session" hidden>
+<span>Signed in as <strong id="athena-user"></strong> <span id="athena-roles"></span></span>
+<span class="athena-expiry" id="athena-expiry"></span>
+<button type="button" id="athena-signout">Sign out</button>
+</div>
+<p class="athena-message" id="athena-message" role="alert" aria-live="polite"></p>
+</header>
 <div id="graphiql" data-endpoint="{e}">Loading GraphiQL…</div>
+</div>
 <script src="{_url("react.production.min.js")}"></script>
 <script src="{_url("react-dom.production.min.js")}"></script>
 <script src="{_url("graphiql.min.js")}"></script>
+<script src="{_url("signin.js")}"></script>
 <script src="{_url("init.js")}"></script>
 </body>
 </html>

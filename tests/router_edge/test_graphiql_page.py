@@ -48,6 +48,8 @@ async def test_the_page_loads_every_asset_from_the_router(client):
         ("graphiql.min.css", "text/css; charset=utf-8"),
         ("react.production.min.js", "text/javascript; charset=utf-8"),
         ("react-dom.production.min.js", "text/javascript; charset=utf-8"),
+        ("signin.js", "text/javascript; charset=utf-8"),
+        ("signin.css", "text/css; charset=utf-8"),
         ("init.js", "text/javascript; charset=utf-8"),
     ],
 )

@@ -187,7 +187,7 @@ class DriverIdByUserIdLoader(SessionLoader[uuid.UUID, uuid.UUID | None]):
         rows = await session.execute(
             select(models.Driver.user_id, models.Driver.id).where(models.Driver.user_id.in_(keys))
         )
-        found = dict(rows.tuples().all())
+        found: dict[uuid.UUID, uuid.UUID] = dict(rows.all())  # type: ignore[arg-type]
         return [found.get(key) for key in keys]
 
 
@@ -202,7 +202,7 @@ class VendorIdByUserIdLoader(SessionLoader[uuid.UUID, uuid.UUID | None]):
                 models.VendorAccount.user_id.in_(keys)
             )
         )
-        found = dict(rows.tuples().all())
+        found: dict[uuid.UUID, uuid.UUID] = dict(rows.all())  # type: ignore[arg-type]
         return [found.get(key) for key in keys]
 
 
@@ -219,6 +219,6 @@ class VendorAccessByCharterIdLoader(SessionLoader[uuid.UUID, dict[uuid.UUID, lis
             )
         )
         found: dict[uuid.UUID, dict[uuid.UUID, list[str]]] = {}
-        for charter_id, vendor_id, reasons in rows.tuples():
+        for charter_id, vendor_id, reasons in rows.all():
             found.setdefault(charter_id, {})[vendor_id] = list(reasons)
         return [found.get(key, {}) for key in keys]

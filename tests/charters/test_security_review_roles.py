@@ -55,6 +55,7 @@ EXPECTED: dict[str, set[str]] = {
     "cancelCharter": EDITORS,
     "reassignCharter": EDIT_ANY,
     "registerClient": EDITORS,
+    "setCharterInstructions": EDITORS | DISPATCH,
     "addStop": EDITORS,
     "updateStop": EDITORS,
     "removeStop": EDITORS,

@@ -10,6 +10,7 @@ from subgraphs.charters.mutations.clients import ClientMutations
 from subgraphs.charters.mutations.dispatch import DispatchMutations
 from subgraphs.charters.mutations.fleet import FleetMutations
 from subgraphs.charters.mutations.itinerary import ItineraryMutations
+from subgraphs.charters.mutations.portals import PortalMutations
 from subgraphs.charters.mutations.series import SeriesMutations
 from subgraphs.charters.mutations.split import SplitMutations
 from subgraphs.charters.mutations.templates import TemplateMutations
@@ -26,6 +27,7 @@ AREAS: tuple[type, ...] = (
     SplitMutations,
     TemplateMutations,
     SeriesMutations,
+    PortalMutations,
 )
 
 Mutation = merge_types("Mutation", AREAS)

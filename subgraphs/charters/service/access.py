@@ -32,6 +32,8 @@ APPROVERS = (Role.ADMIN, Role.MANAGER, Role.SALES_SUPPORT)
 MANAGERS = (Role.ADMIN, Role.MANAGER)
 #: Deactivating a recurring series is a manager's act (seed 000).
 SERIES_DEACTIVATORS = MANAGERS
+#: Who writes a charter's pickup contact and its instructions for vendors and drivers.
+INSTRUCTION_WRITERS = (*EDITORS, Role.DISPATCHER)
 #: Who may put a client into charters' interim client registry (see `clients`).
 CLIENT_REGISTRARS = EDITORS
 

@@ -73,6 +73,25 @@ class GraphQLResponse:
 
 
 @dataclass(slots=True)
+class Admission:
+    """An operation the guard let through, ready to plan."""
+
+    doc: DocumentNode
+    op: OperationDefinitionNode
+    conditions: list[str]
+    normalized: str
+    #: the client's variables with defaults applied
+    variables: dict[str, Any]
+    decision: AuthDecision
+    #: the operation minus what the caller may not see, when authorization trimmed it
+    allowed: tuple[DocumentNode, OperationDefinitionNode] | None
+
+    @property
+    def kind(self) -> str:
+        return self.op.operation.value
+
+
+@dataclass(slots=True)
 class _Document:
     doc: DocumentNode | None
     errors: list[dict[str, Any]]
@@ -190,21 +209,26 @@ class Gateway:
             self.plans.put(key, plan)
         return plan
 
-    async def execute(self, request: GraphQLRequest) -> GraphQLResponse:
+    def admit(self, request: GraphQLRequest) -> Admission | GraphQLResponse:
+        """The operation-level guard every transport runs before anything is fetched.
+
+        Parse and validate (cached), select the operation, coerce variables,
+        limits, then authorization. Queries, mutations and subscriptions all
+        pass here, whichever transport carried them, so a refusal is the same
+        refusal everywhere; a `GraphQLResponse` is that refusal.
+        """
         if not request.query:
-            return GraphQLResponse({"errors": [_error("Must provide query string.")]}, True)
+            return GraphQLResponse(
+                {"errors": [_error("Must provide query string.", "BAD_REQUEST")]}, True
+            )
         d = self.document(request.query)
         if d.doc is None:
             return GraphQLResponse({"errors": d.errors}, True)
         try:
             op = select_operation(d.doc, request.operation_name)
         except OperationError as exc:
-            return GraphQLResponse({"errors": [_error(str(exc))]}, True)
+            return GraphQLResponse({"errors": [_error(str(exc), "BAD_REQUEST")]}, True)
         kind = op.operation.value
-        if kind == "subscription":
-            return GraphQLResponse(
-                {"errors": [_error("Subscriptions need a WebSocket or SSE transport.")]}, True, kind
-            )
         raw_vars = request.variables or {}
         variables = dict(raw_vars)
         if op.variable_definitions:
@@ -231,18 +255,41 @@ class Gateway:
                     select_operation(decision.document, request.operation_name),
                 )
             except OperationError as exc:  # cannot happen: names are kept
-                return GraphQLResponse({"errors": [_error(str(exc))]}, True, kind)
-        try:
-            plan = self.plan(
-                d.doc,
-                op,
-                d.conditions,
-                variables,
-                d.normalized,
-                request.operation_name,
-                allowed,
-                decision.cache_key,
+                return GraphQLResponse({"errors": [_error(str(exc), "BAD_REQUEST")]}, True, kind)
+        return Admission(d.doc, op, d.conditions, d.normalized, variables, decision, allowed)
+
+    def plan_admitted(self, a: Admission, operation_name: str | None) -> QueryPlan:
+        return self.plan(
+            a.doc,
+            a.op,
+            a.conditions,
+            a.variables,
+            a.normalized,
+            operation_name,
+            a.allowed,
+            a.decision.cache_key,
+        )
+
+    async def execute(
+        self, request: GraphQLRequest, admission: Admission | None = None
+    ) -> GraphQLResponse:
+        """Run a query or mutation; `admission`: the guard already passed (edge pipeline)."""
+        admitted = admission or self.admit(request)
+        if isinstance(admitted, GraphQLResponse):
+            return admitted
+        kind = admitted.kind
+        if kind == "subscription":
+            return GraphQLResponse(
+                {
+                    "errors": [
+                        _error("Subscriptions need a WebSocket or SSE transport.", "BAD_REQUEST")
+                    ]
+                },
+                True,
+                kind,
             )
+        try:
+            plan = self.plan_admitted(admitted, request.operation_name)
         except PlanError as exc:
             return GraphQLResponse(
                 {
@@ -252,11 +299,13 @@ class Gateway:
                 False,
                 kind,
             )
+        variables = admitted.variables
         data, errors = await self.executor.run(plan, variables, self.forwarded_headers(request))
         if plan.introspection:
-            self._introspect(d.doc, op, variables, data, errors)
-        if decision.errors:
-            errors[:0] = [dict(e) for e in decision.errors]  # the decision is cached
+            self._introspect(admitted.doc, admitted.op, variables, data, errors)
+        if admitted.decision.errors:
+            # the decision is cached: copies
+            errors[:0] = [dict(e) for e in admitted.decision.errors]
         shaped = Shaper(errors).shape_root(plan.shape, data)
         body: dict[str, Any] = {"data": shaped}
         if errors:

@@ -41,6 +41,10 @@ Composite = GraphQLObjectType | GraphQLInterfaceType | GraphQLUnionType
 LinkedPath = tuple[Any, str | int] | None
 
 
+#: the code of what the shaper reports: a value the schema does not allow in its place
+RESPONSE_VALIDATION_FAILED = "RESPONSE_VALIDATION_FAILED"
+
+
 class TypeInfo:
     __slots__ = ("enum_values", "item", "label", "non_null", "shape")
 
@@ -263,7 +267,10 @@ class Shaper:
         self._error(f"Cannot return null for non-nullable field {label}.", list(p))
 
     def _error(self, message: str, path: list[str | int]) -> None:
-        self.errors.append({"message": message, "path": path})
+        """An error the router adds itself: coded, like every error it words."""
+        self.errors.append(
+            {"message": message, "path": path, "extensions": {"code": RESPONSE_VALIDATION_FAILED}}
+        )
         self.error_paths.append(tuple(path))
 
 

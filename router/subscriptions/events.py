@@ -32,11 +32,17 @@ class _EventFetcher(Fetcher):
         self._event = event
 
     async def post(
-        self, service: str, url: str, body: dict[str, Any], headers: dict[str, str] | None = None
+        self,
+        service: str,
+        url: str,
+        body: dict[str, Any],
+        headers: dict[str, str] | None = None,
+        *,
+        dedupe: bool = True,
     ) -> dict[str, Any]:
         if body.get("query") == self._root_query:
             return self._event
-        return await self._inner.post(service, url, body, headers)
+        return await self._inner.post(service, url, body, headers, dedupe=dedupe)
 
 
 async def complete_event(
@@ -47,6 +53,7 @@ async def complete_event(
     if event.get("data") is None:
         # the stream itself failed: its errors say why, no shaping to add to them
         return {"data": None, "errors": errors}
+    errors[:0] = [dict(e) for e in sub.denied]
     shaped = Shaper(errors).shape_root(sub.plan.shape, data)
     body: dict[str, Any] = {"data": shaped}
     if errors:

@@ -9,13 +9,10 @@ each event from the other subgraphs.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, cast
+from dataclasses import dataclass, field
+from typing import Any
 
-from graphql import GraphQLError
-from graphql.execution.values import get_variable_values
-
-from router.gateway import Gateway, GraphQLRequest
+from router.gateway import Admission, Gateway, GraphQLRequest, GraphQLResponse
 from router.planning.operation import OperationError, select_operation
 from router.planning.plan import FetchNode, QueryPlan
 from router.planning.planner import PlanError
@@ -27,6 +24,8 @@ class Subscription:
     #: the fetch the owning subgraph answers over its socket, once per event
     root: FetchNode
     variables: dict[str, Any]
+    #: fields authorization removed: their errors go with every event
+    denied: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -38,12 +37,6 @@ class Refused:
 
 def _error(message: str, code: str) -> dict[str, Any]:
     return {"message": message, "extensions": {"code": code}}
-
-
-def _graphql_error(e: GraphQLError, code: str) -> dict[str, Any]:
-    out: dict[str, Any] = dict(e.formatted)
-    out["extensions"] = {**(out.get("extensions") or {}), "code": code}
-    return out
 
 
 def operation_kind(gw: Gateway, request: GraphQLRequest) -> str | None:
@@ -59,30 +52,20 @@ def operation_kind(gw: Gateway, request: GraphQLRequest) -> str | None:
         return None
 
 
-def prepare(gw: Gateway, request: GraphQLRequest) -> Subscription | Refused:
-    if not request.query:
-        return Refused([_error("Must provide query string.", "BAD_REQUEST")])
-    d = gw.document(request.query)
-    if d.doc is None:
-        return Refused(d.errors)
-    try:
-        op = select_operation(d.doc, request.operation_name)
-    except OperationError as exc:
-        return Refused([_error(str(exc), "BAD_REQUEST")])
-    if op.operation.value != "subscription":
+def prepare(
+    gw: Gateway, request: GraphQLRequest, admission: Admission | None = None
+) -> Subscription | Refused:
+    """Plan a subscription the gateway's guard admitted (limits and authorization included).
+
+    `admission`: the edge pipeline already ran the guard; else it runs here.
+    """
+    a = admission or gw.admit(request)
+    if isinstance(a, GraphQLResponse):
+        return Refused(list(a.body.get("errors", [])))
+    if a.kind != "subscription":
         return Refused([_error("Not a subscription operation.", "BAD_REQUEST")])
-    raw = request.variables or {}
-    variables = dict(raw)
-    if op.variable_definitions:
-        coerced = get_variable_values(gw.supergraph.api_schema, op.variable_definitions, raw)
-        if isinstance(coerced, list):
-            return Refused([_graphql_error(e, "BAD_USER_INPUT") for e in coerced])
-        # graphql-core 3.3 wraps the values; 3.2 returns the dict itself
-        values = cast("dict[str, Any]", getattr(coerced, "coerced", coerced))
-        for name, value in values.items():
-            variables.setdefault(name, value)
     try:
-        plan = gw.plan(d.doc, op, d.conditions, variables, d.normalized, request.operation_name)
+        plan = gw.plan_admitted(a, request.operation_name)
     except PlanError as exc:
         return Refused([_error(f"Query planning failed: {exc}", "QUERY_PLANNING_FAILED")])
     roots = [n for n in plan.nodes if not n.is_entity]
@@ -98,4 +81,4 @@ def prepare(gw: Gateway, request: GraphQLRequest) -> Subscription | Refused:
                 )
             ]
         )
-    return Subscription(plan, roots[0], variables)
+    return Subscription(plan, roots[0], a.variables, [dict(e) for e in a.decision.errors])

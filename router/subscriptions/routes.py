@@ -3,6 +3,8 @@
 Both share /graphql with the ordinary GraphQL-over-HTTP route: Starlette
 routes WebSockets and HTTP apart by scope type, and the SSE route claims
 only requests that accept `text/event-stream`, so these routes go first.
+The SSE route is the same endpoint as the HTTP one (`router/server/endpoint.py`,
+the one edge pipeline), with this `authorize` for subscriptions' tokens.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from starlette.websockets import WebSocket
 from router.config import Config
 from router.server.holder import GatewayHolder
 from router.subscriptions.registry import SubscriptionRegistry
-from router.subscriptions.sse import EventStreamRoute, sse_endpoint
+from router.subscriptions.sse import EventStreamRoute
 from router.subscriptions.ws import Authorize, Connection
 
 
@@ -35,6 +37,7 @@ def subscription_routes(
     401) or bound its life by the token's (`SessionLimit`); subgraphs check
     the token again either way.
     """
+    from router.server.endpoint import graphql_endpoint  # the server imports this module
 
     async def websocket(ws: WebSocket) -> None:
         await Connection(ws, holder, registry, init_timeout, authorize).serve()
@@ -43,7 +46,7 @@ def subscription_routes(
         WebSocketRoute(path, websocket),
         EventStreamRoute(
             path,
-            sse_endpoint(holder, registry, config.max_body_bytes, sse_keepalive, authorize),
+            graphql_endpoint(registry, authorize=authorize, keepalive=sse_keepalive),
             methods=["GET", "POST"],
         ),
     ]

@@ -17,7 +17,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from router.gateway import Gateway, GraphQLRequest
+from router.gateway import Admission, Gateway, GraphQLRequest
 from router.guard.sessions import SessionEnded, SessionLimit
 from router.subscriptions.events import results
 from router.subscriptions.operation import Refused, operation_kind, prepare
@@ -42,6 +42,7 @@ async def run_operation(
     registry: SubscriptionRegistry,
     emit: Emit,
     limit: SessionLimit | None = None,
+    admission: Admission | None = None,
 ) -> None:
     """Run one operation to its end, emitting each message in order.
 
@@ -51,15 +52,16 @@ async def run_operation(
     event that arrives after the token expired or its session was revoked
     is not delivered: the operation emits an `error` and raises `SessionEnded`.
     """
-    if operation_kind(gw, request) in ("query", "mutation"):
-        resp = await gw.execute(request)
+    kind = admission.kind if admission is not None else operation_kind(gw, request)
+    if kind in ("query", "mutation"):
+        resp = await gw.execute(request, admission)
         if resp.request_error:
             await emit(Message("error", resp.body.get("errors", [])))
             return
         await emit(Message("next", resp.body))
         await emit(Message("complete"))
         return
-    sub = prepare(gw, request)
+    sub = prepare(gw, request, admission)
     if isinstance(sub, Refused):
         await emit(Message("error", sub.errors))
         return
@@ -77,12 +79,3 @@ async def run_operation(
             return
         await emit(Message("next", {"data": None, "errors": exc.errors}))
     await emit(Message("complete"))
-
-
-def validation_errors(gw: Gateway, request: GraphQLRequest) -> list[dict[str, Any]] | None:
-    """Errors that refuse the request before anything runs (for SSE's HTTP 400)."""
-    kind = operation_kind(gw, request)
-    if kind in ("query", "mutation"):
-        return None
-    sub = prepare(gw, request)
-    return sub.errors if isinstance(sub, Refused) else None

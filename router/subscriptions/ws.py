@@ -18,20 +18,24 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 import orjson
 from starlette.websockets import WebSocket, WebSocketState
 
-from router.gateway import GraphQLRequest
+from router.gateway import Admission, GraphQLRequest
 from router.guard.sessions import SessionEnded, SessionLimit, ended_error
 from router.server.forwarded import HEADER as FORWARDED_FOR
 from router.server.forwarded import forwarded_for
 from router.server.holder import GatewayHolder
+from router.server.payload import Payload
+from router.server.pipeline import Pipeline, Refused
 from router.subscriptions import protocol as P
 from router.subscriptions.registry import SubscriptionRegistry
 from router.subscriptions.run import Message, run_operation
+from subgraphs.kit.auth.viewer import Viewer
 
 log = logging.getLogger("router.subscriptions")
 
@@ -90,6 +94,13 @@ class Connection:
         self.limit: SessionLimit | None = None
         self._watcher: asyncio.Task[None] | None = None
         self._ending: asyncio.Task[None] | None = None
+        #: the caller, verified once at connection_init (anonymous without a token)
+        self.viewer: Viewer | None = None
+
+    def _pipeline(self) -> Pipeline | None:
+        """The app's edge pipeline (absent only in apps built without `create_app`)."""
+        state = getattr(self.ws.app, "state", None)
+        return getattr(state, "pipeline", None)
 
     async def serve(self) -> None:
         if P.SUBPROTOCOL not in self.ws.scope.get("subprotocols", []):
@@ -180,6 +191,10 @@ class Connection:
             if isinstance(verdict, SessionLimit):
                 self.limit = verdict
                 self._watcher = asyncio.create_task(self._watch(verdict))
+        pipeline = self._pipeline()
+        if pipeline is not None and self.authorization is not None:
+            verified = await pipeline.edge.authenticate({"authorization": self.authorization})
+            self.viewer = verified.viewer
         self.acked = True
         await self.send({"type": P.CONNECTION_ACK})
 
@@ -220,20 +235,25 @@ class Connection:
         query, variables = payload.get("query"), payload.get("variables")
         name = payload.get("operationName")
         if (
-            not isinstance(query, str)
+            # no query text: a persisted query's hash in `extensions` (the pipeline resolves it)
+            (query is not None and not isinstance(query, str))
             or (variables is not None and not isinstance(variables, dict))
             or (name is not None and not isinstance(name, str))
         ):
             raise _Close(P.BAD_REQUEST, "Invalid subscribe payload")
         if op_id in self.ops:
             raise _Close(P.SUBSCRIBER_EXISTS, f"Subscriber for {op_id} already exists")
+        extensions = payload.get("extensions")
+        if extensions is not None and not isinstance(extensions, dict):
+            raise _Close(P.BAD_REQUEST, "Invalid subscribe payload")
         headers = {"authorization": self.authorization} if self.authorization else {}
         request = GraphQLRequest(
             query,
             variables,
             name or None,
-            payload.get("extensions"),
+            extensions,
             headers,
+            viewer=self.viewer,
             forwarded_for=self.forwarded_for,
         )
         task = self.registry.start(self._run(op_id, request))
@@ -246,14 +266,52 @@ class Connection:
             else:
                 await self.send({"id": op_id, "type": m.kind, "payload": m.payload})
 
+        admission: Admission | None = None
+        pipeline = self._pipeline()
+        started = time.perf_counter()
+        last: dict[str, Any] = {}
+        errored = False
         try:
             gw = self.holder.gateway
             if gw is None:
-                await emit(Message("error", [{"message": "No supergraph is loaded."}]))
+                await emit(
+                    Message(
+                        "error",
+                        [
+                            {
+                                "message": "No supergraph is loaded.",
+                                "extensions": {"code": "UNAVAILABLE"},
+                            }
+                        ],
+                    )
+                )
                 return
+            if pipeline is not None:
+                # the one edge pipeline: persisted queries, limits, authorization, metrics
+                payload = Payload(
+                    request.query, request.variables, request.operation_name, request.extensions
+                )
+                admitted = await pipeline.admit(payload, request, "WS")
+                if isinstance(admitted, Refused):
+                    pipeline.observe(admitted.operation_name, started, admitted.body, True)
+                    await emit(Message("error", admitted.errors))
+                    return
+                gw, admission = admitted.gateway, admitted.admission
+
+                async def observed(m: Message) -> None:
+                    nonlocal last, errored
+                    if m.kind == "next":
+                        last = m.payload
+                    elif m.kind == "error":
+                        last, errored = {"errors": m.payload}, True
+                    await emit(m)
+
+                send = observed
+            else:
+                send = emit
             try:
                 await run_operation(
-                    gw, request, self.authorization, self.registry, emit, self.limit
+                    gw, request, self.authorization, self.registry, send, self.limit, admission
                 )
             except SessionEnded as ended:
                 # run_operation sent this operation's error; the others end with the socket
@@ -271,3 +329,5 @@ class Connection:
         finally:
             if self.ops.get(op_id) is asyncio.current_task():
                 del self.ops[op_id]
+            if admission is not None and pipeline is not None:
+                pipeline.observe(request.operation_name, started, last, errored)

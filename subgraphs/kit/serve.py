@@ -23,7 +23,7 @@ def serve(name: str) -> None:
         access_log=False,
         loop="uvloop",
         http="httptools",
-        ws="websockets",
+        ws="websockets-sansio",
         lifespan="on",
         # The kit decides whose X-Forwarded-For to believe (kit/auth/client_address.py);
         # uvicorn's default would already have replaced the peer for localhost.

@@ -35,6 +35,8 @@ class RunningStack(dict[str, int]):
     """The stack's ports; `stop()` sends SIGTERM and returns the exit code."""
 
     proc: subprocess.Popen[bytes]
+    data_dir: Path
+    log_path: Path
 
     def stop(self) -> int:
         if self.proc.poll() is None:
@@ -51,7 +53,12 @@ def stack() -> Iterator[RunningStack]:
     ports = _ports()
     data_dir = make_temp_dir("athena-stack-e2e-")
     env = {
-        **{k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")},
+        # The suite's own settings (its servers, its quiet identity mailer) are not the stack's.
+        **{
+            k: v
+            for k, v in os.environ.items()
+            if k not in ("DATABASE_URL", "REDIS_URL", "IDENTITY_MAILER_ENABLED")
+        },
         "DATA_DIR": str(data_dir),
         "ROUTER_PORT": str(ports["router"]),
         "SMTP_PORT": str(free_port()),
@@ -82,6 +89,8 @@ def stack() -> Iterator[RunningStack]:
                 time.sleep(0.5)
             running = RunningStack(ports)
             running.proc = proc
+            running.data_dir = Path(data_dir)
+            running.log_path = log_path
             yield running
         finally:
             if proc.poll() is None:
@@ -137,6 +146,36 @@ def test_the_router_joins_charters_with_their_demo_data(stack):
     assert "errors" not in page, page
     assert page["data"]["charters"]["totalCount"] >= 30
     assert all(e["node"]["reference"].startswith("CH-") for e in page["data"]["charters"]["edges"])
+
+
+def test_the_start_is_quiet(stack):
+    """No traceback and no warning on a healthy start (issue 9, part 4)."""
+    started = stack.log_path.read_text().split("\nready", 1)[0]
+
+    assert "Traceback" not in started
+    assert "Warning" not in started
+    assert "WARNING" not in started
+
+
+def test_a_password_reset_mail_lands_in_the_mailbox(stack):
+    url = f"http://127.0.0.1:{stack['router']}/graphql"
+    answer = httpx.post(
+        url,
+        json={"query": 'mutation { requestPasswordReset(email: "manager@demo.athena") { ok } }'},
+        timeout=30,
+    ).json()
+    deadline = time.monotonic() + 30
+    mails: list[Path] = []
+    while not mails and time.monotonic() < deadline:
+        mails = sorted((stack.data_dir / "mail").glob("*.eml"))
+        time.sleep(0.2)
+
+    assert answer == {"data": {"requestPasswordReset": {"ok": True}}}
+    assert len(mails) == 1
+    assert b"Your reset code: " in mails[0].read_bytes()
+    assert (
+        "mail: to manager@demo.athena: [Athena] Reset your password" in stack.log_path.read_text()
+    )
 
 
 def test_sigterm_stops_every_process_and_frees_the_ports(stack):

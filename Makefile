@@ -9,7 +9,7 @@ PYTEST_WORKERS ?= 2
 help: ## list every target
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
-$(STAMP): requirements.lock scripts/bootstrap.sh tools/compose/package-lock.json router/graphiql/package-lock.json tools/hive-gateway/package-lock.json
+$(STAMP): requirements.lock scripts/bootstrap.sh tools/compose/package-lock.json router/graphiql/package-lock.json tools/hive-gateway/package-lock.json tools/graphql-http/package-lock.json
 	@bash scripts/bootstrap.sh
 	@touch $(STAMP)
 

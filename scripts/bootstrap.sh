@@ -94,8 +94,9 @@ if [ "${#missing[@]}" -gt 0 ]; then
     apt_install "${missing[@]}"
 fi
 
-# 4. Node packages: the supergraph composer and GraphiQL's assets -----------
-for dir in tools/compose router/graphiql tools/hive-gateway; do
+# 4. Node packages: the supergraph composer, GraphiQL's assets, Hive Gateway, and
+#    graphql-http and urql (the GraphQL over HTTP audit and client tests) ---
+for dir in tools/compose router/graphiql tools/hive-gateway tools/graphql-http; do
     if [ -f "$dir/package-lock.json" ] && [ ! -d "$dir/node_modules" ]; then
         say "installing npm packages in $dir"
         npm ci --prefix "$dir" --silent --no-audit --no-fund

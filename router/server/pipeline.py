@@ -215,6 +215,9 @@ class Pipeline:
         apq = await self.edge.apq.resolve(payload.query, payload.extensions)
         if apq.errors:
             return Refused(apq.errors, 400, True, name)
+        if apq.query is None:
+            # nothing to run: a malformed request, not a GraphQL error
+            return Refused([_error("Must provide query string.", "BAD_REQUEST")], 400, False, name)
         request.query = apq.query
         request.variables = payload.variables
         request.operation_name = name

@@ -91,6 +91,11 @@ class ChangeType(Enum):
     AMENITY_CHANGE = "amenity_change"
     CANCELLATION = "cancellation"
     OTHER = "other"
+    PICKUP_LOCATION_CHANGE = "pickup_location_change"
+    DESTINATION_CHANGE = "destination_change"
+    AMENITY_ADDITION = "amenity_addition"
+    AMENITY_REMOVAL = "amenity_removal"
+    PRICING_ADJUSTMENT = "pricing_adjustment"
 
 
 @strawberry.enum

@@ -77,6 +77,12 @@ CHANGE_TYPES = (
     "amenity_change",
     "cancellation",
     "other",
+    # Seed 002's typed changes (issue 9).
+    "pickup_location_change",
+    "destination_change",
+    "amenity_addition",
+    "amenity_removal",
+    "pricing_adjustment",
 )
 PRIORITIES = ("low", "medium", "high", "urgent")
 IMPACT_LEVELS = ("minimal", "moderate", "significant", "major")

@@ -43,7 +43,9 @@ DISPATCH = machine(
 CHANGE_CASE = machine(
     "change case",
     {
-        "pending": {"under_review", "approved", "cancelled"},
+        # Seed 002: a pending case is reviewed before it is approved (an
+        # auto-approval rule opens a case approved instead, `change_cases`).
+        "pending": {"under_review", "cancelled"},
         "under_review": {
             "vendor_quoted",
             "awaiting_client_approval",
@@ -55,7 +57,8 @@ CHANGE_CASE = machine(
         "awaiting_client_approval": {"approved", "rejected", "cancelled"},
         "approved": {"implemented", "cancelled"},
         "implemented": set(),
-        "rejected": set(),
+        # Seed 002: a rejected case may still be cancelled (closing it for good).
+        "rejected": {"cancelled"},
         "cancelled": set(),
     },
 )

@@ -12,7 +12,6 @@ from sqlalchemy import func, select
 from subgraphs.charters.models import AuditEntry, ChangeCase, ChangeCaseEvent
 from subgraphs.charters.service import charters, directory, fleet
 from subgraphs.charters.service.change_cases import (
-    Approval,
     ApprovalPolicy,
     ChangeRequest,
     approval_needed,
@@ -91,7 +90,9 @@ RULES = [
     [pytest.param(r, p, req, m, id=name) for name, r, p, req, m in RULES],
 )
 def test_approval_rules(request_, policy, required, manager):
-    assert approval_needed(request_, policy) == Approval(required, manager)
+    approval = approval_needed(request_, policy)
+    assert (approval.required, approval.manager) == (required, manager)
+    assert approval.rule == (None if required else "minimal impact")
 
 
 MANAGER = Viewer(user_id=uuid.uuid4(), roles=frozenset({Role.MANAGER}))

@@ -45,8 +45,21 @@ async def _move(client, case_id, status, notes=None):
     ]
 
 
-async def _implement(client, case_id):
-    return (await client(IMPLEMENT_CASE, {"id": case_id})).ok()["implementChangeCase"]
+async def _implement(client, case_id, notes="Done"):
+    return (await client(IMPLEMENT_NOTED, {"id": case_id, "notes": notes})).ok()[
+        "implementChangeCase"
+    ]
+
+
+async def _approve(client, case_id, notes="Approved"):
+    """Seed 002: a pending case is reviewed first; approving needs notes."""
+    await _move(client, case_id, "UNDER_REVIEW")
+    return await _move(client, case_id, "APPROVED", notes)
+
+
+IMPLEMENT_NOTED = IMPLEMENT_CASE.replace("$id: ID!)", "$id: ID!, $notes: String)").replace(
+    "implementChangeCase(id: $id)", "implementChangeCase(id: $id, notes: $notes)"
+)
 
 
 async def test_a_change_to_a_booked_charter_waits_for_approval_then_applies(
@@ -128,7 +141,7 @@ async def test_stops_and_vehicles_are_replaced_as_whole_lists(
             changes={"stops": stops, "vehicles": vehicles},
         )
     )["changeCase"]
-    await _move(approver, case["id"], "APPROVED")
+    await _approve(approver, case["id"])
     await _implement(staff, case["id"])
     after = await read_charter(staff, charter["id"])
 
@@ -173,8 +186,8 @@ async def test_a_stale_case_is_refused_and_changes_nothing(staff, approver, book
     charter = await _booked(bookable_charter, staff, passengers=40)
     first = (await _request(staff, charter["id"], changes={"passengerCount": 44}))["changeCase"]
     second = (await _request(staff, charter["id"], changes={"notes": "Late return"}))["changeCase"]
-    await _move(approver, first["id"], "APPROVED")
-    await _move(approver, second["id"], "APPROVED")
+    await _approve(approver, first["id"])
+    await _approve(approver, second["id"])
     await _implement(staff, first["id"])
 
     refused = await _implement(staff, second["id"])
@@ -199,18 +212,21 @@ async def test_an_unapproved_case_cannot_be_implemented(staff, bookable_charter)
     assert (await read_charter(staff, charter["id"]))["passengerCount"] == 40
 
 
-async def test_a_rejected_case_is_final(staff, bookable_charter):
+async def test_a_rejected_case_is_never_approved(staff, approver, bookable_charter):
+    """Seed 002: a rejected case is only ever cancelled (`test_seed_rules.py`)."""
     charter = await _booked(bookable_charter, staff)
     case = (await _request(staff, charter["id"], changes={"passengerCount": 41}))["changeCase"]
 
-    skipped_review = await _move(staff, case["id"], "REJECTED")
+    skipped_review = await _move(staff, case["id"], "REJECTED", "No seats")
     await _move(staff, case["id"], "UNDER_REVIEW")
     rejected = await _move(staff, case["id"], "REJECTED", "No seats")
-    reopened = await _move(staff, case["id"], "APPROVED")
+    reopened = await _move(approver, case["id"], "APPROVED", "Changed my mind")
+    reviewed_again = await _move(staff, case["id"], "UNDER_REVIEW")
 
     assert codes(skipped_review)[0][1] == "INVALID_TRANSITION"
     assert rejected["changeCase"]["status"] == "REJECTED"
     assert codes(reopened)[0][1] == "INVALID_TRANSITION"
+    assert codes(reviewed_again)[0][1] == "INVALID_TRANSITION"
 
 
 async def test_an_approved_cancellation_cancels_the_charter_when_implemented(
@@ -232,7 +248,7 @@ async def test_an_approved_cancellation_cancels_the_charter_when_implemented(
     )
     case = filed["changeCase"]
     still_booked = await read_charter(staff, charter["id"])
-    await _move(manager, case["id"], "APPROVED")
+    await _approve(manager, case["id"])
     implemented = await _implement(manager, case["id"])
     cancelled = (
         await staff(
@@ -293,9 +309,9 @@ async def test_sales_support_cannot_approve_a_manager_level_case_but_a_manager_c
         )
     )["changeCase"]
 
-    refused = await _move(support, case["id"], "APPROVED")
+    refused = await _move(support, case["id"], "APPROVED", "Looks fine")
     pending = nodes((await staff(CASES_OF, {"id": charter["id"]})).ok()["charter"]["changeCases"])
-    approved = await _move(manager, case["id"], "APPROVED")
+    approved = await _approve(manager, case["id"])
 
     assert case["currentPrice"] == "1250.00"
     assert case["requiresManager"] is True
@@ -320,7 +336,7 @@ async def test_sales_support_approves_a_case_below_the_manager_threshold(
         )
     )["changeCase"]
 
-    approved = await _move(support, case["id"], "APPROVED")
+    approved = await _approve(support, case["id"])
 
     assert case["requiresManager"] is False
     assert approved["changeCase"]["status"] == "APPROVED"

@@ -47,7 +47,10 @@ async def _file(client, charter, **input_):
 
 
 async def _approve(client, case_id):
-    return (await client(MOVE_CASE, {"id": case_id, "status": "APPROVED"})).ok()["moveChangeCase"]
+    # Issue 9 (seed 002): approving needs notes (and a reviewed case, see below).
+    return (
+        await client(MOVE_CASE, {"id": case_id, "status": "APPROVED", "notes": "Approved"})
+    ).ok()["moveChangeCase"]
 
 
 def _vehicles(charter, *costs):
@@ -102,6 +105,7 @@ async def test_finding_3_a_manager_cannot_approve_its_own_case(staff, as_role, b
     another_manager = await as_role("manager")
 
     own = await _approve(requester, case["id"])
+    await another_manager(MOVE_CASE, {"id": case["id"], "status": "UNDER_REVIEW"})  # issue 9
     other = await _approve(another_manager, case["id"])
 
     assert case["requestedBy"] == {"id": str(requester_id)}

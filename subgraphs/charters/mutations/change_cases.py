@@ -10,6 +10,7 @@ cancellation case).
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 import strawberry
@@ -52,6 +53,19 @@ class CharterChangesInput:
     )
 
 
+@strawberry.input(description="Where a stop moves to (pickup or destination changes).")
+class LocationInput:
+    address: str
+    latitude: float | None = None
+    longitude: float | None = None
+
+
+@strawberry.input(description="A new price for one vehicle of the charter.")
+class VehicleCostInput:
+    charter_vehicle_id: strawberry.ID
+    cost: Money
+
+
 @strawberry.input
 class RequestChangeInput:
     change_type: ChangeType
@@ -69,7 +83,48 @@ class RequestChangeInput:
     cancellation_fee: Money | None = strawberry.field(
         default=None, description="For a cancellation: the fee to charge (none when omitted)."
     )
-    changes: CharterChangesInput | None = None
+    changes: CharterChangesInput | None = strawberry.field(
+        default=None,
+        description="New values, for the untyped change types (date and time, itinerary, "
+        "passengers, vehicles, other); the typed ones below carry their own change only.",
+    )
+    pickup: LocationInput | None = strawberry.field(
+        default=None, description="PICKUP_LOCATION_CHANGE: where the pickup stop moves to."
+    )
+    destination: LocationInput | None = strawberry.field(
+        default=None, description="DESTINATION_CHANGE: where the final drop-off moves to."
+    )
+    amenities: list[str] | None = strawberry.field(
+        default=None,
+        description="AMENITY_ADDITION / AMENITY_REMOVAL: the amenities to add or remove. "
+        "Recorded on the case (its after-snapshot's `amenities`) until pricing owns amenities.",
+    )
+    vehicle_costs: list[VehicleCostInput] | None = strawberry.field(
+        default=None,
+        description="PRICING_ADJUSTMENT: new costs of the charter's vehicles (always reviewed).",
+    )
+
+
+def _location(given: LocationInput | None) -> change_cases.Location | None:
+    if given is None:
+        return None
+    return change_cases.Location(
+        address=given.address,
+        latitude=Decimal(str(given.latitude)) if given.latitude is not None else None,
+        longitude=Decimal(str(given.longitude)) if given.longitude is not None else None,
+    )
+
+
+def _typed(input: RequestChangeInput) -> change_cases.TypedChange:
+    return change_cases.TypedChange(
+        pickup=_location(input.pickup),
+        destination=_location(input.destination),
+        amenities=tuple(input.amenities or ()),
+        vehicle_costs={
+            parse_id(v.charter_vehicle_id, "input.vehicleCosts"): v.cost
+            for v in input.vehicle_costs or ()
+        },
+    )
 
 
 async def _changes(session: AsyncSession, given: CharterChangesInput | None) -> dict[str, Any]:
@@ -134,15 +189,18 @@ class ChangeCaseMutations:
                 rules,
                 cancellation_fee=input.cancellation_fee,
                 horizon_days=info.context.settings.charter_booking_horizon_days,
+                typed=_typed(input),
             )
 
         return _payload(*await transact(info, work))
 
     @strawberry.mutation(
         extensions=[allow(*EDITORS)],
-        description="Move a change case along its workflow; approving needs an approver "
-        "(a manager when the computed price moves by the configured threshold or more) "
-        "other than the case's requester.",
+        description="Move a change case along its workflow (seed 002): a pending case goes "
+        "UNDER_REVIEW before it is APPROVED; approving, rejecting and cancelling need `notes` "
+        "(the approval notes or the reason); a rejected case may still be cancelled. Approving "
+        "needs an approver (a manager when the computed price moves by the configured "
+        "threshold or more) other than the case's requester.",
     )
     async def move_change_case(
         self, info: Info, id: strawberry.ID, status: ChangeCaseStatus, notes: str | None = None
@@ -157,10 +215,15 @@ class ChangeCaseMutations:
 
     @strawberry.mutation(
         extensions=[allow(*EDITORS)],
-        description="Apply an approved case in one transaction; a stale case is refused.",
+        description="Apply an approved case in one transaction, with implementation `notes` "
+        "(required); a stale case is refused.",
     )
-    async def implement_change_case(self, info: Info, id: strawberry.ID) -> ChangeCasePayload:
+    async def implement_change_case(
+        self, info: Info, id: strawberry.ID, notes: str | None = None
+    ) -> ChangeCasePayload:
         viewer = await info.context.get_viewer()
         return _payload(
-            *await transact(info, lambda s: change_cases.implement(s, parse_id(id, "id"), viewer))
+            *await transact(
+                info, lambda s: change_cases.implement(s, parse_id(id, "id"), viewer, notes)
+            )
         )

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pyotp
 import pytest
 import websockets
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -286,3 +287,92 @@ async def test_a_wrong_password_shows_identitys_message_and_signs_no_one_in(
     assert "Authorization" not in headers
     assert stored is None
     assert otp_hidden is True
+
+
+ENROL = "mutation { enrollMfa { secret userErrors { code } } }"
+CONFIRM = "mutation($code: String!) { confirmMfa(code: $code) { userErrors { code } } }"
+LOGIN = """
+mutation($email: String!, $password: String!) {
+  login(email: $email, password: $password) { accessToken userErrors { code } }
+}"""
+
+
+async def test_an_account_with_mfa_is_asked_for_its_code_then_signed_in(
+    stack: Stack, make_user: Any, http_client: httpx.AsyncClient
+) -> None:
+    email = await make_user("dispatcher", name="Dana Dispatcher")
+
+    async with stack() as router:
+        gql = GraphQLClient(router.graphql_url, http_client)
+        token = (await gql(LOGIN, {"email": email, "password": PASSWORD})).ok()["login"][
+            "accessToken"
+        ]
+        secret = (await gql.as_user(token)(ENROL)).ok()["enrollMfa"]["secret"]
+        totp = pyotp.TOTP(secret)
+        confirmed = (await gql.as_user(token)(CONFIRM, {"code": totp.now()})).ok()
+        assert confirmed == {"confirmMfa": {"userErrors": []}}
+
+        async with graphiql(router) as page:
+            hidden_before = await page.dt.js("document.getElementById('athena-otp-field').hidden")
+            await page.sign_in(email, PASSWORD)
+            await page.dt.wait_for("!document.getElementById('athena-otp-field').hidden")
+            asked = await page.dt.js(MESSAGE)
+            focused = await page.dt.js("document.activeElement.id")
+            state_asked = await page.dt.js(STATE)
+            # the next step's code: the current one was spent confirming
+            await page.type_into("athena-otp", totp.at(time.time() + 30))
+            await page.click("athena-signin-button")
+            await page.dt.wait_for(f"{STATE} === 'signed-in'")
+            user = await page.dt.js("document.getElementById('athena-user').textContent")
+            headers = await eventually(page.headers)
+            me = await page.run("query Me { me { email } }")
+
+    assert hidden_before is True
+    assert asked == "Enter the code from your authenticator app."
+    assert focused == "athena-otp"
+    assert state_asked == "signed-out"
+    assert user == f"Dana Dispatcher <{email}>"
+    assert headers["Authorization"].startswith("Bearer ")
+    assert me == {"data": {"me": {"email": email}}}
+
+
+async def test_the_token_is_renewed_before_it_expires_and_a_reload_keeps_the_session(
+    stack: Stack, make_user: Any, bookable_charter: Any
+) -> None:
+    email = await make_user("manager")
+    charter = await bookable_charter()
+    ttl = 6  # renewed a quarter of its lifetime before expiry
+
+    async with stack(access_ttl_seconds=ttl) as router, graphiql(router) as page:
+        await page.sign_in(email, PASSWORD)
+        await page.dt.wait_for(f"{STATE} === 'signed-in'")
+        signed_in_at = time.monotonic()
+        first = (await eventually(page.headers))["Authorization"]
+        first_refresh = await page.dt.js(STORED)
+
+        async def renewed() -> str | None:
+            current = (await page.headers()).get("Authorization")
+            return current if current and current != first else None
+
+        second = await eventually(renewed, seconds=ttl)
+        renewed_after = time.monotonic() - signed_in_at
+        second_refresh = await page.dt.js(STORED)
+        # past the first token's expiry: the operation goes out with the new one
+        await asyncio.sleep(max(0.0, ttl + 1 - (time.monotonic() - signed_in_at)))
+        late = await page.run("query Refs { charters(first: 1) { edges { node { reference } } } }")
+
+        await page.dt.call("Page.reload")
+        await page.dt.wait_for("!!document.querySelector('.graphiql-execute-button')")
+        await page.dt.wait_for(f"{STATE} === 'signed-in'")
+        restored = (await eventually(page.headers))["Authorization"]
+        after_reload = await page.run(
+            "query Refs { charters(first: 1) { edges { node { reference } } } }"
+        )
+
+    assert second.startswith("Bearer ")
+    assert renewed_after < ttl
+    assert second_refresh not in (None, first_refresh)
+    refs = {"data": {"charters": {"edges": [{"node": {"reference": charter["reference"]}}]}}}
+    assert late == refs
+    assert restored not in (first, second)
+    assert after_reload == refs

@@ -24,6 +24,7 @@
   var STORAGE_KEY = "athena.graphiql.refreshToken";
   var MAX_LEAD_MS = 60 * 1000;
   var RETRY_MS = 5 * 1000;
+  var MAX_NOISE_MS = 5 * 1000;
 
   var SESSION =
     "fragment GraphiQLSession on AuthPayload {" +
@@ -149,16 +150,20 @@
     }
   }
 
-  // How long the token lives, measured on the server's clock (the answer's
-  // Date header) so that a browser whose clock is off still renews in time.
+  // How long the token lives from now, on the server's clock: a browser
+  // whose clock is off by minutes still renews in time. The Date header has
+  // one-second resolution (and servers cache it), so a difference of a few
+  // seconds is noise, not skew.
   function lifetimeMs(payload, serverDate) {
+    var now = Date.now();
     var expires = Date.parse(payload.accessTokenExpiresAt || "");
-    var serverNow = Date.parse(serverDate || "");
-    if (!isNaN(expires) && !isNaN(serverNow)) return expires - serverNow;
-    var c = claims(payload.accessToken);
-    if (c.exp && c.iat) return (c.exp - c.iat) * 1000;
-    if (!isNaN(expires)) return expires - Date.now();
-    return 0;
+    if (isNaN(expires)) {
+      var c = claims(payload.accessToken);
+      return c.exp && c.iat ? (c.exp - c.iat) * 1000 : 0;
+    }
+    var skew = Date.parse(serverDate || "") - now;
+    if (isNaN(skew) || Math.abs(skew) < MAX_NOISE_MS) skew = 0;
+    return expires - (now + skew);
   }
 
   function adopt(payload, serverDate, event) {

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import socket
+
 from starlette.applications import Starlette
 
 from subgraphs.charters.event_stream import start_stream, stop_stream
@@ -10,9 +13,17 @@ from subgraphs.charters.models import outbox
 from subgraphs.charters.mutations import Mutation
 from subgraphs.charters.queries import Query
 from subgraphs.charters.service.directory import SalesAgentSightings
+from subgraphs.charters.service.vendor_access import (
+    ACCESS_CHANGED,
+    VENDOR_USER_LINKED,
+    apply_access_event,
+    apply_vendor_user_event,
+)
 from subgraphs.charters.subscriptions import Subscription
 from subgraphs.charters.types import Charter, CharterSeries, CharterVehicle, Client, User
 from subgraphs.kit.app import create_subgraph_app
+from subgraphs.kit.consumer import EventConsumer
+from subgraphs.kit.context import Services
 from subgraphs.kit.schema import build_schema
 from subgraphs.kit.settings import Settings
 
@@ -27,14 +38,43 @@ schema = build_schema(
 )
 
 
+#: Vendors' facts charters keeps (portals: what a vendor may read), by stream.
+VENDOR_PROJECTIONS = {
+    ACCESS_CHANGED: ("charters.vendor-access", apply_access_event),
+    VENDOR_USER_LINKED: ("charters.vendor-accounts", apply_vendor_user_event),
+}
+
+
+async def start_projections(services: Services) -> None:
+    """Keep vendors' access facts current from their event streams."""
+    consumers = []
+    for topic, (group, handler) in VENDOR_PROJECTIONS.items():
+        consumer = EventConsumer(
+            services.redis,
+            services.sessions,
+            topic=topic,
+            group=group,
+            consumer=f"{socket.gethostname()}-{os.getpid()}",
+            handler=handler,
+        )
+        consumer.start()
+        consumers.append(consumer)
+    services.extra["vendor_projections"] = consumers
+
+
+async def stop_projections(services: Services) -> None:
+    for consumer in services.extra.pop("vendor_projections", []):
+        await consumer.stop()
+
+
 def create_app(settings: Settings | None = None) -> Starlette:
     return create_subgraph_app(
         "charters",
         schema,
         outbox=outbox,
         settings=settings,
-        on_startup=[start_stream],
-        on_shutdown=[stop_stream],
+        on_startup=[start_stream, start_projections],
+        on_shutdown=[stop_stream, stop_projections],
     )
 
 

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime, timedelta
+from enum import Enum
 
 import strawberry
 from sqlalchemy import false, func, select
@@ -16,7 +17,7 @@ from subgraphs.vendors import loaders as L
 from subgraphs.vendors import models
 from subgraphs.vendors.enums import BidStatus, OnboardingStatus, VendorStatus
 from subgraphs.vendors.service import bids as bid_rules
-from subgraphs.vendors.service import opportunities
+from subgraphs.vendors.service import my_assignments, opportunities
 from subgraphs.vendors.service.access import MANAGE, STAFF, vendor_of
 from subgraphs.vendors.types import (
     Bid,
@@ -25,9 +26,17 @@ from subgraphs.vendors.types import (
     Charter,
     OnboardingSubmission,
     Vendor,
+    VendorAssignment,
     today,
     vendor_or_none,
 )
+
+
+@strawberry.enum(description="Which of a vendor's assignments `myAssignments` lists.")
+class AssignmentWindow(Enum):
+    PENDING = "pending"
+    UPCOMING = "upcoming"
+    PAST = "past"
 
 
 @strawberry.type
@@ -215,4 +224,32 @@ class Query:
             order = KeysetOrder((models.Bid.created_at, models.Bid.id), descending=True)
             return await paginate(
                 session, stmt, order, first=first, after=after, to_node=Bid.from_row
+            )
+
+    @strawberry.field(
+        extensions=[allow(Role.VENDOR)],
+        description="Your vendor's assignments, newest first: PENDING (offered, awaiting your "
+        "answer), UPCOMING (accepted, trip not over) or PAST (completed, or pickup gone by).",
+    )
+    async def my_assignments(
+        self,
+        info: Info,
+        window: AssignmentWindow = AssignmentWindow.UPCOMING,
+        first: int | None = 20,
+        after: str | None = None,
+    ) -> Connection[VendorAssignment]:
+        viewer = await info.context.get_viewer()
+        async with info.context.sessions() as session:
+            own = await vendor_of(session, viewer)
+            if own is None:
+                stmt = select(models.VendorAssignment).where(false())
+            else:
+                stmt = my_assignments.assignments_of(
+                    own, my_assignments.Window(window.value), datetime.now(UTC)
+                )
+            order = KeysetOrder(
+                (models.VendorAssignment.created_at, models.VendorAssignment.id), descending=True
+            )
+            return await paginate(
+                session, stmt, order, first=first, after=after, to_node=VendorAssignment.from_row
             )

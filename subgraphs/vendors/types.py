@@ -36,7 +36,12 @@ from subgraphs.vendors.enums import (
     VendorType,
 )
 from subgraphs.vendors.service import bids as bid_rules
-from subgraphs.vendors.service.access import SEE_BID_STANDING, SEE_TAX_ID, STAFF
+from subgraphs.vendors.service.access import (
+    CHARTER_FIELD_READERS,
+    SEE_BID_STANDING,
+    SEE_TAX_ID,
+    STAFF,
+)
 from subgraphs.vendors.service.certifications import compliance_of, days_until
 from subgraphs.vendors.service.vendors import MAX_CONTACTS, masked_tax_id
 
@@ -470,6 +475,16 @@ class VendorAssignment:
     async def vendor(self, info: Info) -> Vendor | None:
         return await vendor_or_none(info, self._vendor_id)
 
+    @strawberry.field(
+        description="The charter served (null, with an error, if you may not read it)."
+    )
+    def charter(self) -> Charter | None:
+        return Charter(id=self.charter_id)
+
+    @strawberry.field(description="The charter vehicle served.")
+    def charter_vehicle(self) -> CharterVehicle | None:
+        return CharterVehicle(id=self.charter_vehicle_id)
+
     @classmethod
     def from_row(cls, row: models.VendorAssignment) -> VendorAssignment:
         return cls(
@@ -533,8 +548,8 @@ class Bid:
     async def vendor(self, info: Info) -> Vendor | None:
         return await vendor_or_none(info, self._row.vendor_id)
 
-    @strawberry.field
-    def charter(self) -> Charter:
+    @strawberry.field(description="Null, with an error, if you may no longer read the charter.")
+    def charter(self) -> Charter | None:
         return Charter(id=self.charter_id)
 
     @strawberry.field
@@ -611,12 +626,15 @@ class CharterVehicle:
     def resolve_reference(cls, id: strawberry.ID) -> CharterVehicle:
         return cls(id=id)
 
-    @strawberry.field(description="The vendor currently assigned, if any (and visible to you).")
+    @strawberry.field(
+        extensions=[allow(*CHARTER_FIELD_READERS["CharterVehicle.vendor"])],
+        description="The vendor currently assigned, if any (and visible to you).",
+    )
     async def vendor(self, info: Info) -> Vendor | None:
         assignment = await self._assignment(info)
         return await vendor_or_none(info, assignment.vendor_id) if assignment else None
 
-    @strawberry.field
+    @strawberry.field(extensions=[allow(*CHARTER_FIELD_READERS["CharterVehicle.vendorAssignment"])])
     async def vendor_assignment(self, info: Info) -> VendorAssignment | None:
         assignment = await self._assignment(info)
         if assignment is None or not await may_see_vendor(info, assignment.vendor_id):
@@ -662,11 +680,11 @@ class Charter:
         return cls(id=id)
 
     @strawberry.field(
-        extensions=[allow(*STAFF, Role.VENDOR)],
+        extensions=[allow(*CHARTER_FIELD_READERS["Charter.bids"])],
         description="Bids on this charter: staff see all, best rank first; a vendor only its "
         f"own, newest first. The first `first` (at most {MAX_CHARTER_BIDS}).",
     )
-    async def bids(self, info: Info, first: int = 50) -> list[Bid]:
+    async def bids(self, info: Info, first: int = 50) -> list[Bid] | None:
         if not 0 <= first <= MAX_CHARTER_BIDS:
             raise BadUserInputError(f"`first` must be between 0 and {MAX_CHARTER_BIDS}.")
         key = parse_uuid(self.id)
@@ -686,8 +704,11 @@ class Charter:
             ordered = sorted(visible, key=lambda r: (r.created_at, str(r.id)), reverse=True)
         return [Bid.from_row(r) for r in ordered[:first]]
 
-    @strawberry.field(description="Compliance of the vendors assigned to this charter's vehicles.")
-    async def vendor_compliance(self, info: Info) -> CharterVendorCompliance:
+    @strawberry.field(
+        extensions=[allow(*CHARTER_FIELD_READERS["Charter.vendorCompliance"])],
+        description="Compliance of the vendors assigned to this charter's vehicles.",
+    )
+    async def vendor_compliance(self, info: Info) -> CharterVendorCompliance | None:
         key = parse_uuid(self.id)
         assignments = (
             await info.context.loaders.get(L.HoldingAssignmentsByCharterIdLoader).load(key)

@@ -87,3 +87,14 @@ async def ensure_vendor_scope(
 def ensure_role(viewer: Viewer, roles: tuple[Role, ...], action: str) -> None:
     if not viewer.has_any_role(*roles):
         raise ServiceError.of(Code.FORBIDDEN, f"Your role cannot {action}.")
+
+
+#: Who reads the fields vendors adds to charters (issue 9, portals): staff, and a
+#: vendor user (each sees its own vendor's entries only, see `types.may_see_vendor`).
+#: Clients and drivers never see vendor identities, costs or compliance: FORBIDDEN.
+CHARTER_FIELD_READERS: dict[str, tuple[Role, ...]] = {
+    "Charter.bids": (*STAFF, Role.VENDOR),
+    "Charter.vendorCompliance": (*STAFF, Role.VENDOR),
+    "CharterVehicle.vendor": (*STAFF, Role.VENDOR),
+    "CharterVehicle.vendorAssignment": (*STAFF, Role.VENDOR),
+}

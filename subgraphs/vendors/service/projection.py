@@ -20,6 +20,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.dialects.postgresql import insert
 
 from subgraphs.vendors.models import CharterFacts, CharterVehicleFacts
+from subgraphs.vendors.service.charter_access import announce_access
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
@@ -81,6 +82,8 @@ async def _vehicles(session: AsyncSession, charter_id: uuid.UUID, payload: dict[
                     index_elements=[CharterVehicleFacts.charter_vehicle_id], set_=row
                 )
             )
+    # Becoming (or ceasing to be) an opportunity changes which vendors may read it.
+    await announce_access(session, charter_id)
 
 
 async def charter_of_vehicle(

@@ -1,0 +1,191 @@
+"""Which vendors may read a charter, and why: told to charters through events.
+
+Charters owns the charter and decides what a vendor reads of it, but only
+vendors knows who bid, who is assigned and to whom a charter is offered.
+So vendors announces, for one charter at a time, the whole current set
+(`vendors.charter_access_changed`: vendor id -> reasons `assignment`,
+`bid`, `offer`), written to the outbox in the same transaction as the
+change that moved it; charters keeps it in a projection. It also announces
+which vendor each vendor account works for (`vendors.vendor_user_linked`).
+
+Every path that changes bids, assignments or vendor users is covered
+without each service remembering to call us: a session hook notes the
+charters whose bids or assignments were flushed, and recomputes their sets
+just before the transaction commits. Charters' own events (a charter that
+becomes, or stops being, an opportunity) recompute from the projection
+(`projection.apply_charter_event`). Concurrent recomputations of one
+charter are serialised by a transaction-level advisory lock, so the later
+commit always carries the later set.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import Float, cast, event, func, insert, select, text
+from sqlalchemy.orm import Session
+
+from subgraphs.kit import json
+from subgraphs.kit.outbox import _PENDING_KEY
+from subgraphs.kit.settings import get_settings
+from subgraphs.vendors.models import (
+    Bid,
+    CharterFacts,
+    Vendor,
+    VendorAssignment,
+    VendorUser,
+    outbox,
+)
+from subgraphs.vendors.service.opportunities import BIDDABLE_CHARTER, Hub, _sql_haversine
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+ACCESS_CHANGED = "vendors.charter_access_changed"
+VENDOR_USER_LINKED = "vendors.vendor_user_linked"
+#: Assignments that let a vendor read the charter: live ones and the trips it drove.
+READING_ASSIGNMENTS = ("offered", "confirmed", "recovery_requested", "in_progress", "completed")
+#: Bids that let a vendor read the charter: any it made (a draft is work on an offer).
+READING_BIDS = ("draft", "submitted", "under_review", "accepted", "rejected", "expired")
+
+_CHARTERS_KEY = "vendors.charter_access.pending"
+_USERS_KEY = "vendors.vendor_users.pending"
+
+
+def offered_vendors_stmt(charter: CharterFacts, hub: Hub) -> Any:
+    """Vendors whose service area covers the charter's pickup (the offer rule, reversed)."""
+    lat, lon = charter.pickup_latitude, charter.pickup_longitude
+    return select(Vendor.id).where(
+        Vendor.status == "active",
+        Vendor.base_latitude.is_not(None),
+        Vendor.base_longitude.is_not(None),
+        Vendor.service_radius_miles.is_not(None),
+        _sql_haversine(Vendor.base_latitude, Vendor.base_longitude, float(lat), float(lon))  # type: ignore[arg-type]
+        <= cast(Vendor.service_radius_miles, Float),
+    )
+
+
+def _far_from_hub(charter: CharterFacts, hub: Hub) -> bool:
+    from subgraphs.vendors.service.opportunities import haversine_miles
+
+    miles = haversine_miles(
+        hub.latitude,
+        hub.longitude,
+        float(charter.pickup_latitude),  # type: ignore[arg-type]
+        float(charter.pickup_longitude),  # type: ignore[arg-type]
+    )
+    return miles > hub.min_miles
+
+
+def _payload_of(charter_id: uuid.UUID, reasons: dict[uuid.UUID, set[str]], as_of: datetime) -> Any:
+    return {
+        "charterId": str(charter_id),
+        "asOf": as_of.isoformat(),
+        "vendors": [
+            {"vendorId": str(vendor_id), "reasons": sorted(why)}
+            for vendor_id, why in sorted(reasons.items(), key=lambda item: str(item[0]))
+        ],
+    }
+
+
+async def announce_access(session: AsyncSession, charter_id: uuid.UUID) -> None:
+    """Recompute the charter's set and write it to the outbox, in the caller's transaction."""
+    hub = Hub.from_settings(get_settings())
+    await session.run_sync(_announce, charter_id, hub, datetime.now(UTC))
+    session.info[_PENDING_KEY] = True
+
+
+def _announce(session: Session, charter_id: uuid.UUID, hub: Hub, now: datetime) -> None:
+    session.execute(_lock(charter_id))
+    as_of = session.scalar(select(func.clock_timestamp()))
+    reasons = access_for(session, charter_id, hub, now)
+    session.execute(
+        insert(outbox).values(
+            topic=ACCESS_CHANGED,
+            payload=json.loads(json.dumps(_payload_of(charter_id, reasons, as_of))),  # type: ignore[arg-type]
+        )
+    )
+
+
+def _lock(charter_id: uuid.UUID) -> Any:
+    return text("SELECT pg_advisory_xact_lock(hashtext(:key))").bindparams(
+        key=f"vendors.charter_access:{charter_id}"
+    )
+
+
+@event.listens_for(Session, "after_flush")
+def _note_changes(session: Session, _context: Any) -> None:
+    """Remember the charters whose bids or assignments, and the users whose links, changed."""
+    charters: set[uuid.UUID] = session.info.setdefault(_CHARTERS_KEY, set())
+    users: dict[uuid.UUID, uuid.UUID] = session.info.setdefault(_USERS_KEY, {})
+    for row in (*session.new, *session.dirty, *session.deleted):
+        if isinstance(row, Bid | VendorAssignment) and row.charter_id is not None:
+            charters.add(row.charter_id)
+        elif isinstance(row, VendorUser) and row not in session.deleted:
+            users[row.user_id] = row.vendor_id
+
+
+@event.listens_for(Session, "before_commit")
+def _announce_before_commit(session: Session) -> None:
+    """Write the noted announcements in the committing transaction (runs in its greenlet)."""
+    if session.new or session.dirty or session.deleted:
+        session.flush()
+    charters: set[uuid.UUID] = session.info.pop(_CHARTERS_KEY, set())
+    users: dict[uuid.UUID, uuid.UUID] = session.info.pop(_USERS_KEY, {})
+    if not charters and not users:
+        return
+    hub = Hub.from_settings(get_settings())
+    now = datetime.now(UTC)
+    for user_id, vendor_id in users.items():
+        session.execute(
+            insert(outbox).values(
+                topic=VENDOR_USER_LINKED,
+                payload={"userId": str(user_id), "vendorId": str(vendor_id)},
+            )
+        )
+    for charter_id in sorted(charters, key=str):
+        _announce(session, charter_id, hub, now)
+    session.info[_PENDING_KEY] = True
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget(session: Session) -> None:
+    session.info.pop(_CHARTERS_KEY, None)
+    session.info.pop(_USERS_KEY, None)
+
+
+def access_for(
+    session: Session, charter_id: uuid.UUID, hub: Hub, now: datetime
+) -> dict[uuid.UUID, set[str]]:
+    """Vendor id -> why it may read the charter, from vendors' own tables.
+
+    Synchronous: it runs inside a commit hook (or `run_sync`), on the
+    transaction's own connection.
+    """
+    reasons: dict[uuid.UUID, set[str]] = {}
+    for vendor_id in session.scalars(
+        select(VendorAssignment.vendor_id).where(
+            VendorAssignment.charter_id == charter_id,
+            VendorAssignment.status.in_(READING_ASSIGNMENTS),
+        )
+    ):
+        reasons.setdefault(vendor_id, set()).add("assignment")
+    for vendor_id in session.scalars(
+        select(Bid.vendor_id).where(Bid.charter_id == charter_id, Bid.status.in_(READING_BIDS))
+    ):
+        reasons.setdefault(vendor_id, set()).add("bid")
+    charter = session.get(CharterFacts, charter_id)
+    if (
+        charter is not None
+        and charter.status in BIDDABLE_CHARTER
+        and not charter.is_template
+        and charter.pickup_at > now
+        and charter.pickup_latitude is not None
+        and charter.pickup_longitude is not None
+        and _far_from_hub(charter, hub)
+    ):
+        for vendor_id in session.scalars(offered_vendors_stmt(charter, hub)):
+            reasons.setdefault(vendor_id, set()).add("offer")
+    return reasons

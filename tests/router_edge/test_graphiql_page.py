@@ -12,9 +12,12 @@ from router.graphiql.page import (
     wants_graphiql,
 )
 
-pytestmark = pytest.mark.skipif(
-    bool(page.missing_assets()), reason="GraphiQL assets missing: npm ci --prefix router/graphiql"
-)
+
+@pytest.fixture(autouse=True)
+def _assets() -> None:
+    """Missing assets are a failure with the fix, not a silent skip."""
+    if page.missing_assets():
+        pytest.fail(f"GraphiQL assets missing: {page.INSTALL_HINT}")
 
 
 @pytest.fixture

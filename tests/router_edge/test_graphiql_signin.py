@@ -1,11 +1,10 @@
 """Signing in on the GraphiQL page, in a real headless Chromium, offline.
 
-The real router over the real identity and charters subgraphs: the page's
+The real router over the real identity, charters and vendors subgraphs: the page's
 sign-in calls the graph's own `login`, `refreshToken` and `logout`
 mutations through the router, puts the access token into GraphiQL's
 headers, and the operation typed into GraphiQL reads charters with it.
-Vendors is not started (its URL names a closed port): the query asks
-nothing of it. Every asset comes from the router (`--disable-background-
+The vendors subgraph answers the headline query's vendor fields. Every asset comes from the router (`--disable-background-
 networking`, and the page's CSP allows no other origin).
 """
 
@@ -41,15 +40,26 @@ from tests.support.live_server import LiveServer, serve
 SUPERGRAPH = Path(__file__).parents[2] / "schema" / "supergraph.graphql"
 PASSWORD = "correct horse battery staple"
 
-#: The contract's headline shape, as far as charters answers it.
+#: The contract's headline query, over every charter the manager may read.
 HEADLINE = """query Headline {
   charters(first: 5) {
     totalCount
     edges { node {
-      reference status pickupAt
+      reference status
       stops { address }
-      vehicles { capacity status vehicleType { name } }
+      vehicles {
+        capacity vehicleType { name }
+        vendor { name certifications { type expiresOn status } }
+      }
+      vendorCompliance { allVendorsCompliant }
     } }
+  }
+}"""
+
+ASSIGN = """
+mutation($cv: ID!, $vendor: ID!, $amount: Money!) {
+  assignVendor(charterVehicleId: $cv, vendorId: $vendor, amount: $amount) {
+    userErrors { field code message }
   }
 }"""
 
@@ -77,10 +87,13 @@ Stack = Callable[..., AbstractAsyncContextManager[LiveServer]]
 
 @pytest.fixture
 def stack(
-    settings: Settings, subgraph_settings: Settings, charters_server: LiveServer, tmp_path: Path
+    settings: Settings,
+    charters_server: LiveServer,
+    vendors_server: LiveServer,
+    tmp_path: Path,
 ) -> Stack:
     """The router over identity (its own instance, so a test can shorten the
-    access token's lifetime) and the session's charters server."""
+    access token's lifetime) and the session's charters and vendors servers."""
 
     @asynccontextmanager
     async def start(access_ttl_seconds: int | None = None) -> AsyncIterator[LiveServer]:
@@ -90,7 +103,11 @@ def stack(
                 update={"jwt_access_ttl_seconds": access_ttl_seconds}
             )
         async with serve(identity_app(identity_settings)) as identity:
-            urls = {"identity": identity.graphql_url, "charters": charters_server.graphql_url}
+            urls = {
+                "identity": identity.graphql_url,
+                "charters": charters_server.graphql_url,
+                "vendors": vendors_server.graphql_url,
+            }
             supergraph = tmp_path / "supergraph.graphql"
             supergraph.write_text(rewrite(SUPERGRAPH.read_text(), urls))
             config = Config(
@@ -196,10 +213,23 @@ async def _unauthenticated(
 
 
 async def test_a_manager_signs_in_runs_the_headline_query_and_sees_data(
-    stack: Stack, make_user: Any, bookable_charter: Any, http_client: httpx.AsyncClient
+    stack: Stack,
+    make_user: Any,
+    bookable_charter: Any,
+    make_vendor: Any,
+    vendors_staff: GraphQLClient,
+    projected: Any,
+    http_client: httpx.AsyncClient,
 ) -> None:
     email = await make_user("manager")
     charter = await bookable_charter(vehicles=2)
+    vendor = await make_vendor("Prairie Coaches")
+    for vehicle in charter["vehicles"]:
+        await projected(vehicle["id"])
+        assigned = await vendors_staff(
+            ASSIGN, {"cv": vehicle["id"], "vendor": vendor["id"], "amount": "800.00"}
+        )
+        assert assigned.ok() == {"assignVendor": {"userErrors": []}}
 
     async with stack() as router, graphiql(router) as page:
         assert await page.dt.js(STATE) == "signed-out"
@@ -227,34 +257,22 @@ async def test_a_manager_signs_in_runs_the_headline_query_and_sees_data(
     assert user == f"Maria Manager <{email}>"
     assert list(headers) == ["Authorization"]
     assert headers["Authorization"].startswith("Bearer ey")
-    assert answer == {
-        "data": {
-            "charters": {
-                "totalCount": 1,
-                "edges": [
-                    {
-                        "node": {
-                            "reference": charter["reference"],
-                            "status": "QUOTE",
-                            "pickupAt": answer["data"]["charters"]["edges"][0]["node"]["pickupAt"],
-                            "stops": [
-                                {"address": "1 Main St, Springfield"},
-                                {"address": "9 Lake Rd, Shelbyville"},
-                            ],
-                            "vehicles": [
-                                {
-                                    "capacity": 56,
-                                    "status": v["status"],
-                                    "vehicleType": v["vehicleType"],
-                                }
-                                for v in charter["vehicles"]
-                            ],
-                        }
-                    }
-                ],
-            }
-        }
+    node = answer["data"]["charters"]["edges"][0]["node"]
+    certifications = node["vehicles"][0]["vendor"].pop("certifications")
+    node["vehicles"][1]["vendor"].pop("certifications")
+    assert answer["data"]["charters"]["totalCount"] == 1
+    assert node == {
+        "reference": charter["reference"],
+        "status": "QUOTE",
+        "stops": [{"address": "1 Main St, Springfield"}, {"address": "9 Lake Rd, Shelbyville"}],
+        "vehicles": [
+            {"capacity": 56, "vehicleType": v["vehicleType"], "vendor": {"name": "Prairie Coaches"}}
+            for v in charter["vehicles"]
+        ],
+        "vendorCompliance": {"allVendorsCompliant": True},
     }
+    assert sorted(c["type"] for c in certifications) == ["DOT", "INSURANCE", "MC"]
+    assert {c["status"] for c in certifications} == {"ACTIVE"}
     # the refresh token is kept for this tab only, never in localStorage
     assert stored
     assert stored not in local

@@ -43,6 +43,9 @@ BID = machine(
     },
 )
 
+#: Bids still open for a decision: they compete, rank and expire.
+LIVE_BIDS = ("submitted", "under_review")
+
 ASSIGNMENT = machine(
     "vendor assignment",
     {

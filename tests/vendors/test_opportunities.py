@@ -161,3 +161,32 @@ async def test_staff_ask_for_a_vendor_and_vendors_only_for_themselves(
     assert nodes(without_area) == []
     assert unknown.error_codes == ["NOT_FOUND"]
     assert as_client.error_codes == ["FORBIDDEN"]
+
+
+async def test_a_charter_whose_bid_is_under_review_is_not_offered_again(
+    southern_vendor, sessions, vendors_staff
+):
+    _, portal = southern_vendor
+    charter = await pickup_at(sessions, "29.0")
+    created = (
+        await portal(
+            CREATE,
+            {
+                "input": {
+                    "charterId": str(charter.id),
+                    "amount": "2000.00",
+                    "vehicleType": "coach",
+                    "validUntil": (datetime.now(UTC) + timedelta(days=2)).isoformat(),
+                }
+            },
+        )
+    ).ok()["createBid"]
+    reviewed = (
+        await vendors_staff(
+            "mutation($id: ID!) { reviewBid(id: $id) { bid { status } userErrors { code } } }",
+            {"id": created["bid"]["id"]},
+        )
+    ).ok()["reviewBid"]
+
+    assert reviewed == {"bid": {"status": "UNDER_REVIEW"}, "userErrors": []}
+    assert await offered(portal) == []

@@ -71,8 +71,8 @@ if TYPE_CHECKING:
     from subgraphs.kit.auth.viewer import Viewer
     from subgraphs.vendors.models import Vendor
 
-#: Bids still open for a decision: they compete, rank and expire.
-LIVE = ("submitted", "under_review")
+#: Bids still open for a decision (`states.LIVE_BIDS`): they compete, rank and expire.
+LIVE = states.LIVE_BIDS
 #: Bids that take part in a charter's ranking.
 RANKED = (*LIVE, "accepted")
 #: How long a bid holds when the bidder gives no `validUntil` (seed 002).

@@ -4,7 +4,7 @@ A charter is an opportunity for a vendor when it is quoted or booked, not a
 template, its pickup is still ahead, the pickup is more than
 `bid_opportunity_min_miles` from the operator's hub (the company's own
 fleet covers nearer trips) and within the vendor's service radius of its
-base, and the vendor has no submitted bid on it yet. Distances are
+base, and the vendor has no live bid on it yet. Distances are
 great-circle (haversine) miles, computed in SQL so that the filter and the
 ordering happen in the database.
 
@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Float, Select, and_, cast, exists, func, select
 
 from subgraphs.vendors.models import Bid, CharterFacts, Vendor
+from subgraphs.vendors.states import LIVE_BIDS
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
@@ -107,7 +108,7 @@ def offered_to(vendor: Vendor, hub: Hub, now: datetime) -> Select[Any] | None:
 
 
 def open_to_bid(vendor: Vendor, hub: Hub, now: datetime) -> Select[Any] | None:
-    """The vendor's opportunities: offered and without its live submitted bid."""
+    """The vendor's opportunities: offered and without a live bid of its own."""
     offered = offered_to(vendor, hub, now)
     if offered is None:
         return None
@@ -115,7 +116,7 @@ def open_to_bid(vendor: Vendor, hub: Hub, now: datetime) -> Select[Any] | None:
         and_(
             Bid.charter_id == CharterFacts.charter_id,
             Bid.vendor_id == vendor.id,
-            Bid.status == "submitted",
+            Bid.status.in_(LIVE_BIDS),
             Bid.valid_until > now,
         )
     )

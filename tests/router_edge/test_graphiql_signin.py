@@ -276,6 +276,7 @@ async def test_a_manager_signs_in_runs_the_headline_query_and_sees_data(
     # the refresh token is kept for this tab only, never in localStorage
     assert stored
     assert stored not in local
+    assert [k for k, v in json.loads(local).items() if "Bearer" in v] == []
     assert signed_in_as == email
     # sign-out: the header is gone, the refresh token forgotten, the session ended
     assert headers_after == {}

@@ -30,9 +30,12 @@
   }
 
   // Rendered inside GraphiQL (its toolbar), where the editors' context is:
-  // keeps the active tab's headers in step with the session.
+  // keeps the active tab's headers in step with the session. Blank headers
+  // (a new tab, a run picked from the history) get the token; `{}` typed by
+  // the user means "send none" and is left alone.
   function AuthHeaders() {
     var context = GraphiQL.React.useEditorContext({ nonNull: true });
+    var text = GraphiQL.React.useHeadersEditorState()[0];
     var version = React.useSyncExternalStore(Auth.subscribe, Auth.snapshot);
     var handled = React.useRef(-1);
     var editor = context.headerEditor;
@@ -44,15 +47,64 @@
         var next = Auth.headersText(editor.getValue(), fresh && Auth.lastEvent() === "signin");
         if (next !== null) editor.setValue(next);
       },
-      [editor, context.activeTabIndex, version]
+      [editor, context.activeTabIndex, version, text]
     );
     return null;
   }
+
+  // localStorage as GraphiQL uses it (tabs, history, settings), except that
+  // no bearer token is ever written there.
+  function safely(action, fallback) {
+    try {
+      return action();
+    } catch (e) {
+      return fallback; // storage disabled: GraphiQL works without it
+    }
+  }
+  var storage = {
+    getItem: function (key) {
+      return safely(function () {
+        return window.localStorage.getItem(key);
+      }, null);
+    },
+    setItem: function (key, value) {
+      safely(function () {
+        window.localStorage.setItem(key, Auth.withoutTokens(value));
+      });
+    },
+    removeItem: function (key) {
+      safely(function () {
+        window.localStorage.removeItem(key);
+      });
+    },
+    clear: function () {
+      safely(function () {
+        Object.keys(window.localStorage)
+          .filter(function (key) {
+            return key.indexOf("graphiql:") === 0;
+          })
+          .forEach(function (key) {
+            window.localStorage.removeItem(key);
+          });
+      });
+    },
+    key: function (index) {
+      return safely(function () {
+        return window.localStorage.key(index);
+      }, null);
+    },
+    get length() {
+      return safely(function () {
+        return window.localStorage.length;
+      }, 0);
+    },
+  };
 
   var element = React.createElement(GraphiQL, {
     fetcher: fetcher,
     defaultEditorToolsVisibility: true,
     shouldPersistHeaders: false,
+    storage: storage,
     toolbar: { additionalComponent: AuthHeaders },
   });
   ReactDOM.createRoot(root).render(element);

@@ -348,6 +348,38 @@
     return next === text ? null : next;
   }
 
+  // `value` as GraphiQL would store it, minus any Authorization header.
+  // GraphiQL's history keeps each run's headers in localStorage even with
+  // shouldPersistHeaders off; a bearer token must not outlive the session
+  // there. Headers left with nothing else are stored blank.
+  function withoutTokens(value) {
+    if (typeof value !== "string" || !/authorization/i.test(value)) return value;
+    function strip(text) {
+      try {
+        var headers = JSON.parse(text);
+        var key = authorizationKey(headers);
+        if (key) delete headers[key];
+        return Object.keys(headers).length ? JSON.stringify(headers, null, 2) : "";
+      } catch (e) {
+        return ""; // unreadable: store nothing rather than a token
+      }
+    }
+    function clean(node) {
+      if (Array.isArray(node)) return node.map(clean);
+      if (!node || typeof node !== "object") return node;
+      var out = {};
+      Object.keys(node).forEach(function (k) {
+        out[k] = k === "headers" && typeof node[k] === "string" ? strip(node[k]) : clean(node[k]);
+      });
+      return out;
+    }
+    try {
+      return JSON.stringify(clean(JSON.parse(value)));
+    } catch (e) {
+      return value.replace(/Bearer\s+[A-Za-z0-9._~+\/=-]+/gi, "Bearer <removed>");
+    }
+  }
+
   function subscribe(listener) {
     listeners.add(listener);
     return function () {
@@ -363,6 +395,7 @@
     ready: ready,
     headersForRequest: headersForRequest,
     headersText: headersText,
+    withoutTokens: withoutTokens,
     subscribe: subscribe,
     snapshot: snapshot,
     lastEvent: function () {

@@ -74,24 +74,26 @@ FLEET = [
 
 DRIVERS = ["Maria Gonzalez", "James Carter", "Aisha Okafor", "Tom Becker", "Lena Novak"]
 
-PLACES = {
+#: Address, latitude, longitude: the pickup's place decides which vendors a charter is
+#: offered to (vendors' service areas), as for a charter entered through the graph.
+PLACES: dict[str, list[tuple[str, str, str]]] = {
     "America/Chicago": [
-        "O'Hare International Airport, Chicago, IL",
-        "Navy Pier, 600 E Grand Ave, Chicago, IL",
-        "Soldier Field, 1410 Special Olympics Dr, Chicago, IL",
-        "Northwestern University, Evanston, IL",
-        "Wisconsin Dells, WI",
+        ("O'Hare International Airport, Chicago, IL", "41.9742", "-87.9073"),
+        ("Navy Pier, 600 E Grand Ave, Chicago, IL", "41.8917", "-87.6086"),
+        ("Soldier Field, 1410 Special Olympics Dr, Chicago, IL", "41.8623", "-87.6167"),
+        ("Northwestern University, Evanston, IL", "42.0565", "-87.6753"),
+        ("Wisconsin Dells, WI", "43.6275", "-89.7710"),
     ],
     "America/New_York": [
-        "Penn Station, New York, NY",
-        "JFK International Airport, Queens, NY",
-        "Yankee Stadium, Bronx, NY",
-        "Atlantic City Boardwalk, NJ",
+        ("Penn Station, New York, NY", "40.7506", "-73.9935"),
+        ("JFK International Airport, Queens, NY", "40.6413", "-73.7781"),
+        ("Yankee Stadium, Bronx, NY", "40.8296", "-73.9262"),
+        ("Atlantic City Boardwalk, NJ", "39.3554", "-74.4390"),
     ],
     "America/Denver": [
-        "Denver International Airport, CO",
-        "Red Rocks Amphitheatre, Morrison, CO",
-        "Breckenridge Ski Resort, CO",
+        ("Denver International Airport, CO", "39.8561", "-104.6737"),
+        ("Red Rocks Amphitheatre, Morrison, CO", "39.6654", "-105.2057"),
+        ("Breckenridge Ski Resort, CO", "39.4817", "-106.0384"),
     ],
 }
 
@@ -250,14 +252,19 @@ class Loader:
 
     def _stops(self, zone: str, seed: int) -> list[dict[str, Any]]:
         places = PLACES[zone]
-        first, last = places[seed % len(places)], places[(seed + 1) % len(places)]
-        stops = [{"stop_type": "pickup", "address": first, "id": None}]
-        if seed % 3 == 0:
-            stops.append(
-                {"stop_type": "waypoint", "address": places[(seed + 2) % len(places)], "id": None}
-            )
-        stops.append({"stop_type": "dropoff", "address": last, "id": None})
-        return stops
+
+        def stop(kind: str, n: int) -> dict[str, Any]:
+            address, latitude, longitude = places[n % len(places)]
+            return {
+                "stop_type": kind,
+                "address": address,
+                "latitude": latitude,
+                "longitude": longitude,
+                "id": None,
+            }
+
+        middle = [stop("waypoint", seed + 2)] if seed % 3 == 0 else []
+        return [stop("pickup", seed), *middle, stop("dropoff", seed + 1)]
 
     async def charter(
         self, plan: Plan, actor: Viewer, agent: uuid.UUID, seed: int, notes: str | None = None

@@ -8,7 +8,8 @@ Demo seeding is not a subgraph: to give the headline query real answers
 on the first `make run`, it reads the charters tables directly (same
 database by default) to copy the demo charters into vendors' projection
 (`charter_facts`, `charter_vehicle_facts`), which the charters event stream
-then keeps current, and reads identity's table to link the demo vendor
+then keeps current, announces to charters which vendors may read each one
+(offers, bids, assignments: `charter_access`), and reads identity's table to link the demo vendor
 login (`vendor@demo.athena`). A subgraph itself never does either.
 """
 
@@ -28,6 +29,7 @@ from subgraphs.kit.errors import ServiceError
 from subgraphs.kit.settings import get_settings
 from subgraphs.vendors.models import CharterFacts, CharterVehicleFacts, Vendor, VendorUser
 from subgraphs.vendors.service import assignments, bids, certifications, vendors
+from subgraphs.vendors.service.charter_access import announce_access
 from subgraphs.vendors.service.opportunities import Hub
 
 if TYPE_CHECKING:
@@ -112,10 +114,13 @@ def _cert_dates(plan: str, cert: str, today: date, n: int) -> tuple[date, date]:
 
 async def _project_demo_charters(session: AsyncSession) -> int:
     """Copy charters' demo charters into vendors' projection (see the module docstring)."""
+    # The pickup's place as charters' events carry it: the first stop's.
     charters = await session.execute(
         text(
-            "SELECT id, reference, status, client_id, pickup_at, passenger_count, is_template, "
-            "version FROM charters.charters"
+            "SELECT c.id, c.reference, c.status, c.client_id, c.pickup_at, c.passenger_count, "
+            "c.is_template, c.version, s.address, s.latitude, s.longitude "
+            "FROM charters.charters c LEFT JOIN LATERAL (SELECT address, latitude, longitude "
+            "FROM charters.stops WHERE charter_id = c.id ORDER BY position LIMIT 1) s ON true"
         )
     )
     added = 0
@@ -129,6 +134,9 @@ async def _project_demo_charters(session: AsyncSession) -> int:
                 client_id=c.client_id,
                 pickup_at=c.pickup_at,
                 passenger_count=c.passenger_count,
+                pickup_address=c.address,
+                pickup_latitude=c.latitude,
+                pickup_longitude=c.longitude,
                 is_template=c.is_template,
                 source_version=c.version,
             )
@@ -207,7 +215,23 @@ async def load(session: AsyncSession) -> int:
     count += await _link_demo_login(session, made[MARKER])
     if has_charters:
         count += await _assign_and_bid(session, list(made.values()), manager, required)
+        await _announce_demo_access(session)
     return count
+
+
+async def _announce_demo_access(session: AsyncSession) -> None:
+    """Tell charters which vendors may read each demo charter, as the live system would have.
+
+    Live, vendors announces a charter's set whenever charters' event about it
+    arrives (`projection.apply_charter_event`); the copy above skipped those
+    events, so announce every projected charter once, through the same code
+    (offers need the vendors made above; bids and assignments announce too).
+    """
+    await session.flush()
+    for charter_id in await session.scalars(
+        select(CharterFacts.charter_id).order_by(CharterFacts.pickup_at, CharterFacts.charter_id)
+    ):
+        await announce_access(session, charter_id)
 
 
 async def _link_demo_login(session: AsyncSession, vendor: Vendor) -> int:

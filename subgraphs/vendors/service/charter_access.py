@@ -138,7 +138,11 @@ def _announce_before_commit(session: Session) -> None:
         return
     hub = Hub.from_settings(get_settings())
     now = datetime.now(UTC)
-    for user_id, vendor_id in users.items():
+    # As committed: a link made in a savepoint that was rolled back is not announced.
+    linked = session.execute(
+        select(VendorUser.user_id, VendorUser.vendor_id).where(VendorUser.user_id.in_(list(users)))
+    ).all()
+    for user_id, vendor_id in sorted(linked, key=lambda row: str(row[0])):
         session.execute(
             insert(outbox).values(
                 topic=VENDOR_USER_LINKED,
@@ -150,10 +154,17 @@ def _announce_before_commit(session: Session) -> None:
     session.info[_PENDING_KEY] = True
 
 
-@event.listens_for(Session, "after_rollback")
-def _forget(session: Session) -> None:
-    session.info.pop(_CHARTERS_KEY, None)
-    session.info.pop(_USERS_KEY, None)
+@event.listens_for(Session, "after_soft_rollback")
+def _forget(session: Session, previous_transaction: Any) -> None:
+    """Forget the notes when the whole transaction rolls back.
+
+    A savepoint's rollback (`begin_nested`, as the demo loader and bulk paths
+    use) keeps them: recomputing a charter whose bid was rolled back only
+    announces the set as it is, and a rolled-back link is checked at commit.
+    """
+    if previous_transaction.parent is None:
+        session.info.pop(_CHARTERS_KEY, None)
+        session.info.pop(_USERS_KEY, None)
 
 
 def access_for(

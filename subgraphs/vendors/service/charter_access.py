@@ -7,6 +7,8 @@ So vendors announces, for one charter at a time, the whole current set
 `bid`, `offer`), written to the outbox in the same transaction as the
 change that moved it; charters keeps it in a projection. It also announces
 which vendor each vendor account works for (`vendors.vendor_user_linked`).
+A vendor whose service area or standing changes has its offers re-announced
+(`announce_offers_of`, called by `vendors.update` and `vendors.set_status`).
 
 Every path that changes bids, assignments or vendor users is covered
 without each service remembering to call us: a session hook notes the
@@ -21,10 +23,12 @@ commit always carries the later set.
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Float, cast, event, func, insert, select, text
+from sqlalchemy import Float, cast, event, func, insert, or_, select, text
 from sqlalchemy.orm import Session
 
 from subgraphs.kit import json
@@ -95,6 +99,89 @@ async def announce_access(session: AsyncSession, charter_id: uuid.UUID) -> None:
     hub = Hub.from_settings(get_settings())
     await session.run_sync(_announce, charter_id, hub, datetime.now(UTC))
     session.info[_PENDING_KEY] = True
+
+
+@dataclass(frozen=True)
+class ServiceArea:
+    """What decides which charters a vendor is offered (`offered_vendors_stmt`)."""
+
+    active: bool
+    latitude: Decimal | None
+    longitude: Decimal | None
+    radius_miles: int | None
+    states: tuple[str, ...]
+
+    @classmethod
+    def of(cls, vendor: Vendor) -> ServiceArea:
+        return cls(
+            active=vendor.status == "active",
+            latitude=vendor.base_latitude,
+            longitude=vendor.base_longitude,
+            radius_miles=vendor.service_radius_miles,
+            states=tuple(vendor.service_states or ()),
+        )
+
+    @property
+    def offers(self) -> bool:
+        return (
+            self.active
+            and self.latitude is not None
+            and self.longitude is not None
+            and self.radius_miles is not None
+        )
+
+
+async def announce_offers_of(
+    session: AsyncSession, vendor_id: uuid.UUID, before: ServiceArea
+) -> int:
+    """The vendor's service area (or standing) changed from `before`: re-announce its offers.
+
+    Every open charter it may have been offered before or may be offered now
+    is recomputed and announced (the same announcement as any other change),
+    so charters learns both the charters it is now offered and those it no
+    longer is. Returns how many charters were announced.
+    """
+    hub = Hub.from_settings(get_settings())
+    now = datetime.now(UTC)
+    await session.flush()
+    announced = await session.run_sync(_announce_offers, vendor_id, before, hub, now)
+    if announced:
+        session.info[_PENDING_KEY] = True
+    return announced
+
+
+def _announce_offers(
+    session: Session, vendor_id: uuid.UUID, before: ServiceArea, hub: Hub, now: datetime
+) -> int:
+    vendor = session.get(Vendor, vendor_id)
+    areas = [a for a in (before, ServiceArea.of(vendor) if vendor else None) if a and a.offers]
+    if not areas:
+        return 0
+    lat, lon = CharterFacts.pickup_latitude, CharterFacts.pickup_longitude
+    covered = [
+        # A mile of slack: announcing one charter too many is harmless, one too few is not.
+        _sql_haversine(float(a.latitude), float(a.longitude), lat, lon)  # type: ignore[arg-type]
+        <= float(a.radius_miles) + 1  # type: ignore[arg-type]
+        for a in areas
+    ]
+    charters = session.scalars(
+        select(CharterFacts)
+        .where(
+            CharterFacts.status.in_(BIDDABLE_CHARTER),
+            CharterFacts.is_template.is_(False),
+            CharterFacts.pickup_at > now,
+            lat.is_not(None),
+            lon.is_not(None),
+            or_(*covered),
+        )
+        .order_by(CharterFacts.charter_id)
+    ).all()
+    announced = 0
+    for charter in charters:
+        if _far_from_hub(charter, hub):
+            _announce(session, charter.charter_id, hub, now)
+            announced += 1
+    return announced
 
 
 def _announce(session: Session, charter_id: uuid.UUID, hub: Hub, now: datetime) -> None:

@@ -34,6 +34,7 @@ from subgraphs.vendors.service.access import (
     ensure_role,
     ensure_vendor_scope,
 )
+from subgraphs.vendors.service.charter_access import ServiceArea, announce_offers_of
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
@@ -217,9 +218,12 @@ async def update(
     if problems:
         raise ServiceError(problems)
     before = audit.row_snapshot(vendor)
+    area = ServiceArea.of(vendor)
     _apply(vendor, profile)
     if profile.contacts is not None:
         await _replace_contacts(session, vendor, profile.contacts)
+    if ServiceArea.of(vendor) != area:
+        await announce_offers_of(session, vendor.id, area)
     audit.record(
         session,
         vendor_id=vendor.id,
@@ -252,6 +256,7 @@ async def set_status(
     vendor = await get(session, vendor_id, lock=True)
     states.VENDOR.check(vendor.status, status)
     before = audit.row_snapshot(vendor)
+    area = ServiceArea.of(vendor)
     if status == "active" and vendor.status == "pending":
         vendor.approved_by = actor.user_id if actor else None
         vendor.approved_at = datetime.now(UTC)
@@ -273,6 +278,8 @@ async def set_status(
         "vendors.vendor_status_changed",
         {"vendorId": str(vendor.id), "status": status, "previousStatus": before["status"]},
     )
+    if ServiceArea.of(vendor) != area:  # offered only while active
+        await announce_offers_of(session, vendor.id, area)
     return vendor
 
 

@@ -76,6 +76,16 @@ async def emit(session: AsyncSession, table: Table, topic: str, payload: dict[st
     await session.execute(
         insert(table).values(topic=topic, payload=json.loads(json.dumps(payload)))
     )
+    wake_relay_after_commit(session)
+
+
+def wake_relay_after_commit(session: Session | AsyncSession) -> None:
+    """Have the relays publish as soon as this session's transaction commits.
+
+    For code that writes outbox rows itself (`insert(outbox)` in a commit
+    hook or `run_sync`) instead of through `emit()`; without it the rows
+    still go out, at the relay's next poll.
+    """
     session.info[_PENDING_KEY] = True
 
 

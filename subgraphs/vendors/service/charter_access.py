@@ -32,7 +32,7 @@ from sqlalchemy import Float, cast, event, func, insert, or_, select, text
 from sqlalchemy.orm import Session
 
 from subgraphs.kit import json
-from subgraphs.kit.outbox import _PENDING_KEY
+from subgraphs.kit.outbox import wake_relay_after_commit
 from subgraphs.kit.settings import get_settings
 from subgraphs.vendors.models import (
     Bid,
@@ -98,7 +98,7 @@ async def announce_access(session: AsyncSession, charter_id: uuid.UUID) -> None:
     """Recompute the charter's set and write it to the outbox, in the caller's transaction."""
     hub = Hub.from_settings(get_settings())
     await session.run_sync(_announce, charter_id, hub, datetime.now(UTC))
-    session.info[_PENDING_KEY] = True
+    wake_relay_after_commit(session)
 
 
 @dataclass(frozen=True)
@@ -146,7 +146,7 @@ async def announce_offers_of(
     await session.flush()
     announced = await session.run_sync(_announce_offers, vendor_id, before, hub, now)
     if announced:
-        session.info[_PENDING_KEY] = True
+        wake_relay_after_commit(session)
     return announced
 
 
@@ -238,7 +238,7 @@ def _announce_before_commit(session: Session) -> None:
         )
     for charter_id in sorted(charters, key=str):
         _announce(session, charter_id, hub, now)
-    session.info[_PENDING_KEY] = True
+    wake_relay_after_commit(session)
 
 
 @event.listens_for(Session, "after_soft_rollback")

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from typing import Any, cast
 
 from graphql import (
+    SKIP,
+    ArgumentNode,
     DocumentNode,
     FieldNode,
     FragmentDefinitionNode,
@@ -22,12 +24,19 @@ from graphql import (
     InlineFragmentNode,
     OperationDefinitionNode,
     SelectionSetNode,
+    ValueNode,
+    VisitorAction,
     execute,
     parse,
     print_ast,
+    specified_rules,
     validate,
 )
 from graphql.execution.values import get_variable_values
+from graphql.pyutils import print_path_list
+from graphql.type import GraphQLInputType
+from graphql.utilities.validate_input_value import validate_input_literal
+from graphql.validation import ASTValidationRule, ValuesOfCorrectTypeRule
 
 from router.config import Config
 from router.execution.executor import Executor
@@ -44,8 +53,10 @@ from router.planning.operation import (
 )
 from router.planning.plan import QueryPlan
 from router.planning.planner import PlanError, Planner
+from router.supergraph.api_schema import check_scalar_inputs
 from router.supergraph.model import Supergraph
 from subgraphs.kit.auth.viewer import ANONYMOUS, Viewer
+from subgraphs.kit.scalars import INPUT_RULES
 
 log = logging.getLogger("router")
 
@@ -113,6 +124,57 @@ def _graphql_error(e: GraphQLError, code: str) -> dict[str, Any]:
     return dict(out)
 
 
+class ArgumentValuesRule(ValuesOfCorrectTypeRule):
+    """Literals of the right type; a bad argument literal names its argument.
+
+    The message is the one execution (or a subgraph) would give,
+    `Argument 'input' has invalid value at .vehicles[0].cost: ...`, as a bad
+    variable gets `Variable '$input' has invalid value at ...`; the location
+    is the literal in the client's document, and the code `BAD_USER_INPUT`,
+    like the variable's. Other literals (variable defaults) are checked as
+    graphql-core does.
+    """
+
+    def __init__(self, context: Any) -> None:
+        super().__init__(context)
+        self.argument: str | None = None
+
+    def enter_argument(self, node: ArgumentNode, *_args: Any) -> None:
+        self.argument = node.name.value
+
+    def leave_argument(self, node: ArgumentNode, *_args: Any) -> None:
+        self.argument = None
+
+    def is_valid_value_node(
+        self, node: ValueNode, input_type: GraphQLInputType | None
+    ) -> VisitorAction:
+        argument = self.argument
+        if argument is None or input_type is None:
+            return super().is_valid_value_node(node, input_type)
+
+        def on_error(error: GraphQLError, path: list[str | int]) -> None:
+            self.report_error(
+                GraphQLError(
+                    f"Argument '{argument}' has invalid value{print_path_list(path)}: "
+                    f"{error.message}",
+                    error.nodes,
+                    original_error=error.original_error,
+                    extensions={"code": "BAD_USER_INPUT"},
+                )
+            )
+
+        validate_input_literal(
+            node, input_type, on_error, None, None, self.context.hide_suggestions
+        )
+        return SKIP
+
+
+#: graphql-core's rules, with argument literals checked by `ArgumentValuesRule`
+VALIDATION_RULES: tuple[type[ASTValidationRule], ...] = tuple(
+    ArgumentValuesRule if rule is ValuesOfCorrectTypeRule else rule for rule in specified_rules
+)
+
+
 class Gateway:
     def __init__(
         self, supergraph: Supergraph, config: Config | None = None, fetcher: Fetcher | None = None
@@ -129,6 +191,9 @@ class Gateway:
     def load(self, supergraph: Supergraph) -> None:
         """Swap in a new supergraph; requests already running keep the old one."""
         _override_urls(supergraph, self.config.subgraph_urls)
+        # the kit's scalars (Money, DateTime, Date): bad inputs refused here, in
+        # the client's terms, not by the subgraph about its own document
+        check_scalar_inputs(supergraph.api_schema, INPUT_RULES)
         self.supergraph = supergraph
         self.auth_index = AuthIndex.build(supergraph.sdl, supergraph.api_schema)
         self.planner = Planner(supergraph)
@@ -158,7 +223,8 @@ class Gateway:
             result = _Document(None, [_graphql_error(exc, "GRAPHQL_PARSE_FAILED")], [])
         else:
             coded = [
-                (e, "GRAPHQL_VALIDATION_FAILED") for e in validate(self.supergraph.api_schema, doc)
+                (e, (e.extensions or {}).get("code", "GRAPHQL_VALIDATION_FAILED"))
+                for e in validate(self.supergraph.api_schema, doc, VALIDATION_RULES)
             ]
             if not coded and not self.config.introspection:
                 coded = [(e, "INTROSPECTION_DISABLED") for e in _introspection_errors(doc)]

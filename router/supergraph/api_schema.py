@@ -6,6 +6,7 @@ show federation machinery or anything marked @inaccessible.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from typing import Any
 
@@ -13,6 +14,7 @@ from graphql import (
     DirectiveDefinitionNode,
     DocumentNode,
     EnumTypeDefinitionNode,
+    GraphQLScalarType,
     GraphQLSchema,
     InputObjectTypeDefinitionNode,
     InterfaceTypeDefinitionNode,
@@ -25,7 +27,7 @@ from graphql import (
     build_ast_schema,
 )
 from graphql.language import TypeNode
-from graphql.type import specified_directives
+from graphql.type import specified_directives, specified_scalar_types
 
 #: spec name (last path segment before the version) -> default prefix
 _KNOWN_SPECS = {
@@ -146,3 +148,29 @@ def build_api_schema(doc: DocumentNode, prefixes: dict[str, str]) -> GraphQLSche
         defs.append(new)
     api_doc = DocumentNode(definitions=tuple(defs))
     return build_ast_schema(api_doc, assume_valid_sdl=True)
+
+
+def check_scalar_inputs(
+    schema: GraphQLSchema, rules: Mapping[str, Callable[[Any], object]]
+) -> None:
+    """Give the API schema's custom scalars their input rules (by scalar name).
+
+    A scalar built from SDL accepts any input, so a bad `Money` literal or
+    variable used to pass validation and fail in the subgraph, whose error is
+    about its own document. With the rule, the router refuses it during
+    validation (literals) or variable coercion, pointing into the client's
+    document. The value still travels unchanged: the subgraph parses it.
+    Scalars without a rule keep accepting anything.
+    """
+    for name, rule in rules.items():
+        scalar = schema.type_map.get(name)
+        if not isinstance(scalar, GraphQLScalarType) or name in specified_scalar_types:
+            continue
+
+        def check(value: Any, rule: Callable[[Any], object] = rule) -> Any:
+            rule(value)
+            return value
+
+        # `parse_literal` (literals) calls `coerce_input_value`; variables use both names
+        scalar.coerce_input_value = check
+        scalar.parse_value = check  # type: ignore[method-assign]

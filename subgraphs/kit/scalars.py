@@ -9,6 +9,7 @@ business that crosses time zones.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any, NewType
@@ -85,4 +86,14 @@ SCALAR_MAP: dict[object, ScalarDefinition] = {
         serialize=date.isoformat,
         parse_value=parse_date,
     ),
+}
+
+
+#: Each wire scalar's input rule by its GraphQL name, for whoever checks inputs
+#: before a subgraph sees them (the router validates the client's document and
+#: variables with them, so an error points into the client's own document).
+INPUT_RULES: dict[str, Callable[[Any], object]] = {
+    "Money": parse_money,
+    "DateTime": parse_datetime,
+    "Date": parse_date,
 }

@@ -31,6 +31,9 @@ class Config:
     introspection: bool = True
     graphiql: bool = True
     max_body_bytes: int = 2_000_000
+    #: a multipart upload's whole body (operations, map and files), counted while
+    #: it is read; 11 MiB: a 10 MiB vendor document and its framing
+    max_upload_bytes: int = 11 * 1024 * 1024
     log_level: str = "warning"
     limits: Limits = field(default_factory=Limits)
     #: None: CSRF prevention off; else a request needs one of these headers
@@ -184,6 +187,7 @@ def load_config(argv: list[str] | None = None, environ: Mapping[str, str] | None
         introspection=not a.no_introspection,
         graphiql=env.get("ROUTER_GRAPHIQL", "1").lower() not in _FALSE,
         max_body_bytes=int(env.get("ROUTER_MAX_BODY_BYTES", Config.max_body_bytes)),
+        max_upload_bytes=int(env.get("ROUTER_MAX_UPLOAD_BYTES", Config.max_upload_bytes)),
         log_level=a.log_level,
         limits=_limits(env),
         csrf_required_headers=_csrf_headers(env),

@@ -15,10 +15,11 @@ its timestamp never keeps two identical fetches apart.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import time
-from collections.abc import Callable
-from typing import Any
+from collections.abc import AsyncIterator, Callable
+from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 import orjson
@@ -38,6 +39,24 @@ class FetchError(Exception):
     def __init__(self, message: str, kind: str = "transport") -> None:
         super().__init__(message)
         self.kind = kind
+
+
+class StreamedBody(Protocol):
+    """A request body sent as a stream (an upload), known by its length and SHA-256."""
+
+    @property
+    def content_type(self) -> str: ...
+
+    @property
+    def length(self) -> int: ...
+
+    def sha256(self) -> hashlib._Hash:
+        """A copy of the hash of the whole body (the signature adds the URL's query)."""
+        ...
+
+    def chunks(self) -> AsyncIterator[bytes]:
+        """The body, from the start, each time it is called."""
+        ...
 
 
 class Fetcher:
@@ -75,14 +94,70 @@ class Fetcher:
         A subgraph verifies the body followed by the URL's query string (a
         WebSocket upgrade has no body: its credential signs b"" plus that).
         """
+        secret = self._secret_now()
+        if not secret:
+            return {}
+        signed = body + urlsplit(url).query.encode()
+        return {router_credential.HEADER: router_credential.sign(secret, signed)}
+
+    def _secret_now(self) -> str | None:
         if not self._secret_resolved:
             assert self._signing_secret is not None  # noqa: S101 - set when unresolved
             self._secret = self._signing_secret()
             self._secret_resolved = True
-        if not self._secret:
+        return self._secret
+
+    def streamed_credential(self, url: str, body: StreamedBody) -> dict[str, str]:
+        """`credential` for a streamed body: signed by its SHA-256 plus the URL's query."""
+        secret = self._secret_now()
+        if not secret:
             return {}
-        signed = body + urlsplit(url).query.encode()
-        return {router_credential.HEADER: router_credential.sign(self._secret, signed)}
+        digest = body.sha256()
+        digest.update(urlsplit(url).query.encode())
+        return {router_credential.HEADER: router_credential.sign_digest(secret, digest.hexdigest())}
+
+    async def post_streamed(
+        self,
+        service: str,
+        url: str,
+        body: StreamedBody,
+        headers: dict[str, str] | None = None,
+    ) -> dict[str, Any]:
+        """One round trip with a streamed body (never shared with another caller)."""
+        import aiohttp
+
+        start = time.perf_counter()
+        session = await self._get_session()
+        self.requests += 1
+        h = {"accept": "application/json"}
+        if headers:
+            h.update(headers)
+        h["content-type"] = body.content_type
+        h["content-length"] = str(body.length)
+        h.update(self.streamed_credential(url, body))
+        timeout = aiohttp.ClientTimeout(total=self.timeouts.get(service, self.timeout))
+        try:
+            try:
+                async with session.post(
+                    url, data=body.chunks(), headers=h, timeout=timeout
+                ) as resp:
+                    raw = await resp.read()
+                    status = resp.status
+            except TimeoutError as exc:
+                log.warning("subgraph %s timed out (%s)", service, url)
+                raise FetchError(f"Subgraph '{service}' timed out.", "timeout") from exc
+            except aiohttp.ClientError as exc:
+                log.warning("subgraph %s unreachable (%s): %s", service, url, exc)
+                raise FetchError(f"Subgraph '{service}' is unavailable.") from exc
+            parsed = _parse(service, raw, status)
+        except FetchError as exc:
+            if self.on_fetch is not None:
+                self.on_fetch(service, time.perf_counter() - start, exc.kind)
+            raise
+        if self.on_fetch is not None:
+            kind = "graphql" if parsed.get("errors") else None
+            self.on_fetch(service, time.perf_counter() - start, kind)
+        return parsed
 
     async def close(self) -> None:
         if self._session is not None:

@@ -43,6 +43,7 @@ from router.server.pipeline import (
     media_essence,
     negotiate,
 )
+from router.server.uploads import read_upload, run_upload
 from router.subscriptions.registry import SubscriptionRegistry
 from router.subscriptions.sse import event_stream
 from router.subscriptions.ws import Authorize
@@ -85,11 +86,7 @@ def graphql_endpoint(
         if request.method == "POST" and (
             media_essence(request.headers.get("content-type")) == MULTIPART
         ):
-            return refuse(
-                Refused(
-                    [_error("Uploads are not accepted by this router yet.", "BAD_REQUEST")], 415
-                )
-            )
+            return await upload(request, pipeline, started, refuse)
         payload = await read_payload(request, config.max_body_bytes)
         if isinstance(payload, Refusal):
             return refuse(Refused.of(payload))
@@ -101,6 +98,38 @@ def graphql_endpoint(
         return await answer(request, pipeline, registry, admitted, started, authorize, keepalive)
 
     return endpoint
+
+
+async def upload(
+    request: Request,
+    pipeline: Pipeline,
+    started: float,
+    refuse: Callable[[Refused], Response],
+) -> Response:
+    """A multipart upload (`uploads.py`): admitted before its files are read."""
+    config = request.app.state.config
+    req = await caller(request, pipeline)
+    prepared = await read_upload(
+        request, pipeline, req, config.max_upload_bytes, config.max_body_bytes
+    )
+    if isinstance(prepared, Refused):
+        return refuse(prepared)
+    media = negotiate(request.headers.get("accept"), prepared.admitted.kind)
+    label = prepared.admitted.label
+    try:
+        resp = await run_upload(prepared)
+    except Exception:
+        log.exception("upload failed")
+        body = {
+            "data": None,
+            "errors": [{"message": "Internal router error.", "extensions": {"code": "INTERNAL"}}],
+        }
+        pipeline.observe(label, started, body, False)
+        return _json(body, 200, media)
+    finally:
+        prepared.close()
+    pipeline.observe(label, started, resp.body, resp.request_error)
+    return _json(resp.body, 200, media)
 
 
 async def caller(request: Request, pipeline: Pipeline) -> GraphQLRequest:

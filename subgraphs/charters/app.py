@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import socket
-
 from starlette.applications import Starlette
 
 from subgraphs.charters.event_stream import start_stream, stop_stream
@@ -54,7 +51,6 @@ async def start_projections(services: Services) -> None:
             services.sessions,
             topic=topic,
             group=group,
-            consumer=f"{socket.gethostname()}-{os.getpid()}",
             handler=handler,
         )
         consumer.start()

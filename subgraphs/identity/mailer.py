@@ -10,8 +10,6 @@ business sends into the notifications subgraph.)
 
 from __future__ import annotations
 
-import os
-import socket
 from email.message import EmailMessage
 from typing import TYPE_CHECKING, Any
 
@@ -58,7 +56,6 @@ async def start(services: Services) -> None:
         services.sessions,
         topic=TOPIC,
         group=GROUP,
-        consumer=f"{socket.gethostname()}-{os.getpid()}",
         handler=handle,
     )
     services.extra[GROUP] = consumer

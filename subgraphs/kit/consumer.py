@@ -13,6 +13,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
+import socket
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
@@ -43,8 +45,8 @@ class EventConsumer:
         *,
         topic: str,
         group: str,
-        consumer: str,
         handler: Handler,
+        consumer: str | None = None,
         block_ms: int = 2000,
         batch: int = 100,
     ) -> None:
@@ -52,7 +54,8 @@ class EventConsumer:
         self.sessions = sessions
         self.stream = stream(topic)
         self.group = group
-        self.consumer = consumer
+        # One name per process: what it read but never acknowledged is its own to redo.
+        self.consumer = consumer or f"{socket.gethostname()}-{os.getpid()}"
         self.handler = handler
         self.block_ms = block_ms
         self.batch = batch

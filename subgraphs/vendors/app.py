@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import socket
-
 from starlette.applications import Starlette
 
 from subgraphs.kit.app import create_subgraph_app
@@ -32,7 +29,6 @@ async def start_projection(services: Services) -> None:
         services.sessions,
         topic=CHARTER_EVENTS,
         group="vendors.charter-facts",
-        consumer=f"{socket.gethostname()}-{os.getpid()}",
         handler=apply_charter_event,
     )
     services.extra["charter_facts"] = consumer

@@ -10,8 +10,6 @@ only once the SMTP server accepted the message.
 from __future__ import annotations
 
 import logging
-import os
-import socket
 from email.message import EmailMessage
 from typing import TYPE_CHECKING, Any
 
@@ -89,7 +87,6 @@ def alert_consumer(
         sessions,
         topic=ALERT_TOPIC,
         group=GROUP,
-        consumer=f"{socket.gethostname()}-{os.getpid()}",
         handler=alert_handler(Mailer(settings, redis)),
         block_ms=block_ms,
     )

@@ -255,5 +255,10 @@ def create_subgraph_app(
     )
     app.add_middleware(RequestScope)
     if settings.router_secret_list:
-        app.add_middleware(RouterOnly, secrets=settings.router_secret_list)
+        app.add_middleware(
+            RouterOnly,
+            secrets=settings.router_secret_list,
+            # the largest upload a subgraph takes, plus the multipart framing around it
+            max_body_bytes=settings.document_max_bytes + 2 * 1024 * 1024,
+        )
     return app

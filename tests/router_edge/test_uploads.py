@@ -107,29 +107,6 @@ def rewrite(sdl: str, urls: dict[str, str]) -> str:
     )
 
 
-def with_upload_scopes(sdl: str) -> str:
-    """The supergraph with `uploadVendorDocument` limited to staff and vendors by scope.
-
-    Tokens carry `staff` and `role:<role>` scopes (`kit/auth/roles.py:scopes_for`),
-    so `@requiresScopes` states in the graph who may upload, and the router
-    refuses anyone else before reading the files.
-    """
-    sdl = sdl.replace(
-        '@link(url: "https://specs.apollo.dev/join/v0.5", for: EXECUTION)',
-        '@link(url: "https://specs.apollo.dev/join/v0.5", for: EXECUTION) '
-        '@link(url: "https://specs.apollo.dev/requiresScopes/v0.1", for: SECURITY)',
-        1,
-    )
-    sdl += (
-        "\ndirective @requiresScopes(scopes: [[requiresScopes__Scope!]!]!) "
-        "on FIELD_DEFINITION | OBJECT | INTERFACE | SCALAR | ENUM\n"
-        "scalar requiresScopes__Scope\n"
-    )
-    marker = "uploadVendorDocument(vendorId: ID!, file: Upload!): DocumentPayload! "
-    assert marker in sdl
-    return sdl.replace(marker, marker + '@requiresScopes(scopes: [["staff"], ["role:vendor"]]) ', 1)
-
-
 @pytest.fixture(scope="module")
 async def guarded(
     subgraph_settings: Settings, tmp_path_factory: pytest.TempPathFactory
@@ -370,7 +347,8 @@ async def test_an_unauthorized_upload_is_refused_before_anything_reaches_the_sub
     identity, vendors, seen, documents = guarded
     empty(documents)
     vendor, portal = vendor_portal
-    app = await _router(subgraph_settings, identity, vendors, tmp_path, with_upload_scopes)
+    # The checked-in supergraph: vendors publishes who may upload as @requiresScopes.
+    app = await _router(subgraph_settings, identity, vendors, tmp_path)
     client_token = await mint("client")
     async with serve(app) as router:
         seen.requests.clear()

@@ -2,9 +2,10 @@
 
 Clients POST `multipart/form-data` with `operations`, `map` and the file
 part (https://github.com/jaydenseric/graphql-multipart-request-spec) to the
-vendors subgraph itself; authentication is the bearer token header, never
-a cookie, so a cross-site form cannot forge an upload (no CSRF header is
-needed). The router forwards JSON only.
+router, which streams it here once the caller is authorized
+(`router/server/uploads.py`). The roles that may upload are declared once
+(`UPLOADERS`) and published as `@requiresScopes`, so the router refuses
+anyone else before a byte of the file is read.
 """
 
 from __future__ import annotations
@@ -41,10 +42,15 @@ async def _read(file: Any, max_bytes: int) -> bytes:
     return data if isinstance(data, bytes) else bytes(data)
 
 
+#: Who may upload: enforced here (`allow`) and by the router (`@requiresScopes`).
+UPLOADERS = (*STAFF_EDIT, Role.VENDOR)
+
+
 @strawberry.type
 class DocumentMutations:
-    @strawberry.mutation(
-        extensions=[allow(*STAFF_EDIT, Role.VENDOR)],
+    @strawberry.federation.mutation(
+        extensions=[allow(*UPLOADERS)],
+        requires_scopes=[[f"role:{role.value}"] for role in UPLOADERS],
         description=(
             "Upload a compliance document (PDF, PNG or JPEG, 10 MB at most) as a "
             "multipart request; reference it from addCertification(documentId)."

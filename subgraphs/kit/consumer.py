@@ -33,6 +33,16 @@ log = logging.getLogger(__name__)
 Handler = Callable[["AsyncSession", dict[str, Any]], Awaitable[None]]
 
 
+def _expected(exc: Exception) -> bool:
+    """Failures that need no traceback: an outside service is down, or a flush.
+
+    A flushed stream fails a blocked read; the group is recreated on the next turn.
+    """
+    if isinstance(exc, OSError | RedisConnectionError | TransientError):
+        return True
+    return isinstance(exc, ResponseError) and str(exc).startswith(("UNBLOCKED", "NOGROUP"))
+
+
 class TransientError(Exception):
     """A handler's outside service is unavailable for now: retried, logged in one line."""
 
@@ -91,20 +101,17 @@ class EventConsumer:
                 backoff = 0.1
             except asyncio.CancelledError:
                 raise
-            except (OSError, RedisConnectionError, TransientError) as exc:
-                # Expected outages (SMTP or Redis unreachable): one line, no traceback.
-                log.warning(
-                    "consumer %s on %s: %s; retrying in %.1fs",
-                    self.group,
-                    self.stream,
-                    exc,
-                    backoff,
-                )
-                pending_first = True
-                await asyncio.sleep(backoff)
-                backoff = min(backoff * 2, 10.0)
-            except Exception:
-                log.exception("consumer %s on %s failed; retrying", self.group, self.stream)
+            except Exception as exc:
+                if _expected(exc):  # outages and flushes: one line, no traceback
+                    log.warning(
+                        "consumer %s on %s: %s; retrying in %.1fs",
+                        self.group,
+                        self.stream,
+                        exc,
+                        backoff,
+                    )
+                else:
+                    log.exception("consumer %s on %s failed; retrying", self.group, self.stream)
                 # What failed stays pending (unacknowledged): read it again first.
                 pending_first = True
                 await asyncio.sleep(backoff)

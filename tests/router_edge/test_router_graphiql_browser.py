@@ -1,8 +1,8 @@
 """GraphiQL served by the real router, in headless Chromium, offline.
 
 The page's introspection and the operation go through the whole edge
-(CSRF prevention, limits, the gateway) to a real subgraph; skipped, with
-the reason, without Debian's `chromium` or the npm assets.
+(CSRF prevention, limits, the gateway) to a real subgraph. A missing
+browser or asset fails with the fix (`_browser_and_assets`), never skips.
 """
 
 from __future__ import annotations
@@ -10,17 +10,15 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pytest
 import websockets
 
-from router.graphiql import page
 from tests.router_edge.router_harness import base_config, router, subgraph, write_supergraph
-from tests.router_edge.test_graphiql_browser import CHROMIUM, RESULT, DevTools, chromium
-
-pytestmark = [
-    pytest.mark.skipif(CHROMIUM is None, reason="needs Debian's chromium package"),
-    pytest.mark.skipif(bool(page.missing_assets()), reason="npm ci --prefix router/graphiql"),
-]
+from tests.router_edge.test_graphiql_browser import (
+    RESULT,
+    DevTools,
+    _browser_and_assets,  # noqa: F401 - the autouse fixture: fail, never skip
+    chromium,
+)
 
 
 async def test_graphiql_runs_a_query_through_the_router(tmp_path: Path) -> None:

@@ -527,3 +527,34 @@ async def test_dispatch_starting_and_ending_the_trip_moves_the_assignment_end_to
     assert started["setCharterStatus"]["userErrors"] == []
     assert ended["setCharterStatus"]["userErrors"] == []
     assert (on_the_road, done) == ("in_progress", "completed")
+
+
+async def test_a_cancelled_charter_releases_its_vendors(
+    make_vendor, vendors_staff, vendors_as, sessions
+):
+    charter = FactCharter(vehicle_ids=[uuid.uuid4(), uuid.uuid4()])
+    await charter.project(sessions, "booked")
+    vendor = await make_vendor()
+    portal, _ = await vendor_user(vendors_staff, vendors_as, vendor["id"])
+    confirmed = await served(vendors_staff, portal, charter.vehicle_ids[0], vendor["id"])
+    offered = (
+        await vendors_staff(
+            ASSIGN, {"cv": str(charter.vehicle_ids[1]), "vendor": vendor["id"], "amount": "800.00"}
+        )
+    ).ok()["assignVendor"]["assignment"]["id"]
+
+    await charter.project(sessions, "cancelled")
+    await charter.project(sessions, "cancelled")  # re-delivered: nothing more moves
+
+    assert await assignment_status(sessions, confirmed) == "cancelled"
+    assert await assignment_status(sessions, offered) == "cancelled"
+    async with sessions() as session:
+        actions = (
+            await session.scalars(
+                select(VendorAudit.action).where(
+                    VendorAudit.entity_id.in_([uuid.UUID(confirmed), uuid.UUID(offered)]),
+                    VendorAudit.action == "status:cancelled",
+                )
+            )
+        ).all()
+    assert len(actions) == 2

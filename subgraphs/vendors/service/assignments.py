@@ -49,7 +49,7 @@ MOVED_BY: Mapping[str, str] = {
     "confirmed": "vendor",
     "declined": "vendor",
     "recovery_requested": "vendor",
-    "cancelled": "staff",
+    "cancelled": "staff",  # and the charter's own cancellation (TRIP_MOVES)
     "in_progress": "trip",
     "completed": "trip",
 }
@@ -59,6 +59,12 @@ MOVED_BY: Mapping[str, str] = {
 TRIP_MOVES: Mapping[str, Mapping[str, str]] = {
     "in_progress": {"confirmed": "in_progress"},
     "completed": {"confirmed": "completed", "in_progress": "completed"},
+    # A cancelled charter releases every vendor still holding it (announced to each).
+    "cancelled": {
+        "offered": "cancelled",
+        "confirmed": "cancelled",
+        "recovery_requested": "cancelled",
+    },
 }
 
 
@@ -200,9 +206,10 @@ async def follow_trip(
 ) -> list[VendorAssignment]:
     """Move the charter's assignments with its trip; audited with no actor (the system).
 
-    Idempotent: a re-delivered event finds nothing left to move. Offered
-    assignments nobody confirmed, and vendors that asked for recovery, are
-    left for staff to settle: the trip does not answer for the vendor.
+    Idempotent: a re-delivered event finds nothing left to move. When the
+    trip starts or ends, offered assignments nobody confirmed and vendors
+    that asked for recovery are left for staff to settle (the trip does not
+    answer for the vendor); when the charter is cancelled, all are released.
     """
     moves = TRIP_MOVES.get(charter_status)
     if not moves:

@@ -96,9 +96,11 @@ def _wake_relays(session: Session) -> None:
             relay.wake()
 
 
-@event.listens_for(Session, "after_rollback")
-def _forget_pending(session: Session) -> None:
-    session.info.pop(_PENDING_KEY, None)
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_pending(session: Session, previous_transaction: Any) -> None:
+    # Only the whole transaction's rollback: a savepoint's leaves the rest to publish.
+    if previous_transaction.parent is None:
+        session.info.pop(_PENDING_KEY, None)
 
 
 def channel(topic: str) -> str:

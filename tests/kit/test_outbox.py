@@ -185,3 +185,20 @@ async def test_published_events_are_purged_after_the_retention_but_pending_ones_
 
     assert purged == 1
     assert [r.payload for r in await outbox_rows(sessions)] == [{"seat": "pending"}]
+
+
+async def test_a_savepoint_rollback_keeps_the_wake_up_of_what_was_emitted_before(sessions):
+    """Only the whole transaction's rollback forgets that the relays must be woken."""
+    from subgraphs.kit import outbox as outbox_module
+
+    async with sessions() as session, session.begin():
+        await emit(session, outbox, "kit.saved", {"n": 1})
+        with contextlib.suppress(RuntimeError):
+            async with session.begin_nested():
+                raise RuntimeError("a failed step inside the transaction")
+        kept = session.info.get(outbox_module._PENDING_KEY)
+        await session.rollback()
+        forgotten = session.info.get(outbox_module._PENDING_KEY)
+
+    assert kept is True
+    assert forgotten is None

@@ -28,7 +28,9 @@ SUPERGRAPH = Path(__file__).parents[2] / "schema" / "supergraph.graphql"
 def rewrite(sdl: str, urls: dict[str, str]) -> str:
     return re.sub(
         r'@join__graph\(name: "(\w+)", url: "[^"]*"\)',
-        lambda m: f'@join__graph(name: "{m[1]}", url: "{urls[m[1]]}")',
+        lambda m: (
+            f'@join__graph(name: "{m[1]}", url: "{urls.get(m[1], "http://127.0.0.1:9/graphql")}")'
+        ),
         sdl,
     )
 

@@ -1,0 +1,16 @@
+"""Codes of sales' user errors; clients switch on these, not on messages."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class SalesErrorCode(StrEnum):
+    INVALID = "INVALID"
+    REQUIRED = "REQUIRED"
+    TOO_LONG = "TOO_LONG"
+    OUT_OF_RANGE = "OUT_OF_RANGE"
+    NOT_FOUND = "NOT_FOUND"
+    FORBIDDEN = "FORBIDDEN"
+    CONFLICT = "CONFLICT"
+    PRIMARY_CONTACT = "PRIMARY_CONTACT"

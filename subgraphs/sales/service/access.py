@@ -1,0 +1,69 @@
+"""Who may read and change which client, from the verified viewer only.
+
+The whole policy is the constants below:
+
+- every staff role reads every client (`READ_CLIENTS`);
+- a client account reads only its own company (`viewer.client_id`);
+- vendors and drivers read nothing of sales;
+- `EDIT_CLIENTS` create and edit clients, but a sales agent edits only the
+  clients it owns; `EDIT_ANY_CLIENT` edit every client and choose or change
+  a client's owning agent.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import TYPE_CHECKING
+
+from subgraphs.kit.auth.roles import STAFF_ROLES, Role
+from subgraphs.kit.errors import ServiceError
+from subgraphs.sales.error_codes import SalesErrorCode as Code
+
+if TYPE_CHECKING:
+    from subgraphs.kit.auth.viewer import Viewer
+    from subgraphs.sales.models import Client
+
+STAFF = tuple(sorted(STAFF_ROLES))
+#: Who reads clients through `client`, `clients` and entity references.
+READ_CLIENTS = STAFF
+#: Who reads the one client record of its own company (token `client_id`).
+READ_OWN_CLIENT = (Role.CLIENT,)
+#: Who edits every client and assigns clients to agents.
+EDIT_ANY_CLIENT = (Role.ADMIN, Role.MANAGER, Role.SALES_SUPPORT)
+#: Who creates clients and edits them (sales agents: only the ones they own).
+EDIT_CLIENTS = (*EDIT_ANY_CLIENT, Role.SALES_AGENT)
+#: Client fields only staff read (internal CRM notes).
+STAFF_ONLY_FIELDS = frozenset({"notes"})
+
+
+def may_read_client(viewer: Viewer, client_id: uuid.UUID) -> bool:
+    if viewer.has_any_role(*READ_CLIENTS):
+        return True
+    return viewer.has_any_role(*READ_OWN_CLIENT) and viewer.client_id == client_id
+
+
+def may_edit_client(viewer: Viewer, client: Client) -> bool:
+    if viewer.has_any_role(*EDIT_ANY_CLIENT):
+        return True
+    return (
+        viewer.has_any_role(Role.SALES_AGENT)
+        and viewer.user_id is not None
+        and client.sales_agent_id == viewer.user_id
+    )
+
+
+def ensure_may_edit(viewer: Viewer, client: Client) -> None:
+    if not may_edit_client(viewer, client):
+        raise ServiceError.of(
+            Code.FORBIDDEN, "Only the client's own sales agent or a manager may change it.", "id"
+        )
+
+
+def ensure_may_assign(viewer: Viewer, agent_id: uuid.UUID | None, field: str) -> None:
+    """Agents create clients for themselves; only `EDIT_ANY_CLIENT` name another agent."""
+    if viewer.has_any_role(*EDIT_ANY_CLIENT):
+        return
+    if agent_id != viewer.user_id:
+        raise ServiceError.of(
+            Code.FORBIDDEN, "Only a manager or sales support assigns a client to an agent.", field
+        )

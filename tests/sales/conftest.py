@@ -1,0 +1,79 @@
+"""The sales subgraph on a real port, and helpers to make clients through its API."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+
+from subgraphs.kit.settings import Settings
+from subgraphs.sales.app import create_app
+from tests.support.graphql_client import GraphQLClient
+from tests.support.live_server import LiveServer, serve
+from tests.support.tokens import TokenMinter
+
+CLIENT_FIELDS = """
+  id name type status taxExempt creditLimit paymentTerms notes
+  billingAddress { line1 line2 city region postalCode country }
+  salesAgent { id }
+  contacts { id name title email phone isPrimary }
+"""
+CREATE_CLIENT = f"""
+mutation($input: CreateClientInput!) {{
+  createClient(input: $input) {{ client {{ {CLIENT_FIELDS} }} userErrors {{ field code message }} }}
+}}"""
+ERRORS = "userErrors { field code message }"
+
+
+@pytest.fixture(scope="session")
+async def sales_server(subgraph_settings: Settings) -> AsyncIterator[LiveServer]:
+    async with serve(create_app(subgraph_settings)) as server:
+        yield server
+
+
+@pytest.fixture
+def sales_as(sales_server: LiveServer, http_client: httpx.AsyncClient, mint: TokenMinter) -> Any:
+    """A client of the sales subgraph with a token of these roles (and user, company)."""
+
+    async def make(
+        *roles: str, user_id: uuid.UUID | None = None, client_id: uuid.UUID | None = None
+    ) -> GraphQLClient:
+        token = await mint(*roles, user_id=user_id, client_id=client_id)
+        return GraphQLClient(sales_server.graphql_url, http_client, token)
+
+    return make
+
+
+@pytest.fixture
+async def sales_manager(sales_as: Any) -> GraphQLClient:
+    return await sales_as("manager")  # type: ignore[no-any-return]
+
+
+def client_input(name: str | None = None, **fields: Any) -> dict[str, Any]:
+    tag = uuid.uuid4().hex[:8]
+    return {
+        "name": name or f"Client {tag}",
+        "type": "CORPORATE",
+        "contacts": [{"name": "Pat Doe", "email": f"pat.{tag}@example.com", "isPrimary": True}],
+        **fields,
+    }
+
+
+@pytest.fixture
+def make_client(sales_manager: GraphQLClient) -> Any:
+    """Create a client as `by` (a manager by default); returns the client."""
+
+    async def make(
+        name: str | None = None, *, by: GraphQLClient | None = None, **fields: Any
+    ) -> dict[str, Any]:
+        caller = by or sales_manager
+        payload = (await caller(CREATE_CLIENT, {"input": client_input(name, **fields)})).ok()[
+            "createClient"
+        ]
+        assert payload["userErrors"] == [], payload
+        return payload["client"]  # type: ignore[no-any-return]
+
+    return make

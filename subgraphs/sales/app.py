@@ -1,4 +1,4 @@
-"""The sales subgraph: clients (the CRM); leads and the agent dashboard follow."""
+"""The sales subgraph: clients (the CRM) and leads; the agent dashboard follows."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ from subgraphs.kit.settings import Settings, get_settings
 from subgraphs.sales.models import outbox
 from subgraphs.sales.mutations import Mutation
 from subgraphs.sales.queries import Query
-from subgraphs.sales.types import Client, User
+from subgraphs.sales.types import Client, Lead, User
 
-schema = build_schema(Query, Mutation, types=[Client, User])
+schema = build_schema(Query, Mutation, types=[Client, Lead, User])
 
 
 def create_app(settings: Settings | None = None) -> Starlette:

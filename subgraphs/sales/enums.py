@@ -28,3 +28,35 @@ class PaymentTerms(Enum):
     NET_15 = "net_15"
     NET_30 = "net_30"
     NET_60 = "net_60"
+
+
+@strawberry.enum(description="Where a lead came from.")
+class LeadSource(Enum):
+    WEB = "web"
+    PHONE = "phone"
+    EMAIL = "email"
+    REFERRAL = "referral"
+    WALK_IN = "walk_in"
+    PARTNER = "partner"
+
+
+@strawberry.enum(
+    description="A lead's place in the pipeline: NEW -> CONTACTED -> QUALIFIED -> QUOTED -> "
+    "CONVERTED, or LOST (with a reason) from any open status."
+)
+class LeadStatus(Enum):
+    NEW = "new"
+    CONTACTED = "contacted"
+    QUALIFIED = "qualified"
+    QUOTED = "quoted"
+    CONVERTED = "converted"
+    LOST = "lost"
+
+
+@strawberry.enum(description="What was done about a lead; calls, e-mails, meetings are contacts.")
+class LeadActivityType(Enum):
+    CALL = "call"
+    EMAIL = "email"
+    MEETING = "meeting"
+    NOTE = "note"
+    STATUS_CHANGE = "status_change"

@@ -8,6 +8,7 @@ every client, a client account its own company only, anyone else nothing.
 from __future__ import annotations
 
 import uuid
+from datetime import date as date_
 from datetime import datetime
 from typing import Any
 
@@ -17,10 +18,19 @@ from strawberry.types import Info
 
 from subgraphs.kit.errors import ForbiddenError
 from subgraphs.kit.ids import parse_uuid
+from subgraphs.kit.pages_by_parent import PageKey
 from subgraphs.kit.scalars import Money
 from subgraphs.sales import loaders as L
-from subgraphs.sales.enums import ClientStatus, ClientType, PaymentTerms
-from subgraphs.sales.service.access import may_read_client
+from subgraphs.sales.enums import (
+    ClientStatus,
+    ClientType,
+    LeadActivityType,
+    LeadSource,
+    LeadStatus,
+    PaymentTerms,
+)
+from subgraphs.sales.service import leads
+from subgraphs.sales.service.access import may_read_client, may_read_lead
 
 
 def gid(value: uuid.UUID) -> strawberry.ID:
@@ -142,3 +152,139 @@ async def client_or_none(info: Info, client_id: uuid.UUID | None) -> Client | No
         return None
     row = await info.context.loaders.get(L.ClientByIdLoader).load(client_id)
     return Client.from_row(row) if row else None
+
+
+@strawberry.type(description="Something done about a lead, by whom and when.")
+class LeadActivity:
+    id: strawberry.ID
+    type: LeadActivityType
+    notes: str | None
+    from_status: LeadStatus | None = strawberry.field(description="STATUS_CHANGE only.")
+    to_status: LeadStatus | None = strawberry.field(description="STATUS_CHANGE only.")
+    at: datetime
+    _row: strawberry.Private[Any]
+
+    @classmethod
+    def from_row(cls, row: Any) -> LeadActivity:
+        return cls(
+            id=gid(row.id),
+            type=LeadActivityType(row.activity_type),
+            notes=row.notes,
+            from_status=LeadStatus(row.from_status) if row.from_status else None,
+            to_status=LeadStatus(row.to_status) if row.to_status else None,
+            at=row.at,
+            _row=row,
+        )
+
+    @strawberry.field(description="Who recorded it (the signed-in user).")
+    def by(self) -> User | None:
+        actor = self._row.actor_id
+        return User(id=gid(actor)) if actor else None
+
+
+@strawberry.type(description="The trip a lead asks about.")
+class LeadTrip:
+    date: date_ | None
+    origin: str | None
+    destination: str | None
+    passengers: int | None
+    vehicle_type: str | None
+    notes: str | None
+
+
+@strawberry.federation.type(keys=["id"], description="A prospective trip and its pipeline.")
+class Lead:
+    id: strawberry.ID
+    source: LeadSource
+    first_name: str
+    last_name: str
+    email: str | None = strawberry.field(description="Stored lower-case.")
+    phone: str | None = strawberry.field(description="E.164, such as +19015550123.")
+    company: str | None
+    status: LeadStatus
+    lost_reason: str | None
+    score: int = strawberry.field(description="The agent's rating, 0 to 100.")
+    marked_hot: bool = strawberry.field(description="The agent's explicit hot mark.")
+    last_contact_at: datetime | None
+    next_follow_up_at: datetime | None
+    contact_count: int = strawberry.field(description="Calls, e-mails and meetings logged.")
+    created_at: datetime
+    updated_at: datetime
+    _row: strawberry.Private[Any]
+
+    @classmethod
+    def from_row(cls, row: Any) -> Lead:
+        return cls(
+            id=gid(row.id),
+            source=LeadSource(row.source),
+            first_name=row.first_name,
+            last_name=row.last_name,
+            email=row.email,
+            phone=row.phone,
+            company=row.company,
+            status=LeadStatus(row.status),
+            lost_reason=row.lost_reason,
+            score=row.score,
+            marked_hot=row.marked_hot,
+            last_contact_at=row.last_contact_at,
+            next_follow_up_at=row.next_follow_up_at,
+            contact_count=row.contact_count,
+            created_at=row.created_at,
+            updated_at=row.updated_at,
+            _row=row,
+        )
+
+    @classmethod
+    async def resolve_reference(cls, info: Info, id: strawberry.ID) -> Lead | None:
+        return await lead_or_none(info, parse_uuid(id))
+
+    @strawberry.field
+    def trip(self) -> LeadTrip:
+        row = self._row
+        return LeadTrip(
+            date=row.trip_date,
+            origin=row.origin,
+            destination=row.destination,
+            passengers=row.passengers,
+            vehicle_type=row.vehicle_type,
+            notes=row.notes,
+        )
+
+    @strawberry.field(description="The owning sales agent; null: unassigned.")
+    def agent(self) -> User | None:
+        agent = self._row.agent_id
+        return User(id=gid(agent)) if agent else None
+
+    @strawberry.field(
+        description="Marked hot by the agent, or the trip is within 30 days with 40 or more "
+        "passengers (open leads only; the rule: `service/leads.py:is_hot`)."
+    )
+    def hot(self, info: Info) -> bool:
+        return leads.is_hot(
+            self._row, leads.operator_today(info.context.settings.operator_time_zone)
+        )
+
+    @strawberry.field(description="The newest activities first, at most `first` (default 20).")
+    async def activities(self, info: Info, first: int | None = 20) -> list[LeadActivity]:
+        page = await info.context.loaders.get(L.ActivitiesPageByLeadIdLoader).load(
+            PageKey.of(self._row.id, first, None)
+        )
+        return [LeadActivity.from_row(r) for r in page.rows]
+
+    @strawberry.field(description="How many activities the lead has in all.")
+    async def activity_count(self, info: Info) -> int:
+        page = await info.context.loaders.get(L.ActivitiesPageByLeadIdLoader).load(
+            PageKey.of(self._row.id, 20, None)
+        )
+        return page.total_count
+
+
+async def lead_or_none(info: Info, lead_id: uuid.UUID | None) -> Lead | None:
+    """The lead if it exists and the viewer may read it (`access.may_read_lead`)."""
+    if lead_id is None:
+        return None
+    viewer = await info.context.get_viewer()
+    row = await info.context.loaders.get(L.LeadByIdLoader).load(lead_id)
+    if row is None or not may_read_lead(viewer, row.agent_id):
+        return None
+    return Lead.from_row(row)

@@ -77,3 +77,39 @@ def make_client(sales_manager: GraphQLClient) -> Any:
         return payload["client"]  # type: ignore[no-any-return]
 
     return make
+
+
+LEAD_FIELDS = """
+  id source firstName lastName email phone company status lostReason score markedHot hot
+  lastContactAt nextFollowUpAt contactCount createdAt
+  trip { date origin destination passengers vehicleType notes }
+  agent { id }
+"""
+CREATE_LEAD = f"""
+mutation($input: CreateLeadInput!) {{
+  createLead(input: $input) {{ lead {{ {LEAD_FIELDS} }} {ERRORS} }}
+}}"""
+
+
+def lead_input(**fields: Any) -> dict[str, Any]:
+    tag = uuid.uuid4().hex[:8]
+    return {
+        "source": "WEB",
+        "firstName": "Robin",
+        "lastName": f"Hale {tag}",
+        "email": f"robin.{tag}@example.com",
+        **fields,
+    }
+
+
+@pytest.fixture
+def make_lead(sales_manager: GraphQLClient) -> Any:
+    """Create a lead as `by` (a manager by default); returns the lead."""
+
+    async def make(*, by: GraphQLClient | None = None, **fields: Any) -> dict[str, Any]:
+        caller = by or sales_manager
+        payload = (await caller(CREATE_LEAD, {"input": lead_input(**fields)})).ok()["createLead"]
+        assert payload["userErrors"] == [], payload
+        return payload["lead"]  # type: ignore[no-any-return]
+
+    return make

@@ -35,6 +35,11 @@ EXPECTED: dict[str, set[str]] = {
     "updateClientContact": EDIT,
     "removeClientContact": EDIT,
     "setPrimaryContact": EDIT,
+    "createLead": EDIT,
+    "updateLead": EDIT,
+    "setLeadStatus": EDIT,
+    "logLeadActivity": EDIT,
+    "markLeadHot": EDIT,
 }
 
 
@@ -69,6 +74,27 @@ def operations() -> dict[str, tuple[str, dict[str, Any]]]:
         ),
         "setPrimaryContact": (
             f"mutation($id: ID!) {{ setPrimaryContact(id: $id) {out} }}",
+            {"id": some},
+        ),
+        "createLead": (
+            "mutation { createLead(input: "
+            f'{{source: WEB, firstName: " ", lastName: "X", email: "x@example.com"}}) {out} }}',
+            {},
+        ),
+        "updateLead": (
+            f"mutation($id: ID!) {{ updateLead(id: $id, input: {{passengers: 5}}) {out} }}",
+            {"id": some},
+        ),
+        "setLeadStatus": (
+            f"mutation($id: ID!) {{ setLeadStatus(id: $id, status: CONTACTED) {out} }}",
+            {"id": some},
+        ),
+        "logLeadActivity": (
+            f"mutation($id: ID!) {{ logLeadActivity(leadId: $id, input: {{type: CALL}}) {out} }}",
+            {"id": some},
+        ),
+        "markLeadHot": (
+            f"mutation($id: ID!) {{ markLeadHot(id: $id, hot: true) {out} }}",
             {"id": some},
         ),
     }

@@ -67,3 +67,51 @@ def ensure_may_assign(viewer: Viewer, agent_id: uuid.UUID | None, field: str) ->
         raise ServiceError.of(
             Code.FORBIDDEN, "Only a manager or sales support assigns a client to an agent.", field
         )
+
+
+# Leads ---------------------------------------------------------------------
+#
+# - `EDIT_ANY_LEAD` read and edit every lead (unassigned ones included) and
+#   choose or change a lead's agent;
+# - a sales agent reads and edits only the leads it owns; its new lead is
+#   its own;
+# - every other role (dispatch, accounting, clients, vendors, drivers) reads
+#   nothing of leads: the pipeline is sales' own business.
+
+#: Who reads and edits every lead and assigns leads to agents.
+EDIT_ANY_LEAD = (Role.ADMIN, Role.MANAGER, Role.SALES_SUPPORT)
+#: Who reads leads and changes them (sales agents: only their own).
+EDIT_LEADS = (*EDIT_ANY_LEAD, Role.SALES_AGENT)
+READ_LEADS = EDIT_LEADS
+
+
+def sees_every_lead(viewer: Viewer) -> bool:
+    return viewer.has_any_role(*EDIT_ANY_LEAD)
+
+
+def may_read_lead(viewer: Viewer, agent_id: uuid.UUID | None) -> bool:
+    """Whether the viewer reads a lead owned by `agent_id` (None: unassigned)."""
+    if sees_every_lead(viewer):
+        return True
+    return (
+        viewer.has_any_role(Role.SALES_AGENT)
+        and viewer.user_id is not None
+        and agent_id == viewer.user_id
+    )
+
+
+def ensure_may_edit_lead(viewer: Viewer, agent_id: uuid.UUID | None) -> None:
+    if not may_read_lead(viewer, agent_id):
+        raise ServiceError.of(
+            Code.FORBIDDEN, "Only the lead's own sales agent or a manager may change it.", "id"
+        )
+
+
+def ensure_may_assign_lead(viewer: Viewer, agent_id: uuid.UUID | None, field: str) -> None:
+    """Agents keep their leads; only `EDIT_ANY_LEAD` leave one unassigned or name an agent."""
+    if sees_every_lead(viewer):
+        return
+    if agent_id != viewer.user_id:
+        raise ServiceError.of(
+            Code.FORBIDDEN, "Only a manager or sales support assigns a lead to an agent.", field
+        )

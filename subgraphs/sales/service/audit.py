@@ -1,4 +1,4 @@
-"""The client audit log: every change to a client and its contacts."""
+"""The audit logs: every change to a client, its contacts and a lead."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import uuid
 from typing import TYPE_CHECKING, Any
 
 from subgraphs.kit import auditing
-from subgraphs.sales.models import ClientAudit
+from subgraphs.sales.models import ClientAudit, LeadAudit
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
@@ -40,6 +40,33 @@ def record(
             client_id=client_id,
             entity=entity,
             entity_id=entity_id,
+            action=action,
+            actor_id=actor.user_id,
+            impersonator_id=actor.impersonator_id,
+            before=before,
+            after=after,
+        )
+    )
+    return True
+
+
+def record_lead(
+    session: AsyncSession,
+    *,
+    lead_id: uuid.UUID,
+    action: str,
+    actor: Viewer,
+    before: dict[str, Any] | None,
+    after: dict[str, Any] | None,
+) -> bool:
+    """The lead audit log's `record`: one change, its actor and impersonator; False if none."""
+    diff = auditing.changed_only(before, after)
+    if diff is None:
+        return False
+    before, after = diff
+    session.add(
+        LeadAudit(
+            lead_id=lead_id,
             action=action,
             actor_id=actor.user_id,
             impersonator_id=actor.impersonator_id,

@@ -1,4 +1,4 @@
-"""Sales' `Mutation` root: clients and their contacts, each one transaction, audited."""
+"""Mutations on clients and their contacts, each one transaction, audited."""
 
 from __future__ import annotations
 
@@ -140,7 +140,7 @@ async def _contact(info: Info, work: Any) -> ClientContactPayload:
 
 
 @strawberry.type
-class Mutation:
+class ClientMutations:
     @strawberry.mutation(
         extensions=[allow(*EDIT_CLIENTS)],
         description="A new active client with its contacts (one of them primary).",

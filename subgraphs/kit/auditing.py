@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import inspect
+
+if TYPE_CHECKING:
+    from subgraphs.kit.auth.viewer import Viewer
+
+T = TypeVar("T")
 
 #: Bookkeeping columns that say nothing about the change itself.
 SKIPPED = frozenset({"created_at", "updated_at"})
@@ -43,3 +48,28 @@ def changed_only(
     if not changed:
         return None
     return {k: old.get(k) for k in changed}, {k: new[k] for k in changed}
+
+
+def audit_row(
+    model: Callable[..., T],
+    actor: Viewer | None,
+    before: dict[str, Any] | None,
+    after: dict[str, Any] | None,
+    **columns: Any,
+) -> T | None:
+    """An audit row of `model` for a change, or None when nothing changed.
+
+    The one place that says who an entry names: the actor and, in an
+    impersonated session, the real person behind it (`act.sub`; issue 8,
+    finding 6). `model` has `actor_id`, `impersonator_id`, `before`, `after`.
+    """
+    diff = changed_only(before, after)
+    if diff is None:
+        return None
+    return model(
+        **columns,
+        actor_id=actor.user_id if actor else None,
+        impersonator_id=actor.impersonator_id if actor else None,
+        before=diff[0],
+        after=diff[1],
+    )

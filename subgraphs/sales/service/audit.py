@@ -31,23 +31,19 @@ def record(
 
     Returns False (and stores nothing) when nothing changed.
     """
-    diff = auditing.changed_only(before, after)
-    if diff is None:
-        return False
-    before, after = diff
-    session.add(
-        ClientAudit(
-            client_id=client_id,
-            entity=entity,
-            entity_id=entity_id,
-            action=action,
-            actor_id=actor.user_id,
-            impersonator_id=actor.impersonator_id,
-            before=before,
-            after=after,
-        )
+    row = auditing.audit_row(
+        ClientAudit,
+        actor,
+        before,
+        after,
+        client_id=client_id,
+        entity=entity,
+        entity_id=entity_id,
+        action=action,
     )
-    return True
+    if row is not None:
+        session.add(row)
+    return row is not None
 
 
 def record_lead(
@@ -60,18 +56,7 @@ def record_lead(
     after: dict[str, Any] | None,
 ) -> bool:
     """The lead audit log's `record`: one change, its actor and impersonator; False if none."""
-    diff = auditing.changed_only(before, after)
-    if diff is None:
-        return False
-    before, after = diff
-    session.add(
-        LeadAudit(
-            lead_id=lead_id,
-            action=action,
-            actor_id=actor.user_id,
-            impersonator_id=actor.impersonator_id,
-            before=before,
-            after=after,
-        )
-    )
-    return True
+    row = auditing.audit_row(LeadAudit, actor, before, after, lead_id=lead_id, action=action)
+    if row is not None:
+        session.add(row)
+    return row is not None

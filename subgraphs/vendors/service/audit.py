@@ -32,19 +32,15 @@ def record(
     `impersonator_id` is the staff member behind an impersonated session
     (the token's `act.sub`), so the trail never shows only the subject.
     """
-    diff = auditing.changed_only(before, after)
-    if diff is None:
-        return
-    before, after = diff
-    session.add(
-        VendorAudit(
-            vendor_id=vendor_id,
-            entity=entity,
-            entity_id=entity_id,
-            action=action,
-            actor_id=actor.user_id if actor else None,
-            impersonator_id=actor.impersonator_id if actor else None,
-            before=before,
-            after=after,
-        )
+    row = auditing.audit_row(
+        VendorAudit,
+        actor,
+        before,
+        after,
+        vendor_id=vendor_id,
+        entity=entity,
+        entity_id=entity_id,
+        action=action,
     )
+    if row is not None:
+        session.add(row)

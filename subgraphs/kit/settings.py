@@ -126,6 +126,16 @@ class Settings(BaseSettings):
     #: Seconds a "session not revoked" answer is cached (`kit/auth/revocation.py`).
     revocation_cache_seconds: float = 2.0
 
+    #: Where sales reaches charters' own GraphQL API (lead conversion); empty:
+    #: this machine's charters port. Signed with the router's credential.
+    charters_url: str = ""
+    #: Automated follow-ups (sales decides, notifications sends): a converted
+    #: lead's quote unanswered for this many days, an open lead untouched for these.
+    sales_quote_follow_up_days: int = Field(default=3, ge=1)
+    sales_lead_follow_up_days: int = Field(default=2, ge=1)
+    sales_follow_up_job_enabled: bool = True
+    sales_follow_up_job_cron: str = "0 8 * * *"
+
     #: The operator's time zone: scheduled jobs' cron times are local times here.
     operator_time_zone: str = "America/Chicago"
     #: Run each subgraph's scheduled jobs (kit/jobs) in its process.
@@ -156,6 +166,10 @@ class Settings(BaseSettings):
 
     def subgraph_url(self, subgraph: str) -> str:
         return f"http://{self.host}:{self.port_of(subgraph)}/graphql"
+
+    @property
+    def charters_graphql_url(self) -> str:
+        return self.charters_url or self.subgraph_url("charters")
 
     @property
     def jwks_url(self) -> str:

@@ -1,23 +1,54 @@
-"""The sales subgraph: clients (the CRM) and leads; the agent dashboard follows."""
+"""The sales subgraph: clients (the CRM), leads, the assignment queue, the agent dashboard."""
 
 from __future__ import annotations
 
 from starlette.applications import Starlette
 
 from subgraphs.kit.app import create_subgraph_app
+from subgraphs.kit.consumer import EventConsumer
+from subgraphs.kit.context import Services
 from subgraphs.kit.schema import build_schema
 from subgraphs.kit.settings import Settings, get_settings
 from subgraphs.sales.models import outbox
 from subgraphs.sales.mutations import Mutation
 from subgraphs.sales.queries import Query
+from subgraphs.sales.service.agents import USER_CHANGED, apply_user_event
 from subgraphs.sales.types import Client, Lead, User
 
 schema = build_schema(Query, Mutation, types=[Client, Lead, User])
 
+#: Other subgraphs' facts sales keeps, by stream: (consumer group, handler).
+PROJECTIONS = {
+    USER_CHANGED: ("sales.agents", apply_user_event),
+}
+
+
+async def start_projections(services: Services) -> None:
+    consumers = []
+    for topic, (group, handler) in PROJECTIONS.items():
+        consumer = EventConsumer(
+            services.redis, services.sessions, topic=topic, group=group, handler=handler
+        )
+        consumer.start()
+        consumers.append(consumer)
+    services.extra["sales_projections"] = consumers
+
+
+async def stop_projections(services: Services) -> None:
+    for consumer in services.extra.pop("sales_projections", []):
+        await consumer.stop()
+
 
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or get_settings()
-    return create_subgraph_app("sales", schema, outbox=outbox, settings=settings)
+    return create_subgraph_app(
+        "sales",
+        schema,
+        outbox=outbox,
+        settings=settings,
+        on_startup=[start_projections],
+        on_shutdown=[stop_projections],
+    )
 
 
 app = create_app()

@@ -131,6 +131,7 @@ class ClientAudit(UUIDPrimaryKey, Base):
 LEAD_SOURCES = ("web", "phone", "email", "referral", "walk_in", "partner")
 LEAD_STATUSES = ("new", "contacted", "qualified", "quoted", "converted", "lost")
 ACTIVITY_TYPES = ("call", "email", "meeting", "note", "status_change")
+ASSIGNMENT_METHODS = ("round_robin", "existing_client", "manual")
 
 
 class Lead(UUIDPrimaryKey, Timestamps, Base):
@@ -153,6 +154,12 @@ class Lead(UUIDPrimaryKey, Timestamps, Base):
         Index("ix_leads_created_at", "created_at", "id"),
         Index("ix_leads_agent_status", "agent_id", "status"),
         Index("ix_leads_next_follow_up_at", "next_follow_up_at"),
+        Index("ix_leads_charter_id", "charter_id"),
+        one_of("assignment_method", ASSIGNMENT_METHODS, "assignment_method"),
+        CheckConstraint(
+            "status <> 'converted' OR (charter_id IS NOT NULL AND client_id IS NOT NULL)",
+            name="converted_has_charter",
+        ),
     )
 
     source: Mapped[str] = mapped_column(String(20))
@@ -177,6 +184,19 @@ class Lead(UUIDPrimaryKey, Timestamps, Base):
     last_contact_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     next_follow_up_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     contact_count: Mapped[int] = mapped_column(Integer, default=0)
+    #: How the agent was chosen (`ASSIGNMENT_METHODS`); NULL while unassigned.
+    assignment_method: Mapped[str | None] = mapped_column(String(20))
+    assigned_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    #: The client this lead is for: matched on creation or found/created by conversion.
+    client_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("clients.id", ondelete="SET NULL"), index=True
+    )
+    #: The charter quote conversion created (a charters id: no foreign key).
+    charter_id: Mapped[uuid.UUID | None] = mapped_column()
+    converted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    #: The converted charter's status as charters last announced it (follow-ups).
+    charter_status: Mapped[str | None] = mapped_column(String(20))
+    charter_status_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class LeadActivity(UUIDPrimaryKey, Base):
@@ -210,6 +230,125 @@ class LeadAudit(UUIDPrimaryKey, Base):
     impersonator_id: Mapped[uuid.UUID | None] = mapped_column()
     before: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     after: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class SalesAgent(Base):
+    """Identity's users as sales needs them: a projection of `identity.user_changed`.
+
+    Sales checks every agent it is given against this table (an unknown or
+    departed agent is a user error) and names agents without asking identity.
+    """
+
+    __tablename__ = "agents"
+
+    user_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), default="")
+    email: Mapped[str] = mapped_column(String(254), default="")
+    #: Holds the sales_agent role now.
+    is_sales_agent: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: The account can sign in (not deactivated).
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class LeadQueueEntry(Timestamps, Base):
+    """One agent's place in the round-robin queue.
+
+    `current_weight` is the smooth weighted round-robin state (nginx's
+    algorithm): each pick adds every eligible agent's weight, takes the
+    largest (ties by position) and subtracts the eligible total from it.
+    `assigned_today` counts round-robin picks on `counted_on` (operator's
+    local date); a new day starts from zero without a reset job. Positions
+    order the queue and break ties; they need not be unique or dense.
+    """
+
+    __tablename__ = "lead_queue"
+    __table_args__ = (
+        CheckConstraint("weight >= 1 AND weight <= 100", name="weight"),
+        CheckConstraint("max_per_day IS NULL OR max_per_day >= 1", name="max_per_day"),
+        CheckConstraint("assigned_today >= 0", name="assigned_today"),
+        Index("ix_lead_queue_position", "position"),
+    )
+
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("agents.user_id", ondelete="CASCADE"), primary_key=True
+    )
+    position: Mapped[int] = mapped_column(Integer)
+    weight: Mapped[int] = mapped_column(Integer, default=1)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    max_per_day: Mapped[int | None] = mapped_column(Integer)
+    assigned_today: Mapped[int] = mapped_column(Integer, default=0)
+    counted_on: Mapped[date | None] = mapped_column(Date)
+    current_weight: Mapped[int] = mapped_column(Integer, default=0)
+    assigned_total: Mapped[int] = mapped_column(Integer, default=0)
+    last_assigned_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class QueueAudit(UUIDPrimaryKey, Base):
+    """Every change managers make to the queue: who, when, before, after."""
+
+    __tablename__ = "lead_queue_audit"
+    __table_args__ = (Index("ix_lead_queue_audit_at", "at"),)
+
+    user_id: Mapped[uuid.UUID] = mapped_column()
+    action: Mapped[str] = mapped_column(String(50))
+    actor_id: Mapped[uuid.UUID | None] = mapped_column()
+    impersonator_id: Mapped[uuid.UUID | None] = mapped_column()
+    before: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    after: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+CONVERSION_STATES = ("started", "client_ready", "done")
+
+
+class LeadConversion(Timestamps, Base):
+    """One `convertLead` call by its idempotency key: how far it got.
+
+    A retry with the same key resumes from `state` (the client already found
+    or created is reused; charters answers the same quote for the same key),
+    so neither a repeated call nor a crash between steps duplicates anything.
+    `request_hash` refuses a key reused for different input.
+    """
+
+    __tablename__ = "lead_conversions"
+    __table_args__ = (
+        one_of("state", CONVERSION_STATES, "state"),
+        Index("ix_lead_conversions_lead", "lead_id"),
+    )
+
+    idempotency_key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    lead_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("leads.id", ondelete="CASCADE"))
+    request_hash: Mapped[str] = mapped_column(String(64))
+    state: Mapped[str] = mapped_column(String(20), default="started")
+    client_id: Mapped[uuid.UUID | None] = mapped_column()
+    client_created: Mapped[bool] = mapped_column(Boolean, default=False)
+    charter_id: Mapped[uuid.UUID | None] = mapped_column()
+    actor_id: Mapped[uuid.UUID | None] = mapped_column()
+
+
+FOLLOW_UP_KINDS = ("quote_unanswered", "lead_untouched")
+
+
+class FollowUp(UUIDPrimaryKey, Base):
+    """A follow-up sales decided on and announced (`sales.follow_up_due`).
+
+    Unique per lead, kind and `quiet_since` (the moment the silence began),
+    so the daily job announces each silence once, however often it runs.
+    """
+
+    __tablename__ = "follow_ups"
+    __table_args__ = (
+        one_of("kind", FOLLOW_UP_KINDS, "kind"),
+        Index("uq_follow_ups_once", "lead_id", "kind", "quiet_since", unique=True),
+    )
+
+    lead_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("leads.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(30))
+    quiet_since: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    client_id: Mapped[uuid.UUID | None] = mapped_column()
+    charter_id: Mapped[uuid.UUID | None] = mapped_column()
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 

@@ -310,6 +310,12 @@ async def set_status(
 ) -> Lead:
     """Move along `states.LEAD`; LOST needs a reason. Writes a status_change activity."""
     lead = await _editable(session, lead_id, actor)
+    if status == "converted":
+        raise ServiceError.of(
+            Code.INVALID_TRANSITION,
+            "A lead is converted by convertLead, which creates its client and quote.",
+            "status",
+        )
     LEAD.check(lead.status, status)
     reason = (reason or "").strip() or None
     if status == "lost" and reason is None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -11,6 +12,7 @@ import pytest
 
 from subgraphs.kit.settings import Settings
 from subgraphs.sales.app import create_app
+from subgraphs.sales.service.agents import apply_user_event
 from tests.support.graphql_client import GraphQLClient
 from tests.support.live_server import LiveServer, serve
 from tests.support.tokens import TokenMinter
@@ -43,6 +45,39 @@ def sales_as(sales_server: LiveServer, http_client: httpx.AsyncClient, mint: Tok
     ) -> GraphQLClient:
         token = await mint(*roles, user_id=user_id, client_id=client_id)
         return GraphQLClient(sales_server.graphql_url, http_client, token)
+
+    return make
+
+
+@pytest.fixture
+def known_agent(sessions: Any) -> Any:
+    """Make a user known to sales as identity would announce it (`identity.user_changed`).
+
+    Sales learns its agents only from identity's events; the test applies one
+    through the projection's own handler instead of running identity.
+    """
+
+    async def make(
+        user_id: uuid.UUID | None = None,
+        *,
+        roles: tuple[str, ...] = ("sales_agent",),
+        active: bool = True,
+        name: str = "Sam Seller",
+    ) -> uuid.UUID:
+        user_id = user_id or uuid.uuid4()
+        event = {
+            "occurredAt": datetime.now(UTC).isoformat(),
+            "payload": {
+                "userId": str(user_id),
+                "name": name,
+                "email": f"{user_id.hex[:8]}@athena.example",
+                "roles": list(roles),
+                "active": active,
+            },
+        }
+        async with sessions() as session, session.begin():
+            await apply_user_event(session, event)
+        return user_id
 
     return make
 

@@ -27,7 +27,7 @@ MARK_HOT = f"""mutation($id: ID!, $hot: Boolean!) {{
 LEAD_QUERY = f"""query($id: ID!) {{ lead(id: $id) {{ {LEAD_FIELDS}
   activityCount activities {{ type notes fromStatus toStatus by {{ id }} }} }} }}"""
 #: The pipeline's edges, walked in order from NEW to reach each source state.
-PATH = ["new", "contacted", "qualified", "quoted", "converted"]
+PATH = ["new", "contacted", "qualified", "quoted"]
 
 
 async def lead_counts(sessions) -> tuple[int, int, int]:
@@ -115,9 +115,9 @@ async def test_staff_leave_a_lead_unassigned_or_name_an_agent_an_agent_may_not(
 
 def test_the_transition_table_is_the_documented_pipeline():
     assert dict(LEAD.transitions) == {
-        "new": {"contacted", "lost"},
-        "contacted": {"qualified", "lost"},
-        "qualified": {"quoted", "lost"},
+        "new": {"contacted", "converted", "lost"},
+        "contacted": {"qualified", "converted", "lost"},
+        "qualified": {"quoted", "converted", "lost"},
         "quoted": {"converted", "lost"},
         "converted": set(),
         "lost": set(),
@@ -126,7 +126,7 @@ def test_the_transition_table_is_the_documented_pipeline():
 
 @pytest.mark.parametrize(
     ("source", "target"),
-    [(s, t) for s in sorted(LEAD.states) for t in sorted(LEAD.allowed(s))],
+    [(s, t) for s in sorted(LEAD.states) for t in sorted(LEAD.allowed(s)) if t != "converted"],
 )
 async def test_every_allowed_transition(source, target, sales_manager, make_lead, sessions):
     lead = await make_lead()
@@ -154,7 +154,7 @@ async def test_every_allowed_transition(source, target, sales_manager, make_lead
 
 @pytest.mark.parametrize(
     ("source", "target"),
-    [("new", "quoted"), ("contacted", "new"), ("converted", "lost"), ("lost", "contacted")],
+    [("new", "quoted"), ("contacted", "new"), ("quoted", "contacted"), ("lost", "contacted")],
 )
 async def test_a_refused_transition_names_both_states_and_changes_nothing(
     source, target, sales_manager, make_lead, sessions
@@ -176,6 +176,26 @@ async def test_a_refused_transition_names_both_states_and_changes_nothing(
     assert await lead_counts(sessions) == before
     async with sessions() as session:
         assert await session.scalar(select(Lead.status)) == source
+
+
+@pytest.mark.parametrize("source", ["new", "quoted"])
+async def test_set_status_never_converts_convert_lead_does(
+    source, sales_manager, make_lead, sessions
+):
+    lead = await make_lead()
+    for step in PATH[1 : PATH.index(source) + 1]:
+        await sales_manager(SET_STATUS, {"id": lead["id"], "status": step.upper()})
+    before = await lead_counts(sessions)
+
+    answer = (await sales_manager(SET_STATUS, {"id": lead["id"], "status": "CONVERTED"})).ok()[
+        "setLeadStatus"
+    ]
+
+    assert answer["lead"] is None
+    [error] = answer["userErrors"]
+    assert (error["field"], error["code"]) == ("status", "INVALID_TRANSITION")
+    assert "convertLead" in error["message"]
+    assert await lead_counts(sessions) == before
 
 
 @pytest.mark.parametrize("reason", [None, "", "   "])

@@ -8,6 +8,7 @@ defaults are the private PostgreSQL and Redis that `make run` starts under
 
 from __future__ import annotations
 
+from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 
@@ -135,6 +136,14 @@ class Settings(BaseSettings):
     sales_lead_follow_up_days: int = Field(default=2, ge=1)
     sales_follow_up_job_enabled: bool = True
     sales_follow_up_job_cron: str = "0 8 * * *"
+
+    #: Pricing: miles between stops are great-circle legs times this factor when the
+    #: agent entered none (no routing service is reachable).
+    pricing_road_factor: Decimal = Field(default=Decimal("1.2"), ge=1, le=3)
+    #: Sales tax on quotes (0.0925 is 9.25 %); 0 for none.
+    pricing_tax_rate: Decimal = Field(default=Decimal(0), ge=0, lt=1)
+    #: The public calculator (`estimateQuote`): calls per caller address per minute.
+    pricing_estimates_per_minute: int = Field(default=30, ge=1)
 
     #: The operator's time zone: scheduled jobs' cron times are local times here.
     operator_time_zone: str = "America/Chicago"

@@ -277,6 +277,26 @@ class VehicleTypeFact(Base):
     as_of: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
+class CharterFact(Base):
+    """Charters' facts pricing's mutations need, from `charters.charter_changed`.
+
+    Reading a quote gets its facts from charters through `@requires`; a
+    mutation (apply a code, add an amenity) has only a charter id, so pricing
+    keeps who the charter is for, who sells it, what it is and its status.
+    """
+
+    __tablename__ = "charter_facts"
+
+    charter_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    client_id: Mapped[uuid.UUID | None] = mapped_column()
+    sales_agent_id: Mapped[uuid.UUID | None] = mapped_column()
+    status: Mapped[str] = mapped_column(String(20))
+    trip_type: Mapped[str | None] = mapped_column(String(20))
+    pickup_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    vehicle_type_ids: Mapped[list[uuid.UUID]] = mapped_column(ARRAY(Uuid), default=list)
+    as_of: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
 class QuoteCalculation(UUIDPrimaryKey, Base):
     """One calculation of a charter's price: its inputs and its lines, as shown.
 

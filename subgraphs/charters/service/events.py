@@ -9,13 +9,14 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import event, inspect, select
 
-from subgraphs.charters.models import Charter, CharterVehicle, Stop, outbox
+from subgraphs.charters.models import Charter, CharterVehicle, Stop, VehicleType, outbox
 from subgraphs.kit.outbox import emit
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
 CHARTER_CHANGED = "charters.charter_changed"
+VEHICLE_TYPE_CHANGED = "charters.vehicle_type_changed"
 _PREVIOUS_PICKUP = "charters.previous_pickup_at"
 
 
@@ -45,7 +46,7 @@ async def charter_changed(
     )
     vehicles = (
         await session.execute(
-            select(CharterVehicle.id, CharterVehicle.capacity)
+            select(CharterVehicle.id, CharterVehicle.capacity, CharterVehicle.vehicle_type_id)
             .where(CharterVehicle.charter_id == charter.id)
             .order_by(CharterVehicle.position, CharterVehicle.id)
         )
@@ -62,13 +63,18 @@ async def charter_changed(
             "status": charter.status,
             "pickupAt": charter.pickup_at.isoformat(),
             "clientId": str(charter.client_id),
+            "salesAgentId": str(charter.sales_agent_id) if charter.sales_agent_id else None,
             "isTemplate": charter.is_template,
             "pickupAddress": first_stop.address if first_stop else None,
             "pickupLatitude": _number(first_stop.latitude) if first_stop else None,
             "pickupLongitude": _number(first_stop.longitude) if first_stop else None,
             "version": charter.version,
             "passengerCount": charter.passenger_count,
-            "vehicles": [{"id": str(v.id), "capacity": v.capacity} for v in vehicles],
+            "tripType": charter.trip_type,
+            "vehicles": [
+                {"id": str(v.id), "capacity": v.capacity, "vehicleTypeId": str(v.vehicle_type_id)}
+                for v in vehicles
+            ],
             "changes": sorted(set(changes)),
             **extra,
         },
@@ -77,3 +83,18 @@ async def charter_changed(
 
 def _number(value: Decimal | None) -> str | None:
     return str(value) if value is not None else None
+
+
+async def vehicle_type_changed(session: AsyncSession, vehicle_type: VehicleType) -> None:
+    """Tell pricing (rates per vehicle type, recommendations) what a vehicle type is now."""
+    await emit(
+        session,
+        outbox,
+        VEHICLE_TYPE_CHANGED,
+        {
+            "vehicleTypeId": str(vehicle_type.id),
+            "name": vehicle_type.name,
+            "capacity": vehicle_type.capacity,
+            "active": True,
+        },
+    )

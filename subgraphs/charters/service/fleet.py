@@ -25,6 +25,7 @@ from subgraphs.charters.models import (
     Vehicle,
     VehicleType,
 )
+from subgraphs.charters.service.events import vehicle_type_changed
 from subgraphs.kit.errors import Problem, ServiceError
 
 if TYPE_CHECKING:
@@ -55,6 +56,7 @@ async def create_vehicle_type(
             await session.flush()
     except IntegrityError as exc:
         raise ServiceError.of(Code.CONFLICT, f"A vehicle type {name!r} exists.", "name") from exc
+    await vehicle_type_changed(session, row)
     return row
 
 

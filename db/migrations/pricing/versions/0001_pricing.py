@@ -1,8 +1,8 @@
-"""pricing: rules, hubs, amenities, promo codes, modifiers, hours of service, quotes
+"""pricing: rules, hubs, amenities, promo codes, modifiers, hours of service, facts, quotes
 
 Revision ID: 0001_pricing
 Revises:
-Create Date: 2026-11-30 07:56:19.554518
+Create Date: 2026-11-30 07:57:39.601919
 """
 
 from collections.abc import Sequence
@@ -52,6 +52,19 @@ def upgrade() -> None:
         sa.CheckConstraint("price >= 0", name=op.f("ck_amenities_price")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_amenities")),
         sa.UniqueConstraint("name", name=op.f("uq_amenities_name")),
+        schema="pricing",
+    )
+    op.create_table(
+        "charter_facts",
+        sa.Column("charter_id", sa.Uuid(), nullable=False),
+        sa.Column("client_id", sa.Uuid(), nullable=True),
+        sa.Column("sales_agent_id", sa.Uuid(), nullable=True),
+        sa.Column("status", sa.String(length=20), nullable=False),
+        sa.Column("trip_type", sa.String(length=20), nullable=True),
+        sa.Column("pickup_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("vehicle_type_ids", sa.ARRAY(sa.Uuid()), nullable=False),
+        sa.Column("as_of", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("charter_id", name=op.f("pk_charter_facts")),
         schema="pricing",
     )
     op.create_table(
@@ -453,5 +466,6 @@ def downgrade() -> None:
     op.drop_table("modifiers", schema="pricing")
     op.drop_table("hubs", schema="pricing")
     op.drop_table("hours_of_service", schema="pricing")
+    op.drop_table("charter_facts", schema="pricing")
     op.drop_table("amenities", schema="pricing")
     # ### end Alembic commands ###

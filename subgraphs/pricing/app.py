@@ -1,0 +1,60 @@
+"""The pricing subgraph: the price list, the engine, and `Charter.quote` through `@requires`."""
+
+from __future__ import annotations
+
+from starlette.applications import Starlette
+
+from subgraphs.kit.app import create_subgraph_app
+from subgraphs.kit.consumer import EventConsumer
+from subgraphs.kit.context import Services
+from subgraphs.kit.schema import build_schema
+from subgraphs.kit.settings import Settings, get_settings
+from subgraphs.pricing.models import outbox
+from subgraphs.pricing.mutations import Mutation
+from subgraphs.pricing.queries import Query
+from subgraphs.pricing.service.facts import (
+    CHARTER_CHANGED,
+    VEHICLE_TYPE_CHANGED,
+    apply_charter_event_and_accept,
+    apply_vehicle_type_event,
+)
+from subgraphs.pricing.types import Charter, CharterVehicle, Client
+
+schema = build_schema(Query, Mutation, types=[Charter, CharterVehicle, Client])
+
+#: Charters' facts pricing keeps, by stream: (consumer group, handler).
+PROJECTIONS = {
+    VEHICLE_TYPE_CHANGED: ("pricing.vehicle-types", apply_vehicle_type_event),
+    CHARTER_CHANGED: ("pricing.charter-facts", apply_charter_event_and_accept),
+}
+
+
+async def start_projections(services: Services) -> None:
+    consumers = []
+    for topic, (group, handler) in PROJECTIONS.items():
+        consumer = EventConsumer(
+            services.redis, services.sessions, topic=topic, group=group, handler=handler
+        )
+        consumer.start()
+        consumers.append(consumer)
+    services.extra["pricing_projections"] = consumers
+
+
+async def stop_projections(services: Services) -> None:
+    for consumer in services.extra.pop("pricing_projections", []):
+        await consumer.stop()
+
+
+def create_app(settings: Settings | None = None) -> Starlette:
+    settings = settings or get_settings()
+    return create_subgraph_app(
+        "pricing",
+        schema,
+        outbox=outbox,
+        settings=settings,
+        on_startup=[start_projections],
+        on_shutdown=[stop_projections],
+    )
+
+
+app = create_app()

@@ -34,11 +34,12 @@ from subgraphs.pricing.enums import (
 )
 from subgraphs.pricing.service.access import may_read_quote
 from subgraphs.pricing.service.quotes import CharterFacts, ShownQuote
+from subgraphs.pricing.service.rules import plain_number
 
 #: The charter facts `Charter.quote` needs, fetched from charters by the router.
 QUOTE_FACTS = (
     "status tripType passengerCount pickupAt pickupLocal pickupTimeZone endsAt "
-    "requiresSecondDriver estimatedMiles client { id } "
+    "requiresSecondDriver client { id } "
     "vehicles { vehicleType { id name } } stops { latitude longitude }"
 )
 
@@ -162,21 +163,27 @@ def _facts(rep: dict[str, Any]) -> CharterFacts | None:
         return None
 
 
+def _external(default: Any = None) -> Any:
+    """An `@external` field: charters resolves it; pricing only receives it in references."""
+    return strawberry.federation.field(external=True, default=default)
+
+
 @strawberry.federation.type(keys=["id"])
 class Charter:
+    # Types as charters declares them (composition requires it); pricing never
+    # resolves these, so the None defaults are never served.
     id: strawberry.ID
-    status: CharterStatus | None = strawberry.federation.field(external=True, default=None)
-    trip_type: TripType | None = strawberry.federation.field(external=True, default=None)
-    passenger_count: int | None = strawberry.federation.field(external=True, default=None)
-    pickup_at: datetime | None = strawberry.federation.field(external=True, default=None)
-    pickup_local: str | None = strawberry.federation.field(external=True, default=None)
-    pickup_time_zone: str | None = strawberry.federation.field(external=True, default=None)
-    ends_at: datetime | None = strawberry.federation.field(external=True, default=None)
-    requires_second_driver: bool | None = strawberry.federation.field(external=True, default=None)
-    estimated_miles: float | None = strawberry.federation.field(external=True, default=None)
-    client: Client | None = strawberry.federation.field(external=True, default=None)
-    vehicles: list[CharterVehicle] | None = strawberry.federation.field(external=True, default=None)
-    stops: list[Stop] | None = strawberry.federation.field(external=True, default=None)
+    status: CharterStatus = _external()
+    trip_type: TripType = _external()
+    passenger_count: int = _external()
+    pickup_at: datetime = _external()
+    pickup_local: str = _external()
+    pickup_time_zone: str = _external()
+    ends_at: datetime | None = _external()
+    requires_second_driver: bool = _external()
+    client: Client | None = _external()
+    vehicles: list[CharterVehicle] = _external()
+    stops: list[Stop] = _external()
     _facts: strawberry.Private[CharterFacts | None] = None
 
     @classmethod
@@ -274,7 +281,7 @@ class PricingRule:
             type=RuleType(row.rule_type),
             scope=RuleScope(row.scope),
             scope_value=row.scope_value,
-            value=row.value.normalize() if row.value == row.value.to_integral() else row.value,
+            value=plain_number(row.value),
             priority=row.priority,
             valid_from=row.valid_from,
             valid_until=row.valid_until,

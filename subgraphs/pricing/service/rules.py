@@ -274,7 +274,7 @@ def _history(
 ) -> int:
     count = 0
     for key in INPUT_NAMES:
-        old, new = before.get(key), after.get(key)
+        old, new = _text(before.get(key)), _text(after.get(key))
         if old == new:
             continue
         session.add(
@@ -282,8 +282,8 @@ def _history(
                 id=uuid.uuid4(),
                 rule_id=rule_id,
                 field=INPUT_NAMES[key],
-                old_value=_text(old),
-                new_value=_text(new),
+                old_value=old,
+                new_value=new,
                 actor_id=actor.user_id,
                 impersonator_id=actor.impersonator_id,
             )
@@ -292,14 +292,21 @@ def _history(
     return count
 
 
+def plain_number(value: Decimal) -> Decimal:
+    """A rate as people write it: 2.5000 is 2.50, 0.0125 stays, 350.0000 is 350.00."""
+    cents = value.quantize(Decimal("0.01"))
+    return cents if cents == value else value.normalize()
+
+
 def _text(value: Any) -> str | None:
-    if value is None:
+    """A field's value in the history; empty lists and unset values are "nothing"."""
+    if value is None or value == []:
         return None
     if isinstance(value, Decimal):
-        return format(value.normalize(), "f") if value == value.to_integral() else str(value)
+        return str(plain_number(value))
     if isinstance(value, list):
         return ",".join(
-            str(v["from"] + ".." + v["until"]) if isinstance(v, dict) else str(v) for v in value
+            f"{v['from']}..{v['until']}" if isinstance(v, dict) else str(v) for v in value
         )
     return str(value)
 

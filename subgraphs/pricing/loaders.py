@@ -15,7 +15,7 @@ from subgraphs.kit.loaders import ByParentIdLoader, SessionLoader
 from subgraphs.kit.settings import get_settings
 from subgraphs.pricing import models
 from subgraphs.pricing.service import quotes
-from subgraphs.pricing.service.quotes import CharterFacts, ShownQuote, TripPlan
+from subgraphs.pricing.service.quotes import CharterFacts, ShownQuote
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
@@ -34,17 +34,6 @@ class QuoteByFactsLoader(SessionLoader[CharterFacts, ShownQuote]):
             prices = await current_price_list(session)
             shown = await quotes.quote_many(session, keys, prices, datetime.now(UTC))
         return [shown[key.charter_id] for key in keys]
-
-
-class PlanByFactsLoader(SessionLoader[CharterFacts, TripPlan]):
-    """Miles, hours, hub and the second-driver check of each charter (nothing stored)."""
-
-    async def load_batch(
-        self, session: AsyncSession, keys: Sequence[CharterFacts]
-    ) -> list[TripPlan]:
-        prices = await current_price_list(session)
-        now = datetime.now(UTC)
-        return [quotes.plan(key, prices, now) for key in keys]
 
 
 class ChangesByRuleIdLoader(ByParentIdLoader[models.RuleChange]):

@@ -221,7 +221,7 @@ class Charter:
         facts = await self._readable_facts(info)
         if facts is None:
             return None
-        driver = (await info.context.loaders.get(L.PlanByFactsLoader).load(facts)).driver
+        driver = (await info.context.loaders.get(L.QuoteByFactsLoader).load(facts)).plan.driver
         return SecondDriverRecommendation(
             needed=driver.needed,
             reasons=list(driver.reasons),

@@ -13,6 +13,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import IntegrityError
 
 from subgraphs.kit.errors import Problem, ServiceError
@@ -269,10 +270,10 @@ HOURS_RANGES = (
 
 async def hours_rules(session: AsyncSession) -> HoursOfServiceRules:
     row = await session.get(HoursOfServiceRules, 1)
-    if row is None:  # the migration inserts it; a restored dump might not have it
-        row = HoursOfServiceRules(id=1)
-        session.add(row)
-        await session.flush()
+    if row is None:  # the migration inserts it; an emptied table gets the defaults back
+        await session.execute(insert(HoursOfServiceRules).values(id=1).on_conflict_do_nothing())
+        row = await session.get(HoursOfServiceRules, 1)
+    assert row is not None  # noqa: S101 - inserted just above when missing
     return row
 
 

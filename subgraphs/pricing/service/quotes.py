@@ -202,13 +202,14 @@ async def _promos(session: AsyncSession, ids: list[uuid.UUID]) -> dict[uuid.UUID
         .join(PromoCode, PromoCode.id == PromoRedemption.promo_code_id)
         .where(PromoRedemption.charter_id.in_(ids))
     )
-    return dict(rows.tuples())
+    return {row[0]: row[1] for row in rows.all()}
 
 
 @dataclass(frozen=True)
 class ShownQuote:
     calculation: QuoteCalculation
-    plan: TripPlan | None
+    #: The trip as planned now (miles, hours, the second-driver check).
+    plan: TripPlan
     promo_note: str | None
 
 
@@ -237,7 +238,7 @@ async def quote_many(
         )
     }
     out = {
-        c.charter_id: ShownQuote(accepted[c.charter_id], None, None)
+        c.charter_id: ShownQuote(accepted[c.charter_id], plan(c, prices, now), None)
         for c in charters
         if c.status != "quote" and c.charter_id in accepted
     }

@@ -142,7 +142,14 @@ async def seed(database_url: str) -> tuple[str, list[str]]:
                 session, name="Executive Coach", capacity=56, description=None
             )
             client_id = uuid.uuid4()
-            await directory.register_client(session, client_id, "Bench Client", manager)
+            # As sales would announce it: charters learns clients from sales' events.
+            await directory.apply_client_event(
+                session,
+                {
+                    "occurredAt": datetime.now(UTC).isoformat(),
+                    "payload": {"clientId": str(client_id), "name": "Bench Client"},
+                },
+            )
             start = datetime.now() + timedelta(days=3)
             for n in range(50):
                 local = (start + timedelta(hours=6 * n)).replace(second=0, microsecond=0)

@@ -32,7 +32,7 @@ import shutil
 import subprocess
 import time
 import uuid
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -80,7 +80,14 @@ async def seed(database_url: str) -> tuple[str, str]:
                 session, name="Executive Coach", capacity=56, description=None
             )
             client_id = uuid.uuid4()
-            await directory.register_client(session, client_id, "Bench Client", manager)
+            # As sales would announce it: charters learns clients from sales' events.
+            await directory.apply_client_event(
+                session,
+                {
+                    "occurredAt": datetime.now(UTC).isoformat(),
+                    "payload": {"clientId": str(client_id), "name": "Bench Client"},
+                },
+            )
             local = (datetime.now() + timedelta(days=5)).replace(
                 hour=9, minute=0, second=0, microsecond=0
             )

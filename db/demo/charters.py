@@ -487,10 +487,18 @@ async def load(session: AsyncSession) -> int:
     loader = Loader(session, datetime.now(UTC))
     await loader.fleet()
     actor, agent = await loader.people()
-    # A charter's client must be registered and a named agent known (security review 12).
+    # A charter's client and a named agent must be known (security review 12). Charters
+    # learns both from sales' and identity's events, which no consumer has read yet at
+    # load time: seed the projections through their own handlers, as of long ago, so
+    # the owners' real events (the same facts) win when they arrive.
+    from db.demo.identity import SEEDED_AS_OF, demo_user_event  # imports this module
+
     for name, client_id in DEMO_CLIENTS.items():
-        await directory.register_client(session, client_id, name, actor)
-    await directory.record_sales_agent(session, agent)
+        await directory.apply_client_event(
+            session,
+            {"occurredAt": SEEDED_AS_OF, "payload": {"clientId": str(client_id), "name": name}},
+        )
+    await directory.apply_user_event(session, demo_user_event(Role.SALES_AGENT, agent))
     for seed, plan in enumerate(_plans()):
         charter = await loader.charter(plan, actor, agent, seed)
         await loader.advance(charter, plan, actor)

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import uuid
+from typing import Any
+
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.demo.charters import DEMO_CLIENTS
 from subgraphs.identity.models import User
 from subgraphs.identity.passwords import hash_password
+from subgraphs.identity.service import events
 from subgraphs.kit.auth.roles import Role
 
 DEMO_CLIENT_COMPANY = next(iter(DEMO_CLIENTS.values()))
@@ -15,8 +19,34 @@ DEMO_PASSWORD = "athena-demo"  # noqa: S105 - embedded demo data only
 DEMO_DOMAIN = "demo.athena"
 
 
+#: The time demo projections are seeded "as of": before any real event, so
+#: identity's own announcement of the account, once consumed, wins.
+SEEDED_AS_OF = "2000-01-01T00:00:00+00:00"
+
+
 def demo_email(role: Role) -> str:
     return f"{role.value}@{DEMO_DOMAIN}"
+
+
+def demo_user_event(role: Role, user_id: uuid.UUID) -> dict[str, Any]:
+    """`identity.user_changed` for a demo account, for other subgraphs' demo loaders.
+
+    Demo data loads before any subgraph runs, so no consumer has read
+    identity's events yet; a loader that needs an account known (sales'
+    and charters' demo agent) applies this through its own handler.
+    """
+    return {
+        "occurredAt": SEEDED_AS_OF,
+        "payload": {
+            "userId": str(user_id),
+            "email": demo_email(role),
+            "name": f"Demo {role.value.replace('_', ' ').title()}",
+            "roles": [role.value],
+            "active": True,
+            "clientId": None,
+            "vendorId": None,
+        },
+    }
 
 
 async def load(session: AsyncSession) -> int:
@@ -26,11 +56,11 @@ async def load(session: AsyncSession) -> int:
         )
     )
     password_hash = await hash_password(DEMO_PASSWORD)
-    added = 0
+    added: list[User] = []
     for role in Role:
         if demo_email(role) in existing:
             continue
-        session.add(
+        added.append(
             User(
                 email=demo_email(role),
                 name=f"Demo {role.value.replace('_', ' ').title()}",
@@ -41,5 +71,10 @@ async def load(session: AsyncSession) -> int:
                 client_id=DEMO_CLIENT_COMPANY if role is Role.CLIENT else None,
             )
         )
-        added += 1
-    return added
+    session.add_all(added)
+    await session.flush()
+    # Written around the service, so announced here: sales and charters learn
+    # the demo agents from these events like from any other user's.
+    for user in added:
+        await events.announce(session, user)
+    return len(added)

@@ -16,10 +16,12 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select
 
 from db.demo.charters import _NS, DEMO_CLIENTS, _identity_users
+from db.demo.identity import demo_user_event
 from subgraphs.kit.auth.roles import Role
 from subgraphs.kit.auth.viewer import Viewer
 from subgraphs.sales.models import Client
 from subgraphs.sales.service import clients
+from subgraphs.sales.service.agents import apply_user_event
 from subgraphs.sales.service.contact_details import ContactDetails
 
 if TYPE_CHECKING:
@@ -142,6 +144,8 @@ async def load(session: AsyncSession) -> int:
     )
     # The charters demo names the same agent on these clients' charters.
     agent = known.get("sales_agent@demo.athena") or uuid.uuid5(_NS, "sales-agent")
+    # Owners must be known agents; identity's events are not consumed yet.
+    await apply_user_event(session, demo_user_event(Role.SALES_AGENT, agent))
     added = 0
     for name, client_id in DEMO_CLIENTS.items():
         if client_id in existing:

@@ -9,7 +9,12 @@ from subgraphs.charters.field_policy import FieldPolicy
 from subgraphs.charters.models import outbox
 from subgraphs.charters.mutations import Mutation
 from subgraphs.charters.queries import Query
-from subgraphs.charters.service.directory import SalesAgentSightings
+from subgraphs.charters.service.directory import (
+    CLIENT_CHANGED,
+    USER_CHANGED,
+    apply_client_event,
+    apply_user_event,
+)
 from subgraphs.charters.service.vendor_access import (
     ACCESS_CHANGED,
     VENDOR_USER_LINKED,
@@ -29,9 +34,8 @@ schema = build_schema(
     Mutation,
     subscription=Subscription,
     types=[Charter, CharterVehicle, CharterSeries, Client, User],
-    # Until the sales subgraph exists: learn who the sales agents are (finding 12).
     # Portals: each field of a charter read only by the audiences `visibility.FIELDS` names.
-    extensions=[SalesAgentSightings, FieldPolicy],
+    extensions=[FieldPolicy],
 )
 
 
@@ -40,12 +44,17 @@ VENDOR_PROJECTIONS = {
     ACCESS_CHANGED: ("charters.vendor-access", apply_access_event),
     VENDOR_USER_LINKED: ("charters.vendor-accounts", apply_vendor_user_event),
 }
+#: Whom a charter may name (finding 12): sales' clients, identity's sales agents.
+DIRECTORY_PROJECTIONS = {
+    CLIENT_CHANGED: ("charters.known-clients", apply_client_event),
+    USER_CHANGED: ("charters.known-sales-agents", apply_user_event),
+}
 
 
 async def start_projections(services: Services) -> None:
-    """Keep vendors' access facts current from their event streams."""
+    """Keep vendors' access facts and the directory current from their event streams."""
     consumers = []
-    for topic, (group, handler) in VENDOR_PROJECTIONS.items():
+    for topic, (group, handler) in (VENDOR_PROJECTIONS | DIRECTORY_PROJECTIONS).items():
         consumer = EventConsumer(
             services.redis,
             services.sessions,

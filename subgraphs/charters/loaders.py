@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
 
 from subgraphs.charters import models
+from subgraphs.charters.service import sales_figures
 from subgraphs.kit.loaders import (
     ByIdLoader,
     ByParentIdLoader,
@@ -222,3 +224,28 @@ class VendorAccessByCharterIdLoader(SessionLoader[uuid.UUID, dict[uuid.UUID, lis
         for charter_id, vendor_id, reasons in rows.all():
             found.setdefault(charter_id, {})[vendor_id] = list(reasons)
         return [found.get(key, {}) for key in keys]
+
+
+class OpenQuoteCountByAgentLoader(SessionLoader[uuid.UUID, int]):
+    """`User.openQuoteCount` of many agents in one statement."""
+
+    async def load_batch(self, session: AsyncSession, keys: Sequence[uuid.UUID]) -> list[int]:
+        counts = await sales_figures.open_quote_counts(session, keys, now=datetime.now(UTC))
+        return [counts[key] for key in keys]
+
+
+class UpcomingDepartureCountByAgentLoader(SessionLoader[tuple[uuid.UUID, int], int]):
+    """`User.upcomingDepartureCount(days:)`: one statement per distinct `days` asked."""
+
+    async def load_batch(
+        self, session: AsyncSession, keys: Sequence[tuple[uuid.UUID, int]]
+    ) -> list[int]:
+        now = datetime.now(UTC)
+        found: dict[tuple[uuid.UUID, int], int] = {}
+        for days in {days for _agent, days in keys}:
+            agents = [agent for agent, d in keys if d == days]
+            counts = await sales_figures.upcoming_departure_counts(
+                session, agents, now=now, days=days
+            )
+            found.update({(agent, days): counts[agent] for agent in agents})
+        return [found[key] for key in keys]

@@ -18,10 +18,12 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    Numeric,
     String,
     Text,
     UniqueConstraint,
     func,
+    true,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, TSTZRANGE, ExcludeConstraint, Range
 from sqlalchemy.ext.asyncio import AsyncAttrs
@@ -169,6 +171,10 @@ class Charter(UUIDPrimaryKey, Timestamps, Base):
         one_of("trip_type", TRIP_TYPES, "trip_type"),
         CheckConstraint("passenger_count > 0", name="passengers_positive"),
         CheckConstraint("ends_at IS NULL OR ends_at > pickup_at", name="ends_after_pickup"),
+        CheckConstraint(
+            "estimated_miles IS NULL OR (estimated_miles > 0 AND estimated_miles <= 10000)",
+            name="estimated_miles_range",
+        ),
         UniqueConstraint("series_id", "occurrence_date", name="uq_charters_series_occurrence"),
         Index("ix_charters_pickup_at", "pickup_at"),
         Index("ix_charters_status_pickup", "status", "pickup_at"),
@@ -189,6 +195,9 @@ class Charter(UUIDPrimaryKey, Timestamps, Base):
     ends_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     notes: Mapped[str | None] = mapped_column(Text)
     requires_second_driver: Mapped[bool] = mapped_column(default=False)
+    #: Trip miles as the agent entered them; pricing prefers them to a distance
+    #: estimated from the stops' coordinates.
+    estimated_miles: Mapped[Decimal | None] = mapped_column(Numeric(7, 1))
     quote_revision: Mapped[int] = mapped_column(Integer, default=1)
     #: Bumped by every change; a change case remembers the version it saw.
     version: Mapped[int] = mapped_column(Integer, default=1)
@@ -340,33 +349,40 @@ class ChangeCase(UUIDPrimaryKey, Timestamps, Base):
 
 
 class KnownClient(Base):
-    """Charters' interim registry of client companies: a charter's client must be here.
+    """The clients sales announced (`sales.client_changed`): a charter's client must be here.
 
-    The sales subgraph will own clients (issue 10) and this check becomes a
-    federated one; until then staff register a client (id and name) before
-    quoting it, so a charter never points at an id that names nothing.
+    Sales owns clients; charters keeps this projection of its events so that
+    a charter never points at an id that names nothing (service/directory.py).
     """
 
     __tablename__ = "known_clients"
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
+    #: Who registered the client by hand (the retired `registerClient`); None
+    #: for clients learnt from sales' events.
     registered_by: Mapped[uuid.UUID | None] = mapped_column()
+    #: As of when `name` is true: the `occurredAt` of the sales event applied.
     registered_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now()
     )
 
 
 class KnownSalesAgent(Base):
-    """Users charters has seen holding the sales_agent role in a verified token.
+    """Each user identity announced (`identity.user_changed`), and whether it is an agent now.
 
-    Charters cannot read identity's users; this directory is what lets staff
-    name another agent on a charter (only agents seen recently count).
+    Charters cannot read identity's users; this projection is what lets staff
+    name another agent on a charter. Users who are not (or no longer) active
+    sales agents keep a row with `active` false, so that an older event
+    arriving late cannot make them agents again (service/directory.py).
     """
 
     __tablename__ = "known_sales_agents"
 
     user_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    #: Holds the sales_agent role and is not disabled, as of `last_seen_at`.
+    active: Mapped[bool] = mapped_column(server_default=true())
+    #: As of when `active` is true: the `occurredAt` of the identity event applied.
     last_seen_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now()
     )
@@ -442,6 +458,29 @@ class VendorAccessVersion(Base):
 
     charter_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
     as_of: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class IdempotencyKey(Base):
+    """A caller's key for one createCharter: a repeat answers the first charter.
+
+    Another subgraph (sales' conversion) retries its call after a failure it
+    cannot tell apart from success; the key row is inserted in the charter's
+    own transaction, so a failed create leaves no key behind, and concurrent
+    calls with one key serialise on its primary key.
+    """
+
+    __tablename__ = "idempotency_keys"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    actor_id: Mapped[uuid.UUID | None] = mapped_column()
+    #: sha256 of the canonical createCharter input without the key.
+    request_hash: Mapped[str] = mapped_column(String(64))
+    #: Deferred: the key row goes in first (its unique index is what a concurrent
+    #: call waits on), the charter it names later in the same transaction.
+    charter_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("charters.id", deferrable=True, initially="DEFERRED")
+    )
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
 outbox = outbox_table(Base.metadata)

@@ -8,7 +8,6 @@ from decimal import Decimal
 from typing import Annotated, Any
 
 import strawberry
-from strawberry.federation.schema_directives import Key
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
@@ -32,7 +31,8 @@ from subgraphs.charters.field_policy import (
     charter_audience_by_id,
     series_audience,
 )
-from subgraphs.charters.service.access import READERS
+from subgraphs.charters.service import sales_figures
+from subgraphs.charters.service.access import READERS, may_read_sales_figures
 from subgraphs.charters.service.visibility import Audience
 from subgraphs.kit.errors import BadUserInputError, ForbiddenError
 from subgraphs.kit.ids import parse_uuid
@@ -48,9 +48,55 @@ def gid(value: uuid.UUID) -> strawberry.ID:
     return strawberry.ID(str(value))
 
 
-@strawberry.federation.type(keys=[Key(fields="id", resolvable=False)])
+@strawberry.federation.type(keys=["id"])
 class User:
+    """Identity's user; charters adds a sales agent's dashboard figures.
+
+    Both figures follow sales' `User.salesDashboard` rule: the agent itself,
+    admins, managers and sales support; anyone else gets null and FORBIDDEN.
+    """
+
     id: strawberry.ID
+
+    @classmethod
+    def resolve_reference(cls, id: strawberry.ID) -> User:
+        return cls(id=id)
+
+    async def _agent(self, info: Info) -> uuid.UUID | None:
+        viewer = await info.context.get_viewer()
+        agent = parse_uuid(self.id)
+        if not may_read_sales_figures(viewer, agent):
+            raise ForbiddenError("Only the agent itself or a manager reads its figures.")
+        return agent
+
+    @strawberry.field(
+        extensions=[allow()],
+        description="This sales agent's open quotes (QUOTE status, pickup not passed).",
+    )
+    async def open_quote_count(self, info: Info) -> int | None:
+        agent = await self._agent(info)
+        if agent is None:
+            return None
+        loader = info.context.loaders.get(L.OpenQuoteCountByAgentLoader)
+        return int(await loader.load(agent))
+
+    @strawberry.field(
+        extensions=[allow()],
+        description="This sales agent's booked or confirmed charters picking up within the "
+        f"next `days` days ({sales_figures.MIN_DAYS} to {sales_figures.MAX_DAYS}).",
+    )
+    async def upcoming_departure_count(
+        self, info: Info, days: int = sales_figures.DEFAULT_DAYS
+    ) -> int | None:
+        if not sales_figures.MIN_DAYS <= days <= sales_figures.MAX_DAYS:
+            raise BadUserInputError(
+                f"`days` must be between {sales_figures.MIN_DAYS} and {sales_figures.MAX_DAYS}."
+            )
+        agent = await self._agent(info)
+        if agent is None:
+            return None
+        loader = info.context.loaders.get(L.UpcomingDepartureCountByAgentLoader)
+        return int(await loader.load((agent, days)))
 
 
 @strawberry.type
@@ -284,6 +330,9 @@ class Charter:
     ends_at: datetime | None
     notes: str | None
     requires_second_driver: bool
+    estimated_miles: Decimal | None = strawberry.field(
+        description="Trip miles the agent entered for pricing; null: estimated from the stops."
+    )
     pickup_contact_name: str | None = strawberry.field(
         description="Who meets the coach at the pickup."
     )
@@ -318,6 +367,7 @@ class Charter:
             ends_at=row.ends_at,
             notes=row.notes,
             requires_second_driver=row.requires_second_driver,
+            estimated_miles=row.estimated_miles,
             pickup_contact_name=row.pickup_contact_name,
             pickup_contact_phone=row.pickup_contact_phone,
             vendor_instructions=row.vendor_instructions,

@@ -145,6 +145,11 @@ class Settings(BaseSettings):
     #: The public calculator (`estimateQuote`): calls per caller address per minute.
     pricing_estimates_per_minute: int = Field(default=30, ge=1)
 
+    #: Charters locate stops entered without coordinates through a Nominatim-compatible
+    #: API at this URL (`{url}/search`); empty: none, coordinates are entered by hand.
+    #: OpenStreetMap's public instance allows light use only: prefer your own.
+    geocoding_url: str = ""
+
     #: The operator's time zone: scheduled jobs' cron times are local times here.
     operator_time_zone: str = "America/Chicago"
     #: Run each subgraph's scheduled jobs (kit/jobs) in its process.

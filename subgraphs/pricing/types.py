@@ -39,7 +39,7 @@ from subgraphs.pricing.service.rules import plain_number
 #: The charter facts `Charter.quote` needs, fetched from charters by the router.
 QUOTE_FACTS = (
     "status tripType passengerCount pickupAt pickupLocal pickupTimeZone endsAt "
-    "requiresSecondDriver client { id } "
+    "requiresSecondDriver estimatedMiles client { id } "
     "vehicles { vehicleType { id name } } stops { latitude longitude }"
 )
 
@@ -181,6 +181,7 @@ class Charter:
     pickup_time_zone: str = _external()
     ends_at: datetime | None = _external()
     requires_second_driver: bool = _external()
+    estimated_miles: Decimal | None = _external()
     client: Client | None = _external()
     vehicles: list[CharterVehicle] = _external()
     stops: list[Stop] = _external()

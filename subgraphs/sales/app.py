@@ -9,10 +9,13 @@ from subgraphs.kit.consumer import EventConsumer
 from subgraphs.kit.context import Services
 from subgraphs.kit.schema import build_schema
 from subgraphs.kit.settings import Settings, get_settings
+from subgraphs.sales import jobs
 from subgraphs.sales.models import outbox
 from subgraphs.sales.mutations import Mutation
 from subgraphs.sales.queries import Query
 from subgraphs.sales.service.agents import USER_CHANGED, apply_user_event
+from subgraphs.sales.service.charter_facts import CHARTER_CHANGED, apply_charter_event
+from subgraphs.sales.service.charters_port import close_charter_quotes
 from subgraphs.sales.types import Client, Lead, User
 
 schema = build_schema(Query, Mutation, types=[Client, Lead, User])
@@ -20,6 +23,7 @@ schema = build_schema(Query, Mutation, types=[Client, Lead, User])
 #: Other subgraphs' facts sales keeps, by stream: (consumer group, handler).
 PROJECTIONS = {
     USER_CHANGED: ("sales.agents", apply_user_event),
+    CHARTER_CHANGED: ("sales.charter-facts", apply_charter_event),
 }
 
 
@@ -47,7 +51,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
         outbox=outbox,
         settings=settings,
         on_startup=[start_projections],
-        on_shutdown=[stop_projections],
+        on_shutdown=[stop_projections, close_charter_quotes],
+        jobs=jobs.jobs(settings),
     )
 
 

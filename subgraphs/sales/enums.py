@@ -60,3 +60,30 @@ class LeadActivityType(Enum):
     MEETING = "meeting"
     NOTE = "note"
     STATUS_CHANGE = "status_change"
+
+
+@strawberry.enum(description="How a lead's agent was chosen.")
+class AssignmentMethod(Enum):
+    ROUND_ROBIN = strawberry.enum_value(
+        "round_robin", description="The weighted round-robin queue picked it."
+    )
+    EXISTING_CLIENT = strawberry.enum_value(
+        "existing_client",
+        description="The lead's e-mail or phone matched a client; the client's agent got it.",
+    )
+    MANUAL = strawberry.enum_value(
+        "manual", description="Named by hand: the creating agent itself, or staff's choice."
+    )
+
+
+# Charters' TripType, value for value: convertLead passes it on to createCharter,
+# and the composed graph has one TripType.
+@strawberry.enum(description="The kind of trip a charter is.")
+class TripType(Enum):
+    ONE_WAY = "one_way"
+    ROUND_TRIP = "round_trip"
+    OVERNIGHT = "overnight"
+    MULTI_DAY = "multi_day"
+    LOCAL = "local"
+    SHUTTLE = "shuttle"
+    EVENT = "event"

@@ -16,3 +16,7 @@ class SalesErrorCode(StrEnum):
     PRIMARY_CONTACT = "PRIMARY_CONTACT"
     INVALID_TRANSITION = "INVALID_TRANSITION"
     UNKNOWN_AGENT = "UNKNOWN_AGENT"
+    #: convertLead: the lead was converted already, under another idempotency key.
+    ALREADY_CONVERTED = "ALREADY_CONVERTED"
+    #: convertLead: charters could not be reached; retry with the same idempotency key.
+    CHARTERS_UNAVAILABLE = "CHARTERS_UNAVAILABLE"

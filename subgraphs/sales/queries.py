@@ -15,14 +15,30 @@ from subgraphs.kit.pagination import Connection, KeysetOrder, paginate
 from subgraphs.kit.permissions import allow
 from subgraphs.sales import models
 from subgraphs.sales.enums import ClientStatus, ClientType, LeadSource, LeadStatus
-from subgraphs.sales.service import leads
-from subgraphs.sales.service.access import READ_CLIENTS, READ_LEADS, READ_OWN_CLIENT
+from subgraphs.sales.service import dashboard, leads
+from subgraphs.sales.service.access import (
+    EDIT_ANY_LEAD,
+    READ_ANY_DASHBOARD,
+    READ_CLIENTS,
+    READ_LEADS,
+    READ_OWN_CLIENT,
+    READ_QUEUE,
+)
 from subgraphs.sales.states import OPEN_LEAD_STATUSES
-from subgraphs.sales.types import Client, Lead, client_or_none, lead_or_none
+from subgraphs.sales.types import (
+    Client,
+    Lead,
+    LeadQueueEntry,
+    User,
+    client_or_none,
+    gid,
+    lead_or_none,
+)
 
 RECENT_DAYS = 30
 NEWEST_FIRST = KeysetOrder((models.Lead.created_at, models.Lead.id), descending=True)
 SOONEST_FOLLOW_UP = KeysetOrder((models.Lead.next_follow_up_at, models.Lead.id))
+OLDEST_FIRST = KeysetOrder((models.Lead.created_at, models.Lead.id))
 
 
 @strawberry.input(description="Narrow `clients`; every given filter applies.")
@@ -162,6 +178,31 @@ class Query:
             counts = dict((await session.execute(leads.visible(stmt, viewer))).all())
         return [PipelineStage(status=s, count=int(counts.get(s.value, 0))) for s in LeadStatus]
 
+    @strawberry.field(
+        extensions=[allow(*EDIT_ANY_LEAD)],
+        description="Open leads nobody has (every queue agent was capped), oldest first.",
+    )
+    async def unassigned_leads(
+        self, info: Info, first: int | None = 20, after: str | None = None
+    ) -> Connection[Lead]:
+        stmt = select(models.Lead).where(
+            models.Lead.agent_id.is_(None),
+            models.Lead.status.in_(sorted(OPEN_LEAD_STATUSES)),
+        )
+        return await _leads(info, stmt, OLDEST_FIRST, first, after)
+
+    @strawberry.field(
+        extensions=[allow(*READ_QUEUE)],
+        description="The round-robin lead queue in order, with today's counts.",
+    )
+    async def lead_queue(self, info: Info) -> list[LeadQueueEntry]:
+        stmt = select(models.LeadQueueEntry).order_by(
+            models.LeadQueueEntry.position, models.LeadQueueEntry.user_id
+        )
+        async with info.context.sessions() as session:
+            rows = (await session.scalars(stmt)).all()
+        return [LeadQueueEntry.from_row(r) for r in rows]
+
     @strawberry.field(extensions=[allow(*READ_CLIENTS, *READ_OWN_CLIENT)])
     async def client(self, info: Info, id: strawberry.ID) -> Client:
         client = await client_or_none(info, parse_uuid(id))
@@ -209,3 +250,13 @@ class Query:
             return await paginate(
                 session, stmt, order, first=first, after=after, to_node=Client.from_row
             )
+
+    @strawberry.field(
+        extensions=[allow(*READ_ANY_DASHBOARD)],
+        description="The active sales agents by name: with `salesDashboard`, `openQuoteCount` "
+        "and `upcomingDepartureCount`, the cross-agent dashboard table.",
+    )
+    async def sales_team(self, info: Info) -> list[User]:
+        async with info.context.sessions() as session:
+            agents = await dashboard.team(session)
+        return [User(id=gid(agent)) for agent in agents]

@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from datetime import date as date_
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 from strawberry.federation.schema_directives import Key
@@ -19,9 +19,11 @@ from strawberry.types import Info
 from subgraphs.kit.errors import ForbiddenError
 from subgraphs.kit.ids import parse_uuid
 from subgraphs.kit.pages_by_parent import PageKey
+from subgraphs.kit.permissions import allow
 from subgraphs.kit.scalars import Money
 from subgraphs.sales import loaders as L
 from subgraphs.sales.enums import (
+    AssignmentMethod,
     ClientStatus,
     ClientType,
     LeadActivityType,
@@ -29,17 +31,81 @@ from subgraphs.sales.enums import (
     LeadStatus,
     PaymentTerms,
 )
-from subgraphs.sales.service import leads
-from subgraphs.sales.service.access import may_read_client, may_read_lead
+from subgraphs.sales.service import assignment, leads
+from subgraphs.sales.service.access import may_read_client, may_read_dashboard, may_read_lead
+
+if TYPE_CHECKING:
+    from subgraphs.sales.queries import PipelineStage
 
 
 def gid(value: uuid.UUID) -> strawberry.ID:
     return strawberry.ID(str(value))
 
 
-@strawberry.federation.type(keys=[Key(fields="id", resolvable=False)])
+@strawberry.federation.type(keys=["id"])
 class User:
     id: strawberry.ID
+
+    @classmethod
+    def resolve_reference(cls, id: strawberry.ID) -> User:
+        # Identity owns users; who may read what is decided per field below.
+        return cls(id=id)
+
+    @strawberry.field(
+        extensions=[allow()],
+        description="This sales agent's lead figures: the agent itself, admins, managers "
+        "and sales support only (others get null and FORBIDDEN).",
+    )
+    async def sales_dashboard(self, info: Info) -> SalesDashboard | None:
+        viewer = await info.context.get_viewer()
+        agent = parse_uuid(self.id)
+        if not may_read_dashboard(viewer, agent):
+            raise ForbiddenError("Only the agent itself or a manager reads its dashboard.")
+        if agent is None:
+            return None
+        zone = info.context.settings.operator_time_zone
+        figures = await info.context.loaders.get(L.SalesFiguresByAgentLoader).load((agent, zone))
+        return SalesDashboard.from_figures(figures)
+
+
+@strawberry.type(
+    description="One sales agent's lead figures, in the operator's time zone (today, this "
+    "month). Charters adds open quotes and departures to the same `User` "
+    "(`openQuoteCount`, `upcomingDepartureCount`); money figures (booked revenue and "
+    "profit month to date, non-card money due) arrive with the pricing and finance subgraphs."
+)
+class SalesDashboard:
+    leads_today: int = strawberry.field(description="The agent's leads created today.")
+    leads_this_month: int = strawberry.field(
+        description="The agent's leads created this calendar month."
+    )
+    follow_ups_due_today: int = strawberry.field(
+        description="Open leads whose next follow-up falls today."
+    )
+    follow_ups_overdue: int = strawberry.field(
+        description="Open leads whose next follow-up fell before today."
+    )
+    hot_leads: int = strawberry.field(description="Open leads that are hot (`Lead.hot`).")
+    _pipeline: strawberry.Private[dict[str, int]]
+
+    @classmethod
+    def from_figures(cls, figures: Any) -> SalesDashboard:
+        return cls(
+            leads_today=figures.leads_today,
+            leads_this_month=figures.leads_this_month,
+            follow_ups_due_today=figures.follow_ups_due_today,
+            follow_ups_overdue=figures.follow_ups_overdue,
+            hot_leads=figures.hot_leads,
+            _pipeline=figures.pipeline,
+        )
+
+    @strawberry.field(description="The agent's leads per status, in pipeline order.")
+    def pipeline(
+        self,
+    ) -> list[Annotated[PipelineStage, strawberry.lazy("subgraphs.sales.queries")]]:
+        from subgraphs.sales.queries import PipelineStage
+
+        return [PipelineStage(status=s, count=self._pipeline.get(s.value, 0)) for s in LeadStatus]
 
 
 @strawberry.type(description="A postal address.")
@@ -182,6 +248,14 @@ class LeadActivity:
         return User(id=gid(actor)) if actor else None
 
 
+@strawberry.federation.type(
+    keys=[Key(fields="id", resolvable=False)],
+    description="A charter, owned by the charters subgraph (a converted lead's quote).",
+)
+class Charter:
+    id: strawberry.ID
+
+
 @strawberry.type(description="The trip a lead asks about.")
 class LeadTrip:
     date: date_ | None
@@ -255,6 +329,31 @@ class Lead:
         agent = self._row.agent_id
         return User(id=gid(agent)) if agent else None
 
+    @strawberry.field(description="How the agent was chosen; null while unassigned.")
+    def assignment_method(self) -> AssignmentMethod | None:
+        method = self._row.assignment_method
+        return AssignmentMethod(method) if method else None
+
+    @strawberry.field(description="When the current agent got the lead.")
+    def assigned_at(self) -> datetime | None:
+        return self._row.assigned_at  # type: ignore[no-any-return]
+
+    @strawberry.field(description="When convertLead converted it; null until then.")
+    def converted_at(self) -> datetime | None:
+        return self._row.converted_at  # type: ignore[no-any-return]
+
+    @strawberry.field(description="The charter quote convertLead created; null until then.")
+    def charter(self) -> Charter | None:
+        charter = self._row.charter_id
+        return Charter(id=gid(charter)) if charter else None
+
+    @strawberry.field(
+        description="The client the lead is for: matched when it arrived, or found or created "
+        "by convertLead (null when neither, or when you may not read the client)."
+    )
+    async def client(self, info: Info) -> Client | None:
+        return await client_or_none(info, self._row.client_id)
+
     @strawberry.field(
         description="Marked hot by the agent, or the trip is within 30 days with 40 or more "
         "passengers (open leads only; the rule: `service/leads.py:is_hot`)."
@@ -288,3 +387,46 @@ async def lead_or_none(info: Info, lead_id: uuid.UUID | None) -> Lead | None:
     if row is None or not may_read_lead(viewer, row.agent_id):
         return None
     return Lead.from_row(row)
+
+
+@strawberry.type(description="One agent's place in the round-robin lead queue.")
+class LeadQueueEntry:
+    position: int = strawberry.field(description="Queue order; ties go to the first.")
+    weight: int = strawberry.field(description="The agent's share of leads, 1 to 100.")
+    active: bool = strawberry.field(description="False: skipped by the round-robin.")
+    max_leads_per_day: int | None = strawberry.field(
+        description="Round-robin leads per operator-local day; null: no cap."
+    )
+    assigned_total: int = strawberry.field(description="Round-robin leads ever given.")
+    last_assigned_at: datetime | None
+    _row: strawberry.Private[Any]
+
+    @classmethod
+    def from_row(cls, row: Any) -> LeadQueueEntry:
+        return cls(
+            position=row.position,
+            weight=row.weight,
+            active=row.active,
+            max_leads_per_day=row.max_per_day,
+            assigned_total=row.assigned_total,
+            last_assigned_at=row.last_assigned_at,
+            _row=row,
+        )
+
+    @strawberry.field
+    def agent(self) -> User:
+        return User(id=gid(self._row.user_id))
+
+    @strawberry.field(
+        description="Round-robin leads today (the operator's time zone); 0 after midnight."
+    )
+    def assigned_today(self, info: Info) -> int:
+        return assignment.count_today(self._row, _queue_day(info))
+
+    @strawberry.field(description="At today's cap: skipped until the operator's midnight.")
+    def capped(self, info: Info) -> bool:
+        return assignment.is_capped(self._row, _queue_day(info))
+
+
+def _queue_day(info: Info) -> date_:
+    return leads.operator_today(info.context.settings.operator_time_zone)

@@ -18,6 +18,7 @@ from subgraphs.charters.service.change_cases import (
 )
 from subgraphs.kit.auth.roles import Role
 from subgraphs.kit.auth.viewer import Viewer
+from tests.support.charters_fixtures import client_event
 
 DEFAULT = ApprovalPolicy()
 AUTO = ApprovalPolicy(auto_approve_minimal=True)
@@ -103,11 +104,12 @@ async def _booked_charter(sessions) -> uuid.UUID:
         vtype = await fleet.create_vehicle_type(
             session, name=f"Coach {uuid.uuid4().hex[:6]}", capacity=56, description=None
         )
-        client = await directory.register_client(session, uuid.uuid4(), "Acme", MANAGER)
+        client_id = uuid.uuid4()
+        await directory.apply_client_event(session, client_event(client_id, "Acme"))
         charter = await charters.create(
             session,
             charters.NewCharter(
-                client_id=client.id,
+                client_id=client_id,
                 trip_type="one_way",
                 passenger_count=40,
                 pickup_local=(datetime.now() + timedelta(days=20)).replace(

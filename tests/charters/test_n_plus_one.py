@@ -9,6 +9,7 @@ from db.engine import record_statements
 from subgraphs.charters.service import charters, directory, fleet
 from subgraphs.kit.auth.roles import Role
 from subgraphs.kit.auth.viewer import Viewer
+from tests.support.charters_fixtures import client_event
 
 MANAGER = Viewer(user_id=uuid.uuid4(), roles=frozenset({Role.MANAGER}))
 
@@ -30,7 +31,7 @@ async def _seed(sessions, count: int, client_ids: list[uuid.UUID] | None = None)
         ]
         clients = client_ids or [uuid.uuid4()]
         for client_id in clients:
-            await directory.register_client(session, client_id, "Acme", MANAGER)
+            await directory.apply_client_event(session, client_event(client_id, "Acme"))
         for i in range(count):
             await charters.create(
                 session,

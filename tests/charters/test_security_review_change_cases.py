@@ -28,7 +28,7 @@ from tests.charters.ops import (
     nodes,
     read_charter,
 )
-from tests.support.charters_fixtures import CREATE_CHARTER, future_local
+from tests.support.charters_fixtures import CREATE_CHARTER, client_event, future_local
 
 
 async def _booked(staff, bookable_charter):
@@ -155,7 +155,7 @@ async def test_finding_6_an_impersonated_session_cannot_write_charters(
 
 async def test_finding_6_audit_entries_and_case_events_record_the_impersonator(sessions):
     """Service level: should a write ever be allowed while impersonating, it names both."""
-    from subgraphs.charters.service import directory  # the client registry (finding 12)
+    from subgraphs.charters.service import directory  # known clients (finding 12)
 
     staff_member = uuid.uuid4()
     acting = Viewer(
@@ -167,11 +167,12 @@ async def test_finding_6_audit_entries_and_case_events_record_the_impersonator(s
         vtype = await fleet.create_vehicle_type(
             session, name="Coach I", capacity=56, description=None
         )
-        client = await directory.register_client(session, uuid.uuid4(), "Acme", acting)
+        client_id = uuid.uuid4()
+        await directory.apply_client_event(session, client_event(client_id, "Acme"))
         charter = await charters.create(
             session,
             charters.NewCharter(
-                client_id=client.id,
+                client_id=client_id,
                 trip_type="one_way",
                 passenger_count=20,
                 pickup_local=(datetime.now() + timedelta(days=20)).replace(

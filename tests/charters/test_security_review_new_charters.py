@@ -1,8 +1,9 @@
 """Security review (issue 8), finding 12: what `createCharter` accepts.
 
-The client must be registered in charters' interim client registry, the
-agent is the caller unless staff who edit any charter name a known sales
-agent, and the pickup lies within the booking horizon.
+The client must be one sales announced (charters' `known_clients`
+projection), the agent is the caller unless staff who edit any charter name
+an active sales agent identity announced, and the pickup lies within the
+booking horizon.
 """
 
 from __future__ import annotations
@@ -11,8 +12,10 @@ import uuid
 from datetime import datetime, timedelta
 
 from subgraphs.charters.app import create_app
+from subgraphs.charters.models import KnownClient
+from subgraphs.charters.service import directory
 from tests.charters.ops import codes
-from tests.support.charters_fixtures import CREATE_CHARTER, REGISTER_CLIENT, future_local
+from tests.support.charters_fixtures import CREATE_CHARTER, apply_event, event_now, future_local
 from tests.support.graphql_client import GraphQLClient
 from tests.support.live_server import serve
 
@@ -49,22 +52,20 @@ async def test_finding_12_a_client_that_does_not_exist_is_refused(staff, as_role
     assert (await staff(COUNT)).ok()["charters"]["totalCount"] == 0
 
 
-async def test_finding_12_a_registered_client_can_be_quoted(staff, as_role, vehicle_type):
+async def test_finding_12_a_client_sales_announced_can_be_quoted(
+    as_role, vehicle_type, known_client, sessions
+):
     vtype = await vehicle_type()
     agent = await as_role("sales_agent")
-    client_id = str(uuid.uuid4())
+    client_id = await known_client(name="  Lakeside  U ")
 
-    registered = (await agent(REGISTER_CLIENT, {"id": client_id, "name": "  Lakeside  U "})).ok()[
-        "registerClient"
-    ]
-    again = (await staff(REGISTER_CLIENT, {"id": client_id, "name": "Other"})).ok()[
-        "registerClient"
-    ]
     created = await _create(agent, _input(vtype["id"], client_id))
 
-    assert registered == {"client": {"id": client_id}, "name": "Lakeside U", "userErrors": []}
-    assert again["name"] == "Lakeside U"
     assert created["userErrors"] == []
+    async with sessions() as session:
+        known = await session.get(KnownClient, uuid.UUID(client_id))
+    assert known is not None
+    assert known.name == "Lakeside U"
 
 
 async def test_finding_12_a_sales_agent_cannot_name_another_agent(
@@ -85,12 +86,15 @@ async def test_finding_12_a_sales_agent_cannot_name_another_agent(
 
 
 async def test_finding_12_staff_cannot_name_a_user_who_is_not_a_sales_agent(
-    staff, as_role, vehicle_type, known_client, known_agent
+    staff, vehicle_type, known_client, known_agent
 ):
     vtype = await vehicle_type()
     client_id = await known_client()
     dispatcher_id = uuid.uuid4()
-    await (await as_role("dispatcher", user_id=dispatcher_id))("{ charters { totalCount } }")
+    await apply_event(
+        directory.apply_user_event,
+        event_now({"userId": str(dispatcher_id), "roles": ["dispatcher"], "active": True}),
+    )
     agent_id = await known_agent()
 
     stranger = await _create(staff, _input(vtype["id"], client_id, salesAgentId=str(uuid.uuid4())))

@@ -54,7 +54,6 @@ EXPECTED: dict[str, set[str]] = {
     "setCharterStatus": EDITORS | DISPATCH,
     "cancelCharter": EDITORS,
     "reassignCharter": EDIT_ANY,
-    "registerClient": EDITORS,
     "setCharterInstructions": EDITORS | DISPATCH,
     "addStop": EDITORS,
     "updateStop": EDITORS,

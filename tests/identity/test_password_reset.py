@@ -43,7 +43,8 @@ def reset(sessions, throttle, revocations):
 async def mailed_token(sessions) -> str:
     """The raw token, as the mailer receives it through the outbox."""
     async with sessions() as session:
-        payloads = (await session.execute(select(outbox.c.payload))).scalars().all()
+        query = select(outbox.c.payload).where(outbox.c.topic == password_reset.TOPIC)
+        payloads = (await session.execute(query)).scalars().all()
     assert [p["userId"] is not None for p in payloads] == [True]
     return str(payloads[0]["token"])
 

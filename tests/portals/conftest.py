@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import re
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -13,26 +12,15 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from router.config import Config
-from router.server.app import create_app
-from router.server.holder import GatewayHolder
 from subgraphs.charters.models import VendorAccount, VendorCharterAccess
 from subgraphs.kit.settings import Settings
 from tests.support.graphql_client import GraphQLClient
 from tests.support.live_server import LiveServer
+from tests.support.router import SUPERGRAPH, rewrite, serve_router
 from tests.support.tokens import TokenMinter
 
-SUPERGRAPH = Path(__file__).parents[2] / "schema" / "supergraph.graphql"
-
-
-def rewrite(sdl: str, urls: dict[str, str]) -> str:
-    return re.sub(
-        r'@join__graph\(name: "(\w+)", url: "[^"]*"\)',
-        lambda m: (
-            f'@join__graph(name: "{m[1]}", url: "{urls.get(m[1], "http://127.0.0.1:9/graphql")}")'
-        ),
-        sdl,
-    )
+# Re-exported for the router edge tests that import them from here.
+__all__ = ["SUPERGRAPH", "rewrite"]
 
 
 @pytest.fixture
@@ -43,22 +31,12 @@ async def router_url(
     vendors_server: LiveServer,
     tmp_path: Path,
 ) -> AsyncIterator[str]:
-    from tests.support.live_server import serve
-
     urls = {
         "charters": charters_server.graphql_url,
         "vendors": vendors_server.graphql_url,
         "identity": identity_server.graphql_url,
     }
-    (tmp_path / "supergraph.graphql").write_text(rewrite(SUPERGRAPH.read_text(), urls))
-    config = Config(
-        supergraph=str(tmp_path / "supergraph.graphql"),
-        subgraph_timeout=10,
-        jwks_url=subgraph_settings.jwks_url,
-    )
-    holder = GatewayHolder(config)
-    holder.try_load()
-    async with serve(create_app(config, holder)) as router:
+    async with serve_router(subgraph_settings.jwks_url, urls, tmp_path) as router:
         yield router.graphql_url
 
 

@@ -194,6 +194,7 @@ async def world(
                     "notes": "Internal: VIP client, watch the margin.",
                     "endsAt": f"{DAY}T23:00:00+00:00",
                     "requiresSecondDriver": True,
+                    "estimatedMiles": "212.5",
                     "salesAgentId": agent,
                     "stops": MEMPHIS,
                     "vehicles": [

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -15,6 +16,7 @@ from subgraphs.sales.app import create_app
 from subgraphs.sales.service.agents import apply_user_event
 from tests.support.graphql_client import GraphQLClient
 from tests.support.live_server import LiveServer, serve
+from tests.support.router import serve_router
 from tests.support.tokens import TokenMinter
 
 CLIENT_FIELDS = """
@@ -31,9 +33,34 @@ ERRORS = "userErrors { field code message }"
 
 
 @pytest.fixture(scope="session")
-async def sales_server(subgraph_settings: Settings) -> AsyncIterator[LiveServer]:
-    async with serve(create_app(subgraph_settings)) as server:
+async def sales_server(
+    subgraph_settings: Settings, charters_server: LiveServer
+) -> AsyncIterator[LiveServer]:
+    # The follow-up job stays off: tests run it themselves (tests/sales/test_follow_ups.py).
+    # Conversion reaches the test's charters.
+    settings = subgraph_settings.model_copy(
+        update={"sales_follow_up_job_enabled": False, "charters_url": charters_server.graphql_url}
+    )
+    async with serve(create_app(settings)) as server:
         yield server
+
+
+@pytest.fixture
+async def router_url(
+    subgraph_settings: Settings,
+    identity_server: LiveServer,
+    charters_server: LiveServer,
+    sales_server: LiveServer,
+    tmp_path: Path,
+) -> AsyncIterator[str]:
+    """The real router over identity, charters and sales."""
+    urls = {
+        "identity": identity_server.graphql_url,
+        "charters": charters_server.graphql_url,
+        "sales": sales_server.graphql_url,
+    }
+    async with serve_router(subgraph_settings.jwks_url, urls, tmp_path) as router:
+        yield router.graphql_url
 
 
 @pytest.fixture

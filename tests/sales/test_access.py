@@ -124,10 +124,12 @@ async def test_an_agent_cannot_create_a_client_for_another_agent(sales_as, sessi
 
 
 @pytest.mark.parametrize("role", ["admin", "manager", "sales_support"])
-async def test_managers_and_support_edit_and_reassign_any_client(role, sales_as, make_client):
+async def test_managers_and_support_edit_and_reassign_any_client(
+    role, sales_as, make_client, known_agent
+):
     owner = await sales_as("sales_agent")
     client = await make_client(by=owner)
-    new_agent = str(uuid.uuid4())
+    new_agent = str(await known_agent())
     editor = await sales_as(role)
 
     payload = (

@@ -23,8 +23,10 @@ async def counts(sessions) -> tuple[int, int]:
     return int(clients or 0), int(contacts or 0)
 
 
-async def test_a_manager_creates_a_client_with_every_field_and_reads_it_back(sales_manager):
-    agent = str(uuid.uuid4())
+async def test_a_manager_creates_a_client_with_every_field_and_reads_it_back(
+    sales_manager, known_agent
+):
+    agent = str(await known_agent())
     data = {
         "name": "  Lakeside University Athletics ",
         "type": "SCHOOL",
@@ -107,6 +109,42 @@ async def test_a_sales_agents_new_client_is_its_own(sales_as, make_client):
     client = await make_client(by=agent)
 
     assert client["salesAgent"] == {"id": str(agent_id)}
+
+
+async def test_staff_name_only_active_sales_agents_as_owners(
+    sales_manager, make_client, known_agent, sessions
+):
+    """Unknown ids, demoted and disabled agents are refused; nothing changes."""
+    agent = str(await known_agent())
+    client = await make_client(salesAgentId=agent)
+    refused = {
+        "unknown": str(uuid.uuid4()),
+        "demoted": str(await known_agent(roles=("dispatcher",))),
+        "disabled": str(await known_agent(active=False)),
+    }
+    before = await counts(sessions)
+
+    created = {
+        why: (await sales_manager(CREATE_CLIENT, {"input": client_input(salesAgentId=who)})).ok()[
+            "createClient"
+        ]
+        for why, who in refused.items()
+    }
+    updated = {
+        why: (
+            await sales_manager(UPDATE, {"id": client["id"], "input": {"salesAgentId": who}})
+        ).ok()["updateClient"]
+        for why, who in refused.items()
+    }
+
+    for payload in (*created.values(), *updated.values()):
+        assert payload["client"] is None
+        assert [(e["field"], e["code"]) for e in payload["userErrors"]] == [
+            ("salesAgentId", "UNKNOWN_AGENT")
+        ]
+    assert await counts(sessions) == before == (1, 1)
+    read = (await sales_manager(CLIENT, {"id": client["id"]})).ok()["client"]
+    assert read["salesAgent"] == {"id": agent}
 
 
 async def test_bad_input_names_each_field_and_changes_nothing(sales_manager, sessions):
@@ -213,8 +251,8 @@ async def test_an_unknown_client_is_a_user_error_on_update_and_not_found_on_read
     assert read.error_codes == ["NOT_FOUND"]
 
 
-async def test_clients_connection_filters_and_pages(sales_manager, make_client):
-    agent = str(uuid.uuid4())
+async def test_clients_connection_filters_and_pages(sales_manager, make_client, known_agent):
+    agent = str(await known_agent())
     await make_client("Alpha Tours", type="SCHOOL", salesAgentId=agent)
     await make_client("Beta Travel", type="CORPORATE")
     gamma = await make_client("Gamma 100% Travel", type="GOVERNMENT", salesAgentId=agent)

@@ -25,8 +25,10 @@ ENTITIES = "query($r: [_Any!]!) { _entities(representations: $r) { ... on Lead {
 
 
 @pytest.mark.parametrize("role", ["admin", "manager", "sales_support"])
-async def test_managers_and_sales_support_read_and_edit_every_lead(role, sales_as, make_lead):
-    theirs = await make_lead(agentId=str(uuid.uuid4()))
+async def test_managers_and_sales_support_read_and_edit_every_lead(
+    role, sales_as, make_lead, known_agent
+):
+    theirs = await make_lead(agentId=str(await known_agent()))
     await make_lead()  # unassigned
     staff = await sales_as(role)
 
@@ -40,10 +42,12 @@ async def test_managers_and_sales_support_read_and_edit_every_lead(role, sales_a
     assert changed["lead"]["company"] == "Taken"
 
 
-async def test_an_agent_reads_and_edits_only_its_own_leads(sales_as, make_lead, sessions):
+async def test_an_agent_reads_and_edits_only_its_own_leads(
+    sales_as, make_lead, sessions, known_agent
+):
     agent = await sales_as("sales_agent", user_id=uuid.uuid4())
     own = await make_lead(by=agent)
-    theirs = await make_lead(agentId=str(uuid.uuid4()))
+    theirs = await make_lead(agentId=str(await known_agent()))
     unassigned = await make_lead()
 
     assert (await agent(LEAD, {"id": own["id"]})).ok()["lead"]["id"] == own["id"]

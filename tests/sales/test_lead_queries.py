@@ -35,9 +35,9 @@ async def names(client, **variables) -> list[str]:
 
 
 async def test_leads_filter_by_status_agent_source_and_created_range(
-    sales_manager, make_lead, sessions
+    sales_manager, make_lead, sessions, known_agent
 ):
-    agent = str(uuid.uuid4())
+    agent = str(await known_agent())
     now = datetime.now(UTC)
     a = await make_lead(lastName="A", source="WEB", agentId=agent)
     b = await make_lead(lastName="B", source="PHONE")
@@ -68,13 +68,13 @@ async def test_leads_filter_by_status_agent_source_and_created_range(
     assert bad.error_codes == ["BAD_USER_INPUT"]
 
 
-async def test_my_leads_and_recent_leads(sales_as, make_lead, sessions):
+async def test_my_leads_and_recent_leads(sales_as, make_lead, sessions, known_agent):
     agent_id = uuid.uuid4()
     agent = await sales_as("sales_agent", user_id=agent_id)
     manager = await sales_as("manager", user_id=uuid.uuid4())
     mine_old = await make_lead(lastName="Old", by=agent)
     await make_lead(lastName="New", by=agent)
-    await make_lead(lastName="Theirs", agentId=str(uuid.uuid4()))
+    await make_lead(lastName="Theirs", agentId=str(await known_agent()))
     await set_created(sessions, mine_old, datetime.now(UTC) - timedelta(days=31))
     query = (
         "{ myLeads { edges { node { lastName } } } recentLeads { edges { node { lastName } } } }"

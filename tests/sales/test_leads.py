@@ -96,21 +96,32 @@ async def test_an_agents_new_lead_is_its_own_with_normalised_contact_and_trip(sa
 
 
 async def test_staff_leave_a_lead_unassigned_or_name_an_agent_an_agent_may_not(
-    sales_as, sales_manager, sessions
+    sales_as, sales_manager, sessions, known_agent
 ):
-    other = str(uuid.uuid4())
+    other = str(await known_agent())
+    unknown = str(uuid.uuid4())
+    departed = str(await known_agent(active=False))
     unassigned = (await sales_manager(CREATE_LEAD, {"input": lead_input()})).ok()["createLead"]
     named = (await sales_manager(CREATE_LEAD, {"input": lead_input(agentId=other)})).ok()[
         "createLead"
     ]
     agent = await sales_as("sales_agent", user_id=uuid.uuid4())
     refused = (await agent(CREATE_LEAD, {"input": lead_input(agentId=other)})).ok()["createLead"]
+    strangers = [
+        (await sales_manager(CREATE_LEAD, {"input": lead_input(agentId=who)})).ok()["createLead"]
+        for who in (unknown, departed)
+    ]
 
-    assert unassigned["lead"]["agent"] is None
+    assert unassigned["lead"]["agent"] is None  # the queue is empty
     assert named["lead"]["agent"] == {"id": other}
     assert refused["lead"] is None
     assert [(e["field"], e["code"]) for e in refused["userErrors"]] == [("agentId", "FORBIDDEN")]
-    assert (await lead_counts(sessions))[0] == 2
+    for stranger in strangers:
+        assert stranger["lead"] is None
+        assert [(e["field"], e["code"]) for e in stranger["userErrors"]] == [
+            ("agentId", "UNKNOWN_AGENT")
+        ]
+    assert await lead_counts(sessions) == (2, 0, 2)
 
 
 def test_the_transition_table_is_the_documented_pipeline():
@@ -300,11 +311,13 @@ async def test_the_hot_rule(sales_manager, make_lead, settings):
     assert read["hot"] is False  # closed leads are never hot
 
 
-async def test_update_changes_only_given_fields_and_is_audited(sales_as, make_lead, sessions):
+async def test_update_changes_only_given_fields_and_is_audited(
+    sales_as, make_lead, sessions, known_agent
+):
     lead = await make_lead(company="Old Co", passengers=10)
     manager_id = uuid.uuid4()
     manager = await sales_as("manager", user_id=manager_id)
-    agent = str(uuid.uuid4())
+    agent = str(await known_agent())
 
     payload = (
         await manager(
@@ -330,18 +343,24 @@ async def test_update_changes_only_given_fields_and_is_audited(sales_as, make_le
     assert updated["lastName"] == lead["lastName"]
     async with sessions() as session:
         entry = await session.scalar(select(LeadAudit).where(LeadAudit.action == "update"))
+        row = await session.get(Lead, uuid.UUID(lead["id"]))
     assert entry.actor_id == manager_id
+    assert row.assignment_method == "manual"
     assert entry.before == {
         "company": "Old Co",
         "passengers": 10,
         "phone": None,
         "agent_id": None,
+        "assignment_method": None,
+        "assigned_at": None,
     }
     assert entry.after == {
         "company": None,
         "passengers": 45,
         "phone": "+19015550199",
         "agent_id": agent,
+        "assignment_method": "manual",
+        "assigned_at": row.assigned_at.isoformat(),
     }
 
 

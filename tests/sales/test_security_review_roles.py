@@ -40,6 +40,10 @@ EXPECTED: dict[str, set[str]] = {
     "setLeadStatus": EDIT,
     "logLeadActivity": EDIT,
     "markLeadHot": EDIT,
+    "setLeadQueueEntry": {"admin", "manager"},
+    "removeLeadQueueEntry": {"admin", "manager"},
+    "assignLead": {"admin", "manager", "sales_support"},
+    "convertLead": EDIT,
 }
 
 
@@ -95,6 +99,24 @@ def operations() -> dict[str, tuple[str, dict[str, Any]]]:
         ),
         "markLeadHot": (
             f"mutation($id: ID!) {{ markLeadHot(id: $id, hot: true) {out} }}",
+            {"id": some},
+        ),
+        "setLeadQueueEntry": (
+            "mutation($id: ID!) { setLeadQueueEntry(input: "
+            f"{{agentId: $id, position: 1}}) {out} }}",
+            {"id": some},
+        ),
+        "removeLeadQueueEntry": (
+            f"mutation($id: ID!) {{ removeLeadQueueEntry(agentId: $id) {out} }}",
+            {"id": some},
+        ),
+        "assignLead": (
+            f"mutation($id: ID!) {{ assignLead(id: $id, agentId: $id) {out} }}",
+            {"id": some},
+        ),
+        "convertLead": (
+            "mutation($id: ID!) { convertLead(id: $id, input: "
+            f'{{idempotencyKey: "security-review"}}) {out} }}',
             {"id": some},
         ),
     }

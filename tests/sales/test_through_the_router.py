@@ -3,52 +3,14 @@ and sales' Client fields are one entity, joined by federation."""
 
 from __future__ import annotations
 
-import re
 import uuid
-from collections.abc import AsyncIterator
-from pathlib import Path
 
-import pytest
-
-from router.config import Config
-from router.server.app import create_app
-from router.server.holder import GatewayHolder
 from tests.support.graphql_client import GraphQLClient
-from tests.support.live_server import serve
 
-SUPERGRAPH = Path(__file__).parents[2] / "schema" / "supergraph.graphql"
 CHARTERS = """{ charters(first: 10) { edges { node { reference client { id name
   primaryContact { email } } } } } }"""
 CLIENT = """query($id: ID!) { client(id: $id) { name charters(first: 5) { totalCount } } }"""
 MY_CLIENT = "{ myClient { name type primaryContact { email } } }"
-
-
-@pytest.fixture
-async def router_url(
-    subgraph_settings, identity_server, charters_server, sales_server, tmp_path
-) -> AsyncIterator[str]:
-    urls = {
-        "identity": identity_server.graphql_url,
-        "charters": charters_server.graphql_url,
-        "sales": sales_server.graphql_url,
-    }
-    sdl = re.sub(
-        r'@join__graph\(name: "(\w+)", url: "[^"]*"\)',
-        lambda m: (
-            f'@join__graph(name: "{m[1]}", url: "{urls.get(m[1], "http://127.0.0.1:9/graphql")}")'
-        ),
-        SUPERGRAPH.read_text(),
-    )
-    (tmp_path / "supergraph.graphql").write_text(sdl)
-    config = Config(
-        supergraph=str(tmp_path / "supergraph.graphql"),
-        subgraph_timeout=10,
-        jwks_url=subgraph_settings.jwks_url,
-    )
-    holder = GatewayHolder(config)
-    holder.try_load()
-    async with serve(create_app(config, holder)) as router:
-        yield router.graphql_url
 
 
 async def test_charters_answer_their_clients_names_through_the_router(

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
-from datetime import datetime, timedelta
+from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from db.engine import make_engine, session_factory
 from subgraphs.charters.app import create_app
-from subgraphs.kit.settings import Settings
+from subgraphs.charters.service import directory
+from subgraphs.kit.settings import Settings, get_settings
 from tests.support.graphql_client import GraphQLClient
 from tests.support.live_server import LiveServer, serve
 from tests.support.tokens import TokenMinter
@@ -61,27 +64,45 @@ mutation($input: CreateCharterInput!) {
 }"""
 
 
-REGISTER_CLIENT = """
-mutation($id: ID!, $name: String!) {
-  registerClient(id: $id, name: $name) { client { id } name userErrors { field code message } }
-}"""
+def event_now(payload: dict[str, Any]) -> dict[str, Any]:
+    """An event as a consumer receives it, occurring now."""
+    return {"occurredAt": datetime.now(UTC).isoformat(), "payload": payload}
+
+
+def client_event(client_id: uuid.UUID | str, name: str = "Acme Corp") -> dict[str, Any]:
+    """`sales.client_changed` as sales announces a client (the fields charters reads)."""
+    return event_now({"clientId": str(client_id), "name": name, "status": "active"})
+
+
+async def apply_event(
+    handler: Callable[[AsyncSession, dict[str, Any]], Awaitable[None]], event: dict[str, Any]
+) -> None:
+    """Deliver one event to a charters projection handler, as its consumer would."""
+    engine = make_engine(get_settings().database_url, pool_size=1)
+    try:
+        async with session_factory(engine)() as session, session.begin():
+            await handler(session, event)
+    finally:
+        await engine.dispose()
 
 
 async def register_client(
     client: GraphQLClient, client_id: str | None = None, name: str = "Acme Corp"
 ) -> str:
-    """Put a client into charters' registry (a charter's client must be known)."""
+    """Make a client known to charters (a charter's client must be); returns its id.
+
+    Charters learns clients only from sales' `sales.client_changed` events, so
+    this applies one through charters' own handler instead of running sales.
+    `client` (whoever would have registered it) is kept for the callers' sake.
+    """
     client_id = client_id or str(uuid.uuid4())
-    payload = (await client(REGISTER_CLIENT, {"id": client_id, "name": name})).ok()[
-        "registerClient"
-    ]
-    assert payload["userErrors"] == [], payload["userErrors"]
+    await apply_event(directory.apply_client_event, client_event(client_id, name))
     return client_id
 
 
 @pytest.fixture
 def known_client(staff: GraphQLClient) -> Any:
-    """Registers a client and returns its id."""
+    """Makes a client known to charters (as sales would announce it) and returns its id."""
 
     async def make(client_id: str | None = None, name: str = "Acme Corp") -> str:
         return await register_client(staff, client_id, name)
@@ -103,14 +124,16 @@ def vehicle_type(staff: GraphQLClient) -> Any:
 
 
 @pytest.fixture
-def known_agent(as_role: Any) -> Any:
-    """Makes a user a known sales agent: charters learns agents from their verified requests."""
+def known_agent() -> Any:
+    """Makes a user a known sales agent: charters learns agents from identity's events."""
 
     async def make(user_id: uuid.UUID | str | None = None) -> str:
-        agent_id = uuid.UUID(str(user_id)) if user_id else uuid.uuid4()
-        agent = await as_role("sales_agent", user_id=agent_id)
-        (await agent("{ myQuotes(first: 1) { totalCount } }")).ok()
-        return str(agent_id)
+        agent_id = str(user_id or uuid.uuid4())
+        await apply_event(
+            directory.apply_user_event,
+            event_now({"userId": agent_id, "roles": ["sales_agent"], "active": True}),
+        )
+        return agent_id
 
     return make
 

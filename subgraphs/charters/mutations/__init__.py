@@ -6,7 +6,6 @@ from strawberry.tools import merge_types
 
 from subgraphs.charters.mutations.change_cases import ChangeCaseMutations
 from subgraphs.charters.mutations.charters import CharterMutations
-from subgraphs.charters.mutations.clients import ClientMutations
 from subgraphs.charters.mutations.dispatch import DispatchMutations
 from subgraphs.charters.mutations.fleet import FleetMutations
 from subgraphs.charters.mutations.itinerary import ItineraryMutations
@@ -18,7 +17,6 @@ from subgraphs.charters.mutations.vehicles import VehicleMutations
 
 AREAS: tuple[type, ...] = (
     CharterMutations,
-    ClientMutations,
     ItineraryMutations,
     VehicleMutations,
     FleetMutations,

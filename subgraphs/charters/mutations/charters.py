@@ -22,6 +22,7 @@ from subgraphs.charters.mutations.inputs import (
 )
 from subgraphs.charters.mutations.payloads import CharterPayload, QuoteLinkPayload
 from subgraphs.charters.service import charters as charter_service
+from subgraphs.charters.service import geocoding, idempotency
 from subgraphs.charters.service.access import EDITORS, REASSIGNERS, STATUS_MOVERS
 from subgraphs.charters.service.snapshots import Snapshot
 from subgraphs.charters.service.vehicles import with_type_capacity
@@ -33,8 +34,15 @@ from subgraphs.kit.scalars import Money
 
 @strawberry.type
 class CharterMutations:
-    @strawberry.mutation(extensions=[allow(*EDITORS)], description="Create a quote.")
+    @strawberry.mutation(
+        extensions=[allow(*EDITORS)],
+        description="Create a quote; with `idempotencyKey`, at most one per key.",
+    )
     async def create_charter(self, info: Info, input: CreateCharterInput) -> CharterPayload:
+        stops = [{**stop_values(s), "id": None} for s in input.stops]
+        # Before the transaction: no connection or lock waits on the geocoder.
+        coordinates = await geocoding.locate(geocoding.for_services(info.context.services), stops)
+
         async def call(session: AsyncSession, viewer: object) -> object:
             vehicles = await with_type_capacity(
                 session, [vehicle_values(v) for v in input.vehicles]
@@ -48,11 +56,20 @@ class CharterMutations:
                 ends_at=input.ends_at,
                 notes=input.notes,
                 requires_second_driver=input.requires_second_driver,
+                estimated_miles=charter_service.estimated_miles(input.estimated_miles),
                 sales_agent_id=parse_id(input.sales_agent_id, "salesAgentId"),
-                stops=[{**stop_values(s), "id": None} for s in input.stops],
+                stops=stops,
+                coordinates=coordinates,
                 vehicles=[{**v, "id": None} for v in vehicles],
                 horizon_days=info.context.settings.charter_booking_horizon_days,
             )
+            if input.idempotency_key is not None:
+                return await idempotency.create_once(
+                    session,
+                    data,
+                    viewer,  # type: ignore[arg-type]
+                    input.idempotency_key,
+                )
             return await charter_service.create(session, data, viewer)  # type: ignore[arg-type]
 
         return await charter_call(info, call)
@@ -81,9 +98,16 @@ class CharterMutations:
                 "requires_second_driver": input.requires_second_driver,
             }
             charter_id = parse_id(id, "id")
+            miles = input.estimated_miles
+            if miles is not strawberry.UNSET:
+                valid = charter_service.estimated_miles(miles)
+                cleared_or_set = {"estimated_miles": str(valid) if valid is not None else None}
+            else:
+                cleared_or_set = {}
         except ServiceError as exc:
             return CharterPayload(user_errors=user_errors(exc))
-        given = {k: v for k, v in fields.items() if v is not None}
+        # None means "not given", except for the miles, which null clears.
+        given = {k: v for k, v in fields.items() if v is not None} | cleared_or_set
         kind = (
             "date_time_change"
             if {"pickup_local", "pickup_time_zone", "ends_at"} & set(given)

@@ -61,7 +61,7 @@ class CharterVehiclePatch:
 @strawberry.input
 class CreateCharterInput:
     client_id: strawberry.ID = strawberry.field(
-        description="A registered client (`registerClient`); UNKNOWN_CLIENT otherwise."
+        description="A client sales has announced; UNKNOWN_CLIENT otherwise."
     )
     trip_type: TripType
     passenger_count: int
@@ -75,6 +75,13 @@ class CreateCharterInput:
     ends_at: datetime | None = None
     notes: str | None = None
     requires_second_driver: bool = False
+    estimated_miles: Decimal | None = strawberry.field(
+        default=None,
+        description=(
+            "Trip miles for pricing: more than 0, at most 10000, one decimal place. Without "
+            "them the quote estimates the distance from the stops' coordinates."
+        ),
+    )
     sales_agent_id: strawberry.ID | None = strawberry.field(
         default=None,
         description=(
@@ -84,6 +91,14 @@ class CreateCharterInput:
     )
     stops: list[StopInput] = strawberry.field(default_factory=list)
     vehicles: list[CharterVehicleInput] = strawberry.field(default_factory=list)
+    idempotency_key: str | None = strawberry.field(
+        default=None,
+        description=(
+            "Up to 200 characters, chosen by the caller: repeating the call with the same key "
+            "and input answers the same charter and creates nothing; the same key with other "
+            "input, or by another user, is CONFLICT."
+        ),
+    )
 
 
 @strawberry.input
@@ -95,6 +110,10 @@ class UpdateCharterInput:
     ends_at: datetime | None = None
     notes: str | None = None
     requires_second_driver: bool | None = None
+    estimated_miles: Decimal | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="Trip miles for pricing, as on create; null clears them.",
+    )
 
 
 @strawberry.input(description="How to file the change when the charter is already booked.")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.types import Info
@@ -16,7 +18,7 @@ from subgraphs.charters.mutations.inputs import (
     stop_values,
 )
 from subgraphs.charters.mutations.payloads import CharterPayload
-from subgraphs.charters.service import itinerary
+from subgraphs.charters.service import geocoding, itinerary
 from subgraphs.charters.service.access import EDITORS
 from subgraphs.charters.service.snapshots import Snapshot
 from subgraphs.kit.errors import ServiceError
@@ -31,6 +33,16 @@ def _pure(fn):  # type: ignore[no-untyped-def]
         return fn
 
     return change
+
+
+async def _located(info: Info, values: dict[str, Any]) -> dict[str, Any]:
+    """A stop's values with coordinates from the geocoder when given an address without them.
+
+    Before the edit's transaction, so the charter's row lock never waits on
+    the network. A patch that leaves the address alone is not looked up.
+    """
+    geocoder = geocoding.for_services(info.context.services)
+    return geocoding.fill([values], await geocoding.locate(geocoder, [values]))[0]
 
 
 @strawberry.type
@@ -50,7 +62,7 @@ class ItineraryMutations:
             key = parse_id(charter_id, "charterId")
         except ServiceError as exc:
             return CharterPayload(user_errors=user_errors(exc))
-        values = stop_values(stop)
+        values = await _located(info, stop_values(stop))
 
         def apply(snap: Snapshot) -> Snapshot:
             return itinerary.add_stop(snap, values, position)
@@ -72,7 +84,7 @@ class ItineraryMutations:
             key, stop_key = parse_id(charter_id, "charterId"), parse_id(stop_id, "stopId")
         except ServiceError as exc:
             return CharterPayload(user_errors=user_errors(exc))
-        values = stop_values(stop, partial=True)
+        values = await _located(info, stop_values(stop, partial=True))
 
         def apply(snap: Snapshot) -> Snapshot:
             return itinerary.update_stop(snap, stop_key, values)

@@ -34,8 +34,6 @@ MANAGERS = (Role.ADMIN, Role.MANAGER)
 SERIES_DEACTIVATORS = MANAGERS
 #: Who writes a charter's pickup contact and its instructions for vendors and drivers.
 INSTRUCTION_WRITERS = (*EDITORS, Role.DISPATCHER)
-#: Who may put a client into charters' interim client registry (see `clients`).
-CLIENT_REGISTRARS = EDITORS
 
 #: How long before the pickup a trip may be started (the coach leaves the yard).
 TRIP_START_WINDOW = timedelta(hours=3)
@@ -146,3 +144,20 @@ def ensure_owner_or_edit_any(viewer: Viewer, owner_id: Any, what: str) -> None:
     if owner_id is not None and owner_id == viewer.user_id:
         return
     raise ServiceError.of(Code.FORBIDDEN, f"You cannot change {what}: it belongs to another user.")
+
+
+#: Who reads any sales agent's dashboard figures (`User.openQuoteCount`,
+#: `User.upcomingDepartureCount`); a sales agent reads only its own. The same
+#: rule as sales' `User.salesDashboard`.
+READ_ANY_SALES_FIGURES = (Role.ADMIN, Role.MANAGER, Role.SALES_SUPPORT)
+READ_OWN_SALES_FIGURES = (Role.SALES_AGENT,)
+
+
+def may_read_sales_figures(viewer: Viewer, user_id: Any) -> bool:
+    if viewer.has_any_role(*READ_ANY_SALES_FIGURES):
+        return True
+    return (
+        viewer.has_any_role(*READ_OWN_SALES_FIGURES)
+        and viewer.user_id is not None
+        and viewer.user_id == user_id
+    )

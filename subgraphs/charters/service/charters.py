@@ -26,7 +26,7 @@ from subgraphs.charters.models import (
     QuoteRevision,
     VehicleType,
 )
-from subgraphs.charters.service import audit, events, snapshots
+from subgraphs.charters.service import audit, events, geocoding, snapshots
 from subgraphs.charters.service.access import (
     REASSIGNERS,
     ensure_can_edit,
@@ -46,6 +46,7 @@ from subgraphs.charters.service.directory import (
     ensure_known_sales_agent,
 )
 from subgraphs.charters.service.fleet import ensure_not_blacked_out
+from subgraphs.charters.service.geocoding import Coordinates
 from subgraphs.charters.service.references import next_reference
 from subgraphs.charters.service.snapshots import Snapshot
 from subgraphs.charters.service.timing import now, to_instant
@@ -76,11 +77,18 @@ class NewCharter:
     ends_at: datetime | None = None
     notes: str | None = None
     requires_second_driver: bool = False
+    #: Trip miles for pricing (see `estimated_miles`); None: estimated from the stops.
+    estimated_miles: Decimal | None = None
     sales_agent_id: uuid.UUID | None = None
     stops: list[dict[str, object]] = field(default_factory=list)
+    #: What the geocoder found for `stops`, by position (`geocoding.locate`, run before
+    #: the transaction); filled into stops without coordinates. Not part of the request.
+    coordinates: tuple[Coordinates | None, ...] = ()
     vehicles: list[dict[str, object]] = field(default_factory=list)
     #: The farthest ahead a pickup may be (the `charter_booking_horizon_days` setting).
     horizon_days: int = DEFAULT_HORIZON_DAYS
+    #: The new charter's id, when chosen beforehand (an idempotency key names it).
+    id: uuid.UUID | None = None
 
 
 @dataclass(frozen=True)
@@ -97,6 +105,31 @@ async def get(session: AsyncSession, charter_id: uuid.UUID, *, lock: bool = Fals
     if charter is None:
         raise ServiceError.of(Code.NOT_FOUND, f"Charter {charter_id} does not exist.", "id")
     return charter
+
+
+#: Entered trip miles: a tenth of a mile at most, up to a cross-continent 10,000.
+MAX_ESTIMATED_MILES = Decimal(10000)
+MILES_STEP = Decimal("0.1")
+
+
+def estimated_miles(value: Decimal | None, field: str = "estimatedMiles") -> Decimal | None:
+    """The entered miles as stored (one decimal place), or a user error on `field`.
+
+    The database's check holds the same range; this says which input was wrong.
+    """
+    if value is None:
+        return None
+    if not value.is_finite() or value <= 0 or value > MAX_ESTIMATED_MILES:
+        raise ServiceError.of(
+            Code.OUT_OF_RANGE,
+            f"Estimated miles must be more than 0 and at most {MAX_ESTIMATED_MILES}.",
+            field,
+        )
+    if value != value.quantize(MILES_STEP):
+        raise ServiceError.of(
+            Code.INVALID, "Estimated miles take at most one decimal place.", field
+        )
+    return value.quantize(MILES_STEP)
 
 
 def _check_pickup_future(
@@ -138,7 +171,7 @@ async def create(session: AsyncSession, data: NewCharter, actor: Viewer) -> Char
     agent = await choose_sales_agent(session, data.sales_agent_id, actor)
     await ensure_known_client(session, data.client_id)
     charter = Charter(
-        id=uuid.uuid4(),
+        id=data.id or uuid.uuid4(),
         status="quote",
         client_id=data.client_id,
         sales_agent_id=agent,
@@ -150,11 +183,12 @@ async def create(session: AsyncSession, data: NewCharter, actor: Viewer) -> Char
         ends_at=data.ends_at,
         notes=data.notes,
         requires_second_driver=data.requires_second_driver,
+        estimated_miles=estimated_miles(data.estimated_miles),
         quote_revision=1,
         version=0,
     )
     snap = snapshots.take(charter, [], [])
-    snap["stops"] = list(data.stops)
+    snap["stops"] = geocoding.fill(list(data.stops), data.coordinates)
     snap["vehicles"] = list(data.vehicles)
     problems = snapshot_problems(snap)
     if problems:

@@ -127,6 +127,7 @@ async def split(
         ends_at=original.ends_at,
         notes=original.notes,
         requires_second_driver=original.requires_second_driver,
+        estimated_miles=original.estimated_miles,
         quote_revision=1,
         version=0,
         split_from_id=original.id,

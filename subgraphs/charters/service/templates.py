@@ -155,6 +155,7 @@ async def copy_many(
             ends_at=pickup_at + duration if duration is not None else None,
             notes=src.notes,
             requires_second_driver=src.requires_second_driver,
+            estimated_miles=src.estimated_miles,
             quote_revision=1,
             version=1,
             is_template=target.is_template,

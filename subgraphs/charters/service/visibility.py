@@ -77,6 +77,7 @@ FIELDS: Mapping[str, Mapping[str, frozenset[Audience]]] = {
         "pickupTimeZone": EVERY_PORTAL,
         "endsAt": EVERY_PORTAL,
         "requiresSecondDriver": EVERY_PORTAL,
+        "estimatedMiles": EVERY_PORTAL,
         "stops": EVERY_PORTAL,
         "vehicles": EVERY_PORTAL,
         "totalCapacity": EVERY_PORTAL,

@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from subgraphs.identity import passwords
 from subgraphs.identity.error_codes import IdentityErrorCode as Code
 from subgraphs.identity.models import User
-from subgraphs.identity.service import audit
+from subgraphs.identity.service import audit, events
 from subgraphs.identity.service.sessions import Revocations, revoke_user_sessions
 from subgraphs.identity.service.validation import (
     MAX_NAME,
@@ -105,6 +105,7 @@ async def create_user(
         before=None,
         after=audit.snapshot(user),
     )
+    await events.announce(session, user)
     return user
 
 
@@ -125,6 +126,7 @@ async def update_profile(
     raise_if(problems)
     user = await get_user(session, user_id, lock=True)
     before = audit.snapshot(user)
+    announced = events.user_facts(user)
     if name is not None:
         user.name = name.strip()
     if phone is not None:
@@ -138,6 +140,7 @@ async def update_profile(
         before=before,
         after=audit.snapshot(user),
     )
+    await events.announce_if_changed(session, user, announced)
     return user
 
 
@@ -175,6 +178,7 @@ async def set_roles(
     if "admin" not in chosen:
         await _ensure_not_last_admin(session, user)
     before = audit.snapshot(user)
+    announced = events.user_facts(user)
     removed = set(user.roles) - set(chosen)
     user.roles = chosen
     if removed:
@@ -188,6 +192,7 @@ async def set_roles(
         before=before,
         after=audit.snapshot(user),
     )
+    await events.announce_if_changed(session, user, announced)
     return user
 
 
@@ -208,6 +213,7 @@ async def set_status(
             raise ServiceError.of(Code.FORBIDDEN, "You cannot disable your own account.", "id")
         await _ensure_not_last_admin(session, user)
     before = audit.snapshot(user)
+    announced = events.user_facts(user)
     user.status = status
     if status == "disabled":
         await revoke_user_sessions(session, revocations, user.id, reason="account_disabled")
@@ -220,6 +226,7 @@ async def set_status(
         before=before,
         after=audit.snapshot(user),
     )
+    await events.announce_if_changed(session, user, announced)
     return user
 
 
@@ -236,6 +243,7 @@ async def set_client(
     if client_id is not None and "client" not in user.roles:
         raise ServiceError.of(Code.INVALID, "Only client accounts act for a client.", "clientId")
     before = audit.snapshot(user)
+    announced = events.user_facts(user)
     user.client_id = client_id
     audit.record(
         session,
@@ -246,4 +254,5 @@ async def set_client(
         before=before,
         after=audit.snapshot(user),
     )
+    await events.announce_if_changed(session, user, announced)
     return user

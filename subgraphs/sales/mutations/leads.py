@@ -112,7 +112,10 @@ class LeadMutations:
     @strawberry.mutation(extensions=[allow(*EDIT_LEADS)], description="A new lead, status NEW.")
     async def create_lead(self, info: Info, input: CreateLeadInput) -> LeadPayload:
         viewer = await info.context.get_viewer()
-        row, errors = await transact(info, lambda s: leads.create(s, _details(input), viewer))
+        zone = info.context.settings.operator_time_zone
+        row, errors = await transact(
+            info, lambda s: leads.create(s, _details(input), viewer, zone=zone)
+        )
         return _lead(row, errors)
 
     @strawberry.mutation(extensions=[allow(*EDIT_LEADS)])

@@ -115,3 +115,37 @@ def ensure_may_assign_lead(viewer: Viewer, agent_id: uuid.UUID | None, field: st
         raise ServiceError.of(
             Code.FORBIDDEN, "Only a manager or sales support assigns a lead to an agent.", field
         )
+
+
+# The assignment queue ----------------------------------------------------------
+#
+# Managers decide who is in the round-robin and how much each agent takes;
+# sales support, who assigns leads by hand, reads the queue to see who is
+# capped today. Manual assignment (`assignLead`) is `EDIT_ANY_LEAD`.
+
+#: Who adds, changes and removes queue entries.
+MANAGE_QUEUE = (Role.ADMIN, Role.MANAGER)
+#: Who reads the queue (`leadQueue`).
+READ_QUEUE = (*MANAGE_QUEUE, Role.SALES_SUPPORT)
+
+
+# The agent dashboard -----------------------------------------------------------
+#
+# An agent reads its own figures (`User.salesDashboard`); admins, managers and
+# sales support read any agent's and the cross-agent table (`salesTeam`).
+# Anyone else, and an agent asking about a colleague, gets null and FORBIDDEN.
+
+#: Who reads every agent's dashboard and the team table.
+READ_ANY_DASHBOARD = (Role.ADMIN, Role.MANAGER, Role.SALES_SUPPORT)
+#: Who reads its own dashboard, and nobody else's.
+READ_OWN_DASHBOARD = (Role.SALES_AGENT,)
+
+
+def may_read_dashboard(viewer: Viewer, user_id: uuid.UUID | None) -> bool:
+    if viewer.has_any_role(*READ_ANY_DASHBOARD):
+        return True
+    return (
+        viewer.has_any_role(*READ_OWN_DASHBOARD)
+        and viewer.user_id is not None
+        and viewer.user_id == user_id
+    )

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from subgraphs.kit.auth.roles import Role
 from subgraphs.kit.errors import Problem, ServiceError
 from subgraphs.kit.outbox import emit
 from subgraphs.sales.error_codes import SalesErrorCode as Code
@@ -28,6 +29,7 @@ from subgraphs.sales.service.access import (
     ensure_may_assign,
     ensure_may_edit,
 )
+from subgraphs.sales.service.agents import ensure_sales_agent
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
@@ -155,6 +157,22 @@ async def announce(session: AsyncSession, client: Client, action: str) -> None:
     )
 
 
+async def ensure_named_agent(
+    session: AsyncSession, agent_id: uuid.UUID | None, actor: Viewer
+) -> None:
+    """A client's owner must be a sales agent as identity last announced it.
+
+    Staff could otherwise hand a client to a typo or a departed agent. An
+    agent owning its own new client needs no lookup: its verified token
+    says it holds the role.
+    """
+    if agent_id is None:
+        return
+    if agent_id == actor.user_id and actor.has_any_role(Role.SALES_AGENT):
+        return
+    await ensure_sales_agent(session, agent_id, "salesAgentId")
+
+
 def ensure_role(actor: Viewer) -> None:
     if not actor.has_any_role(*EDIT_CLIENTS):
         raise ServiceError.of(Code.FORBIDDEN, "Your role cannot change clients.")
@@ -173,6 +191,7 @@ async def create(
     if profile.sales_agent_id is None and not actor.has_any_role(*EDIT_ANY_CLIENT):
         profile.sales_agent_id = actor.user_id
     ensure_may_assign(actor, profile.sales_agent_id, "salesAgentId")
+    await ensure_named_agent(session, profile.sales_agent_id, actor)
     problems = profile_problems(profile, creating=True)
     normalised, contact_problems = contacts.check_new(people)
     if problems or contact_problems:
@@ -238,6 +257,7 @@ async def update(
     ensure_may_edit(actor, client)
     if profile.sales_agent_id is not None and profile.sales_agent_id != client.sales_agent_id:
         ensure_may_assign(actor, profile.sales_agent_id, "salesAgentId")
+        await ensure_named_agent(session, profile.sales_agent_id, actor)
     problems = profile_problems(profile, creating=False)
     if problems:
         raise ServiceError(problems)

@@ -18,9 +18,10 @@ from sqlalchemy import Select, select
 
 from subgraphs.kit.errors import Problem, ServiceError
 from subgraphs.kit.outbox import emit
+from subgraphs.kit.settings import get_settings
 from subgraphs.sales.error_codes import SalesErrorCode as Code
 from subgraphs.sales.models import ACTIVITY_TYPES, LEAD_SOURCES, Lead, LeadActivity, outbox
-from subgraphs.sales.service import audit
+from subgraphs.sales.service import assignment, audit
 from subgraphs.sales.service.access import (
     EDIT_LEADS,
     ensure_may_assign_lead,
@@ -247,8 +248,19 @@ async def _audited(
         await announce(session, lead, event)
 
 
-async def create(session: AsyncSession, details: LeadDetails, actor: Viewer) -> Lead:
-    """A new lead: a sales agent's is its own; staff may leave it unassigned or name an agent."""
+async def create(
+    session: AsyncSession,
+    details: LeadDetails,
+    actor: Viewer,
+    *,
+    now: datetime | None = None,
+    zone: str | None = None,
+) -> Lead:
+    """A new lead: a sales agent's is its own; staff name an agent or let `assignment` choose.
+
+    `now` and `zone` (default: the clock and the operator's time zone) date
+    the assignment and the queue's daily count.
+    """
     ensure_role(actor)
     if details.agent_id is None and not sees_every_lead(actor):
         details.agent_id = actor.user_id
@@ -262,9 +274,16 @@ async def create(session: AsyncSession, details: LeadDetails, actor: Viewer) -> 
         score=0,
         marked_hot=False,
         contact_count=0,
-        agent_id=details.agent_id,
     )
     _apply(lead, clean)
+    await assignment.assign_new(
+        session,
+        lead,
+        details.agent_id,
+        actor,
+        now=now or datetime.now(UTC),
+        zone=zone or get_settings().operator_time_zone,
+    )
     session.add(lead)
     await _audited(session, lead, "create", actor, None, "created")
     return lead
@@ -281,8 +300,8 @@ async def update(
         raise ServiceError(problems)
     before = audit.row_snapshot(lead)
     _apply(lead, clean)
-    if details.agent_id is not None:
-        lead.agent_id = details.agent_id
+    if details.agent_id is not None and details.agent_id != lead.agent_id:
+        await assignment.assign_manually(session, lead, details.agent_id, datetime.now(UTC))
     if not (lead.email or lead.phone):
         raise ServiceError.of(Code.REQUIRED, "An e-mail or a phone number is required.", "email")
     await _audited(session, lead, "update", actor, before, "updated")

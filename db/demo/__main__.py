@@ -5,8 +5,9 @@ from __future__ import annotations
 import asyncio
 import importlib
 
+from db.demo import ORDER
 from db.engine import make_engine, session_factory
-from subgraphs.kit.settings import SUBGRAPH_PORTS, get_settings
+from subgraphs.kit.settings import get_settings
 
 
 async def load_all() -> dict[str, int]:
@@ -14,7 +15,7 @@ async def load_all() -> dict[str, int]:
     sessions = session_factory(engine)
     loaded: dict[str, int] = {}
     try:
-        for name in SUBGRAPH_PORTS:
+        for name in ORDER:
             try:
                 module = importlib.import_module(f"db.demo.{name}")
             except ModuleNotFoundError:

@@ -1,4 +1,7 @@
-"""One demo account per role: `<role>@demo.athena`, password `athena-demo`."""
+"""One demo account per role: `<role>@demo.athena`, password `athena-demo`.
+
+Sales has two more agents (`EXTRA_AGENTS`), so its lead queue has three.
+"""
 
 from __future__ import annotations
 
@@ -24,11 +27,20 @@ DEMO_DOMAIN = "demo.athena"
 SEEDED_AS_OF = "2000-01-01T00:00:00+00:00"
 
 
+#: Sales agents besides `sales_agent@demo.athena`: (e-mail, name).
+EXTRA_AGENTS = (
+    (f"alex.rivera@{DEMO_DOMAIN}", "Alex Rivera"),
+    (f"sam.okafor@{DEMO_DOMAIN}", "Sam Okafor"),
+)
+
+
 def demo_email(role: Role) -> str:
     return f"{role.value}@{DEMO_DOMAIN}"
 
 
-def demo_user_event(role: Role, user_id: uuid.UUID) -> dict[str, Any]:
+def demo_user_event(
+    role: Role, user_id: uuid.UUID, *, email: str | None = None, name: str | None = None
+) -> dict[str, Any]:
     """`identity.user_changed` for a demo account, for other subgraphs' demo loaders.
 
     Demo data loads before any subgraph runs, so no consumer has read
@@ -39,8 +51,8 @@ def demo_user_event(role: Role, user_id: uuid.UUID) -> dict[str, Any]:
         "occurredAt": SEEDED_AS_OF,
         "payload": {
             "userId": str(user_id),
-            "email": demo_email(role),
-            "name": f"Demo {role.value.replace('_', ' ').title()}",
+            "email": email or demo_email(role),
+            "name": name or f"Demo {role.value.replace('_', ' ').title()}",
             "roles": [role.value],
             "active": True,
             "clientId": None,
@@ -71,6 +83,17 @@ async def load(session: AsyncSession) -> int:
                 client_id=DEMO_CLIENT_COMPANY if role is Role.CLIENT else None,
             )
         )
+    for email, name in EXTRA_AGENTS:
+        if email not in existing:
+            added.append(
+                User(
+                    email=email,
+                    name=name,
+                    roles=[Role.SALES_AGENT.value],
+                    status="active",
+                    password_hash=password_hash,
+                )
+            )
     session.add_all(added)
     await session.flush()
     # Written around the service, so announced here: sales and charters learn

@@ -34,3 +34,40 @@ async def test_the_demo_clients_have_the_charters_ids_and_real_names(sessions):
     assert agents == {agent}
     assert company in names
     assert primaries == len(DEMO_CLIENTS)
+
+
+async def test_the_demo_pipeline_a_queue_of_three_20_leads_two_converted_into_demo_quotes(sessions):
+    from db.demo.__main__ import load_all
+    from subgraphs.charters.models import Charter
+    from subgraphs.sales.models import Lead, LeadQueueEntry
+
+    first = await load_all()
+    again = await load_all()
+
+    async with sessions() as session:
+        statuses = dict(
+            (await session.execute(select(Lead.status, func.count()).group_by(Lead.status))).all()
+        )
+        queue = (
+            await session.execute(select(LeadQueueEntry.weight, LeadQueueEntry.max_per_day))
+        ).all()
+        converted = (
+            await session.execute(
+                select(Lead.client_id, Charter.client_id, Charter.status)
+                .join(Charter, Charter.id == Lead.charter_id)
+                .where(Lead.status == "converted")
+            )
+        ).all()
+        unassigned = await session.scalar(
+            select(func.count()).select_from(Lead).where(Lead.agent_id.is_(None))
+        )
+
+    assert first["sales_leads"] == 20
+    assert again["sales_leads"] == 0
+    assert sum(statuses.values()) == 20
+    assert set(statuses) == {"new", "contacted", "qualified", "quoted", "converted", "lost"}
+    assert statuses["converted"] == 2
+    assert sorted(queue, key=str) == sorted([(2, None), (1, None), (1, 5)], key=str)
+    assert all(lead_client == charter_client for lead_client, charter_client, _ in converted)
+    assert {status for _, _, status in converted} == {"quote"}
+    assert unassigned == 0

@@ -178,6 +178,75 @@ def test_a_password_reset_mail_lands_in_the_mailbox(stack):
     )
 
 
+def _login(url: str, email: str) -> str:
+    answer = httpx.post(
+        url,
+        json={
+            "query": f'mutation {{ login(email: "{email}", password: "athena-demo")'
+            " { accessToken userErrors { code } } }"
+        },
+        timeout=30,
+    ).json()
+    assert answer["data"]["login"]["userErrors"] == [], answer
+    return str(answer["data"]["login"]["accessToken"])
+
+
+def _ask(url: str, token: str, query: str, variables: dict[str, object] | None = None) -> dict:
+    answer = httpx.post(
+        url,
+        json={"query": query, "variables": variables or {}},
+        headers={"authorization": f"Bearer {token}"},
+        timeout=60,
+    ).json()
+    assert "errors" not in answer, answer
+    return answer["data"]  # type: ignore[no-any-return]
+
+
+def test_issue_10_done_an_agent_creates_calls_converts_and_reads_the_lead(stack):
+    """As sales_agent@demo.athena: create a lead, log a call, convert it, read it in one request."""
+    url = f"http://127.0.0.1:{stack['router']}/graphql"
+    token = _login(url, "sales_agent@demo.athena")
+    trip_day = time.strftime("%Y-%m-%d", time.gmtime(time.time() + 40 * 86400))
+
+    created = _ask(
+        url,
+        token,
+        """mutation($day: Date!) { createLead(input: {source: PHONE, firstName: "Dana",
+          lastName: "Reyes", email: "dana.reyes@example.com", company: "Reyes Robotics",
+          tripDate: $day, origin: "Memphis, TN", destination: "Nashville, TN", passengers: 44})
+          { lead { id status } userErrors { field code } } }""",
+        {"day": trip_day},
+    )["createLead"]
+    assert created["userErrors"] == []
+    lead_id = created["lead"]["id"]
+    called = _ask(
+        url,
+        token,
+        """mutation($id: ID!) { logLeadActivity(leadId: $id, input: {type: CALL,
+          notes: "Wants a coach for 44."}) { userErrors { code } } }""",
+        {"id": lead_id},
+    )
+    converted = _ask(
+        url,
+        token,
+        """mutation($id: ID!) { convertLead(id: $id, input: {idempotencyKey: "e2e-convert-1"})
+          { lead { status } userErrors { field code message } } }""",
+        {"id": lead_id},
+    )["convertLead"]
+    read = _ask(
+        url,
+        token,
+        "query($id: ID!) { lead(id: $id) { status charter { reference client { name } } } }",
+        {"id": lead_id},
+    )["lead"]
+
+    assert called["logLeadActivity"]["userErrors"] == []
+    assert converted["userErrors"] == [], converted
+    assert read["status"] == "CONVERTED"
+    assert read["charter"]["reference"].startswith("CH-")
+    assert read["charter"]["client"]["name"] == "Reyes Robotics"
+
+
 def test_sigterm_stops_every_process_and_frees_the_ports(stack):
     """Last in the module: it stops the shared stack."""
     exit_code = stack.stop()

@@ -12,13 +12,13 @@ from subgraphs.identity.keys import Keyring
 from subgraphs.identity.models import outbox
 from subgraphs.identity.mutations import Mutation
 from subgraphs.identity.queries import Query
-from subgraphs.identity.types import User
+from subgraphs.identity.types import Client, User
 from subgraphs.kit.app import create_subgraph_app
 from subgraphs.kit.context import Services
 from subgraphs.kit.schema import build_schema
 from subgraphs.kit.settings import Settings
 
-schema = build_schema(Query, Mutation, types=[User])
+schema = build_schema(Query, Mutation, types=[User, Client])
 
 
 def _keyring(services: Services) -> Keyring:

@@ -11,10 +11,14 @@ from strawberry.scalars import JSON
 from strawberry.types import Info
 
 from subgraphs.identity import models
-from subgraphs.identity.loaders import UserByIdLoader
-from subgraphs.identity.service.access import ensure_may_read_account, may_read_account
+from subgraphs.identity.loaders import PortalUsersByClientIdLoader, UserByIdLoader
+from subgraphs.identity.service.access import (
+    ACCOUNT_VIEWERS,
+    ensure_may_read_account,
+    may_read_account,
+)
 from subgraphs.kit.auth.roles import Role as RoleValue
-from subgraphs.kit.errors import ForbiddenError
+from subgraphs.kit.errors import ForbiddenError, UnauthenticatedError
 from subgraphs.kit.ids import parse_uuid
 from subgraphs.kit.payloads import UserError
 
@@ -94,6 +98,33 @@ class User:
         ensure_may_read_account(await info.context.get_viewer(), key)
         row = await info.context.loaders.get(UserByIdLoader).load(key)
         return cls.from_row(row) if row else None
+
+
+@strawberry.federation.type(keys=["id"])
+class Client:
+    """Sales' client company; identity adds the portal accounts that act for it."""
+
+    id: strawberry.ID
+
+    @classmethod
+    def resolve_reference(cls, id: strawberry.ID) -> Client:
+        return cls(id=id)
+
+    @strawberry.field(
+        description="The client portal accounts of this company: staff only (others get "
+        "null and FORBIDDEN)."
+    )
+    async def portal_users(self, info: Info) -> list[User] | None:
+        viewer = await info.context.get_viewer()
+        if not viewer.is_authenticated:
+            raise UnauthenticatedError()
+        if not viewer.has_any_role(*ACCOUNT_VIEWERS):
+            raise ForbiddenError("Only staff see a client's portal accounts.")
+        key = parse_uuid(self.id)
+        if key is None:
+            return []
+        rows = await info.context.loaders.get(PortalUsersByClientIdLoader).load(key)
+        return [User.from_row(row) for row in rows]
 
 
 @strawberry.type

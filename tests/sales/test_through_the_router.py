@@ -51,3 +51,42 @@ async def test_a_client_account_reads_its_company_through_the_router(
         "type": "CORPORATE",
         "primaryContact": {"email": own["contacts"][0]["email"]},
     }
+
+
+PORTAL_USERS = """query($id: ID!) { client(id: $id) { name portalUsers { name email } } }"""
+CREATE_USER = """mutation($input: CreateUserInput!) { createUser(input: $input) {
+  user { id } userErrors { field code } } }"""
+
+
+async def test_staff_see_a_clients_portal_accounts_which_identity_contributes(
+    router_url, http_client, mint, make_client
+):
+    summit = await make_client("Summit Wedding Planners")
+    other = await make_client("Other Co")
+    admin = GraphQLClient(router_url, http_client, await mint("admin"))
+    for name, company in (("Grace Kim", summit), ("Abe Lin", summit), ("Ola Ode", other)):
+        made = await admin(
+            CREATE_USER,
+            {
+                "input": {
+                    "email": f"{name.split()[0].lower()}@{company['id'][:8]}.example",
+                    "name": name,
+                    "roles": ["CLIENT"],
+                    "password": "a long enough passphrase 1",
+                    "clientId": company["id"],
+                }
+            },
+        )
+        assert made.ok()["createUser"]["userErrors"] == []
+    manager = GraphQLClient(router_url, http_client, await mint("manager"))
+    client = GraphQLClient(
+        router_url, http_client, await mint("client", client_id=uuid.UUID(summit["id"]))
+    )
+
+    seen = (await manager(PORTAL_USERS, {"id": summit["id"]})).ok()["client"]
+    refused = await client(PORTAL_USERS, {"id": summit["id"]})
+
+    assert [u["name"] for u in seen["portalUsers"]] == ["Abe Lin", "Grace Kim"]
+    assert refused.data["client"]["name"] == "Summit Wedding Planners"
+    assert refused.data["client"]["portalUsers"] is None
+    assert refused.error_codes == ["FORBIDDEN"]

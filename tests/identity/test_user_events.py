@@ -186,9 +186,10 @@ async def test_demo_accounts_are_announced_like_any_other(sessions):
         added = await identity_demo.load(session)
 
     announced = await user_events(sessions)
-    assert added == len(Role)
+    assert added == len(Role) + len(identity_demo.EXTRA_AGENTS)
     assert sorted((e["email"], tuple(e["roles"])) for e in announced) == sorted(
-        (identity_demo.demo_email(role), (role.value,)) for role in Role
+        [(identity_demo.demo_email(role), (role.value,)) for role in Role]
+        + [(email, ("sales_agent",)) for email, _ in identity_demo.EXTRA_AGENTS]
     )
 
 

@@ -24,8 +24,6 @@ from subgraphs.charters.service.vendor_access import (
 from subgraphs.charters.subscriptions import Subscription
 from subgraphs.charters.types import Charter, CharterSeries, CharterVehicle, Client, User
 from subgraphs.kit.app import create_subgraph_app
-from subgraphs.kit.consumer import EventConsumer
-from subgraphs.kit.context import Services
 from subgraphs.kit.schema import build_schema
 from subgraphs.kit.settings import Settings
 
@@ -51,35 +49,15 @@ DIRECTORY_PROJECTIONS = {
 }
 
 
-async def start_projections(services: Services) -> None:
-    """Keep vendors' access facts and the directory current from their event streams."""
-    consumers = []
-    for topic, (group, handler) in (VENDOR_PROJECTIONS | DIRECTORY_PROJECTIONS).items():
-        consumer = EventConsumer(
-            services.redis,
-            services.sessions,
-            topic=topic,
-            group=group,
-            handler=handler,
-        )
-        consumer.start()
-        consumers.append(consumer)
-    services.extra["vendor_projections"] = consumers
-
-
-async def stop_projections(services: Services) -> None:
-    for consumer in services.extra.pop("vendor_projections", []):
-        await consumer.stop()
-
-
 def create_app(settings: Settings | None = None) -> Starlette:
     return create_subgraph_app(
         "charters",
         schema,
         outbox=outbox,
         settings=settings,
-        on_startup=[start_stream, start_projections],
-        on_shutdown=[stop_stream, stop_projections],
+        on_startup=[start_stream],
+        on_shutdown=[stop_stream],
+        projections=VENDOR_PROJECTIONS | DIRECTORY_PROJECTIONS,
     )
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from redis.asyncio import Redis
@@ -22,6 +22,7 @@ from db.engine import in_request, make_engine, session_factory
 from subgraphs.kit.auth.revocation import RevocationList
 from subgraphs.kit.auth.router_gate import RouterOnly
 from subgraphs.kit.auth.tokens import KeySource, RemoteJwks, TokenVerifier
+from subgraphs.kit.consumer import EventConsumer, Handler
 from subgraphs.kit.context import Services
 from subgraphs.kit.graphql_http import SubgraphGraphQL
 from subgraphs.kit.jobs import JobRunner, ScheduledJob
@@ -64,8 +65,15 @@ def create_subgraph_app(
     on_startup: Sequence[Hook] = (),
     on_shutdown: Sequence[Hook] = (),
     jobs: Sequence[ScheduledJob] = (),
+    projections: Mapping[str, tuple[str, Handler]] | None = None,
     settings: Settings | None = None,
 ) -> Starlette:
+    """The ASGI app of one subgraph.
+
+    `projections` maps another subgraph's event topic to (consumer group,
+    handler): the facts this subgraph keeps from that stream, one durable
+    consumer each for the app's life (`kit/consumer.py`).
+    """
     settings = settings or get_settings()
 
     @contextlib.asynccontextmanager
@@ -95,6 +103,14 @@ def create_subgraph_app(
         app.state.services = services
         for hook in on_startup:
             await hook(services)
+        consumers = [
+            EventConsumer(
+                services.redis, services.sessions, topic=topic, group=group, handler=handler
+            )
+            for topic, (group, handler) in (projections or {}).items()
+        ]
+        for consumer in consumers:
+            consumer.start()
         if relay:
             relay.start()
         runner = JobRunner(services, jobs) if jobs and settings.jobs_enabled else None
@@ -108,6 +124,8 @@ def create_subgraph_app(
                 await runner.stop()
             if relay:
                 await relay.stop()
+            for consumer in consumers:
+                await consumer.stop()
             for hook in on_shutdown:
                 await hook(services)
             await redis.aclose()

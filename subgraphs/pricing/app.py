@@ -5,8 +5,6 @@ from __future__ import annotations
 from starlette.applications import Starlette
 
 from subgraphs.kit.app import create_subgraph_app
-from subgraphs.kit.consumer import EventConsumer
-from subgraphs.kit.context import Services
 from subgraphs.kit.schema import build_schema
 from subgraphs.kit.settings import Settings, get_settings
 from subgraphs.pricing.models import outbox
@@ -29,22 +27,6 @@ PROJECTIONS = {
 }
 
 
-async def start_projections(services: Services) -> None:
-    consumers = []
-    for topic, (group, handler) in PROJECTIONS.items():
-        consumer = EventConsumer(
-            services.redis, services.sessions, topic=topic, group=group, handler=handler
-        )
-        consumer.start()
-        consumers.append(consumer)
-    services.extra["pricing_projections"] = consumers
-
-
-async def stop_projections(services: Services) -> None:
-    for consumer in services.extra.pop("pricing_projections", []):
-        await consumer.stop()
-
-
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or get_settings()
     return create_subgraph_app(
@@ -52,8 +34,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         schema,
         outbox=outbox,
         settings=settings,
-        on_startup=[start_projections],
-        on_shutdown=[stop_projections],
+        projections=PROJECTIONS,
     )
 
 

@@ -5,8 +5,6 @@ from __future__ import annotations
 from starlette.applications import Starlette
 
 from subgraphs.kit.app import create_subgraph_app
-from subgraphs.kit.consumer import EventConsumer
-from subgraphs.kit.context import Services
 from subgraphs.kit.schema import build_schema
 from subgraphs.kit.settings import Settings, get_settings
 from subgraphs.vendors import jobs, mailer
@@ -22,23 +20,8 @@ from subgraphs.vendors.webhooks import routes as webhook_routes
 schema = build_schema(Query, Mutation, types=[Vendor, CharterVehicle, Charter, User])
 
 
-async def start_projection(services: Services) -> None:
-    """Keep charters' facts current from their event stream."""
-    consumer = EventConsumer(
-        services.redis,
-        services.sessions,
-        topic=CHARTER_EVENTS,
-        group="vendors.charter-facts",
-        handler=apply_charter_event,
-    )
-    services.extra["charter_facts"] = consumer
-    consumer.start()
-
-
-async def stop_projection(services: Services) -> None:
-    consumer = services.extra.pop("charter_facts", None)
-    if consumer is not None:
-        await consumer.stop()
+#: Charters' facts vendors keeps (bids, ratings, opportunities), by stream.
+PROJECTIONS = {CHARTER_EVENTS: ("vendors.charter-facts", apply_charter_event)}
 
 
 def create_app(settings: Settings | None = None) -> Starlette:
@@ -48,8 +31,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
         schema,
         outbox=outbox,
         routes=[*webhook_routes, *download_routes],
-        on_startup=[start_projection, mailer.start],
-        on_shutdown=[stop_projection, mailer.stop],
+        on_startup=[mailer.start],
+        on_shutdown=[mailer.stop],
+        projections=PROJECTIONS,
         jobs=jobs.jobs(settings) if settings.compliance_job_enabled else [],
         settings=settings,
     )

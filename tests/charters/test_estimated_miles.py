@@ -8,11 +8,9 @@ clones, templates and splits; through the router, pricing's `Charter.quote`
 
 from __future__ import annotations
 
-import re
 import uuid
 from collections.abc import AsyncIterator
 from datetime import date, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -20,9 +18,6 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
-from router.config import Config
-from router.server.app import create_app as create_router
-from router.server.holder import GatewayHolder
 from subgraphs.kit.settings import Settings
 from subgraphs.pricing.app import create_app as create_pricing
 from tests.charters.ops import book, read_charter
@@ -31,9 +26,9 @@ from tests.pricing.test_quotes import seed_rules
 from tests.support.charters_fixtures import register_client
 from tests.support.graphql_client import GraphQLClient
 from tests.support.live_server import LiveServer, serve
+from tests.support.router import serve_router
 from tests.support.tokens import TokenMinter
 
-SUPERGRAPH = Path(__file__).parents[2] / "schema" / "supergraph.graphql"
 ERRORS = "userErrors { field code message }"
 CREATE = f"""mutation($input: CreateCharterInput!) {{
   createCharter(input: $input) {{ charter {{ id reference estimatedMiles }} {ERRORS} }} }}"""
@@ -215,22 +210,7 @@ async def router_url(
         "charters": charters_server.graphql_url,
         "pricing": pricing.graphql_url,
     }
-    sdl = re.sub(
-        r'@join__graph\(name: "(\w+)", url: "[^"]*"\)',
-        lambda m: (
-            f'@join__graph(name: "{m[1]}", url: "{urls.get(m[1], "http://127.0.0.1:9/graphql")}")'
-        ),
-        SUPERGRAPH.read_text(),
-    )
-    (tmp_path / "supergraph.graphql").write_text(sdl)
-    config = Config(
-        supergraph=str(tmp_path / "supergraph.graphql"),
-        subgraph_timeout=10,
-        jwks_url=subgraph_settings.jwks_url,
-    )
-    holder = GatewayHolder(config)
-    holder.try_load()
-    async with serve(create_router(config, holder)) as router:
+    async with serve_router(subgraph_settings.jwks_url, urls, tmp_path) as router:
         yield router.graphql_url
 
 

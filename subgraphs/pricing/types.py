@@ -18,6 +18,7 @@ import strawberry
 from strawberry.types import Info
 
 from subgraphs.kit.errors import ForbiddenError, UnauthenticatedError
+from subgraphs.kit.ids import parse_uuid
 from subgraphs.kit.scalars import Money
 from subgraphs.pricing import loaders as L
 from subgraphs.pricing.engine.inputs import VehicleFacts
@@ -186,10 +187,17 @@ class Charter:
     vehicles: list[CharterVehicle] = _external()
     stops: list[Stop] = _external()
     _facts: strawberry.Private[CharterFacts | None] = None
+    #: The charter's client from the reference (`amenities` requires only that).
+    _client_id: strawberry.Private[str | None] = None
 
     @classmethod
     def resolve_reference(cls, info: Info, **representation: Any) -> Charter:
-        return cls(id=strawberry.ID(str(representation["id"])), _facts=_facts(representation))
+        client = representation.get("client") or {}
+        return cls(
+            id=strawberry.ID(str(representation["id"])),
+            _facts=_facts(representation),
+            _client_id=client.get("id") if isinstance(client, dict) else None,
+        )
 
     async def _readable_facts(self, info: Info) -> CharterFacts | None:
         viewer = await info.context.get_viewer()
@@ -212,6 +220,24 @@ class Charter:
             return None
         shown = await info.context.loaders.get(L.QuoteByFactsLoader).load(facts)
         return Quote.from_shown(shown)
+
+    @strawberry.federation.field(
+        requires=["client { id }"],
+        description="The amenities on this charter at the prices they were added at: staff and "
+        "the charter's own client (others get null and FORBIDDEN).",
+    )
+    async def amenities(self, info: Info) -> list[CharterAmenity] | None:
+        viewer = await info.context.get_viewer()
+        if not viewer.is_authenticated:
+            raise UnauthenticatedError()
+        client = parse_uuid(self._client_id)
+        if not may_read_quote(viewer, client):
+            raise ForbiddenError("You may not see this charter's price.")
+        key = parse_uuid(self.id)
+        if key is None:
+            return []
+        rows = await info.context.loaders.get(L.AmenitiesByCharterLoader).load(key)
+        return [CharterAmenity.from_row(r) for r in rows]
 
     @strawberry.federation.field(
         requires=[QUOTE_FACTS],

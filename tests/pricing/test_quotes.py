@@ -283,3 +283,26 @@ async def test_amenities_and_a_promo_code_appear_on_the_quote(
     assert quote["subtotal"] == "846.50"
     assert quote["discount"] == "84.65"
     assert quote["total"] == "761.85"
+    log = (
+        await pricing_manager(
+            "{ promoCodes { edges { node { redemptions { charterId discount } } } } }"
+        )
+    ).ok()
+    assert log["promoCodes"]["edges"][0]["node"]["redemptions"] == [
+        {"charterId": str(charter_id), "discount": "84.65"}
+    ]
+    rep = charter(charter_id=charter_id)
+    listed = await pricing_manager(
+        "query($r: [_Any!]!) { _entities(representations: $r) { ... on Charter { amenities { name unitPrice quantity } } } }",
+        {"r": [rep]},
+    )
+    assert listed.ok()["_entities"][0]["amenities"] == [
+        {"name": "Bottled water", "unitPrice": "1.50", "quantity": 2}
+    ]
+    vendor = await pricing_as("vendor")
+    refused = await vendor(
+        "query($r: [_Any!]!) { _entities(representations: $r) { ... on Charter { amenities { name } } } }",
+        {"r": [rep]},
+    )
+    assert refused.data["_entities"][0]["amenities"] is None
+    assert refused.error_codes == ["FORBIDDEN"]

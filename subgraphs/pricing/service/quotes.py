@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 import orjson
-from sqlalchemy import select, tuple_, update
+from sqlalchemy import bindparam, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert
 
 from subgraphs.pricing.engine import AmenityLine, PricedQuote, TripFacts, VehicleFacts, price
@@ -281,6 +281,20 @@ async def quote_many(
         )
         for row in keep:
             row.accepted = True
+    # The usage log's discount follows the code's quote (one statement for the batch).
+    discounts = [
+        {"charter": p.facts.charter_id, "discount": p.quote.discount}
+        for p in priced
+        if p.facts.charter_id in codes and p.facts.status == "quote"
+    ]
+    if discounts:
+        table = PromoRedemption.__table__
+        await session.execute(
+            table.update()
+            .where(table.c.charter_id == bindparam("charter"))
+            .values(discount=bindparam("discount")),
+            discounts,
+        )
     for p in priced:
         out[p.facts.charter_id] = ShownQuote(
             stored[p.facts.charter_id], p.plan, p.quote.promo_refusal

@@ -247,6 +247,53 @@ def test_issue_10_done_an_agent_creates_calls_converts_and_reads_the_lead(stack)
     assert read["charter"]["client"]["name"] == "Reyes Robotics"
 
 
+def test_issue_11_done_a_150_mile_weekday_charter_is_quoted_726_50(stack):
+    """As sales_agent@demo.athena: a 150-mile weekday Executive Coach charter under the seed's
+    rules, its quote read in the same request as its vehicles' vendors."""
+    url = f"http://127.0.0.1:{stack['router']}/graphql"
+    token = _login(url, "sales_agent@demo.athena")
+    types = _ask(url, token, "{ vehicleTypes { id name } }")["vehicleTypes"]
+    coach = next(t["id"] for t in types if t["name"] == "Executive Coach")
+    client = _ask(url, token, "{ clients(first: 1) { edges { node { id } } } }")["clients"]
+    day = time.time() + 21 * 86400
+    while time.gmtime(day).tm_wday != 2:  # a Wednesday
+        day += 86400
+
+    created = _ask(
+        url,
+        token,
+        """mutation($input: CreateCharterInput!) { createCharter(input: $input) {
+          charter { id } userErrors { field code message } } }""",
+        {
+            "input": {
+                "clientId": client["edges"][0]["node"]["id"],
+                "tripType": "ONE_WAY",
+                "passengerCount": 40,
+                "pickupLocal": time.strftime("%Y-%m-%dT09:00", time.gmtime(day)),
+                "pickupTimeZone": "America/Chicago",
+                "estimatedMiles": "150",
+                "stops": [
+                    {"type": "PICKUP", "address": "FedExForum, Memphis, TN"},
+                    {"type": "DROPOFF", "address": "Bridgestone Arena, Nashville, TN"},
+                ],
+                "vehicles": [{"vehicleTypeId": coach, "cost": "726.50"}],
+            }
+        },
+    )["createCharter"]
+    assert created["userErrors"] == [], created
+    read = _ask(
+        url,
+        token,
+        """query($id: ID!) { charter(id: $id) { reference quote { total lines { label amount } }
+          vehicles { vehicleType { name } vendor { name } } } }""",
+        {"id": created["charter"]["id"]},
+    )["charter"]
+
+    assert read["quote"]["total"] == "726.50"
+    assert [line["amount"] for line in read["quote"]["lines"]] == ["350.00", "375.00", "1.50"]
+    assert read["vehicles"] == [{"vehicleType": {"name": "Executive Coach"}, "vendor": None}]
+
+
 def test_sigterm_stops_every_process_and_frees_the_ports(stack):
     """Last in the module: it stops the shared stack."""
     exit_code = stack.stop()

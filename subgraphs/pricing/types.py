@@ -9,10 +9,12 @@ entity reference. Who may read a quote is decided here from those facts
 
 from __future__ import annotations
 
+import asyncio
 import uuid
+import weakref
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import strawberry
 from strawberry.types import Info
@@ -36,6 +38,9 @@ from subgraphs.pricing.enums import (
 from subgraphs.pricing.service.access import may_read_quote
 from subgraphs.pricing.service.quotes import CharterFacts, ShownQuote
 from subgraphs.pricing.service.rules import plain_number
+
+if TYPE_CHECKING:
+    from subgraphs.kit.auth.viewer import Viewer
 
 #: The charter facts `Charter.quote` needs, fetched from charters by the router.
 QUOTE_FACTS = (
@@ -164,6 +169,24 @@ def _facts(rep: dict[str, Any]) -> CharterFacts | None:
         return None
 
 
+#: One verification per request that every entity of a batch waits on (see `_viewer`).
+_VIEWERS: weakref.WeakKeyDictionary[Any, asyncio.Future[Viewer]] = weakref.WeakKeyDictionary()
+
+
+async def _viewer(info: Info) -> Viewer:
+    """The viewer, verified once and awaited by all of a batch's entities together.
+
+    `get_viewer` keeps its answer only once it returns: fifty entities asking
+    at once each verify, finish at different moments (the session revocation
+    check goes to Redis when its cache is cold) and would split the quote
+    loader into several batches, each loading the price list again.
+    """
+    pending = _VIEWERS.get(info.context)
+    if pending is None:
+        pending = _VIEWERS[info.context] = asyncio.ensure_future(info.context.get_viewer())
+    return await pending
+
+
 def _external(default: Any = None) -> Any:
     """An `@external` field: charters resolves it; pricing only receives it in references."""
     return strawberry.federation.field(external=True, default=default)
@@ -200,7 +223,7 @@ class Charter:
         )
 
     async def _readable_facts(self, info: Info) -> CharterFacts | None:
-        viewer = await info.context.get_viewer()
+        viewer = await _viewer(info)
         if not viewer.is_authenticated:
             raise UnauthenticatedError()
         if self._facts is None:
@@ -506,10 +529,11 @@ class HoursOfServiceRules:
 
     @classmethod
     def from_row(cls, row: Any) -> HoursOfServiceRules:
+        tenth = Decimal("0.1")
         return cls(
-            max_driving_hours=row.max_driving_hours,
-            max_on_duty_hours=row.max_on_duty_hours,
-            cycle_hours=row.cycle_hours,
+            max_driving_hours=Decimal(row.max_driving_hours).quantize(tenth),
+            max_on_duty_hours=Decimal(row.max_on_duty_hours).quantize(tenth),
+            cycle_hours=Decimal(row.cycle_hours).quantize(tenth),
             cycle_days=row.cycle_days,
-            average_speed_mph=row.average_speed_mph,
+            average_speed_mph=Decimal(row.average_speed_mph).quantize(tenth),
         )

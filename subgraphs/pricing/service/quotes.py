@@ -27,6 +27,7 @@ from zoneinfo import ZoneInfo
 import orjson
 from sqlalchemy import bindparam, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.orm import defer
 
 from subgraphs.pricing.engine import AmenityLine, PricedQuote, TripFacts, VehicleFacts, price
 from subgraphs.pricing.engine.hours_of_service import HoursRules, SecondDriver, second_driver
@@ -76,18 +77,25 @@ class PriceList:
     road_factor: Decimal
     tax_rate: Decimal
     asap_in_force: bool
+    #: The rules and modifiers as stored JSON, and their hash: made once per batch.
+    listing: dict[str, Any]
+    listing_digest: str
 
 
 async def price_list(session: AsyncSession, road_factor: Decimal, tax_rate: Decimal) -> PriceList:
     modifiers = await catalogue.active_modifiers(session)
+    active = await rules.active_rules(session)
+    listing = {"rules": _plain(active), "modifiers": _plain(modifiers)}
     return PriceList(
-        rules=await rules.active_rules(session),
+        rules=active,
         modifiers=modifiers,
         hubs=tuple(await session.scalars(select(Hub).order_by(Hub.code))),
         hours=catalogue.hours_to_engine(await catalogue.hours_rules(session)),
         road_factor=road_factor,
         tax_rate=tax_rate,
         asap_in_force=any(m.kind == "asap" for m in modifiers),
+        listing=listing,
+        listing_digest=_digest(listing),
     )
 
 
@@ -163,21 +171,13 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _inputs(
-    trip: TripFacts, prices: PriceList, amenities: tuple[AmenityLine, ...], promo: Any
-) -> dict[str, Any]:
-    """Everything the engine was given, as stored JSON (and hashed to find the row again)."""
-    return {
-        "trip": _plain(trip),
-        "rules": _plain(prices.rules),
-        "modifiers": _plain(prices.modifiers),
-        "amenities": _plain(amenities),
-        "promo": _plain(promo),
-    }
+def _own_inputs(trip: TripFacts, amenities: tuple[AmenityLine, ...], promo: Any) -> dict[str, Any]:
+    """What is particular to one charter's calculation (the price list is shared)."""
+    return {"trip": _plain(trip), "amenities": _plain(amenities), "promo": _plain(promo)}
 
 
-def _digest(inputs: dict[str, Any]) -> str:
-    return hashlib.sha256(orjson.dumps(inputs, option=orjson.OPT_SORT_KEYS)).hexdigest()
+def _digest(value: Any) -> str:
+    return hashlib.sha256(orjson.dumps(value, option=orjson.OPT_SORT_KEYS)).hexdigest()
 
 
 async def _amenities(
@@ -218,7 +218,7 @@ class _Priced:
     facts: CharterFacts
     plan: TripPlan
     quote: PricedQuote
-    inputs: dict[str, Any]
+    own_inputs: dict[str, Any]
     digest: str
 
 
@@ -232,9 +232,9 @@ async def quote_many(
     accepted = {
         row.charter_id: row
         for row in await session.scalars(
-            select(QuoteCalculation).where(
-                QuoteCalculation.charter_id.in_(ids), QuoteCalculation.accepted
-            )
+            select(QuoteCalculation)
+            .options(defer(QuoteCalculation.inputs))
+            .where(QuoteCalculation.charter_id.in_(ids), QuoteCalculation.accepted)
         )
     }
     out = {
@@ -253,24 +253,20 @@ async def quote_many(
         code = codes.get(facts.charter_id)
         promo = promos.to_engine(code) if code else None
         lines = amenities.get(facts.charter_id, ())
-        inputs = _inputs(trip_plan.trip, prices, lines, promo)
+        own = _own_inputs(trip_plan.trip, lines, promo)
         quote = price(trip_plan.trip, prices.rules, prices.modifiers, lines, promo)
-        priced.append(_Priced(facts, trip_plan, quote, inputs, _digest(inputs)))
-    await session.execute(
-        insert(QuoteCalculation)
-        .values([_row(p, now) for p in priced])
-        .on_conflict_do_nothing(index_elements=["charter_id", "inputs_hash"])
-    )
-    stored = {
-        row.charter_id: row
-        for row in await session.scalars(
-            select(QuoteCalculation).where(
-                tuple_(QuoteCalculation.charter_id, QuoteCalculation.inputs_hash).in_(
-                    [(p.facts.charter_id, p.digest) for p in priced]
-                )
-            )
+        digest = _digest([prices.listing_digest, own])
+        priced.append(_Priced(facts, trip_plan, quote, own, digest))
+    # Reading an unchanged quote finds its row: only new calculations are written.
+    stored = await _stored(session, [(p.facts.charter_id, p.digest) for p in priced])
+    new = [p for p in priced if p.facts.charter_id not in stored]
+    if new:
+        await session.execute(
+            insert(QuoteCalculation)
+            .values([_row(p, prices, now) for p in new])
+            .on_conflict_do_nothing(index_elements=["charter_id", "inputs_hash"])
         )
-    }
+        stored |= await _stored(session, [(p.facts.charter_id, p.digest) for p in new])
     # Booked before pricing kept any of its quotes: the first one priced is kept.
     keep = [stored[p.facts.charter_id] for p in priced if p.facts.status != "quote"]
     if keep:
@@ -302,13 +298,25 @@ async def quote_many(
     return out
 
 
-def _row(p: _Priced, now: datetime) -> dict[str, Any]:
+async def _stored(
+    session: AsyncSession, keys: list[tuple[uuid.UUID, str]]
+) -> dict[uuid.UUID, QuoteCalculation]:
+    """Stored calculations by (charter, inputs hash), without their (large) inputs."""
+    rows = await session.scalars(
+        select(QuoteCalculation)
+        .options(defer(QuoteCalculation.inputs))
+        .where(tuple_(QuoteCalculation.charter_id, QuoteCalculation.inputs_hash).in_(keys))
+    )
+    return {row.charter_id: row for row in rows}
+
+
+def _row(p: _Priced, prices: PriceList, now: datetime) -> dict[str, Any]:
     return {
         "id": uuid.uuid4(),
         "charter_id": p.facts.charter_id,
         "client_id": p.facts.client_id,
         "inputs_hash": p.digest,
-        "inputs": p.inputs,
+        "inputs": {**p.own_inputs, **prices.listing, "priceList": prices.listing_digest},
         "lines": [
             {"label": x.label, "kind": x.kind, "amount": str(x.amount)} for x in p.quote.lines
         ],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -50,6 +51,7 @@ class Context:
         self.connection_params: dict[str, Any] | None = None
         self.loaders = LoaderRegistry(services.sessions)
         self._viewer: Viewer | None = None
+        self._verifying: asyncio.Future[Viewer] | None = None
 
     @property
     def sessions(self) -> async_sessionmaker[AsyncSession]:
@@ -84,17 +86,26 @@ class Context:
         """Verify the bearer token once per request; an invalid one is anonymous.
 
         So is a token whose session has ended (logout, disabled account, ...).
+        Concurrent callers (the resolvers of one `_entities` batch) share one
+        verification and resume together, so the dataloader calls they make
+        next still fall into one batch.
         """
-        if self._viewer is None:
-            token = bearer_token(self._authorization())
-            viewer = ANONYMOUS
-            if token:
-                try:
-                    claims = await self.services.verifier.verify(token)
-                    viewer = Viewer.from_claims(claims)
-                except (InvalidTokenError, KeyError, ValueError):
-                    viewer = ANONYMOUS
-            if viewer.session_id and await self.services.revocations.is_revoked(viewer.session_id):
-                viewer = ANONYMOUS
-            self._viewer = viewer
+        if self._viewer is not None:
+            return self._viewer
+        if self._verifying is None:
+            self._verifying = asyncio.ensure_future(self._verify())
+        self._viewer = await self._verifying
         return self._viewer
+
+    async def _verify(self) -> Viewer:
+        token = bearer_token(self._authorization())
+        viewer = ANONYMOUS
+        if token:
+            try:
+                claims = await self.services.verifier.verify(token)
+                viewer = Viewer.from_claims(claims)
+            except (InvalidTokenError, KeyError, ValueError):
+                viewer = ANONYMOUS
+        if viewer.session_id and await self.services.revocations.is_revoked(viewer.session_id):
+            viewer = ANONYMOUS
+        return viewer

@@ -39,7 +39,14 @@ class LiveServer:
 async def serve(app: ASGIApp, port: int | None = None) -> AsyncIterator[LiveServer]:
     port = port or free_port()
     config = uvicorn.Config(
-        app, host="127.0.0.1", port=port, lifespan="on", log_level="warning", loop="none"
+        app,
+        host="127.0.0.1",
+        port=port,
+        lifespan="on",
+        log_level="warning",
+        loop="none",
+        # A request still running at teardown must not hold the suite (a CI run waited 300 s).
+        timeout_graceful_shutdown=10,
     )
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())

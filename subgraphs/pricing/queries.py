@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import strawberry
@@ -54,7 +54,9 @@ class RateLimitedError(CodedError):
 @strawberry.input(description="A trip for the public calculator; nothing is stored.")
 class EstimateInput:
     trip_type: TripType
-    pickup_local: datetime = strawberry.field(description="Local wall time, no offset.")
+    pickup_local: str = strawberry.field(
+        description="Local wall time without an offset, e.g. 2026-05-01T07:30 (as charters')."
+    )
     pickup_time_zone: str = "America/Chicago"
     passengers: int
     miles: Decimal | None = strawberry.field(
@@ -118,20 +120,30 @@ class QuoteRecord:
         )
 
 
+def _local(value: str) -> datetime:
+    """A local wall time (no offset), as charters takes `pickupLocal`."""
+    try:
+        local = datetime.fromisoformat(value)
+    except ValueError:
+        raise BadUserInputError("pickupLocal is a local time such as 2026-05-01T07:30.") from None
+    if local.tzinfo is not None:
+        raise BadUserInputError("Give pickupLocal without an offset; the zone says where.")
+    return local
+
+
 def _trip(data: EstimateInput, road_factor: Decimal, speed: Decimal) -> tuple[TripFacts, bool]:
     try:
         ZoneInfo(data.pickup_time_zone)
     except (ZoneInfoNotFoundError, ValueError):
         raise BadUserInputError(f"Unknown time zone {data.pickup_time_zone!r}.") from None
-    if data.pickup_local.tzinfo is not None:
-        raise BadUserInputError("Give pickupLocal without an offset; the zone says where.")
+    pickup_local = _local(data.pickup_local)
     if not 1 <= data.passengers <= MAX_ESTIMATE_PASSENGERS:
         raise BadUserInputError(f"Passengers are between 1 and {MAX_ESTIMATE_PASSENGERS}.")
     if data.miles is not None:
         if not Decimal(0) <= data.miles <= MAX_ESTIMATE_MILES:
             raise BadUserInputError(f"Miles are between 0 and {MAX_ESTIMATE_MILES}.")
         miles, estimated = data.miles, False
-    elif data.stops and all(len(p) == 2 for p in data.stops) and len(data.stops) <= 25:
+    elif data.stops and 2 <= len(data.stops) <= 25 and all(len(p) == 2 for p in data.stops):
         points = [(p[0], p[1]) for p in data.stops]
         if any(not (-90 <= a <= 90 and -180 <= b <= 180) for a, b in points):
             raise BadUserInputError("Stops are [latitude, longitude] pairs.")
@@ -144,7 +156,7 @@ def _trip(data: EstimateInput, road_factor: Decimal, speed: Decimal) -> tuple[Tr
     if not Decimal(0) <= hours <= Decimal(24 * 14):
         raise BadUserInputError("Hours are between 0 and 336.")
     trip = TripFacts(
-        pickup_local=data.pickup_local,
+        pickup_local=pickup_local,
         hours=hours,
         miles=miles,
         trip_type=data.trip_type.value,
@@ -266,7 +278,7 @@ class Query:
         key = f"pricing:estimate:{info.context.client_ip}"
         if not await allowed(info.context.redis, key, settings.pricing_estimates_per_minute, 60):
             raise RateLimitedError("Too many estimates from your address; try again in a minute.")
-        async with info.context.sessions() as session:
+        async with info.context.sessions() as session, session.begin():
             prices = await current_price_list(session)
             trip, estimated = _trip(input, prices.road_factor, prices.hours.average_speed_mph)
             types = await facts.vehicle_types(session)
@@ -281,6 +293,8 @@ class Query:
             vehicles = tuple(
                 VehicleFacts(p.vehicle_type.id, p.vehicle_type.name, p.count) for p in picks
             )
+            if not vehicles:
+                raise BadUserInputError("No vehicle types are offered yet.")
         priced = quotes.estimate(replace(trip, vehicles=vehicles), prices)
         return Estimate(
             total=priced.total,
@@ -306,14 +320,20 @@ class Query:
         trip_type: TripType,
         miles: Decimal = Decimal(0),
         hours: Decimal = Decimal(0),
-        pickup_local: datetime | None = None,
+        pickup_local: Annotated[
+            str | None, strawberry.argument(description="Local wall time, no offset; default: now.")
+        ] = None,
     ) -> list[VehicleRecommendation]:
         if not 1 <= passengers <= recommend.MAX_PASSENGERS:
             raise BadUserInputError(f"Passengers are between 1 and {recommend.MAX_PASSENGERS}.")
         if miles < 0 or hours < 0:
             raise BadUserInputError("Miles and hours cannot be negative.")
         zone = ZoneInfo(info.context.settings.operator_time_zone)
-        local = pickup_local or datetime.now(UTC).astimezone(zone).replace(tzinfo=None)
+        local = (
+            _local(pickup_local)
+            if pickup_local
+            else datetime.now(UTC).astimezone(zone).replace(tzinfo=None)
+        )
         trip = TripFacts(
             pickup_local=local.replace(tzinfo=None),
             hours=hours,
@@ -322,7 +342,7 @@ class Query:
             passengers=passengers,
             vehicles=(),
         )
-        async with info.context.sessions() as session:
+        async with info.context.sessions() as session, session.begin():
             prices = await current_price_list(session)
             types = await facts.vehicle_types(session)
         picks = recommend.cheapest(passengers, recommend.unit_prices(trip, types, prices))

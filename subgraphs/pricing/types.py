@@ -9,12 +9,10 @@ entity reference. Who may read a quote is decided here from those facts
 
 from __future__ import annotations
 
-import asyncio
 import uuid
-import weakref
 from datetime import date, datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import strawberry
 from strawberry.types import Info
@@ -38,9 +36,6 @@ from subgraphs.pricing.enums import (
 from subgraphs.pricing.service.access import may_read_quote
 from subgraphs.pricing.service.quotes import CharterFacts, ShownQuote
 from subgraphs.pricing.service.rules import plain_number
-
-if TYPE_CHECKING:
-    from subgraphs.kit.auth.viewer import Viewer
 
 #: The charter facts `Charter.quote` needs, fetched from charters by the router.
 QUOTE_FACTS = (
@@ -169,24 +164,6 @@ def _facts(rep: dict[str, Any]) -> CharterFacts | None:
         return None
 
 
-#: One verification per request that every entity of a batch waits on (see `_viewer`).
-_VIEWERS: weakref.WeakKeyDictionary[Any, asyncio.Future[Viewer]] = weakref.WeakKeyDictionary()
-
-
-async def _viewer(info: Info) -> Viewer:
-    """The viewer, verified once and awaited by all of a batch's entities together.
-
-    `get_viewer` keeps its answer only once it returns: fifty entities asking
-    at once each verify, finish at different moments (the session revocation
-    check goes to Redis when its cache is cold) and would split the quote
-    loader into several batches, each loading the price list again.
-    """
-    pending = _VIEWERS.get(info.context)
-    if pending is None:
-        pending = _VIEWERS[info.context] = asyncio.ensure_future(info.context.get_viewer())
-    return await pending
-
-
 def _external(default: Any = None) -> Any:
     """An `@external` field: charters resolves it; pricing only receives it in references."""
     return strawberry.federation.field(external=True, default=default)
@@ -223,7 +200,7 @@ class Charter:
         )
 
     async def _readable_facts(self, info: Info) -> CharterFacts | None:
-        viewer = await _viewer(info)
+        viewer = await info.context.get_viewer()
         if not viewer.is_authenticated:
             raise UnauthenticatedError()
         if self._facts is None:

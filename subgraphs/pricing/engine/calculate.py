@@ -220,7 +220,9 @@ def price(
     refusal = None
     if promo is not None:
         refusal = promo_refusal(promo, trip, subtotal)
-        if refusal is None:
+        if refusal is None and subtotal <= 0:
+            refusal = f"Code {promo.code} has nothing to discount."
+        elif refusal is None:
             if promo.discount_type == "percentage":
                 discount = cents(subtotal * promo.value / HUNDRED)
             else:

@@ -15,7 +15,8 @@ from typing import Any
 from sqlalchemy import func, select
 
 from db.engine import record_statements
-from subgraphs.pricing.models import QuoteCalculation
+from subgraphs.pricing.models import QuoteCalculation, outbox
+from subgraphs.pricing.service.quotes import QUOTE_ACCEPTED
 from subgraphs.pricing.service.facts import apply_charter_event_and_accept
 from tests.pricing.conftest import ERRORS
 from tests.pricing.test_rules_api import CREATE, SEED_RULES, UPDATE, create
@@ -152,6 +153,18 @@ async def test_a_booked_charter_keeps_the_quote_it_was_shown(pricing_manager, se
 
     assert booked["total"] == shown[0]["total"] == "726.50"
     assert booked["accepted"] is True
+    async with sessions() as session:
+        announced = (
+            (
+                await session.execute(
+                    select(outbox.c.payload).where(outbox.c.topic == QUOTE_ACCEPTED)
+                )
+            )
+            .scalars()
+            .all()
+        )
+    assert [(e["charterId"], e["total"]) for e in announced] == [(str(charter_id), "726.50")]
+    assert [x["amount"] for x in announced[0]["lines"]] == ["350.00", "375.00", "1.50"]
     assert quoted["total"] != "726.50"  # had it stayed a quote, the new rate would apply
 
 

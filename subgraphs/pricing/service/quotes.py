@@ -29,6 +29,7 @@ from sqlalchemy import bindparam, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import defer
 
+from subgraphs.kit.outbox import emit
 from subgraphs.pricing.engine import AmenityLine, PricedQuote, TripFacts, VehicleFacts, price
 from subgraphs.pricing.engine.hours_of_service import HoursRules, SecondDriver, second_driver
 from subgraphs.pricing.models import (
@@ -37,6 +38,7 @@ from subgraphs.pricing.models import (
     PromoCode,
     PromoRedemption,
     QuoteCalculation,
+    outbox,
 )
 from subgraphs.pricing.service import catalogue, promos, rules
 from subgraphs.pricing.service.distance import estimated_miles, great_circle_miles
@@ -45,6 +47,7 @@ if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
 TENTH = Decimal("0.1")
+QUOTE_ACCEPTED = "pricing.quote_accepted"
 HOUR = Decimal(3600)
 
 
@@ -277,6 +280,7 @@ async def quote_many(
         )
         for row in keep:
             row.accepted = True
+            await announce_accepted(session, row)
     # The usage log's discount follows the code's quote (one statement for the batch).
     discounts = [
         {"charter": p.facts.charter_id, "discount": p.quote.discount}
@@ -340,15 +344,35 @@ async def accept_latest(session: AsyncSession, charter_id: uuid.UUID) -> None:
     if held is not None:
         return
     latest = await session.scalar(
-        select(QuoteCalculation.id)
+        select(QuoteCalculation)
+        .options(defer(QuoteCalculation.inputs))
         .where(QuoteCalculation.charter_id == charter_id)
         .order_by(QuoteCalculation.calculated_at.desc(), QuoteCalculation.id)
         .limit(1)
     )
     if latest is not None:
-        await session.execute(
-            update(QuoteCalculation).where(QuoteCalculation.id == latest).values(accepted=True)
-        )
+        latest.accepted = True
+        await session.flush()
+        await announce_accepted(session, latest)
+
+
+async def announce_accepted(session: AsyncSession, row: QuoteCalculation) -> None:
+    """`pricing.quote_accepted`: the price a booked charter owes, for finance's plans and invoices."""
+    await emit(
+        session,
+        outbox,
+        QUOTE_ACCEPTED,
+        {
+            "charterId": str(row.charter_id),
+            "clientId": str(row.client_id) if row.client_id else None,
+            "quoteId": str(row.id),
+            "subtotal": str(row.subtotal),
+            "discount": str(row.discount),
+            "tax": str(row.tax),
+            "total": str(row.total),
+            "lines": row.lines,
+        },
+    )
 
 
 def estimate(trip: TripFacts, prices: PriceList) -> PricedQuote:

@@ -16,8 +16,8 @@ from sqlalchemy import func, select
 
 from db.engine import record_statements
 from subgraphs.pricing.models import QuoteCalculation, outbox
-from subgraphs.pricing.service.quotes import QUOTE_ACCEPTED
 from subgraphs.pricing.service.facts import apply_charter_event_and_accept
+from subgraphs.pricing.service.quotes import QUOTE_ACCEPTED
 from tests.pricing.conftest import ERRORS
 from tests.pricing.test_rules_api import CREATE, SEED_RULES, UPDATE, create
 

@@ -153,6 +153,10 @@ async def announce(session: AsyncSession, client: Client, action: str) -> None:
             "type": client.client_type,
             "status": client.status,
             "salesAgentId": str(client.sales_agent_id) if client.sales_agent_id else None,
+            # Finance's terms: when invoices fall due, purchase orders, credit.
+            "paymentTerms": client.payment_terms,
+            "creditLimit": str(client.credit_limit) if client.credit_limit is not None else None,
+            "taxExempt": client.tax_exempt,
         },
     )
 

@@ -1,0 +1,138 @@
+"""What finance keeps of other subgraphs' records, from their events (never their tables).
+
+- `sales.client_changed`: a client's name, type, payment terms, credit limit, tax exemption.
+- `charters.charter_changed`: a charter's reference, client, agent, status and pickup.
+- `pricing.quote_accepted`: the price a booked charter owes, with its lines and tax.
+
+Each handler is an idempotent upsert guarded by the event's time. When a
+charter is booked and its accepted price is known (in either order), its
+payment plan is made; a new accepted price re-plans it (`plans.plan`).
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert
+
+from subgraphs.finance.models import CharterFact, ClientFact
+from subgraphs.finance.service import plans
+from subgraphs.kit.settings import get_settings
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+CLIENT_CHANGED = "sales.client_changed"
+CHARTER_CHANGED = "charters.charter_changed"
+QUOTE_ACCEPTED = "pricing.quote_accepted"
+#: Charter statuses that owe money on a plan.
+BOOKED = frozenset({"booked", "confirmed", "in_progress", "completed"})
+
+
+def _uuid(value: Any) -> uuid.UUID | None:
+    return uuid.UUID(str(value)) if value else None
+
+
+def _money(value: Any) -> Decimal | None:
+    return Decimal(str(value)) if value is not None else None
+
+
+async def _upsert(session: AsyncSession, model: Any, key: str, values: dict[str, Any]) -> bool:
+    """Insert or update unless what is held is newer; True when the row changed."""
+    stmt = insert(model).values(**values)
+    column = getattr(model, key)
+    done = await session.scalar(
+        stmt.on_conflict_do_update(
+            index_elements=[column],
+            set_={k: stmt.excluded[k] for k in values if k != key},
+            where=model.as_of <= stmt.excluded.as_of,
+        ).returning(column)
+    )
+    return done is not None
+
+
+async def apply_client_event(session: AsyncSession, event: dict[str, Any]) -> None:
+    payload = event.get("payload") or {}
+    if "clientId" not in payload or "occurredAt" not in event:
+        return
+    await _upsert(
+        session,
+        ClientFact,
+        "client_id",
+        {
+            "client_id": uuid.UUID(payload["clientId"]),
+            "name": str(payload.get("name") or "")[:200],
+            "client_type": payload.get("type"),
+            "payment_terms": payload.get("paymentTerms"),
+            "credit_limit": _money(payload.get("creditLimit")),
+            "tax_exempt": bool(payload.get("taxExempt")),
+            "sales_agent_id": _uuid(payload.get("salesAgentId")),
+            "as_of": datetime.fromisoformat(event["occurredAt"]),
+        },
+    )
+
+
+async def apply_charter_event(session: AsyncSession, event: dict[str, Any]) -> None:
+    payload = event.get("payload") or {}
+    if "charterId" not in payload or "occurredAt" not in event or payload.get("isTemplate"):
+        return
+    pickup = payload.get("pickupAt")
+    changed = await _upsert(
+        session,
+        CharterFact,
+        "charter_id",
+        {
+            "charter_id": uuid.UUID(payload["charterId"]),
+            "reference": payload.get("reference"),
+            "client_id": _uuid(payload.get("clientId")),
+            "sales_agent_id": _uuid(payload.get("salesAgentId")),
+            "status": str(payload.get("status") or "quote"),
+            "pickup_at": datetime.fromisoformat(pickup) if pickup else None,
+            "as_of": datetime.fromisoformat(event["occurredAt"]),
+        },
+    )
+    if changed:
+        await _plan_when_ready(session, uuid.UUID(payload["charterId"]))
+
+
+async def apply_quote_accepted(session: AsyncSession, event: dict[str, Any]) -> None:
+    payload = event.get("payload") or {}
+    if "charterId" not in payload or "total" not in payload:
+        return
+    charter_id = uuid.UUID(payload["charterId"])
+    values = {
+        "accepted_total": _money(payload["total"]),
+        "accepted_tax": _money(payload.get("tax")),
+        "accepted_lines": payload.get("lines") or [],
+        "accepted_at": datetime.fromisoformat(event["occurredAt"])
+        if event.get("occurredAt")
+        else datetime.now(UTC),
+    }
+    stmt = insert(CharterFact).values(
+        charter_id=charter_id,
+        client_id=_uuid(payload.get("clientId")),
+        status="booked",
+        as_of=datetime(2000, 1, 1, tzinfo=UTC),  # charters' own facts, when they come, win
+        **values,
+    )
+    await session.execute(
+        stmt.on_conflict_do_update(index_elements=[CharterFact.charter_id], set_=values)
+    )
+    await _plan_when_ready(session, charter_id)
+
+
+async def _plan_when_ready(session: AsyncSession, charter_id: uuid.UUID) -> None:
+    fact = await session.scalar(select(CharterFact).where(CharterFact.charter_id == charter_id))
+    if fact is None or fact.status not in BOOKED or fact.accepted_total is None:
+        return
+    if fact.pickup_at is None:
+        return
+    zone = ZoneInfo(get_settings().operator_time_zone)
+    pickup_on = fact.pickup_at.astimezone(zone).date()
+    today = datetime.now(UTC).astimezone(zone).date()
+    await plans.plan(session, charter_id, fact.client_id, fact.accepted_total, pickup_on, today)

@@ -84,6 +84,23 @@ def _audit(
     )
 
 
+async def _announce(session: AsyncSession, row: PaymentApplication, action: str) -> None:
+    """`finance.payment_applied`: a charter's balance moved (dashboards, sync, notifications)."""
+    await emit(
+        session,
+        outbox,
+        TOPIC,
+        {
+            "applicationId": str(row.id),
+            "paymentId": str(row.payment_id),
+            "charterId": str(row.charter_id),
+            "invoiceId": str(row.invoice_id) if row.invoice_id else None,
+            "amount": str(row.amount),
+            "action": action,
+        },
+    )
+
+
 async def _existing(session: AsyncSession, given: Application) -> PaymentApplication | None:
     row = await session.scalar(
         select(PaymentApplication).where(
@@ -205,19 +222,7 @@ async def apply(session: AsyncSession, given: Application, actor: Viewer) -> Pay
             "amount": given.amount,
         },
     )
-    await emit(
-        session,
-        outbox,
-        TOPIC,
-        {
-            "applicationId": str(row.id),
-            "paymentId": str(payment.id),
-            "charterId": str(given.charter_id),
-            "invoiceId": str(given.invoice_id) if given.invoice_id else None,
-            "amount": str(given.amount),
-            "action": "applied",
-        },
-    )
+    await _announce(session, row, "applied")
     return row
 
 
@@ -255,17 +260,5 @@ async def unapply(
     row.unapplied_by = actor.user_id
     row.unapply_reason = reason
     _audit(session, "application", row.id, "unapply", actor, {"amount": row.amount}, reason)
-    await emit(
-        session,
-        outbox,
-        TOPIC,
-        {
-            "applicationId": str(row.id),
-            "paymentId": str(payment.id),
-            "charterId": str(row.charter_id),
-            "invoiceId": str(row.invoice_id) if row.invoice_id else None,
-            "amount": str(row.amount),
-            "action": "unapplied",
-        },
-    )
+    await _announce(session, row, "unapplied")
     return row

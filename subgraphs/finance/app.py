@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from starlette.applications import Starlette
 
+from subgraphs.finance.downloads import routes as download_routes
 from subgraphs.finance.models import outbox
 from subgraphs.finance.mutations import Mutation
 from subgraphs.finance.queries import Query
@@ -33,7 +34,12 @@ PROJECTIONS = {
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or get_settings()
     return create_subgraph_app(
-        "finance", schema, outbox=outbox, settings=settings, projections=PROJECTIONS
+        "finance",
+        schema,
+        outbox=outbox,
+        settings=settings,
+        projections=PROJECTIONS,
+        routes=download_routes,
     )
 
 

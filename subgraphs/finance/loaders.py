@@ -77,3 +77,24 @@ class PaymentByIdLoader(SessionLoader[uuid.UUID, models.Payment | None]):
         rows = await session.scalars(select(models.Payment).where(models.Payment.id.in_(keys)))
         by_id = {row.id: row for row in rows}
         return [by_id.get(key) for key in keys]
+
+
+class InvoicesByCharterLoader(ByParentIdLoader[models.Invoice]):
+    model = models.Invoice
+    parent_column = "charter_id"
+    order_by = ("charter_id", "issued_on", "number")
+
+
+class InvoiceLinesByInvoiceLoader(ByParentIdLoader[models.InvoiceLine]):
+    model = models.InvoiceLine
+    parent_column = "invoice_id"
+    order_by = ("invoice_id", "position")
+
+
+class InvoiceByIdLoader(SessionLoader[uuid.UUID, models.Invoice | None]):
+    async def load_batch(
+        self, session: AsyncSession, keys: Sequence[uuid.UUID]
+    ) -> list[models.Invoice | None]:
+        rows = await session.scalars(select(models.Invoice).where(models.Invoice.id.in_(keys)))
+        by_id = {row.id: row for row in rows}
+        return [by_id.get(key) for key in keys]

@@ -105,6 +105,70 @@ class Balance:
     next_due_amount: Money
 
 
+@strawberry.enum
+class InvoiceStatus(Enum):
+    DRAFT = "draft"
+    SENT = "sent"
+    PARTIALLY_PAID = "partially_paid"
+    PAID = "paid"
+    OVERDUE = "overdue"
+    VOID = "void"
+
+
+@strawberry.type(description="One line of an invoice, as the accepted quote priced it.")
+class InvoiceLine:
+    description: str
+    amount: Money
+
+
+@strawberry.type(
+    description="A numbered bill to a client (`INV-YYYY-NNNNN`); void keeps its number."
+)
+class Invoice:
+    id: strawberry.ID
+    number: str
+    status: InvoiceStatus
+    issued_on: date
+    due_on: date
+    subtotal: Money
+    tax: Money
+    total: Money
+    paid: Money
+    balance: Money = strawberry.field(description="Total less paid.")
+    charter_id: strawberry.ID | None
+    client_id: strawberry.ID
+    void_reason: str | None
+    pdf_url: str = strawberry.field(
+        description="The PDF, for finance staff and the invoice's own client (bearer token)."
+    )
+
+    @classmethod
+    def from_row(cls, row: Any) -> Invoice:
+        return cls(
+            id=gid(row.id),
+            number=row.number,
+            status=InvoiceStatus(row.status),
+            issued_on=row.issued_on,
+            due_on=row.due_on,
+            subtotal=row.subtotal,
+            tax=row.tax,
+            total=row.total,
+            paid=row.paid,
+            balance=row.total - row.paid,
+            charter_id=gid(row.charter_id) if row.charter_id else None,
+            client_id=gid(row.client_id),
+            void_reason=row.void_reason,
+            pdf_url=f"/invoices/{row.id}.pdf",
+        )
+
+    @strawberry.field(description="Its lines, in order.")
+    async def lines(self, info: Info) -> list[InvoiceLine]:
+        rows = await info.context.loaders.get(L.InvoiceLinesByInvoiceLoader).load(
+            uuid.UUID(self.id)
+        )
+        return [InvoiceLine(description=r.description, amount=r.amount) for r in rows]
+
+
 async def _ensure_reader(info: Info, client_id: Any, agent_id: Any) -> None:
     viewer = await info.context.get_viewer()
     if not viewer.is_authenticated:
@@ -159,6 +223,18 @@ class Charter:
         )
         rows = await info.context.loaders.get(L.ApplicationsByCharterLoader).load(key)
         return [PaymentApplication.from_row(r) for r in rows if r.unapplied_at is None]
+
+    @strawberry.field(description="The charter's invoices, void ones included (same readers).")
+    async def invoices(self, info: Info) -> list[Invoice] | None:
+        key = parse_uuid(self.id)
+        if key is None:
+            return []
+        found = await info.context.loaders.get(L.BalanceByCharterLoader).load(key)
+        await _ensure_reader(
+            info, found.client_id if found else None, found.sales_agent_id if found else None
+        )
+        rows = await info.context.loaders.get(L.InvoicesByCharterLoader).load(key)
+        return [Invoice.from_row(r) for r in rows]
 
 
 @strawberry.type(description="A client's money with the operator.")

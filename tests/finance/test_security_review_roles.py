@@ -33,6 +33,10 @@ EXPECTED: dict[str, set[str]] = {
     "applyPayment": FINANCE,
     "unapplyPayment": FINANCE,
     "payment": FINANCE,
+    "invoiceCharter": FINANCE,
+    "sendInvoice": FINANCE,
+    "voidInvoice": FINANCE,
+    "invoice": FINANCE | {"client"},
 }
 
 
@@ -55,6 +59,16 @@ def operations() -> dict[str, tuple[str, dict[str, Any]]]:
             {"id": some},
         ),
         "payment": ("query($id: ID!) { payment(id: $id) { id } }", {"id": some}),
+        "invoice": ("query($id: ID!) { invoice(id: $id) { id } }", {"id": some}),
+        "invoiceCharter": (
+            f"mutation($id: ID!) {{ invoiceCharter(charterId: $id) {out} }}",
+            {"id": some},
+        ),
+        "sendInvoice": (f"mutation($id: ID!) {{ sendInvoice(id: $id) {out} }}", {"id": some}),
+        "voidInvoice": (
+            f'mutation($id: ID!) {{ voidInvoice(id: $id, reason: "x") {out} }}',
+            {"id": some},
+        ),
     }
 
 

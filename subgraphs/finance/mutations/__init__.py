@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import strawberry
 
+from subgraphs.finance.mutations.invoices import InvoiceMutations
 from subgraphs.finance.mutations.payments import PaymentMutations
 
 
 @strawberry.type
-class Mutation(PaymentMutations):
+class Mutation(PaymentMutations, InvoiceMutations):
     pass

@@ -35,6 +35,7 @@ from subgraphs.finance.models import (
     PaymentApplication,
     outbox,
 )
+from subgraphs.finance.states import INVOICE
 from subgraphs.kit.auditing import plain
 from subgraphs.kit.errors import ServiceError
 from subgraphs.kit.outbox import emit
@@ -254,7 +255,10 @@ async def unapply(
         if invoice is not None:
             invoice.paid -= row.amount
             if invoice.status in ("paid", "partially_paid"):
-                invoice.status = "partially_paid" if invoice.paid > 0 else "sent"
+                target = "partially_paid" if invoice.paid > 0 else "sent"
+                if target != invoice.status:
+                    INVOICE.check(invoice.status, target)
+                    invoice.status = target
     payment.applied -= row.amount
     row.unapplied_at = datetime.now(UTC)
     row.unapplied_by = actor.user_id

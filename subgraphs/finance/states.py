@@ -1,0 +1,26 @@
+"""Finance's lifecycles as explicit transition tables (the kit's `machine`).
+
+An invoice starts as a draft, is sent, and then moves with the money
+applied to it (service/applications.py sets partially_paid and paid under
+the invoice's row lock) or with the calendar (overdue). It may be voided
+until it is paid; voiding one that already holds money is refused by the
+service (take the payments back first), because the table cannot see money.
+Void is final. Money taken back (applications.unapply: a bounced check)
+moves an invoice back: paid to partially_paid or sent, partially_paid to sent.
+"""
+
+from __future__ import annotations
+
+from subgraphs.kit.state_machine import machine
+
+INVOICE = machine(
+    "invoice",
+    {
+        "draft": {"sent", "void"},
+        "sent": {"partially_paid", "paid", "overdue", "void"},
+        "partially_paid": {"paid", "overdue", "void", "sent"},
+        "overdue": {"partially_paid", "paid", "void"},
+        "paid": {"partially_paid", "sent"},
+        "void": set(),
+    },
+)

@@ -19,8 +19,7 @@ from subgraphs.finance.models import CharterFact, ClientFact, Invoice, InvoiceLi
 from subgraphs.finance.service.access import may_read_invoice
 from subgraphs.finance.service.invoice_pdf import InvoiceDocument, Issuer, render_invoice
 from subgraphs.finance.service.invoice_pdf import InvoiceLine as PdfLine
-from subgraphs.kit.auth.tokens import InvalidTokenError, bearer_token
-from subgraphs.kit.auth.viewer import Viewer
+from subgraphs.kit.auth.request_viewer import viewer_of
 from subgraphs.kit.ids import parse_uuid
 
 if TYPE_CHECKING:
@@ -77,13 +76,9 @@ async def document(session: AsyncSession, invoice: Invoice) -> InvoiceDocument:
 
 async def download(request: Request) -> Response:
     services: Services = request.app.state.services
-    token = bearer_token(request.headers.get("authorization"))
-    if not token:
-        return _problem(401, "UNAUTHENTICATED", "You must be logged in.")
-    try:
-        viewer = Viewer.from_claims(await services.verifier.verify(token))
-    except (InvalidTokenError, KeyError, ValueError):
-        return _problem(401, "UNAUTHENTICATED", "The access token is not valid.")
+    viewer = await viewer_of(request, services)
+    if viewer is None:
+        return _problem(401, "UNAUTHENTICATED", "Log in: a valid, current access token is needed.")
     key = parse_uuid(request.path_params["invoice_id"])
     not_found = _problem(404, "NOT_FOUND", "No such invoice.")
     if key is None:

@@ -15,8 +15,7 @@ from urllib.parse import quote
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from subgraphs.kit.auth.tokens import InvalidTokenError, bearer_token
-from subgraphs.kit.auth.viewer import Viewer
+from subgraphs.kit.auth.request_viewer import viewer_of
 from subgraphs.kit.ids import parse_uuid
 from subgraphs.vendors.models import Document
 from subgraphs.vendors.service.documents import may_download
@@ -37,13 +36,9 @@ def _problem(status: int, code: str, message: str) -> Response:
 
 async def download(request: Request) -> Response:
     services: Services = request.app.state.services
-    token = bearer_token(request.headers.get("authorization"))
-    if not token:
-        return _problem(401, "UNAUTHENTICATED", "You must be logged in.")
-    try:
-        viewer = Viewer.from_claims(await services.verifier.verify(token))
-    except (InvalidTokenError, KeyError, ValueError):
-        return _problem(401, "UNAUTHENTICATED", "The access token is not valid.")
+    viewer = await viewer_of(request, services)
+    if viewer is None:
+        return _problem(401, "UNAUTHENTICATED", "Log in: a valid, current access token is needed.")
     key = parse_uuid(request.path_params["document_id"])
     not_found = _problem(404, "NOT_FOUND", "No such document.")
     if key is None:

@@ -428,3 +428,24 @@ async def test_the_pdf_downloads_for_staff_and_its_own_client_only(
     staff = {"Authorization": f"Bearer {await mint('accounting')}"}
     assert (await http_client.get(missing, headers=staff)).status_code == 404
     assert (await get(None)).status_code == 401
+
+
+async def test_a_pdf_download_stops_when_the_session_ends(
+    sessions, finance_server, http_client, mint, redis, settings
+):
+    import jwt
+
+    from subgraphs.kit.auth.revocation import revoke_sessions
+
+    charter_id, _client_id = await _charter(sessions, name="Lakeside Tours")
+    invoice = await _invoice(sessions, charter_id, datetime.now(UTC).date())
+    token = await mint("accounting")
+    session_id = jwt.decode(token, options={"verify_signature": False})["sid"]
+
+    await revoke_sessions(redis, [session_id], ttl_seconds=settings.jwt_access_ttl_seconds)
+    answer = await http_client.get(
+        f"{finance_server.base_url}/invoices/{invoice.id}.pdf",
+        headers={"Authorization": f"Bearer {token}"},
+    )
+
+    assert answer.status_code == 401

@@ -85,7 +85,8 @@ async def _truncate_all(sessions: async_sessionmaker[AsyncSession]) -> None:
     """Empty every subgraph table; retried because background workers of the
     running apps (outbox relays, event consumers) may hold row locks, and a
     TRUNCATE taking many table locks can lose a deadlock against them."""
-    for attempt in range(5):
+    attempts = 20  # six subgraphs' consumers may hold row locks as a test ends
+    for attempt in range(attempts):
         try:
             async with sessions() as session, session.begin():
                 rows = await session.execute(
@@ -95,16 +96,16 @@ async def _truncate_all(sessions: async_sessionmaker[AsyncSession]) -> None:
                         " AND tablename <> 'alembic_version'"
                     )
                 )
-                tables = [r[0] for r in rows if r[0] not in KEEP_TABLES]
+                tables = sorted(r[0] for r in rows if r[0] not in KEEP_TABLES)
                 if tables:
                     await session.execute(
                         text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE")
                     )
             return
         except DBAPIError as exc:
-            if "deadlock" not in str(exc).lower() or attempt == 4:
+            if "deadlock" not in str(exc).lower() or attempt == attempts - 1:
                 raise
-            await asyncio.sleep(0.05 * (attempt + 1))
+            await asyncio.sleep(min(0.05 * (attempt + 1), 0.5))
 
 
 @pytest.fixture(autouse=True)

@@ -8,6 +8,7 @@ from subgraphs.finance.downloads import routes as download_routes
 from subgraphs.finance.models import outbox
 from subgraphs.finance.mutations import Mutation
 from subgraphs.finance.queries import Query
+from subgraphs.finance.reports import routes as report_routes
 from subgraphs.finance.service.facts import (
     CHARTER_CHANGED,
     CLIENT_CHANGED,
@@ -39,7 +40,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         outbox=outbox,
         settings=settings,
         projections=PROJECTIONS,
-        routes=download_routes,
+        routes=[*download_routes, *report_routes],
     )
 
 

@@ -6,6 +6,7 @@ import strawberry
 from strawberry.types import Info
 
 from subgraphs.finance import loaders as L
+from subgraphs.finance.reports import ReportQueries
 from subgraphs.finance.service.access import WORK_FINANCE, may_read_invoice
 from subgraphs.finance.types import Invoice, Payment
 from subgraphs.kit.auth.roles import Role
@@ -15,7 +16,7 @@ from subgraphs.kit.permissions import allow
 
 
 @strawberry.type
-class Query:
+class Query(ReportQueries):
     @strawberry.field(extensions=[allow(*WORK_FINANCE)], description="One payment.")
     async def payment(self, info: Info, id: strawberry.ID) -> Payment:
         key = parse_uuid(id)

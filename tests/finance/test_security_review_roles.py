@@ -33,6 +33,7 @@ EXPECTED: dict[str, set[str]] = {
     "applyPayment": FINANCE,
     "unapplyPayment": FINANCE,
     "payment": FINANCE,
+    "arAging": FINANCE,
     "invoiceCharter": FINANCE,
     "sendInvoice": FINANCE,
     "voidInvoice": FINANCE,
@@ -59,6 +60,7 @@ def operations() -> dict[str, tuple[str, dict[str, Any]]]:
             {"id": some},
         ),
         "payment": ("query($id: ID!) { payment(id: $id) { id } }", {"id": some}),
+        "arAging": ("{ arAging { asOf } }", {}),
         "invoice": ("query($id: ID!) { invoice(id: $id) { id } }", {"id": some}),
         "invoiceCharter": (
             f"mutation($id: ID!) {{ invoiceCharter(charterId: $id) {out} }}",

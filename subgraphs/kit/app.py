@@ -6,6 +6,7 @@ verifier, outbox relay); every request gets a fresh `Context` on top.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
@@ -36,6 +37,17 @@ if TYPE_CHECKING:
     from strawberry.schema.base import BaseSchema
 
 log = logging.getLogger(__name__)
+#: Seconds each part of a subgraph may take to stop before shutdown goes on without it.
+STOP_WITHIN = 10.0
+
+
+async def _bounded(stopping: Awaitable[None], what: str) -> None:
+    """Stop one part, but never let a stuck one hold the process (or a test run) for ever."""
+    try:
+        await asyncio.wait_for(stopping, STOP_WITHIN)
+    except TimeoutError:
+        log.warning("%s did not stop within %.0f s; shutting down without it", what, STOP_WITHIN)
+
 
 Hook = Callable[[Services], Awaitable[None]]
 
@@ -121,13 +133,13 @@ def create_subgraph_app(
             yield
         finally:
             if runner is not None:
-                await runner.stop()
+                await _bounded(runner.stop(), f"{name}: job runner")
             if relay:
-                await relay.stop()
+                await _bounded(relay.stop(), f"{name}: outbox relay")
             for consumer in consumers:
-                await consumer.stop()
+                await _bounded(consumer.stop(), f"{name}: consumer {consumer.group}")
             for hook in on_shutdown:
-                await hook(services)
+                await _bounded(hook(services), f"{name}: shutdown hook")
             await redis.aclose()
             await checks.aclose()
             await engine.dispose()

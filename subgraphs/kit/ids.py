@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from subgraphs.kit.errors import NotFoundError
+from subgraphs.kit.errors import NotFoundError, ServiceError
 
 
 def parse_uuid(value: object) -> uuid.UUID | None:
@@ -22,4 +22,15 @@ def require_uuid(value: object, what: str) -> uuid.UUID:
     key = parse_uuid(value)
     if key is None:
         raise NotFoundError(what, value)
+    return key
+
+
+def input_uuid(value: object, field: str) -> uuid.UUID:
+    """An id inside a mutation's input: not a UUID is a NOT_FOUND user error on `field`.
+
+    A payload error, where `require_uuid` is a top-level GraphQL error.
+    """
+    key = parse_uuid(value)
+    if key is None:
+        raise ServiceError.of("NOT_FOUND", f"{value!r} is not a known id.", field)
     return key

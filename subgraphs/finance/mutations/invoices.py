@@ -2,28 +2,20 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 import strawberry
 from strawberry.types import Info
 
-from subgraphs.finance.error_codes import FinanceErrorCode as Code
 from subgraphs.finance.service import invoices
 from subgraphs.finance.service.access import WORK_FINANCE
 from subgraphs.finance.types import Invoice
-from subgraphs.kit.errors import ServiceError
-from subgraphs.kit.ids import parse_uuid
+from subgraphs.kit.ids import input_uuid
 from subgraphs.kit.payloads import UserError, transact
 from subgraphs.kit.permissions import allow
 
-
-def _id(value: strawberry.ID, field: str) -> uuid.UUID:
-    key = parse_uuid(value)
-    if key is None:
-        raise ServiceError.of(Code.NOT_FOUND, f"{value!r} is not a known id.", field)
-    return key
+_id = input_uuid
 
 
 @strawberry.type

@@ -2,29 +2,21 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 import strawberry
 from strawberry.types import Info
 
-from subgraphs.finance.error_codes import FinanceErrorCode as Code
 from subgraphs.finance.service import applications, payments
 from subgraphs.finance.service.access import WORK_FINANCE
 from subgraphs.finance.types import Payment, PaymentApplication, PaymentMethod
-from subgraphs.kit.errors import ServiceError
-from subgraphs.kit.ids import parse_uuid
+from subgraphs.kit.ids import input_uuid
 from subgraphs.kit.payloads import UserError, transact
 from subgraphs.kit.permissions import allow
 from subgraphs.kit.scalars import Money
 
-
-def _id(value: strawberry.ID | None, field: str) -> uuid.UUID:
-    key = parse_uuid(value)
-    if key is None:
-        raise ServiceError.of(Code.NOT_FOUND, f"{value!r} is not a known id.", field)
-    return key
+_id = input_uuid
 
 
 @strawberry.input(description="Money received; dated today or earlier.")

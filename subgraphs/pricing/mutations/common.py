@@ -7,16 +7,9 @@ from datetime import date
 
 import strawberry
 
-from subgraphs.kit.errors import ServiceError
-from subgraphs.kit.ids import parse_uuid
-from subgraphs.pricing.error_codes import PricingErrorCode as Code
+from subgraphs.kit.ids import input_uuid
 
-
-def parse_id(value: strawberry.ID | None, field: str) -> uuid.UUID:
-    key = parse_uuid(value)
-    if key is None:
-        raise ServiceError.of(Code.NOT_FOUND, f"{value!r} is not a known id.", field)
-    return key
+parse_id = input_uuid
 
 
 def parse_ids(values: list[strawberry.ID] | None, field: str) -> list[uuid.UUID] | None:

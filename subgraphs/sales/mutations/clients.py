@@ -2,31 +2,23 @@
 
 from __future__ import annotations
 
-import uuid
 from decimal import Decimal
 from typing import Any
 
 import strawberry
 from strawberry.types import Info
 
-from subgraphs.kit.errors import ServiceError
-from subgraphs.kit.ids import parse_uuid
+from subgraphs.kit.ids import input_uuid
 from subgraphs.kit.payloads import UserError, transact
 from subgraphs.kit.permissions import allow
 from subgraphs.kit.scalars import Money
 from subgraphs.sales.enums import ClientStatus, ClientType, PaymentTerms
-from subgraphs.sales.error_codes import SalesErrorCode as Code
 from subgraphs.sales.service import clients, contacts
 from subgraphs.sales.service.access import EDIT_CLIENTS
 from subgraphs.sales.service.contact_details import ContactDetails
 from subgraphs.sales.types import Client, ClientContact
 
-
-def parse_id(value: strawberry.ID | None, field: str) -> uuid.UUID:
-    key = parse_uuid(value)
-    if key is None:
-        raise ServiceError.of(Code.NOT_FOUND, f"{value!r} is not a known id.", field)
-    return key
+parse_id = input_uuid
 
 
 @strawberry.input(description="A postal address; an empty string clears a part.")

@@ -12,14 +12,14 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from sqlalchemy import select
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
 from subgraphs.finance.models import CharterFact, ClientFact, Invoice, InvoiceLine
 from subgraphs.finance.service.access import may_read_invoice
 from subgraphs.finance.service.invoice_pdf import InvoiceDocument, Issuer, render_invoice
 from subgraphs.finance.service.invoice_pdf import InvoiceLine as PdfLine
-from subgraphs.kit.auth.request_viewer import viewer_of
+from subgraphs.kit.auth.request_viewer import problem, viewer_of
 from subgraphs.kit.ids import parse_uuid
 
 if TYPE_CHECKING:
@@ -35,11 +35,6 @@ TERMS = {
     "net_30": "Net 30 days",
     "net_60": "Net 60 days",
 }
-
-
-def _problem(status: int, code: str, message: str) -> Response:
-    headers = {"WWW-Authenticate": 'Bearer realm="athena"'} if status == 401 else None
-    return JSONResponse({"error": code, "message": message}, status_code=status, headers=headers)
 
 
 async def document(session: AsyncSession, invoice: Invoice) -> InvoiceDocument:
@@ -78,9 +73,9 @@ async def download(request: Request) -> Response:
     services: Services = request.app.state.services
     viewer = await viewer_of(request, services)
     if viewer is None:
-        return _problem(401, "UNAUTHENTICATED", "Log in: a valid, current access token is needed.")
+        return problem(401, "UNAUTHENTICATED", "Log in: a valid, current access token is needed.")
     key = parse_uuid(request.path_params["invoice_id"])
-    not_found = _problem(404, "NOT_FOUND", "No such invoice.")
+    not_found = problem(404, "NOT_FOUND", "No such invoice.")
     if key is None:
         return not_found
     async with services.sessions() as session:

@@ -15,13 +15,13 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 import strawberry
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 from strawberry.types import Info
 
 from subgraphs.finance.service import aging
 from subgraphs.finance.service.access import WORK_FINANCE
-from subgraphs.kit.auth.request_viewer import viewer_of
+from subgraphs.kit.auth.request_viewer import problem, viewer_of
 from subgraphs.kit.permissions import allow
 from subgraphs.kit.scalars import Money
 
@@ -102,14 +102,14 @@ async def ar_aging_csv(request: Request) -> Response:
     services: Services = request.app.state.services
     viewer = await viewer_of(request, services)
     if viewer is None:
-        return JSONResponse({"error": "UNAUTHENTICATED"}, status_code=401)
+        return problem(401, "UNAUTHENTICATED", "Log in: a valid, current access token is needed.")
     if not viewer.has_any_role(*WORK_FINANCE):
-        return JSONResponse({"error": "FORBIDDEN"}, status_code=403)
+        return problem(403, "FORBIDDEN", "Reports are for finance staff.")
     raw = request.query_params.get("asOf")
     try:
         day = date.fromisoformat(raw) if raw else _today(services.settings.operator_time_zone)
     except ValueError:
-        return JSONResponse({"error": "BAD_USER_INPUT", "message": "asOf is a date."}, 400)
+        return problem(400, "BAD_USER_INPUT", "asOf is a date.")
     async with services.sessions() as session:
         rows = await aging.ar_aging(session, day)
     out = io.StringIO()

@@ -12,10 +12,10 @@ import logging
 from typing import TYPE_CHECKING
 from urllib.parse import quote
 
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
-from subgraphs.kit.auth.request_viewer import viewer_of
+from subgraphs.kit.auth.request_viewer import problem, viewer_of
 from subgraphs.kit.ids import parse_uuid
 from subgraphs.vendors.models import Document
 from subgraphs.vendors.service.documents import may_download
@@ -29,18 +29,13 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-def _problem(status: int, code: str, message: str) -> Response:
-    headers = {"WWW-Authenticate": 'Bearer realm="athena"'} if status == 401 else None
-    return JSONResponse({"error": code, "message": message}, status_code=status, headers=headers)
-
-
 async def download(request: Request) -> Response:
     services: Services = request.app.state.services
     viewer = await viewer_of(request, services)
     if viewer is None:
-        return _problem(401, "UNAUTHENTICATED", "Log in: a valid, current access token is needed.")
+        return problem(401, "UNAUTHENTICATED", "Log in: a valid, current access token is needed.")
     key = parse_uuid(request.path_params["document_id"])
-    not_found = _problem(404, "NOT_FOUND", "No such document.")
+    not_found = problem(404, "NOT_FOUND", "No such document.")
     if key is None:
         return not_found
     async with services.sessions() as session:
@@ -51,7 +46,7 @@ async def download(request: Request) -> Response:
         data = await storage_from(services.settings).get(document.storage_key)
     except StorageError:
         log.error("document %s has a row but no stored file", document.id)
-        return _problem(404, "NOT_FOUND", "The document's file is missing.")
+        return problem(404, "NOT_FOUND", "The document's file is missing.")
     filename = quote(document.filename, safe="")
     return Response(
         data,

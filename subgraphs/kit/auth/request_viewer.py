@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from starlette.responses import JSONResponse, Response
+
 from subgraphs.kit.auth.tokens import InvalidTokenError, bearer_token
 from subgraphs.kit.auth.viewer import Viewer
 
@@ -31,3 +33,9 @@ async def viewer_of(request: Request, services: Services) -> Viewer | None:
     if viewer.session_id and await services.revocations.is_revoked(viewer.session_id):
         return None
     return viewer
+
+
+def problem(status: int, code: str, message: str) -> Response:
+    """A plain route's refusal: the GraphQL error codes, and a Bearer challenge on 401."""
+    headers = {"WWW-Authenticate": 'Bearer realm="athena"'} if status == 401 else None
+    return JSONResponse({"error": code, "message": message}, status_code=status, headers=headers)

@@ -1,4 +1,4 @@
-"""Finance's `Query` root: payments for finance staff (the reports arrive with their step)."""
+"""Reading one payment or one invoice by id."""
 
 from __future__ import annotations
 
@@ -6,7 +6,6 @@ import strawberry
 from strawberry.types import Info
 
 from subgraphs.finance import loaders as L
-from subgraphs.finance.reports import ReportQueries
 from subgraphs.finance.service.access import WORK_FINANCE, may_read_invoice
 from subgraphs.finance.types import Invoice, Payment
 from subgraphs.kit.auth.roles import Role
@@ -16,7 +15,7 @@ from subgraphs.kit.permissions import allow
 
 
 @strawberry.type
-class Query(ReportQueries):
+class PaymentQueries:
     @strawberry.field(extensions=[allow(*WORK_FINANCE)], description="One payment.")
     async def payment(self, info: Info, id: strawberry.ID) -> Payment:
         key = parse_uuid(id)

@@ -1,0 +1,102 @@
+"""Payments, their applications and a charter's balance: thin views of finance's rows."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from decimal import Decimal
+from enum import Enum
+from typing import Any
+
+import strawberry
+from strawberry.types import Info
+
+from subgraphs.finance import loaders as L
+from subgraphs.kit.scalars import Money
+
+ZERO = Decimal("0.00")
+
+
+def gid(value: uuid.UUID) -> strawberry.ID:
+    return strawberry.ID(str(value))
+
+
+@strawberry.enum
+class PaymentMethod(Enum):
+    CARD = "card"
+    ACH = "ach"
+    CHECK = "check"
+    WIRE = "wire"
+    PURCHASE_ORDER = "purchase_order"
+    CASH = "cash"
+
+
+@strawberry.type(description="Money received from a client.")
+class Payment:
+    id: strawberry.ID
+    client_id: strawberry.ID
+    amount: Money
+    applied: Money = strawberry.field(description="The part applied to charters.")
+    unapplied: Money = strawberry.field(description="What is left to apply.")
+    received_on: date
+    method: PaymentMethod
+    reference: str | None
+    check_number: str | None
+    created_at: datetime
+
+    @classmethod
+    def from_row(cls, row: Any) -> Payment:
+        return cls(
+            id=gid(row.id),
+            client_id=gid(row.client_id),
+            amount=row.amount,
+            applied=row.applied,
+            unapplied=row.amount - row.applied,
+            received_on=row.received_on,
+            method=PaymentMethod(row.method),
+            reference=row.reference,
+            check_number=(row.details or {}).get("checkNumber"),
+            created_at=row.created_at,
+        )
+
+
+@strawberry.type(description="Part of a payment applied to a charter (and its invoice).")
+class PaymentApplication:
+    id: strawberry.ID
+    payment_id: strawberry.ID
+    charter_id: strawberry.ID
+    invoice_id: strawberry.ID | None
+    amount: Money
+    applied_at: datetime
+    unapplied_at: datetime | None
+    unapply_reason: str | None
+
+    @classmethod
+    def from_row(cls, row: Any) -> PaymentApplication:
+        return cls(
+            id=gid(row.id),
+            payment_id=gid(row.payment_id),
+            charter_id=gid(row.charter_id),
+            invoice_id=gid(row.invoice_id) if row.invoice_id else None,
+            amount=row.amount,
+            applied_at=row.applied_at,
+            unapplied_at=row.unapplied_at,
+            unapply_reason=row.unapply_reason,
+        )
+
+    @strawberry.field(description="The payment it came from.")
+    async def payment(self, info: Info) -> Payment | None:
+        row = await info.context.loaders.get(L.PaymentByIdLoader).load(uuid.UUID(self.payment_id))
+        return Payment.from_row(row) if row else None
+
+
+@strawberry.type(description="What a charter owes, has paid and has due now.")
+class Balance:
+    owed: Money = strawberry.field(
+        description="The accepted price (0 until the quote is accepted)."
+    )
+    paid: Money
+    outstanding: Money = strawberry.field(description="Owed less paid.")
+    due: Money = strawberry.field(description="Instalments due by today not yet paid.")
+    next_due_on: date | None = strawberry.field(description="The next instalment not yet paid.")
+    next_due_amount: Money

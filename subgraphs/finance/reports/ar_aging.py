@@ -1,34 +1,25 @@
-"""The accounting reports as GraphQL types and as CSV downloads (finance staff only).
-
-Each report is one service function (service/aging.py, ...) answered twice:
-as a query for screens and as `GET /reports/<name>.csv` for spreadsheets,
-with the same figures.
-"""
+"""AR aging: open invoices by client and days past due, as a query and `/reports/ar-aging.csv`."""
 
 from __future__ import annotations
 
-import csv
-import io
-from datetime import UTC, date, datetime
+from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING
-from zoneinfo import ZoneInfo
 
 import strawberry
-from starlette.responses import Response
-from starlette.routing import Route
 from strawberry.types import Info
 
+from subgraphs.finance.reports.common import Table, csv_route, date_param, today
 from subgraphs.finance.service import aging
 from subgraphs.finance.service.access import WORK_FINANCE
-from subgraphs.kit.auth.request_viewer import problem, viewer_of
 from subgraphs.kit.permissions import allow
 from subgraphs.kit.scalars import Money
 
 if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
     from starlette.requests import Request
 
-    from subgraphs.kit.context import Services
+    from subgraphs.kit.auth.viewer import Viewer
 
 
 @strawberry.type(description="Amounts by days past due.")
@@ -69,18 +60,14 @@ class ArAgingReport:
     csv_url: str
 
 
-def _today(zone: str) -> date:
-    return datetime.now(UTC).astimezone(ZoneInfo(zone)).date()
-
-
 @strawberry.type
-class ReportQueries:
+class ArAgingQueries:
     @strawberry.field(
         extensions=[allow(*WORK_FINANCE)],
         description="AR aging: every bucket sums to the total; also at /reports/ar-aging.csv.",
     )
     async def ar_aging(self, info: Info, as_of: date | None = None) -> ArAgingReport:
-        day = as_of or _today(info.context.settings.operator_time_zone)
+        day = as_of or today(info.context.settings.operator_time_zone)
         async with info.context.sessions() as session:
             rows = await aging.ar_aging(session, day)
         return ArAgingReport(
@@ -98,37 +85,21 @@ class ReportQueries:
         )
 
 
-async def ar_aging_csv(request: Request) -> Response:
-    services: Services = request.app.state.services
-    viewer = await viewer_of(request, services)
-    if viewer is None:
-        return problem(401, "UNAUTHENTICATED", "Log in: a valid, current access token is needed.")
-    if not viewer.has_any_role(*WORK_FINANCE):
-        return problem(403, "FORBIDDEN", "Reports are for finance staff.")
-    raw = request.query_params.get("asOf")
-    try:
-        day = date.fromisoformat(raw) if raw else _today(services.settings.operator_time_zone)
-    except ValueError:
-        return problem(400, "BAD_USER_INPUT", "asOf is a date.")
-    async with services.sessions() as session:
-        rows = await aging.ar_aging(session, day)
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["client_id", "client", *aging.BUCKETS, "total"])
-    for r in rows:
-        writer.writerow(
-            [r.client_id, r.client_name, *(r.amounts[b] for b in aging.BUCKETS), r.total]
-        )
+async def _ar_aging_table(request: Request, session: AsyncSession, viewer: Viewer) -> Table:
+    day = date_param(request, "asOf", today(request.app.state.services.settings.operator_time_zone))
+    rows = await aging.ar_aging(session, day)
     sums = aging.totals(rows)
-    writer.writerow(["", "TOTAL", *(sums[b] for b in aging.BUCKETS), sum(sums.values())])
-    return Response(
-        out.getvalue(),
-        media_type="text/csv",
-        headers={
-            "Content-Disposition": f'attachment; filename="ar-aging-{day.isoformat()}.csv"',
-            "Cache-Control": "private, no-store",
-        },
+    return Table(
+        filename=f"ar-aging-{day.isoformat()}.csv",
+        header=["client_id", "client", *aging.BUCKETS, "total"],
+        rows=[
+            *(
+                [r.client_id, r.client_name, *(r.amounts[b] for b in aging.BUCKETS), r.total]
+                for r in rows
+            ),
+            ["", "TOTAL", *(sums[b] for b in aging.BUCKETS), sum(sums.values())],
+        ],
     )
 
 
-routes = [Route("/reports/ar-aging.csv", ar_aging_csv, methods=["GET"])]
+routes = [csv_route("/reports/ar-aging.csv", _ar_aging_table)]

@@ -5,5 +5,6 @@ skips what is already there, so `make run` can call this at every start.
 """
 
 #: Load order: each module may name what an earlier one made. Sales' leads
-#: come after charters, because two of them were converted into demo quotes.
-ORDER = ("identity", "sales", "charters", "vendors", "pricing", "sales_leads")
+#: come after charters, because two of them were converted into demo quotes;
+#: finance comes last: it prices the booked charters with pricing's demo price list.
+ORDER = ("identity", "sales", "charters", "vendors", "pricing", "sales_leads", "finance")

@@ -358,21 +358,20 @@ async def accept_latest(session: AsyncSession, charter_id: uuid.UUID) -> None:
 
 async def announce_accepted(session: AsyncSession, row: QuoteCalculation) -> None:
     """`pricing.quote_accepted`: the price a booked charter owes, for finance's plans and invoices."""
-    await emit(
-        session,
-        outbox,
-        QUOTE_ACCEPTED,
-        {
-            "charterId": str(row.charter_id),
-            "clientId": str(row.client_id) if row.client_id else None,
-            "quoteId": str(row.id),
-            "subtotal": str(row.subtotal),
-            "discount": str(row.discount),
-            "tax": str(row.tax),
-            "total": str(row.total),
-            "lines": row.lines,
-        },
-    )
+    await emit(session, outbox, QUOTE_ACCEPTED, accepted_payload(row))
+
+
+def accepted_payload(row: QuoteCalculation) -> dict[str, Any]:
+    return {
+        "charterId": str(row.charter_id),
+        "clientId": str(row.client_id) if row.client_id else None,
+        "quoteId": str(row.id),
+        "subtotal": str(row.subtotal),
+        "discount": str(row.discount),
+        "tax": str(row.tax),
+        "total": str(row.total),
+        "lines": row.lines,
+    }
 
 
 def estimate(trip: TripFacts, prices: PriceList) -> PricedQuote:

@@ -1,0 +1,54 @@
+"""The finance demo: booked charters owe what pricing quoted; invoices in every status and bucket."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+
+from db.demo.__main__ import load_all
+from subgraphs.finance.models import CharterFact, Invoice, Payment, PaymentPlan
+from subgraphs.finance.service import aging
+from subgraphs.pricing.models import QuoteCalculation
+
+
+async def test_the_finance_demo_covers_every_status_and_bucket_once(sessions, settings):
+    first = await load_all()
+    again = await load_all()
+
+    async with sessions() as session:
+        statuses = set(await session.scalars(select(Invoice.status)))
+        accepted = dict(
+            (
+                await session.execute(
+                    select(QuoteCalculation.charter_id, QuoteCalculation.total).where(
+                        QuoteCalculation.accepted
+                    )
+                )
+            ).all()
+        )
+        owed = dict(
+            (
+                await session.execute(
+                    select(CharterFact.charter_id, CharterFact.accepted_total).where(
+                        CharterFact.accepted_total.is_not(None)
+                    )
+                )
+            ).all()
+        )
+        plans = await session.scalar(select(func.count()).select_from(PaymentPlan))
+        checks = list(await session.scalars(select(Payment).where(Payment.method == "check")))
+        today = datetime.now(UTC).astimezone(ZoneInfo(settings.operator_time_zone)).date()
+        buckets = aging.totals(await aging.ar_aging(session, today))
+
+    assert first["finance"] > 0
+    assert again["finance"] == 0
+    assert statuses == {"draft", "sent", "partially_paid", "paid", "overdue", "void"}
+    # What finance says a charter owes is the quote pricing kept for it.
+    assert owed and owed == accepted
+    assert plans == len(owed)
+    # A check pays several charters' deposits: applied in full across them.
+    assert any(c.applied == c.amount and c.amount > 0 for c in checks)
+    assert {b for b, amount in buckets.items() if amount > Decimal(0)} == set(aging.BUCKETS)

@@ -198,9 +198,14 @@ async def load(session: AsyncSession) -> int:
     await session.flush()
     planned = set(await session.scalars(select(PaymentPlan.charter_id)))
 
-    # Three future booked charters keep their deposits open (the "one check" demo).
-    future = [c for c in booked if c.status == "booked" and c.pickup_at > now and c.id in planned]
-    kept_open = {c.id for c in future[:3]}
+    # Three future booked charters of one client keep their deposits open, so one check
+    # from that client can be shown paying the three.
+    future: dict[uuid.UUID, list[Charter]] = {}
+    for c in booked:
+        if c.status == "booked" and c.pickup_at > now and c.id in planned:
+            future.setdefault(c.client_id, []).append(c)
+    most = max(future.values(), key=len, default=[])
+    kept_open = {c.id for c in most[:3]}
     made = 0
 
     async def pay(client_id: uuid.UUID, amount: Decimal, method: str, **details: str) -> Any:

@@ -9,7 +9,13 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 
 from db.demo.__main__ import load_all
-from subgraphs.finance.models import CharterFact, Invoice, Payment, PaymentPlan
+from subgraphs.finance.models import (
+    CharterFact,
+    Invoice,
+    Payment,
+    PaymentApplication,
+    PaymentPlan,
+)
 from subgraphs.finance.service import aging
 from subgraphs.pricing.models import QuoteCalculation
 
@@ -42,13 +48,25 @@ async def test_the_finance_demo_covers_every_status_and_bucket_once(sessions, se
         checks = list(await session.scalars(select(Payment).where(Payment.method == "check")))
         today = datetime.now(UTC).astimezone(ZoneInfo(settings.operator_time_zone)).date()
         buckets = aging.totals(await aging.ar_aging(session, today))
+        unpaid_by_client: dict[object, list[object]] = {}
+        for fact in await session.scalars(
+            select(CharterFact).where(
+                CharterFact.status == "booked",
+                CharterFact.accepted_total.is_not(None),
+                CharterFact.charter_id.not_in(select(PaymentApplication.charter_id)),
+            )
+        ):
+            unpaid_by_client.setdefault(fact.client_id, []).append(fact)
 
     assert first["finance"] > 0
     assert again["finance"] == 0
     assert statuses == {"draft", "sent", "partially_paid", "paid", "overdue", "void"}
     # What finance says a charter owes is the quote pricing kept for it.
-    assert owed and owed == accepted
+    assert owed
+    assert owed == accepted
     assert plans == len(owed)
     # A check pays several charters' deposits: applied in full across them.
     assert any(c.applied == c.amount and c.amount > 0 for c in checks)
     assert {b for b, amount in buckets.items() if amount > Decimal(0)} == set(aging.BUCKETS)
+    # One client has three booked charters with nothing paid (the "one check" walk-through).
+    assert any(len(group) >= 3 for group in unpaid_by_client.values())

@@ -13,6 +13,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from decimal import Decimal
 from pathlib import Path
 
 import httpx
@@ -292,6 +293,76 @@ def test_issue_11_done_a_150_mile_weekday_charter_is_quoted_726_50(stack):
     assert read["quote"]["total"] == "726.50"
     assert [line["amount"] for line in read["quote"]["lines"]] == ["350.00", "375.00", "1.50"]
     assert read["vehicles"] == [{"vehicleType": {"name": "Executive Coach"}, "vendor": None}]
+
+
+def test_issue_12_done_one_check_pays_three_deposits_and_the_books_agree(stack):
+    """As accounting@demo.athena: one check pays three charters' deposits; then, in the same
+    session, `charters { reference balance { due } }` and the AR aging report, exact."""
+    url = f"http://127.0.0.1:{stack['router']}/graphql"
+    token = _login(url, "accounting@demo.athena")
+    read_charters = """{ charters(first: 100, where: {status: [BOOKED]}) { edges { node {
+      id reference client { id } balance { owed paid due outstanding nextDueAmount } } } } }"""
+    aging_query = "{ arAging { totals { total } rows { buckets { current days1To30 "
+    aging_query += "days31To60 days61To90 days91To120 over120 total } } } }"
+    before = {
+        e["node"]["id"]: e["node"] for e in _ask(url, token, read_charters)["charters"]["edges"]
+    }
+    aging_before = _ask(url, token, aging_query)["arAging"]
+    unpaid: dict[str, list[dict]] = {}
+    for node in before.values():
+        if node["balance"]["paid"] == "0.00" and node["balance"]["owed"] != "0.00":
+            unpaid.setdefault(node["client"]["id"], []).append(node)
+    client_id, group = max(unpaid.items(), key=lambda kv: len(kv[1]))
+    three = sorted(group, key=lambda n: n["reference"])[:3]
+    assert len(three) == 3, unpaid
+    deposits = [Decimal(n["balance"]["nextDueAmount"]) for n in three]
+    total = sum(deposits, Decimal("0.00"))
+
+    recorded = _ask(
+        url,
+        token,
+        """mutation($client: ID!, $amount: Money!, $day: Date!) { recordPayment(input: {
+          clientId: $client, amount: $amount, receivedOn: $day, method: CHECK,
+          checkNumber: "20417", bank: "First Demo Bank"}) {
+          payment { id amount } userErrors { field code message } } }""",
+        {"client": client_id, "amount": str(total), "day": time.strftime("%Y-%m-%d")},
+    )["recordPayment"]
+    assert recorded["userErrors"] == [], recorded
+    for node, deposit in zip(three, deposits, strict=True):
+        applied = _ask(
+            url,
+            token,
+            """mutation($p: ID!, $c: ID!, $a: Money!, $k: String!) { applyPayment(input: {
+              paymentId: $p, charterId: $c, amount: $a, idempotencyKey: $k}) {
+              application { amount } userErrors { field code message } } }""",
+            {
+                "p": recorded["payment"]["id"],
+                "c": node["id"],
+                "a": str(deposit),
+                "k": f"e2e-deposit-{node['reference']}",
+            },
+        )["applyPayment"]
+        assert applied["userErrors"] == [], applied
+    after = {
+        e["node"]["id"]: e["node"] for e in _ask(url, token, read_charters)["charters"]["edges"]
+    }
+    aging_after = _ask(url, token, aging_query)["arAging"]
+
+    for node, deposit in zip(three, deposits, strict=True):
+        was, now = node["balance"], after[node["id"]]["balance"]
+        assert Decimal(now["paid"]) == deposit
+        assert Decimal(now["outstanding"]) == Decimal(was["outstanding"]) - deposit
+        assert Decimal(now["due"]) == max(Decimal(was["due"]) - deposit, Decimal("0.00"))
+    untouched = set(before) - {n["id"] for n in three}
+    assert all(after[i]["balance"] == before[i]["balance"] for i in untouched)
+    # Deposits were not invoiced: receivables by invoice stand as they were, and add up.
+    assert aging_after == aging_before
+    rows = aging_after["rows"]
+    for row in rows:
+        parts = [Decimal(v) for k, v in row["buckets"].items() if k != "total"]
+        assert sum(parts, Decimal("0.00")) == Decimal(row["buckets"]["total"])
+    grand = sum((Decimal(r["buckets"]["total"]) for r in rows), Decimal("0.00"))
+    assert grand == Decimal(aging_after["totals"]["total"]) > 0
 
 
 def test_sigterm_stops_every_process_and_frees_the_ports(stack):

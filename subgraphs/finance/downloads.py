@@ -9,7 +9,7 @@ on each request, so it always shows the invoice's current status and paid.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from starlette.responses import Response
@@ -21,6 +21,7 @@ from subgraphs.finance.service.invoice_pdf import InvoiceDocument, Issuer, rende
 from subgraphs.finance.service.invoice_pdf import InvoiceLine as PdfLine
 from subgraphs.kit.auth.request_viewer import problem, viewer_of
 from subgraphs.kit.ids import parse_uuid
+from subgraphs.kit.settings import Settings, get_settings
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
@@ -28,7 +29,6 @@ if TYPE_CHECKING:
 
     from subgraphs.kit.context import Services
 
-ISSUER = Issuer(name="Athena Charters")
 TERMS = {
     "due_on_receipt": "Due on receipt",
     "net_15": "Net 15 days",
@@ -37,8 +37,39 @@ TERMS = {
 }
 
 
-async def document(session: AsyncSession, invoice: Invoice) -> InvoiceDocument:
-    """The printed invoice: its own rows' figures, the client's name and terms as finance knows them."""
+def issuer(settings: Settings) -> Issuer:
+    """The operator's letterhead, from settings (`OPERATOR_NAME`, `OPERATOR_ADDRESS` with "|"...)."""
+    return Issuer(
+        name=settings.operator_name,
+        address_lines=tuple(x.strip() for x in settings.operator_address.split("|") if x.strip()),
+        phone=settings.operator_phone or None,
+        email=settings.operator_email or None,
+        tax_id=settings.operator_tax_id or None,
+    )
+
+
+def address_lines(address: dict[str, Any] | None) -> tuple[str, ...]:
+    """Sales' billing address as printed: street lines, "City, Region Postcode", country."""
+    if not address:
+        return ()
+
+    def part(key: str) -> str:
+        return str(address.get(key) or "").strip()
+
+    place = ", ".join(
+        x for x in (part("city"), f"{part('region')} {part('postalCode')}".strip()) if x
+    )
+    lines = (part("line1"), part("line2"), place, part("country"))
+    return tuple(x for x in lines if x)
+
+
+async def document(
+    session: AsyncSession, invoice: Invoice, settings: Settings | None = None
+) -> InvoiceDocument:
+    """The printed invoice: its own rows' figures, the client's name, address and terms as finance knows them.
+
+    A consolidated invoice lists the references of every charter its lines bill.
+    """
     lines = (
         await session.scalars(
             select(InvoiceLine)
@@ -47,16 +78,32 @@ async def document(session: AsyncSession, invoice: Invoice) -> InvoiceDocument:
         )
     ).all()
     client = await session.get(ClientFact, invoice.client_id)
-    charter = await session.get(CharterFact, invoice.charter_id) if invoice.charter_id else None
+    billed = list(dict.fromkeys(x.charter_id for x in lines if x.charter_id is not None))
+    if invoice.charter_id and invoice.charter_id not in billed:
+        billed.insert(0, invoice.charter_id)
+    references = {
+        row.charter_id: row.reference
+        for row in await session.scalars(
+            select(CharterFact).where(CharterFact.charter_id.in_(billed))
+        )
+        if row.reference
+    }
     terms = (client.payment_terms if client else None) or "net_30"
+    period = (
+        (invoice.period_start, invoice.period_end)
+        if invoice.period_start and invoice.period_end
+        else None
+    )
     return InvoiceDocument(
         number=invoice.number,
         issue_date=invoice.issued_on,
         due_date=invoice.due_on,
         status=invoice.status,
-        issuer=ISSUER,
+        issuer=issuer(settings or get_settings()),
         client_name=(client.name if client and client.name.strip() else "Client"),
-        billing_address=(),
+        billing_address=address_lines(client.billing_address if client else None),
+        client_email=client.email if client else None,
+        period=period,
         lines=tuple(PdfLine(x.description, x.quantity, x.unit_price, x.amount) for x in lines),
         subtotal=invoice.subtotal,
         tax=invoice.tax,
@@ -65,7 +112,7 @@ async def document(session: AsyncSession, invoice: Invoice) -> InvoiceDocument:
         balance_due=invoice.total - invoice.paid,
         payment_terms=TERMS.get(terms, terms),
         notes=f"Void: {invoice.void_reason}" if invoice.void_reason else None,
-        charter_references=(charter.reference,) if charter and charter.reference else (),
+        charter_references=tuple(references[x] for x in billed if x in references),
     )
 
 
@@ -82,7 +129,7 @@ async def download(request: Request) -> Response:
         invoice = await session.get(Invoice, key)
         if invoice is None or not may_read_invoice(viewer, invoice.client_id):
             return not_found
-        pdf = render_invoice(await document(session, invoice))
+        pdf = render_invoice(await document(session, invoice, services.settings))
     return Response(
         pdf,
         media_type="application/pdf",

@@ -6,13 +6,15 @@ import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 
 from subgraphs.finance import models
+from subgraphs.finance.service import sync_outbox
 from subgraphs.finance.service.balances import Balance, balances
+from subgraphs.finance.service.dashboard_money import AgentMoney, agent_money
 from subgraphs.kit.loaders import ByParentIdLoader, SessionLoader
 from subgraphs.kit.settings import get_settings
 
@@ -85,6 +87,27 @@ class InvoicesByCharterLoader(ByParentIdLoader[models.Invoice]):
     order_by = ("charter_id", "issued_on", "number")
 
 
+class InvoicesOfCharterLoader(SessionLoader[uuid.UUID, list[Any]]):
+    """Every invoice billing each charter, its own or a consolidated one (by the lines' charter).
+
+    Plain rows (the invoice's columns), like the kit's loaders: they only read.
+    """
+
+    async def load_batch(self, session: AsyncSession, keys: Sequence[uuid.UUID]) -> list[list[Any]]:
+        invoice, line = models.Invoice.__table__, models.InvoiceLine.__table__
+        rows = await session.execute(
+            select(line.c.charter_id.label("billed_charter_id"), *invoice.c)
+            .join(invoice, invoice.c.id == line.c.invoice_id)
+            .where(line.c.charter_id.in_(keys))
+            .distinct()
+            .order_by("billed_charter_id", invoice.c.issued_on, invoice.c.number)
+        )
+        found: dict[uuid.UUID, list[Any]] = {key: [] for key in keys}
+        for row in rows:
+            found[row.billed_charter_id].append(row)
+        return [found[key] for key in keys]
+
+
 class InvoiceLinesByInvoiceLoader(ByParentIdLoader[models.InvoiceLine]):
     model = models.InvoiceLine
     parent_column = "invoice_id"
@@ -98,3 +121,104 @@ class InvoiceByIdLoader(SessionLoader[uuid.UUID, models.Invoice | None]):
         rows = await session.scalars(select(models.Invoice).where(models.Invoice.id.in_(keys)))
         by_id = {row.id: row for row in rows}
         return [by_id.get(key) for key in keys]
+
+
+class VendorBillByIdLoader(SessionLoader[uuid.UUID, models.VendorBill | None]):
+    async def load_batch(
+        self, session: AsyncSession, keys: Sequence[uuid.UUID]
+    ) -> list[models.VendorBill | None]:
+        rows = await session.scalars(
+            select(models.VendorBill).where(models.VendorBill.id.in_(keys))
+        )
+        by_id = {row.id: row for row in rows}
+        return [by_id.get(key) for key in keys]
+
+
+class BillsByVendorLoader(ByParentIdLoader[models.VendorBill]):
+    model = models.VendorBill
+    parent_column = "vendor_id"
+    order_by = ("vendor_id", "due_on", "number")
+
+
+class BillPaymentsByBillLoader(ByParentIdLoader[models.BillPayment]):
+    model = models.BillPayment
+    parent_column = "bill_id"
+    order_by = ("bill_id", "paid_on", "created_at", "id")
+
+
+class VendorOfUserLoader(SessionLoader[uuid.UUID, uuid.UUID | None]):
+    """The vendor a vendor login works for (`VendorUserFact`), None for any other user."""
+
+    async def load_batch(
+        self, session: AsyncSession, keys: Sequence[uuid.UUID]
+    ) -> list[uuid.UUID | None]:
+        found = dict(
+            (
+                await session.execute(
+                    select(models.VendorUserFact.user_id, models.VendorUserFact.vendor_id).where(
+                        models.VendorUserFact.user_id.in_(keys)
+                    )
+                )
+            ).all()
+        )
+        return [found.get(key) for key in keys]
+
+
+class AgentMoneyByAgentLoader(SessionLoader[uuid.UUID, AgentMoney]):
+    """The dashboard's money figures (`User.bookedRevenueMonthToDate`...) of many agents at once."""
+
+    async def load_batch(
+        self, session: AsyncSession, keys: Sequence[uuid.UUID]
+    ) -> list[AgentMoney]:
+        found = await agent_money(
+            session, list(keys), datetime.now(UTC), get_settings().operator_time_zone
+        )
+        return [found[key] for key in keys]
+
+
+class PlanByCharterLoader(SessionLoader[uuid.UUID, models.PaymentPlan | None]):
+    async def load_batch(
+        self, session: AsyncSession, keys: Sequence[uuid.UUID]
+    ) -> list[models.PaymentPlan | None]:
+        rows = await session.scalars(
+            select(models.PaymentPlan).where(models.PaymentPlan.charter_id.in_(keys))
+        )
+        by_id = {row.charter_id: row for row in rows}
+        return [by_id.get(key) for key in keys]
+
+
+class InstalmentsByCharterLoader(ByParentIdLoader[models.Instalment]):
+    model = models.Instalment
+    parent_column = "charter_id"
+    order_by = ("charter_id", "sequence")
+
+
+class SavedMethodsByClientLoader(ByParentIdLoader[models.SavedPaymentMethod]):
+    model = models.SavedPaymentMethod
+    parent_column = "client_id"
+    order_by = ("client_id", "created_at", "id")
+
+
+class ClientAgentLoader(SessionLoader[uuid.UUID, uuid.UUID | None]):
+    """The sales agent sales names on each client (`ClientFact.sales_agent_id`)."""
+
+    async def load_batch(
+        self, session: AsyncSession, keys: Sequence[uuid.UUID]
+    ) -> list[uuid.UUID | None]:
+        rows = await session.execute(
+            select(models.ClientFact.client_id, models.ClientFact.sales_agent_id).where(
+                models.ClientFact.client_id.in_(keys)
+            )
+        )
+        found: dict[uuid.UUID, uuid.UUID | None] = {row[0]: row[1] for row in rows}
+        return [found.get(key) for key in keys]
+
+
+class AccountingSyncLoader(SessionLoader[tuple[str, uuid.UUID], sync_outbox.SyncState | None]):
+    """(entity, id) -> its standing in QuickBooks; two statements per request."""
+
+    async def load_batch(
+        self, session: AsyncSession, keys: Sequence[tuple[str, uuid.UUID]]
+    ) -> list[sync_outbox.SyncState | None]:
+        found = await sync_outbox.latest_states(session, keys)
+        return [found.get(key) for key in keys]

@@ -210,7 +210,11 @@ class Invoice(UUIDPrimaryKey, Timestamps, Base):
 
 class InvoiceLine(UUIDPrimaryKey, Base):
     __tablename__ = "invoice_lines"
-    __table_args__ = (Index("ix_invoice_lines_invoice", "invoice_id", "position"),)
+    __table_args__ = (
+        Index("ix_invoice_lines_invoice", "invoice_id", "position"),
+        # A charter's invoices, consolidated ones included, are found through their lines.
+        Index("ix_invoice_lines_charter", "charter_id"),
+    )
 
     invoice_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("invoices.id", ondelete="CASCADE"))
     position: Mapped[int] = mapped_column(Integer)
@@ -243,7 +247,11 @@ class Payment(UUIDPrimaryKey, Timestamps, Base):
             " AND refund_of_id IS NOT NULL)",
             name="amount_by_kind",
         ),
-        CheckConstraint("refunded >= 0 AND refunded <= amount", name="refunded"),
+        CheckConstraint(
+            "(kind = 'payment' AND refunded >= 0 AND refunded <= amount)"
+            " OR (kind = 'refund' AND refunded = 0)",
+            name="refunded",
+        ),
         Index("ix_payments_refund_of", "refund_of_id"),
         Index("ix_payments_client_received", "client_id", "received_on"),
         Index("ix_payments_method_received", "method", "received_on"),

@@ -24,3 +24,19 @@ INVOICE = machine(
         "void": set(),
     },
 )
+
+#: A vendor bill is received, approved by a manager, then moves with the money
+#: paid on it (service/bills.py, under the bill's row lock) or with the calendar
+#: (overdue). A dispute may be raised until it is paid and is resolved back to
+#: where the bill's facts put it (approval, money paid, due date). Paid is final.
+BILL = machine(
+    "bill",
+    {
+        "received": {"approved", "disputed"},
+        "approved": {"partially_paid", "paid", "overdue", "disputed"},
+        "partially_paid": {"paid", "overdue", "disputed"},
+        "overdue": {"partially_paid", "paid", "disputed"},
+        "disputed": {"received", "approved", "partially_paid", "overdue"},
+        "paid": set(),
+    },
+)

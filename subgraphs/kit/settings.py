@@ -150,6 +150,53 @@ class Settings(BaseSettings):
     #: OpenStreetMap's public instance allows light use only: prefer your own.
     geocoding_url: str = ""
 
+    #: Finance's scheduled jobs (kit/jobs), cron in the operator's time zone: the month-end
+    #: run invoices each client's previous month; the overdue job marks past-due invoices.
+    finance_jobs_enabled: bool = True
+    finance_month_end_cron: str = "0 6 1 * *"
+    finance_overdue_cron: str = "30 6 * * *"
+    #: The month-end run sends what it issues (seed 003); false leaves drafts for review.
+    finance_month_end_send: bool = True
+    #: The operator as its invoices print it; address lines separated by "|".
+    operator_name: str = "Athena Charters"
+    operator_address: str = "1201 Elm Street, Suite 400|Dallas, TX 75270|United States"
+    operator_phone: str = "+1 214 555 0100"
+    operator_email: str = "billing@athena.local"
+    operator_tax_id: str = "EIN 75-0000000"
+
+    #: Finance's accounting sync to QuickBooks Online (`finance/service/sync_worker.py`).
+    #: Off by default: no worker runs and nothing is sent without a connected company.
+    quickbooks_enabled: bool = False
+    quickbooks_base_url: str = "https://quickbooks.api.intuit.com"
+    quickbooks_token_url: str = "https://oauth.platform.intuit.com/oauth2/v1/tokens/bearer"  # noqa: S105 (a URL)
+    quickbooks_realm_id: str = ""
+    quickbooks_client_id: str = ""
+    quickbooks_client_secret: str = ""
+    #: The refresh token from connecting the company; used once, until the rotated
+    #: pair lives in `finance.qbo_tokens`.
+    quickbooks_refresh_token: str = ""
+    #: Intuit's webhook verifier token; empty: the webhook refuses every delivery.
+    quickbooks_webhook_verifier_token: str = ""
+    quickbooks_sync_interval_seconds: float = Field(default=30.0, gt=0)
+    #: Retry delays double from this base (with jitter) until the dead letter after N failures.
+    quickbooks_backoff_base_seconds: float = Field(default=30.0, gt=0)
+    quickbooks_backoff_max_seconds: float = Field(default=6 * 3600.0, gt=0)
+    quickbooks_max_attempts: int = Field(default=8, ge=1)
+    #: How long a claimed record stays the claiming worker's before another may take it.
+    quickbooks_lease_seconds: float = Field(default=300.0, gt=0)
+    #: QuickBooks ids invoice lines, tax and bill lines post to (the company's own chart).
+    quickbooks_income_item_id: str = "1"
+    quickbooks_tax_item_id: str = ""
+    quickbooks_expense_account_id: str = ""
+
+    #: Finance's payment provider for card and ACH money (`finance/service/providers.py`):
+    #: "manual" (staff keyed it into a terminal) or "stripe" (the API at `stripe_api_base`,
+    #: empty: Stripe's own). The webhook secret verifies `POST /webhooks/stripe`.
+    payment_provider: str = "manual"
+    stripe_api_key: str = ""
+    stripe_api_base: str = ""
+    stripe_webhook_secret: str = ""
+
     #: The operator's time zone: scheduled jobs' cron times are local times here.
     operator_time_zone: str = "America/Chicago"
     #: Run each subgraph's scheduled jobs (kit/jobs) in its process.

@@ -19,7 +19,10 @@ from tests.support.router import serve_router
 
 @pytest.fixture(scope="session")
 async def finance_server(subgraph_settings: Settings) -> AsyncIterator[LiveServer]:
-    async with serve(create_app(subgraph_settings)) as server:
+    # The month-end and overdue jobs stay off: tests run them for chosen days
+    # (tests/finance/test_month_end.py, test_overdue_job.py), never by the wall clock.
+    settings = subgraph_settings.model_copy(update={"finance_jobs_enabled": False})
+    async with serve(create_app(settings)) as server:
         yield server
 
 
@@ -82,3 +85,44 @@ def booked(sessions: Any) -> Any:
 
 def new_id() -> str:
     return str(uuid.uuid4())
+
+
+@pytest.fixture(scope="session")
+async def stripe_api() -> AsyncIterator[tuple[Any, LiveServer]]:
+    """The local Stripe stand-in (tests/finance/stripe_server.py) on a real port."""
+    from tests.finance.stripe_server import FakeStripe
+
+    fake = FakeStripe()
+    async with serve(fake.app()) as server:
+        yield fake, server
+
+
+@pytest.fixture
+def fake_stripe_api(stripe_api: tuple[Any, LiveServer]) -> Any:
+    fake, _ = stripe_api
+    fake.reset()
+    return fake
+
+
+@pytest.fixture(scope="session")
+def stripe_settings(subgraph_settings: Settings, stripe_api: tuple[Any, LiveServer]) -> Settings:
+    """Finance configured for Stripe at the local stand-in (`service/providers.py`)."""
+    from tests.finance.stripe_server import API_KEY, WEBHOOK_SECRET
+
+    _, server = stripe_api
+    return subgraph_settings.model_copy(
+        update={
+            "payment_provider": "stripe",
+            "stripe_api_key": API_KEY,
+            "stripe_api_base": server.base_url,
+            "stripe_webhook_secret": WEBHOOK_SECRET,
+            "jobs_enabled": False,
+        }
+    )
+
+
+@pytest.fixture(scope="session")
+async def stripe_finance_server(stripe_settings: Settings) -> AsyncIterator[LiveServer]:
+    """A second finance app whose payment provider is Stripe (the default one's is manual)."""
+    async with serve(create_app(stripe_settings)) as server:
+        yield server

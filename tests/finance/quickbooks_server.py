@@ -108,6 +108,17 @@ class FakeQuickBooks:
     def record(self, entity: str, qbo_id: str) -> dict[str, Any]:
         return self.records[(entity, qbo_id)]
 
+    def change(self, entity: str, qbo_id: str, **fields: Any) -> dict[str, Any]:
+        """Someone edits the record in QuickBooks itself: new values and a new SyncToken."""
+        current = self.records[(entity, qbo_id)]
+        record = {**current, **fields, "SyncToken": str(int(current["SyncToken"]) + 1)}
+        self.records[(entity, qbo_id)] = record
+        return record
+
+    def sent(self, request_id: str) -> int:
+        """How many entity POSTs carried this request id (resends included)."""
+        return sum(1 for _, rid, _ in self.calls if rid == request_id)
+
     @property
     def base_url(self) -> str:
         assert self.server is not None
@@ -170,6 +181,17 @@ class FakeQuickBooks:
         if status == 200:
             self.answers[request_id] = (status, body)
         return _json(body, status)
+
+    async def read(self, request: Request) -> Response:
+        """GET one record, as the API's read endpoint answers it."""
+        entity, qbo_id = request.path_params["entity"], request.path_params["qbo_id"]
+        bearer = request.headers.get("authorization", "").removeprefix("Bearer ")
+        if bearer not in self.access_tokens:
+            return _json(_auth_fault(), 401)
+        record = self.records.get((entity, qbo_id))
+        if entity not in ENTITIES or record is None:
+            return _json(fault("610", "Object Not Found", f"{entity} {qbo_id}"), 400)
+        return _json({ENTITIES[entity]: record, "time": "2026-01-01T00:00:00.000-08:00"})
 
     def _write(self, entity: str, payload: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         problem = self._validate(entity, payload)
@@ -280,6 +302,7 @@ def create_app(fake: FakeQuickBooks) -> Starlette:
         routes=[
             Route(TOKEN_PATH, fake.token, methods=["POST"]),
             Route("/v3/company/{realm}/{entity}", fake.entity, methods=["POST"]),
+            Route("/v3/company/{realm}/{entity}/{qbo_id}", fake.read, methods=["GET"]),
         ]
     )
 

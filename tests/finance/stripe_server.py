@@ -52,6 +52,8 @@ class FakeStripe:
     #: (path, idempotency key) -> the answer first given, replayed on a repeat as Stripe does.
     answers: dict[tuple[str, str], tuple[int, dict[str, Any]]] = field(default_factory=dict)
     outage: bool = False
+    #: The status new refunds get: "pending" stands for a method that settles refunds later.
+    refund_status: str = "succeeded"
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     def reset(self) -> None:
@@ -60,12 +62,14 @@ class FakeStripe:
         self.refunds.clear()
         self.answers.clear()
         self.outage = False
+        self.refund_status = "succeeded"
 
     def app(self) -> Starlette:
         return Starlette(
             routes=[
                 Route("/v1/payment_intents", self.create_intent, methods=["POST"]),
                 Route("/v1/refunds", self.create_refund, methods=["POST"]),
+                Route("/v1/payment_methods/{method_id}", self.retrieve_method, methods=["GET"]),
             ]
         )
 
@@ -103,6 +107,23 @@ class FakeStripe:
 
     async def create_refund(self, request: Request) -> Response:
         return await self._answer(request, self._create_refund)
+
+    async def retrieve_method(self, request: Request) -> Response:
+        seen = await self._seen(request)
+        if seen.headers.get("authorization") != f"Bearer {API_KEY}":
+            return _error(401, "invalid_request_error", "Invalid API Key provided.")
+        method_id = request.path_params["method_id"]
+        known = METHODS.get(method_id)
+        if known is None:
+            status, body = _error_body(
+                404,
+                "invalid_request_error",
+                f"No such PaymentMethod: '{method_id}'",
+                code="resource_missing",
+                param="payment_method",
+            )
+            return JSONResponse(body, status_code=status)
+        return JSONResponse({"id": method_id, "object": "payment_method", **known})
 
     def _create_intent(self, form: dict[str, str]) -> tuple[int, dict[str, Any]]:
         method = form.get("payment_method", "")
@@ -178,11 +199,28 @@ class FakeStripe:
             "amount": amount,
             "currency": intent["currency"],
             "payment_intent": intent["id"],
-            "status": "succeeded",
+            "status": self.refund_status,
             "created": int(time.time()),
         }
         self.refunds[refund["id"]] = refund
         return 200, refund
+
+
+#: Stripe's test payment methods as `GET /v1/payment_methods/{id}` describes them.
+METHODS: dict[str, dict[str, Any]] = {
+    CARD_OK: {
+        "type": "card",
+        "card": {"brand": "visa", "last4": "4242", "exp_month": 12, "exp_year": 2030},
+    },
+    CARD_DECLINED: {
+        "type": "card",
+        "card": {"brand": "visa", "last4": "0002", "exp_month": 12, "exp_year": 2030},
+    },
+    BANK_ACCOUNT: {
+        "type": "us_bank_account",
+        "us_bank_account": {"bank_name": "STRIPE TEST BANK", "last4": "6789"},
+    },
+}
 
 
 def _error_body(

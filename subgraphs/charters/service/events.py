@@ -46,7 +46,12 @@ async def charter_changed(
     )
     vehicles = (
         await session.execute(
-            select(CharterVehicle.id, CharterVehicle.capacity, CharterVehicle.vehicle_type_id)
+            select(
+                CharterVehicle.id,
+                CharterVehicle.capacity,
+                CharterVehicle.vehicle_type_id,
+                CharterVehicle.cost,
+            )
             .where(CharterVehicle.charter_id == charter.id)
             .order_by(CharterVehicle.position, CharterVehicle.id)
         )
@@ -75,6 +80,12 @@ async def charter_changed(
                 {"id": str(v.id), "capacity": v.capacity, "vehicleTypeId": str(v.vehicle_type_id)}
                 for v in vehicles
             ],
+            # What the vehicles cost the operator and what a cancellation kept: finance's
+            # profit and cancellation reports read them from here, never from our tables.
+            "vehicleCost": _number(_total_cost(v.cost for v in vehicles)),
+            "cancelledAt": charter.cancelled_at.isoformat() if charter.cancelled_at else None,
+            "cancellationFee": _number(charter.cancellation_fee),
+            "cancellationReason": charter.cancellation_reason,
             "changes": sorted(set(changes)),
             **extra,
         },
@@ -83,6 +94,12 @@ async def charter_changed(
 
 def _number(value: Decimal | None) -> str | None:
     return str(value) if value is not None else None
+
+
+def _total_cost(costs: Iterable[Decimal | None]) -> Decimal | None:
+    """The vehicles' summed cost; None when no vehicle has one (unknown, not free)."""
+    known = [c for c in costs if c is not None]
+    return sum(known, Decimal("0.00")) if known else None
 
 
 async def vehicle_type_changed(session: AsyncSession, vehicle_type: VehicleType) -> None:

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import strawberry
 
+from subgraphs.finance.queries.bills import BillQueries
+from subgraphs.finance.queries.configuration import ConfigurationQueries
 from subgraphs.finance.queries.payments import PaymentQueries
+from subgraphs.finance.queries.sync import SyncQueries
 from subgraphs.finance.reports import ReportQueries
 
 
 @strawberry.type
-class Query(PaymentQueries, ReportQueries):
+class Query(PaymentQueries, ReportQueries, BillQueries, ConfigurationQueries, SyncQueries):
     pass

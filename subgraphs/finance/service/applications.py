@@ -35,6 +35,7 @@ from subgraphs.finance.models import (
     PaymentApplication,
     outbox,
 )
+from subgraphs.finance.service import sync_outbox
 from subgraphs.finance.states import INVOICE
 from subgraphs.kit.auditing import plain
 from subgraphs.kit.errors import ServiceError
@@ -224,6 +225,8 @@ async def apply(session: AsyncSession, given: Application, actor: Viewer) -> Pay
         },
     )
     await _announce(session, row, "applied")
+    # QuickBooks' payment lists the invoices it pays: the payment changed.
+    await sync_outbox.enqueue(session, "payment", payment.id)
     return row
 
 
@@ -265,4 +268,5 @@ async def unapply(
     row.unapply_reason = reason
     _audit(session, "application", row.id, "unapply", actor, {"amount": row.amount}, reason)
     await _announce(session, row, "unapplied")
+    await sync_outbox.enqueue(session, "payment", payment.id)
     return row

@@ -1,7 +1,9 @@
 """What finance keeps of other subgraphs' records, from their events (never their tables).
 
-- `sales.client_changed`: a client's name, type, payment terms, credit limit, tax exemption.
-- `charters.charter_changed`: a charter's reference, client, agent, status and pickup.
+- `sales.client_changed`: a client's name, type, payment terms, credit limit, tax exemption,
+  status, billing address and e-mail (printed on invoices); a change enters the accounting sync.
+- `charters.charter_changed`: a charter's reference, client, agent, status and pickup,
+  its vehicles' cost and its cancellation (when, fee, reason).
 - `pricing.quote_accepted`: the price a booked charter owes, with its lines and tax.
 
 Each handler is an idempotent upsert guarded by the event's time. When a
@@ -21,7 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 
 from subgraphs.finance.models import CharterFact, ClientFact
-from subgraphs.finance.service import plans
+from subgraphs.finance.service import plans, sync_outbox
 from subgraphs.kit.settings import get_settings
 
 if TYPE_CHECKING:
@@ -60,7 +62,7 @@ async def apply_client_event(session: AsyncSession, event: dict[str, Any]) -> No
     payload = event.get("payload") or {}
     if "clientId" not in payload or "occurredAt" not in event:
         return
-    await _upsert(
+    changed = await _upsert(
         session,
         ClientFact,
         "client_id",
@@ -73,8 +75,28 @@ async def apply_client_event(session: AsyncSession, event: dict[str, Any]) -> No
             "tax_exempt": bool(payload.get("taxExempt")),
             "sales_agent_id": _uuid(payload.get("salesAgentId")),
             "as_of": datetime.fromisoformat(event["occurredAt"]),
+            **_billing_facts(payload),
         },
     )
+    if changed:
+        await sync_outbox.enqueue(session, "customer", uuid.UUID(payload["clientId"]))
+
+
+def _billing_facts(payload: dict[str, Any]) -> dict[str, Any]:
+    """Status, billing address and e-mail, only when the event carries them.
+
+    Events written before sales sent these keys leave what is held alone
+    instead of wiping an address an invoice prints.
+    """
+    out: dict[str, Any] = {}
+    if "status" in payload:
+        out["status"] = str(payload["status"])[:20] if payload["status"] else None
+    if "billingAddress" in payload:
+        address = payload["billingAddress"]
+        out["billing_address"] = dict(address) if isinstance(address, dict) else None
+    if "email" in payload:
+        out["email"] = str(payload["email"])[:254] if payload["email"] else None
+    return out
 
 
 async def apply_charter_event(session: AsyncSession, event: dict[str, Any]) -> None:
@@ -94,10 +116,31 @@ async def apply_charter_event(session: AsyncSession, event: dict[str, Any]) -> N
             "status": str(payload.get("status") or "quote"),
             "pickup_at": datetime.fromisoformat(pickup) if pickup else None,
             "as_of": datetime.fromisoformat(event["occurredAt"]),
+            **_cost_and_cancellation(payload),
         },
     )
     if changed:
         await _plan_when_ready(session, uuid.UUID(payload["charterId"]))
+
+
+def _cost_and_cancellation(payload: dict[str, Any]) -> dict[str, Any]:
+    """The profit and cancellation facts, only when the event carries them.
+
+    Events written before charters sent these keys leave what is held alone
+    instead of wiping a known cost.
+    """
+    out: dict[str, Any] = {}
+    if "vehicleCost" in payload:
+        out["vehicle_cost"] = _money(payload["vehicleCost"])
+    if "cancelledAt" in payload:
+        cancelled = payload["cancelledAt"]
+        out["cancelled_at"] = datetime.fromisoformat(cancelled) if cancelled else None
+    if "cancellationFee" in payload:
+        out["cancellation_fee"] = _money(payload["cancellationFee"])
+    if "cancellationReason" in payload:
+        reason = payload["cancellationReason"]
+        out["cancellation_reason"] = str(reason)[:1000] if reason is not None else None
+    return out
 
 
 async def apply_quote_accepted(session: AsyncSession, event: dict[str, Any]) -> None:

@@ -104,6 +104,7 @@ class Issuer:
     address_lines: tuple[str, ...] = ()
     phone: str | None = None
     email: str | None = None
+    tax_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -134,6 +135,9 @@ class InvoiceDocument:
     payment_terms: str
     notes: str | None = None
     charter_references: tuple[str, ...] = ()
+    client_email: str | None = None
+    #: A consolidated invoice's billing period (first and last day).
+    period: tuple[date, date] | None = None
 
 
 class InvoiceDocumentError(ValueError):
@@ -152,6 +156,8 @@ def check_document(invoice: InvoiceDocument) -> None:
         raise InvoiceDocumentError("status", f"{invoice.status!r} is not an invoice status")
     if invoice.due_date < invoice.issue_date:
         raise InvoiceDocumentError("due_date", "is before the issue date")
+    if invoice.period and invoice.period[1] < invoice.period[0]:
+        raise InvoiceDocumentError("period", "ends before it starts")
     if not invoice.client_name.strip():
         raise InvoiceDocumentError("client_name", "is empty")
     if not invoice.lines:
@@ -293,6 +299,8 @@ def _story(invoice: InvoiceDocument) -> list[Flowable]:
 def _letterhead(invoice: InvoiceDocument) -> Table:
     issuer = invoice.issuer
     contact = [x for x in (issuer.phone, issuer.email) if x]
+    if issuer.tax_id:
+        contact.append(f"Tax ID: {issuer.tax_id}")
     left = [_p(issuer.name, _ISSUER)] + [_p(x, _SMALL) for x in (*issuer.address_lines, *contact)]
     facts = [
         ("Invoice number", invoice.number),
@@ -300,6 +308,9 @@ def _letterhead(invoice: InvoiceDocument) -> Table:
         ("Due date", format_date(invoice.due_date)),
         ("Status", STATUS_LABELS[_status(invoice)]),
     ]
+    if invoice.period:
+        first, last = invoice.period
+        facts.insert(1, ("Period", f"{format_date(first)} to {format_date(last)}"))
     facts_table = Table(
         [[_p(label, _LABEL), _p(value, _RIGHT)] for label, value in facts],
         colWidths=[1.2 * inch, 1.6 * inch],
@@ -321,6 +332,8 @@ def _letterhead(invoice: InvoiceDocument) -> Table:
 def _bill_to(invoice: InvoiceDocument) -> Table:
     bill = [_p("BILL TO", _LABEL), _p(invoice.client_name, _BODY)]
     bill += [_p(x, _BODY) for x in invoice.billing_address]
+    if invoice.client_email:
+        bill.append(_p(invoice.client_email, _BODY))
     refs: list[Flowable] = []
     if invoice.charter_references:
         refs = [_p("CHARTERS", _LABEL), _p(", ".join(invoice.charter_references), _BODY)]

@@ -2,8 +2,10 @@
 
 An invoice is a copy of the accepted price at the time it is issued (lines,
 tax, total), so a later re-price does not silently change a document the
-client already holds. One live invoice per charter: the charter's facts row
-is locked while checking, so two concurrent requests cannot both issue one.
+client already holds. A charter is on one live invoice at most, its own or a
+client's consolidated one (service/consolidated_invoices.py): the charter's
+facts row is locked while checking, so two concurrent requests cannot both
+bill it. Every issue, send and void enters the accounting sync.
 The number comes from the gapless counter in the same transaction; voiding
 keeps it (a void invoice stays on the books and in the number sequence).
 """
@@ -26,6 +28,7 @@ from subgraphs.finance.models import (
     InvoiceLine,
     outbox,
 )
+from subgraphs.finance.service import sync_outbox
 from subgraphs.finance.service.balances import balances
 from subgraphs.finance.service.numbers import next_number
 from subgraphs.finance.states import INVOICE
@@ -92,6 +95,43 @@ async def _announce(session: AsyncSession, invoice: Invoice, action: str) -> Non
     )
 
 
+#: For the month-end run and the overdue job, which write invoices the same way.
+audit_invoice = _audit
+announce_invoice = _announce
+
+
+def charter_lines(fact: CharterFact) -> tuple[Decimal, Decimal, list[tuple[str, Decimal]]]:
+    """(subtotal, tax, lines) of a charter's accepted price: a per-charter or a consolidated invoice's part."""
+    tax = fact.accepted_tax or ZERO
+    subtotal = (fact.accepted_total or ZERO) - tax
+    return subtotal, tax, _lines(fact, subtotal)
+
+
+def terms_due_on(client: ClientFact | None, today: date) -> date:
+    """Issue date plus the client's terms (sales' default when it has none)."""
+    terms = (client.payment_terms if client else None) or DEFAULT_TERMS
+    return today + timedelta(days=TERMS_DAYS.get(terms, TERMS_DAYS[DEFAULT_TERMS]))
+
+
+async def live_invoice_numbers(
+    session: AsyncSession, charter_ids: list[uuid.UUID]
+) -> dict[uuid.UUID, str]:
+    """The live (non-void) invoice each charter is on, per-charter or consolidated.
+
+    Every invoice line names its charter, so one query over the lines sees
+    both kinds. Callers hold the charters' facts rows locked, so the answer
+    stays true until they commit.
+    """
+    if not charter_ids:
+        return {}
+    rows = await session.execute(
+        select(InvoiceLine.charter_id, Invoice.number)
+        .join(Invoice, Invoice.id == InvoiceLine.invoice_id)
+        .where(InvoiceLine.charter_id.in_(charter_ids), Invoice.status != "void")
+    )
+    return {charter_id: number for charter_id, number in rows if charter_id is not None}
+
+
 def _lines(fact: CharterFact, subtotal: Decimal) -> list[tuple[str, Decimal]]:
     """The accepted quote's lines; what they miss of the subtotal (a discount) is shown, not lost."""
     lines = [
@@ -113,8 +153,7 @@ async def _due_on(
     found = (await balances(session, [fact.charter_id], today)).get(fact.charter_id)
     if found is not None and found.next_due_on is not None:
         return max(found.next_due_on, today)
-    terms = (client.payment_terms if client else None) or DEFAULT_TERMS
-    return today + timedelta(days=TERMS_DAYS.get(terms, TERMS_DAYS[DEFAULT_TERMS]))
+    return terms_due_on(client, today)
 
 
 async def invoice_charter(
@@ -133,16 +172,13 @@ async def invoice_charter(
         raise ServiceError.of(
             Code.NOT_PAYABLE, "Finance does not know this charter's client yet.", "charterId"
         )
-    live = await session.scalar(
-        select(Invoice.number).where(Invoice.charter_id == charter_id, Invoice.status != "void")
-    )
+    live = (await live_invoice_numbers(session, [charter_id])).get(charter_id)
     if live is not None:
         raise ServiceError.of(
             Code.CONFLICT, f"The charter is already invoiced ({live}); void it first.", "charterId"
         )
     client = await session.get(ClientFact, fact.client_id)
-    tax = fact.accepted_tax or ZERO
-    subtotal = fact.accepted_total - tax
+    subtotal, tax, lines = charter_lines(fact)
     invoice = Invoice(
         id=uuid.uuid4(),
         number=await next_number(session, "invoice", today.year),
@@ -159,7 +195,7 @@ async def invoice_charter(
     )
     session.add(invoice)
     await session.flush()
-    for position, (description, amount) in enumerate(_lines(fact, subtotal), start=1):
+    for position, (description, amount) in enumerate(lines, start=1):
         session.add(
             InvoiceLine(
                 id=uuid.uuid4(),
@@ -174,6 +210,7 @@ async def invoice_charter(
         )
     _audit(session, invoice, "create", actor, None)
     await _announce(session, invoice, "created")
+    await sync_outbox.enqueue(session, "invoice", invoice.id, "save")
     await session.flush()
     return invoice
 
@@ -194,6 +231,7 @@ async def send(session: AsyncSession, invoice_id: uuid.UUID, actor: Viewer) -> I
     invoice.status = "sent"
     _audit(session, invoice, "send", actor, before)
     await _announce(session, invoice, "sent")
+    await sync_outbox.enqueue(session, "invoice", invoice.id, "save")
     await session.flush()
     return invoice
 
@@ -218,5 +256,37 @@ async def void(session: AsyncSession, invoice_id: uuid.UUID, reason: str, actor:
     invoice.void_reason = reason
     _audit(session, invoice, "void", actor, before, reason)
     await _announce(session, invoice, "voided")
+    await sync_outbox.enqueue(session, "invoice", invoice.id, "void")
     await session.flush()
     return invoice
+
+
+#: Statuses the calendar can make overdue (the transition table allows no other).
+OVERDUE_FROM = ("sent", "partially_paid")
+
+
+async def mark_overdue(session: AsyncSession, today: date, actor: Viewer) -> list[str]:
+    """Sent and partly paid invoices due before `today` become overdue; their numbers.
+
+    Rows are locked in id order and moved through the transition table, each
+    audited, announced and queued for the accounting sync like any change.
+    """
+    rows = list(
+        await session.scalars(
+            select(Invoice)
+            .where(Invoice.status.in_(OVERDUE_FROM), Invoice.due_on < today)
+            .order_by(Invoice.id)
+            .with_for_update()
+        )
+    )
+    numbers = []
+    for invoice in rows:
+        INVOICE.check(invoice.status, "overdue", "id")
+        before = {"status": invoice.status}
+        invoice.status = "overdue"
+        _audit(session, invoice, "overdue", actor, before, f"Past due since {invoice.due_on}")
+        await _announce(session, invoice, "overdue")
+        await sync_outbox.enqueue(session, "invoice", invoice.id, "save")
+        numbers.append(invoice.number)
+    await session.flush()
+    return numbers

@@ -132,6 +132,8 @@ class EventKind(enum.StrEnum):
     PAYMENT_SUCCEEDED = "payment_succeeded"
     PAYMENT_FAILED = "payment_failed"
     PAYMENT_REFUNDED = "payment_refunded"
+    #: A refund's own status moved (settled or failed): `refund_reference`, `refund_status`.
+    REFUND_UPDATED = "refund_updated"
     #: Verified, but about something finance does not act on: acknowledge and drop.
     OTHER = "other"
 
@@ -194,6 +196,21 @@ class ProviderEvent:
     amount: Decimal | None = None
     currency: str | None = None
     failure_reason: str | None = None
+    refund_reference: str | None = None
+    refund_status: RefundStatus | None = None
+
+
+@dataclass(frozen=True)
+class ProviderMethod:
+    """A saved card or bank account as the provider describes it: never its number."""
+
+    provider: str
+    reference: str
+    kind: PaymentMethodKind
+    last4: str
+    brand: str | None = None
+    exp_month: int | None = None
+    exp_year: int | None = None
 
 
 class PaymentProvider(Protocol):
@@ -220,6 +237,10 @@ class PaymentProvider(Protocol):
 
     def parse_webhook(self, payload: bytes, signature_header: str) -> ProviderEvent:
         """Verify and read a webhook body exactly as received; raises WebhookRejected."""
+        ...
+
+    async def describe_method(self, token: str) -> ProviderMethod:
+        """What a saved method is (kind, brand, last four, expiry); ProviderRejected if unknown."""
         ...
 
 
@@ -311,6 +332,10 @@ class ManualProvider:
 
     def parse_webhook(self, payload: bytes, signature_header: str) -> ProviderEvent:
         raise WebhookRejected("manual entry sends no webhooks")
+
+    async def describe_method(self, token: str) -> ProviderMethod:
+        # Nothing stores a card for manual entry, so nothing can say what a token is.
+        raise ProviderRejected("manual entry keeps no saved payment methods", code="manual")
 
 
 def _manual_reference(prefix: str, idempotency_key: str) -> str:

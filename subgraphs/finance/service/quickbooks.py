@@ -234,6 +234,12 @@ class QuickBooks(Protocol):
         ...
 
 
+class QuickBooksReader(Protocol):
+    async def read(self, kind: EntityKind, qbo_id: str) -> Mapping[str, Any]:
+        """The record's current JSON; raises as `send` does."""
+        ...
+
+
 TokensSaved = Callable[[QboTokens], Awaitable[None]]
 
 
@@ -287,6 +293,27 @@ class QuickBooksHttp:
                 raise QuickBooksAuthFailed("QuickBooks refused a freshly refreshed access token")
         entity = _entity(response, change.kind)
         return SyncResult(str(entity["Id"]), str(entity["SyncToken"]), refreshed)
+
+    async def read(self, kind: EntityKind, qbo_id: str) -> Mapping[str, Any]:
+        """The record as QuickBooks holds it now: a webhook says only that it changed."""
+        response = await self._get_entity(kind, qbo_id, self._tokens.access_token)
+        if response.status_code == httpx.codes.UNAUTHORIZED:
+            refreshed = await self._refresh(self._tokens)
+            response = await self._get_entity(kind, qbo_id, refreshed.access_token)
+            if response.status_code == httpx.codes.UNAUTHORIZED:
+                raise QuickBooksAuthFailed("QuickBooks refused a freshly refreshed access token")
+        return _entity(response, kind)
+
+    async def _get_entity(self, kind: EntityKind, qbo_id: str, access_token: str) -> httpx.Response:
+        c = self.connection
+        url = f"{c.base_url.rstrip('/')}/v3/company/{c.realm_id}/{kind.value}/{qbo_id}"
+        headers = {"Authorization": f"Bearer {access_token}", "Accept": "application/json"}
+        try:
+            return await self._client.get(
+                url, params={"minorversion": str(c.minor_version)}, headers=headers
+            )
+        except httpx.TransportError as exc:
+            raise QuickBooksUnavailable(f"QuickBooks unreachable: {exc!r}") from exc
 
     async def _post_entity(
         self, change: SyncChange, content: bytes, access_token: str

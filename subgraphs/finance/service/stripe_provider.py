@@ -36,6 +36,7 @@ from subgraphs.finance.service.payment_provider import (
     ProviderDeclined,
     ProviderError,
     ProviderEvent,
+    ProviderMethod,
     ProviderPayment,
     ProviderRefund,
     ProviderRejected,
@@ -71,6 +72,10 @@ _EVENT_KINDS = {
     "payment_intent.succeeded": EventKind.PAYMENT_SUCCEEDED,
     "payment_intent.payment_failed": EventKind.PAYMENT_FAILED,
     "charge.refunded": EventKind.PAYMENT_REFUNDED,
+    # A refund's status moved; Stripe sends the Refund object (older and newer names).
+    "charge.refund.updated": EventKind.REFUND_UPDATED,
+    "refund.updated": EventKind.REFUND_UPDATED,
+    "refund.failed": EventKind.REFUND_UPDATED,
 }
 
 
@@ -140,6 +145,13 @@ class StripeProvider:
                 params, {"idempotency_key": _key(idempotency_key)}
             )
         return _refund(refund.to_dict(), payment_ref)
+
+    async def describe_method(self, token: str) -> ProviderMethod:
+        if not token or not token.startswith("pm_"):
+            raise ProviderRejected("not a Stripe payment method", code="resource_missing")
+        async with self._call() as client:
+            found = await client.v1.payment_methods.retrieve_async(token)
+        return _method(found.to_dict())
 
     def parse_webhook(self, payload: bytes, signature_header: str) -> ProviderEvent:
         try:
@@ -264,6 +276,19 @@ def _event(event: Mapping[str, Any]) -> ProviderEvent:
         return base
     obj: Mapping[str, Any] = event["data"]["object"]
     currency = str(obj["currency"])
+    if kind is EventKind.REFUND_UPDATED:
+        status = _REFUND_STATUSES.get(str(obj.get("status")))
+        if status is None:
+            raise ValueError(f"refund status {obj.get('status')!r}")
+        return replace(
+            base,
+            payment_reference=str(obj["payment_intent"]) if obj.get("payment_intent") else None,
+            amount=from_minor_units(obj["amount"], currency),
+            currency=currency,
+            refund_reference=str(obj["id"]),
+            refund_status=status,
+            failure_reason=obj.get("failure_reason"),
+        )
     if kind is EventKind.PAYMENT_REFUNDED:
         # A Charge: its PaymentIntent is the reference `charge` returned.
         return replace(
@@ -288,3 +313,29 @@ def _event(event: Mapping[str, Any]) -> ProviderEvent:
         currency=currency,
         failure_reason=failure.get("message"),
     )
+
+
+def _method(found: Mapping[str, Any]) -> ProviderMethod:
+    """A PaymentMethod object: a card's brand, last four and expiry, or a bank account's."""
+    reference = str(found["id"])
+    if found.get("type") == "card":
+        card: Mapping[str, Any] = found["card"]
+        return ProviderMethod(
+            provider=StripeProvider.name,
+            reference=reference,
+            kind=PaymentMethodKind.CARD,
+            last4=str(card["last4"]),
+            brand=str(card.get("brand") or "") or None,
+            exp_month=int(card["exp_month"]) if card.get("exp_month") else None,
+            exp_year=int(card["exp_year"]) if card.get("exp_year") else None,
+        )
+    if found.get("type") == "us_bank_account":
+        bank: Mapping[str, Any] = found["us_bank_account"]
+        return ProviderMethod(
+            provider=StripeProvider.name,
+            reference=reference,
+            kind=PaymentMethodKind.ACH,
+            last4=str(bank["last4"]),
+            brand=str(bank.get("bank_name") or "") or None,
+        )
+    raise ProviderRejected(f"payment method type {found.get('type')!r} is not taken")

@@ -1,5 +1,6 @@
 """Finance's GraphQL types, one module per aggregate: thin views; who reads what is `service/access.py`."""
 
+from subgraphs.finance.types.bills import BillPayment, Vendor, VendorBill, VendorBillStatus
 from subgraphs.finance.types.entities import Charter, Client, Receivables
 from subgraphs.finance.types.invoices import Invoice, InvoiceLine, InvoiceStatus
 from subgraphs.finance.types.payments import (
@@ -14,6 +15,7 @@ from subgraphs.finance.types.payments import (
 __all__ = [
     "ZERO",
     "Balance",
+    "BillPayment",
     "Charter",
     "Client",
     "Invoice",
@@ -23,5 +25,8 @@ __all__ = [
     "PaymentApplication",
     "PaymentMethod",
     "Receivables",
+    "Vendor",
+    "VendorBill",
+    "VendorBillStatus",
     "gid",
 ]

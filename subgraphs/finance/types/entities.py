@@ -8,9 +8,15 @@ import strawberry
 from strawberry.types import Info
 
 from subgraphs.finance import loaders as L
-from subgraphs.finance.service.access import may_read_balance
+from subgraphs.finance.service.access import (
+    may_manage_saved_methods,
+    may_read_balance,
+    may_read_receivables,
+)
 from subgraphs.finance.types.invoices import Invoice
+from subgraphs.finance.types.payment_methods import SavedPaymentMethod
 from subgraphs.finance.types.payments import ZERO, Balance, PaymentApplication
+from subgraphs.finance.types.plans import PaymentPlan
 from subgraphs.kit.errors import ForbiddenError, UnauthenticatedError
 from subgraphs.kit.ids import parse_uuid
 from subgraphs.kit.scalars import Money
@@ -71,7 +77,10 @@ class Charter:
         rows = await info.context.loaders.get(L.ApplicationsByCharterLoader).load(key)
         return [PaymentApplication.from_row(r) for r in rows if r.unapplied_at is None]
 
-    @strawberry.field(description="The charter's invoices, void ones included (same readers).")
+    @strawberry.field(
+        description="The invoices billing the charter, its own and its client's consolidated "
+        "ones, void ones included (same readers)."
+    )
     async def invoices(self, info: Info) -> list[Invoice] | None:
         key = parse_uuid(self.id)
         if key is None:
@@ -80,8 +89,26 @@ class Charter:
         await _ensure_reader(
             info, found.client_id if found else None, found.sales_agent_id if found else None
         )
-        rows = await info.context.loaders.get(L.InvoicesByCharterLoader).load(key)
+        rows = await info.context.loaders.get(L.InvoicesOfCharterLoader).load(key)
         return [Invoice.from_row(r) for r in rows]
+
+    @strawberry.field(
+        description="The charter's payment plan and what is paid of each instalment "
+        "(the balance's readers); null before the charter is booked at a price."
+    )
+    async def payment_plan(self, info: Info) -> PaymentPlan | None:
+        key = parse_uuid(self.id)
+        found = await info.context.loaders.get(L.BalanceByCharterLoader).load(key) if key else None
+        await _ensure_reader(
+            info, found.client_id if found else None, found.sales_agent_id if found else None
+        )
+        if key is None or found is None:
+            return None
+        plan = await info.context.loaders.get(L.PlanByCharterLoader).load(key)
+        if plan is None:
+            return None
+        rows = await info.context.loaders.get(L.InstalmentsByCharterLoader).load(key)
+        return PaymentPlan.from_rows(plan, rows, found.paid)
 
 
 @strawberry.type(description="A client's money with the operator.")
@@ -101,12 +128,33 @@ class Client:
 
     @strawberry.field(
         description="Accepted prices of the client's charters, what it paid, what is left: "
-        "finance staff, sales support and the client itself."
+        "finance staff, sales support, the client's own sales agent and the client itself."
     )
     async def receivables(self, info: Info) -> Receivables | None:
         key = parse_uuid(self.id)
-        await _ensure_reader(info, key, None)
+        agent = await info.context.loaders.get(L.ClientAgentLoader).load(key) if key else None
+        viewer = await info.context.get_viewer()
+        if not viewer.is_authenticated:
+            raise UnauthenticatedError()
+        if not may_read_receivables(viewer, key, agent):
+            raise ForbiddenError("You may not see this client's money.")
         if key is None:
             return None
         owed, paid = await info.context.loaders.get(L.ReceivablesByClientLoader).load(key)
         return Receivables(owed=owed, paid=paid, outstanding=owed - paid)
+
+    @strawberry.field(
+        description="The client's saved cards and bank accounts (brand, last four, expiry; never "
+        "a number): finance staff and the client itself."
+    )
+    async def saved_payment_methods(self, info: Info) -> list[SavedPaymentMethod] | None:
+        key = parse_uuid(self.id)
+        viewer = await info.context.get_viewer()
+        if not viewer.is_authenticated:
+            raise UnauthenticatedError()
+        if not may_manage_saved_methods(viewer, key):
+            raise ForbiddenError("You may not see this client's payment methods.")
+        if key is None:
+            return []
+        rows = await info.context.loaders.get(L.SavedMethodsByClientLoader).load(key)
+        return [SavedPaymentMethod.from_row(r) for r in rows]

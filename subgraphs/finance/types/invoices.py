@@ -12,6 +12,7 @@ from strawberry.types import Info
 
 from subgraphs.finance import loaders as L
 from subgraphs.finance.types.payments import gid
+from subgraphs.finance.types.sync import AccountingSync, accounting_sync_field
 from subgraphs.kit.scalars import Money
 
 
@@ -51,6 +52,12 @@ class Invoice:
     pdf_url: str = strawberry.field(
         description="The PDF, for finance staff and the invoice's own client (bearer token)."
     )
+    period_start: date | None = strawberry.field(
+        default=None, description="A consolidated invoice's first day; null on a charter's own."
+    )
+    period_end: date | None = strawberry.field(
+        default=None, description="A consolidated invoice's last day (inclusive)."
+    )
 
     @classmethod
     def from_row(cls, row: Any) -> Invoice:
@@ -69,6 +76,8 @@ class Invoice:
             client_id=gid(row.client_id),
             void_reason=row.void_reason,
             pdf_url=f"/invoices/{row.id}.pdf",
+            period_start=row.period_start,
+            period_end=row.period_end,
         )
 
     @strawberry.field(description="Its lines, in order.")
@@ -77,3 +86,5 @@ class Invoice:
             uuid.UUID(self.id)
         )
         return [InvoiceLine(description=r.description, amount=r.amount) for r in rows]
+
+    accounting_sync: AccountingSync | None = accounting_sync_field("invoice")

@@ -12,6 +12,7 @@ import strawberry
 from strawberry.types import Info
 
 from subgraphs.finance import loaders as L
+from subgraphs.finance.types.sync import AccountingSync, accounting_sync_field
 from subgraphs.kit.scalars import Money
 
 ZERO = Decimal("0.00")
@@ -31,6 +32,19 @@ class PaymentMethod(Enum):
     CASH = "cash"
 
 
+@strawberry.enum
+class PaymentKind(Enum):
+    PAYMENT = "payment"
+    REFUND = "refund"
+
+
+@strawberry.enum
+class ProviderStatus(Enum):
+    PENDING = "pending"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+
+
 @strawberry.type(description="Money received from a client.")
 class Payment:
     id: strawberry.ID
@@ -43,6 +57,18 @@ class Payment:
     reference: str | None
     check_number: str | None
     created_at: datetime
+    kind: PaymentKind = strawberry.field(
+        description="A refund is a payment of its own, negative, of another payment."
+    )
+    refund_of_id: strawberry.ID | None = strawberry.field(
+        description="The payment a refund gives back (part of)."
+    )
+    refunded: Money = strawberry.field(
+        description="On a payment: the sum of its refunds (positive)."
+    )
+    provider_status: ProviderStatus = strawberry.field(
+        description="Where the provider's charge or refund stands."
+    )
 
     @classmethod
     def from_row(cls, row: Any) -> Payment:
@@ -57,7 +83,13 @@ class Payment:
             reference=row.reference,
             check_number=(row.details or {}).get("checkNumber"),
             created_at=row.created_at,
+            kind=PaymentKind(row.kind),
+            refund_of_id=gid(row.refund_of_id) if row.refund_of_id else None,
+            refunded=row.refunded,
+            provider_status=ProviderStatus(row.provider_status),
         )
+
+    accounting_sync: AccountingSync | None = accounting_sync_field("payment")
 
 
 @strawberry.type(description="Part of a payment applied to a charter (and its invoice).")

@@ -142,6 +142,13 @@ async def get(
 
 async def announce(session: AsyncSession, client: Client, action: str) -> None:
     """`sales.client_changed`: who the client is now, for other subgraphs' copies."""
+    # Finance prints the billing address and e-mail on invoices; the primary contact's
+    # e-mail is the client's (sales keeps no separate billing e-mail).
+    email = await session.scalar(
+        select(ClientContact.email).where(
+            ClientContact.client_id == client.id, ClientContact.is_primary.is_(True)
+        )
+    )
     await emit(
         session,
         outbox,
@@ -157,6 +164,15 @@ async def announce(session: AsyncSession, client: Client, action: str) -> None:
             "paymentTerms": client.payment_terms,
             "creditLimit": str(client.credit_limit) if client.credit_limit is not None else None,
             "taxExempt": client.tax_exempt,
+            "billingAddress": {
+                "line1": client.billing_line1,
+                "line2": client.billing_line2,
+                "city": client.billing_city,
+                "region": client.billing_region,
+                "postalCode": client.billing_postal_code,
+                "country": client.billing_country,
+            },
+            "email": email,
         },
     )
 

@@ -262,5 +262,6 @@ async def _announce(session: AsyncSession, row: VendorAssignment) -> None:
             "charterVehicleId": str(row.charter_vehicle_id),
             "vendorId": str(row.vendor_id),
             "status": row.status,
+            "amount": str(row.amount),
         },
     )

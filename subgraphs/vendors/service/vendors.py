@@ -142,6 +142,34 @@ def staff_only_fields(profile: VendorProfile) -> list[str]:
     ]
 
 
+VENDOR_CHANGED = "vendors.vendor_changed"
+
+
+async def announce_vendor(session: AsyncSession, vendor: Vendor) -> None:
+    """`vendors.vendor_changed`: the facts others keep of a vendor (finance bills and syncs it).
+
+    The whole set each time, so a consumer that missed one event is right after the next.
+    """
+    await emit(
+        session,
+        outbox,
+        VENDOR_CHANGED,
+        {
+            "vendorId": str(vendor.id),
+            "name": vendor.business_name,
+            "status": vendor.status,
+            "paymentTerms": vendor.payment_terms,
+            "email": vendor.email,
+            "address": {
+                "line1": vendor.address_line,
+                "city": vendor.city,
+                "region": vendor.state,
+                "postalCode": vendor.postal_code,
+            },
+        },
+    )
+
+
 async def get(session: AsyncSession, vendor_id: uuid.UUID, *, lock: bool = False) -> Vendor:
     stmt = select(Vendor).where(Vendor.id == vendor_id)
     if lock:
@@ -192,6 +220,7 @@ async def create(session: AsyncSession, profile: VendorProfile, actor: Viewer) -
         before=None,
         after=audit.row_snapshot(vendor),
     )
+    await announce_vendor(session, vendor)
     return vendor
 
 
@@ -234,6 +263,7 @@ async def update(
         before=before,
         after=audit.row_snapshot(vendor),
     )
+    await announce_vendor(session, vendor)
     return vendor
 
 
@@ -278,6 +308,7 @@ async def set_status(
         "vendors.vendor_status_changed",
         {"vendorId": str(vendor.id), "status": status, "previousStatus": before["status"]},
     )
+    await announce_vendor(session, vendor)
     if ServiceArea.of(vendor) != area:  # offered only while active
         await announce_offers_of(session, vendor.id, area)
     return vendor

@@ -12,10 +12,12 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     CheckConstraint,
     Date,
     DateTime,
     ForeignKey,
+    Identity,
     Index,
     Integer,
     Numeric,
@@ -23,6 +25,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     func,
+    text,
     true,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, TSTZRANGE, ExcludeConstraint, Range
@@ -60,6 +63,7 @@ DISPATCH_STATUSES = (
     "issue",
 )
 FLEET_STATUSES = ("active", "maintenance", "retired")
+RECOVERY_STATUSES = ("not_needed", "pending", "vendor_search", "vendor_assigned", "resolved")
 BLACKOUT_KINDS = ("holiday", "maintenance", "weather", "other")
 CHANGE_STATUSES = (
     "pending",
@@ -223,6 +227,11 @@ class Charter(UUIDPrimaryKey, Timestamps, Base):
     cancellation_reason: Mapped[str | None] = mapped_column(String(1000))
     cancellation_fee: Mapped[Decimal | None] = mapped_column(MONEY)
 
+    #: `optimizeRoute`'s estimate for the stops' order (great-circle legs).
+    route_distance_miles: Mapped[Decimal | None] = mapped_column(Numeric(8, 1))
+    route_duration_minutes: Mapped[int | None] = mapped_column(Integer)
+    route_optimized_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
 
 class QuoteRevision(UUIDPrimaryKey, Base):
     """A quote as it stood before a revision; the charter row is the newest."""
@@ -274,6 +283,7 @@ class CharterVehicle(UUIDPrimaryKey, Timestamps, Base):
     __table_args__ = (
         one_of("status", VEHICLE_STATUSES, "status"),
         one_of("dispatch_status", DISPATCH_STATUSES, "dispatch_status"),
+        one_of("recovery_status", RECOVERY_STATUSES, "recovery_status"),
         CheckConstraint("capacity > 0", name="capacity_positive"),
         CheckConstraint("cost >= 0", name="cost_not_negative"),
         ExcludeConstraint(
@@ -306,6 +316,13 @@ class CharterVehicle(UUIDPrimaryKey, Timestamps, Base):
     dispatch_status: Mapped[str] = mapped_column(String(20), default="not_ready")
     busy: Mapped[Range[datetime]] = mapped_column(TSTZRANGE)
     holds_resources: Mapped[bool] = mapped_column(default=True)
+    #: The open recovery case's status, `not_needed` when there is none (issue 13).
+    recovery_status: Mapped[str] = mapped_column(
+        String(20), default="not_needed", server_default="not_needed"
+    )
+    #: The driver app's trip: started (first stop departed) and completed.
+    trip_started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    trip_completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class ChangeCase(UUIDPrimaryKey, Timestamps, Base):
@@ -481,6 +498,337 @@ class IdempotencyKey(Base):
         ForeignKey("charters.id", deferrable=True, initially="DEFERRED")
     )
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+# --- dispatch operations (issue 13) ---------------------------------------------------
+
+TASK_KINDS = (
+    "vehicle_assigned",
+    "vendor_assigned",
+    "vendor_confirmed",
+    "driver_assigned",
+    "driver_confirmed",
+    "route_verified",
+    "documents_ready",
+)
+TASK_STATUSES = ("pending", "in_progress", "completed", "skipped")
+CONFIRMATION_PARTIES = ("driver", "vendor")
+CONTACT_CHANNELS = ("phone", "sms", "email", "app")
+CONTACT_PARTIES = ("driver", "vendor", "client")
+CONTACT_OUTCOMES = ("reached", "confirmed", "voicemail", "no_answer", "declined", "wrong_number")
+INSTRUCTION_KINDS = (
+    "pickup",
+    "dropoff",
+    "route_notes",
+    "passenger_requirements",
+    "equipment",
+    "safety",
+)
+INSTRUCTION_PRIORITIES = ("normal", "important", "critical")
+RECOVERY_SUBJECTS = ("vendor", "driver")
+RECOVERY_REASONS = (
+    "vehicle_breakdown",
+    "vendor_declined",
+    "vendor_no_show",
+    "recovery_requested",
+    "driver_unavailable",
+    "other",
+)
+PHOTO_KINDS = ("exterior", "interior", "damage", "other")
+
+
+class DispatchTask(UUIDPrimaryKey, Timestamps, Base):
+    """A readiness step of a booked charter (or one of its vehicles), due before pickup.
+
+    `due_before_minutes` is kept so a rescheduled charter moves its open
+    tasks' `due_at` with it. One task per kind and charter vehicle (or
+    charter, for charter-wide kinds): generating twice makes nothing new.
+    """
+
+    __tablename__ = "dispatch_tasks"
+    __table_args__ = (
+        one_of("kind", TASK_KINDS, "kind"),
+        one_of("status", TASK_STATUSES, "status"),
+        CheckConstraint("status <> 'skipped' OR skip_reason IS NOT NULL", name="skip_reason"),
+        Index(
+            "uq_dispatch_tasks_kind",
+            "charter_id",
+            text("coalesce(charter_vehicle_id, '00000000-0000-0000-0000-000000000000'::uuid)"),
+            "kind",
+            unique=True,
+        ),
+        Index("ix_dispatch_tasks_open_due", "status", "due_at"),
+    )
+
+    charter_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("charters.id"), index=True)
+    charter_vehicle_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("charter_vehicles.id", ondelete="CASCADE")
+    )
+    kind: Mapped[str] = mapped_column(String(30))
+    status: Mapped[str] = mapped_column(String(20), default="pending")
+    due_before_minutes: Mapped[int] = mapped_column(Integer)
+    due_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    #: Set by the overdue job when an open task passes its due time.
+    overdue_since: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    #: NULL when the task completed itself (its condition became true).
+    completed_by: Mapped[uuid.UUID | None] = mapped_column()
+    skip_reason: Mapped[str | None] = mapped_column(String(500))
+
+
+class Confirmation(UUIDPrimaryKey, Base):
+    """A driver or vendor confirmed a charter vehicle: who, when, how."""
+
+    __tablename__ = "confirmations"
+    __table_args__ = (
+        one_of("party", CONFIRMATION_PARTIES, "party"),
+        one_of("method", CONTACT_CHANNELS, "method"),
+        Index("ix_confirmations_vehicle", "charter_vehicle_id", "party", "confirmed_at"),
+    )
+
+    charter_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("charters.id"), index=True)
+    charter_vehicle_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("charter_vehicles.id", ondelete="CASCADE")
+    )
+    party: Mapped[str] = mapped_column(String(10))
+    #: The driver (drivers.id) or the vendor (vendors' id) that confirmed.
+    party_id: Mapped[uuid.UUID | None] = mapped_column()
+    method: Mapped[str] = mapped_column(String(10))
+    #: The user who recorded it (the driver itself through the app, or a dispatcher).
+    recorded_by: Mapped[uuid.UUID | None] = mapped_column()
+    confirmed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    note: Mapped[str | None] = mapped_column(String(1000))
+
+
+class ContactAttempt(UUIDPrimaryKey, Base):
+    """A dispatcher's attempt to reach a driver, vendor or client about a charter."""
+
+    __tablename__ = "contact_attempts"
+    __table_args__ = (
+        one_of("party", CONTACT_PARTIES, "party"),
+        one_of("channel", CONTACT_CHANNELS, "channel"),
+        one_of("outcome", CONTACT_OUTCOMES, "outcome"),
+        Index("ix_contact_attempts_charter", "charter_id", "attempted_at"),
+    )
+
+    charter_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("charters.id"))
+    charter_vehicle_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("charter_vehicles.id", ondelete="CASCADE")
+    )
+    party: Mapped[str] = mapped_column(String(10))
+    channel: Mapped[str] = mapped_column(String(10))
+    outcome: Mapped[str] = mapped_column(String(20))
+    note: Mapped[str | None] = mapped_column(String(1000))
+    attempted_by: Mapped[uuid.UUID | None] = mapped_column()
+    attempted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class SpecialInstruction(UUIDPrimaryKey, Timestamps, Base):
+    """An instruction for a charter; only those marked visible reach drivers or vendors."""
+
+    __tablename__ = "special_instructions"
+    __table_args__ = (
+        one_of("kind", INSTRUCTION_KINDS, "kind"),
+        one_of("priority", INSTRUCTION_PRIORITIES, "priority"),
+        Index("ix_special_instructions_charter", "charter_id", "created_at"),
+    )
+
+    charter_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("charters.id"))
+    kind: Mapped[str] = mapped_column(String(30))
+    priority: Mapped[str] = mapped_column(String(10), default="normal")
+    text: Mapped[str] = mapped_column(String(2000))
+    visible_to_driver: Mapped[bool] = mapped_column(default=False)
+    visible_to_vendor: Mapped[bool] = mapped_column(default=False)
+    created_by: Mapped[uuid.UUID | None] = mapped_column()
+    removed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class RecoveryCase(UUIDPrimaryKey, Timestamps, Base):
+    """A charter vehicle that lost its vendor (or driver) and needs a replacement.
+
+    At most one open case per vehicle and subject; the vehicle's
+    `recovery_status` mirrors the open case (not_needed when none).
+    """
+
+    __tablename__ = "recovery_cases"
+    __table_args__ = (
+        one_of("subject", RECOVERY_SUBJECTS, "subject"),
+        one_of("status", RECOVERY_STATUSES, "status"),
+        one_of("reason", RECOVERY_REASONS, "reason"),
+        Index(
+            "uq_recovery_cases_open",
+            "charter_vehicle_id",
+            "subject",
+            unique=True,
+            postgresql_where=text("status <> 'resolved'"),
+        ),
+        Index("ix_recovery_cases_status_opened", "status", "opened_at"),
+    )
+
+    charter_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("charters.id"), index=True)
+    charter_vehicle_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("charter_vehicles.id", ondelete="CASCADE")
+    )
+    subject: Mapped[str] = mapped_column(String(10), default="vendor")
+    status: Mapped[str] = mapped_column(String(20), default="pending")
+    reason: Mapped[str] = mapped_column(String(30))
+    note: Mapped[str | None] = mapped_column(String(1000))
+    #: NULL when opened automatically (a vendor's decline or recovery request).
+    opened_by: Mapped[uuid.UUID | None] = mapped_column()
+    opened_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    previous_vendor_id: Mapped[uuid.UUID | None] = mapped_column()
+    previous_driver_id: Mapped[uuid.UUID | None] = mapped_column()
+    replacement_vendor_id: Mapped[uuid.UUID | None] = mapped_column()
+    replacement_driver_id: Mapped[uuid.UUID | None] = mapped_column()
+    #: Vendors alerted about this case (ids), so a second search alerts only new ones.
+    alerted_vendor_ids: Mapped[list[str]] = mapped_column(JSONB, default=list)
+    resolved_by: Mapped[uuid.UUID | None] = mapped_column()
+    resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class VendorAssignmentFact(Base):
+    """Vendors' assignment of a charter vehicle, as `vendors.assignment_changed` says it."""
+
+    __tablename__ = "vendor_assignment_facts"
+    __table_args__ = (Index("ix_vendor_assignment_facts_vehicle", "charter_vehicle_id"),)
+
+    assignment_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    charter_id: Mapped[uuid.UUID] = mapped_column(index=True)
+    charter_vehicle_id: Mapped[uuid.UUID] = mapped_column()
+    vendor_id: Mapped[uuid.UUID] = mapped_column()
+    status: Mapped[str] = mapped_column(String(30))
+    as_of: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class VehiclePosition(Base):
+    """A GPS fix posted by a driver's app; kept 30 days (a scheduled purge)."""
+
+    __tablename__ = "vehicle_positions"
+    __table_args__ = (
+        CheckConstraint("latitude BETWEEN -90 AND 90", name="latitude"),
+        CheckConstraint("longitude BETWEEN -180 AND 180", name="longitude"),
+        Index("ix_vehicle_positions_vehicle_time", "charter_vehicle_id", "recorded_at"),
+        Index("ix_vehicle_positions_recorded", "recorded_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    charter_vehicle_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("charter_vehicles.id", ondelete="CASCADE")
+    )
+    charter_id: Mapped[uuid.UUID] = mapped_column()
+    driver_id: Mapped[uuid.UUID | None] = mapped_column()
+    latitude: Mapped[Decimal] = mapped_column(COORDINATE)
+    longitude: Mapped[Decimal] = mapped_column(COORDINATE)
+    speed_kph: Mapped[Decimal | None] = mapped_column(Numeric(6, 2))
+    heading: Mapped[Decimal | None] = mapped_column(Numeric(5, 2))
+    accuracy_m: Mapped[Decimal | None] = mapped_column(Numeric(8, 2))
+    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    received_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+
+
+class LatestPosition(Base):
+    """The newest fix per charter vehicle, upserted with each batch (the board reads this)."""
+
+    __tablename__ = "latest_positions"
+
+    charter_vehicle_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("charter_vehicles.id", ondelete="CASCADE"), primary_key=True
+    )
+    charter_id: Mapped[uuid.UUID] = mapped_column(index=True)
+    latitude: Mapped[Decimal] = mapped_column(COORDINATE)
+    longitude: Mapped[Decimal] = mapped_column(COORDINATE)
+    speed_kph: Mapped[Decimal | None] = mapped_column(Numeric(6, 2))
+    heading: Mapped[Decimal | None] = mapped_column(Numeric(5, 2))
+    accuracy_m: Mapped[Decimal | None] = mapped_column(Numeric(8, 2))
+    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class StopVisit(Base):
+    """When a charter vehicle actually arrived at and left a stop (the driver app)."""
+
+    __tablename__ = "stop_visits"
+
+    charter_vehicle_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("charter_vehicles.id", ondelete="CASCADE"), primary_key=True
+    )
+    stop_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("stops.id", ondelete="CASCADE"), primary_key=True
+    )
+    arrived_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    departed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class TripNote(UUIDPrimaryKey, Base):
+    __tablename__ = "trip_notes"
+    __table_args__ = (Index("ix_trip_notes_vehicle", "charter_vehicle_id", "created_at"),)
+
+    charter_vehicle_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("charter_vehicles.id", ondelete="CASCADE")
+    )
+    author_id: Mapped[uuid.UUID | None] = mapped_column()
+    text: Mapped[str] = mapped_column(String(2000))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class TripPhoto(UUIDPrimaryKey, Base):
+    """A photo a driver uploaded for a trip; the bytes live in storage under `storage_key`."""
+
+    __tablename__ = "trip_photos"
+    __table_args__ = (
+        one_of("kind", PHOTO_KINDS, "kind"),
+        CheckConstraint("size_bytes > 0", name="size_positive"),
+        Index("ix_trip_photos_vehicle", "charter_vehicle_id", "uploaded_at"),
+    )
+
+    charter_vehicle_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("charter_vehicles.id", ondelete="CASCADE")
+    )
+    kind: Mapped[str] = mapped_column(String(10))
+    storage_key: Mapped[str] = mapped_column(String(300), unique=True)
+    content_type: Mapped[str] = mapped_column(String(100))
+    size_bytes: Mapped[int] = mapped_column(Integer)
+    filename: Mapped[str | None] = mapped_column(String(255))
+    uploaded_by: Mapped[uuid.UUID | None] = mapped_column()
+    uploaded_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+
+
+class ChecklistItem(UUIDPrimaryKey, Timestamps, Base):
+    """A pre-trip checklist item, configured by managers."""
+
+    __tablename__ = "checklist_items"
+
+    label: Mapped[str] = mapped_column(String(200))
+    position: Mapped[int] = mapped_column(Integer, default=1)
+    active: Mapped[bool] = mapped_column(default=True)
+    created_by: Mapped[uuid.UUID | None] = mapped_column()
+
+
+class ChecklistCompletion(Base):
+    """One checklist item done for one trip (charter vehicle): who and when."""
+
+    __tablename__ = "checklist_completions"
+
+    charter_vehicle_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("charter_vehicles.id", ondelete="CASCADE"), primary_key=True
+    )
+    item_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("checklist_items.id"), primary_key=True)
+    completed_by: Mapped[uuid.UUID | None] = mapped_column()
+    completed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class DailyRun(Base):
+    """A scheduled job's run per day, so running it twice does nothing twice."""
+
+    __tablename__ = "daily_runs"
+
+    job: Mapped[str] = mapped_column(String(50), primary_key=True)
+    run_on: Mapped[date] = mapped_column(Date, primary_key=True)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    summary: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
 
 
 outbox = outbox_table(Base.metadata)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from starlette.applications import Starlette
 
+from subgraphs.charters import jobs
 from subgraphs.charters.event_stream import start_stream, stop_stream
 from subgraphs.charters.field_policy import FieldPolicy
 from subgraphs.charters.models import outbox
@@ -25,7 +26,7 @@ from subgraphs.charters.subscriptions import Subscription
 from subgraphs.charters.types import Charter, CharterSeries, CharterVehicle, Client, User
 from subgraphs.kit.app import create_subgraph_app
 from subgraphs.kit.schema import build_schema
-from subgraphs.kit.settings import Settings
+from subgraphs.kit.settings import Settings, get_settings
 
 schema = build_schema(
     Query,
@@ -50,6 +51,7 @@ DIRECTORY_PROJECTIONS = {
 
 
 def create_app(settings: Settings | None = None) -> Starlette:
+    settings = settings or get_settings()
     return create_subgraph_app(
         "charters",
         schema,
@@ -58,6 +60,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         on_startup=[start_stream],
         on_shutdown=[stop_stream],
         projections=VENDOR_PROJECTIONS | DIRECTORY_PROJECTIONS,
+        jobs=jobs.jobs(settings),
     )
 
 

@@ -7,7 +7,13 @@ Finance learns its facts (clients, charters, accepted prices) through its
 own event handlers, fed the payloads its sources announce: the apps are not
 running while the demo loads.
 
-Invoices and payments go through finance's services as an accounting user.
+Vendors' facts (vendors, their logins, assignments with agreed amounts)
+come from vendors' own outbox, replayed into finance's handlers in order:
+the events the running consumers will deliver again (the handlers are
+idempotent). The confirmed assignments are billed, one bill per status.
+
+Invoices, payments, bills and a refund go through finance's services as an
+accounting user (bills approved by a manager).
 Two things the services cannot do are done directly and said so below:
 they date everything today, so some sent invoices are moved into the past
 (one per aging bucket); and the overdue ones are then marked overdue by
@@ -28,8 +34,24 @@ from sqlalchemy import func, select
 
 from db.demo.charters import DEMO_CLIENTS, _identity_users
 from subgraphs.charters.models import Charter, CharterVehicle, Stop, VehicleType
-from subgraphs.finance.models import Instalment, Invoice, PaymentPlan
-from subgraphs.finance.service import applications, facts, invoices, payments
+from subgraphs.finance.models import (
+    AssignmentFact,
+    Instalment,
+    Invoice,
+    Payment,
+    PaymentApplication,
+    PaymentPlan,
+)
+from subgraphs.finance.service import (
+    applications,
+    bills,
+    facts,
+    invoices,
+    payments,
+    refunds,
+    vendor_facts,
+)
+from subgraphs.finance.service.payment_provider import ManualProvider
 from subgraphs.finance.states import INVOICE
 from subgraphs.kit.auth.roles import Role
 from subgraphs.kit.auth.viewer import Viewer
@@ -37,11 +59,28 @@ from subgraphs.kit.settings import get_settings
 from subgraphs.pricing.engine.inputs import VehicleFacts
 from subgraphs.pricing.service import quotes
 from subgraphs.sales.models import Client
+from subgraphs.vendors.models import outbox as vendors_outbox
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
 BOOKED = ("booked", "confirmed", "in_progress", "completed")
+#: Vendors' events finance keeps, replayed from vendors' outbox.
+VENDOR_EVENTS = {
+    "vendors.vendor_changed": vendor_facts.apply_vendor_event,
+    "vendors.vendor_user_linked": vendor_facts.apply_vendor_user_event,
+    "vendors.assignment_changed": vendor_facts.apply_assignment_event,
+}
+#: What becomes of the demo's assignment bills, one each: (state, bill date days ago); one more
+#: bill is entered by hand and disputed.
+BILL_STATES = (
+    ("received", 2),
+    ("approved", 5),
+    ("partially_paid", 12),
+    ("paid", 20),
+    ("overdue", 75),
+)
+
 #: The demo's sent invoices: (days past due, share paid). Negative days are not yet due;
 #: together they give every status and put money in every aging bucket.
 SCENARIOS = (
@@ -280,7 +319,99 @@ async def load(session: AsyncSession) -> int:
         for charter, deposit in deposits:
             await apply(check, charter.id, deposit)
     await session.flush()
-    return made + len(planned)
+
+    # A card payment partly refunded (the trip lost a vehicle's amenities).
+    card = await session.scalar(
+        select(Payment).where(Payment.method == "card", Payment.kind == "payment").limit(1)
+    )
+    if card is not None:
+        target = await session.scalar(
+            select(PaymentApplication.charter_id).where(PaymentApplication.payment_id == card.id)
+        )
+        await refunds.refund(
+            session,
+            refunds.RefundInput(
+                payment_id=card.id,
+                charter_id=target,
+                amount=Decimal("50.00"),
+                reason="Wi-Fi did not work on the trip.",
+                idempotency_key="demo-refund-1",
+            ),
+            accountant,
+            today,
+            ManualProvider(),
+        )
+    return made + len(planned) + await _vendor_bills(session, accountant, today)
+
+
+async def _vendor_bills(session: AsyncSession, accountant: Viewer, today: date) -> int:
+    """Vendors' facts as their outbox announced them; a bill per state from confirmed assignments."""
+    rows = await session.execute(
+        select(vendors_outbox.c.topic, vendors_outbox.c.payload, vendors_outbox.c.created_at)
+        .where(vendors_outbox.c.topic.in_(list(VENDOR_EVENTS)))
+        .order_by(vendors_outbox.c.id)
+    )
+    for topic, payload, created_at in rows:
+        event = {"occurredAt": created_at.isoformat(), "payload": payload}
+        await VENDOR_EVENTS[topic](session, event)
+    await session.flush()
+    users = await _identity_users(session, ["manager@demo.athena"])
+    manager = Viewer(user_id=users["manager@demo.athena"], roles=frozenset({Role.MANAGER}))
+    confirmed = list(
+        await session.scalars(
+            select(AssignmentFact.assignment_id)
+            .where(AssignmentFact.status == "confirmed", AssignmentFact.amount.is_not(None))
+            .order_by(AssignmentFact.assignment_id)
+        )
+    )
+    for assignment_id, (state, days_ago) in zip(confirmed, BILL_STATES, strict=False):
+        bill = await bills.bill_assignment(
+            session,
+            assignment_id,
+            accountant,
+            today,
+            bill_date=today - timedelta(days=days_ago),
+            vendor_reference=f"V-{days_ago:03d}",
+        )
+        if state == "received":
+            continue
+        await bills.approve(session, bill.id, manager)
+        if state in ("partially_paid", "paid"):
+            share = bill.total if state == "paid" else (bill.total / 2).quantize(Decimal("0.01"))
+            await bills.record_payment(
+                session,
+                bills.BillPaymentInput(
+                    bill_id=bill.id,
+                    amount=share,
+                    paid_on=today,
+                    method="check",
+                    idempotency_key=f"demo-bill-{bill.number}",
+                    check_number=f"70{days_ago:02d}",
+                ),
+                accountant,
+                today,
+            )
+    vendor_id = await session.scalar(
+        select(AssignmentFact.vendor_id).order_by(AssignmentFact.vendor_id).limit(1)
+    )
+    if vendor_id is not None:
+        by_hand = await bills.create(
+            session,
+            bills.BillInput(
+                vendor_id=vendor_id,
+                amount=Decimal("412.00"),
+                bill_date=today - timedelta(days=8),
+                description="Extra hours, Saturday shuttle",
+                vendor_reference="V-EXTRA-1",
+            ),
+            accountant,
+            today,
+        )
+        await bills.dispute(
+            session, by_hand.id, "The extra hours were not agreed with dispatch.", accountant
+        )
+    await bills.mark_overdue(session, today)
+    return min(len(confirmed), len(BILL_STATES)) + (vendor_id is not None)
 
 
 async def _deposit(session: AsyncSession, charter_id: uuid.UUID) -> Decimal:

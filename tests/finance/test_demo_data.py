@@ -15,6 +15,7 @@ from subgraphs.finance.models import (
     Payment,
     PaymentApplication,
     PaymentPlan,
+    VendorBill,
 )
 from subgraphs.finance.service import aging
 from subgraphs.pricing.models import QuoteCalculation
@@ -26,6 +27,8 @@ async def test_the_finance_demo_covers_every_status_and_bucket_once(sessions, se
 
     async with sessions() as session:
         statuses = set(await session.scalars(select(Invoice.status)))
+        bill_statuses = set(await session.scalars(select(VendorBill.status)))
+        refunded = list(await session.scalars(select(Payment).where(Payment.kind == "refund")))
         accepted = dict(
             (
                 await session.execute(
@@ -61,6 +64,15 @@ async def test_the_finance_demo_covers_every_status_and_bucket_once(sessions, se
     assert first["finance"] > 0
     assert again["finance"] == 0
     assert statuses == {"draft", "sent", "partially_paid", "paid", "overdue", "void"}
+    assert bill_statuses == {
+        "received",
+        "approved",
+        "partially_paid",
+        "paid",
+        "overdue",
+        "disputed",
+    }
+    assert [r.amount for r in refunded] == [Decimal("-50.00")]
     # What finance says a charter owes is the quote pricing kept for it.
     assert owed
     assert owed == accepted

@@ -1,8 +1,8 @@
 """The agent dashboard's money through the router: `User` from identity, figures from finance.
 
 An agent reads its own booked revenue and profit this month and its
-non-card money due; a manager reads any agent's; another agent, an
-accountant and a client get null and FORBIDDEN for each figure.
+non-card money due; a manager and an accountant read any agent's; another
+agent, a dispatcher and a client get null and FORBIDDEN for each figure.
 """
 
 from __future__ import annotations
@@ -108,13 +108,14 @@ async def test_agent_manager_and_refused_readers_of_the_dashboard_money(
         "nonCardMoneyDue": "1500.00",
     }
 
-    manager = await caller("manager")
-    assert (await manager(USER, {"id": str(SAM)})).ok()["user"] == mine
+    for staff in ("manager", "accounting"):
+        reader = await caller(staff)
+        assert (await reader(USER, {"id": str(SAM)})).ok()["user"] == mine
     kim_own = (await (await caller("sales_agent", KIM))(ME)).ok()["me"]
     assert kim_own["bookedRevenueMonthToDate"] == "999.00"
     assert kim_own["nonCardMoneyDue"] == "0.00"
 
-    for refused in (await caller("sales_agent", KIM), await caller("accounting")):
+    for refused in (await caller("sales_agent", KIM), await caller("dispatcher")):
         answer = await refused(USER, {"id": str(SAM)})
         assert answer.data["user"] == {
             "name": "Sam Seller",

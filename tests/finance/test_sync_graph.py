@@ -161,7 +161,7 @@ async def test_accounting_sync_is_forbidden_to_the_invoice_s_own_client(
     assert answer.errors[0]["path"] == ["invoice", "accountingSync"]
 
 
-async def test_accounting_sync_of_a_payment_is_forbidden_to_those_who_read_the_charter(
+async def test_accounting_sync_of_a_payment_is_forbidden_to_those_who_read_its_charter(
     sessions, finance_server, http_client, mint
 ):
     ids = await _books(sessions)
@@ -170,13 +170,19 @@ async def test_accounting_sync_of_a_payment_is_forbidden_to_those_who_read_the_c
         f"payments {{ amount payment {{ amount {SYNC_FIELDS} }} }} }} }} }}"
     )
     variables = {"r": [{"__typename": "Charter", "id": str(ids["charter"])}]}
-    for role, extra in (("client", {"client_id": ids["client"]}), ("sales_support", {})):
-        caller = await _caller(finance_server, http_client, mint, role, **extra)
-        answer = await caller(query, variables)
-        [application] = answer.data["_entities"][0]["payments"]
-        assert application["payment"]["amount"] == "40.00", role
-        assert application["payment"]["accountingSync"] is None, role
-        assert answer.error_codes == ["FORBIDDEN"], (role, answer.body)
+    # The paying client reads its payment but not its sync state.
+    client = await _caller(finance_server, http_client, mint, "client", client_id=ids["client"])
+    answer = await client(query, variables)
+    [application] = answer.data["_entities"][0]["payments"]
+    assert application["payment"]["amount"] == "40.00"
+    assert application["payment"]["accountingSync"] is None
+    assert answer.error_codes == ["FORBIDDEN"], answer.body
+    # Sales support reads what was applied to the charter, not the payment behind it.
+    support = await _caller(finance_server, http_client, mint, "sales_support")
+    answer = await support(query, variables)
+    [application] = answer.data["_entities"][0]["payments"]
+    assert application == {"amount": "40.00", "payment": None}
+    assert answer.error_codes == ["FORBIDDEN"], answer.body
 
     accounting = await _caller(finance_server, http_client, mint, "accounting")
     data = (await accounting(query, variables)).ok()

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 import strawberry
 from strawberry.types import Info
 
-from subgraphs.finance.reports.ar_aging import AgingBuckets
+from subgraphs.finance.reports.ar_aging import AgingBuckets, aging_table
 from subgraphs.finance.reports.common import Table, csv_route, date_param, today
 from subgraphs.finance.service import aging, bills
 from subgraphs.finance.service.access import WORK_FINANCE
@@ -67,19 +67,7 @@ class ApAgingQueries:
 
 async def _ap_aging_table(request: Request, session: AsyncSession, viewer: Viewer) -> Table:
     day = date_param(request, "asOf", today(request.app.state.services.settings.operator_time_zone))
-    rows = await bills.ap_aging(session, day)
-    sums = aging.totals(rows)
-    return Table(
-        filename=f"ap-aging-{day.isoformat()}.csv",
-        header=["vendor_id", "vendor", *aging.BUCKETS, "total"],
-        rows=[
-            *(
-                [r.client_id, r.client_name, *(r.amounts[b] for b in aging.BUCKETS), r.total]
-                for r in rows
-            ),
-            ["", "TOTAL", *(sums[b] for b in aging.BUCKETS), sum(sums.values())],
-        ],
-    )
+    return aging_table("ap-aging", "vendor", await bills.ap_aging(session, day), day)
 
 
 routes = [csv_route("/reports/ap-aging.csv", _ap_aging_table)]

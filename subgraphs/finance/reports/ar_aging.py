@@ -85,13 +85,12 @@ class ArAgingQueries:
         )
 
 
-async def _ar_aging_table(request: Request, session: AsyncSession, viewer: Viewer) -> Table:
-    day = date_param(request, "asOf", today(request.app.state.services.settings.operator_time_zone))
-    rows = await aging.ar_aging(session, day)
+def aging_table(kind: str, party: str, rows: list[aging.AgingRow], day: date) -> Table:
+    """An aging report as a spreadsheet: one row per party, its buckets and total, then TOTAL."""
     sums = aging.totals(rows)
     return Table(
-        filename=f"ar-aging-{day.isoformat()}.csv",
-        header=["client_id", "client", *aging.BUCKETS, "total"],
+        filename=f"{kind}-{day.isoformat()}.csv",
+        header=[f"{party}_id", party, *aging.BUCKETS, "total"],
         rows=[
             *(
                 [r.client_id, r.client_name, *(r.amounts[b] for b in aging.BUCKETS), r.total]
@@ -100,6 +99,11 @@ async def _ar_aging_table(request: Request, session: AsyncSession, viewer: Viewe
             ["", "TOTAL", *(sums[b] for b in aging.BUCKETS), sum(sums.values())],
         ],
     )
+
+
+async def _ar_aging_table(request: Request, session: AsyncSession, viewer: Viewer) -> Table:
+    day = date_param(request, "asOf", today(request.app.state.services.settings.operator_time_zone))
+    return aging_table("ar-aging", "client", await aging.ar_aging(session, day), day)
 
 
 routes = [csv_route("/reports/ar-aging.csv", _ar_aging_table)]

@@ -29,7 +29,10 @@ READ_OWN_CLIENT_INVOICE = (Role.CLIENT,)
 #: `invoiceClientPeriod` (a consolidated invoice by hand; the month-end run is the system's).
 ISSUE_CONSOLIDATED_INVOICES = WORK_FINANCE
 #: `Invoice.periodStart`, `periodEnd`: the invoice's readers (`may_read_invoice`).
-#: `Charter.invoices` (consolidated ones included): the balance's readers.
+#: `Charter.invoices` (consolidated ones included): the invoices' readers (`may_read_invoice`):
+#: sales staff read a charter's balance and what was applied to it, not its invoices.
+#: `PaymentApplication.payment` (the whole payment: its total, check number, what else it
+#: paid): the payment's readers, finance staff and the client that paid (`may_read_invoice`).
 #: The payment configuration (seed 001 §7): finance staff read it; the issue's
 #: "accounting managers" (admins, managers, accounting) edit it.
 READ_PAYMENT_CONFIG = WORK_FINANCE
@@ -136,7 +139,7 @@ def may_read_receivables(
 READ_RECEIVABLES_REPORTS = WORK_FINANCE
 #: `User.bookedRevenueMonthToDate`, `profitMonthToDate`, `nonCardMoneyDue`: sales'
 #: `User.salesDashboard` rule (sales/service/access.py) so one dashboard reads whole.
-READ_ANY_AGENT_MONEY = (Role.ADMIN, Role.MANAGER, Role.SALES_SUPPORT)
+READ_ANY_AGENT_MONEY = (Role.ADMIN, Role.MANAGER, Role.ACCOUNTING, Role.SALES_SUPPORT)
 READ_OWN_AGENT_MONEY = (Role.SALES_AGENT,)
 
 

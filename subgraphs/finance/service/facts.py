@@ -24,6 +24,7 @@ from sqlalchemy.dialects.postgresql import insert
 
 from subgraphs.finance.models import CharterFact, ClientFact
 from subgraphs.finance.service import plans, sync_outbox
+from subgraphs.kit.facts import upsert_newer
 from subgraphs.kit.settings import get_settings
 
 if TYPE_CHECKING:
@@ -44,25 +45,11 @@ def _money(value: Any) -> Decimal | None:
     return Decimal(str(value)) if value is not None else None
 
 
-async def _upsert(session: AsyncSession, model: Any, key: str, values: dict[str, Any]) -> bool:
-    """Insert or update unless what is held is newer; True when the row changed."""
-    stmt = insert(model).values(**values)
-    column = getattr(model, key)
-    done = await session.scalar(
-        stmt.on_conflict_do_update(
-            index_elements=[column],
-            set_={k: stmt.excluded[k] for k in values if k != key},
-            where=model.as_of <= stmt.excluded.as_of,
-        ).returning(column)
-    )
-    return done is not None
-
-
 async def apply_client_event(session: AsyncSession, event: dict[str, Any]) -> None:
     payload = event.get("payload") or {}
     if "clientId" not in payload or "occurredAt" not in event:
         return
-    changed = await _upsert(
+    changed = await upsert_newer(
         session,
         ClientFact,
         "client_id",
@@ -104,7 +91,7 @@ async def apply_charter_event(session: AsyncSession, event: dict[str, Any]) -> N
     if "charterId" not in payload or "occurredAt" not in event or payload.get("isTemplate"):
         return
     pickup = payload.get("pickupAt")
-    changed = await _upsert(
+    changed = await upsert_newer(
         session,
         CharterFact,
         "charter_id",

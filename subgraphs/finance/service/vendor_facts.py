@@ -19,10 +19,9 @@ from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy.dialects.postgresql import insert
-
 from subgraphs.finance.models import AssignmentFact, VendorFact, VendorUserFact
 from subgraphs.finance.service import sync_outbox
+from subgraphs.kit.facts import upsert_newer
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
@@ -45,27 +44,13 @@ def _text(value: Any, limit: int) -> str | None:
     return str(value)[:limit] if value else None
 
 
-async def _upsert(session: AsyncSession, model: Any, key: str, values: dict[str, Any]) -> bool:
-    """Insert or update unless what is held is newer; True when the row was written."""
-    stmt = insert(model).values(**values)
-    column = getattr(model, key)
-    done = await session.scalar(
-        stmt.on_conflict_do_update(
-            index_elements=[column],
-            set_={k: stmt.excluded[k] for k in values if k != key},
-            where=model.as_of <= stmt.excluded.as_of,
-        ).returning(column)
-    )
-    return done is not None
-
-
 async def apply_vendor_event(session: AsyncSession, event: dict[str, Any]) -> None:
     payload = event.get("payload") or {}
     if "vendorId" not in payload or "occurredAt" not in event:
         return
     vendor_id = uuid.UUID(payload["vendorId"])
     address = payload.get("address") or {}
-    changed = await _upsert(
+    changed = await upsert_newer(
         session,
         VendorFact,
         "vendor_id",
@@ -87,7 +72,7 @@ async def apply_vendor_user_event(session: AsyncSession, event: dict[str, Any]) 
     payload = event.get("payload") or {}
     if "userId" not in payload or "vendorId" not in payload or "occurredAt" not in event:
         return
-    await _upsert(
+    await upsert_newer(
         session,
         VendorUserFact,
         "user_id",
@@ -104,7 +89,7 @@ async def apply_assignment_event(session: AsyncSession, event: dict[str, Any]) -
     needed = ("assignmentId", "charterId", "vendorId", "status")
     if any(k not in payload for k in needed) or "occurredAt" not in event:
         return
-    await _upsert(
+    await upsert_newer(
         session,
         AssignmentFact,
         "assignment_id",

@@ -11,6 +11,7 @@ from subgraphs.finance import loaders as L
 from subgraphs.finance.service.access import (
     may_manage_saved_methods,
     may_read_balance,
+    may_read_invoice,
     may_read_receivables,
 )
 from subgraphs.finance.types.invoices import Invoice
@@ -79,16 +80,18 @@ class Charter:
 
     @strawberry.field(
         description="The invoices billing the charter, its own and its client's consolidated "
-        "ones, void ones included (same readers)."
+        "ones, void ones included: finance staff and the charter's own client."
     )
     async def invoices(self, info: Info) -> list[Invoice] | None:
         key = parse_uuid(self.id)
         if key is None:
             return []
         found = await info.context.loaders.get(L.BalanceByCharterLoader).load(key)
-        await _ensure_reader(
-            info, found.client_id if found else None, found.sales_agent_id if found else None
-        )
+        viewer = await info.context.get_viewer()
+        if not viewer.is_authenticated:
+            raise UnauthenticatedError()
+        if not may_read_invoice(viewer, found.client_id if found else None):
+            raise ForbiddenError("You may not see this charter's invoices.")
         rows = await info.context.loaders.get(L.InvoicesOfCharterLoader).load(key)
         return [Invoice.from_row(r) for r in rows]
 

@@ -12,7 +12,9 @@ import strawberry
 from strawberry.types import Info
 
 from subgraphs.finance import loaders as L
+from subgraphs.finance.service.access import may_read_invoice
 from subgraphs.finance.types.sync import AccountingSync, accounting_sync_field
+from subgraphs.kit.errors import ForbiddenError
 from subgraphs.kit.scalars import Money
 
 ZERO = Decimal("0.00")
@@ -116,9 +118,15 @@ class PaymentApplication:
             unapply_reason=row.unapply_reason,
         )
 
-    @strawberry.field(description="The payment it came from.")
+    @strawberry.field(
+        description="The payment it came from: finance staff and the client that paid "
+        "(others get null and FORBIDDEN)."
+    )
     async def payment(self, info: Info) -> Payment | None:
         row = await info.context.loaders.get(L.PaymentByIdLoader).load(uuid.UUID(self.payment_id))
+        viewer = await info.context.get_viewer()
+        if not may_read_invoice(viewer, row.client_id if row else None):
+            raise ForbiddenError("You may not see this payment.")
         return Payment.from_row(row) if row else None
 
 

@@ -16,9 +16,9 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert
 
 from subgraphs.kit.errors import ServiceError
+from subgraphs.kit.facts import upsert_newer
 from subgraphs.pricing.error_codes import PricingErrorCode as Code
 from subgraphs.pricing.models import CharterFact, VehicleTypeFact
 
@@ -44,14 +44,7 @@ async def apply_vehicle_type_event(session: AsyncSession, event: dict[str, Any])
         "active": bool(payload.get("active", True)),
         "as_of": datetime.fromisoformat(event["occurredAt"]),
     }
-    stmt = insert(VehicleTypeFact).values(**values)
-    await session.execute(
-        stmt.on_conflict_do_update(
-            index_elements=[VehicleTypeFact.id],
-            set_={k: stmt.excluded[k] for k in values if k != "id"},
-            where=VehicleTypeFact.as_of <= stmt.excluded.as_of,
-        )
-    )
+    await upsert_newer(session, VehicleTypeFact, "id", values)
 
 
 async def apply_charter_event(session: AsyncSession, event: dict[str, Any]) -> None:
@@ -77,14 +70,7 @@ async def apply_charter_event(session: AsyncSession, event: dict[str, Any]) -> N
         ),
         "as_of": datetime.fromisoformat(event["occurredAt"]),
     }
-    stmt = insert(CharterFact).values(**values)
-    await session.execute(
-        stmt.on_conflict_do_update(
-            index_elements=[CharterFact.charter_id],
-            set_={k: stmt.excluded[k] for k in values if k != "charter_id"},
-            where=CharterFact.as_of <= stmt.excluded.as_of,
-        )
-    )
+    await upsert_newer(session, CharterFact, "charter_id", values)
 
 
 async def charter(session: AsyncSession, charter_id: uuid.UUID) -> CharterFact:

@@ -115,3 +115,38 @@ def test_dockerfile_installs_from_the_lock() -> None:
     assert "--require-hashes" in dockerfile
     assert "requirements.lock" in dockerfile
     assert all(svc["build"] == "." for svc in OURS.values())
+
+
+#: Routes every subgraph serves for the router's own use, never through the edge.
+INTERNAL_ROUTES = {"/graphql", "/health", "/.well-known/jwks.json"}
+
+
+def _edge_locations() -> list[tuple[str, str, str]]:
+    """(match, path, upstream host) of each `location` with a direct proxy_pass in the edge."""
+    conf = COMPOSE["configs"]["edge-nginx"]["content"]
+    found = re.findall(
+        r"location\s+(=\s+)?(\S+)\s*\{\s*proxy_pass\s+http://([a-z]+)(?::\d+)?;", conf
+    )
+    return [("exact" if exact else "prefix", path, host) for exact, path, host in found]
+
+
+@pytest.mark.parametrize("name", WRITTEN)
+def test_the_edge_sends_each_plain_route_to_its_subgraph(name: str) -> None:
+    """A download, CSV or webhook the graph names must be reachable behind the one edge port."""
+    import importlib
+
+    app = importlib.import_module(f"subgraphs.{name}.app").create_app()
+    paths = {getattr(r, "path", "") for r in app.routes} - INTERNAL_ROUTES
+    locations = _edge_locations()
+    for path in sorted(p for p in paths if p):
+        assert _served_by(path, locations) == name, path
+
+
+def _served_by(path: str, locations: list[tuple[str, str, str]]) -> str | None:
+    """nginx's choice: an exact location, else the longest matching prefix."""
+    for kind, where, host in locations:
+        if kind == "exact" and where == path:
+            return host
+    literal = path.split("{", 1)[0]
+    prefixes = [(len(w), h) for k, w, h in locations if k == "prefix" and literal.startswith(w)]
+    return max(prefixes)[1] if prefixes else None

@@ -327,7 +327,10 @@ async def board_latency(
         "to": (datetime.now(UTC) + timedelta(days=60)).isoformat(),
     }
 
-    async def subscriber() -> None:
+    #: Subscribers that have had at least one event: only then is their listener surely live.
+    seen: set[int] = set()
+
+    async def subscriber(n: int) -> None:
         nonlocal connected
         async with websockets.connect(ws_url, subprotocols=[protocol], max_size=None) as ws:
             await ws.send(
@@ -358,10 +361,11 @@ async def board_latency(
                     if "errors" in message["payload"]:
                         raise RuntimeError(message["payload"]["errors"])
                     arrivals.setdefault(current, []).append(time.perf_counter())
+                    seen.add(n)
                 else:
                     raise RuntimeError(f"unexpected {message}")
 
-    tasks = [asyncio.create_task(subscriber()) for _ in range(subscribers)]
+    tasks = [asyncio.create_task(subscriber(n)) for n in range(subscribers)]
     per_mutation: list[float] = []
     deliveries: list[float] = []
     mutation_ms: list[float] = []
@@ -370,7 +374,26 @@ async def board_latency(
         async with httpx.AsyncClient(timeout=30) as client:
             headers = {"authorization": f"Bearer {token}"}
             statuses = ["READY", "NOT_READY"]
-            # Round 0 is a warm-up: it proves every subscription is live server-side.
+            # A subscriber counts as ready once it SENT its subscribe; the server registers
+            # the listener a little later. Warm up until every one has had an event, so the
+            # measured rounds time deliveries, not registrations.
+            warm_until = time.perf_counter() + 120
+            warm = 0
+            while len(seen) < subscribers:
+                if time.perf_counter() > warm_until:
+                    raise RuntimeError(f"warm-up: {len(seen)}/{subscribers} subscribers live")
+                current, warm = -1, warm + 1
+                response = await client.post(
+                    http_url,
+                    json={
+                        "query": SET_DISPATCH,
+                        "variables": {"id": vehicle_id, "status": statuses[warm % 2]},
+                    },
+                    headers=headers,
+                )
+                await asyncio.sleep(2)
+            await asyncio.sleep(1)  # let the warm-up's last deliveries land before round 1
+            # Round 0 replays one mutation for every subscriber before timing starts.
             for round_ in range(mutations + 1):
                 current = round_
                 arrivals[round_] = []
@@ -379,7 +402,11 @@ async def board_latency(
                     http_url,
                     json={
                         "query": SET_DISPATCH,
-                        "variables": {"id": vehicle_id, "status": statuses[round_ % 2]},
+                        # Alternating on from the warm-up's last status: every round changes it.
+                        "variables": {
+                            "id": vehicle_id,
+                            "status": statuses[(warm + 1 + round_) % 2],
+                        },
                     },
                     headers=headers,
                 )

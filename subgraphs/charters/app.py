@@ -5,6 +5,7 @@ from __future__ import annotations
 from starlette.applications import Starlette
 
 from subgraphs.charters import jobs
+from subgraphs.charters.downloads import routes as download_routes
 from subgraphs.charters.event_stream import start_stream, stop_stream
 from subgraphs.charters.field_policy import FieldPolicy
 from subgraphs.charters.models import outbox
@@ -16,11 +17,17 @@ from subgraphs.charters.service.directory import (
     apply_client_event,
     apply_user_event,
 )
+from subgraphs.charters.service.positions import start_writer, stop_writer
+from subgraphs.charters.service.recovery import RECOVERY_ALERTED, apply_alerted_event
 from subgraphs.charters.service.vendor_access import (
     ACCESS_CHANGED,
     VENDOR_USER_LINKED,
     apply_access_event,
     apply_vendor_user_event,
+)
+from subgraphs.charters.service.vendor_assignments import (
+    ASSIGNMENT_CHANGED,
+    apply_assignment_event,
 )
 from subgraphs.charters.subscriptions import Subscription
 from subgraphs.charters.types import Charter, CharterSeries, CharterVehicle, Client, User
@@ -42,12 +49,18 @@ schema = build_schema(
 VENDOR_PROJECTIONS = {
     ACCESS_CHANGED: ("charters.vendor-access", apply_access_event),
     VENDOR_USER_LINKED: ("charters.vendor-accounts", apply_vendor_user_event),
+    # Readiness tasks, confirmations and recovery follow vendors' assignments (issue 13).
+    ASSIGNMENT_CHANGED: ("charters.vendor-assignments", apply_assignment_event),
 }
 #: Whom a charter may name (finding 12): sales' clients, identity's sales agents.
 DIRECTORY_PROJECTIONS = {
     CLIENT_CHANGED: ("charters.known-clients", apply_client_event),
     USER_CHANGED: ("charters.known-sales-agents", apply_user_event),
 }
+
+
+#: Whom vendors alerted about a recovery case (issue 13): kept on the case.
+RECOVERY_PROJECTIONS = {RECOVERY_ALERTED: ("charters.recovery-alerts", apply_alerted_event)}
 
 
 def create_app(settings: Settings | None = None) -> Starlette:
@@ -57,10 +70,12 @@ def create_app(settings: Settings | None = None) -> Starlette:
         schema,
         outbox=outbox,
         settings=settings,
-        on_startup=[start_stream],
-        on_shutdown=[stop_stream],
-        projections=VENDOR_PROJECTIONS | DIRECTORY_PROJECTIONS,
+        on_startup=[start_stream, start_writer],
+        on_shutdown=[stop_writer, stop_stream],
+        projections=VENDOR_PROJECTIONS | DIRECTORY_PROJECTIONS | RECOVERY_PROJECTIONS,
         jobs=jobs.jobs(settings),
+        # The driver app's trip photos (issue 13): staff and the uploading driver.
+        routes=download_routes,
     )
 
 

@@ -32,3 +32,12 @@ class CharterErrorCode(StrEnum):
     UNKNOWN_CLIENT = "UNKNOWN_CLIENT"
     UNKNOWN_SALES_AGENT = "UNKNOWN_SALES_AGENT"
     BEYOND_HORIZON = "BEYOND_HORIZON"
+    # The driver app's photos (issue 13).
+    FILE_TOO_LARGE = "FILE_TOO_LARGE"
+    UNSUPPORTED_FILE_TYPE = "UNSUPPORTED_FILE_TYPE"
+    #: GPS positions (issue 13 §4).
+    IN_THE_FUTURE = "IN_THE_FUTURE"
+    TOO_OLD = "TOO_OLD"
+    TRIP_NOT_ACTIVE = "TRIP_NOT_ACTIVE"
+    #: optimizeRoute (issue 13 §6): a stop has no coordinates to measure from.
+    MISSING_COORDINATES = "MISSING_COORDINATES"

@@ -10,4 +10,11 @@ if TYPE_CHECKING:
 
 
 def jobs(settings: Settings) -> list[ScheduledJob]:
-    return []
+    from subgraphs.charters.service.positions import purge_job
+    from subgraphs.charters.service.tasks import overdue_job
+    from subgraphs.kit.jobs import ScheduledJob
+
+    return [
+        ScheduledJob("charters.positions_purge", settings.positions_purge_cron, purge_job),
+        ScheduledJob("charters.dispatch_overdue", settings.dispatch_overdue_cron, overdue_job),
+    ]

@@ -15,6 +15,7 @@ from subgraphs.kit.loaders import (
     ByIdLoader,
     ByParentIdLoader,
     SessionLoader,
+    group_by_key,
     latest_per_parent,
 )
 from subgraphs.kit.pages_by_parent import PagesByParentLoader
@@ -249,3 +250,169 @@ class UpcomingDepartureCountByAgentLoader(SessionLoader[tuple[uuid.UUID, int], i
             )
             found.update({(agent, days): counts[agent] for agent in agents})
         return [found[key] for key in keys]
+
+
+# --- dispatch board (issue 13: readiness tasks, confirmations, positions) -------------
+
+
+class TasksByCharterIdLoader(ByParentIdLoader[models.DispatchTask]):
+    """Every readiness task of each charter (a plan's worth: a few per vehicle)."""
+
+    model = models.DispatchTask
+    parent_column = "charter_id"
+    order_by = ("charter_id", "due_at", "id")
+
+
+#: The most confirmations `CharterVehicle.confirmations` shows (the newest ones).
+MAX_CONFIRMATIONS = 50
+
+
+class ConfirmationsByVehicleIdLoader(SessionLoader[uuid.UUID, list[models.Confirmation]]):
+    """Each charter vehicle's newest `MAX_CONFIRMATIONS` confirmations, oldest first."""
+
+    async def load_batch(
+        self, session: AsyncSession, keys: Sequence[uuid.UUID]
+    ) -> list[list[models.Confirmation]]:
+        newest = await latest_per_parent(
+            session,
+            models.Confirmation,
+            "charter_vehicle_id",
+            ("confirmed_at", "id"),
+            keys,
+            MAX_CONFIRMATIONS,
+        )
+        return [list(reversed(rows)) for rows in newest]
+
+
+class VendorAssignmentFactsByVehicleIdLoader(ByParentIdLoader[models.VendorAssignmentFact]):
+    """Vendors' assignments of each charter vehicle as charters knows them, oldest first."""
+
+    model = models.VendorAssignmentFact
+    parent_column = "charter_vehicle_id"
+    order_by = ("charter_vehicle_id", "as_of", "assignment_id")
+
+
+class LatestPositionByVehicleIdLoader(ByParentIdLoader[models.LatestPosition]):
+    """The newest GPS fix of each charter vehicle (none or one)."""
+
+    model = models.LatestPosition
+    parent_column = "charter_vehicle_id"
+    order_by = ("charter_vehicle_id",)
+
+
+# --- recovery (issue 13 section 3) -----------------------------------------------------
+
+
+class RecoveryCaseByIdLoader(ByIdLoader[models.RecoveryCase]):
+    model = models.RecoveryCase
+
+
+class _OpenRecoveryLoader(SessionLoader[uuid.UUID, list[Any]]):
+    """Open recovery cases per parent, oldest first (at most two per vehicle: vendor, driver)."""
+
+    parent_column: str
+
+    async def load_batch(self, session: AsyncSession, keys: Sequence[uuid.UUID]) -> list[list[Any]]:
+        table = models.RecoveryCase.__table__
+        rows = (
+            await session.execute(
+                select(table)
+                .where(table.c[self.parent_column].in_(keys), table.c.status != "resolved")
+                .order_by(table.c.opened_at, table.c.id)
+            )
+        ).all()
+        grouped: dict[Any, list[Any]] = {key: [] for key in keys}
+        for row in rows:
+            grouped[getattr(row, self.parent_column)].append(row)
+        return [grouped[key] for key in keys]
+
+
+class OpenRecoveryByVehicleIdLoader(_OpenRecoveryLoader):
+    parent_column = "charter_vehicle_id"
+
+
+class OpenRecoveryByCharterIdLoader(_OpenRecoveryLoader):
+    parent_column = "charter_id"
+
+
+# --- the driver app's trip (issue 13 §5) ------------------------------------------------
+
+
+class StopVisitsByCharterVehicleIdLoader(ByParentIdLoader[models.StopVisit]):
+    model = models.StopVisit
+    parent_column = "charter_vehicle_id"
+    order_by = ("charter_vehicle_id", "stop_id")
+
+
+class TripNotesByCharterVehicleIdLoader(ByParentIdLoader[models.TripNote]):
+    model = models.TripNote
+    parent_column = "charter_vehicle_id"
+    order_by = ("charter_vehicle_id", "created_at", "id")
+
+
+class TripPhotosByCharterVehicleIdLoader(ByParentIdLoader[models.TripPhoto]):
+    model = models.TripPhoto
+    parent_column = "charter_vehicle_id"
+    order_by = ("charter_vehicle_id", "uploaded_at", "id")
+
+
+class ChecklistCompletionsByCharterVehicleIdLoader(ByParentIdLoader[models.ChecklistCompletion]):
+    model = models.ChecklistCompletion
+    parent_column = "charter_vehicle_id"
+    order_by = ("charter_vehicle_id", "completed_at")
+
+
+#: Retired checklist items listed at the most (the newest), beside the active ones.
+RETIRED_SHOWN = 50
+
+
+class ChecklistItemsLoader(SessionLoader[bool, list[Any]]):
+    """The checklist's items, in order: key True for the active ones only, False for all."""
+
+    async def load_batch(self, session: AsyncSession, keys: Sequence[bool]) -> list[list[Any]]:
+        table = models.ChecklistItem.__table__
+        rows = (
+            await session.execute(select(table).order_by(table.c.position, table.c.label))
+        ).all()
+        active = [r for r in rows if r.active]
+        # Retired items pile up over the years: the newest RETIRED_SHOWN are enough to read.
+        retired = sorted((r for r in rows if not r.active), key=lambda r: r.updated_at)
+        everything = sorted(
+            [*active, *retired[-RETIRED_SHOWN:]], key=lambda r: (r.position, r.label)
+        )
+        return [active if active_only else everything for active_only in keys]
+
+
+# --- contact attempts and special instructions (issue 13 §2) --------------------------
+
+
+class ContactAttemptsPageByCharterIdLoader(PagesByParentLoader):
+    """`Charter.contactAttempts` pages, newest first."""
+
+    model = models.ContactAttempt
+    parent_column = "charter_id"
+    order_by = ("attempted_at", "id")
+    descending = True
+
+
+class SpecialInstructionsByCharterIdLoader(ByParentIdLoader[models.SpecialInstruction]):
+    """Each charter's live special instructions (at most `instructions.MAX_PER_CHARTER`).
+
+    Every reader's rows come from this one statement; which of them a reader
+    sees is `service/instructions.visible_to`, per row.
+    """
+
+    model = models.SpecialInstruction
+    parent_column = "charter_id"
+    order_by = ("charter_id", "created_at", "id")
+
+    async def load_batch(
+        self, session: AsyncSession, keys: Sequence[uuid.UUID]
+    ) -> list[list[models.SpecialInstruction]]:
+        table = self.model.__table__
+        stmt = (
+            select(table)
+            .where(table.c.charter_id.in_(keys), table.c.removed_at.is_(None))
+            .order_by(table.c.charter_id, table.c.created_at, table.c.id)
+        )
+        return group_by_key((await session.execute(stmt)).all(), keys, "charter_id")

@@ -1,7 +1,8 @@
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from typing import Annotated
 from zoneinfo import ZoneInfo
 
 import strawberry
@@ -10,11 +11,18 @@ from strawberry.types import Info
 
 from subgraphs.charters import loaders as L
 from subgraphs.charters import models
+from subgraphs.charters.dispatch_types import driver_app
 from subgraphs.charters.enums import ChangeCaseStatus, CharterStatus
 from subgraphs.charters.field_policy import charter_audience, series_audience
+from subgraphs.charters.service import board, portals, recovery
 from subgraphs.charters.service import charters as charter_service
-from subgraphs.charters.service import portals
-from subgraphs.charters.service.access import FLEET, READERS
+from subgraphs.charters.service.access import (
+    BOARD_READERS,
+    FLEET,
+    READERS,
+    RECOVERY_DESK,
+    TRIP_READERS,
+)
 from subgraphs.charters.service.fleet import AvailabilityQuery, available_vehicles
 from subgraphs.charters.service.visibility import Audience
 from subgraphs.charters.types import (
@@ -24,6 +32,7 @@ from subgraphs.charters.types import (
     CharterSeries,
     CharterVehicle,
     Driver,
+    RecoveryCase,
     Stop,
     Vehicle,
     VehicleType,
@@ -199,6 +208,27 @@ class Query:
             ),
         )
         return await _page(info, stmt, SOONEST_PICKUP, first, after)
+
+    @strawberry.field(
+        extensions=[allow(*TRIP_READERS)],
+        description=(
+            "One trip (a charter vehicle) as its driver runs it: stops, contact, "
+            "instructions for drivers, coach, notes, photos, checklist; never money. "
+            "Staff read any; a driver only its own (others are NOT_FOUND)."
+        ),
+    )
+    async def trip(self, info: Info, id: strawberry.ID) -> driver_app.Trip:
+        return await driver_app.trip_for(info, id)
+
+    @strawberry.field(
+        extensions=[allow(*TRIP_READERS)],
+        description="The pre-trip checklist's items in order (at most 50 active; with "
+        "includeRetired, also the 50 most recently retired).",
+    )
+    async def checklist_items(
+        self, info: Info, include_retired: bool = False
+    ) -> list[driver_app.ChecklistItem]:
+        return await driver_app.checklist_items(info, include_retired)
 
     @strawberry.field(
         extensions=[allow(Role.DRIVER)],
@@ -424,6 +454,52 @@ class Query:
             return await paginate(
                 session, stmt, order, first=first, after=after, to_node=ChangeCase.from_row
             )
+
+    @strawberry.field(
+        extensions=[allow(*RECOVERY_DESK)],
+        description=(
+            "The recovery board: open recovery cases (vendor and driver), oldest first, "
+            "each with its charter, vehicle and minutes to pickup. Dispatch staff."
+        ),
+    )
+    async def recovery_board(
+        self, info: Info, first: int | None = 20, after: str | None = None
+    ) -> Connection[RecoveryCase]:
+        order = KeysetOrder((models.RecoveryCase.opened_at, models.RecoveryCase.id))
+        async with info.context.sessions() as session:
+            return await paginate(
+                session,
+                recovery.open_cases(),
+                order,
+                first=first,
+                after=after,
+                to_node=RecoveryCase.from_row,
+            )
+
+    @strawberry.field(
+        extensions=[allow(*BOARD_READERS)],
+        description=(
+            "The dispatch board: booked, confirmed and in-progress charters departing in "
+            "[from, to) (default now to 2 days from now, at most 31 days), soonest first. "
+            "Read each charter's `openTasks`, its vehicles' `dispatchStatus`, "
+            "`driverConfirmation`, `vendorConfirmation` and `latestPosition`, and "
+            "`seriesPosition` (day N of M); `Subscription.dispatchBoard` streams its changes."
+        ),
+    )
+    async def dispatch_board(
+        self,
+        info: Info,
+        from_: Annotated[datetime | None, strawberry.argument(name="from")] = None,
+        to: datetime | None = None,
+        first: int | None = 50,
+        after: str | None = None,
+    ) -> Connection[Charter]:
+        try:
+            start, end = board.window(from_, to, datetime.now(UTC))
+        except ServiceError as exc:
+            problem = exc.problems[0]
+            raise BadUserInputError(problem.message, field=problem.field) from exc
+        return await _page(info, board.departing(start, end), SOONEST_PICKUP, first, after)
 
 
 __all__ = ["CharterFilter", "MyChartersFilter", "PublicQuote", "Query", "client_charters", "gid"]

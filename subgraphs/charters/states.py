@@ -40,6 +40,19 @@ DISPATCH = machine(
     },
 )
 
+#: Readiness tasks (issue 13): a dispatcher starts, completes or skips (with a
+#: reason) an open task, and reopens a closed one; a task also completes itself
+#: when its condition turns true (`service/tasks.satisfy`).
+TASK = machine(
+    "task",
+    {
+        "pending": {"in_progress", "completed", "skipped"},
+        "in_progress": {"pending", "completed", "skipped"},
+        "completed": {"pending"},
+        "skipped": {"pending"},
+    },
+)
+
 CHANGE_CASE = machine(
     "change case",
     {
@@ -60,6 +73,21 @@ CHANGE_CASE = machine(
         # Seed 002: a rejected case may still be cancelled (closing it for good).
         "rejected": {"cancelled"},
         "cancelled": set(),
+    },
+)
+
+#: A charter vehicle's recovery (issue 13 section 3). `not_needed` is the vehicle's
+#: state with no open case; a case opens `pending`. A driver case never searches
+#: vendors (pending -> resolved); a replacement vendor that declines too sends
+#: the case back to the search.
+RECOVERY = machine(
+    "recovery",
+    {
+        "not_needed": {"pending"},
+        "pending": {"vendor_search", "resolved"},
+        "vendor_search": {"vendor_assigned", "resolved"},
+        "vendor_assigned": {"vendor_search", "resolved"},
+        "resolved": set(),
     },
 )
 

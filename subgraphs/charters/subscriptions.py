@@ -7,28 +7,40 @@ yields one event (`inWindow: false`), so the board can drop it; one that
 moved in arrives like any other change. Events come from the process's one
 Redis subscription (`event_stream`), and each carries the charter read
 fresh from the database for that event.
+
+`vehiclePositions(charterIds)` streams the newest fix of each vehicle of
+those charters per written batch (issue 13 §4): light events from the
+positions channel, nothing read from the database per event. Staff read any
+charter's; a driver only its own trip's (the vehicles it drives).
 """
 
 from __future__ import annotations
 
 import re
+import uuid
 from collections.abc import AsyncGenerator
 from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
 import strawberry
+from sqlalchemy import select
 from strawberry.types import Info
 
 from subgraphs.charters import loaders as L
-from subgraphs.charters.event_stream import CharterEvent, stream_of
+from subgraphs.charters.event_stream import CharterEvent, PositionEvent, positions_of, stream_of
+from subgraphs.charters.models import CharterVehicle as CharterVehicleRow
 from subgraphs.charters.service.access import READERS
 from subgraphs.charters.types import Charter, CharterVehicle
-from subgraphs.kit.errors import BadUserInputError
+from subgraphs.kit.auth.roles import Role
+from subgraphs.kit.errors import BadUserInputError, NotFoundError
+from subgraphs.kit.ids import require_uuid
 from subgraphs.kit.loaders import LoaderRegistry
 from subgraphs.kit.permissions import allow
 
 #: The widest board window: a year of departures.
 MAX_WINDOW = timedelta(days=366)
+#: Charters one `vehiclePositions` subscription may follow.
+MAX_POSITION_CHARTERS = 200
 _SNAKE = re.compile(r"_([a-z])")
 
 
@@ -57,6 +69,63 @@ class DispatchBoardEvent:
             "when above 0, refetch the board."
         )
     )
+
+
+@strawberry.type(description="A vehicle's newest GPS fix, as the driver app posted it.")
+class VehiclePositionEvent:
+    event_id: strawberry.ID = strawberry.field(description="Unique per vehicle and batch.")
+    charter_id: strawberry.ID
+    charter_vehicle_id: strawberry.ID
+    latitude: float
+    longitude: float
+    speed_kph: float | None
+    heading: float | None = strawberry.field(description="Degrees clockwise from north.")
+    accuracy_m: float | None
+    recorded_at: datetime = strawberry.field(description="When the phone took the fix.")
+    missed_events: int = strawberry.field(
+        description="Positions dropped before this one because this reader was too slow."
+    )
+
+    @classmethod
+    def of(cls, event: PositionEvent, missed: int) -> VehiclePositionEvent:
+        return cls(
+            event_id=strawberry.ID(event.id),
+            charter_id=strawberry.ID(str(event.charter_id)),
+            charter_vehicle_id=strawberry.ID(str(event.charter_vehicle_id)),
+            latitude=float(event.latitude),
+            longitude=float(event.longitude),
+            speed_kph=_float(event.speed_kph),
+            heading=_float(event.heading),
+            accuracy_m=_float(event.accuracy_m),
+            recorded_at=event.recorded_at,
+            missed_events=missed,
+        )
+
+
+def _float(value: object) -> float | None:
+    return None if value is None else float(str(value))
+
+
+async def _driven_vehicles(info: Info, charter_ids: set[uuid.UUID]) -> set[uuid.UUID]:
+    """The vehicles of `charter_ids` the viewing driver drives; every charter must have one."""
+    viewer = await info.context.get_viewer()
+    driver_id = await info.context.loaders.get(L.DriverIdByUserIdLoader).load(viewer.user_id)
+    if driver_id is None:
+        raise NotFoundError("Charter")
+    async with info.context.sessions() as session:
+        rows = (
+            await session.execute(
+                select(CharterVehicleRow.id, CharterVehicleRow.charter_id).where(
+                    CharterVehicleRow.charter_id.in_(charter_ids),
+                    CharterVehicleRow.driver_id == driver_id,
+                )
+            )
+        ).all()
+    # A charter the driver does not drive is, for it, one that does not exist.
+    missing = charter_ids - {r.charter_id for r in rows}
+    if missing:
+        raise NotFoundError("Charter", next(iter(missing)))
+    return {r.id for r in rows}
 
 
 def camel(name: str) -> str:
@@ -128,3 +197,36 @@ class Subscription:
                     missed_events=missed,
                 )
                 missed = 0
+
+    @strawberry.subscription(
+        extensions=[allow(*READERS, Role.DRIVER)],
+        description=(
+            "The newest GPS fix of each vehicle of these charters, as positions are "
+            "written (about every 5 s per vehicle while a trip is under way). Staff follow "
+            "any charter; a driver only its own trip."
+        ),
+    )
+    async def vehicle_positions(
+        self, info: Info, charter_ids: list[strawberry.ID]
+    ) -> AsyncGenerator[VehiclePositionEvent, None]:
+        if not charter_ids:
+            raise BadUserInputError("Name at least one charter.", field="charterIds")
+        if len(charter_ids) > MAX_POSITION_CHARTERS:
+            raise BadUserInputError(
+                f"Follow at most {MAX_POSITION_CHARTERS} charters.", field="charterIds"
+            )
+        wanted = {require_uuid(i, "Charter") for i in charter_ids}
+        viewer = await info.context.get_viewer()
+        vehicles: set[uuid.UUID] | None = None
+        if not viewer.has_any_role(*READERS):
+            vehicles = await _driven_vehicles(info, wanted)
+
+        def accepts(event: PositionEvent) -> bool:
+            if vehicles is not None:
+                return event.charter_vehicle_id in vehicles
+            return event.charter_id in wanted
+
+        async with positions_of(info.context.services).listen_positions(accepts) as listener:
+            while (item := await listener.next()) is not None:
+                event, missed = item
+                yield VehiclePositionEvent.of(event, missed)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 from decimal import Decimal
+from enum import Enum
 from typing import Annotated, Any
 
 import strawberry
@@ -236,6 +237,71 @@ class CharterVehicle:
     async def charter(self, info: Info) -> Charter:
         row = await info.context.loaders.get(L.CharterByIdLoader).load(self._row.charter_id)
         return Charter.from_row(row)
+
+    @strawberry.field(
+        description=(
+            "Recovery: `NOT_NEEDED`, or the open case's status (the vendor case when both "
+            "a vendor and a driver case are open). Staff only."
+        )
+    )
+    def recovery_status(self) -> RecoveryStatus | None:
+        return RecoveryStatus(self._row.recovery_status)
+
+    @strawberry.field(
+        description="The open recovery case (vendor first, then driver), null when none. Staff only."
+    )
+    async def recovery(self, info: Info) -> RecoveryCase | None:
+        rows = await info.context.loaders.get(L.OpenRecoveryByVehicleIdLoader).load(self._row.id)
+        ordered = sorted(rows, key=lambda r: r.subject != "vendor")
+        return RecoveryCase.from_row(ordered[0]) if ordered else None
+
+    @strawberry.field(
+        description=(
+            "Its driver's and vendor's confirmations, oldest first: at most the newest "
+            f"{L.MAX_CONFIRMATIONS}. Staff only."
+        )
+    )
+    async def confirmations(self, info: Info) -> list[Confirmation] | None:
+        rows = await info.context.loaders.get(L.ConfirmationsByVehicleIdLoader).load(self._row.id)
+        return [Confirmation.from_row(r) for r in rows]
+
+    @strawberry.field(
+        description="The assigned driver's newest confirmation; null: not confirmed. Staff only."
+    )
+    async def driver_confirmation(self, info: Info) -> Confirmation | None:
+        rows = await info.context.loaders.get(L.ConfirmationsByVehicleIdLoader).load(self._row.id)
+        return _latest(rows, "driver", self._row.driver_id)
+
+    @strawberry.field(
+        description=(
+            "The confirmation of the vendor holding the vehicle (its portal answer or a "
+            "call dispatch recorded); null: not confirmed. Staff only."
+        )
+    )
+    async def vendor_confirmation(self, info: Info) -> Confirmation | None:
+        loaders = info.context.loaders
+        facts = await loaders.get(L.VendorAssignmentFactsByVehicleIdLoader).load(self._row.id)
+        holding = _holding_fact(facts)
+        rows = await loaders.get(L.ConfirmationsByVehicleIdLoader).load(self._row.id)
+        return _latest(rows, "vendor", holding.vendor_id if holding else None)
+
+    @strawberry.field(
+        description=(
+            "Vendors' assignment status of the vendor holding the vehicle (OFFERED, "
+            "CONFIRMED, ...); null when no vendor holds it. Staff only."
+        )
+    )
+    async def vendor_assignment_status(self, info: Info) -> str | None:
+        facts = await info.context.loaders.get(L.VendorAssignmentFactsByVehicleIdLoader).load(
+            self._row.id
+        )
+        holding = _holding_fact(facts)
+        return holding.status.upper() if holding else None
+
+    @strawberry.field(description="Where the vehicle was last seen (driver app). Staff only.")
+    async def latest_position(self, info: Info) -> VehicleLocation | None:
+        rows = await info.context.loaders.get(L.LatestPositionByVehicleIdLoader).load(self._row.id)
+        return VehicleLocation.from_row(rows[0]) if rows else None
 
     @classmethod
     def from_row(cls, row: models.CharterVehicle) -> CharterVehicle:
@@ -481,6 +547,40 @@ class Charter:
         )
         return SeriesPosition(index=members.index(self._row.id) + 1, count=len(members))
 
+    @strawberry.field(
+        description=(
+            "Open recovery cases of the charter's vehicles, oldest first (at most a vendor "
+            "and a driver case per vehicle). Staff only."
+        )
+    )
+    async def recovery(self, info: Info) -> list[RecoveryCase] | None:
+        rows = await info.context.loaders.get(L.OpenRecoveryByCharterIdLoader).load(self._row.id)
+        return [RecoveryCase.from_row(r) for r in rows]
+
+    @strawberry.field(
+        description=(
+            "Readiness tasks, soonest due first (per vehicle and charter-wide), whatever "
+            "their status: at most 5 per vehicle and 2 for the charter. Staff only."
+        )
+    )
+    async def tasks(self, info: Info) -> list[DispatchTask] | None:
+        from subgraphs.charters.service.tasks import sort_key
+
+        rows = await info.context.loaders.get(L.TasksByCharterIdLoader).load(self._row.id)
+        return [DispatchTask.from_row(r) for r in sorted(rows, key=sort_key)]
+
+    @strawberry.field(
+        description=(
+            "The board's tasks: pending and in progress, soonest due first (completed and "
+            "skipped ones drop off): at most 5 per vehicle and 2 for the charter. Staff only."
+        )
+    )
+    async def open_tasks(self, info: Info) -> list[DispatchTask] | None:
+        from subgraphs.charters.service.tasks import OPEN, sort_key
+
+        rows = await info.context.loaders.get(L.TasksByCharterIdLoader).load(self._row.id)
+        return [DispatchTask.from_row(r) for r in sorted(rows, key=sort_key) if r.status in OPEN]
+
     @strawberry.field(extensions=[allow(*READERS)], description="Newest first; staff only.")
     async def audit_log(
         self, info: Info, first: int | None = 20, after: str | None = None
@@ -498,6 +598,51 @@ class Charter:
             PageKey.of(self._row.id, first, after)
         )
         return page.connection(ChangeCase.from_row)
+
+    @strawberry.field(
+        description=(
+            "Dispatch's attempts to reach the driver, vendor or client about this charter, "
+            "newest first. Staff only."
+        )
+    )
+    async def contact_attempts(
+        self, info: Info, first: int | None = 20, after: str | None = None
+    ) -> Connection[ContactAttempt] | None:
+        page = await info.context.loaders.get(L.ContactAttemptsPageByCharterIdLoader).load(
+            PageKey.of(self._row.id, first, after)
+        )
+        return page.connection(ContactAttempt.from_row)
+
+    @strawberry.field(
+        description=(
+            "The route's estimate from `optimizeRoute` (null until the route is optimised)."
+        )
+    )
+    def route(self) -> RouteEstimate | None:
+        row = self._row
+        if row.route_optimized_at is None:
+            return None
+        return RouteEstimate(
+            distance_miles=row.route_distance_miles,
+            duration_minutes=row.route_duration_minutes,
+            optimized_at=row.route_optimized_at,
+        )
+
+    @strawberry.field(
+        description=(
+            "Live special instructions: critical first, then important, then normal, each "
+            "oldest first. Staff read all; the assigned driver those visible to drivers; a "
+            "vendor with access those visible to vendors; clients none. At most 50."
+        )
+    )
+    async def special_instructions(self, info: Info) -> list[SpecialInstruction] | None:
+        from subgraphs.charters.service.instructions import visible_to
+
+        rows = await info.context.loaders.get(L.SpecialInstructionsByCharterIdLoader).load(
+            self._row.id
+        )
+        audience = await self.reader_audience(info)
+        return [SpecialInstruction.from_row(r) for r in visible_to(rows, audience)]
 
 
 async def _charter(info: Info, charter_id: uuid.UUID | None) -> Charter | None:
@@ -714,3 +859,388 @@ class Client:
         from subgraphs.charters.queries import client_charters
 
         return await client_charters(info, self.id, first=first, after=after, status=status)
+
+
+# --- recovery (issue 13 section 3) -----------------------------------------------------
+
+
+@strawberry.enum
+class RecoveryStatus(Enum):
+    NOT_NEEDED = "not_needed"
+    PENDING = "pending"
+    VENDOR_SEARCH = "vendor_search"
+    VENDOR_ASSIGNED = "vendor_assigned"
+    RESOLVED = "resolved"
+
+
+@strawberry.enum(description="What a recovery case replaces: the vehicle's vendor or its driver.")
+class RecoverySubject(Enum):
+    VENDOR = "vendor"
+    DRIVER = "driver"
+
+
+@strawberry.enum
+class RecoveryReason(Enum):
+    VEHICLE_BREAKDOWN = "vehicle_breakdown"
+    VENDOR_DECLINED = "vendor_declined"
+    VENDOR_NO_SHOW = "vendor_no_show"
+    RECOVERY_REQUESTED = "recovery_requested"
+    DRIVER_UNAVAILABLE = "driver_unavailable"
+    OTHER = "other"
+
+
+#: Alerted vendors a case lists (storage keeps them all: they are excluded from later searches).
+MAX_ALERTED_SHOWN = 100
+
+
+@strawberry.type(description="A charter vehicle that lost its vendor or driver; staff only.")
+class RecoveryCase:
+    id: strawberry.ID
+    subject: RecoverySubject
+    status: RecoveryStatus
+    reason: RecoveryReason
+    note: str | None
+    opened_at: datetime
+    resolved_at: datetime | None
+    previous_vendor_id: strawberry.ID | None = strawberry.field(
+        description="The vendor that declined or asked for recovery (vendors' `Vendor.id`)."
+    )
+    replacement_vendor_id: strawberry.ID | None = strawberry.field(
+        description="The vendor now assigned in its place, once one is."
+    )
+    alerted_vendor_ids: list[strawberry.ID] = strawberry.field(
+        description="Vendors e-mailed about this case (as vendors reported), in order; at most "
+        "the first 100."
+    )
+    _row: strawberry.Private[Any]
+
+    @classmethod
+    def from_row(cls, row: Any) -> RecoveryCase:
+        return cls(
+            id=gid(row.id),
+            subject=RecoverySubject(row.subject),
+            status=RecoveryStatus(row.status),
+            reason=RecoveryReason(row.reason),
+            note=row.note,
+            opened_at=row.opened_at,
+            resolved_at=row.resolved_at,
+            previous_vendor_id=gid(row.previous_vendor_id) if row.previous_vendor_id else None,
+            replacement_vendor_id=(
+                gid(row.replacement_vendor_id) if row.replacement_vendor_id else None
+            ),
+            alerted_vendor_ids=[
+                strawberry.ID(str(v)) for v in (row.alerted_vendor_ids or [])[:MAX_ALERTED_SHOWN]
+            ],
+            _row=row,
+        )
+
+    @strawberry.field(description="Null when vendors' answer opened it.")
+    def opened_by(self) -> User | None:
+        return User(id=gid(self._row.opened_by)) if self._row.opened_by else None
+
+    @strawberry.field
+    def resolved_by(self) -> User | None:
+        return User(id=gid(self._row.resolved_by)) if self._row.resolved_by else None
+
+    @strawberry.field
+    async def charter(self, info: Info) -> Charter:
+        row = await info.context.loaders.get(L.CharterByIdLoader).load(self._row.charter_id)
+        return Charter.from_row(row)
+
+    @strawberry.field
+    async def charter_vehicle(self, info: Info) -> CharterVehicle:
+        row = await info.context.loaders.get(L.CharterVehicleByIdLoader).load(
+            self._row.charter_vehicle_id
+        )
+        return CharterVehicle.from_row(row)
+
+    @strawberry.field(
+        description=(
+            "Minutes from now to the charter's pickup (negative once it passed): the "
+            "board's urgency."
+        )
+    )
+    async def minutes_to_pickup(self, info: Info) -> int:
+        row = await info.context.loaders.get(L.CharterByIdLoader).load(self._row.charter_id)
+        return int((row.pickup_at - datetime.now().astimezone()).total_seconds() // 60)
+
+    @strawberry.field(description="The driver a driver case replaces.")
+    async def previous_driver(self, info: Info) -> Driver | None:
+        return await _driver(info, self._row.previous_driver_id)
+
+    @strawberry.field(description="The driver that replaced it, once one did.")
+    async def replacement_driver(self, info: Info) -> Driver | None:
+        return await _driver(info, self._row.replacement_driver_id)
+
+
+async def _driver(info: Info, driver_id: uuid.UUID | None) -> Driver | None:
+    if driver_id is None:
+        return None
+    row = await info.context.loaders.get(L.DriverByIdLoader).load(driver_id)
+    return Driver.from_row(row) if row else None
+
+
+# --- readiness tasks, confirmations, the board (issue 13 sections 1 and 2) ---------------
+
+
+@strawberry.enum(description="A readiness step (seed 001 section 8), in the plan's order.")
+class TaskKind(Enum):
+    VEHICLE_ASSIGNED = "vehicle_assigned"
+    VENDOR_ASSIGNED = "vendor_assigned"
+    VENDOR_CONFIRMED = "vendor_confirmed"
+    DRIVER_ASSIGNED = "driver_assigned"
+    DRIVER_CONFIRMED = "driver_confirmed"
+    ROUTE_VERIFIED = "route_verified"
+    DOCUMENTS_READY = "documents_ready"
+
+
+@strawberry.enum
+class TaskStatus(Enum):
+    PENDING = "pending"
+    IN_PROGRESS = "in_progress"
+    COMPLETED = "completed"
+    SKIPPED = "skipped"
+
+
+@strawberry.enum(description="Who confirmed a charter vehicle.")
+class ConfirmationParty(Enum):
+    DRIVER = "driver"
+    VENDOR = "vendor"
+
+
+@strawberry.enum(description="How a confirmation was given.")
+class ConfirmationMethod(Enum):
+    PHONE = "phone"
+    SMS = "sms"
+    EMAIL = "email"
+    APP = "app"
+
+
+@strawberry.type(description="A readiness task of a booked charter, due before its pickup.")
+class DispatchTask:
+    id: strawberry.ID
+    kind: TaskKind
+    status: TaskStatus
+    due_at: datetime
+    overdue_since: datetime | None = strawberry.field(
+        description="When the overdue job found it open past its due time; null otherwise."
+    )
+    completed_at: datetime | None
+    skip_reason: str | None
+    _row: strawberry.Private[Any]
+
+    @classmethod
+    def from_row(cls, row: Any) -> DispatchTask:
+        return cls(
+            id=gid(row.id),
+            kind=TaskKind(row.kind),
+            status=TaskStatus(row.status),
+            due_at=row.due_at,
+            overdue_since=row.overdue_since,
+            completed_at=row.completed_at,
+            skip_reason=row.skip_reason,
+            _row=row,
+        )
+
+    @strawberry.field(description="Null when its condition completed it (not a person).")
+    def completed_by(self) -> User | None:
+        return User(id=gid(self._row.completed_by)) if self._row.completed_by else None
+
+    @strawberry.field(description="The vehicle it is about; null for a charter-wide task.")
+    async def charter_vehicle(self, info: Info) -> CharterVehicle | None:
+        if self._row.charter_vehicle_id is None:
+            return None
+        row = await info.context.loaders.get(L.CharterVehicleByIdLoader).load(
+            self._row.charter_vehicle_id
+        )
+        return CharterVehicle.from_row(row) if row else None
+
+    @strawberry.field
+    async def charter(self, info: Info) -> Charter:
+        row = await info.context.loaders.get(L.CharterByIdLoader).load(self._row.charter_id)
+        return Charter.from_row(row)
+
+
+@strawberry.type(description="A driver's or vendor's confirmation of a charter vehicle.")
+class Confirmation:
+    id: strawberry.ID
+    party: ConfirmationParty
+    party_id: strawberry.ID | None = strawberry.field(
+        description="The driver (`Driver.id`) or vendor (vendors' `Vendor.id`) that confirmed."
+    )
+    method: ConfirmationMethod
+    confirmed_at: datetime
+    note: str | None
+    _row: strawberry.Private[Any]
+
+    @classmethod
+    def from_row(cls, row: Any) -> Confirmation:
+        return cls(
+            id=gid(row.id),
+            party=ConfirmationParty(row.party),
+            party_id=gid(row.party_id) if row.party_id else None,
+            method=ConfirmationMethod(row.method),
+            confirmed_at=row.confirmed_at,
+            note=row.note,
+            _row=row,
+        )
+
+    @strawberry.field(
+        description="Who recorded it: a dispatcher, the driver itself; null for vendors' portal."
+    )
+    def recorded_by(self) -> User | None:
+        return User(id=gid(self._row.recorded_by)) if self._row.recorded_by else None
+
+
+@strawberry.type(description="Where a charter vehicle was last seen (the driver app's newest fix).")
+class VehicleLocation:
+    latitude: Decimal
+    longitude: Decimal
+    speed_kph: Decimal | None
+    heading: Decimal | None
+    accuracy_m: Decimal | None
+    recorded_at: datetime
+
+    @classmethod
+    def from_row(cls, row: Any) -> VehicleLocation:
+        return cls(
+            latitude=row.latitude,
+            longitude=row.longitude,
+            speed_kph=row.speed_kph,
+            heading=row.heading,
+            accuracy_m=row.accuracy_m,
+            recorded_at=row.recorded_at,
+        )
+
+
+def _latest(rows: list[Any], party: str, party_id: uuid.UUID | None) -> Confirmation | None:
+    """The newest confirmation by the party the vehicle has now (an earlier one went stale)."""
+    if party_id is None:
+        return None
+    mine = [r for r in rows if r.party == party and r.party_id == party_id]
+    return Confirmation.from_row(mine[-1]) if mine else None
+
+
+def _holding_fact(facts: list[Any]) -> Any | None:
+    """Vendors' assignment holding the vehicle now (the newest holding one), if any."""
+    from subgraphs.charters.service.tasks import VENDOR_HOLDING
+
+    holding = [f for f in facts if f.status in VENDOR_HOLDING]
+    return holding[-1] if holding else None
+
+
+# --- contact attempts and special instructions (issue 13 §2) --------------------------
+
+
+@strawberry.enum(description="Whom dispatch tried to reach.")
+class ContactParty(Enum):
+    DRIVER = "driver"
+    VENDOR = "vendor"
+    CLIENT = "client"
+
+
+@strawberry.enum(description="How dispatch tried to reach them.")
+class ContactChannel(Enum):
+    PHONE = "phone"
+    SMS = "sms"
+    EMAIL = "email"
+    APP = "app"
+
+
+@strawberry.enum
+class ContactOutcome(Enum):
+    REACHED = "reached"
+    CONFIRMED = "confirmed"
+    VOICEMAIL = "voicemail"
+    NO_ANSWER = "no_answer"
+    DECLINED = "declined"
+    WRONG_NUMBER = "wrong_number"
+
+
+@strawberry.type(description="One attempt by dispatch to reach someone about a charter.")
+class ContactAttempt:
+    id: strawberry.ID
+    party: ContactParty
+    channel: ContactChannel
+    outcome: ContactOutcome
+    note: str | None
+    attempted_at: datetime
+    _row: strawberry.Private[Any]
+
+    @classmethod
+    def from_row(cls, row: Any) -> ContactAttempt:
+        return cls(
+            id=gid(row.id),
+            party=ContactParty(row.party),
+            channel=ContactChannel(row.channel),
+            outcome=ContactOutcome(row.outcome),
+            note=row.note,
+            attempted_at=row.attempted_at,
+            _row=row,
+        )
+
+    @strawberry.field(description="The dispatcher who made the attempt.")
+    def attempted_by(self) -> User | None:
+        return User(id=gid(self._row.attempted_by)) if self._row.attempted_by else None
+
+    @strawberry.field(description="The vehicle the attempt was about, if one.")
+    async def charter_vehicle(self, info: Info) -> CharterVehicle | None:
+        if self._row.charter_vehicle_id is None:
+            return None
+        row = await info.context.loaders.get(L.CharterVehicleByIdLoader).load(
+            self._row.charter_vehicle_id
+        )
+        return CharterVehicle.from_row(row) if row else None
+
+
+@strawberry.enum
+class InstructionKind(Enum):
+    PICKUP = "pickup"
+    DROPOFF = "dropoff"
+    ROUTE_NOTES = "route_notes"
+    PASSENGER_REQUIREMENTS = "passenger_requirements"
+    EQUIPMENT = "equipment"
+    SAFETY = "safety"
+
+
+@strawberry.enum
+class InstructionPriority(Enum):
+    NORMAL = "normal"
+    IMPORTANT = "important"
+    CRITICAL = "critical"
+
+
+@strawberry.type(description="A special instruction for the people running a charter.")
+class SpecialInstruction:
+    id: strawberry.ID
+    kind: InstructionKind
+    priority: InstructionPriority
+    text: str
+    visible_to_driver: bool = strawberry.field(description="Shown in the driver app.")
+    visible_to_vendor: bool = strawberry.field(description="Shown in the vendor portal.")
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def from_row(cls, row: Any) -> SpecialInstruction:
+        return cls(
+            id=gid(row.id),
+            kind=InstructionKind(row.kind),
+            priority=InstructionPriority(row.priority),
+            text=row.text,
+            visible_to_driver=row.visible_to_driver,
+            visible_to_vendor=row.visible_to_vendor,
+            created_at=row.created_at,
+            updated_at=row.updated_at,
+        )
+
+
+@strawberry.type(description="A charter's route as `optimizeRoute` last estimated it.")
+class RouteEstimate:
+    distance_miles: Decimal | None = strawberry.field(
+        description="Great-circle legs between the stops times the road factor, in miles."
+    )
+    duration_minutes: int | None = strawberry.field(
+        description="The distance at the dispatch average speed, in whole minutes."
+    )
+    optimized_at: datetime

@@ -88,6 +88,20 @@ class Settings(BaseSettings):
     #: Where uploaded compliance documents are stored; default `<data_dir>/documents`.
     documents_dir: Path | None = None
     document_max_bytes: int = 10 * 1024 * 1024
+    #: The driver app (issue 13): trip photos' size limit (stored beside the documents,
+    #: under `<documents>/trip-photos`), and the dispatch desk's number drivers call.
+    trip_photo_max_bytes: int = 10 * 1024 * 1024
+    dispatch_phone_number: str = "+1 214 555 0100"
+    #: The driver app's GPS positions (issue 13 §4): accepted fixes are written in one
+    #: batch per `positions_flush_ms` or `positions_flush_rows`; the daily purge drops
+    #: those older than 30 days (cron in the operator's time zone).
+    positions_flush_ms: int = 200
+    positions_flush_rows: int = 1000
+    positions_purge_cron: str = "30 3 * * *"
+    #: Readiness tasks past due are flagged overdue on the board (issue 13), this often.
+    dispatch_overdue_cron: str = "*/15 * * * *"
+    #: `optimizeRoute`'s duration estimate: the route's miles at this average speed.
+    dispatch_average_speed_mph: Decimal = Field(default=Decimal("45"), gt=0, le=100)
     #: The daily compliance job (expiry, alerts, suspensions), on the kit's job runner;
     #: cron in the operator's time zone.
     compliance_job_enabled: bool = True

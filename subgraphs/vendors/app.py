@@ -12,6 +12,7 @@ from subgraphs.vendors.downloads import routes as download_routes
 from subgraphs.vendors.models import outbox
 from subgraphs.vendors.mutations import Mutation
 from subgraphs.vendors.queries import Query
+from subgraphs.vendors.service import cancellation_alerts, recovery_alerts
 from subgraphs.vendors.service.projection import TOPIC as CHARTER_EVENTS
 from subgraphs.vendors.service.projection import apply_charter_event
 from subgraphs.vendors.types import Charter, CharterVehicle, User, Vendor
@@ -24,6 +25,9 @@ schema = build_schema(Query, Mutation, types=[Vendor, CharterVehicle, Charter, U
 PROJECTIONS = {CHARTER_EVENTS: ("vendors.charter-facts", apply_charter_event)}
 
 
+MAILS = (mailer.CERTIFICATION_ALERTS, recovery_alerts.MAIL, cancellation_alerts.MAIL)
+
+
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or get_settings()
     return create_subgraph_app(
@@ -31,9 +35,11 @@ def create_app(settings: Settings | None = None) -> Starlette:
         schema,
         outbox=outbox,
         routes=[*webhook_routes, *download_routes],
-        on_startup=[mailer.start],
-        on_shutdown=[mailer.stop],
-        projections=PROJECTIONS,
+        # Certification, recovery and cancellation alerts, each mailed by its own consumer.
+        on_startup=[m.start for m in MAILS],
+        on_shutdown=[m.stop for m in MAILS],
+        # Recovery alerts (issue 13): charters' vendor searches, answered by e-mail.
+        projections=PROJECTIONS | recovery_alerts.projections(settings),
         jobs=jobs.jobs(settings) if settings.compliance_job_enabled else [],
         settings=settings,
     )

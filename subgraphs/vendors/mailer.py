@@ -10,6 +10,8 @@ only once the SMTP server accepted the message.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from dataclasses import dataclass
 from email.message import EmailMessage
 from typing import TYPE_CHECKING, Any
 
@@ -21,6 +23,7 @@ if TYPE_CHECKING:
     from redis.asyncio import Redis
     from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+    from subgraphs.kit.consumer import Handler
     from subgraphs.kit.context import Services
     from subgraphs.kit.settings import Settings
 
@@ -66,41 +69,56 @@ def alert_message(payload: dict[str, Any], settings: Settings) -> EmailMessage |
     return compose(settings.smtp_from, to, subject_of(payload), body)
 
 
-def alert_handler(mailer: Mailer) -> Any:
-    async def handle(session: AsyncSession, event: dict[str, Any]) -> None:
-        message = alert_message(event.get("payload") or {}, mailer.settings)
-        if message is not None:
-            await mailer.send_once(event.get("id"), message)
+@dataclass(frozen=True)
+class MailStream:
+    """An outbox topic whose events become e-mails: one consumer group, one composer.
 
-    return handle
+    The event is acknowledged only once the SMTP server accepted the message;
+    `Mailer.send_once` keeps a redelivered event from mailing twice. Every
+    vendors mail (certification, recovery and cancellation alerts) runs under
+    the one `compliance_mailer_enabled` switch.
+    """
+
+    topic: str
+    group: str
+    message: Callable[[dict[str, Any], Settings], EmailMessage | None]
+
+    def handler(self, mailer: Mailer) -> Handler:
+        async def handle(session: AsyncSession, event: dict[str, Any]) -> None:
+            composed = self.message(event.get("payload") or {}, mailer.settings)
+            if composed is not None:
+                await mailer.send_once(event.get("id"), composed)
+
+        return handle
+
+    def consumer(
+        self,
+        redis: Redis,
+        sessions: async_sessionmaker[AsyncSession],
+        settings: Settings,
+        *,
+        block_ms: int = 2000,
+    ) -> EventConsumer:
+        return EventConsumer(
+            redis,
+            sessions,
+            topic=self.topic,
+            group=self.group,
+            handler=self.handler(Mailer(settings, redis)),
+            block_ms=block_ms,
+        )
+
+    async def start(self, services: Services) -> None:
+        """App start-up hook: send while the app runs (unless mail is disabled)."""
+        if services.settings.compliance_mailer_enabled:
+            consumer = self.consumer(services.redis, services.sessions, services.settings)
+            services.extra[self.group] = consumer
+            consumer.start()
+
+    async def stop(self, services: Services) -> None:
+        consumer = services.extra.pop(self.group, None)
+        if consumer is not None:
+            await consumer.stop()
 
 
-def alert_consumer(
-    redis: Redis,
-    sessions: async_sessionmaker[AsyncSession],
-    settings: Settings,
-    *,
-    block_ms: int = 2000,
-) -> EventConsumer:
-    return EventConsumer(
-        redis,
-        sessions,
-        topic=ALERT_TOPIC,
-        group=GROUP,
-        handler=alert_handler(Mailer(settings, redis)),
-        block_ms=block_ms,
-    )
-
-
-async def start(services: Services) -> None:
-    """App start-up hook: send alerts while the app runs (unless disabled)."""
-    if services.settings.compliance_mailer_enabled:
-        consumer = alert_consumer(services.redis, services.sessions, services.settings)
-        services.extra[GROUP] = consumer
-        consumer.start()
-
-
-async def stop(services: Services) -> None:
-    consumer = services.extra.pop(GROUP, None)
-    if consumer is not None:
-        await consumer.stop()
+CERTIFICATION_ALERTS = MailStream(ALERT_TOPIC, GROUP, alert_message)

@@ -70,6 +70,7 @@ EXPECTED: dict[str, set[str]] = {
     "createDriver": DISPATCH,
     "createBlackoutDate": DISPATCH,
     "setDispatchStatus": DISPATCH,
+    "postPositions": {"driver"},
     "requestCharterChange": EDITORS,
     "moveChangeCase": EDITORS,
     "implementChangeCase": EDITORS,
@@ -81,6 +82,34 @@ EXPECTED: dict[str, set[str]] = {
     "updateSeriesInstances": EDITORS,
     "removeSeriesInstance": EDITORS,
     "deactivateCharterSeries": MANAGERS,
+    # Issue 13 §1-2: readiness tasks and confirmations, dispatch's work list.
+    "startTask": DISPATCH,
+    "completeTask": DISPATCH,
+    "skipTask": DISPATCH,
+    "reopenTask": DISPATCH,
+    "recordConfirmation": DISPATCH,
+    # Recovery (issue 13): dispatch's desk.
+    "openRecovery": DISPATCH,
+    "openDriverRecovery": DISPATCH,
+    "startRecoverySearch": DISPATCH,
+    "resolveRecovery": DISPATCH,
+    # Issue 13 §2 and §6: the contact log, special instructions, cancel and route.
+    "logContactAttempt": DISPATCH,
+    "addSpecialInstruction": EDITORS | DISPATCH,
+    "updateSpecialInstruction": EDITORS | DISPATCH,
+    "removeSpecialInstruction": EDITORS | DISPATCH,
+    "cancelCharterFromDispatch": DISPATCH,
+    "optimizeRoute": DISPATCH,
+    # Issue 13 §5: the driver app (the assigned driver only, behind the gate).
+    "confirmTrip": {"driver"},
+    "startTrip": {"driver"},
+    "arriveAtStop": {"driver"},
+    "departStop": {"driver"},
+    "completeTrip": {"driver"},
+    "addTripNote": {"driver"},
+    "uploadTripPhoto": {"driver"},
+    "completeChecklistItem": {"driver"},
+    "setChecklistItems": MANAGERS,
 }
 
 GATE_CODES = {"FORBIDDEN", "UNAUTHENTICATED"}
@@ -112,6 +141,8 @@ def _placeholder(kind: Any) -> Any:
         "Date": (date.today() + timedelta(days=30)).isoformat(),
         "DateTime": soon.isoformat(),
         "JSON": {},
+        # Not a multipart request: the resolver sees no file (the trip photo mutation).
+        "Upload": "no-file",
     }[kind.name]
 
 
@@ -150,6 +181,38 @@ async def test_finding_also_every_charters_mutation_admits_exactly_its_roles(as_
             assert response.status_code == 200, (name, role, response.body)
             gate = [c for c in response.error_codes if c in GATE_CODES]
             allowed = role in EXPECTED.get(name, set())
+            expected = [] if allowed else ["UNAUTHENTICATED" if role == ANONYMOUS else "FORBIDDEN"]
+            if gate != expected:
+                wrong.append(f"{name} as {role}: {gate or response.error_codes} != {expected}")
+
+    assert wrong == []
+
+
+#: Root queries added since (issue 13): the roles their gate admits, and a harmless call.
+READERS = EDITORS | {"dispatcher", "accounting"}
+ROOT_QUERIES: dict[str, tuple[str, dict[str, Any], set[str]]] = {
+    # The driver app: staff read any trip, a driver its own (others: NOT_FOUND).
+    "trip": (
+        "query($id: ID!) { trip(id: $id) { id } }",
+        {"id": str(uuid.uuid4())},
+        READERS | {"driver"},
+    ),
+    "checklistItems": ("{ checklistItems { id } }", {}, READERS | {"driver"}),
+    # Recovery (issue 13): the open cases, for dispatch.
+    "recoveryBoard": ("{ recoveryBoard { totalCount } }", {}, DISPATCH),
+}
+
+
+async def test_issue_13_root_queries_admit_exactly_their_roles(as_role, staff):
+    clients = {role: await as_role(role) for role in ROLES}
+    clients[ANONYMOUS] = staff.as_user(None)
+    wrong: list[str] = []
+
+    for name, (query, variables, admitted) in sorted(ROOT_QUERIES.items()):
+        for role, client in clients.items():
+            response = await client(query, variables)
+            gate = [c for c in response.error_codes if c in GATE_CODES]
+            allowed = role in admitted
             expected = [] if allowed else ["UNAUTHENTICATED" if role == ANONYMOUS else "FORBIDDEN"]
             if gate != expected:
                 wrong.append(f"{name} as {role}: {gate or response.error_codes} != {expected}")

@@ -42,7 +42,9 @@ from subgraphs.finance.service.sync_worker import (
 )
 from tests.finance.quickbooks_server import TOKEN_PATH, FakeQuickBooks, running
 
-NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
+#: The workers' clock: a day ahead of the database's, so every record written during the run
+#: (stamped with the database's now()) is due at it, however long the suite takes.
+NOW = datetime.now(UTC).replace(microsecond=0) + timedelta(days=1)
 POLICY = SyncPolicy(
     backoff_base_seconds=60,
     backoff_max_seconds=3600,

@@ -273,6 +273,32 @@ async def world(
     ).ok()["assignVendor"]
     assert assigned["userErrors"] == [], assigned
     await vendor_may_read(vendor_user, charter["id"])
+    # Recovery (issue 13): the driver reported sick, dispatch looks for another one.
+    recovering = (
+        await staff(
+            """mutation($cv: ID!) {
+              openDriverRecovery(charterVehicleId: $cv, reason: DRIVER_UNAVAILABLE) {
+                userErrors { field code message } } }""",
+            {"cv": vehicle["id"]},
+        )
+    ).ok()["openDriverRecovery"]
+    assert recovering["userErrors"] == [], recovering
+    # Readiness (issue 13): the driver and the vendor confirmed, the bus reported a position.
+    await _confirmed_and_located(staff, sessions, charter["id"], vehicle["id"])
+    # Issue 13 §2, §6: an instruction for both the driver and the vendor (so each reads
+    # the manager's list), and the route optimised (so `route` has a value).
+    instructed_and_routed = (
+        await staff(
+            """mutation($id: ID!) {
+              addSpecialInstruction(charterId: $id, input: {kind: SAFETY, priority: CRITICAL,
+                text: "Low bridge on Union Ave", visibleToDriver: true, visibleToVendor: true}) {
+                userErrors { field code message } }
+              optimizeRoute(charterId: $id) { userErrors { field code message } } }""",
+            {"id": charter["id"]},
+        )
+    ).ok()
+    assert instructed_and_routed["addSpecialInstruction"]["userErrors"] == []
+    assert instructed_and_routed["optimizeRoute"]["userErrors"] == []
     # Another vendor, based in Seattle: neither assigned nor offered the Memphis charter.
     _, other_vendor_user = await vendor_login(
         vendors_staff, make_vendor, baseLatitude=47.6, baseLongitude=-122.3, serviceRadiusMiles=50
@@ -295,6 +321,49 @@ async def world(
         Persona("another driver", await reader("driver", user_id=other_driver_user), None, None, F),
     ]  # fmt: skip
     return {"charter": charter["id"], "series": series["id"], "personas": personas}
+
+
+async def _confirmed_and_located(
+    staff: GraphQLClient, sessions: Any, charter_id: str, vehicle_id: str
+) -> None:
+    """Confirmations by the driver and the vendor (once vendors' assignment reached
+    charters), and a latest position, so the board's fields have values."""
+    from datetime import UTC, datetime
+    from decimal import Decimal
+
+    from subgraphs.charters.models import LatestPosition, VendorAssignmentFact
+
+    for _ in range(500):
+        async with sessions() as session:
+            if await session.scalar(
+                select(VendorAssignmentFact.assignment_id).where(
+                    VendorAssignmentFact.charter_vehicle_id == uuid.UUID(vehicle_id)
+                )
+            ):
+                break
+        await asyncio.sleep(0.02)
+    for party in ("DRIVER", "VENDOR"):
+        recorded = (
+            await staff(
+                """mutation($input: RecordConfirmationInput!) {
+                  recordConfirmation(input: $input) { userErrors { field code message } } }""",
+                {"input": {"charterVehicleId": vehicle_id, "party": party, "method": "PHONE"}},
+            )
+        ).ok()["recordConfirmation"]
+        assert recorded["userErrors"] == [], recorded
+    async with sessions() as session, session.begin():
+        session.add(
+            LatestPosition(
+                charter_vehicle_id=uuid.UUID(vehicle_id),
+                charter_id=uuid.UUID(charter_id),
+                latitude=Decimal("35.1382"),
+                longitude=Decimal("-90.0506"),
+                speed_kph=Decimal("40"),
+                heading=Decimal("90"),
+                accuracy_m=Decimal("5"),
+                recorded_at=datetime.now(UTC),
+            )
+        )
 
 
 # --- the checks ------------------------------------------------------------------------------

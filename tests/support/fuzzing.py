@@ -31,6 +31,9 @@ schemathesis.graphql.scalar(
 schemathesis.graphql.scalar(
     "Date", st.one_of(st.dates().map(lambda d: d.isoformat()), _noise).map(nodes.String)
 )
+# A file arrives only in a multipart request; in a JSON body an Upload is just a value,
+# which the resolvers must refuse as a user error, never fail on.
+schemathesis.graphql.scalar("Upload", _noise.map(nodes.String))
 
 
 def assert_no_server_error(response: Any) -> None:

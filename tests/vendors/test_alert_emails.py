@@ -17,7 +17,7 @@ from db.embedded import free_port
 from subgraphs.kit.outbox import OutboxRelay
 from subgraphs.kit.settings import Settings
 from subgraphs.vendors.app import create_app
-from subgraphs.vendors.mailer import alert_consumer
+from subgraphs.vendors.mailer import CERTIFICATION_ALERTS
 from subgraphs.vendors.models import Certification, Vendor, VendorContact, outbox
 from subgraphs.vendors.service.compliance_job import run
 from tests.support.live_server import serve
@@ -115,7 +115,9 @@ async def test_the_alert_consumer_mails_the_primary_contact_and_staff(
     await vendor_with(sessions, "Acme Coaches", {"dot": 7, "insurance": -1})
     await run(sessions)
     await OutboxRelay(sessions, outbox, redis).publish_pending()
-    consumer = alert_consumer(redis, sessions, mail_settings(settings, port), block_ms=50)
+    consumer = CERTIFICATION_ALERTS.consumer(
+        redis, sessions, mail_settings(settings, port), block_ms=50
+    )
     await consumer.ensure_group()
 
     deadline = asyncio.get_running_loop().time() + 10

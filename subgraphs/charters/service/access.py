@@ -35,8 +35,23 @@ SERIES_DEACTIVATORS = MANAGERS
 #: Who writes a charter's pickup contact and its instructions for vendors and drivers.
 INSTRUCTION_WRITERS = (*EDITORS, Role.DISPATCHER)
 
+#: Recovery (issue 13): dispatch opens, searches, resolves cases and reads their board.
+RECOVERY_DESK = DISPATCH
+#: The dispatch board query (issue 13): dispatch works it; readiness tasks and
+#: confirmations are worked by the same roles (`DISPATCH`).
+BOARD_READERS = DISPATCH
+
 #: How long before the pickup a trip may be started (the coach leaves the yard).
 TRIP_START_WINDOW = timedelta(hours=3)
+
+#: The driver app (issue 13): trips are run by the driver assigned to them, and
+#: only that driver (`driver_trips.assigned_trip`); staff read any trip.
+TRIP_RUNNERS = (Role.DRIVER,)
+TRIP_READERS = (*READERS, Role.DRIVER)
+#: The pre-trip checklist's items are a manager's to configure.
+CHECKLIST_EDITORS = MANAGERS
+#: A trip photo's bytes: staff, and the driver who uploaded it.
+TRIP_PHOTO_STAFF = READERS
 
 
 @dataclass(frozen=True)

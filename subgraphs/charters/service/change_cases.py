@@ -40,7 +40,7 @@ from subgraphs.charters.models import (
     ChangeCaseEvent,
     Charter,
 )
-from subgraphs.charters.service import events, snapshots
+from subgraphs.charters.service import events, snapshots, tasks
 from subgraphs.charters.service.access import APPROVERS, MANAGERS, ensure_can_edit, ensure_role
 from subgraphs.charters.service.references import next_reference
 from subgraphs.charters.service.snapshots import Snapshot
@@ -382,12 +382,11 @@ async def implement(
         )
         return case
     await snapshots.apply(session, charter, case.after, actor)
-    await events.charter_changed(
-        session,
-        charter,
-        [k for k in case.after if case.after[k] != case.before.get(k)],
-        changeCase=case.case_number,
-    )
+    changed = [k for k in case.after if case.after[k] != case.before.get(k)]
+    # A vehicle added gets its readiness tasks; a moved pickup moves the open ones.
+    if await tasks.sync(session, charter, now()):
+        changed.append("tasks")
+    await events.charter_changed(session, charter, changed, changeCase=case.case_number)
     return case
 
 

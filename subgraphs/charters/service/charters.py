@@ -26,7 +26,7 @@ from subgraphs.charters.models import (
     QuoteRevision,
     VehicleType,
 )
-from subgraphs.charters.service import audit, events, geocoding, snapshots
+from subgraphs.charters.service import audit, events, geocoding, snapshots, tasks
 from subgraphs.charters.service.access import (
     REASSIGNERS,
     ensure_can_edit,
@@ -311,7 +311,9 @@ async def transition(
             .values(holds_resources=False)
         )
     audit.charter_updated(session, charter, f"status:{target}", actor, old)
-    await events.charter_changed(session, charter, ["status"], previousStatus=old["status"])
+    # Booking generates the readiness tasks (idempotent: later moves find them made).
+    changed = ["status", "tasks"] if await tasks.sync(session, charter, now()) else ["status"]
+    await events.charter_changed(session, charter, changed, previousStatus=old["status"])
     return charter
 
 
@@ -346,7 +348,13 @@ async def cancel(
         .values(holds_resources=False)
     )
     audit.charter_updated(session, charter, "cancel", actor, old)
-    await events.charter_changed(session, charter, ["status"], previousStatus=old["status"])
+    # Every cancellation skips the open readiness tasks too (issue 13 §6). Imported
+    # here: cancellation imports change_cases, which imports this module lazily.
+    from subgraphs.charters.service.cancellation import wind_down
+
+    skipped = (await wind_down(session, charter)).skipped_task_ids
+    changed = ["status", "tasks"] if skipped else ["status"]
+    await events.charter_changed(session, charter, changed, previousStatus=old["status"])
     return charter
 
 

@@ -24,10 +24,11 @@ from sqlalchemy import select
 
 from subgraphs.charters.error_codes import CharterErrorCode as Code
 from subgraphs.charters.models import Charter, CharterVehicle, Stop
-from subgraphs.charters.service import audit, events
+from subgraphs.charters.service import audit, events, tasks
 from subgraphs.charters.service.access import EDIT_ANY, ensure_can_edit, ensure_role
 from subgraphs.charters.service.charters import get
 from subgraphs.charters.service.references import next_reference
+from subgraphs.charters.service.timing import now
 from subgraphs.kit.errors import Problem, ServiceError
 
 if TYPE_CHECKING:
@@ -197,6 +198,8 @@ async def split(
         new={**audit.row_snapshot(original), "split_into": new.reference},
     )
     await session.flush()
+    # The moved vehicles' readiness tasks go with them; the new charter gets its own.
+    await tasks.follow_split(session, [row.id for row in moving], new, now())
     await events.charter_changed(
         session, original, ["passenger_count", "vehicles"], splitInto=new.reference
     )

@@ -15,10 +15,11 @@ from sqlalchemy import select
 from subgraphs.charters import states
 from subgraphs.charters.error_codes import CharterErrorCode as Code
 from subgraphs.charters.models import Charter, CharterVehicle, Driver, Vehicle, VehicleType
-from subgraphs.charters.service import audit, events
+from subgraphs.charters.service import audit, events, recovery, tasks
 from subgraphs.charters.service.access import DISPATCH, ensure_role
 from subgraphs.charters.service.conflicts import flush_resources
 from subgraphs.charters.service.snapshots import Snapshot
+from subgraphs.charters.service.timing import now
 from subgraphs.kit.errors import Problem, ServiceError
 from subgraphs.kit.ids import parse_uuid
 
@@ -160,7 +161,17 @@ async def assign(
         old=old,
         new=audit.row_snapshot(row),
     )
-    await events.charter_changed(session, charter, ["vehicles"], charterVehicleId=str(row.id))
+    changed = ["vehicles"]
+    # The readiness tasks these assignments satisfy complete themselves (by the fact).
+    for kind, assigned in (("vehicle_assigned", vehicle_id), ("driver_assigned", driver_id)):
+        if assigned is not None and await tasks.satisfy(
+            session, charter.id, row.id, kind, now(), announce=False
+        ):
+            changed.append("tasks")
+    if driver_id is not None:
+        # Another driver settles the vehicle's emergency reassignment, if one is open.
+        await recovery.on_driver_assigned(session, row, charter, actor)
+    await events.charter_changed(session, charter, changed, charterVehicleId=str(row.id))
     return row
 
 

@@ -107,6 +107,18 @@ FIELDS: Mapping[str, Mapping[str, frozenset[Audience]]] = {
         "quoteRevisions": STAFF_ONLY,
         "changeCases": STAFF_ONLY,
         "auditLog": STAFF_ONLY,
+        # Readiness (issue 13): the dispatch desk's own work list.
+        "tasks": STAFF_ONLY,
+        "openTasks": STAFF_ONLY,
+        # Recovery (issue 13): dispatch's own cases about lost vendors and drivers.
+        "recovery": STAFF_ONLY,
+        # Issue 13 §2: dispatch's call log is internal; special instructions reach the
+        # people running the trip, each row only when marked for the reader's audience
+        # (`service/instructions.visible_to`), never the client.
+        "contactAttempts": STAFF_ONLY,
+        "specialInstructions": RUNNING_THE_TRIP,
+        # Issue 13 §6: the optimised route's length and duration, for those who drive it.
+        "route": RUNNING_THE_TRIP,
     },
     "CharterVehicle": {
         "id": EVERY_PORTAL,
@@ -124,6 +136,16 @@ FIELDS: Mapping[str, Mapping[str, frozenset[Audience]]] = {
         # The operator's own bus and driver: the driver needs them, nobody else outside.
         "vehicle": STAFF_AND_DRIVER,
         "driver": STAFF_AND_DRIVER,
+        # Readiness (issue 13): who confirmed and where the bus is are dispatch's to chase;
+        # a client's live tracking, if ever, is its own decision (not this board's).
+        "confirmations": STAFF_ONLY,
+        "driverConfirmation": STAFF_ONLY,
+        "vendorConfirmation": STAFF_ONLY,
+        "vendorAssignmentStatus": STAFF_ONLY,
+        "latestPosition": STAFF_ONLY,
+        # Recovery (issue 13): dispatch's own cases about lost vendors and drivers.
+        "recoveryStatus": STAFF_ONLY,
+        "recovery": STAFF_ONLY,
     },
     "Stop": {
         name: EVERY_PORTAL | {Q}

@@ -6,7 +6,9 @@ vehicles (what can be bid on or assigned). Handling is idempotent: an event
 older than what we hold (lower charter version) changes nothing.
 
 A charter that starts or ends moves its vendors' confirmed assignments
-along (`assignments.follow_trip`), in the same transaction as the facts.
+along (`assignments.follow_trip`), in the same transaction as the facts; a
+cancelled one releases them all and queues an e-mail to each vendor
+(`cancellation_alerts`).
 """
 
 from __future__ import annotations
@@ -63,7 +65,12 @@ async def apply_charter_event(session: AsyncSession, event: dict[str, Any]) -> N
     # Imported here: assignments reads this module's `charter_of_vehicle`.
     from subgraphs.vendors.service.assignments import follow_trip
 
-    await follow_trip(session, charter_id, str(payload["status"]))
+    moved = await follow_trip(session, charter_id, str(payload["status"]))
+    if payload["status"] == "cancelled":
+        # Each vendor the cancellation released is told by e-mail (issue 13 §6).
+        from subgraphs.vendors.service.cancellation_alerts import announce
+
+        await announce(session, moved, payload)
 
 
 async def _vehicles(session: AsyncSession, charter_id: uuid.UUID, payload: dict[str, Any]) -> None:

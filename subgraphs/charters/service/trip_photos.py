@@ -1,0 +1,174 @@
+"""Trip photos: a driver's pictures of its coach (exterior, interior, damage).
+
+They are checked before anything is stored, and read back only by staff
+and the driver who took them.
+
+An upload is refused (a user error, nothing stored: no row, no file) when
+it is empty, over the configured limit (`Settings.trip_photo_max_bytes`),
+or its bytes are not a JPEG, PNG or HEIC picture. The type is decided by the
+file's magic bytes; a declared type that disagrees with them is refused too.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+import uuid
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from sqlalchemy import func, select
+
+from subgraphs.charters.error_codes import CharterErrorCode as Code
+from subgraphs.charters.models import PHOTO_KINDS, TripPhoto
+from subgraphs.charters.service import audit, events
+from subgraphs.charters.service.access import TRIP_PHOTO_STAFF
+from subgraphs.charters.service.driver_trips import assigned_trip
+from subgraphs.charters.service.timing import now as utc_now
+from subgraphs.kit.errors import ServiceError
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from subgraphs.charters.storage import PhotoStorage
+    from subgraphs.kit.auth.viewer import Viewer
+
+#: Photos one trip keeps: `Trip.photos` is a plain list, so its length is bounded here.
+PHOTOS_PER_TRIP = 50
+#: Signatures at the start of the file.
+PREFIXES: dict[str, tuple[bytes, ...]] = {
+    "image/jpeg": (b"\xff\xd8\xff",),
+    "image/png": (b"\x89PNG\r\n\x1a\n",),
+}
+#: HEIC (what iPhones take) is an ISO media file: `ftyp` at byte 4, then its brand.
+HEIC_BRANDS = frozenset({b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis"})
+ALLOWED = ("image/jpeg", "image/png", "image/heic")
+#: Declared types that say nothing; the bytes decide alone. HEIF is HEIC's family name.
+GENERIC_TYPES = {"", "application/octet-stream", "binary/octet-stream"}
+SYNONYMS = {"image/jpg": "image/jpeg", "image/heif": "image/heic"}
+_UNSAFE = re.compile(r"[\x00-\x1f\x7f/\\]+")
+
+
+@dataclass(frozen=True)
+class IncomingPhoto:
+    filename: str | None
+    declared_type: str | None
+    data: bytes
+
+
+def sniff(data: bytes) -> str | None:
+    """The allowed content type the bytes are, or None."""
+    for content_type, prefixes in PREFIXES.items():
+        if any(data.startswith(p) for p in prefixes):
+            return content_type
+    if len(data) >= 12 and data[4:8] == b"ftyp" and data[8:12] in HEIC_BRANDS:
+        return "image/heic"
+    return None
+
+
+def clean_filename(name: str | None) -> str | None:
+    base = unicodedata.normalize("NFC", (name or "").replace("\\", "/").rsplit("/", 1)[-1])
+    base = _UNSAFE.sub("_", base).strip(" .")
+    return base[:255] or None
+
+
+def check(photo: IncomingPhoto, max_bytes: int) -> str:
+    """The content type to store, or a user error on field `file`."""
+    size = len(photo.data)
+    if size == 0:
+        raise ServiceError.of(Code.REQUIRED, "The file is empty.", "file")
+    if size > max_bytes:
+        raise ServiceError.of(
+            Code.FILE_TOO_LARGE,
+            f"The photo is larger than the limit of {max_bytes} bytes.",
+            "file",
+        )
+    actual = sniff(photo.data)
+    if actual is None:
+        raise ServiceError.of(
+            Code.UNSUPPORTED_FILE_TYPE,
+            f"The file is not a photo ({', '.join(ALLOWED)}).",
+            "file",
+        )
+    declared = (photo.declared_type or "").split(";", 1)[0].strip().lower()
+    declared = SYNONYMS.get(declared, declared)
+    if declared not in GENERIC_TYPES and declared != actual:
+        raise ServiceError.of(
+            Code.UNSUPPORTED_FILE_TYPE,
+            f"The file is declared {declared} but its content is {actual}.",
+            "file",
+        )
+    return actual
+
+
+async def upload(
+    session: AsyncSession,
+    storage: PhotoStorage,
+    trip_id: uuid.UUID,
+    kind: str,
+    photo: IncomingPhoto,
+    actor: Viewer,
+    *,
+    max_bytes: int,
+    stored_keys: list[str] | None = None,
+) -> TripPhoto:
+    """Check, then record the row and store the bytes (in the caller's transaction).
+
+    The bytes are written last; `stored_keys` receives the key so the caller
+    can delete the file if the transaction does not commit.
+    """
+    if kind not in PHOTO_KINDS:
+        raise ServiceError.of(Code.INVALID, f"{kind!r} is not a photo kind.", "kind")
+    trip = await assigned_trip(session, trip_id, actor, "tripId")
+    # The vehicle row is locked (assigned_trip): two uploads cannot both take the last place.
+    kept = await session.scalar(
+        select(func.count())
+        .select_from(TripPhoto)
+        .where(TripPhoto.charter_vehicle_id == trip.row.id)
+    )
+    if (kept or 0) >= PHOTOS_PER_TRIP:
+        raise ServiceError.of(
+            Code.OUT_OF_RANGE, f"A trip keeps at most {PHOTOS_PER_TRIP} photos.", "tripId"
+        )
+    content_type = check(photo, max_bytes)
+    row = TripPhoto(
+        id=uuid.uuid4(),
+        charter_vehicle_id=trip.row.id,
+        kind=kind,
+        storage_key=storage.new_key(),
+        content_type=content_type,
+        size_bytes=len(photo.data),
+        filename=clean_filename(photo.filename),
+        uploaded_by=actor.user_id,
+        uploaded_at=utc_now(),
+    )
+    session.add(row)
+    await session.flush()
+    audit.record(
+        session,
+        charter_id=trip.charter.id,
+        entity="trip_photo",
+        entity_id=row.id,
+        action="trip:photo",
+        actor=actor,
+        old=None,
+        new=audit.row_snapshot(row),
+    )
+    await events.charter_changed(
+        session,
+        trip.charter,
+        ["trip", "tripPhotos"],
+        charterVehicleId=str(trip.row.id),
+        photoKind=kind,
+    )
+    if stored_keys is not None:
+        stored_keys.append(row.storage_key)
+    await storage.put(row.storage_key, photo.data)
+    return row
+
+
+def may_download(viewer: Viewer, photo: TripPhoto) -> bool:
+    """Staff, or the driver who uploaded it; nobody else (other drivers, vendors, clients)."""
+    if viewer.has_any_role(*TRIP_PHOTO_STAFF):
+        return True
+    return viewer.user_id is not None and photo.uploaded_by == viewer.user_id

@@ -15,10 +15,10 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from subgraphs.charters.models import TripPhoto
-from subgraphs.charters.service.trip_photos import may_download
-from subgraphs.charters.storage import StorageError, storage_from
+from subgraphs.charters.service.trip_photos import FOLDER, may_download
 from subgraphs.kit.auth.request_viewer import problem, viewer_of
 from subgraphs.kit.ids import parse_uuid
+from subgraphs.kit.storage import StorageError, storage_from
 
 if TYPE_CHECKING:
     from starlette.requests import Request
@@ -42,7 +42,7 @@ async def download(request: Request) -> Response:
     if photo is None or not may_download(viewer, photo):
         return not_found
     try:
-        data = await storage_from(services.settings).get(photo.storage_key)
+        data = await storage_from(services.settings, FOLDER).get(photo.storage_key)
     except StorageError:
         log.error("trip photo %s has a row but no stored file", photo.id)
         return problem(404, "NOT_FOUND", "The photo's file is missing.")

@@ -17,9 +17,9 @@ from starlette.routing import Route
 
 from subgraphs.kit.auth.request_viewer import problem, viewer_of
 from subgraphs.kit.ids import parse_uuid
+from subgraphs.kit.storage import StorageError, storage_from
 from subgraphs.vendors.models import Document
 from subgraphs.vendors.service.documents import may_download
-from subgraphs.vendors.storage import StorageError, storage_from
 
 if TYPE_CHECKING:
     from starlette.requests import Request

@@ -28,10 +28,10 @@ from subgraphs.charters.dispatch_types.driver_app import (
 from subgraphs.charters.mutations.inputs import parse_id
 from subgraphs.charters.service import checklist, driver_trips, trip_photos
 from subgraphs.charters.service.access import CHECKLIST_EDITORS, TRIP_RUNNERS
-from subgraphs.charters.storage import storage_from
 from subgraphs.charters.types import User, gid
 from subgraphs.kit.payloads import UserError, transact
 from subgraphs.kit.permissions import allow
+from subgraphs.kit.storage import storage_from
 
 
 @strawberry.type
@@ -174,7 +174,7 @@ class DriverAppMutations:
     ) -> TripPhotoPayload:
         viewer = await info.context.get_viewer()
         settings = info.context.settings
-        storage = storage_from(settings)
+        storage = storage_from(settings, trip_photos.FOLDER)
         incoming = trip_photos.IncomingPhoto(
             filename=getattr(file, "filename", None),
             declared_type=getattr(file, "content_type", None),

@@ -30,9 +30,11 @@ from subgraphs.kit.errors import ServiceError
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
-    from subgraphs.charters.storage import PhotoStorage
     from subgraphs.kit.auth.viewer import Viewer
+    from subgraphs.kit.storage import FileStorage
 
+#: Trip photos' folder under the documents path (kit/storage.py).
+FOLDER = "trip-photos"
 #: Photos one trip keeps: `Trip.photos` is a plain list, so its length is bounded here.
 PHOTOS_PER_TRIP = 50
 #: Signatures at the start of the file.
@@ -103,7 +105,7 @@ def check(photo: IncomingPhoto, max_bytes: int) -> str:
 
 async def upload(
     session: AsyncSession,
-    storage: PhotoStorage,
+    storage: FileStorage,
     trip_id: uuid.UUID,
     kind: str,
     photo: IncomingPhoto,

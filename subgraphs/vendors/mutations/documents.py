@@ -21,10 +21,10 @@ from strawberry.types import Info
 from subgraphs.kit.auth.roles import Role
 from subgraphs.kit.payloads import UserError, transact
 from subgraphs.kit.permissions import allow
+from subgraphs.kit.storage import storage_from
 from subgraphs.vendors.mutations.common import parse_id
 from subgraphs.vendors.service import documents
 from subgraphs.vendors.service.access import STAFF_EDIT
-from subgraphs.vendors.storage import storage_from
 from subgraphs.vendors.types import Document
 
 log = logging.getLogger(__name__)

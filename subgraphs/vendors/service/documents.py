@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
     from subgraphs.kit.auth.viewer import Viewer
-    from subgraphs.vendors.storage import DocumentStorage
+    from subgraphs.kit.storage import FileStorage
 
 #: Allowed content types and the bytes every such file starts with.
 MAGIC: dict[str, tuple[bytes, ...]] = {
@@ -92,7 +92,7 @@ def check(file: IncomingFile, max_bytes: int) -> str:
 
 async def upload(
     session: AsyncSession,
-    storage: DocumentStorage,
+    storage: FileStorage,
     vendor_id: uuid.UUID,
     file: IncomingFile,
     actor: Viewer,

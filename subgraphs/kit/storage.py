@@ -1,11 +1,11 @@
-"""Where trip photos' bytes live: a small interface and a local-disk backend.
+"""Where uploaded files' bytes live: a small interface and a local-disk backend.
 
-Charters keeps its own copy of the pattern vendors uses for compliance
-documents (`subgraphs/vendors/storage.py`) rather than importing it:
-subgraphs ship and deploy on their own and never import one another. The
-files go under the kit's storage location (`Settings.documents_path`), in
-their own `trip-photos` folder. Keys are generated here, never taken from
-input, so a key cannot name a path outside the storage root.
+Rows (vendors' documents, charters' trip photos) hold the metadata and a
+random `storage_key`; the bytes are behind `FileStorage`, so an object
+store can replace the disk without touching a service. Each subgraph keeps
+its files in its own folder under `Settings.documents_path`. Keys are
+generated here, never taken from input, so a key cannot name a path outside
+the storage root.
 """
 
 from __future__ import annotations
@@ -22,14 +22,13 @@ if TYPE_CHECKING:
     from subgraphs.kit.settings import Settings
 
 _KEY = re.compile(r"^[0-9a-f]{2}/[0-9a-f]{40}$")
-FOLDER = "trip-photos"
 
 
 class StorageError(Exception):
     pass
 
 
-class PhotoStorage(Protocol):
+class FileStorage(Protocol):
     def new_key(self) -> str: ...
 
     async def put(self, key: str, data: bytes) -> None: ...
@@ -80,5 +79,6 @@ class LocalDiskStorage:
         os.replace(partial, path)
 
 
-def storage_from(settings: Settings) -> PhotoStorage:
-    return LocalDiskStorage(settings.documents_path / FOLDER)
+def storage_from(settings: Settings, folder: str | None = None) -> FileStorage:
+    """The storage of a subgraph's files: `folder` under the documents path (its root if None)."""
+    return LocalDiskStorage(settings.documents_path / folder if folder else settings.documents_path)

@@ -6,5 +6,15 @@ skips what is already there, so `make run` can call this at every start.
 
 #: Load order: each module may name what an earlier one made. Sales' leads
 #: come after charters, because two of them were converted into demo quotes;
-#: finance comes last: it prices the booked charters with pricing's demo price list.
-ORDER = ("identity", "sales", "charters", "vendors", "pricing", "sales_leads", "finance")
+#: finance prices the booked charters with pricing's demo price list; dispatch works
+#: the charters and vendors demos' tasks.
+ORDER = (
+    "identity",
+    "sales",
+    "charters",
+    "vendors",
+    "pricing",
+    "sales_leads",
+    "finance",
+    "dispatch",
+)

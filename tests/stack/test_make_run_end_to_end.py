@@ -166,14 +166,19 @@ def test_a_password_reset_mail_lands_in_the_mailbox(stack):
         timeout=30,
     ).json()
     deadline = time.monotonic() + 30
-    mails: list[Path] = []
-    while not mails and time.monotonic() < deadline:
-        mails = sorted((stack.data_dir / "mail").glob("*.eml"))
+    resets: list[bytes] = []
+    # The demo's recovery case mails vendors too: find the manager's reset among the mails.
+    while not resets and time.monotonic() < deadline:
+        resets = [
+            body
+            for body in (m.read_bytes() for m in (stack.data_dir / "mail").glob("*.eml"))
+            if b"manager@demo.athena" in body and b"Reset your password" in body
+        ]
         time.sleep(0.2)
 
     assert answer == {"data": {"requestPasswordReset": {"ok": True}}}
-    assert len(mails) == 1
-    assert b"Your reset code: " in mails[0].read_bytes()
+    assert len(resets) == 1
+    assert b"Your reset code: " in resets[0]
     assert (
         "mail: to manager@demo.athena: [Athena] Reset your password" in stack.log_path.read_text()
     )

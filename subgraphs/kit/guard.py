@@ -16,7 +16,14 @@ from collections.abc import AsyncIterator, Iterator
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-from graphql import ExecutionResult, GraphQLError, OperationDefinitionNode, OperationType
+from graphql import (
+    ExecutionResult,
+    GraphQLError,
+    Node,
+    OperationDefinitionNode,
+    OperationType,
+    StringValueNode,
+)
 from graphql.validation import NoSchemaIntrospectionCustomRule, ValidationRule
 from strawberry.extensions import SchemaExtension
 from strawberry.extensions.max_aliases import create_validator as aliases_validator
@@ -113,4 +120,56 @@ class ReadOnlyImpersonation(SchemaExtension):
                         )
                     ],
                 )
+        yield
+
+
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(v) for v in value.values())
+    if isinstance(value, list | tuple):
+        return any(_has_nul(v) for v in value)
+    return False
+
+
+def _literal_has_nul(document: Any) -> bool:
+    """A string literal in the operation itself (an escaped U+0000 decodes to a NUL)."""
+    return document is not None and any(
+        isinstance(node, StringValueNode) and "\x00" in node.value for node in _walk(document)
+    )
+
+
+def _walk(node: Any) -> Iterator[Any]:
+    yield node
+    for key in getattr(node, "keys", ()):
+        child = getattr(node, key, None)
+        if isinstance(child, Node):
+            yield from _walk(child)
+        elif isinstance(child, list | tuple):
+            for item in child:
+                if isinstance(item, Node):
+                    yield from _walk(item)
+
+
+class RefuseNulCharacters(SchemaExtension):
+    """No text with U+0000 reaches a resolver: PostgreSQL cannot store it and would fail.
+
+    Any string argument, as a variable or a literal, is checked once here, so
+    every field and mutation refuses it the same way (`BAD_USER_INPUT`)
+    instead of answering INTERNAL from deep in a query.
+    """
+
+    async def on_execute(self) -> AsyncIterator[None]:
+        ctx = self.execution_context
+        if _has_nul(ctx.variables) or _literal_has_nul(ctx.graphql_document):
+            ctx.result = ExecutionResult(
+                data=None,
+                errors=[
+                    GraphQLError(
+                        "Text may not contain the NUL character (U+0000).",
+                        extensions={"code": "BAD_USER_INPUT"},
+                    )
+                ],
+            )
         yield

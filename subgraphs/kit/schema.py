@@ -14,7 +14,7 @@ from strawberry.types import Info
 
 from subgraphs.kit.errors import BadUserInputError
 from subgraphs.kit.extensions import MaskInternalErrors
-from subgraphs.kit.guard import ReadOnlyImpersonation, SubgraphLimits
+from subgraphs.kit.guard import ReadOnlyImpersonation, RefuseNulCharacters, SubgraphLimits
 from subgraphs.kit.scalars import SCALAR_MAP
 
 #: @theguild/federation-composition 0.27 refuses v2.11, Strawberry's default.
@@ -79,7 +79,13 @@ def build_schema(
         mutation=mutation,
         subscription=subscription,
         types=list(types),
-        extensions=[MaskInternalErrors, SubgraphLimits, ReadOnlyImpersonation, *extensions],
+        extensions=[
+            MaskInternalErrors,
+            SubgraphLimits,
+            RefuseNulCharacters,
+            ReadOnlyImpersonation,
+            *extensions,
+        ],
         config=StrawberryConfig(scalar_map=SCALAR_MAP),
         federation_version=FEDERATION_VERSION,
     )

@@ -1016,6 +1016,14 @@ class ConfirmationMethod(Enum):
     APP = "app"
 
 
+async def vehicle_of(info: Info, charter_vehicle_id: Any) -> CharterVehicle | None:
+    """The charter vehicle a dispatch record is about (through the loader); None for none."""
+    if charter_vehicle_id is None:
+        return None
+    row = await info.context.loaders.get(L.CharterVehicleByIdLoader).load(charter_vehicle_id)
+    return CharterVehicle.from_row(row) if row else None
+
+
 @strawberry.type(description="A readiness task of a booked charter, due before its pickup.")
 class DispatchTask:
     id: strawberry.ID
@@ -1048,12 +1056,7 @@ class DispatchTask:
 
     @strawberry.field(description="The vehicle it is about; null for a charter-wide task.")
     async def charter_vehicle(self, info: Info) -> CharterVehicle | None:
-        if self._row.charter_vehicle_id is None:
-            return None
-        row = await info.context.loaders.get(L.CharterVehicleByIdLoader).load(
-            self._row.charter_vehicle_id
-        )
-        return CharterVehicle.from_row(row) if row else None
+        return await vehicle_of(info, self._row.charter_vehicle_id)
 
     @strawberry.field
     async def charter(self, info: Info) -> Charter:
@@ -1185,12 +1188,7 @@ class ContactAttempt:
 
     @strawberry.field(description="The vehicle the attempt was about, if one.")
     async def charter_vehicle(self, info: Info) -> CharterVehicle | None:
-        if self._row.charter_vehicle_id is None:
-            return None
-        row = await info.context.loaders.get(L.CharterVehicleByIdLoader).load(
-            self._row.charter_vehicle_id
-        )
-        return CharterVehicle.from_row(row) if row else None
+        return await vehicle_of(info, self._row.charter_vehicle_id)
 
 
 @strawberry.enum

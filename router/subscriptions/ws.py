@@ -89,6 +89,9 @@ class Connection:
             ws.headers.getlist(FORWARDED_FOR), ws.client.host if ws.client else None
         )
         self.ops: dict[str, asyncio.Task[None]] = {}
+        #: running operations whose last word (`error` or `complete`) is already sent: an
+        #: operation that saw the session end in its own check must not get a second error
+        self._answered: set[str] = set()
         self._send_lock = asyncio.Lock()
         #: set once a token was verified at connection_init
         self.limit: SessionLimit | None = None
@@ -218,7 +221,8 @@ class Connection:
             task.cancel()
         await asyncio.gather(*(t for _, t in ops), return_exceptions=True)
         for op_id, _ in ops:
-            await self.send({"id": op_id, "type": P.ERROR, "payload": [ended_error(reason)]})
+            if op_id not in self._answered:
+                await self.send({"id": op_id, "type": P.ERROR, "payload": [ended_error(reason)]})
         async with self._send_lock:
             if (
                 self.ws.client_state == WebSocketState.CONNECTED
@@ -256,6 +260,7 @@ class Connection:
             viewer=self.viewer,
             forwarded_for=self.forwarded_for,
         )
+        self._answered.discard(op_id)
         task = self.registry.start(self._run(op_id, request))
         self.ops[op_id] = task
 
@@ -265,6 +270,8 @@ class Connection:
                 await self.send({"id": op_id, "type": P.COMPLETE})
             else:
                 await self.send({"id": op_id, "type": m.kind, "payload": m.payload})
+            if m.kind != "next":
+                self._answered.add(op_id)
 
         admission: Admission | None = None
         pipeline = self._pipeline()
@@ -329,5 +336,6 @@ class Connection:
         finally:
             if self.ops.get(op_id) is asyncio.current_task():
                 del self.ops[op_id]
+                self._answered.discard(op_id)
             if admission is not None and pipeline is not None:
                 pipeline.observe(request.operation_name, started, last, errored)

@@ -188,6 +188,28 @@ async def test_finding_5_ws_subscriptions_end_when_their_session_is_revoked(
     assert time.time() - revoked_at < 5
 
 
+async def test_finding_5_each_operation_gets_one_error_when_its_own_check_races_the_watcher(
+    live: LiveServer, signer: Signer, probe: Probe, redis: Redis
+) -> None:
+    """Fast streams see the revocation in their own per-event check while the connection's
+    watcher ends the session: each operation still gets exactly one error (a CI run once
+    saw two for one operation)."""
+    sid = str(uuid.uuid4())
+    token = signer.token(sid=sid)
+    ids = [f"op{i}" for i in range(12)]
+    async with ws_client(live.ws_url, {"Authorization": f"Bearer {token}"}) as ws:
+        for op in ids:
+            await subscribe(ws, op, TICKS, {"n": 100_000, "delay": 0.002})
+        seen: set[str] = set()
+        while seen != set(ids):
+            seen.add((await recv(ws))["id"])
+        await revoke_sessions(redis, [sid], ttl_seconds=60)
+        messages, code = await _until_closed(ws, wait=8)
+    assert code == 4401
+    errors = sorted(m["id"] for m in messages if m["type"] == "error")
+    assert errors == sorted(ids)
+
+
 async def test_finding_5_ws_connection_with_a_revoked_session_is_refused(
     live: LiveServer, signer: Signer, redis: Redis
 ) -> None:

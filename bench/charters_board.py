@@ -120,8 +120,12 @@ def wait_healthy(url: str, proc: subprocess.Popen[bytes], log: Path, timeout: fl
 # --- data ------------------------------------------------------------------
 
 
-async def seed(database_url: str) -> tuple[str, list[str]]:
-    """50 charters, 3 vehicles and 4 stops each; one booked. Returns a manager token."""
+async def seed(database_url: str, readers: int = 1) -> tuple[str, list[str]]:
+    """50 charters, 3 vehicles and 4 stops each; one booked. Returns a manager token.
+
+    With `readers` above 1, the token is that many tokens of distinct staff people,
+    space-separated (`board_latency` spreads its subscribers over them).
+    """
     from db.engine import make_engine, session_factory
     from subgraphs.charters.service import charters as charter_service
     from subgraphs.charters.service import directory, fleet
@@ -191,13 +195,18 @@ async def seed(database_url: str) -> tuple[str, list[str]]:
                         )
                     ]
         keyring = Keyring(sessions, access_ttl_seconds=3600)
-        token, _ = issue_access_token(
-            await keyring.active(),
-            settings.model_copy(update={"jwt_access_ttl_seconds": 3600}),
-            user_id=uuid.uuid4(),
-            roles=["manager", "dispatcher"],
-            session_id=uuid.uuid4(),
-        )
+        key = await keyring.active()
+        tokens = [
+            issue_access_token(
+                key,
+                settings.model_copy(update={"jwt_access_ttl_seconds": 3600}),
+                user_id=uuid.uuid4(),
+                roles=["manager", "dispatcher"],
+                session_id=uuid.uuid4(),
+            )[0]
+            for _ in range(max(readers, 1))
+        ]
+        token = " ".join(tokens)
     finally:
         await engine.dispose()
     return token, booked_vehicles
@@ -330,12 +339,17 @@ async def board_latency(
     #: Subscribers that have had at least one event: only then is their listener surely live.
     seen: set[int] = set()
 
+    #: distinct people subscribing (`seed(readers=)`); the mutation is the first one's
+    people = token.split()
+    token = people[0]
+
     async def subscriber(n: int) -> None:
         nonlocal connected
+        mine = people[n % len(people)]
         async with websockets.connect(ws_url, subprotocols=[protocol], max_size=None) as ws:
             await ws.send(
                 json.dumps(
-                    {"type": "connection_init", "payload": {"Authorization": f"Bearer {token}"}}
+                    {"type": "connection_init", "payload": {"Authorization": f"Bearer {mine}"}}
                 )
             )
             ack = json.loads(await ws.recv())

@@ -91,6 +91,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--subscribers", type=int, default=1000)
     parser.add_argument("--mutations", type=int, default=20)
+    parser.add_argument(
+        "--readers",
+        type=int,
+        default=50,
+        help="distinct staff people the subscribers belong to (one token each); charters "
+        "executes each event once per person (kit/event_sharing), so this is its real cost",
+    )
     args = parser.parse_args()
 
     from db.embedded import make_temp_dir, temporary_servers
@@ -114,7 +121,7 @@ def main() -> None:
             get_settings.cache_clear()
             print("migrating and seeding 50 charters x 3 vehicles x 4 stops ...", flush=True)
             asyncio.run(upgrade_all(servers.postgres.url))
-            token, vehicles = asyncio.run(seed(servers.postgres.url))
+            token, vehicles = asyncio.run(seed(servers.postgres.url, args.readers))
 
             pids = {}
             for name, port in (("identity", identity_port), ("charters", charters_port)):
@@ -147,7 +154,8 @@ def main() -> None:
             pids["router"] = router.pid
 
             print(
-                f"\n{args.subscribers} dispatchBoard subscribers through the router "
+                f"\n{args.subscribers} dispatchBoard subscribers of {args.readers} distinct "
+                "staff people through the router "
                 f"(graphql-transport-ws), {args.mutations} setDispatchStatus mutations "
                 f"through the router; {os.cpu_count()} CPU(s), load average "
                 f"{os.getloadavg()[0]:.2f} before",

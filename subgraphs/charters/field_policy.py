@@ -83,6 +83,25 @@ async def series_audience(info: Any, row: Any) -> Audience | None:
     return series_audience_of(await info.context.get_viewer(), row.client_id)
 
 
+def _known_audience(root: Any, info: Any) -> Audience | None:
+    """The reader's audience when no fact needs loading.
+
+    One given with the object (a quote link), or staff, who read every governed
+    object (as `charter_audience` says).
+    """
+    given = getattr(root, "_audience", None)
+    if given is not None:
+        return given  # type: ignore[no-any-return]
+    viewer = info.context.known_viewer
+    if viewer is not None and viewer.is_staff:
+        return Audience.STAFF
+    return None
+
+
+def _refusal(type_name: str, field_name: str) -> ForbiddenError:
+    return ForbiddenError(f"You may not read `{field_name}` of this {type_name}.")
+
+
 class FieldPolicy(SchemaExtension):
     """Refuses, field by field, what `visibility.FIELDS` does not let the reader read."""
 
@@ -97,7 +116,14 @@ class FieldPolicy(SchemaExtension):
         type_name = info.parent_type.name
         if type_name not in FIELDS or root is None or info.field_name.startswith("__"):
             return _next(root, info, *args, **kwargs)
-        return self._checked(type_name, _next, root, info, args, kwargs)
+        audience = _known_audience(root, info)
+        if audience is None:
+            return self._checked(type_name, _next, root, info, args, kwargs)
+        # Known without awaiting (staff, a quote link): a plain field stays a plain call,
+        # so graphql-core creates no coroutine or task for it.
+        if not may_read(type_name, info.field_name, audience):
+            raise _refusal(type_name, info.field_name)
+        return _next(root, info, *args, **kwargs)
 
     async def _checked(
         self,
@@ -110,7 +136,7 @@ class FieldPolicy(SchemaExtension):
     ) -> Any:
         audience = await root.reader_audience(info)
         if not may_read(type_name, info.field_name, audience):
-            raise ForbiddenError(f"You may not read `{info.field_name}` of this {type_name}.")
+            raise _refusal(type_name, info.field_name)
         result: Any = _next(root, info, *args, **kwargs)
         if inspect.isawaitable(result):
             result = await result

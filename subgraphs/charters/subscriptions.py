@@ -33,6 +33,7 @@ from subgraphs.charters.service.access import READERS
 from subgraphs.charters.types import Charter, CharterVehicle
 from subgraphs.kit.auth.roles import Role
 from subgraphs.kit.errors import BadUserInputError, NotFoundError
+from subgraphs.kit.event_sharing import EventShare
 from subgraphs.kit.ids import require_uuid
 from subgraphs.kit.loaders import LoaderRegistry
 from subgraphs.kit.permissions import allow
@@ -69,6 +70,8 @@ class DispatchBoardEvent:
             "when above 0, refetch the board."
         )
     )
+    #: lets boards asking the same thing of this event share one execution (kit/event_sharing)
+    _share: strawberry.Private[EventShare | None] = None
 
 
 @strawberry.type(description="A vehicle's newest GPS fix, as the driver app posted it.")
@@ -195,6 +198,7 @@ class Subscription:
                     charter_vehicle=CharterVehicle.from_row(vehicle) if vehicle else None,
                     in_window=departs_in(row.pickup_at),
                     missed_events=missed,
+                    _share=EventShare(event.shared.setdefault(EventShare, {}), missed),
                 )
                 missed = 0
 

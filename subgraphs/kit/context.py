@@ -54,6 +54,15 @@ class Context:
         self._verifying: asyncio.Future[Viewer] | None = None
 
     @property
+    def known_viewer(self) -> Viewer | None:
+        """The viewer if already verified, without awaiting.
+
+        Lets hot per-field checks stay synchronous: a coroutine per field is most
+        of the cost of a large answer.
+        """
+        return self._viewer
+
+    @property
     def sessions(self) -> async_sessionmaker[AsyncSession]:
         return self.services.sessions
 

@@ -13,6 +13,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.types import Info
 
 from subgraphs.kit.errors import BadUserInputError
+from subgraphs.kit.event_sharing import SharedEventExecution
 from subgraphs.kit.extensions import MaskInternalErrors
 from subgraphs.kit.guard import ReadOnlyImpersonation, RefuseNulCharacters, SubgraphLimits
 from subgraphs.kit.scalars import SCALAR_MAP
@@ -88,4 +89,5 @@ def build_schema(
         ],
         config=StrawberryConfig(scalar_map=SCALAR_MAP),
         federation_version=FEDERATION_VERSION,
+        execution_context_class=SharedEventExecution,
     )

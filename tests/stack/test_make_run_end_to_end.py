@@ -6,18 +6,27 @@ through the router, ask `me`, stop everything with SIGTERM.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import json
 import os
 import shutil
 import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
+from websockets.asyncio.client import ClientConnection
+from websockets.asyncio.client import connect as ws_connect
+from websockets.typing import Subprotocol
 
 from db.embedded import free_port, make_temp_dir
 from db.embedded.ports import port_is_free
@@ -368,6 +377,561 @@ def test_issue_12_done_one_check_pays_three_deposits_and_the_books_agree(stack):
         assert sum(parts, Decimal("0.00")) == Decimal(row["buckets"]["total"])
     grand = sum((Decimal(r["buckets"]["total"]) for r in rows), Decimal("0.00"))
     assert grand == Decimal(aging_after["totals"]["total"]) > 0
+
+
+JSON = dict[str, Any]
+
+#: Issue 13's trips run in Chicago, from O'Hare to Navy Pier, as the demo's trip does.
+CHICAGO = ZoneInfo("America/Chicago")
+OHARE_TO_NAVY_PIER = [
+    {
+        "type": "PICKUP",
+        "address": "O'Hare International Airport, Chicago, IL",
+        "latitude": 41.9742,
+        "longitude": -87.9073,
+    },
+    {
+        "type": "DROPOFF",
+        "address": "Navy Pier, 600 E Grand Ave, Chicago, IL",
+        "latitude": 41.8917,
+        "longitude": -87.6086,
+    },
+]
+#: Cross-subgraph effects (events through Redis and the outbox relays) are awaited this long.
+EVENTUALLY = 60.0
+
+BOARD_EVENTS = """
+subscription($from: DateTime!, $to: DateTime!) {
+  dispatchBoard(from: $from, to: $to) {
+    eventId changes inWindow
+    charter { id reference status }
+    charterVehicle { id status dispatchStatus
+      latestPosition { latitude longitude speedKph heading recordedAt } }
+  }
+}"""
+
+MY_TRIPS = """{ myTrips { id dispatchStatus driver { id }
+  charter { id reference status pickupAt endsAt } } }"""
+
+RECOVERY_BOARD = """{ recoveryBoard(first: 100) { edges { node {
+  id status reason previousVendorId replacementVendorId alertedVendorIds minutesToPickup
+  charter { reference } charterVehicle { id recoveryStatus } } } } }"""
+
+ASSIGN_VENDOR = """mutation($cv: ID!, $vendor: ID!, $amount: Money!) {
+  assignVendor(charterVehicleId: $cv, vendorId: $vendor, amount: $amount) {
+    assignment { id status vendor { id } } userErrors { field code message } } }"""
+
+RESPOND = """mutation($id: ID!, $status: AssignmentStatus!, $reason: String) {
+  respondToAssignment(id: $id, status: $status, reason: $reason) {
+    assignment { id status declineReason } userErrors { field code message } } }"""
+
+
+def _instant(value: str) -> datetime:
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+def _busy(trip: JSON) -> tuple[datetime, datetime]:
+    """The time a trip holds its driver: to its end, or 4 hours when it has none."""
+    start = _instant(trip["charter"]["pickupAt"])
+    ends = trip["charter"]["endsAt"]
+    return start, _instant(ends) if ends else start + timedelta(hours=4)
+
+
+def _local(moment: datetime) -> str:
+    """A pickup's wall time in Chicago, as `createCharter` takes it."""
+    return moment.astimezone(CHICAGO).strftime("%Y-%m-%dT%H:%M")
+
+
+def _book_charter(
+    url: str, manager: str, pickup: datetime, ends_at: datetime | None, passengers: int
+) -> JSON:
+    """As the manager: a one-way Executive Coach charter, created and booked."""
+    coach = next(
+        t["id"]
+        for t in _ask(url, manager, "{ vehicleTypes { id name } }")["vehicleTypes"]
+        if t["name"] == "Executive Coach"
+    )
+    client = _ask(url, manager, "{ clients(first: 1) { edges { node { id } } } }")["clients"]
+    created = _ask(
+        url,
+        manager,
+        """mutation($input: CreateCharterInput!) { createCharter(input: $input) {
+          charter { id reference vehicles { id } } userErrors { field code message } } }""",
+        {
+            "input": {
+                "clientId": client["edges"][0]["node"]["id"],
+                "tripType": "ONE_WAY",
+                "passengerCount": passengers,
+                "pickupLocal": _local(pickup),
+                "pickupTimeZone": "America/Chicago",
+                "endsAt": ends_at.isoformat() if ends_at else None,
+                "stops": OHARE_TO_NAVY_PIER,
+                "vehicles": [{"vehicleTypeId": coach, "cost": "980.00"}],
+            }
+        },
+    )["createCharter"]
+    assert created["userErrors"] == [], created
+    charter = created["charter"]
+    booked = _ask(
+        url,
+        manager,
+        """mutation($id: ID!) { setCharterStatus(id: $id, status: BOOKED) {
+          charter { status } userErrors { field code message } } }""",
+        {"id": charter["id"]},
+    )["setCharterStatus"]
+    assert booked["userErrors"] == [], booked
+    return {**charter, "coach": coach, "vehicle": charter["vehicles"][0]["id"]}
+
+
+async def _read_board(ws: ClientConnection, op_id: str, into: list[JSON]) -> None:
+    """Keep every message of the subscription `op_id`; answer the router's pings."""
+    async for raw in ws:
+        message = json.loads(raw)
+        if message.get("type") == "ping":
+            await ws.send(json.dumps({"type": "pong"}))
+        elif message.get("id") == op_id:
+            into.append(message)
+
+
+async def _until(seen: Callable[[], bool], within: float = EVENTUALLY) -> bool:
+    deadline = time.monotonic() + within
+    while not seen():
+        if time.monotonic() > deadline:
+            return False
+        await asyncio.sleep(0.2)
+    return True
+
+
+def _events_of(messages: list[JSON], charter_id: str) -> list[JSON]:
+    """The board events about one charter; a refused or failed subscription fails the test."""
+    for message in messages:
+        assert message["type"] == "next", message
+        assert "errors" not in message["payload"], message
+    events = [m["payload"]["data"]["dispatchBoard"] for m in messages]
+    return [e for e in events if e["charter"]["id"] == charter_id]
+
+
+async def test_issue_13_done_the_driver_starts_today_s_trip_and_the_board_sees_it(
+    stack: RunningStack,
+) -> None:
+    """driver@demo.athena reads today's trips, starts one and posts positions, while
+    dispatcher@demo.athena's `dispatchBoard` subscription (WebSocket, through the router)
+    sees the trip's new status and its positions; the board query shows the latest fix.
+
+    The demo's own trip for today is already under way (it was started when the demo
+    loaded), so dispatch gives the driver a short trip before it, through the router:
+    created and booked by the manager, coach and driver assigned and confirmed by the
+    dispatcher, picking up in minutes (a trip starts from 3 hours before its pickup)."""
+    url = f"http://127.0.0.1:{stack['router']}/graphql"
+    ws_url = f"ws://127.0.0.1:{stack['router']}/graphql"
+    driver = _login(url, "driver@demo.athena")
+    dispatcher = _login(url, "dispatcher@demo.athena")
+    manager = _login(url, "manager@demo.athena")
+
+    demo_trips = _ask(url, driver, MY_TRIPS)["myTrips"]
+    under_way = [t for t in demo_trips if t["charter"]["status"] == "IN_PROGRESS"]
+    assert under_way, demo_trips
+    driver_id = under_way[0]["driver"]["id"]
+    now = datetime.now(UTC)
+    pickup = (now + timedelta(minutes=8)).replace(second=0, microsecond=0)
+    ends_at = pickup + timedelta(minutes=25)
+    # A driver's trips never overlap: this one is over before the demo's trip picks up.
+    assert not any(start < ends_at and pickup < end for start, end in map(_busy, demo_trips)), (
+        demo_trips
+    )
+    charter = _book_charter(url, manager, pickup, ends_at, passengers=24)
+    coaches = _ask(
+        url,
+        dispatcher,
+        """query($from: DateTime!, $to: DateTime!, $type: ID!) {
+          availableVehicles(startsAt: $from, endsAt: $to, vehicleTypeId: $type) { id plate } }""",
+        {"from": pickup.isoformat(), "to": ends_at.isoformat(), "type": charter["coach"]},
+    )["availableVehicles"]
+    assigned = _ask(
+        url,
+        dispatcher,
+        """mutation($cv: ID!, $vehicle: ID!, $driver: ID!) {
+          assignCharterVehicle(charterVehicleId: $cv, vehicleId: $vehicle, driverId: $driver) {
+            userErrors { field code message } } }""",
+        {"cv": charter["vehicle"], "vehicle": coaches[0]["id"], "driver": driver_id},
+    )["assignCharterVehicle"]
+    assert assigned["userErrors"] == [], assigned
+    confirmed = _ask(
+        url,
+        dispatcher,
+        """mutation($id: ID!) { setCharterStatus(id: $id, status: CONFIRMED) {
+          charter { status } userErrors { field code message } } }""",
+        {"id": charter["id"]},
+    )["setCharterStatus"]
+    assert confirmed["userErrors"] == [], confirmed
+
+    # The driver app: today's trips, then the one about to leave.
+    todays = {t["id"]: t for t in _ask(url, driver, MY_TRIPS)["myTrips"]}
+    trip_id = charter["vehicle"]
+    assert todays[trip_id]["charter"]["reference"] == charter["reference"]
+    assert todays[trip_id]["charter"]["status"] == "CONFIRMED"
+    assert under_way[0]["id"] in todays
+    demo_trip = _ask(
+        url,
+        driver,
+        "query($id: ID!) { trip(id: $id) { charterStatus dispatchStatus startedAt } }",
+        {"id": under_way[0]["id"]},
+    )["trip"]
+    assert demo_trip["charterStatus"] == "IN_PROGRESS"
+    assert demo_trip["dispatchStatus"] == "IN_TRANSIT"
+    assert demo_trip["startedAt"] is not None
+    detail = _ask(
+        url,
+        driver,
+        """query($id: ID!) { trip(id: $id) { reference charterStatus startedAt passengerCount
+          vehicle { plate } stops { type address } } }""",
+        {"id": trip_id},
+    )["trip"]
+    assert detail == {
+        "reference": charter["reference"],
+        "charterStatus": "CONFIRMED",
+        "startedAt": None,
+        "passengerCount": 24,
+        "vehicle": {"plate": coaches[0]["plate"]},
+        "stops": [{"type": s["type"], "address": s["address"]} for s in OHARE_TO_NAVY_PIER],
+    }
+
+    messages: list[JSON] = []
+    window: dict[str, object] = {
+        "from": (now - timedelta(minutes=5)).isoformat(),
+        "to": (now + timedelta(hours=2)).isoformat(),
+    }
+    async with ws_connect(ws_url, subprotocols=[Subprotocol("graphql-transport-ws")]) as ws:
+        await ws.send(
+            json.dumps(
+                {"type": "connection_init", "payload": {"Authorization": f"Bearer {dispatcher}"}}
+            )
+        )
+        assert json.loads(await asyncio.wait_for(ws.recv(), 30)) == {"type": "connection_ack"}
+        await ws.send(
+            json.dumps(
+                {
+                    "id": "board",
+                    "type": "subscribe",
+                    "payload": {"query": BOARD_EVENTS, "variables": window},
+                }
+            )
+        )
+        reader = asyncio.create_task(_read_board(ws, "board", messages))
+        try:
+            # The subscription is live once it sees a change: the dispatcher calls the
+            # driver (logged, and announced on the board) until one arrives.
+            live = False
+            for _ in range(30):
+                logged = await asyncio.to_thread(
+                    _ask,
+                    url,
+                    dispatcher,
+                    """mutation($input: LogContactAttemptInput!) { logContactAttempt(input: $input)
+                      { userErrors { field code message } } }""",
+                    {
+                        "input": {
+                            "charterId": charter["id"],
+                            "charterVehicleId": trip_id,
+                            "party": "DRIVER",
+                            "channel": "PHONE",
+                            "outcome": "REACHED",
+                            "note": "Driver on the way to the yard.",
+                        }
+                    },
+                )
+                assert logged["logContactAttempt"]["userErrors"] == [], logged
+                live = await _until(
+                    lambda: any(
+                        "contacts" in e["changes"] for e in _events_of(messages, charter["id"])
+                    ),
+                    within=2.0,
+                )
+                if live:
+                    break
+            assert live, messages
+
+            said_yes = await asyncio.to_thread(
+                _ask,
+                url,
+                driver,
+                """mutation($id: ID!) { confirmTrip(id: $id) {
+                  trip { confirmedAt } userErrors { field code message } } }""",
+                {"id": trip_id},
+            )
+            started = await asyncio.to_thread(
+                _ask,
+                url,
+                driver,
+                """mutation($id: ID!) { startTrip(id: $id) {
+                  trip { dispatchStatus charterStatus startedAt }
+                  userErrors { field code message } } }""",
+                {"id": trip_id},
+            )
+            post = """mutation($trip: ID!, $positions: [PositionInput!]!) {
+              postPositions(tripId: $trip, positions: $positions) {
+                accepted dropped userErrors { field code message } } }"""
+            # Recorded 30 s apart: the board hears of a vehicle's fixes once per 15 s of them.
+            first_at = datetime.now(UTC).replace(microsecond=0) - timedelta(seconds=30)
+            first = await asyncio.to_thread(
+                _ask,
+                url,
+                driver,
+                post,
+                {
+                    "trip": trip_id,
+                    "positions": [
+                        {
+                            "latitude": 41.9612,
+                            "longitude": -87.842,
+                            "recordedAt": first_at.isoformat(),
+                            "speedKph": 58.5,
+                            "heading": 95,
+                            "accuracyM": 7,
+                        }
+                    ],
+                },
+            )
+            # Two fixes in one 5-second bucket of recorded time: the older is kept.
+            bucket = int(datetime.now(UTC).timestamp()) // 5 * 5
+            kept_at = datetime.fromtimestamp(bucket, UTC)
+            second = await asyncio.to_thread(
+                _ask,
+                url,
+                driver,
+                post,
+                {
+                    "trip": trip_id,
+                    "positions": [
+                        {
+                            "latitude": 41.935,
+                            "longitude": -87.7611,
+                            "recordedAt": (kept_at + timedelta(seconds=2)).isoformat(),
+                            "speedKph": 61,
+                            "heading": 100,
+                        },
+                        {
+                            "latitude": 41.932,
+                            "longitude": -87.76,
+                            "recordedAt": kept_at.isoformat(),
+                            "speedKph": 60,
+                            "heading": 98,
+                        },
+                    ],
+                },
+            )
+
+            def trip_started() -> list[JSON]:
+                return [
+                    e
+                    for e in _events_of(messages, charter["id"])
+                    if "trip" in e["changes"] and "status" in e["changes"]
+                ]
+
+            def positions() -> list[JSON]:
+                return [
+                    e for e in _events_of(messages, charter["id"]) if "positions" in e["changes"]
+                ]
+
+            heard = await _until(lambda: bool(trip_started()) and len(positions()) >= 2)
+        finally:
+            reader.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await reader
+
+    assert said_yes["confirmTrip"]["userErrors"] == [], said_yes
+    assert said_yes["confirmTrip"]["trip"]["confirmedAt"] is not None
+    assert started["startTrip"]["userErrors"] == [], started
+    assert started["startTrip"]["trip"]["dispatchStatus"] == "IN_TRANSIT"
+    assert started["startTrip"]["trip"]["charterStatus"] == "IN_PROGRESS"
+    assert first["postPositions"] == {"accepted": 1, "dropped": 0, "userErrors": []}
+    assert second["postPositions"] == {"accepted": 1, "dropped": 1, "userErrors": []}
+    assert heard, _events_of(messages, charter["id"])
+    start_event = trip_started()[0]
+    assert start_event["inWindow"] is True
+    assert "dispatchStatus" in start_event["changes"]
+    assert start_event["charter"] == {
+        "id": charter["id"],
+        "reference": charter["reference"],
+        "status": "IN_PROGRESS",
+    }
+    assert start_event["charterVehicle"]["id"] == trip_id
+    assert start_event["charterVehicle"]["dispatchStatus"] == "IN_TRANSIT"
+    assert start_event["charterVehicle"]["status"] == "EN_ROUTE"
+    # One "positions" change per batch here (30 s of recorded time apart), each carrying
+    # the vehicle as stored when it was announced: the last shows the kept fix.
+    assert len(positions()) == 2
+    assert all(e["charterVehicle"]["id"] == trip_id for e in positions())
+    last = positions()[-1]["charterVehicle"]["latestPosition"]
+    assert (Decimal(last["latitude"]), Decimal(last["longitude"])) == (
+        Decimal("41.932"),
+        Decimal("-87.76"),
+    )
+    assert _instant(last["recordedAt"]) == kept_at
+
+    board = _ask(
+        url,
+        dispatcher,
+        """query($from: DateTime!, $to: DateTime!) { dispatchBoard(from: $from, to: $to) {
+          edges { node { id status vehicles { id dispatchStatus
+            driverConfirmation { method } latestPosition { latitude longitude speedKph recordedAt }
+          } } } } }""",
+        window,
+    )["dispatchBoard"]
+    on_board = next(e["node"] for e in board["edges"] if e["node"]["id"] == charter["id"])
+    assert on_board["status"] == "IN_PROGRESS"
+    (vehicle,) = on_board["vehicles"]
+    assert vehicle["dispatchStatus"] == "IN_TRANSIT"
+    assert vehicle["driverConfirmation"] == {"method": "APP"}
+    latest = vehicle["latestPosition"]
+    assert (Decimal(latest["latitude"]), Decimal(latest["longitude"])) == (
+        Decimal("41.932"),
+        Decimal("-87.76"),
+    )
+    assert Decimal(latest["speedKph"]) == Decimal(60)
+    assert _instant(latest["recordedAt"]) == kept_at
+
+
+def _case_of(url: str, token: str, charter_vehicle_id: str) -> JSON | None:
+    """The vehicle's open case on the recovery board, or None."""
+    edges = _ask(url, token, RECOVERY_BOARD)["recoveryBoard"]["edges"]
+    cases = [e["node"] for e in edges if e["node"]["charterVehicle"]["id"] == charter_vehicle_id]
+    assert len(cases) <= 1, cases
+    return cases[0] if cases else None
+
+
+def _eventually(probe: Callable[[], JSON | None], within: float = EVENTUALLY) -> JSON | None:
+    """`probe()` until it answers something truthy (a cross-subgraph effect), or None."""
+    deadline = time.monotonic() + within
+    while True:
+        found = probe()
+        if found or time.monotonic() > deadline:
+            return found
+        time.sleep(0.5)
+
+
+def test_issue_13_done_a_vendor_decline_opens_a_recovery_case_a_dispatcher_resolves(
+    stack: RunningStack,
+) -> None:
+    """vendor@demo.athena declines, in its portal, a coach picking up tomorrow: charters
+    opens a recovery case by itself (vendors' event), vendors alerts the vendors near the
+    pickup, and dispatcher@demo.athena resolves the case by giving the coach to one of
+    them, who confirms (by phone: the dispatcher records it). All through the router."""
+    url = f"http://127.0.0.1:{stack['router']}/graphql"
+    manager = _login(url, "manager@demo.athena")
+    dispatcher = _login(url, "dispatcher@demo.athena")
+    vendor = _login(url, "vendor@demo.athena")
+    pickup = (datetime.now(UTC) + timedelta(hours=26)).replace(second=0, microsecond=0)
+    charter = _book_charter(url, manager, pickup, None, passengers=40)
+    cv = charter["vehicle"]
+    own = _ask(url, vendor, "{ myVendor { id name } }")["myVendor"]
+    found = _ask(
+        url,
+        dispatcher,
+        '{ vendors(first: 5, search: "Great Lakes") { edges { node { id name status } } } }',
+    )["vendors"]["edges"]
+    replacement = next(e["node"] for e in found if e["node"]["name"] == "Great Lakes Coach Lines")
+
+    # Vendors learns of the new coach from charters' events: offer it once it has.
+    def offered() -> JSON | None:
+        answer = _ask(
+            url, dispatcher, ASSIGN_VENDOR, {"cv": cv, "vendor": own["id"], "amount": "950.00"}
+        )["assignVendor"]
+        if [e["code"] for e in answer["userErrors"]] == ["NOT_FOUND"]:
+            return None
+        return dict(answer)
+
+    offer = _eventually(offered)
+    assert offer is not None, "vendors never heard of the coach"
+    assert offer["userErrors"] == [], offer
+    assert offer["assignment"]["status"] == "OFFERED"
+    declined = _ask(
+        url,
+        vendor,
+        RESPOND,
+        {
+            "id": offer["assignment"]["id"],
+            "status": "DECLINED",
+            "reason": "Our coach for that day failed its inspection.",
+        },
+    )["respondToAssignment"]
+
+    def searching() -> JSON | None:
+        case = _case_of(url, dispatcher, cv)
+        if case and case["status"] == "VENDOR_SEARCH" and case["alertedVendorIds"]:
+            return case
+        return None
+
+    case = _eventually(searching)
+    assert declined["userErrors"] == [], declined
+    assert declined["assignment"]["status"] == "DECLINED"
+    assert case is not None, _case_of(url, dispatcher, cv)
+    assert case["reason"] == "VENDOR_DECLINED"
+    assert case["previousVendorId"] == own["id"]
+    assert case["charter"]["reference"] == charter["reference"]
+    assert case["charterVehicle"]["recoveryStatus"] == "VENDOR_SEARCH"
+    assert 0 < case["minutesToPickup"] <= 48 * 60
+    # The vendors near the pickup were told; never the one that let the trip go.
+    assert replacement["id"] in case["alertedVendorIds"]
+    assert own["id"] not in case["alertedVendorIds"]
+
+    taken = _ask(
+        url, dispatcher, ASSIGN_VENDOR, {"cv": cv, "vendor": replacement["id"], "amount": "1025.00"}
+    )["assignVendor"]
+    assert taken["userErrors"] == [], taken
+
+    def replaced() -> JSON | None:
+        case = _case_of(url, dispatcher, cv)
+        return case if case and case["status"] == "VENDOR_ASSIGNED" else None
+
+    assigned_case = _eventually(replaced)
+    assert assigned_case is not None, _case_of(url, dispatcher, cv)
+    assert assigned_case["id"] == case["id"]
+    assert assigned_case["replacementVendorId"] == replacement["id"]
+    yes = _ask(url, dispatcher, RESPOND, {"id": taken["assignment"]["id"], "status": "CONFIRMED"})[
+        "respondToAssignment"
+    ]
+    assert yes["userErrors"] == [], yes
+
+    def off_the_board() -> JSON | None:
+        return None if _case_of(url, dispatcher, cv) else {"gone": True}
+
+    assert _eventually(off_the_board), _case_of(url, dispatcher, cv)
+    read = _ask(
+        url,
+        dispatcher,
+        """query($id: ID!) { charter(id: $id) { recovery { id }
+          vehicles { id recoveryStatus recovery { id } vendorAssignmentStatus vendor { id } }
+          auditLog(first: 50) { edges { node { entity entityId action new } } } } }""",
+        {"id": charter["id"]},
+    )["charter"]
+    assert read["recovery"] == []
+    assert read["vehicles"] == [
+        {
+            "id": cv,
+            "recoveryStatus": "NOT_NEEDED",
+            "recovery": None,
+            "vendorAssignmentStatus": "CONFIRMED",
+            "vendor": {"id": replacement["id"]},
+        }
+    ]
+    history = [
+        e["node"]
+        for e in read["auditLog"]["edges"]
+        if e["node"]["entity"] == "recovery_case" and e["node"]["entityId"] == case["id"]
+    ]
+    # Entries written in one transaction share its time: their order is not kept, their set is.
+    assert sorted(h["action"] for h in history) == [
+        "recovery:alerted",
+        "recovery:pending",
+        "recovery:resolved",
+        "recovery:vendor_assigned",
+        "recovery:vendor_search",
+    ]
+    by_action = {h["action"]: h["new"] for h in history}
+    assert by_action["recovery:pending"]["reason"] == "vendor_declined"
+    assert by_action["recovery:vendor_assigned"]["replacement_vendor_id"] == replacement["id"]
+    assert by_action["recovery:resolved"]["status"] == "resolved"
 
 
 def test_sigterm_stops_every_process_and_frees_the_ports(stack):

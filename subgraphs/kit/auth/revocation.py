@@ -19,6 +19,7 @@ not log everyone out; a token still expires within its lifetime.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 import uuid
@@ -66,21 +67,58 @@ class RevocationList:
         self.cache_seconds = cache_seconds
         self.max_entries = max_entries
         self._cache: dict[str, tuple[float, bool]] = {}
+        #: sessions asked about since the last round trip, answered together by one MGET
+        self._waiting: dict[str, asyncio.Future[bool]] = {}
+        self._flush: asyncio.Task[None] | None = None
 
     async def is_revoked(self, session_id: uuid.UUID | str | None) -> bool:
+        """Whether the session has ended.
+
+        Every check of one event-loop turn shares ONE Redis round trip: a board
+        event reaching a thousand subscriptions, each checking its token, used to
+        be a thousand concurrent commands, more than the connection pool holds,
+        and each refused one failed open.
+        """
         if session_id is None:
             return False
         sid = str(session_id)
-        now = time.monotonic()
         cached = self._cache.get(sid)
-        if cached is not None and (cached[1] or now - cached[0] < self.cache_seconds):
+        if cached is not None and (cached[1] or time.monotonic() - cached[0] < self.cache_seconds):
             return cached[1]
+        loop = asyncio.get_running_loop()
+        if self._flush is not None and self._flush.get_loop() is not loop:
+            self._waiting, self._flush = {}, None  # a batch of a loop that is gone (tests)
+        answer = self._waiting.get(sid)
+        if answer is None:
+            answer = self._waiting[sid] = loop.create_future()
+            if self._flush is None:
+                self._flush = asyncio.ensure_future(self._ask_redis())
+        # shielded: a caller that goes away must not cancel the answer others wait for
+        return await asyncio.shield(answer)
+
+    async def _ask_redis(self) -> None:
+        await asyncio.sleep(0)  # let this turn's other checks join the batch
+        waiting, self._waiting = self._waiting, {}
+        self._flush = None
+        sids = list(waiting)
         try:
-            revoked = bool(await self.redis.exists(_key(sid)))
+            values = await self.redis.mget([_key(sid) for sid in sids])
         except (RedisError, OSError) as exc:
-            log.error("revocation check failed open (Redis unavailable): %s", exc)
-            return False
-        if len(self._cache) >= self.max_entries:
+            log.error(
+                "revocation check of %d session(s) failed open (Redis unavailable): %s",
+                len(sids),
+                exc,
+            )
+            values = [None] * len(sids)
+            remember = False
+        else:
+            remember = True
+        now = time.monotonic()
+        if remember and len(self._cache) + len(sids) > self.max_entries:
             self._cache.clear()
-        self._cache[sid] = (now, revoked)
-        return revoked
+        for sid, value in zip(sids, values, strict=True):
+            revoked = value is not None
+            if remember:
+                self._cache[sid] = (now, revoked)
+            if not waiting[sid].done():
+                waiting[sid].set_result(revoked)

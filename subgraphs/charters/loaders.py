@@ -95,7 +95,7 @@ class AuditPageByCharterIdLoader(PagesByParentLoader):
 
     model = models.AuditEntry
     parent_column = "charter_id"
-    order_by = ("at", "id")
+    order_by = ("at", "seq")
     descending = True
 
 

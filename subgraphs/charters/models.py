@@ -435,6 +435,9 @@ class AuditEntry(UUIDPrimaryKey, Base):
     old: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     new: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    #: write order: entries of one transaction share `at` (a recovery case's pending,
+    #: then vendor_search) and are told apart, newest first, by this
+    seq: Mapped[int] = mapped_column(BigInteger, Identity(always=True))
 
 
 class VendorAccount(Base):

@@ -85,3 +85,34 @@ async def test_anonymous_callers_cannot_read_the_audit_log(staff, bookable_chart
     response = await staff(AUDIT, {"id": charter["id"]}, token="")
 
     assert response.error_codes == ["UNAUTHENTICATED"]
+
+
+async def test_entries_of_one_transaction_read_newest_first_in_write_order(staff, bookable_charter):
+    """Creation writes the charter, then its stops and vehicles, in one transaction: they
+    share one `at`, and their write order (`seq`) still puts the charter's creation last."""
+    charter = await bookable_charter()
+
+    whole = (await staff(AUDIT, {"id": charter["id"]})).ok()["charter"]["auditLog"]["edges"]
+    actions = [e["node"]["action"] for e in whole]
+    assert len({e["node"]["at"] for e in whole}) == 1
+    assert actions[-1] == "create"
+    assert set(actions[:-1]) <= {"add", "update"}
+    # paged two at a time, the cursors (at, seq) give the same order
+    paged: list[dict] = []
+    after = None
+    while True:
+        page = (
+            await staff(
+                """query($id: ID!, $after: String) { charter(id: $id) {
+                  auditLog(first: 2, after: $after) {
+                    pageInfo { hasNextPage endCursor } edges { node { entity entityId action } } } } }""",
+                {"id": charter["id"], "after": after},
+            )
+        ).ok()["charter"]["auditLog"]
+        paged += [e["node"] for e in page["edges"]]
+        if not page["pageInfo"]["hasNextPage"]:
+            break
+        after = page["pageInfo"]["endCursor"]
+    assert [(n["entity"], n["entityId"]) for n in paged] == [
+        (e["node"]["entity"], e["node"]["entityId"]) for e in whole
+    ]

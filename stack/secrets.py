@@ -16,7 +16,12 @@ from pathlib import Path
 from typing import Final
 
 #: Environment variables the stack provides when the user did not.
-NAMES: Final = ("QUOTE_LINK_SECRET", "ONBOARDING_WEBHOOK_SECRET", "ROUTER_SECRETS")
+NAMES: Final = (
+    "QUOTE_LINK_SECRET",
+    "ONBOARDING_WEBHOOK_SECRET",
+    "ROUTER_SECRETS",
+    "NOTIFICATIONS_TRACKING_SECRET",
+)
 
 
 def embedded_secrets(data_dir: Path) -> dict[str, str]:

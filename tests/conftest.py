@@ -92,7 +92,8 @@ async def _truncate_all(sessions: async_sessionmaker[AsyncSession]) -> None:
                 rows = await session.execute(
                     text(
                         "SELECT schemaname || '.' || tablename FROM pg_tables WHERE schemaname"
-                        " IN ('identity','sales','charters','vendors','pricing','finance','jobs')"
+                        " IN ('identity','sales','charters','vendors','pricing','finance','notifications',"
+                        "'jobs')"
                         " AND tablename <> 'alembic_version'"
                     )
                 )

@@ -25,6 +25,7 @@ SUBGRAPH_PORTS: dict[str, int] = {
     "vendors": 4104,
     "pricing": 4105,
     "finance": 4106,
+    "notifications": 4107,
 }
 
 EMBEDDED_POSTGRES_PORT = 55432
@@ -46,6 +47,7 @@ class Settings(BaseSettings):
     vendors_port: int = SUBGRAPH_PORTS["vendors"]
     pricing_port: int = SUBGRAPH_PORTS["pricing"]
     finance_port: int = SUBGRAPH_PORTS["finance"]
+    notifications_port: int = SUBGRAPH_PORTS["notifications"]
 
     jwt_issuer: str = "https://athena.local/identity"
     jwt_audience: str = "athena"
@@ -91,6 +93,9 @@ class Settings(BaseSettings):
     #: The driver app (issue 13): trip photos' size limit (stored beside the documents,
     #: under `<documents>/trip-photos`), and the dispatch desk's number drivers call.
     trip_photo_max_bytes: int = 10 * 1024 * 1024
+    #: Documents on charters (issue 14 §3): each version's size limit (stored under
+    #: `<documents>/charter-documents`); the router's own limit is 11 MB per request.
+    charter_document_max_bytes: int = 10 * 1024 * 1024
     dispatch_phone_number: str = "+1 214 555 0100"
     #: The driver app's GPS positions (issue 13 §4): accepted fixes are written in one
     #: batch per `positions_flush_ms` or `positions_flush_rows`; the daily purge drops
@@ -225,6 +230,32 @@ class Settings(BaseSettings):
     def required_certifications(self) -> tuple[str, ...]:
         return tuple(
             c.strip().lower() for c in self.vendor_required_certifications.split(",") if c.strip()
+        )
+
+    #: Notifications (issue 14): the delivery worker and the reminder jobs.
+    notifications_worker_enabled: bool = True
+    notifications_jobs_enabled: bool = True
+    notifications_from: str = "Athena Coaches <hello@athena.local>"
+    #: Where the tracking pixel and click redirects are reached by a mail reader (the
+    #: edge in production); empty: this machine's notifications port.
+    notifications_public_url: str = ""
+    #: Signs tracking links (open pixel, click redirect). No default: empty means
+    #: messages go out without tracking; the embedded stack generates one.
+    notifications_tracking_secret: str = ""
+    notifications_tracking_ttl_seconds: int = 90 * 24 * 3600
+    #: A failed hand-off is retried with exponential backoff up to this many attempts.
+    notifications_max_attempts: int = 5
+    notifications_retry_base_seconds: float = 30.0
+    #: SMS through Twilio's API (the `twilio` library); `twilio_api_base` empty: Twilio's own.
+    twilio_account_sid: str = ""
+    twilio_auth_token: str = ""
+    twilio_from_number: str = ""
+    twilio_api_base: str = ""
+
+    @property
+    def notifications_base_url(self) -> str:
+        return self.notifications_public_url.rstrip("/") or (
+            f"http://{self.host}:{self.notifications_port}"
         )
 
     @property

@@ -1,0 +1,1 @@
+"""Notifications: every message the business sends, preferences honoured, delivery tracked."""

@@ -1,0 +1,34 @@
+"""The notifications subgraph: what the business tells people, how, and what became of it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.applications import Starlette
+
+from subgraphs.kit.app import create_subgraph_app
+from subgraphs.kit.schema import build_schema
+from subgraphs.kit.settings import Settings, get_settings
+from subgraphs.notifications.models import outbox
+from subgraphs.notifications.mutations import Mutation
+from subgraphs.notifications.queries import Query
+from subgraphs.notifications.types import Client, User
+
+schema = build_schema(Query, Mutation, types=[Client, User])
+
+#: Other subgraphs' events notifications consumes, by stream: (consumer group, handler).
+PROJECTIONS: dict[str, tuple[str, Any]] = {}
+
+
+def create_app(settings: Settings | None = None) -> Starlette:
+    settings = settings or get_settings()
+    return create_subgraph_app(
+        "notifications",
+        schema,
+        outbox=outbox,
+        settings=settings,
+        projections=PROJECTIONS,
+    )
+
+
+app = create_app()

@@ -12,9 +12,9 @@ from subgraphs.kit.settings import Settings, get_settings
 from subgraphs.notifications.models import outbox
 from subgraphs.notifications.mutations import Mutation
 from subgraphs.notifications.queries import Query
-from subgraphs.notifications.types import Client, User
+from subgraphs.notifications.types import Charter, Client, Lead, User
 
-schema = build_schema(Query, Mutation, types=[Client, User])
+schema = build_schema(Query, Mutation, types=[Charter, Client, Lead, User])
 
 #: Other subgraphs' events notifications consumes, by stream: (consumer group, handler).
 PROJECTIONS: dict[str, tuple[str, Any]] = {}

@@ -7,6 +7,8 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from subgraphs.kit.loaders import SessionLoader
+from subgraphs.kit.pages_by_parent import PagesByParentLoader
+from subgraphs.notifications import models
 from subgraphs.notifications.service.preferences import (
     DEFAULTS,
     Preferences,
@@ -32,3 +34,30 @@ class UserPreferencesLoader(SessionLoader[uuid.UUID, Preferences]):
     ) -> list[Preferences]:
         found = await many_user_preferences(session, list(keys))
         return [found.get(key, DEFAULTS) for key in keys]
+
+
+class MessagesByCharterLoader(PagesByParentLoader):
+    """`Charter.notificationMessages` pages, newest first."""
+
+    model = models.Message
+    parent_column = "charter_id"
+    order_by = ("created_at", "id")
+    descending = True
+
+
+class MessagesByLeadLoader(PagesByParentLoader):
+    """`Lead.notificationMessages` pages, newest first."""
+
+    model = models.Message
+    parent_column = "lead_id"
+    order_by = ("created_at", "id")
+    descending = True
+
+
+class MessagesByClientLoader(PagesByParentLoader):
+    """`Client.notificationMessages` pages, newest first."""
+
+    model = models.Message
+    parent_column = "client_id"
+    order_by = ("created_at", "id")
+    descending = True

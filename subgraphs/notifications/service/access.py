@@ -43,3 +43,10 @@ def may_work_client_preferences(viewer: Viewer, client_id: uuid.UUID) -> bool:
 
 def may_work_user_preferences(viewer: Viewer, user_id: uuid.UUID) -> bool:
     return viewer.user_id == user_id or viewer.has_any_role(*WORK_USER_PREFERENCES)
+
+
+def may_read_client_messages(viewer: Viewer, client_id: uuid.UUID) -> bool:
+    """Staff read every message; a client user those sent to its own company."""
+    if viewer.has_any_role(*READ_DELIVERY_LOG):
+        return True
+    return viewer.has_any_role(*OWN_CLIENT_PREFERENCES) and viewer.client_id == client_id

@@ -7,12 +7,14 @@ from strawberry.types import Info
 
 from subgraphs.kit.errors import ForbiddenError, UnauthenticatedError
 from subgraphs.kit.ids import parse_uuid
+from subgraphs.kit.pagination import Connection
 from subgraphs.notifications import loaders as L
 from subgraphs.notifications.service.access import (
     may_work_client_preferences,
     may_work_user_preferences,
 )
 from subgraphs.notifications.service.preferences import Preferences
+from subgraphs.notifications.types.messages import NotificationMessage, client_messages
 
 
 @strawberry.type(
@@ -66,6 +68,14 @@ class Client:
         return NotificationPreferences.of(
             await info.context.loaders.get(L.ClientPreferencesLoader).load(key)
         )
+
+    @strawberry.field(
+        description="Messages sent to this company, newest first: staff and the client's own users."
+    )
+    async def notification_messages(
+        self, info: Info, first: int | None = 20, after: str | None = None
+    ) -> Connection[NotificationMessage] | None:
+        return await client_messages(info, self.id, first, after)
 
 
 @strawberry.federation.type(keys=["id"])

@@ -7,6 +7,7 @@ Pure functions of (project root, settings): easy to test.
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -71,6 +72,10 @@ def plan_services(root: Path, settings: Settings) -> Plan:
         # the supergraph names the default ports; send the router where they really are
         urls = ",".join(f"{s.name}={s.graphql_url}" for s in services)
         env = {"ROUTER_SUBGRAPH_URLS": urls} if urls else {}
+        # the signer's browser on an e-signature (charters), the reader's language
+        env["ROUTER_PROPAGATE_HEADERS"] = os.environ.get(
+            "ROUTER_PROPAGATE_HEADERS", "user-agent,accept-language"
+        )
         services.append(Service("router", argv, router_port, "router", env))
         return Plan(tuple(services), tuple(skipped), router_is_proxy=False)
     if any(s.name == "identity" for s in services):

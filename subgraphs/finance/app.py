@@ -54,7 +54,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
         outbox=outbox,
         settings=settings,
         projections=PROJECTIONS,
-        jobs=jobs.jobs(settings) if settings.finance_jobs_enabled else [],
+        jobs=[*jobs.jobs(settings), *jobs.autopay_jobs(settings)]
+        if settings.finance_jobs_enabled
+        else [],
         routes=[*download_routes, *report_routes, *sync_webhook_routes, *stripe_webhook_routes],
         # The QuickBooks sync: a periodic pass, only when QUICKBOOKS_ENABLED (off by default).
         on_startup=[sync_worker.start],

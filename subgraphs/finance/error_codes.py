@@ -25,6 +25,8 @@ class FinanceErrorCode(StrEnum):
     PO_CREDIT_LIMIT = "PO_CREDIT_LIMIT"
     #: The payer's bank or card network said no; nothing was recorded.
     DECLINED = "DECLINED"
+    #: The payment configuration does not allow autopay (seed 001 section 7: `autopay_allowed`).
+    AUTOPAY_NOT_ALLOWED = "AUTOPAY_NOT_ALLOWED"
     #: The provider could not be reached or refused the request; retry with the same key.
     PROVIDER_UNAVAILABLE = "PROVIDER_UNAVAILABLE"
     PROVIDER_ERROR = "PROVIDER_ERROR"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 
 from subgraphs.finance import models
-from subgraphs.finance.service import sync_outbox
+from subgraphs.finance.service import autopay, client_portal, sync_outbox
 from subgraphs.finance.service.balances import Balance, balances
 from subgraphs.finance.service.dashboard_money import AgentMoney, agent_money
 from subgraphs.kit.loaders import ByParentIdLoader, SessionLoader
@@ -222,3 +222,51 @@ class AccountingSyncLoader(SessionLoader[tuple[str, uuid.UUID], sync_outbox.Sync
     ) -> list[sync_outbox.SyncState | None]:
         found = await sync_outbox.latest_states(session, keys)
         return [found.get(key) for key in keys]
+
+
+def _operator_today() -> date:
+    return datetime.now(UTC).astimezone(ZoneInfo(get_settings().operator_time_zone)).date()
+
+
+class NextPaymentDueByClientLoader(SessionLoader[uuid.UUID, client_portal.NextDue | None]):
+    """`Client.nextPaymentDue` of many clients: three statements however many."""
+
+    async def load_batch(
+        self, session: AsyncSession, keys: Sequence[uuid.UUID]
+    ) -> list[client_portal.NextDue | None]:
+        found = await client_portal.next_payments_due(session, list(keys), _operator_today())
+        return [found[key] for key in keys]
+
+
+class RecentPaymentsByClientLoader(
+    SessionLoader[tuple[uuid.UUID, int], list[client_portal.RecentPayment]]
+):
+    """(client, first) -> its newest payments; one batch per `first` asked, two statements each."""
+
+    async def load_batch(
+        self, session: AsyncSession, keys: Sequence[tuple[uuid.UUID, int]]
+    ) -> list[list[client_portal.RecentPayment]]:
+        by_first: dict[int, list[uuid.UUID]] = {}
+        for client_id, first in keys:
+            by_first.setdefault(first, []).append(client_id)
+        found = {
+            first: await client_portal.recent_payments(session, clients, first)
+            for first, clients in by_first.items()
+        }
+        return [found[first][client_id] for client_id, first in keys]
+
+
+class AutopayByClientLoader(SessionLoader[uuid.UUID, models.Autopay | None]):
+    async def load_batch(
+        self, session: AsyncSession, keys: Sequence[uuid.UUID]
+    ) -> list[models.Autopay | None]:
+        found = await autopay.autopay_of(session, list(keys))
+        return [found[key] for key in keys]
+
+
+class LastAutopayAttemptByClientLoader(SessionLoader[uuid.UUID, models.AutopayAttempt | None]):
+    async def load_batch(
+        self, session: AsyncSession, keys: Sequence[uuid.UUID]
+    ) -> list[models.AutopayAttempt | None]:
+        found = await autopay.last_attempts(session, list(keys))
+        return [found[key] for key in keys]

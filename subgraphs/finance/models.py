@@ -564,4 +564,57 @@ class SyncConflict(UUIDPrimaryKey, Base):
     resolution: Mapped[str | None] = mapped_column(String(500))
 
 
+# --- autopay (issue 14 §2): a client's standing order and what each due date charged ----------
+
+AUTOPAY_RESULTS = ("succeeded", "pending", "declined", "failed")
+
+
+class Autopay(Timestamps, Base):
+    """A client's standing order to charge one of its saved methods on its due dates.
+
+    Removing the saved method clears it (ON DELETE SET NULL): autopay is off
+    until the client names another, never charged to a method it took back.
+    """
+
+    __tablename__ = "autopay"
+
+    client_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    saved_method_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("saved_payment_methods.id", ondelete="SET NULL")
+    )
+    changed_by: Mapped[uuid.UUID | None] = mapped_column()
+
+
+class AutopayAttempt(UUIDPrimaryKey, Base):
+    """One instalment charged (or tried) by the autopay job on one operator-local day.
+
+    The unique (instalment, day) row is claimed in the charging transaction,
+    so a rerun or a second replica that day finds it and charges nothing;
+    `idempotency_key` is the provider's and the application's key.
+    """
+
+    __tablename__ = "autopay_attempts"
+    __table_args__ = (
+        one_of("status", AUTOPAY_RESULTS, "status"),
+        Index("uq_autopay_attempts_instalment_day", "instalment_id", "run_on", unique=True),
+        Index("ix_autopay_attempts_client", "client_id", "attempted_at"),
+    )
+
+    client_id: Mapped[uuid.UUID] = mapped_column()
+    charter_id: Mapped[uuid.UUID] = mapped_column()
+    #: Plain: a re-plan replaces instalments, their attempts stay as history.
+    instalment_id: Mapped[uuid.UUID] = mapped_column()
+    run_on: Mapped[date] = mapped_column(Date)
+    amount: Mapped[Decimal] = mapped_column(MONEY)
+    status: Mapped[str] = mapped_column(String(10))
+    idempotency_key: Mapped[str] = mapped_column(String(200), unique=True)
+    saved_method_id: Mapped[uuid.UUID | None] = mapped_column()
+    payment_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("payments.id"))
+    reason: Mapped[str | None] = mapped_column(String(500))
+    attempted_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+
+
 outbox = outbox_table(Base.metadata)

@@ -174,6 +174,8 @@ class Settings(BaseSettings):
     finance_jobs_enabled: bool = True
     finance_month_end_cron: str = "0 6 1 * *"
     finance_overdue_cron: str = "30 6 * * *"
+    #: Autopay (issue 14): charges autopay clients' instalments due that day, once a day.
+    finance_autopay_cron: str = "0 7 * * *"
     #: The month-end run sends what it issues (seed 003); false leaves drafts for review.
     finance_month_end_send: bool = True
     #: The operator as its invoices print it; address lines separated by "|".
@@ -215,6 +217,9 @@ class Settings(BaseSettings):
     stripe_api_key: str = ""
     stripe_api_base: str = ""
     stripe_webhook_secret: str = ""
+    #: `make run`'s card sandbox (stack/card_sandbox.py), its Stripe stand-in when no
+    #: PAYMENT_PROVIDER is configured.
+    card_sandbox_port: int = 4190
 
     #: The operator's time zone: scheduled jobs' cron times are local times here.
     operator_time_zone: str = "America/Chicago"
@@ -235,6 +240,10 @@ class Settings(BaseSettings):
     #: Notifications (issue 14): the delivery worker and the reminder jobs.
     notifications_worker_enabled: bool = True
     notifications_jobs_enabled: bool = True
+    #: The client reminder jobs (cron in the operator's time zone): deposit and balance
+    #: reminders once a day; trip reminders hourly (each trip once, the day before).
+    notifications_payment_reminders_cron: str = "0 9 * * *"
+    notifications_trip_reminders_cron: str = "5 * * * *"
     notifications_from: str = "Athena Coaches <hello@athena.local>"
     #: Where the tracking pixel and click redirects are reached by a mail reader (the
     #: edge in production); empty: this machine's notifications port.

@@ -9,15 +9,20 @@ from starlette.applications import Starlette
 from subgraphs.kit.app import create_subgraph_app
 from subgraphs.kit.schema import build_schema
 from subgraphs.kit.settings import Settings, get_settings
+from subgraphs.notifications import jobs
 from subgraphs.notifications.models import outbox
 from subgraphs.notifications.mutations import Mutation
 from subgraphs.notifications.queries import Query
+from subgraphs.notifications.service import client_messages, delivery, templates
+from subgraphs.notifications.tracking_routes import routes as tracking_routes
 from subgraphs.notifications.types import Charter, Client, Lead, User
 
 schema = build_schema(Query, Mutation, types=[Charter, Client, Lead, User])
 
 #: Other subgraphs' events notifications consumes, by stream: (consumer group, handler).
-PROJECTIONS: dict[str, tuple[str, Any]] = {}
+PROJECTIONS: dict[str, tuple[str, Any]] = {
+    **client_messages.CONSUMERS,
+}
 
 
 def create_app(settings: Settings | None = None) -> Starlette:
@@ -28,6 +33,11 @@ def create_app(settings: Settings | None = None) -> Starlette:
         outbox=outbox,
         settings=settings,
         projections=PROJECTIONS,
+        jobs=jobs.jobs(settings) if settings.notifications_jobs_enabled else [],
+        routes=[*tracking_routes],
+        # every kind has a template before the first event is consumed (never overwrites edits)
+        on_startup=[templates.install_defaults_at_startup, delivery.start],
+        on_shutdown=[delivery.stop],
     )
 
 

@@ -104,6 +104,20 @@ class TemplateVersion(UUIDPrimaryKey, Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
+class TemplateAudit(UUIDPrimaryKey, Base):
+    """Every change of a template: a version published, switched on or off; who and when."""
+
+    __tablename__ = "template_audit"
+    __table_args__ = (Index("ix_template_audit_template", "template_id", "at"),)
+
+    template_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("templates.id"))
+    change: Mapped[str] = mapped_column(String(20))
+    actor_id: Mapped[uuid.UUID | None] = mapped_column()
+    before: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    after: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
 # -- the delivery log -------------------------------------------------------------------------
 
 

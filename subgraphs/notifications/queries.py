@@ -14,6 +14,7 @@ from subgraphs.kit.ids import parse_uuid
 from subgraphs.kit.pagination import Connection, Edge
 from subgraphs.kit.permissions import allow
 from subgraphs.notifications import loaders as L
+from subgraphs.notifications.queries_templates import TemplateQueries
 from subgraphs.notifications.service import delivery_log
 from subgraphs.notifications.service.access import READ_DELIVERY_LOG
 from subgraphs.notifications.service.delivery_log import LogFilter
@@ -102,5 +103,5 @@ class DeliveryLogQueries:
 
 
 @strawberry.type
-class Query(PreferenceQueries, DeliveryLogQueries):
+class Query(PreferenceQueries, DeliveryLogQueries, TemplateQueries):
     pass

@@ -89,8 +89,8 @@ def new_id() -> str:
 
 @pytest.fixture(scope="session")
 async def stripe_api() -> AsyncIterator[tuple[Any, LiveServer]]:
-    """The local Stripe stand-in (tests/finance/stripe_server.py) on a real port."""
-    from tests.finance.stripe_server import FakeStripe
+    """The local Stripe stand-in (stack/card_sandbox.py) on a real port."""
+    from stack.card_sandbox import FakeStripe
 
     fake = FakeStripe()
     async with serve(fake.app()) as server:
@@ -107,7 +107,7 @@ def fake_stripe_api(stripe_api: tuple[Any, LiveServer]) -> Any:
 @pytest.fixture(scope="session")
 def stripe_settings(subgraph_settings: Settings, stripe_api: tuple[Any, LiveServer]) -> Settings:
     """Finance configured for Stripe at the local stand-in (`service/providers.py`)."""
-    from tests.finance.stripe_server import API_KEY, WEBHOOK_SECRET
+    from stack.card_sandbox import API_KEY, WEBHOOK_SECRET
 
     _, server = stripe_api
     return subgraph_settings.model_copy(

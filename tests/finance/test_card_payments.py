@@ -13,19 +13,19 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
-from subgraphs.finance.models import FinanceAudit, Payment, PaymentApplication, SyncRecord
-from subgraphs.finance.service import charges, refunds
-from subgraphs.finance.service.payment_provider import ManualProvider
-from subgraphs.finance.service.providers import payment_provider
-from subgraphs.finance.service.stripe_provider import StripeProvider
-from subgraphs.kit.errors import ServiceError
-from tests.finance.stripe_server import (
+from stack.card_sandbox import (
     API_KEY,
     BANK_ACCOUNT,
     CARD_DECLINED,
     CARD_OK,
     WEBHOOK_SECRET,
 )
+from subgraphs.finance.models import FinanceAudit, Payment, PaymentApplication, SyncRecord
+from subgraphs.finance.service import charges, refunds
+from subgraphs.finance.service.payment_provider import ManualProvider
+from subgraphs.finance.service.providers import payment_provider
+from subgraphs.finance.service.stripe_provider import StripeProvider
+from subgraphs.kit.errors import ServiceError
 from tests.finance.test_refunds import (
     ACCOUNTING,
     TODAY,

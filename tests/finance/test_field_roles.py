@@ -47,6 +47,7 @@ from graphql import (
     is_leaf_type,
 )
 
+from stack.card_sandbox import CARD_OK
 from subgraphs.finance.app import schema
 from subgraphs.finance.models import QboMapping
 from subgraphs.finance.reports.common import today as operator_today
@@ -66,7 +67,6 @@ from subgraphs.kit.auth.roles import Role
 from subgraphs.kit.auth.viewer import Viewer
 from subgraphs.kit.settings import Settings
 from tests.finance.conftest import event
-from tests.finance.stripe_server import CARD_OK
 from tests.support.graphql_client import GraphQLClient
 from tests.support.live_server import LiveServer
 from tests.support.tokens import TokenMinter
@@ -155,6 +155,13 @@ FIELD_READERS: dict[tuple[str, str], set[str]] = {
     ("Charter", "paymentPlan"): BALANCE,
     ("Client", "receivables"): BALANCE,  # may_read_receivables: the client's own agent
     ("Client", "savedPaymentMethods"): {*FINANCE, "own_client"},  # may_manage_saved_methods
+    # The client portal's money (issue 14 §2): the receivables' and the balance's readers;
+    # autopay is may_manage_autopay's (finance staff and the client itself).
+    ("Client", "nextPaymentDue"): BALANCE,
+    ("Client", "recentPayments"): BALANCE,
+    ("Client", "autopay"): {*FINANCE, "own_client"},
+    ("Charter", "paidInFull"): BALANCE,
+    ("Charter", "paidInFullAt"): BALANCE,
     ("Vendor", "payables"): {*FINANCE, "own_vendor"},  # may_read_bill
     ("User", "bookedRevenueMonthToDate"): AGENT_MONEY,
     ("User", "profitMonthToDate"): AGENT_MONEY,
@@ -195,6 +202,12 @@ UNSET = {
     ("ClientReceivablesRow", "clientId"),  # the totals row
     ("AgentMonthRow", "agentId"),  # the totals row
     ("AgentMonthRow", "agent"),
+    ("Charter", "paidInFullAt"),  # the world's charter still owes
+    ("Autopay", "savedMethod"),  # nobody turned autopay on
+    ("Autopay", "lastResult"),
+    # `Client.recentPayments` reaches the departed charter: paid in full, never invoiced.
+    ("Balance", "nextDueOn"),
+    ("PaymentApplication", "invoiceId"),
 }
 
 

@@ -11,9 +11,9 @@ from decimal import Decimal
 
 from sqlalchemy import func, select
 
+from stack.card_sandbox import BANK_ACCOUNT, CARD_OK
 from subgraphs.finance.models import FinanceAudit, Payment, SavedPaymentMethod
 from subgraphs.finance.service.providers import payment_provider
-from tests.finance.stripe_server import BANK_ACCOUNT, CARD_OK
 from tests.finance.test_card_payments import pay
 from tests.finance.test_refunds import make_charter, make_client, paid_of
 from tests.support.graphql_client import GraphQLClient

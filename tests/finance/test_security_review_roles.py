@@ -47,6 +47,10 @@ EXPECTED: dict[str, set[str]] = {
     "payByCard": FINANCE | {"client"},
     "savePaymentMethod": FINANCE | {"client"},
     "removePaymentMethod": FINANCE | {"client"},
+    # The client portal (issue 14 section 2): paying from the plan, autopay.
+    "payFromPlan": FINANCE | {"client"},
+    "setAutopay": FINANCE | {"client"},
+    "disableAutopay": FINANCE | {"client"},
     # The receivables reports (issue 12 section 5): finance staff only, one gate for all.
     "outstandingReceivables": FINANCE,
     "charterPaymentStatus": FINANCE,
@@ -156,6 +160,16 @@ def _payment_operations(some: str, out: str) -> dict[str, tuple[str, dict[str, A
             f"mutation($id: ID!) {{ removePaymentMethod(id: $id) {out} }}",
             {"id": some},
         ),
+        "payFromPlan": (
+            'mutation { payFromPlan(input: {charterId: "not-an-id", part: DEPOSIT, '
+            f'idempotencyKey: "k", paymentMethodToken: "pm_card_visa"}}) {out} }}',
+            {},
+        ),
+        "setAutopay": (
+            f'mutation {{ setAutopay(clientId: "not-an-id", savedMethodId: "not-an-id") {out} }}',
+            {},
+        ),
+        "disableAutopay": (f'mutation {{ disableAutopay(clientId: "not-an-id") {out} }}', {}),
     }
 
 

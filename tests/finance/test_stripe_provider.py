@@ -1,6 +1,6 @@
 """The payment-provider port: the Stripe adapter against a local Stripe stand-in, and manual entry.
 
-The real `stripe` library talks HTTP to `stripe_server.FakeStripe`, which
+The real `stripe` library talks HTTP to `card_sandbox.FakeStripe`, which
 records every request (form fields and headers) and answers in Stripe's
 wire format; webhooks are signed the way Stripe documents it and checked
 by the adapter with Stripe's own verification.
@@ -20,6 +20,16 @@ from typing import Any
 import pytest
 
 from db.embedded import free_port
+from stack.card_sandbox import (
+    API_KEY,
+    BANK_ACCOUNT,
+    CARD_DECLINED,
+    CARD_OK,
+    WEBHOOK_SECRET,
+    FakeStripe,
+    event_payload,
+    signature_header,
+)
 from subgraphs.finance.service.payment_provider import (
     ChargeRequest,
     EventKind,
@@ -38,16 +48,6 @@ from subgraphs.finance.service.payment_provider import (
     to_minor_units,
 )
 from subgraphs.finance.service.stripe_provider import StripeProvider
-from tests.finance.stripe_server import (
-    API_KEY,
-    BANK_ACCOUNT,
-    CARD_DECLINED,
-    CARD_OK,
-    WEBHOOK_SECRET,
-    FakeStripe,
-    event_payload,
-    signature_header,
-)
 from tests.support.live_server import LiveServer, serve
 
 

@@ -1,7 +1,7 @@
 """POST /webhooks/stripe (issue 12 §3): signed by Stripe's scheme, settling what was pending.
 
 Signed with the endpoint secret the way Stripe documents it
-(`stripe_server.signature_header`) and verified by the adapter with
+(`card_sandbox.signature_header`) and verified by the adapter with
 Stripe's own check. Replays answer 200 and change nothing.
 """
 
@@ -12,16 +12,16 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
-from subgraphs.finance.models import FinanceAudit, Payment, PaymentApplication
-from subgraphs.finance.service import refunds
-from subgraphs.finance.service.stripe_provider import StripeProvider
-from tests.finance.stripe_server import (
+from stack.card_sandbox import (
     API_KEY,
     BANK_ACCOUNT,
     WEBHOOK_SECRET,
     event_payload,
     signature_header,
 )
+from subgraphs.finance.models import FinanceAudit, Payment, PaymentApplication
+from subgraphs.finance.service import refunds
+from subgraphs.finance.service.stripe_provider import StripeProvider
 from tests.finance.test_card_payments import pay
 from tests.finance.test_refunds import (
     ACCOUNTING,

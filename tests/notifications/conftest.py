@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import httpx
@@ -11,6 +11,7 @@ import pytest
 
 from subgraphs.kit.settings import Settings
 from subgraphs.notifications.app import create_app
+from tests.notifications.smtp_server import Inbox, local_smtp
 from tests.support.graphql_client import GraphQLClient
 from tests.support.live_server import LiveServer, serve
 from tests.support.tokens import TokenMinter
@@ -39,3 +40,19 @@ def caller(
         return GraphQLClient(notifications_server.graphql_url, http_client, token)
 
     return make
+
+
+@pytest.fixture
+def smtp() -> Iterator[tuple[Inbox, int]]:
+    """A real local SMTP server (aiosmtpd) refusing nobody@athena.example: (inbox, port)."""
+    with local_smtp() as served:
+        yield served
+
+
+@pytest.fixture
+async def default_templates(sessions: Any) -> int:
+    """The shipped template of every kind and channel, installed (each test starts with none)."""
+    from subgraphs.notifications.service.templates import install_defaults
+
+    async with sessions() as s, s.begin():
+        return await install_defaults(s)

@@ -151,6 +151,7 @@ class CharterMutations:
                 viewer,
                 settings.quote_link_secret,
                 timedelta(seconds=settings.quote_link_ttl_seconds),
+                settings.portal_url,
             )
 
         result, errors = await transact(info, work)

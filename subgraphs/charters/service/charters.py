@@ -392,6 +392,8 @@ async def revise_quote(session: AsyncSession, charter_id: uuid.UUID, actor: View
     charter.quote_revision += 1
     charter.version += 1
     audit.charter_updated(session, charter, "revise_quote", actor, old)
+    # Notifications tells the client the quote changed (the event carries the new revision).
+    await events.charter_changed(session, charter, ["quote_revision"])
     return charter
 
 
@@ -417,13 +419,19 @@ def _links_enabled(secret: str) -> None:
 
 
 async def create_quote_link(
-    session: AsyncSession, charter_id: uuid.UUID, actor: Viewer, secret: str, ttl: timedelta
+    session: AsyncSession,
+    charter_id: uuid.UUID,
+    actor: Viewer,
+    secret: str,
+    ttl: timedelta,
+    portal_url: str = "",
 ) -> tuple[str, datetime]:
     """A link to an open quote, by someone who may edit it (its agent or edit-any staff).
 
     The link names the quote's current revision: revising the quote, booking
     it or anything else that ends the open quote ends the link too (a booked
-    client is served by the client portal, behind a login).
+    client is served by the client portal, behind a login). Making it is
+    sending the quote: `charters.quote_sent` has notifications mail it.
     """
     _links_enabled(secret)
     charter = await get(session, charter_id)
@@ -432,7 +440,9 @@ async def create_quote_link(
         raise ServiceError.of(
             Code.INVALID_TRANSITION, "Only an open quote can be shared by a link.", "id"
         )
-    return quote_link_token(charter, secret, ttl)
+    token, expires = quote_link_token(charter, secret, ttl)
+    await events.quote_sent(session, charter, token, expires, portal_url)
+    return token, expires
 
 
 def quote_link_token(charter: Charter, secret: str, ttl: timedelta) -> tuple[str, datetime]:

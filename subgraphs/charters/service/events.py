@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
 CHARTER_CHANGED = "charters.charter_changed"
+QUOTE_SENT = "charters.quote_sent"
 VEHICLE_TYPE_CHANGED = "charters.vehicle_type_changed"
 _PREVIOUS_PICKUP = "charters.previous_pickup_at"
 
@@ -67,6 +68,9 @@ async def charter_changed(
             "reference": charter.reference,
             "status": charter.status,
             "pickupAt": charter.pickup_at.isoformat(),
+            # Notifications shows the pickup in its own zone and tells a client of a revision.
+            "pickupTimeZone": charter.pickup_time_zone,
+            "quoteRevision": charter.quote_revision,
             "clientId": str(charter.client_id),
             "salesAgentId": str(charter.sales_agent_id) if charter.sales_agent_id else None,
             "isTemplate": charter.is_template,
@@ -100,6 +104,30 @@ def _total_cost(costs: Iterable[Decimal | None]) -> Decimal | None:
     """The vehicles' summed cost; None when no vehicle has one (unknown, not free)."""
     known = [c for c in costs if c is not None]
     return sum(known, Decimal("0.00")) if known else None
+
+
+async def quote_sent(
+    session: AsyncSession, charter: Charter, token: str, expires_at: datetime, portal_url: str
+) -> None:
+    """`charters.quote_sent`: staff shared an open quote; notifications mails the client its link.
+
+    The link is the portal's page for the token when a portal is configured,
+    else the token alone (a client of the API opens it with `quoteByLink`).
+    """
+    base = portal_url.rstrip("/")
+    await emit(
+        session,
+        outbox,
+        QUOTE_SENT,
+        {
+            "charterId": str(charter.id),
+            "reference": charter.reference,
+            "clientId": str(charter.client_id),
+            "revision": charter.quote_revision,
+            "link": f"{base}/quote?token={token}" if base else token,
+            "expiresAt": expires_at.isoformat(),
+        },
+    )
 
 
 async def vehicle_type_changed(session: AsyncSession, vehicle_type: VehicleType) -> None:

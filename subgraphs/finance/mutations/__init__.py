@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import strawberry
 
+from subgraphs.finance.mutations.autopay import AutopayMutations
 from subgraphs.finance.mutations.bills import BillMutations
 from subgraphs.finance.mutations.configuration import ConfigurationMutations
 from subgraphs.finance.mutations.invoices import InvoiceMutations
@@ -26,5 +27,6 @@ class Mutation(
     RefundMutations,
     PaymentMethodMutations,
     SyncMutations,
+    AutopayMutations,
 ):
     pass

@@ -164,3 +164,23 @@ READ_ACCOUNTING_SYNC = WORK_FINANCE
 READ_SYNC_QUEUE = WORK_FINANCE
 #: `retrySync` (a dead letter back to pending), `resolveSyncConflict`.
 WORK_SYNC_QUEUE = WORK_FINANCE
+
+
+# The client portal's money (issue 14 section 2) -----------------------------------------
+#
+#: `Client.nextPaymentDue`, `Client.recentPayments`: the receivables' readers
+#: (`may_read_receivables`): finance staff, sales support, the client's own agent, the
+#: client itself. `Charter.paidInFull`, `paidInFullAt`: the balance's (`may_read_balance`).
+#: `payFromPlan` (the deposit, the balance or the next instalment, its amount from the
+#: plan): the payers of `payByCard` (`may_pay_charter`).
+#: `Client.autopay` (read), `setAutopay`, `disableAutopay`: finance staff for any
+#: client, a client's own users for it (`may_manage_autopay`).
+MANAGE_ANY_AUTOPAY = WORK_FINANCE
+MANAGE_OWN_AUTOPAY = (Role.CLIENT,)
+
+
+def may_manage_autopay(viewer: Viewer, client_id: uuid.UUID | None) -> bool:
+    """A client's autopay and its last result: finance staff, and the client itself."""
+    return viewer.has_any_role(*MANAGE_ANY_AUTOPAY) or _own_client(
+        viewer, MANAGE_OWN_AUTOPAY, client_id
+    )

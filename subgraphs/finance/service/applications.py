@@ -35,7 +35,7 @@ from subgraphs.finance.models import (
     PaymentApplication,
     outbox,
 )
-from subgraphs.finance.service import sync_outbox
+from subgraphs.finance.service import instalment_events, sync_outbox
 from subgraphs.finance.states import INVOICE
 from subgraphs.kit.auditing import plain
 from subgraphs.kit.errors import ServiceError
@@ -86,8 +86,14 @@ def _audit(
     )
 
 
-async def _announce(session: AsyncSession, row: PaymentApplication, action: str) -> None:
-    """`finance.payment_applied`: a charter's balance moved (dashboards, sync, notifications)."""
+async def _announce(
+    session: AsyncSession, row: PaymentApplication, action: str, payment: Payment | None = None
+) -> None:
+    """`finance.payment_applied`: a charter's balance moved (dashboards, sync, notifications).
+
+    The client, method and day of the payment let notifications write the receipt; the
+    charter's instalments are announced again with what they still want (reminders).
+    """
     await emit(
         session,
         outbox,
@@ -99,8 +105,12 @@ async def _announce(session: AsyncSession, row: PaymentApplication, action: str)
             "invoiceId": str(row.invoice_id) if row.invoice_id else None,
             "amount": str(row.amount),
             "action": action,
+            "clientId": str(payment.client_id) if payment is not None else None,
+            "method": payment.method if payment is not None else None,
+            "receivedOn": payment.received_on.isoformat() if payment is not None else None,
         },
     )
+    await instalment_events.announce(session, row.charter_id)
 
 
 async def _existing(session: AsyncSession, given: Application) -> PaymentApplication | None:
@@ -224,7 +234,7 @@ async def apply(session: AsyncSession, given: Application, actor: Viewer) -> Pay
             "amount": given.amount,
         },
     )
-    await _announce(session, row, "applied")
+    await _announce(session, row, "applied", payment)
     # QuickBooks' payment lists the invoices it pays: the payment changed.
     await sync_outbox.enqueue(session, "payment", payment.id)
     return row
@@ -267,6 +277,6 @@ async def unapply(
     row.unapplied_by = actor.user_id
     row.unapply_reason = reason
     _audit(session, "application", row.id, "unapply", actor, {"amount": row.amount}, reason)
-    await _announce(session, row, "unapplied")
+    await _announce(session, row, "unapplied", payment)
     await sync_outbox.enqueue(session, "payment", payment.id)
     return row

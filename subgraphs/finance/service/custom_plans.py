@@ -31,6 +31,7 @@ from subgraphs.finance.models import (
     PaymentApplication,
     PaymentPlan,
 )
+from subgraphs.finance.service import instalment_events
 from subgraphs.kit.auditing import plain
 from subgraphs.kit.errors import Problem, ServiceError
 
@@ -167,6 +168,7 @@ async def set_plan(
         if plan is not None
         else None
     )
+    removed: list[uuid.UUID] = []
     if plan is None:
         plan = PaymentPlan(
             charter_id=charter_id, client_id=fact.client_id, total=fact.accepted_total, version=1
@@ -175,7 +177,13 @@ async def set_plan(
     else:
         plan.total = fact.accepted_total
         plan.version += 1
-        await session.execute(delete(Instalment).where(Instalment.charter_id == charter_id))
+        removed = list(
+            await session.scalars(
+                delete(Instalment)
+                .where(Instalment.charter_id == charter_id)
+                .returning(Instalment.id)
+            )
+        )
     await session.flush()
     rows = kept + [(item.kind, item.amount, item.due_on) for item in given]
     for n, (kind, amount, due_on) in enumerate(rows, start=1):
@@ -207,4 +215,5 @@ async def set_plan(
         )
     )
     await session.flush()
+    await instalment_events.announce(session, charter_id, removed)
     return plan

@@ -91,6 +91,10 @@ async def _announce(session: AsyncSession, invoice: Invoice, action: str) -> Non
             "status": invoice.status,
             "total": str(invoice.total),
             "action": action,
+            # What the client's "invoice issued" mail says: when it is due and what is left.
+            "issuedOn": invoice.issued_on.isoformat() if invoice.issued_on else None,
+            "dueOn": invoice.due_on.isoformat() if invoice.due_on else None,
+            "balance": str(invoice.total - (invoice.paid or 0)),
         },
     )
 

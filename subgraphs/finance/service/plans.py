@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import delete, select
 
 from subgraphs.finance.models import FinanceAudit, Instalment, PaymentConfig, PaymentPlan
+from subgraphs.finance.service import instalment_events
 from subgraphs.kit.auditing import plain
 
 if TYPE_CHECKING:
@@ -70,11 +71,18 @@ async def plan(
         existing = PaymentPlan(charter_id=charter_id, client_id=client_id, total=total, version=1)
         session.add(existing)
         action, before = "plan", None
+        removed: list[uuid.UUID] = []
     else:
         before = {"total": plain(existing.total), "version": existing.version}
         existing.total = total
         existing.version += 1
-        await session.execute(delete(Instalment).where(Instalment.charter_id == charter_id))
+        removed = list(
+            await session.scalars(
+                delete(Instalment)
+                .where(Instalment.charter_id == charter_id)
+                .returning(Instalment.id)
+            )
+        )
         action = "replan"
     await session.flush()
     for n, due in enumerate(dues, start=1):
@@ -103,4 +111,5 @@ async def plan(
         )
     )
     await session.flush()  # sessions do not autoflush: a re-plan in this transaction must see these
+    await instalment_events.announce(session, charter_id, removed)
     return existing

@@ -32,7 +32,7 @@ from sqlalchemy import func, or_, select
 
 from subgraphs.finance.error_codes import FinanceErrorCode as Code
 from subgraphs.finance.models import FinanceAudit, Invoice, Payment, PaymentApplication, outbox
-from subgraphs.finance.service import sync_outbox
+from subgraphs.finance.service import instalment_events, sync_outbox
 from subgraphs.finance.service.payment_provider import (
     InvalidAmount,
     ProviderDeclined,
@@ -325,6 +325,8 @@ async def _announce(
             "action": action,
         },
     )
+    if charter_id is not None:  # what the charter's instalments still want moved back
+        await instalment_events.announce(session, charter_id)
 
 
 async def settle_refund(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import strawberry
@@ -14,6 +15,7 @@ from subgraphs.finance.service.access import (
     may_read_invoice,
     may_read_receivables,
 )
+from subgraphs.finance.types import portal
 from subgraphs.finance.types.invoices import Invoice
 from subgraphs.finance.types.payment_methods import SavedPaymentMethod
 from subgraphs.finance.types.payments import ZERO, Balance, PaymentApplication
@@ -113,6 +115,17 @@ class Charter:
         rows = await info.context.loaders.get(L.InstalmentsByCharterLoader).load(key)
         return PaymentPlan.from_rows(plan, rows, found.paid)
 
+    paid_in_full: bool | None = strawberry.field(
+        resolver=portal.paid_in_full,
+        description="The charter's accepted price is paid (zero balance), the confirmation the "
+        "portal shows; the balance's readers.",
+    )
+    paid_in_full_at: datetime | None = strawberry.field(
+        resolver=portal.paid_in_full_at,
+        description="When the balance reached zero: the payment (or the last of them, after a "
+        "refund) that cleared it; null while something is owed.",
+    )
+
 
 @strawberry.type(description="A client's money with the operator.")
 class Receivables:
@@ -161,3 +174,18 @@ class Client:
             return []
         rows = await info.context.loaders.get(L.SavedMethodsByClientLoader).load(key)
         return [SavedPaymentMethod.from_row(r) for r in rows]
+
+    next_payment_due: portal.NextPaymentDue | None = strawberry.field(
+        resolver=portal.next_payment_due,
+        description="The earliest instalment not yet paid across the client's charters (the "
+        "receivables' readers); null when nothing is owed.",
+    )
+    recent_payments: list[portal.RecentPayment] | None = strawberry.field(
+        resolver=portal.recent_payments,
+        description="The client's payments, newest first (`first`: 1 to 50), with the charters "
+        "each paid (the receivables' readers).",
+    )
+    autopay: portal.Autopay | None = strawberry.field(
+        resolver=portal.autopay,
+        description="Autopay and its last result: finance staff and the client itself.",
+    )

@@ -3,8 +3,9 @@
 import strawberry
 
 from subgraphs.notifications.mutations.preferences import PreferenceMutations
+from subgraphs.notifications.mutations.templates import TemplateMutations
 
 
 @strawberry.type
-class Mutation(PreferenceMutations):
+class Mutation(PreferenceMutations, TemplateMutations):
     pass

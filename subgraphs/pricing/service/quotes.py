@@ -29,7 +29,8 @@ from sqlalchemy import bindparam, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import defer
 
-from subgraphs.kit.outbox import emit
+from subgraphs.kit import json
+from subgraphs.kit.outbox import emit, wake_relay_after_commit
 from subgraphs.pricing.engine import AmenityLine, PricedQuote, TripFacts, VehicleFacts, price
 from subgraphs.pricing.engine.hours_of_service import HoursRules, SecondDriver, second_driver
 from subgraphs.pricing.models import (
@@ -48,6 +49,7 @@ if TYPE_CHECKING:
 
 TENTH = Decimal("0.1")
 QUOTE_ACCEPTED = "pricing.quote_accepted"
+QUOTE_PRICED = "pricing.quote_priced"
 HOUR = Decimal(3600)
 
 
@@ -270,6 +272,9 @@ async def quote_many(
             .on_conflict_do_nothing(index_elements=["charter_id", "inputs_hash"])
         )
         stored |= await _stored(session, [(p.facts.charter_id, p.digest) for p in new])
+        await announce_priced(
+            session, [stored[p.facts.charter_id] for p in new if p.facts.status == "quote"]
+        )
     # Booked before pricing kept any of its quotes: the first one priced is kept.
     keep = [stored[p.facts.charter_id] for p in priced if p.facts.status != "quote"]
     if keep:
@@ -359,6 +364,31 @@ async def accept_latest(session: AsyncSession, charter_id: uuid.UUID) -> None:
 async def announce_accepted(session: AsyncSession, row: QuoteCalculation) -> None:
     """`pricing.quote_accepted`: the price a booked charter owes, for finance's plans and invoices."""
     await emit(session, outbox, QUOTE_ACCEPTED, accepted_payload(row))
+
+
+async def announce_priced(session: AsyncSession, rows: Sequence[QuoteCalculation]) -> None:
+    """`pricing.quote_priced`: open quotes' new prices, for the client's quote mails.
+
+    One statement for the batch, so reading fifty quotes costs what reading two does.
+    """
+    if not rows:
+        return
+    await session.execute(
+        insert(outbox).values(
+            [
+                {
+                    "topic": QUOTE_PRICED,
+                    "payload": json.loads(
+                        json.dumps(
+                            {**accepted_payload(row), "calculatedAt": row.calculated_at.isoformat()}
+                        )
+                    ),
+                }
+                for row in rows
+            ]
+        )
+    )
+    wake_relay_after_commit(session)
 
 
 def accepted_payload(row: QuoteCalculation) -> dict[str, Any]:

@@ -1,4 +1,10 @@
-"""A small local stand-in for the Stripe API endpoints the adapter uses, and webhook signing.
+"""`make run`'s stand-in for Stripe: the client portal really pays, nothing leaves the machine.
+
+The card sandbox is to payments what the mail catcher (stack/mailbox.py)
+is to SMTP. Finance's Stripe adapter uses the official `stripe` library
+unchanged; the launcher points it here (`STRIPE_API_BASE`) unless the user
+configured a payment provider. Production refuses to start with these
+credentials or a loopback API base (kit/startup_checks.py).
 
 It speaks Stripe's wire format (form-encoded requests, JSON objects and
 `{"error": {...}}` bodies with Stripe's status codes) so the real `stripe`
@@ -6,7 +12,13 @@ library talks to it unchanged. Like Stripe it replays the stored answer for
 an idempotency key it has seen, errors included. Behaviour follows Stripe's
 test payment methods: `pm_card_visa` succeeds, `pm_card_chargeDeclined` is
 declined (402), `pm_usBankAccount` is accepted as processing (ACH settles
-later); `outage` answers 500 to everything.
+later); `outage` answers 500 to everything. Finance's tests use the same
+server (`FakeStripe`), so what the demo does is what the tests prove.
+
+State lives in memory: a restart forgets earlier payment intents (a
+refund of one answers "No such payment_intent"), which a sandbox may.
+uvicorn serves it on a thread with its own event loop, as aiosmtpd does
+for the mail catcher, so the launcher stays a plain synchronous supervisor.
 """
 
 from __future__ import annotations
@@ -15,17 +27,24 @@ import hashlib
 import hmac
 import itertools
 import json
+import socket
+import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
+import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-API_KEY = "sk_test_athena_local"
-WEBHOOK_SECRET = "whsec_athena_local_secret"
+from subgraphs.kit.startup_checks import SANDBOX_STRIPE_API_KEY, SANDBOX_STRIPE_WEBHOOK_SECRET
+
+API_KEY = SANDBOX_STRIPE_API_KEY
+WEBHOOK_SECRET = SANDBOX_STRIPE_WEBHOOK_SECRET
 
 CARD_OK = "pm_card_visa"
 CARD_DECLINED = "pm_card_chargeDeclined"
@@ -55,6 +74,8 @@ class FakeStripe:
     #: The status new refunds get: "pending" stands for a method that settles refunds later.
     refund_status: str = "succeeded"
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+    #: Told one line per confirmed charge (the stack prints it, as the mail catcher does).
+    announce: Callable[[str], None] | None = None
 
     def reset(self) -> None:
         self.requests.clear()
@@ -157,13 +178,24 @@ class FakeStripe:
                 "message": "Your card was declined.",
             }
             intent.update(status="requires_payment_method", last_payment_error=error)
+            self._told(intent, "declined")
             return 402, {"error": {**error, "payment_intent": intent}}
         if method == BANK_ACCOUNT:
             intent.update(status="processing")
         else:
             intent.update(status="succeeded", amount_received=intent["amount"])
         intent["amount_refunded"] = 0
+        self._told(intent, intent["status"])
         return 200, intent
+
+    def _told(self, intent: dict[str, Any], outcome: str) -> None:
+        if self.announce is None:
+            return
+        amount = Decimal(intent["amount"]).scaleb(-2)  # minor units; the sandbox charges USD
+        self.announce(
+            f"cards: {intent['payment_method'] or '(no method)'} "
+            f"{amount} {intent['currency'].upper()}: {outcome} ({intent['id']})"
+        )
 
     def _create_refund(self, form: dict[str, str]) -> tuple[int, dict[str, Any]]:
         intent = self.intents.get(form.get("payment_intent", ""))
@@ -266,3 +298,64 @@ def event_payload(event_type: str, obj: dict[str, Any], *, event_id: str = "evt_
         },
         separators=(",", ":"),
     ).encode()
+
+
+class CardSandbox:
+    """The stack's Stripe stand-in on its own port, started and stopped like the mail catcher.
+
+    The socket is bound here, in the caller's thread, so a taken port fails
+    at `start()` with the OS's error instead of inside the server's thread.
+    """
+
+    def __init__(self, port: int, announce: Callable[[str], None] | None = None) -> None:
+        self.port = port
+        self.stripe = FakeStripe(announce=announce)
+        self._server: uvicorn.Server | None = None
+        self._thread: threading.Thread | None = None
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def provider_env(self) -> dict[str, str]:
+        """What finance needs to pay through the sandbox (the launcher's `child_env`)."""
+        return {
+            "PAYMENT_PROVIDER": "stripe",
+            "STRIPE_API_BASE": self.base_url,
+            "STRIPE_API_KEY": API_KEY,
+            "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET,
+        }
+
+    def start(self, timeout: float = 10.0) -> None:
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(("127.0.0.1", self.port))
+        except OSError:
+            sock.close()
+            raise
+        config = uvicorn.Config(
+            self.stripe.app(), log_level="warning", lifespan="off", loop="asyncio"
+        )
+        server = uvicorn.Server(config)
+        thread = threading.Thread(
+            target=server.run, kwargs={"sockets": [sock]}, name="card-sandbox", daemon=True
+        )
+        thread.start()
+        deadline = time.monotonic() + timeout
+        while not server.started:
+            if not thread.is_alive() or time.monotonic() > deadline:
+                server.should_exit = True
+                thread.join(timeout)
+                sock.close()
+                raise RuntimeError(f"the card sandbox did not start on port {self.port}")
+            time.sleep(0.01)
+        self._server, self._thread = server, thread
+        # uvicorn closes the socket it was given on shutdown; ours is that socket.
+
+    def stop(self, timeout: float = 10.0) -> None:
+        if self._server is None or self._thread is None:
+            return
+        self._server.should_exit = True
+        self._thread.join(timeout)
+        self._server = self._thread = None

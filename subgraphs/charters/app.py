@@ -5,6 +5,7 @@ from __future__ import annotations
 from starlette.applications import Starlette
 
 from subgraphs.charters import jobs
+from subgraphs.charters.document_downloads import routes as document_routes
 from subgraphs.charters.downloads import routes as download_routes
 from subgraphs.charters.event_stream import start_stream, stop_stream
 from subgraphs.charters.field_policy import FieldPolicy
@@ -75,7 +76,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
         projections=VENDOR_PROJECTIONS | DIRECTORY_PROJECTIONS | RECOVERY_PROJECTIONS,
         jobs=jobs.jobs(settings),
         # The driver app's trip photos (issue 13): staff and the uploading driver.
-        routes=download_routes,
+        # Documents on charters and signed terms (issue 14): their readers only.
+        routes=[*download_routes, *document_routes],
     )
 
 

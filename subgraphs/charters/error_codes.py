@@ -41,3 +41,11 @@ class CharterErrorCode(StrEnum):
     TRIP_NOT_ACTIVE = "TRIP_NOT_ACTIVE"
     #: optimizeRoute (issue 13 §6): a stop has no coordinates to measure from.
     MISSING_COORDINATES = "MISSING_COORDINATES"
+    #: E-signatures (issue 14 §2): the terms signed are not the current version of their
+    #: kind, or not the text the signer was shown (its SHA-256 differs).
+    OUTDATED_TERMS = "OUTDATED_TERMS"
+    TERMS_CHANGED = "TERMS_CHANGED"
+    #: Accepting a quote (issue 14 §2): the quote was revised since the client saw it, or
+    #: it has no price yet.
+    QUOTE_CHANGED = "QUOTE_CHANGED"
+    QUOTE_NOT_PRICED = "QUOTE_NOT_PRICED"

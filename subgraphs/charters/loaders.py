@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import func, select
 
 from subgraphs.charters import models
-from subgraphs.charters.service import sales_figures
+from subgraphs.charters.service import portal_dashboard, sales_figures
 from subgraphs.kit.loaders import (
     ByIdLoader,
     ByParentIdLoader,
@@ -416,3 +416,75 @@ class SpecialInstructionsByCharterIdLoader(ByParentIdLoader[models.SpecialInstru
             .order_by(table.c.charter_id, table.c.created_at, table.c.id)
         )
         return group_by_key((await session.execute(stmt)).all(), keys, "charter_id")
+
+
+# --- documents, legal terms and signatures (issue 14 §2-3) ----------------------------------
+
+
+class DocumentsByCharterIdLoader(ByParentIdLoader[models.CharterDocument]):
+    """Each charter's documents (at most `documents.MAX_DOCUMENTS_PER_CHARTER`).
+
+    Every reader's rows come from this one statement; which of them a reader
+    sees is `documents.visible`, per row.
+    """
+
+    model = models.CharterDocument
+    parent_column = "charter_id"
+    order_by = ("charter_id", "created_at", "id")
+
+
+class DocumentVersionsByDocumentIdLoader(ByParentIdLoader[models.CharterDocumentVersion]):
+    """Each document's versions, oldest first (at most `documents.MAX_VERSIONS`)."""
+
+    model = models.CharterDocumentVersion
+    parent_column = "document_id"
+    order_by = ("document_id", "version")
+
+
+class DocumentByIdLoader(ByIdLoader[models.CharterDocument]):
+    model = models.CharterDocument
+
+
+class LegalTermsByIdLoader(ByIdLoader[models.LegalTermsVersion]):
+    model = models.LegalTermsVersion
+
+
+class SignaturesPageByCharterIdLoader(PagesByParentLoader):
+    """`Charter.signatures` pages, newest first."""
+
+    model = models.CharterSignature
+    parent_column = "charter_id"
+    order_by = ("signed_at", "id")
+    descending = True
+
+
+# --- the client portal's dashboard (issue 14 §2) ----------------------------------------------
+
+
+class _DashboardListLoader(SessionLoader[tuple[uuid.UUID, int], list[models.Charter]]):
+    """One dashboard list of many clients: one statement per distinct `first`."""
+
+    @staticmethod
+    def statement(clients: Sequence[uuid.UUID], now: datetime, first: int) -> Any:
+        raise NotImplementedError
+
+    async def load_batch(
+        self, session: AsyncSession, keys: Sequence[tuple[uuid.UUID, int]]
+    ) -> list[list[models.Charter]]:
+        now = datetime.now(UTC)
+        found: dict[tuple[uuid.UUID, int], list[models.Charter]] = {k: [] for k in keys}
+        for first in {k[1] for k in keys}:
+            clients = sorted({k[0] for k in keys if k[1] == first})
+            if first == 0:
+                continue
+            for row in await session.scalars(self.statement(clients, now, first)):
+                found[(row.client_id, first)].append(row)
+        return [found[k] for k in keys]
+
+
+class UpcomingTripsByClientLoader(_DashboardListLoader):
+    statement = staticmethod(portal_dashboard.upcoming_trips)
+
+
+class QuotesAwaitingAnswerByClientLoader(_DashboardListLoader):
+    statement = staticmethod(portal_dashboard.quotes_awaiting_answer)

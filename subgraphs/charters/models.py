@@ -835,3 +835,144 @@ class DailyRun(Base):
 
 
 outbox = outbox_table(Base.metadata)
+
+
+# --- documents on charters and legal terms (issue 14 §3, §2's e-signature) ----------------
+
+#: Seed 001 section 4's categories, and job sheets for the vendors running the trip.
+DOCUMENT_CATEGORIES = (
+    "vendor_bid",
+    "client_document",
+    "terms_and_conditions",
+    "contract",
+    "invoice",
+    "receipt",
+    "job_sheet",
+)
+LEGAL_TERMS_KINDS = ("terms_and_conditions", "contract", "waiver")
+
+
+class CharterDocument(UUIDPrimaryKey, Timestamps, Base):
+    """A named document attached to a charter; its bytes are in its versions.
+
+    A vendor's bid attachment keeps the vendor it came from (`vendor_id`), so
+    competing vendors never read each other's bids.
+    """
+
+    __tablename__ = "charter_documents"
+    __table_args__ = (
+        one_of("category", DOCUMENT_CATEGORIES, "category"),
+        CheckConstraint("version_count >= 1", name="version_count_positive"),
+        Index("ix_charter_documents_charter", "charter_id", "created_at"),
+        Index(
+            "ix_charter_documents_expiring",
+            "expires_on",
+            postgresql_where=text("expires_on IS NOT NULL"),
+        ),
+    )
+
+    charter_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("charters.id"))
+    category: Mapped[str] = mapped_column(String(30))
+    name: Mapped[str] = mapped_column(String(200))
+    expires_on: Mapped[date | None] = mapped_column(Date)
+    #: The vendor whose account uploaded it (vendor bids); None for staff and clients.
+    vendor_id: Mapped[uuid.UUID | None] = mapped_column()
+    #: The client company whose user uploaded it; None for staff and vendors.
+    client_id: Mapped[uuid.UUID | None] = mapped_column()
+    #: The newest version's number (versions count from 1; none is ever removed).
+    version_count: Mapped[int] = mapped_column(Integer, default=1)
+    created_by: Mapped[uuid.UUID | None] = mapped_column()
+
+
+class CharterDocumentVersion(UUIDPrimaryKey, Base):
+    """One upload of a document: kept for good when a newer one arrives."""
+
+    __tablename__ = "charter_document_versions"
+    __table_args__ = (
+        UniqueConstraint("document_id", "version", name="uq_charter_document_versions_number"),
+        CheckConstraint("size_bytes > 0", name="size_positive"),
+        CheckConstraint("version >= 1", name="version_positive"),
+    )
+
+    document_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("charter_documents.id", ondelete="CASCADE")
+    )
+    version: Mapped[int] = mapped_column(Integer)
+    filename: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(100))
+    size_bytes: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    storage_key: Mapped[str] = mapped_column(String(300), unique=True)
+    uploaded_by: Mapped[uuid.UUID | None] = mapped_column()
+    uploaded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class LegalTermsVersion(UUIDPrimaryKey, Base):
+    """A published version of the terms, contract or waiver clients sign.
+
+    The text is kept exactly as published and never edited; `sha256` is over
+    its UTF-8 bytes. A newer version makes the older one not current: at most
+    one current version per kind (a partial unique index).
+    """
+
+    __tablename__ = "legal_terms_versions"
+    __table_args__ = (
+        one_of("kind", LEGAL_TERMS_KINDS, "kind"),
+        UniqueConstraint("kind", "version", name="uq_legal_terms_versions_number"),
+        Index(
+            "uq_legal_terms_versions_current",
+            "kind",
+            unique=True,
+            postgresql_where=text("is_current"),
+        ),
+        CheckConstraint("char_length(sha256) = 64", name="sha256_length"),
+    )
+
+    kind: Mapped[str] = mapped_column(String(30))
+    version: Mapped[int] = mapped_column(Integer)
+    title: Mapped[str] = mapped_column(String(200))
+    text: Mapped[str] = mapped_column(Text)
+    sha256: Mapped[str] = mapped_column(String(64))
+    is_current: Mapped[bool] = mapped_column(default=True)
+    published_by: Mapped[uuid.UUID | None] = mapped_column()
+    published_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class LegalTermsAudit(UUIDPrimaryKey, Base):
+    """Who published or retired which terms version: terms belong to no charter."""
+
+    __tablename__ = "legal_terms_audit"
+    __table_args__ = (Index("ix_legal_terms_audit_version", "terms_version_id", "at"),)
+
+    terms_version_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("legal_terms_versions.id"))
+    action: Mapped[str] = mapped_column(String(50))
+    actor_id: Mapped[uuid.UUID | None] = mapped_column()
+    impersonator_id: Mapped[uuid.UUID | None] = mapped_column()
+    before: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    after: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class CharterSignature(UUIDPrimaryKey, Base):
+    """An e-signature of a terms version for a charter, with what proves it.
+
+    The terms' kind and SHA-256 are copied at signing, so the record stands
+    on its own; `signer_id` is None for a quote-link signer (no account yet).
+    """
+
+    __tablename__ = "charter_signatures"
+    __table_args__ = (
+        Index("ix_charter_signatures_charter", "charter_id", "signed_at"),
+        CheckConstraint("char_length(terms_sha256) = 64", name="sha256_length"),
+    )
+
+    charter_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("charters.id"))
+    terms_version_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("legal_terms_versions.id"))
+    terms_kind: Mapped[str] = mapped_column(String(30))
+    terms_sha256: Mapped[str] = mapped_column(String(64))
+    signer_id: Mapped[uuid.UUID | None] = mapped_column()
+    impersonator_id: Mapped[uuid.UUID | None] = mapped_column()
+    typed_name: Mapped[str] = mapped_column(String(200))
+    ip_address: Mapped[str | None] = mapped_column(String(45))
+    user_agent: Mapped[str | None] = mapped_column(String(500))
+    signed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -16,8 +16,11 @@ from subgraphs.charters.enums import ChangeCaseStatus, CharterStatus
 from subgraphs.charters.field_policy import charter_audience, series_audience
 from subgraphs.charters.service import board, portals, recovery
 from subgraphs.charters.service import charters as charter_service
+from subgraphs.charters.service import documents as document_service
+from subgraphs.charters.service import legal_terms as legal_terms_service
 from subgraphs.charters.service.access import (
     BOARD_READERS,
+    DOCUMENT_EXPIRY_READERS,
     FLEET,
     READERS,
     RECOVERY_DESK,
@@ -39,6 +42,7 @@ from subgraphs.charters.types import (
     gid,
     parse_uuid,
 )
+from subgraphs.charters.types_documents import CharterDocument, LegalTerms
 from subgraphs.kit.auth.roles import Role
 from subgraphs.kit.errors import BadUserInputError, NotFoundError, ServiceError
 from subgraphs.kit.ids import require_uuid
@@ -157,6 +161,15 @@ class PublicQuote:
     vehicle_types: list[str] = strawberry.field(description="One name per vehicle: at most 50.")
     total: Money
     link_expires_at: datetime | None = None
+
+    @strawberry.field(
+        description=(
+            "The current legal terms of each kind (at most one each): what accepting this "
+            "quote signs."
+        )
+    )
+    async def legal_terms(self, info: Info) -> list[LegalTerms]:
+        return await _current_legal_terms(info)
 
 
 @strawberry.input(description="Narrows `myCharters`: statuses, and a pickup window [from, to).")
@@ -500,6 +513,61 @@ class Query:
             problem = exc.problems[0]
             raise BadUserInputError(problem.message, field=problem.field) from exc
         return await _page(info, board.departing(start, end), SOONEST_PICKUP, first, after)
+
+    @strawberry.field(
+        extensions=[allow(*DOCUMENT_EXPIRY_READERS)],
+        description=(
+            "Documents on charters expiring within `withinDays` days (default 30, at most "
+            "366; already expired ones included), soonest first. Staff."
+        ),
+    )
+    async def expiring_charter_documents(
+        self, info: Info, within_days: int = 30, first: int | None = 20, after: str | None = None
+    ) -> Connection[CharterDocument]:
+        try:
+            horizon = document_service.expiry_horizon(within_days, datetime.now(UTC).date())
+        except ServiceError as exc:
+            problem = exc.problems[0]
+            raise BadUserInputError(problem.message, field=problem.field) from exc
+        order = KeysetOrder((models.CharterDocument.expires_on, models.CharterDocument.id))
+        async with info.context.sessions() as session:
+            return await paginate(
+                session,
+                document_service.expiring(horizon),
+                order,
+                first=first,
+                after=after,
+                to_node=CharterDocument.from_row,
+            )
+
+    @strawberry.field(
+        extensions=[allow()],
+        description=(
+            "The current version of each kind of legal terms (terms and conditions, "
+            "contract, waiver: at most one each): what a client signs. Anyone signed in; "
+            "a quote link's holder reads them on `quoteByLink`."
+        ),
+    )
+    async def current_legal_terms(self, info: Info) -> list[LegalTerms]:
+        return await _current_legal_terms(info)
+
+    @strawberry.field(
+        extensions=[allow()],
+        description="One version of legal terms, current or not (anyone signed in).",
+    )
+    async def legal_terms(self, info: Info, id: strawberry.ID) -> LegalTerms:
+        key = require_uuid(id, "LegalTerms")
+        row = await info.context.loaders.get(L.LegalTermsByIdLoader).load(key)
+        if row is None:
+            raise NotFoundError("LegalTerms", id)
+        return LegalTerms.from_row(row)
+
+
+async def _current_legal_terms(info: Info) -> list[LegalTerms]:
+    async with info.context.sessions() as session:
+        rows = list(await session.scalars(legal_terms_service.current_versions()))
+    rows.sort(key=lambda r: legal_terms_service.kind_order(r.kind))
+    return [LegalTerms.from_row(r) for r in rows]
 
 
 __all__ = ["CharterFilter", "MyChartersFilter", "PublicQuote", "Query", "client_charters", "gid"]

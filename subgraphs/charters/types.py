@@ -6,7 +6,7 @@ import uuid
 from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 from strawberry.scalars import JSON
@@ -41,6 +41,13 @@ from subgraphs.kit.pages_by_parent import PageKey
 from subgraphs.kit.pagination import Connection
 from subgraphs.kit.permissions import allow
 from subgraphs.kit.scalars import Money
+
+if TYPE_CHECKING:
+    from subgraphs.charters.types_documents import (
+        CharterDocument,
+        CharterDocumentCategory,
+        CharterSignature,
+    )
 
 CHARTERS_PER_CLIENT_PAGE = 100
 
@@ -644,6 +651,53 @@ class Charter:
         audience = await self.reader_audience(info)
         return [SpecialInstruction.from_row(r) for r in visible_to(rows, audience)]
 
+    @strawberry.field(
+        description=(
+            "Documents attached to the charter, newest first: staff read every category; "
+            "the charter's own client its client documents, terms, contracts, invoices and "
+            "receipts; a vendor with access its own bid attachments and the job sheets."
+        )
+    )
+    async def documents(
+        self,
+        info: Info,
+        first: int | None = 20,
+        after: str | None = None,
+        category: Annotated[
+            CharterDocumentCategory, strawberry.lazy("subgraphs.charters.types_documents")
+        ]
+        | None = None,
+    ) -> (
+        Connection[
+            Annotated[CharterDocument, strawberry.lazy("subgraphs.charters.types_documents")]
+        ]
+        | None
+    ):
+        from subgraphs.charters.types_documents import charter_documents
+
+        return await charter_documents(info, self, first, after, category)
+
+    @strawberry.field(
+        description=(
+            "E-signatures of legal terms for this charter, newest first: staff and the "
+            "charter's own client."
+        )
+    )
+    async def signatures(
+        self, info: Info, first: int | None = 20, after: str | None = None
+    ) -> (
+        Connection[
+            Annotated[CharterSignature, strawberry.lazy("subgraphs.charters.types_documents")]
+        ]
+        | None
+    ):
+        from subgraphs.charters.types_documents import CharterSignature as Signature
+
+        page = await info.context.loaders.get(L.SignaturesPageByCharterIdLoader).load(
+            PageKey.of(self._row.id, first, after)
+        )
+        return page.connection(Signature.from_row)
+
 
 async def _charter(info: Info, charter_id: uuid.UUID | None) -> Charter | None:
     if charter_id is None:
@@ -859,6 +913,44 @@ class Client:
         from subgraphs.charters.queries import client_charters
 
         return await client_charters(info, self.id, first=first, after=after, status=status)
+
+    @strawberry.field(
+        description=(
+            "The client portal's upcoming trips: booked and confirmed charters whose pickup "
+            "is ahead, and trips under way; soonest first, the first `first` (at most 50). "
+            "Staff, and the client's own users."
+        )
+    )
+    async def upcoming_trips(self, info: Info, first: int = 5) -> list[Charter] | None:
+        return await _dashboard_list(info, self.id, first, L.UpcomingTripsByClientLoader)
+
+    @strawberry.field(
+        description=(
+            "The client portal's quotes awaiting an answer: open, priced quotes whose pickup "
+            "is ahead, newest first (each with its current `quoteRevision`, what "
+            "`acceptQuote` takes); the first `first` (at most 50). Staff, and the client's "
+            "own users."
+        )
+    )
+    async def quotes_awaiting_answer(self, info: Info, first: int = 5) -> list[Charter] | None:
+        return await _dashboard_list(info, self.id, first, L.QuotesAwaitingAnswerByClientLoader)
+
+
+async def _dashboard_list(
+    info: Info, client_id: strawberry.ID, first: int, loader: type[Any]
+) -> list[Charter]:
+    from subgraphs.charters.service.access import may_read_client_dashboard
+    from subgraphs.charters.service.portal_dashboard import check_first
+
+    viewer = await info.context.get_viewer()
+    key = parse_uuid(client_id)
+    if not may_read_client_dashboard(viewer, key):
+        raise ForbiddenError("You may not see this client's trips and quotes.")
+    check_first(first)
+    if key is None:
+        return []
+    rows = await info.context.loaders.get(loader).load((key, first))
+    return [Charter.from_row(r) for r in rows]
 
 
 # --- recovery (issue 13 section 3) -----------------------------------------------------

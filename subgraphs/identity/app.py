@@ -7,11 +7,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from subgraphs.identity import mailer
 from subgraphs.identity.keys import Keyring
 from subgraphs.identity.models import outbox
 from subgraphs.identity.mutations import Mutation
 from subgraphs.identity.queries import Query
+from subgraphs.identity.service import client_signup
 from subgraphs.identity.types import Client, User
 from subgraphs.kit.app import create_subgraph_app
 from subgraphs.kit.context import Services
@@ -42,8 +42,13 @@ def create_app(settings: Settings | None = None) -> Starlette:
         outbox=outbox,
         routes=[Route("/.well-known/jwks.json", jwks, methods=["GET"])],
         key_source=_keyring,
-        on_startup=[mailer.start],
-        on_shutdown=[mailer.stop],
+        # Issue 14 §2: a client account for whoever accepted a quote by its link.
+        projections={
+            client_signup.QUOTE_ACCEPTED_BY_LINK: (
+                client_signup.GROUP,
+                client_signup.apply_signup_event,
+            )
+        },
         settings=settings,
     )
 

@@ -110,6 +110,16 @@ EXPECTED: dict[str, set[str]] = {
     "uploadTripPhoto": {"driver"},
     "completeChecklistItem": {"driver"},
     "setChecklistItems": MANAGERS,
+    # Issue 14 §3: documents. Staff, clients and vendors past the gate; the category table
+    # (`access.DOCUMENT_UPLOADS`) and the charter's audience decide behind it.
+    "uploadCharterDocument": EDITORS | {"dispatcher", "accounting", "client", "vendor"},
+    "uploadCharterDocumentVersion": EDITORS | {"dispatcher", "accounting", "client", "vendor"},
+    # Issue 14 §2: legal terms' versions are published by admins and managers.
+    "publishLegalTerms": MANAGERS,
+    # Issue 14 §2: accepting a quote. Staff who may book and clients past the gate (its own
+    # company's quote only, behind it); the quote link is its holder's credential: anyone.
+    "acceptQuote": EDITORS | {"client"},
+    "acceptQuoteByLink": set(ROLES) | {ANONYMOUS},
 }
 
 GATE_CODES = {"FORBIDDEN", "UNAUTHENTICATED"}
@@ -200,6 +210,14 @@ ROOT_QUERIES: dict[str, tuple[str, dict[str, Any], set[str]]] = {
     "checklistItems": ("{ checklistItems { id } }", {}, READERS | {"driver"}),
     # Recovery (issue 13): the open cases, for dispatch.
     "recoveryBoard": ("{ recoveryBoard { totalCount } }", {}, DISPATCH),
+    # Issue 14 §2-3: documents expiring (the office), legal terms (anyone signed in).
+    "expiringCharterDocuments": ("{ expiringCharterDocuments { totalCount } }", {}, READERS),
+    "currentLegalTerms": ("{ currentLegalTerms { id } }", {}, set(ROLES)),
+    "legalTerms": (
+        "query($id: ID!) { legalTerms(id: $id) { id } }",
+        {"id": str(uuid.uuid4())},
+        set(ROLES),
+    ),
 }
 
 

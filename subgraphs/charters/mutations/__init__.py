@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from strawberry.tools import merge_types
 
+from subgraphs.charters.mutations.acceptance import AcceptanceMutations
 from subgraphs.charters.mutations.cancellation import CancellationMutations
 from subgraphs.charters.mutations.change_cases import ChangeCaseMutations
 from subgraphs.charters.mutations.charters import CharterMutations
 from subgraphs.charters.mutations.contacts import ContactMutations
 from subgraphs.charters.mutations.dispatch import DispatchMutations
+from subgraphs.charters.mutations.documents import DocumentMutations
 from subgraphs.charters.mutations.driver_app import DriverAppMutations
 from subgraphs.charters.mutations.fleet import FleetMutations
 from subgraphs.charters.mutations.instructions import InstructionMutations
@@ -42,6 +44,8 @@ AREAS: tuple[type, ...] = (
     InstructionMutations,
     CancellationMutations,
     RouteMutations,
+    DocumentMutations,
+    AcceptanceMutations,
 )
 
 Mutation = merge_types("Mutation", AREAS)

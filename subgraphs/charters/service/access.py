@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from subgraphs.charters.error_codes import CharterErrorCode as Code
+from subgraphs.charters.models import DOCUMENT_CATEGORIES
 from subgraphs.kit.auth.roles import Role
 from subgraphs.kit.errors import ServiceError
 
@@ -67,6 +68,10 @@ class Move:
     owner_roles: tuple[Role, ...] = ()
     earliest: timedelta | None = None
     why: str = ""
+    #: The charter's own client may make the move too (issue 14 §2: accepting a quote
+    #: books it). Only `acceptQuote`/`acceptQuoteByLink` reach it for a client:
+    #: `setCharterStatus`'s gate (`STATUS_MOVERS`, from `roles`) admits no client.
+    own_client: bool = False
 
 
 #: Charter status moves (the graph itself is `states.CHARTER`): the target
@@ -79,6 +84,7 @@ CHARTER_MOVES: dict[str, Move] = {
         roles=EDITORS,
         owner_roles=(Role.SALES_AGENT,),
         why="book a charter (its sales agent, or sales support and managers)",
+        own_client=True,
     ),
     "confirmed": Move(
         roles=(*EDITORS, Role.DISPATCHER),
@@ -128,6 +134,8 @@ def ensure_may_move(viewer: Viewer, charter: Any, target: str) -> None:
     move = CHARTER_MOVES.get(target)
     if move is None:
         raise ServiceError.of(Code.INVALID, f"{target!r} is not a status to move to.", "status")
+    if move.own_client and is_own_client(viewer, charter):
+        return
     held = [r for r in move.roles if viewer.has_any_role(r)]
     if not held:
         raise ServiceError.of(Code.FORBIDDEN, f"Your role cannot {move.why}.", "status")
@@ -137,6 +145,15 @@ def ensure_may_move(viewer: Viewer, charter: Any, target: str) -> None:
             f"You cannot move {charter.reference}: it belongs to another agent.",
             "status",
         )
+
+
+def is_own_client(viewer: Viewer, charter: Any) -> bool:
+    """A client account of the charter's own company (its token's `client_id`)."""
+    return (
+        viewer.has_any_role(Role.CLIENT)
+        and viewer.client_id is not None
+        and viewer.client_id == charter.client_id
+    )
 
 
 def ensure_move_timing(charter: Any, target: str, at: datetime) -> None:
@@ -175,4 +192,83 @@ def may_read_sales_figures(viewer: Viewer, user_id: Any) -> bool:
         viewer.has_any_role(*READ_OWN_SALES_FIGURES)
         and viewer.user_id is not None
         and viewer.user_id == user_id
+    )
+
+
+# --- documents on charters and e-signatures (issue 14 §3, §2) ------------------------------
+# Audiences are `visibility.audience_of`'s: the charter's own client, a vendor with access
+# to it, staff. Drivers read and upload no documents (the seeds give them none).
+
+_EVERY_CATEGORY = frozenset(DOCUMENT_CATEGORIES)
+#: The categories each audience reads on a charter it may read.
+DOCUMENT_READS: dict[str, frozenset[str]] = {
+    "staff": _EVERY_CATEGORY,
+    "client": frozenset(
+        {"client_document", "terms_and_conditions", "contract", "invoice", "receipt"}
+    ),
+    "vendor": frozenset({"vendor_bid", "job_sheet"}),
+}
+#: Of those, the categories an outside reader sees only when its own vendor uploaded them:
+#: vendors competing for a charter never read each other's bids.
+DOCUMENT_OWN_ONLY: dict[str, frozenset[str]] = {"vendor": frozenset({"vendor_bid"})}
+#: The categories each audience uploads (a first version or a newer one).
+DOCUMENT_UPLOADS: dict[str, frozenset[str]] = {
+    "staff": _EVERY_CATEGORY,
+    "client": frozenset({"client_document"}),
+    "vendor": frozenset({"vendor_bid"}),
+}
+#: The upload mutations' gate (and `@requiresScopes`); the table above decides the rest.
+DOCUMENT_UPLOADERS = (*READERS, Role.CLIENT, Role.VENDOR)
+#: `expiringCharterDocuments`: the office's list.
+DOCUMENT_EXPIRY_READERS = READERS
+
+#: Legal terms: admins and managers publish versions; anyone signed in reads them
+#: (the quote-link holder through `PublicQuote.legalTerms`).
+LEGAL_TERMS_PUBLISHERS = MANAGERS
+#: Who reads a charter's signatures and downloads a signed document (besides staff).
+SIGNATURE_READERS: frozenset[str] = frozenset({"staff", "client"})
+
+
+def may_read_document(
+    audience: str | None,
+    category: str,
+    *,
+    uploaded_by_vendor: Any,
+    reader_vendor: Any,
+) -> bool:
+    """`DOCUMENT_READS` and `DOCUMENT_OWN_ONLY` for one document and one reader."""
+    if audience is None or category not in DOCUMENT_READS.get(audience, frozenset()):
+        return False
+    if category in DOCUMENT_OWN_ONLY.get(audience, frozenset()):
+        return reader_vendor is not None and uploaded_by_vendor == reader_vendor
+    return True
+
+
+def may_upload_document(audience: str | None, category: str) -> bool:
+    return audience is not None and category in DOCUMENT_UPLOADS.get(audience, frozenset())
+
+
+# --- accepting a quote (issue 14 §2) -------------------------------------------------------
+
+#: `acceptQuote`'s gate: staff who may book (`CHARTER_MOVES["booked"]` decides which
+#: charters) and client accounts (their own company's quotes only; another company's
+#: quote is NOT_FOUND to them, as every portal answers). Vendors and drivers: FORBIDDEN.
+QUOTE_ACCEPTERS = (*EDITORS, Role.CLIENT)
+#: The kind of legal terms accepting a quote signs.
+ACCEPTANCE_TERMS_KIND = "terms_and_conditions"
+
+#: The client portal's dashboard (`Client.upcomingTrips`, `Client.quotesAwaitingAnswer`):
+#: staff who read charters, and a client account of that company only (another company's
+#: token: FORBIDDEN, as finance answers for `Client.receivables`). Staff "viewing as" a
+#: client hold the client's token and read exactly what the client reads.
+DASHBOARD_STAFF = READERS
+
+
+def may_read_client_dashboard(viewer: Viewer, client_id: Any) -> bool:
+    if viewer.has_any_role(*DASHBOARD_STAFF):
+        return True
+    return (
+        viewer.has_any_role(Role.CLIENT)
+        and viewer.client_id is not None
+        and viewer.client_id == client_id
     )

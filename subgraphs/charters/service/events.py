@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 
 CHARTER_CHANGED = "charters.charter_changed"
 QUOTE_SENT = "charters.quote_sent"
+DRIVER_ASSIGNED = "charters.driver_assigned"
 VEHICLE_TYPE_CHANGED = "charters.vehicle_type_changed"
 _PREVIOUS_PICKUP = "charters.previous_pickup_at"
 
@@ -126,6 +127,42 @@ async def quote_sent(
             "revision": charter.quote_revision,
             "link": f"{base}/quote?token={token}" if base else token,
             "expiresAt": expires_at.isoformat(),
+        },
+    )
+
+
+async def driver_assigned(
+    session: AsyncSession,
+    charter: Charter,
+    row: CharterVehicle,
+    driver_user_id: object,
+    *,
+    driver_name: str | None,
+    vehicle_description: str | None,
+) -> None:
+    """`charters.driver_assigned`: notifications tells the driver (their account) of the trip.
+
+    The driver's account id is in no other event; the pickup travels with its
+    time zone, so the driver reads it in the pickup's local time.
+    """
+    first_stop = await session.scalar(
+        select(Stop).where(Stop.charter_id == charter.id).order_by(Stop.position).limit(1)
+    )
+    await emit(
+        session,
+        outbox,
+        DRIVER_ASSIGNED,
+        {
+            "charterId": str(charter.id),
+            "charterVehicleId": str(row.id),
+            "driverUserId": str(driver_user_id),
+            "driverName": driver_name,
+            "reference": charter.reference,
+            "pickupAt": charter.pickup_at.isoformat(),
+            "pickupTimeZone": charter.pickup_time_zone,
+            "pickupAddress": first_stop.address if first_stop else None,
+            "passengerCount": charter.passenger_count,
+            "vehicleDescription": vehicle_description,
         },
     )
 

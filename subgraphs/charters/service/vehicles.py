@@ -121,6 +121,8 @@ async def assign(
             Code.INVALID_TRANSITION, f"{charter.reference} is {charter.status}.", "charterVehicleId"
         )
     old = audit.row_snapshot(row)
+    previous_driver_id = row.driver_id
+    driver: Driver | None = None
     if vehicle_id is not None:
         vehicle = await session.get(Vehicle, vehicle_id)
         if vehicle is None:
@@ -172,7 +174,28 @@ async def assign(
         # Another driver settles the vehicle's emergency reassignment, if one is open.
         await recovery.on_driver_assigned(session, row, charter, actor)
     await events.charter_changed(session, charter, changed, charterVehicleId=str(row.id))
+    if driver is not None and driver_id != previous_driver_id:
+        await events.driver_assigned(
+            session,
+            charter,
+            row,
+            driver.user_id,
+            driver_name=driver.name,
+            vehicle_description=await _vehicle_description(session, row),
+        )
     return row
+
+
+async def _vehicle_description(session: AsyncSession, row: CharterVehicle) -> str | None:
+    """What the driver drives, e.g. 'Coach 12 (56 seats)'; None until a vehicle is assigned."""
+    if row.vehicle_id is None:
+        return None
+    vehicle = await session.get(Vehicle, row.vehicle_id)
+    if vehicle is None:
+        return None
+    vtype = await session.get(VehicleType, vehicle.vehicle_type_id)
+    name = vehicle.name or vehicle.plate
+    return f"{name} ({vtype.capacity} seats)" if vtype else name
 
 
 async def set_status(

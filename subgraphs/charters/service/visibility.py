@@ -119,6 +119,11 @@ FIELDS: Mapping[str, Mapping[str, frozenset[Audience]]] = {
         "specialInstructions": RUNNING_THE_TRIP,
         # Issue 13 §6: the optimised route's length and duration, for those who drive it.
         "route": RUNNING_THE_TRIP,
+        # Issue 14 §3: documents, each row only in the categories the reader's audience
+        # reads (`access.DOCUMENT_READS`: a vendor its own bids and the job sheets);
+        # drivers none. §2: e-signatures are the client's own paperwork.
+        "documents": frozenset({S, C, V}),
+        "signatures": STAFF_AND_CLIENT,
     },
     "CharterVehicle": {
         "id": EVERY_PORTAL,

@@ -6,17 +6,19 @@ import hmac
 import time
 import uuid
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 import pyotp
 from sqlalchemy import delete, func, select, update
 
 from subgraphs.identity.error_codes import IdentityErrorCode as Code
-from subgraphs.identity.models import RecoveryCode, User
+from subgraphs.identity.models import RecoveryCode, User, outbox
 from subgraphs.identity.opaque_tokens import new_recovery_code, recovery_digest
 from subgraphs.identity.service import audit
 from subgraphs.identity.service.accounts import get_user
 from subgraphs.kit.errors import ServiceError
+from subgraphs.kit.outbox import emit
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
@@ -26,6 +28,8 @@ if TYPE_CHECKING:
 ISSUER_NAME = "Athena"
 RECOVERY_CODES = 10
 STEP_SECONDS = 30
+#: Announced when an owner confirms enrolment; notifications tells them (issue 14 §1).
+MFA_ENROLLED = "identity.mfa_enrolled"
 
 
 @dataclass(frozen=True)
@@ -107,6 +111,13 @@ async def confirm_enrolment(
         action="mfa_enable",
         before=before,
         after=audit.snapshot(user),
+    )
+    # The owner hears of it (notifications): if it was not them, someone has their password.
+    await emit(
+        session,
+        outbox,
+        MFA_ENROLLED,
+        {"userId": str(user.id), "email": user.email, "at": datetime.now(UTC).isoformat()},
     )
     return codes
 

@@ -25,7 +25,12 @@ def demo_logins() -> list[str]:
 
 
 def ready_banner(
-    plan: Plan, database_url: str, redis_url: str, log_dir: Path, mail_dir: Path | None = None
+    plan: Plan,
+    database_url: str,
+    redis_url: str,
+    log_dir: Path,
+    mail_dir: Path | None = None,
+    card_sandbox_url: str | None = None,
 ) -> str:
     """`ready` on its own first line (scripts wait for it), then URLs and logins."""
     lines = ["ready"]
@@ -41,6 +46,14 @@ def ready_banner(
         f"  {'Redis:':<11} {redis_url}",
         f"  {'Logs:':<11} {log_dir}/",
         *([f"  {'Mail:':<11} {mail_dir}/  (every message sent, as .eml)"] if mail_dir else []),
+        *(
+            [
+                f"  {'Cards:':<11} {card_sandbox_url}  (Stripe stand-in: "
+                "pm_card_visa pays, pm_card_chargeDeclined is declined)"
+            ]
+            if card_sandbox_url
+            else []
+        ),
         f"  Demo logins (password {DEMO_PASSWORD}):",
         *(f"    {login}" for login in demo_logins()),
         "  Ctrl-C stops everything.",

@@ -27,6 +27,7 @@ from db.embedded import EmbeddedError, EmbeddedPostgres, EmbeddedRedis
 from db.embedded.ports import describe_listener, port_is_free
 from db.embedded.processes import tail
 from stack.banner import ready_banner
+from stack.card_sandbox import CardSandbox
 from stack.children import Child, say
 from stack.mailbox import Mailbox
 from stack.plan import Plan, module_exists, plan_services, python_module
@@ -79,6 +80,10 @@ class Stack:
         self.mailbox: Mailbox | None = None
         if not self._user_set("SMTP_HOST"):
             self.mailbox = Mailbox(self.data_dir / "mail", settings.smtp_port, say)
+        # Payments, like mail, stay on this machine unless the user named a provider.
+        self.card_sandbox: CardSandbox | None = None
+        if not self._user_set("PAYMENT_PROVIDER"):
+            self.card_sandbox = CardSandbox(settings.card_sandbox_port, say)
         self.plan = Plan((), (), router_is_proxy=False)
         self.children: list[Child] = []
         self.oneshot: Child | None = None
@@ -110,6 +115,7 @@ class Stack:
                     self.redis_url,
                     self.log_dir,
                     self.mailbox.folder if self.mailbox else None,
+                    self.card_sandbox.base_url if self.card_sandbox else None,
                 )
             )
             self._watch()
@@ -168,6 +174,8 @@ class Stack:
             wanted.append((self.redis.port, "Redis"))
         if self.mailbox:
             wanted.append((self.mailbox.port, "the mail catcher (SMTP_PORT)"))
+        if self.card_sandbox:
+            wanted.append((self.card_sandbox.port, "the card sandbox (CARD_SANDBOX_PORT)"))
         wanted += [(s.port, f"{s.name} ({s.description})") for s in plan.services]
         busy = [
             f"port {port} (needed by {who}) is already in use"
@@ -192,6 +200,16 @@ class Stack:
         if self.mailbox:
             say(f"stack: catching mail on port {self.mailbox.port} into {self.mailbox.folder}/")
             self.mailbox.start()
+        if self.card_sandbox:
+            # Before the demo runs: it saves the demo client's card with the provider.
+            say(f"stack: card sandbox (Stripe stand-in) on {self.card_sandbox.base_url}")
+            try:
+                self.card_sandbox.start()
+            except (OSError, RuntimeError) as exc:
+                raise StackError(
+                    f"the card sandbox could not listen on port {self.card_sandbox.port}: {exc} "
+                    "(CARD_SANDBOX_PORT chooses another)"
+                ) from exc
 
     def child_env(self) -> dict[str, str]:
         """The launcher's environment plus the embedded URLs (unless set by the user)."""
@@ -205,6 +223,10 @@ class Stack:
         for name, value in embedded_secrets(self.data_dir).items():
             if not self._user_set(name):
                 env[name] = value
+        if self.card_sandbox:
+            for name, value in self.card_sandbox.provider_env().items():
+                if not self._user_set(name):
+                    env[name] = value
         return env
 
     def _new_child(
@@ -296,6 +318,8 @@ class Stack:
             child.finish(max(0.1, deadline - time.monotonic()))
         if self.mailbox is not None:
             self.mailbox.stop()
+        if self.card_sandbox is not None:
+            self.card_sandbox.stop()
         if self.redis is not None and self.redis.running:
             self.redis.stop()
         if self.postgres is not None and self.postgres.running:

@@ -7,7 +7,8 @@ skips what is already there, so `make run` can call this at every start.
 #: Load order: each module may name what an earlier one made. Sales' leads
 #: come after charters, because two of them were converted into demo quotes;
 #: finance prices the booked charters with pricing's demo price list; dispatch works
-#: the charters and vendors demos' tasks.
+#: the charters and vendors demos' tasks; the client portal's demo (issue 14) comes last,
+#: on the others' clients, fleet and price list.
 ORDER = (
     "identity",
     "sales",
@@ -17,4 +18,5 @@ ORDER = (
     "sales_leads",
     "finance",
     "dispatch",
+    "portal",
 )

@@ -9,7 +9,9 @@ not one of the strings that were ever published.
 
 from __future__ import annotations
 
+import ipaddress
 from typing import TYPE_CHECKING, Final
+from urllib.parse import urlsplit
 
 if TYPE_CHECKING:
     from subgraphs.kit.settings import Settings
@@ -26,6 +28,14 @@ KNOWN_DEFAULTS: Final = frozenset(
 MIN_LENGTH: Final = 32
 #: Environments that may run without the secrets (features needing them stay off).
 RELAXED_ENVIRONMENTS: Final = frozenset({"development", "test"})
+
+
+#: The embedded card sandbox's credentials (stack/card_sandbox.py): published in the
+#: source for `make run`, so a production process holding them talks to a sandbox or
+#: accepts webhooks anyone can sign.
+SANDBOX_STRIPE_API_KEY: Final = "sk_test_athena_local"
+SANDBOX_STRIPE_WEBHOOK_SECRET: Final = "whsec_athena_local_secret"  # noqa: S105 - published
+LOOPBACK_NAMES: Final = frozenset({"localhost", "localhost.localdomain"})
 
 
 class UnsafeSettingsError(RuntimeError):
@@ -50,10 +60,35 @@ def secret_problems(settings: Settings) -> list[str]:
     return problems
 
 
+def _is_loopback(url: str) -> bool:
+    host = (urlsplit(url).hostname or "").lower().rstrip(".")
+    if host in LOOPBACK_NAMES or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def payment_problems(settings: Settings) -> list[str]:
+    """Money must reach the real provider: never the card sandbox or anything on this host."""
+    problems = []
+    if settings.stripe_api_base and _is_loopback(settings.stripe_api_base):
+        problems.append(
+            f"STRIPE_API_BASE points at this machine ({settings.stripe_api_base}): "
+            "the card sandbox is for `make run` only"
+        )
+    if settings.stripe_api_key == SANDBOX_STRIPE_API_KEY:
+        problems.append("STRIPE_API_KEY is the card sandbox's published key")
+    if settings.stripe_webhook_secret == SANDBOX_STRIPE_WEBHOOK_SECRET:
+        problems.append("STRIPE_WEBHOOK_SECRET is the card sandbox's published secret")
+    return problems
+
+
 def refuse_unsafe_settings(settings: Settings) -> None:
     if settings.environment.lower() in RELAXED_ENVIRONMENTS:
         return
-    problems = secret_problems(settings)
+    problems = secret_problems(settings) + payment_problems(settings)
     if problems:
         raise UnsafeSettingsError(
             f"refusing to start in {settings.environment}: " + "; ".join(problems)

@@ -34,6 +34,7 @@ def _launch(
         "IDENTITY_PORT": str(ports["identity"]),
         "ROUTER_PORT": str(ports["router"]),
         "SMTP_PORT": str(free_port()),
+        "CARD_SANDBOX_PORT": str(free_port()),
         **env,
     }
     argv = [
@@ -151,4 +152,75 @@ def test_busy_port_is_named_before_anything_starts(scratch: Path) -> None:
         out, _ = proc.communicate(timeout=30)
     assert proc.returncode == 1
     assert f"port {taken} (needed by identity" in out
+    assert not (scratch / "data" / "postgres").exists()  # nothing started
+
+
+#: A migration stand-in that prints what the launcher gave it for payments.
+PRINT_PAYMENT_ENV = (
+    "import os; print('payments', *(os.environ.get(n, '-') for n in "
+    "('PAYMENT_PROVIDER', 'STRIPE_API_BASE', 'STRIPE_API_KEY', 'STRIPE_WEBHOOK_SECRET')))"
+)
+#: Servers of the user's own: no embedded PostgreSQL or Redis for these tests.
+ELSEWHERE = {
+    "DATABASE_URL": "postgresql+asyncpg://elsewhere@127.0.0.1:1/db",
+    "REDIS_URL": "redis://127.0.0.1:1/0",
+}
+
+
+def test_the_card_sandbox_runs_on_its_port_and_finance_is_pointed_at_it(scratch: Path) -> None:
+    from stack.card_sandbox import API_KEY, WEBHOOK_SECRET
+
+    fake = make_fake_root(scratch / "fake", ("identity",), migrate=PRINT_PAYMENT_ENV)
+    port = free_port()
+    proc, _ = _launch(
+        fake, scratch / "data", {**ELSEWHERE, "CARD_SANDBOX_PORT": str(port)}, "--no-demo"
+    )
+    output = Output(proc)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        out = output.wait_for("  Ctrl-C stops everything.", 30)
+        assert f"| payments stripe {base} {API_KEY} {WEBHOOK_SECRET}\n" in out + "\n", out
+        assert any(line.startswith(f"  {'Cards:':<11} {base}  (") for line in output.lines), out
+        request = urllib.request.Request(  # noqa: S310 - the sandbox's http URL
+            f"{base}/v1/payment_methods/pm_card_visa",
+            headers={"Authorization": f"Bearer {API_KEY}"},
+        )
+        with urllib.request.urlopen(request, timeout=5) as response:  # noqa: S310
+            assert b'"last4":"4242"' in response.read().replace(b" ", b"")
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(30)
+    rest = output.finish(5)
+    assert proc.returncode == 0, rest
+    assert port_is_free(port), "the card sandbox still holds its port after shutdown"
+
+
+def test_a_configured_payment_provider_means_no_card_sandbox(scratch: Path) -> None:
+    fake = make_fake_root(scratch / "fake", ("identity",), migrate=PRINT_PAYMENT_ENV)
+    port = free_port()
+    env = {**ELSEWHERE, "PAYMENT_PROVIDER": "manual", "CARD_SANDBOX_PORT": str(port)}
+    proc, _ = _launch(fake, scratch / "data", env, "--no-demo")
+    output = Output(proc)
+    try:
+        out = output.wait_for("  Ctrl-C stops everything.", 30)
+        assert "| payments manual - - -\n" in out + "\n", out
+        assert "Cards:" not in out
+        assert port_is_free(port)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(30)
+    assert proc.returncode == 0, output.finish(5)
+
+
+def test_a_busy_card_sandbox_port_is_named_before_anything_starts(scratch: Path) -> None:
+    fake = make_fake_root(scratch / "fake", ("identity",))
+    with socket.socket() as busy:
+        busy.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        taken = busy.getsockname()[1]
+        proc, _ = _launch(fake, scratch / "data", {"CARD_SANDBOX_PORT": str(taken)})
+        out, _ = proc.communicate(timeout=30)
+    assert proc.returncode == 1
+    assert f"port {taken} (needed by the card sandbox (CARD_SANDBOX_PORT))" in out
     assert not (scratch / "data" / "postgres").exists()  # nothing started

@@ -49,8 +49,6 @@ def pytest_configure(config: pytest.Config) -> None:
     # Secrets have no usable default (security review finding 1): a random one per run.
     for name in ("QUOTE_LINK_SECRET", "ONBOARDING_WEBHOOK_SECRET"):
         os.environ.setdefault(name, secrets.token_urlsafe(32))
-    # The session-wide identity app mails nothing; mail tests start their own with a mailbox.
-    os.environ.setdefault("IDENTITY_MAILER_ENABLED", "0")
     get_settings.cache_clear()
     from db.migrate import upgrade_all
 

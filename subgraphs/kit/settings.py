@@ -65,9 +65,7 @@ class Settings(BaseSettings):
     login_max_failures_per_ip: int = 20
     login_failure_window_seconds: int = 15 * 60
     password_reset_ttl_seconds: int = 3600
-    #: Identity mails reset codes (its outbox consumer); the client portal's address
-    #: for the link in them, when there is one.
-    identity_mailer_enabled: bool = True
+    #: The client portal's address, for the links in mails (reset, quotes, payments).
     portal_url: str = ""
 
     #: Signs anonymous quote links (charters). No default: empty means quote
@@ -111,9 +109,7 @@ class Settings(BaseSettings):
     #: cron in the operator's time zone.
     compliance_job_enabled: bool = True
     compliance_job_cron: str = "0 6 * * *"
-    #: Send certification alerts by e-mail (the vendors app's outbox consumer).
-    compliance_mailer_enabled: bool = True
-    #: Staff address copied on every compliance alert; empty for none.
+    #: Staff address copied on every compliance alert (mailed by notifications); empty for none.
     compliance_alert_staff_email: str = ""
 
     #: Outgoing e-mail (SMTP); the defaults suit a local catcher such as aiosmtpd.

@@ -13,7 +13,15 @@ from subgraphs.notifications import jobs
 from subgraphs.notifications.models import outbox
 from subgraphs.notifications.mutations import Mutation
 from subgraphs.notifications.queries import Query
-from subgraphs.notifications.service import client_messages, delivery, templates
+from subgraphs.notifications.service import (
+    account_messages,
+    client_messages,
+    delivery,
+    facts,
+    sales_messages,
+    templates,
+    vendor_messages,
+)
 from subgraphs.notifications.tracking_routes import routes as tracking_routes
 from subgraphs.notifications.types import Charter, Client, Lead, User
 
@@ -23,6 +31,29 @@ schema = build_schema(Query, Mutation, types=[Charter, Client, Lead, User])
 PROJECTIONS: dict[str, tuple[str, Any]] = {
     **client_messages.CONSUMERS,
 }
+
+
+def _chained(*handlers: Any) -> Any:
+    """One stream, one handler: several deciders of one topic run in turn, in one transaction."""
+
+    async def handle(session: Any, event: dict[str, Any]) -> None:
+        for handler in handlers:
+            await handler(session, event)
+
+    return handle
+
+
+# Issue 14 §1: account, vendor, driver and sales messages. A topic already consumed above
+# is chained (a second entry would replace the first), never added again.
+for _more in (account_messages.CONSUMERS, vendor_messages.CONSUMERS, sales_messages.CONSUMERS):
+    if set(_more) & set(PROJECTIONS):
+        raise RuntimeError(f"topics consumed twice: {sorted(set(_more) & set(PROJECTIONS))}")
+    PROJECTIONS |= _more
+_charters_group, _tell_clients = PROJECTIONS[facts.CHARTER_CHANGED]
+PROJECTIONS[facts.CHARTER_CHANGED] = (
+    _charters_group,
+    _chained(_tell_clients, vendor_messages.on_charter_changed),
+)
 
 
 def create_app(settings: Settings | None = None) -> Starlette:

@@ -7,12 +7,12 @@ from starlette.applications import Starlette
 from subgraphs.kit.app import create_subgraph_app
 from subgraphs.kit.schema import build_schema
 from subgraphs.kit.settings import Settings, get_settings
-from subgraphs.vendors import jobs, mailer
+from subgraphs.vendors import jobs
 from subgraphs.vendors.downloads import routes as download_routes
 from subgraphs.vendors.models import outbox
 from subgraphs.vendors.mutations import Mutation
 from subgraphs.vendors.queries import Query
-from subgraphs.vendors.service import cancellation_alerts, recovery_alerts
+from subgraphs.vendors.service import recovery_alerts
 from subgraphs.vendors.service.projection import TOPIC as CHARTER_EVENTS
 from subgraphs.vendors.service.projection import apply_charter_event
 from subgraphs.vendors.types import Charter, CharterVehicle, User, Vendor
@@ -25,9 +25,6 @@ schema = build_schema(Query, Mutation, types=[Vendor, CharterVehicle, Charter, U
 PROJECTIONS = {CHARTER_EVENTS: ("vendors.charter-facts", apply_charter_event)}
 
 
-MAILS = (mailer.CERTIFICATION_ALERTS, recovery_alerts.MAIL, cancellation_alerts.MAIL)
-
-
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or get_settings()
     return create_subgraph_app(
@@ -35,10 +32,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
         schema,
         outbox=outbox,
         routes=[*webhook_routes, *download_routes],
-        # Certification, recovery and cancellation alerts, each mailed by its own consumer.
-        on_startup=[m.start for m in MAILS],
-        on_shutdown=[m.stop for m in MAILS],
-        # Recovery alerts (issue 13): charters' vendor searches, answered by e-mail.
+        # Recovery alerts (issue 13): vendors decides whom a vendor search reaches; its alerts,
+        # like the certification and cancellation alerts, are mailed by notifications.
         projections=PROJECTIONS | recovery_alerts.projections(settings),
         jobs=jobs.jobs(settings) if settings.compliance_job_enabled else [],
         settings=settings,

@@ -161,6 +161,36 @@ async def test_quote_sent_mails_the_link_once_per_event(sessions, client) -> Non
     assert len(await messages(sessions, "quote_sent")) == 2
 
 
+async def test_quote_sent_before_the_charters_own_event_still_renders_the_trip(
+    sessions, client
+) -> None:
+    """Each topic has its own consumer: the link's event can win the race against the
+    charter's; it carries the trip itself, so the mail is decided, not failed."""
+    charter_id = uuid.uuid4()
+    await deliver(
+        sessions,
+        cm.on_quote_sent,
+        ev(
+            {
+                "charterId": str(charter_id),
+                "reference": "CH-2026-000777",
+                "clientId": str(client),
+                "revision": 1,
+                "link": "https://portal.example/quote?token=early",
+                "expiresAt": "2026-12-14T15:00:00+00:00",
+                "pickupAt": "2026-12-20T14:30:00+00:00",
+                "pickupTimeZone": "America/Chicago",
+                "pickupAddress": "233 S Wacker Dr, Chicago",
+                "passengerCount": 40,
+            }
+        ),
+    )
+    [message] = await messages(sessions, "quote_sent")
+    assert message.status == "queued", message.failure_reason
+    assert "8:30" in (message.body_text or "")  # 14:30 UTC in Chicago, in December
+    assert "233 S Wacker Dr, Chicago" in (message.body_text or "")
+
+
 async def test_quote_sent_honours_the_quotes_opt_out(sessions, client) -> None:
     async with sessions() as s, s.begin():
         await set_client_preferences(s, client, {"quotes": False}, ANONYMOUS)

@@ -118,7 +118,6 @@ async def guarded(
             "router_secrets": SECRET,
             "documents_dir": documents,
             "compliance_job_enabled": False,
-            "compliance_mailer_enabled": False,
         }
     )
     seen = Seen()

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import email
 import email.policy
+import uuid
 from pathlib import Path
 
 from db.embedded import free_port
 from stack.mailbox import Mailbox
-from subgraphs.kit.mailer import Mailer, compose
 from subgraphs.kit.settings import Settings
+from subgraphs.notifications.channels import EmailChannel
+from subgraphs.notifications.channels.base import Outgoing
 
 
 async def test_a_sent_mail_is_stored_as_eml_and_announced(tmp_path: Path) -> None:
@@ -18,9 +20,18 @@ async def test_a_sent_mail_is_stored_as_eml_and_announced(tmp_path: Path) -> Non
     mailbox = Mailbox(tmp_path / "mail", port, lines.append)
     mailbox.start()
     try:
-        mailer = Mailer(Settings(smtp_host="127.0.0.1", smtp_port=port))
-        await mailer.send(
-            compose("athena@athena.local", ["ada@example.com"], "Reset your password", "Hello")
+        # what notifications sends: its own e-mail channel, pointed at the catcher
+        channel = EmailChannel(Settings(smtp_host="127.0.0.1", smtp_port=port))
+        await channel.send(
+            Outgoing(
+                message_id=uuid.uuid4(),
+                channel="email",
+                recipient="ada@example.com",
+                recipient_name=None,
+                subject="Reset your password",
+                text="Hello",
+                html=None,
+            )
         )
     finally:
         mailbox.stop()

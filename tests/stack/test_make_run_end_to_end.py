@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -63,15 +64,12 @@ def stack() -> Iterator[RunningStack]:
     ports = _ports()
     data_dir = make_temp_dir("athena-stack-e2e-")
     env = {
-        # The suite's own settings (its servers, its quiet identity mailer) are not the stack's.
-        **{
-            k: v
-            for k, v in os.environ.items()
-            if k not in ("DATABASE_URL", "REDIS_URL", "IDENTITY_MAILER_ENABLED")
-        },
+        # The suite's own settings (its servers) are not the stack's.
+        **{k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")},
         "DATA_DIR": str(data_dir),
         "ROUTER_PORT": str(ports["router"]),
         "SMTP_PORT": str(free_port()),
+        "CARD_SANDBOX_PORT": str(free_port()),
         **{f"{name.upper()}_PORT": str(ports[name]) for name in SUBGRAPH_PORTS},
     }
     log_path = Path(data_dir) / "stack-output.log"
@@ -932,6 +930,148 @@ def test_issue_13_done_a_vendor_decline_opens_a_recovery_case_a_dispatcher_resol
     assert by_action["recovery:pending"]["reason"] == "vendor_declined"
     assert by_action["recovery:vendor_assigned"]["replacement_vendor_id"] == replacement["id"]
     assert by_action["recovery:resolved"]["status"] == "resolved"
+
+
+DASHBOARD = """{ myClient { id name
+  receivables { outstanding } nextPaymentDue { amount dueOn kind }
+  recentPayments { amount receivedOn }
+  upcomingTrips { id reference }
+  quotesAwaitingAnswer { id reference quoteRevision pickupAt pickupTimeZone quote { total } }
+  savedPaymentMethods { id brand last4 }
+  notificationPreferences { quotes reminders email } } }"""
+
+
+def _mails(stack: RunningStack) -> list[Any]:
+    """Every mail the stack's catcher kept, parsed."""
+    import email
+    import email.policy
+
+    return [
+        email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+        for path in sorted((stack.data_dir / "mail").glob("*.eml"))
+    ]
+
+
+def _mail_with(stack: RunningStack, *needles: str, within: float = EVENTUALLY) -> Any:
+    """The first mail whose subject and text contain every needle, waiting for it."""
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        for mail in _mails(stack):
+            text = (
+                str(mail["Subject"]) + "\n" + mail.get_body(preferencelist=("plain",)).get_content()
+            )
+            if all(n in text for n in needles):
+                return mail
+        time.sleep(0.5)
+    subjects = [str(m["Subject"]) for m in _mails(stack)]
+    raise AssertionError(f"no mail with {needles}; the catcher has {subjects}")
+
+
+def test_issue_14_done_a_client_accepts_signs_and_pays_and_staff_see_the_mail_opened(
+    stack: RunningStack,
+) -> None:
+    """Through the router as client@demo.athena: read the dashboard, accept a quote with the
+    current terms, pay its deposit with the saved card; the confirmation (right amount, pickup
+    in the pickup's local time) and the receipt reach the mail catcher; an admin reads the
+    delivery log, and after the confirmation's tracking pixel is fetched, sees it opened."""
+    url = f"http://127.0.0.1:{stack['router']}/graphql"
+    client = _login(url, "client@demo.athena")
+    admin = _login(url, "admin@demo.athena")
+
+    board = _ask(url, client, DASHBOARD)["myClient"]
+    assert board["notificationPreferences"] == {"quotes": True, "reminders": True, "email": True}
+    assert board["savedPaymentMethods"], board
+    waiting = [q for q in board["quotesAwaitingAnswer"] if q["quote"] and q["quote"]["total"]]
+    assert waiting, board
+    quote = waiting[0]
+    total = Decimal(quote["quote"]["total"])
+    terms = next(
+        t
+        for t in _ask(url, client, "{ currentLegalTerms { id kind sha256 } }")["currentLegalTerms"]
+        if t["kind"] == "TERMS_AND_CONDITIONS"
+    )
+
+    accepted = _ask(
+        url,
+        client,
+        """mutation($id: ID!, $rev: Int!, $terms: AcceptTermsInput!, $key: String) {
+          acceptQuote(charterId: $id, revision: $rev, acceptTerms: $terms, idempotencyKey: $key) {
+            charter { status } signature { typedName } userErrors { field code message } } }""",
+        {
+            "id": quote["id"],
+            "rev": quote["quoteRevision"],
+            "terms": {
+                "termsVersionId": terms["id"],
+                "typedName": "Casey Client",
+                "sha256": terms["sha256"],
+            },
+            "key": f"e2e-accept-{quote['id']}",
+        },
+    )["acceptQuote"]
+    assert accepted["userErrors"] == [], accepted
+    assert accepted["charter"]["status"] == "BOOKED"
+    assert accepted["signature"]["typedName"] == "Casey Client"
+
+    # Finance plans the booking from pricing's accepted price (events): wait for the plan.
+    plan_query = """query($id: ID!) { charter(id: $id) { paymentPlan { total
+      instalments { kind amount dueOn } } } }"""
+    deadline = time.monotonic() + EVENTUALLY
+    plan = None
+    while plan is None and time.monotonic() < deadline:
+        plan = _ask(url, client, plan_query, {"id": quote["id"]})["charter"]["paymentPlan"]
+        if plan is None:
+            time.sleep(0.5)
+    assert plan is not None, "no payment plan"
+    assert Decimal(plan["total"]) == total
+    deposit = next(i for i in plan["instalments"] if i["kind"] == "DEPOSIT")
+
+    paid = _ask(
+        url,
+        client,
+        """mutation($input: PayFromPlanInput!) { payFromPlan(input: $input) {
+          payment { amount } userErrors { field code message } } }""",
+        {
+            "input": {
+                "charterId": quote["id"],
+                "part": "DEPOSIT",
+                "idempotencyKey": f"e2e-deposit-{quote['id']}",
+                "savedMethodId": board["savedPaymentMethods"][0]["id"],
+            }
+        },
+    )["payFromPlan"]
+    assert paid["userErrors"] == [], paid
+    assert Decimal(paid["payment"]["amount"]) == Decimal(deposit["amount"])
+
+    local = _instant(quote["pickupAt"]).astimezone(ZoneInfo(quote["pickupTimeZone"]))
+    confirmation = _mail_with(stack, "Booking confirmed", quote["reference"], f"${total:,.2f}")
+    body = confirmation.get_body(preferencelist=("plain",)).get_content()
+    assert local.strftime("%-I:%M") in body, body
+    assert ("AM" if local.hour < 12 else "PM") in body
+    receipt = _mail_with(stack, "Receipt", f"${Decimal(deposit['amount']):,.2f}")
+    assert receipt["To"] == confirmation["To"]
+
+    log_query = """query($id: ID!) { notificationMessages(filter: {charterId: $id}) {
+      edges { node { id kind status openedAt } } } }"""
+
+    def confirmed() -> dict[str, Any]:
+        log = _ask(url, admin, log_query, {"id": quote["id"]})["notificationMessages"]["edges"]
+        return next(e["node"] for e in log if e["node"]["kind"] == "booking_confirmed")
+
+    # the mail arrived; the worker records the hand-off right after
+    deadline = time.monotonic() + EVENTUALLY
+    while confirmed()["status"] != "SENT" and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert confirmed()["status"] == "SENT"
+    assert confirmed()["openedAt"] is None
+
+    html = confirmation.get_body(preferencelist=("html",)).get_content()
+    pixel = re.search(r'<img src="([^"]+/track/open/[^"]+)"', html)
+    assert pixel is not None, html
+    fetched = httpx.get(pixel.group(1), timeout=30)
+    assert fetched.headers["content-type"] == "image/gif"
+    opened = confirmed()
+    assert opened["status"] == "OPENED"
+    assert opened["openedAt"] is not None
 
 
 def test_sigterm_stops_every_process_and_frees_the_ports(stack):

@@ -24,13 +24,12 @@ from tests.support.tokens import TokenMinter
 def vendors_settings(
     subgraph_settings: Settings, tmp_path_factory: pytest.TempPathFactory
 ) -> Settings:
-    """Documents in a temporary directory; the daily job and the alert mailer
-    stay off (tests run them explicitly, see tests/vendors/test_compliance_job.py)."""
+    """Documents in a temporary directory; the daily job stays off (tests run it
+    explicitly, see tests/vendors/test_compliance_job.py)."""
     return subgraph_settings.model_copy(
         update={
             "documents_dir": tmp_path_factory.mktemp("vendor-documents"),
             "compliance_job_enabled": False,
-            "compliance_mailer_enabled": False,
         }
     )
 

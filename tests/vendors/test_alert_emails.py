@@ -1,28 +1,25 @@
-"""Certification alerts reach a real SMTP server (aiosmtpd on a free port)."""
+"""Certification alerts: the daily job announces each one with whom to tell.
+
+The mails themselves are the notifications subgraph's (issue 14 §1): they reach a
+real SMTP server in tests/notifications/test_vendor_messages.py. `Inbox` here is
+the aiosmtpd handler the vendors tests that follow a mail to its end use.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from typing import Any
 
-import pytest
-from aiosmtpd.controller import Controller
+from sqlalchemy import select
 
-from db.embedded import free_port
-from subgraphs.kit.outbox import OutboxRelay
-from subgraphs.kit.settings import Settings
 from subgraphs.vendors.app import create_app
-from subgraphs.vendors.mailer import CERTIFICATION_ALERTS
 from subgraphs.vendors.models import Certification, Vendor, VendorContact, outbox
-from subgraphs.vendors.service.compliance_job import run
+from subgraphs.vendors.service.compliance_job import ALERT_TOPIC, run
 from tests.support.live_server import serve
-
-STAFF = "compliance-desk@athena.example"
 
 
 class Inbox:
@@ -44,30 +41,6 @@ class Inbox:
                 break
             await asyncio.sleep(0.05)
         return sorted(self.received, key=lambda r: str(r[1]["Subject"]))
-
-
-@pytest.fixture
-def smtp() -> Iterator[tuple[Inbox, int]]:
-    inbox = Inbox()
-    port = free_port()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        yield inbox, port
-    finally:
-        controller.stop()
-
-
-def mail_settings(settings: Settings, port: int, **extra: Any) -> Settings:
-    return settings.model_copy(
-        update={
-            "smtp_host": "127.0.0.1",
-            "smtp_port": port,
-            "smtp_from": "Athena Compliance <compliance@athena.example>",
-            "compliance_alert_staff_email": STAFF,
-            **extra,
-        }
-    )
 
 
 async def vendor_with(sessions: Any, name: str, certs: dict[str, int]) -> uuid.UUID:
@@ -108,47 +81,38 @@ async def vendor_with(sessions: Any, name: str, certs: dict[str, int]) -> uuid.U
     return vendor_id
 
 
-async def test_the_alert_consumer_mails_the_primary_contact_and_staff(
-    sessions, redis, settings, smtp
-):
-    inbox, port = smtp
+async def alert_payloads(sessions: Any) -> list[dict[str, Any]]:
+    async with sessions() as session:
+        rows = await session.scalars(
+            select(outbox.c.payload).where(outbox.c.topic == ALERT_TOPIC).order_by(outbox.c.id)
+        )
+        return list(rows)
+
+
+async def test_each_alert_due_is_announced_once_with_the_vendors_addresses(sessions):
     await vendor_with(sessions, "Acme Coaches", {"dot": 7, "insurance": -1})
     await run(sessions)
-    await OutboxRelay(sessions, outbox, redis).publish_pending()
-    consumer = CERTIFICATION_ALERTS.consumer(
-        redis, sessions, mail_settings(settings, port), block_ms=50
-    )
-    await consumer.ensure_group()
+    await run(sessions)  # the same day again: nothing more
 
-    deadline = asyncio.get_running_loop().time() + 10
-    while len(inbox.received) < 2 and asyncio.get_running_loop().time() < deadline:
-        await consumer.consume_once()
-    received = await inbox.wait_for(2)
-    # The same events again (at-least-once delivery) send nothing more.
-    await consumer.consume_once(pending=True)
-
-    assert len(received) == 2
-    (dot_to, dot), (ins_to, ins) = received
-    assert dot_to == ins_to == ["pat@acme.example", "office@acme.example", STAFF]
-    assert dot["Subject"] == "[Athena] DOT certification DOT-42 expires in 7 days"
-    assert ins["Subject"].startswith("[Athena] Insurance certification INSURANCE-42 expired on ")
-    assert dot["From"] == "Athena Compliance <compliance@athena.example>"
-    assert "Hello Acme Coaches" in dot.get_content()
-    assert "suspended" in ins.get_content()
-    assert len(inbox.received) == 2
+    alerts = sorted(await alert_payloads(sessions), key=lambda a: a["certificationType"])
+    assert [(a["certificationType"], a["kind"], a["daysLeft"]) for a in alerts] == [
+        ("dot", "7_days", 7),
+        ("insurance", "expired", -1),
+    ]
+    for alert in alerts:
+        # Vendors names whom to tell (primary contacts, then the vendor's own address);
+        # notifications mails them and the staff desk (tests/notifications/test_vendor_messages.py).
+        assert alert["recipients"] == ["pat@acme.example", "office@acme.example"]
+        assert alert["vendorName"] == "Acme Coaches"
+        assert alert["number"] == f"{alert['certificationType'].upper()}-42"
 
 
-async def test_the_vendors_app_runs_the_job_on_its_runner_and_mails_the_alerts(
-    sessions, subgraph_settings, tmp_path, smtp
+async def test_the_vendors_app_runs_the_job_on_its_runner_and_announces_the_alerts(
+    sessions, subgraph_settings, tmp_path
 ):
-    inbox, port = smtp
     await vendor_with(sessions, "Boone Buses", {"mc": 30, "dot": 400})
-    app_settings = mail_settings(
-        subgraph_settings,
-        port,
-        documents_dir=tmp_path,
-        compliance_job_enabled=True,
-        compliance_mailer_enabled=True,
+    app_settings = subgraph_settings.model_copy(
+        update={"documents_dir": tmp_path, "compliance_job_enabled": True}
     )
     app = create_app(app_settings)
 
@@ -156,10 +120,7 @@ async def test_the_vendors_app_runs_the_job_on_its_runner_and_mails_the_alerts(
         runner = app.state.services.extra["jobs"]
         assert [job.cron for job in runner.jobs.values()] == ["0 6 * * *"]
         await runner.run_now("vendors.compliance")
-        received = await inbox.wait_for(1)
-        await asyncio.sleep(0.2)  # nothing more is coming
 
-    assert len(inbox.received) == 1
-    [(to, message)] = received
-    assert to == ["pat@boone.example", "office@boone.example", STAFF]
-    assert message["Subject"] == "[Athena] MC certification MC-42 expires in 30 days"
+    [alert] = await alert_payloads(sessions)
+    assert (alert["certificationType"], alert["kind"], alert["daysLeft"]) == ("mc", "30_days", 30)
+    assert alert["recipients"] == ["pat@boone.example", "office@boone.example"]

@@ -2,7 +2,8 @@
 
 Charters' event is applied exactly as the consumer applies it
 (`FactCharter.project`); the end-to-end path from charters' dispatch
-cancellation over Redis is in tests/charters/test_cancel_workflow.py.
+cancellation over Redis is in tests/charters/test_cancel_workflow.py; the mail itself
+(notifications' since issue 14 §1) in tests/notifications/test_vendor_messages.py.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from typing import Any
 from sqlalchemy import select
 
 from subgraphs.vendors.models import VendorAssignment, outbox
-from subgraphs.vendors.service.cancellation_alerts import TOPIC, message
+from subgraphs.vendors.service.cancellation_alerts import TOPIC
 from tests.support.vendors_facts import ASSIGN, FactCharter, served, vendor_user
 
 
@@ -47,6 +48,7 @@ async def test_cancelling_releases_every_live_assignment_and_queues_one_mail_eac
 
     cancelled = {
         "pickupAddress": "FedExForum, Memphis, TN",
+        "pickupTimeZone": "America/Chicago",
         "cancellationReason": "Game postponed",
     }
     await charter.project(sessions, "cancelled", **cancelled)
@@ -63,6 +65,7 @@ async def test_cancelling_releases_every_live_assignment_and_queues_one_mail_eac
         assert notice["reference"] == charter.reference
         assert notice["reason"] == "Game postponed"
         assert notice["pickupAddress"] == "FedExForum, Memphis, TN"
+        assert notice["pickupTimeZone"] == "America/Chicago"
 
 
 async def test_a_charter_that_ends_normally_mails_nobody(
@@ -78,27 +81,3 @@ async def test_a_charter_that_ends_normally_mails_nobody(
 
     assert await status_of(sessions, assignment) == "completed"
     assert await notices(sessions) == []
-
-
-def test_the_mail_names_the_charter_its_pickup_and_the_reason(settings):
-    payload = {
-        "vendorId": str(uuid.uuid4()),
-        "vendorName": "Delta Coaches",
-        "recipients": ["ops@delta.example"],
-        "reference": "CH-2026-000042",
-        "pickupAt": "2026-12-05T15:00:00+00:00",
-        "pickupAddress": "FedExForum, Memphis, TN",
-        "reason": "Game postponed",
-    }
-
-    mail = message(payload, settings)
-
-    assert mail is not None
-    assert mail["To"] == "ops@delta.example"
-    assert mail["Subject"].startswith("[Athena] Cancelled: CH-2026-000042 on ")
-    body = mail.get_content()
-    assert "Hello Delta Coaches" in body
-    assert "Charter CH-2026-000042 has been cancelled" in body
-    assert "Pickup: FedExForum, Memphis, TN" in body
-    assert "Reason: Game postponed" in body
-    assert message({**payload, "recipients": []}, settings) is None

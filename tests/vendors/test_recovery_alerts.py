@@ -1,4 +1,7 @@
-"""Recovery alerts (issue 13 section 3): vendors near a lost charter vehicle hear of it by mail."""
+"""Recovery alerts (issue 13 section 3): vendors near a lost charter vehicle hear of it by mail.
+
+Vendors decides whom to alert; the notifications subgraph sends the mails (issue 14 §1).
+"""
 
 from __future__ import annotations
 
@@ -20,6 +23,11 @@ from subgraphs.charters.service import recovery
 from subgraphs.charters.service.vendor_assignments import apply_assignment_event
 from subgraphs.kit.consumer import EventConsumer
 from subgraphs.kit.outbox import OutboxRelay
+from subgraphs.notifications.channels import channels_from
+from subgraphs.notifications.models import Message
+from subgraphs.notifications.service import vendor_messages
+from subgraphs.notifications.service.delivery import deliver_due
+from subgraphs.notifications.service.templates import install_defaults
 from subgraphs.vendors.models import Certification, Vendor, VendorAudit, VendorContact, outbox
 from subgraphs.vendors.service import recovery_alerts
 from tests.charters.ops import book
@@ -245,9 +253,11 @@ async def test_a_vendor_decline_in_charters_mails_the_vendors_near_the_pickup(
         update={
             "smtp_host": "127.0.0.1",
             "smtp_port": port,
-            "smtp_from": "Athena Dispatch <dispatch@athena.example>",
+            "notifications_from": "Athena Dispatch <dispatch@athena.example>",
         }
     )
+    async with sessions() as session, session.begin():
+        await install_defaults(session)
     # Test-only consumer groups: the session's running apps may read the same streams.
     vendors_side = EventConsumer(
         redis,
@@ -257,7 +267,15 @@ async def test_a_vendor_decline_in_charters_mails_the_vendors_near_the_pickup(
         handler=recovery_alerts.recovery_handler(REQUIRED),
         block_ms=50,
     )
-    mailer = recovery_alerts.MAIL.consumer(redis, sessions, mail_settings, block_ms=50)
+    # Vendors decides whom to alert; notifications words and sends (issue 14 §1).
+    notifications_side = EventConsumer(
+        redis,
+        sessions,
+        topic=recovery_alerts.ALERT_TOPIC,
+        group="test.notifications-recovery-alerts",
+        handler=vendor_messages.on_recovery_alert,
+        block_ms=50,
+    )
     charters_side = EventConsumer(
         redis,
         sessions,
@@ -273,10 +291,19 @@ async def test_a_vendor_decline_in_charters_mails_the_vendors_near_the_pickup(
             rows = await session.scalars(select(RecoveryCase.alerted_vendor_ids))
             return [v for row in rows for v in row]
 
+    async def decided() -> int:
+        async with sessions() as session:
+            return len(list(await session.scalars(select(Message.id))))
+
     await OutboxRelay(sessions, charters_outbox, redis).publish_pending()
     await drain(vendors_side, lambda: False, rounds=3)
     await OutboxRelay(sessions, outbox, redis).publish_pending()
-    await drain(mailer, lambda: len(inbox.received) >= 2)
+    await notifications_side.ensure_group()
+    for _ in range(200):
+        if await decided() >= 4:
+            break
+        await notifications_side.consume_once()
+    await deliver_due(sessions, channels_from(mail_settings), mail_settings)
     for _ in range(200):
         await charters_side.ensure_group()
         await charters_side.consume_once()
@@ -284,17 +311,22 @@ async def test_a_vendor_decline_in_charters_mails_the_vendors_near_the_pickup(
         if case_alerted:
             break
         await asyncio.sleep(0.01)
-    received = await inbox.wait_for(2)
+    received = await inbox.wait_for(4)
 
+    # One mail per address (each its own delivery and log row): the primary contact, the office.
     assert sorted(to for to, _ in received) == [
-        ["pat@arlington.example", "office@arlington.example"],
-        ["pat@fortworth.example", "office@fortworth.example"],
+        ["office@arlington.example"],
+        ["office@fortworth.example"],
+        ["pat@arlington.example"],
+        ["pat@fortworth.example"],
     ]
     message = received[0][1]
     assert message["Subject"].startswith(f"[Athena] Recovery: {charter['reference']}, ")
     assert message["From"] == "Athena Dispatch <dispatch@athena.example>"
-    body = message.get_content()
+    body = message.get_body(preferencelist=("plain",)).get_content()
     assert "1 Main St, Dallas" in body
     assert f"{charter['vehicles'][0]['capacity']} seats" in body
     assert case_alerted == [str(field["arlington"]), str(field["fort worth"])]
-    assert len(inbox.received) == 2
+    assert len(inbox.received) == 4
+    # The vendor that let the trip go is never told.
+    assert not any("declining" in addr for to, _ in received for addr in to)

@@ -108,3 +108,5 @@ async def test_an_assignment_announces_its_agreed_amount(make_vendor, vendors_st
     assert [(e["status"], e["amount"], e["vendorId"]) for e in announced] == [
         ("offered", "1234.50", vendor["id"])
     ]
+    # The seats wanted, for notifications' new-job mail (issue 14 §1).
+    assert [e["capacity"] for e in announced] == [56]

@@ -116,6 +116,9 @@ async def quote_sent(
     else the token alone (a client of the API opens it with `quoteByLink`).
     """
     base = portal_url.rstrip("/")
+    first_stop = await session.scalar(
+        select(Stop).where(Stop.charter_id == charter.id).order_by(Stop.position).limit(1)
+    )
     await emit(
         session,
         outbox,
@@ -127,6 +130,11 @@ async def quote_sent(
             "revision": charter.quote_revision,
             "link": f"{base}/quote?token={token}" if base else token,
             "expiresAt": expires_at.isoformat(),
+            # the mail needs the trip even before the charter's own event reached the reader
+            "pickupAt": charter.pickup_at.isoformat(),
+            "pickupTimeZone": charter.pickup_time_zone,
+            "pickupAddress": first_stop.address if first_stop else None,
+            "passengerCount": charter.passenger_count,
         },
     )
 

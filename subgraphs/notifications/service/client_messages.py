@@ -233,17 +233,22 @@ async def on_quote_sent(
         return
     fact = await session.get(CharterFact, charter_id)
     quoted = (fact.data or {}).get("quotedTotal") if fact else None
+    known = _pickup(fact)
     await to_client(
         session,
         "quote_sent",
         facts.uuid_or_none(payload.get("clientId")) or (fact.client_id if fact else None),
         {
-            **_pickup(fact),
-            "charter_reference": payload.get("reference") or _pickup(fact)["charter_reference"],
+            # the event carries the trip: it may arrive before charters' own event did
+            "charter_reference": payload.get("reference") or known["charter_reference"],
+            "pickup_at": payload.get("pickupAt") or known["pickup_at"],
+            "pickup_time_zone": payload.get("pickupTimeZone") or known["pickup_time_zone"],
+            "pickup_address": payload.get("pickupAddress") or known["pickup_address"],
             "quote_total": money(quoted),
             "quote_link": payload.get("link"),
             "quote_expires_at": payload.get("expiresAt"),
-            "passenger_count": fact.passenger_count if fact else None,
+            "passenger_count": payload.get("passengerCount")
+            or (fact.passenger_count if fact else None),
         },
         now,
         event_id=_event_id(event),

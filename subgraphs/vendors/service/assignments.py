@@ -252,6 +252,12 @@ async def follow_trip(
 
 
 async def _announce(session: AsyncSession, row: VendorAssignment) -> None:
+    # The seats wanted: notifications' new-job mail says what vehicle the offer is for.
+    capacity = await session.scalar(
+        select(CharterVehicleFacts.capacity).where(
+            CharterVehicleFacts.charter_vehicle_id == row.charter_vehicle_id
+        )
+    )
     await emit(
         session,
         outbox,
@@ -263,5 +269,6 @@ async def _announce(session: AsyncSession, row: VendorAssignment) -> None:
             "vendorId": str(row.vendor_id),
             "status": row.status,
             "amount": str(row.amount),
+            "capacity": capacity,
         },
     )

@@ -5,9 +5,10 @@ the pickup's place and time, the vehicle wanted, and the vendors not to
 ask: the one that let the trip go and those already asked). Vendors owns
 who its vendors are, so it decides whom to tell: active, compliant vendors
 whose service area (base and radius, the rule of bid opportunities) covers
-the pickup. Each one gets a `vendors.recovery_alert` event, mailed by this
-module's consumer like the certification alerts are, and charters gets
-`vendors.recovery_alerted` with the list, which it keeps on the case.
+the pickup. Each one gets a `vendors.recovery_alert` event, which the
+notifications subgraph mails (issue 14 §1: vendors decides whom, notifications
+sends), and charters gets `vendors.recovery_alerted` with the list, which it
+keeps on the case.
 
 Each alert is written to the vendor's audit log in the same transaction;
 that record is what makes a redelivered announcement (at-least-once
@@ -16,20 +17,15 @@ streams) tell nobody twice.
 
 from __future__ import annotations
 
-import logging
 import uuid
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
-from email.message import EmailMessage
 from typing import TYPE_CHECKING, Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 
 from subgraphs.kit.ids import parse_uuid
-from subgraphs.kit.mailer import compose
 from subgraphs.kit.outbox import emit
-from subgraphs.vendors.mailer import MailStream
 from subgraphs.vendors.models import Certification, Vendor, VendorAudit, outbox
 from subgraphs.vendors.service import audit
 from subgraphs.vendors.service.certifications import compliance_of
@@ -44,14 +40,11 @@ if TYPE_CHECKING:
     from subgraphs.kit.consumer import Handler
     from subgraphs.kit.settings import Settings
 
-log = logging.getLogger(__name__)
-
 RECOVERY_OPENED = "charters.recovery_opened"
 ALERT_TOPIC = "vendors.recovery_alert"
 ALERTED_TOPIC = "vendors.recovery_alerted"
-#: The consumer groups: the projection of charters' announcements, and the mailer.
+#: The consumer group of charters' announcements.
 GROUP = "vendors.recovery-alerts"
-MAIL_GROUP = "vendors.recovery-mailer"
 #: The audit action that records one alert (and keeps it from being sent twice).
 ALERT_ACTION = "recovery_alert"
 
@@ -220,38 +213,3 @@ def recovery_handler(required: Sequence[str]) -> Handler:
 
 def projections(settings: Settings) -> dict[str, tuple[str, Handler]]:
     return {RECOVERY_OPENED: (GROUP, recovery_handler(settings.required_certifications))}
-
-
-def _pickup_local(pickup_at: str | None, zone: str) -> datetime | None:
-    return datetime.fromisoformat(pickup_at).astimezone(ZoneInfo(zone)) if pickup_at else None
-
-
-def alert_message(payload: dict[str, Any], settings: Settings) -> EmailMessage | None:
-    to = list(payload.get("recipients") or [])
-    if not to:
-        log.warning("recovery alert for vendor %s has no recipient", payload.get("vendorId"))
-        return None
-    reference = payload.get("reference") or "a charter"
-    zone = settings.operator_time_zone
-    local = _pickup_local(payload.get("pickupAt"), zone)
-    when = f"{local:%a %d %b %Y, %H:%M} ({zone})" if local else "to be confirmed"
-    # Short enough for one header line: the date and time say how urgent it is.
-    subject = f"[Athena] Recovery: {reference}" + (f", {local:%d %b %H:%M}" if local else "")
-    vehicle = payload.get("vehicleTypeName") or "a vehicle"
-    if payload.get("capacity"):
-        vehicle += f", {payload['capacity']} seats"
-    body = (
-        f"Hello {payload.get('vendorName') or 'partner'},\n\n"
-        f"Charter {reference} needs a replacement vehicle on short notice.\n\n"
-        f"Pickup: {payload.get('pickupAddress') or 'see the vendor portal'}\n"
-        f"When: {when}\n"
-        f"Vehicle: {vehicle}\n"
-        f"Distance from your base: {payload.get('milesFromBase')} miles\n\n"
-        "If you can run it, answer through the vendor portal or call dispatch.\n\n"
-        "Athena dispatch\n"
-    )
-    return compose(settings.smtp_from, to, subject, body)
-
-
-#: The mails themselves: composed from the event, sent once (vendors/mailer.py).
-MAIL = MailStream(ALERT_TOPIC, MAIL_GROUP, alert_message)

@@ -188,13 +188,15 @@ async def world(
     charter = await bookable_charter(clientId=str(company))
     assigned, bidding, outsider = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
     users = {v: await vendor_account(v) for v in (assigned, bidding, outsider)}
-    # Vendors says who may read the charter: one vendor assigned, one that bid on it.
+    # Vendors says who may read the charter: one vendor assigned, one that bid on it. A
+    # vendors app running in this process may announce the new charter's (empty) access
+    # through the real pipeline at any moment; this statement is dated after it, so it stays.
     await apply_event(
         apply_access_event,
         event_now(
             {
                 "charterId": charter["id"],
-                "asOf": datetime.now(UTC).isoformat(),
+                "asOf": (datetime.now(UTC) + timedelta(hours=1)).isoformat(),
                 "vendors": [
                     {"vendorId": str(assigned), "reasons": ["assignment"]},
                     {"vendorId": str(bidding), "reasons": ["bid"]},

@@ -142,7 +142,13 @@ async def test_assigning_a_vehicle_then_a_driver_completes_their_tasks(
         )
         announced = [
             row.payload["changes"]
-            for row in (await session.execute(select(outbox.c.payload).order_by(outbox.c.id))).all()
+            for row in (
+                await session.execute(
+                    select(outbox.c.payload)
+                    .where(outbox.c.topic == "charters.charter_changed")
+                    .order_by(outbox.c.id)
+                )
+            ).all()
             if row.payload.get("charterId") == charter["id"]
         ]
 

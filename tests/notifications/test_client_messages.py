@@ -469,8 +469,9 @@ async def test_a_payment_applied_in_finance_reaches_the_client_as_a_receipt(
             applications.Application(payment.id, charter_id, Decimal("250.00"), "e2e-receipt"),
             staff,
         )
-    relay = OutboxRelay(sessions, finance_outbox, redis)
-    assert await relay.publish_pending() >= 1
+    # Finance's relay publishes the rows; a finance app started by another test in this
+    # process may have published them already (then this one finds none): either way, once.
+    await OutboxRelay(sessions, finance_outbox, redis).publish_pending()
     deadline = asyncio.get_running_loop().time() + 30
     found: list[Message] = []
     while not found and asyncio.get_running_loop().time() < deadline:

@@ -15,6 +15,7 @@ import contextlib
 import os
 import re
 import secrets
+import unicodedata
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
@@ -22,6 +23,20 @@ if TYPE_CHECKING:
     from subgraphs.kit.settings import Settings
 
 _KEY = re.compile(r"^[0-9a-f]{2}/[0-9a-f]{40}$")
+#: control characters and path separators: never part of a stored file name
+_UNSAFE_NAME = re.compile(r"[\x00-\x1f\x7f/\\]+")
+
+
+def clean_filename(name: str | None) -> str | None:
+    """The uploader's file name, safe to show and to send back in Content-Disposition.
+
+    Only the last path segment is kept (browsers send full paths on some systems),
+    control characters and separators become `_`, and it is cut to 255 characters;
+    None when nothing usable is left (the caller picks its default).
+    """
+    base = unicodedata.normalize("NFC", (name or "").replace("\\", "/").rsplit("/", 1)[-1])
+    base = _UNSAFE_NAME.sub("_", base).strip(" .")
+    return base[:255] or None
 
 
 class StorageError(Exception):

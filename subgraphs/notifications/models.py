@@ -194,37 +194,34 @@ class TrackingEvent(UUIDPrimaryKey, Base):
 # -- preferences ------------------------------------------------------------------------------
 
 
-class ClientPreferences(Timestamps, Base):
+class Choices(Timestamps):
+    """The switches a company or a person sets; `service/preferences.py` reads them."""
+
+    quotes: Mapped[bool] = mapped_column(Boolean, default=True)
+    reminders: Mapped[bool] = mapped_column(Boolean, default=True)
+    follow_ups: Mapped[bool] = mapped_column(Boolean, default=True)
+    marketing: Mapped[bool] = mapped_column(Boolean, default=True)
+    email: Mapped[bool] = mapped_column(Boolean, default=True)
+    #: SMS only with an explicit opt-in (TCPA): off until turned on
+    sms_opt_in: Mapped[bool] = mapped_column(Boolean, default=False)
+    sms_phone: Mapped[str | None] = mapped_column(String(20))
+    updated_by: Mapped[uuid.UUID | None] = mapped_column()
+
+
+class ClientPreferences(Choices, Base):
     """What a client company wants to hear (seed 001 section 1); a missing row is the defaults."""
 
     __tablename__ = "client_preferences"
 
     client_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
-    quotes: Mapped[bool] = mapped_column(Boolean, default=True)
-    reminders: Mapped[bool] = mapped_column(Boolean, default=True)
-    follow_ups: Mapped[bool] = mapped_column(Boolean, default=True)
-    marketing: Mapped[bool] = mapped_column(Boolean, default=True)
-    email: Mapped[bool] = mapped_column(Boolean, default=True)
-    #: SMS only with an explicit opt-in (TCPA): off until the client turns it on
-    sms_opt_in: Mapped[bool] = mapped_column(Boolean, default=False)
-    sms_phone: Mapped[str | None] = mapped_column(String(20))
-    updated_by: Mapped[uuid.UUID | None] = mapped_column()
 
 
-class UserPreferences(Timestamps, Base):
+class UserPreferences(Choices, Base):
     """The same choices for one person's account (staff, vendor, driver, client user)."""
 
     __tablename__ = "user_preferences"
 
     user_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
-    quotes: Mapped[bool] = mapped_column(Boolean, default=True)
-    reminders: Mapped[bool] = mapped_column(Boolean, default=True)
-    follow_ups: Mapped[bool] = mapped_column(Boolean, default=True)
-    marketing: Mapped[bool] = mapped_column(Boolean, default=True)
-    email: Mapped[bool] = mapped_column(Boolean, default=True)
-    sms_opt_in: Mapped[bool] = mapped_column(Boolean, default=False)
-    sms_phone: Mapped[str | None] = mapped_column(String(20))
-    updated_by: Mapped[uuid.UUID | None] = mapped_column()
 
 
 class PreferencesAudit(UUIDPrimaryKey, Base):

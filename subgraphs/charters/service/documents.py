@@ -20,8 +20,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import re
-import unicodedata
 import uuid
 import zipfile
 from dataclasses import dataclass
@@ -48,6 +46,7 @@ from subgraphs.charters.service.timing import now as utc_now
 from subgraphs.charters.service.visibility import Audience, CharterFacts, audience_of
 from subgraphs.kit.auth.roles import Role
 from subgraphs.kit.errors import ServiceError
+from subgraphs.kit.storage import clean_filename
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -79,7 +78,6 @@ ALLOWED = (PDF, "image/png", "image/jpeg", DOCX)
 #: Declared types that say nothing; the bytes decide alone.
 GENERIC_TYPES = {"", "application/octet-stream", "binary/octet-stream"}
 SYNONYMS = {"image/jpg": "image/jpeg", "application/x-pdf": PDF}
-_UNSAFE = re.compile(r"[\x00-\x1f\x7f/\\]+")
 
 
 @dataclass(frozen=True)
@@ -107,12 +105,6 @@ def sniff(data: bytes) -> str | None:
         if any(data.startswith(p) for p in prefixes):
             return content_type
     return DOCX if _is_docx(data) else None
-
-
-def clean_filename(name: str | None) -> str:
-    base = unicodedata.normalize("NFC", (name or "").replace("\\", "/").rsplit("/", 1)[-1])
-    base = _UNSAFE.sub("_", base).strip(" .")
-    return (base or "document")[:255]
 
 
 def check(file: IncomingFile, max_bytes: int) -> str:
@@ -250,7 +242,7 @@ async def _store_version(
         id=uuid.uuid4(),
         document_id=document.id,
         version=number,
-        filename=clean_filename(file.filename),
+        filename=clean_filename(file.filename) or "document",
         content_type=content_type,
         size_bytes=len(file.data),
         sha256=hashlib.sha256(file.data).hexdigest(),

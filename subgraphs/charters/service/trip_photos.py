@@ -11,8 +11,6 @@ file's magic bytes; a declared type that disagrees with them is refused too.
 
 from __future__ import annotations
 
-import re
-import unicodedata
 import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -26,6 +24,7 @@ from subgraphs.charters.service.access import TRIP_PHOTO_STAFF
 from subgraphs.charters.service.driver_trips import assigned_trip
 from subgraphs.charters.service.timing import now as utc_now
 from subgraphs.kit.errors import ServiceError
+from subgraphs.kit.storage import clean_filename
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
@@ -48,7 +47,6 @@ ALLOWED = ("image/jpeg", "image/png", "image/heic")
 #: Declared types that say nothing; the bytes decide alone. HEIF is HEIC's family name.
 GENERIC_TYPES = {"", "application/octet-stream", "binary/octet-stream"}
 SYNONYMS = {"image/jpg": "image/jpeg", "image/heif": "image/heic"}
-_UNSAFE = re.compile(r"[\x00-\x1f\x7f/\\]+")
 
 
 @dataclass(frozen=True)
@@ -66,12 +64,6 @@ def sniff(data: bytes) -> str | None:
     if len(data) >= 12 and data[4:8] == b"ftyp" and data[8:12] in HEIC_BRANDS:
         return "image/heic"
     return None
-
-
-def clean_filename(name: str | None) -> str | None:
-    base = unicodedata.normalize("NFC", (name or "").replace("\\", "/").rsplit("/", 1)[-1])
-    base = _UNSAFE.sub("_", base).strip(" .")
-    return base[:255] or None
 
 
 def check(photo: IncomingPhoto, max_bytes: int) -> str:

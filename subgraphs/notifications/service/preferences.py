@@ -103,63 +103,47 @@ async def set_client_preferences(
     session: AsyncSession, client_id: uuid.UUID, changes: dict[str, Any], actor: Viewer
 ) -> Preferences:
     """Change some of a company's choices; the rest stay. Audited."""
-    row = await session.get(ClientPreferences, client_id, with_for_update=True)
-    before = Preferences.of(row)
-    after = _checked(before, changes)
-    if row is None:
-        row = ClientPreferences(client_id=client_id)
-        session.add(row)
-    _write(row, after, actor)
-    _audit(session, before, after, actor, client_id=client_id)
-    await session.flush()
-    return after
+    return await _set(session, ClientPreferences, {"client_id": client_id}, changes, actor)
 
 
 async def set_user_preferences(
     session: AsyncSession, user_id: uuid.UUID, changes: dict[str, Any], actor: Viewer
 ) -> Preferences:
     """Change some of a person's choices; the rest stay. Audited."""
-    row = await session.get(UserPreferences, user_id, with_for_update=True)
+    return await _set(session, UserPreferences, {"user_id": user_id}, changes, actor)
+
+
+async def _set(
+    session: AsyncSession,
+    model: type[ClientPreferences] | type[UserPreferences],
+    owner: dict[str, uuid.UUID],
+    changes: dict[str, Any],
+    actor: Viewer,
+) -> Preferences:
+    [key] = owner.values()
+    row = await session.get(model, key, with_for_update=True)
     before = Preferences.of(row)
     after = _checked(before, changes)
     if row is None:
-        row = UserPreferences(user_id=user_id)
+        row = model(**owner)
         session.add(row)
-    _write(row, after, actor)
-    _audit(session, before, after, actor, user_id=user_id)
-    await session.flush()
-    return after
-
-
-def _write(row: ClientPreferences | UserPreferences, prefs: Preferences, actor: Viewer) -> None:
-    for name, value in asdict(prefs).items():
+    for name, value in asdict(after).items():
         setattr(row, name, value)
     row.updated_by = actor.user_id
-
-
-def _audit(
-    session: AsyncSession,
-    before: Preferences,
-    after: Preferences,
-    actor: Viewer,
-    *,
-    client_id: uuid.UUID | None = None,
-    user_id: uuid.UUID | None = None,
-) -> None:
     old, new = asdict(before), asdict(after)
     changed = {k for k in new if old[k] != new[k]}
-    if not changed:
-        return
-    session.add(
-        PreferencesAudit(
-            client_id=client_id,
-            user_id=user_id,
-            actor_id=actor.user_id,
-            impersonator_id=actor.impersonator_id,
-            before={k: old[k] for k in changed},
-            after={k: new[k] for k in changed},
+    if changed:
+        session.add(
+            PreferencesAudit(
+                **owner,
+                actor_id=actor.user_id,
+                impersonator_id=actor.impersonator_id,
+                before={k: old[k] for k in changed},
+                after={k: new[k] for k in changed},
+            )
         )
-    )
+    await session.flush()
+    return after
 
 
 async def many_client_preferences(

@@ -99,6 +99,17 @@ async def _staff_only(info: Info) -> None:
         raise ForbiddenError("Only staff read the delivery log.")
 
 
+async def _page(
+    info: Info, loader: type[Any], parent: strawberry.ID, first: int | None, after: str | None
+) -> Connection[NotificationMessage] | None:
+    """One page of a parent's messages, batched with the other parents' of the request."""
+    key = parse_uuid(parent)
+    if key is None:
+        return None
+    page = await info.context.loaders.get(loader).load(PageKey.of(key, first, after))
+    return page.connection(NotificationMessage.from_row)
+
+
 @strawberry.federation.type(keys=["id"])
 class Charter:
     id: strawberry.ID
@@ -112,13 +123,7 @@ class Charter:
         self, info: Info, first: int | None = 20, after: str | None = None
     ) -> Connection[NotificationMessage] | None:
         await _staff_only(info)
-        key = parse_uuid(self.id)
-        if key is None:
-            return None
-        page = await info.context.loaders.get(L.MessagesByCharterLoader).load(
-            PageKey.of(key, first, after)
-        )
-        return page.connection(NotificationMessage.from_row)
+        return await _page(info, L.MessagesByCharterLoader, self.id, first, after)
 
 
 @strawberry.federation.type(keys=["id"])
@@ -134,13 +139,7 @@ class Lead:
         self, info: Info, first: int | None = 20, after: str | None = None
     ) -> Connection[NotificationMessage] | None:
         await _staff_only(info)
-        key = parse_uuid(self.id)
-        if key is None:
-            return None
-        page = await info.context.loaders.get(L.MessagesByLeadLoader).load(
-            PageKey.of(key, first, after)
-        )
-        return page.connection(NotificationMessage.from_row)
+        return await _page(info, L.MessagesByLeadLoader, self.id, first, after)
 
 
 async def client_messages(
@@ -155,7 +154,4 @@ async def client_messages(
         return None
     if not may_read_client_messages(viewer, key):
         raise ForbiddenError("You may not read this client's messages.")
-    page = await info.context.loaders.get(L.MessagesByClientLoader).load(
-        PageKey.of(key, first, after)
-    )
-    return page.connection(NotificationMessage.from_row)
+    return await _page(info, L.MessagesByClientLoader, client_id, first, after)

@@ -9,13 +9,12 @@ type that disagrees with them is refused too (an .exe renamed .pdf).
 from __future__ import annotations
 
 import hashlib
-import re
-import unicodedata
 import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from subgraphs.kit.errors import ServiceError
+from subgraphs.kit.storage import clean_filename
 from subgraphs.vendors.error_codes import VendorErrorCode as Code
 from subgraphs.vendors.models import Document
 from subgraphs.vendors.service import audit
@@ -36,7 +35,6 @@ MAGIC: dict[str, tuple[bytes, ...]] = {
 }
 #: Declared types that say nothing; the bytes decide alone.
 GENERIC_TYPES = {"", "application/octet-stream", "binary/octet-stream"}
-_UNSAFE = re.compile(r"[\x00-\x1f\x7f/\\]+")
 
 
 @dataclass(frozen=True)
@@ -52,12 +50,6 @@ def sniff(data: bytes) -> str | None:
         if any(data.startswith(p) for p in prefixes):
             return content_type
     return None
-
-
-def clean_filename(name: str | None) -> str:
-    base = unicodedata.normalize("NFC", (name or "").replace("\\", "/").rsplit("/", 1)[-1])
-    base = _UNSAFE.sub("_", base).strip(" .")
-    return (base or "document")[:255]
 
 
 def check(file: IncomingFile, max_bytes: int) -> str:
@@ -111,7 +103,7 @@ async def upload(
     row = Document(
         id=uuid.uuid4(),
         vendor_id=vendor.id,
-        filename=clean_filename(file.filename),
+        filename=clean_filename(file.filename) or "document",
         content_type=content_type,
         size_bytes=len(file.data),
         sha256=hashlib.sha256(file.data).hexdigest(),

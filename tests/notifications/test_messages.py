@@ -6,6 +6,7 @@ import asyncio
 import uuid
 from datetime import UTC, datetime
 
+import pytest
 from sqlalchemy import func, select
 
 from subgraphs.notifications.models import Message, Template, TemplateVersion
@@ -117,3 +118,22 @@ async def test_a_kind_without_a_template_in_the_database_fails_with_the_reason(s
         row = await queue(s, _decision(), NOW)
     assert row is not None
     assert row.status == "failed"
+
+
+@pytest.mark.parametrize("kind", sorted(KINDS))
+async def test_every_kind_against_every_opt_out(sessions, default_templates, kind: str) -> None:
+    """Everything switched off: only transactional kinds still go out (by e-mail); every other
+    kind is suppressed. And with the defaults, every kind goes out."""
+    everything_off = Preferences(
+        quotes=False, reminders=False, follow_ups=False, marketing=False, email=False
+    )
+    off = Recipient(address="ops@acme.example", locale="en_US", preferences=everything_off)
+    on = Recipient(address="ops@acme.example", locale="en_US")
+    async with sessions() as s, s.begin():
+        muted = await queue(s, _decision(kind, recipient=off), NOW)
+        heard = await queue(s, _decision(kind, recipient=on), NOW)
+    assert muted is not None
+    assert heard is not None
+    expected = "queued" if KINDS[kind].transactional else "suppressed"
+    assert muted.status == expected, muted.failure_reason
+    assert heard.status == "queued", heard.failure_reason

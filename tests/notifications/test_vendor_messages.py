@@ -491,12 +491,3 @@ async def test_a_charter_near_the_hub_is_offered_to_nobody(sessions, templates) 
     await handle(sessions, vendor_messages.on_charter_changed, ev({"charterId": str(charter_id)}))
 
     assert await messages(sessions, "vendor_bid_opportunity") == []
-
-
-def test_the_distance_rule_is_vendors_great_circle() -> None:
-    from subgraphs.vendors.service.opportunities import haversine_miles
-
-    dallas, memphis = (32.7767, -96.7970), MEMPHIS
-    assert vendor_messages.miles_between(*dallas, *memphis) == pytest.approx(
-        haversine_miles(*dallas, *memphis)
-    )

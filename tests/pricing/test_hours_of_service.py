@@ -6,8 +6,9 @@ from decimal import Decimal
 
 import pytest
 
+from subgraphs.kit.geo import great_circle_miles
 from subgraphs.pricing.engine.hours_of_service import HoursRules, second_driver
-from subgraphs.pricing.service.distance import estimated_miles, great_circle_miles
+from subgraphs.pricing.service.distance import estimated_miles
 
 RULES = HoursRules()
 

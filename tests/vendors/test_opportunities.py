@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from subgraphs.vendors.service.opportunities import haversine_miles
+from subgraphs.kit.geo import great_circle_miles
 from tests.support.vendors_facts import FactCharter, vendor_user
 
 HUB = (32.7767, -96.7970)
@@ -43,11 +43,15 @@ WITHDRAW = "mutation($id: ID!) { withdrawBid(id: $id) { userErrors { code } } }"
 
 
 def test_haversine_matches_known_great_circle_distances():
-    assert haversine_miles(*HUB, *HUB) == 0.0
-    assert haversine_miles(*HUB, 29.7604, -95.3698) == pytest.approx(224.80, abs=0.01)  # Houston
-    assert haversine_miles(*HUB, 30.2672, -97.7431) == pytest.approx(182.12, abs=0.01)  # Austin
+    assert great_circle_miles(HUB, HUB) == 0.0
+    assert great_circle_miles(HUB, (29.7604, -95.3698)) == pytest.approx(
+        224.80, abs=0.01
+    )  # Houston
+    assert great_circle_miles(HUB, (30.2672, -97.7431)) == pytest.approx(182.12, abs=0.01)  # Austin
     # On one meridian the distance is the latitude difference times 69.0933 miles.
-    assert haversine_miles(*HUB, 29.8820, -96.7970) == pytest.approx(2.8947 * 69.09332, abs=1e-3)
+    assert great_circle_miles(HUB, (29.8820, -96.7970)) == pytest.approx(
+        2.8947 * 69.09332, abs=1e-3
+    )
 
 
 async def pickup_at(sessions: Any, lat: str, lon: str = LON, status: str = "quote", **extra: Any):
@@ -73,11 +77,17 @@ async def test_only_pickups_beyond_200_miles_from_the_hub_are_offered(southern_v
 
     found = await offered(portal)
 
-    assert haversine_miles(*HUB, 29.8821, -96.797) < 200 < haversine_miles(*HUB, 29.882, -96.797)
+    assert (
+        great_circle_miles(HUB, (29.8821, -96.797))
+        < 200
+        < great_circle_miles(HUB, (29.882, -96.797))
+    )
     assert [o["charter"]["id"] for o in found] == [str(beyond.id)]
     assert str(inside.id) not in str(found)
     assert found[0]["milesFromHub"] == 200.0
-    assert found[0]["milesFromBase"] == round(haversine_miles(29.5, -96.797, 29.882, -96.797), 1)
+    assert found[0]["milesFromBase"] == round(
+        great_circle_miles((29.5, -96.797), (29.882, -96.797)), 1
+    )
     assert found[0]["status"] == "QUOTE"
     assert found[0]["vehicles"] == [{"id": str(beyond.vehicle_ids[0])}]
 

@@ -41,30 +41,19 @@ from subgraphs.charters.service import audit, events
 from subgraphs.charters.service.access import DISPATCH, ensure_role
 from subgraphs.charters.service.timing import now
 from subgraphs.kit.errors import ServiceError
+from subgraphs.kit.geo import Point, great_circle_miles
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
     from subgraphs.kit.auth.viewer import Viewer
 
-Point = tuple[float, float]
-
-EARTH_RADIUS_MILES = 3958.7613
 #: Stops between the ends up to which the order is provably shortest.
 EXACT_LIMIT = 10
 #: Shorter by less than this (miles) is not shorter: float noise must not reorder stops.
 EPSILON = 1e-9
 #: Charters whose route is still to be driven.
 OPTIMIZABLE_STATUSES = frozenset({"quote", "booked", "confirmed"})
-
-
-def great_circle_miles(a: Point, b: Point) -> float:
-    lat1, lon1, lat2, lon2 = map(math.radians, (a[0], a[1], b[0], b[1]))
-    h = (
-        math.sin((lat2 - lat1) / 2) ** 2
-        + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
-    )
-    return 2 * EARTH_RADIUS_MILES * math.asin(min(1.0, math.sqrt(h)))
 
 
 def path_miles(points: Sequence[Point]) -> float:

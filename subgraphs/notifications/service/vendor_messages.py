@@ -31,13 +31,13 @@ nothing here and tells nobody (`client_messages.DECIDE_WITHIN`).
 from __future__ import annotations
 
 import logging
-import math
 import uuid
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Float, cast, func, select
+from sqlalchemy import Float, cast, select
 
+from subgraphs.kit.geo import great_circle_miles, sql_great_circle_miles
 from subgraphs.kit.settings import get_settings
 from subgraphs.notifications.models import CharterFact, VendorFact
 from subgraphs.notifications.service import facts
@@ -61,7 +61,6 @@ DRIVER_ASSIGNED = "charters.driver_assigned"
 #: Charter statuses open to vendors' bids (vendors' `opportunities.BIDDABLE_CHARTER`).
 BIDDABLE = frozenset({"quote", "booked"})
 #: Mean Earth radius in statute miles, as vendors' opportunities use it.
-EARTH_RADIUS_MILES = 3958.7613
 _CERTIFICATION_NAMES = {"dot": "DOT", "mc": "MC", "insurance": "Insurance"}
 
 
@@ -82,25 +81,6 @@ def _event_id(event: dict[str, Any]) -> str | None:
 def _portal(path: str) -> str | None:
     base = get_settings().portal_url.rstrip("/")
     return f"{base}{path}" if base else None
-
-
-def miles_between(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    """Great-circle (haversine) miles: the distance rule of vendors' bid opportunities."""
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    dp, dl = p2 - p1, math.radians(lon2 - lon1)
-    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 2 * EARTH_RADIUS_MILES * math.asin(min(1.0, math.sqrt(a)))
-
-
-def _sql_miles(lat1: Any, lon1: Any, lat2: float, lon2: float) -> Any:
-    """`miles_between` in SQL, so the service-area test runs over every vendor at once."""
-    p1, p2 = func.radians(cast(lat1, Float)), func.radians(lat2)
-    dp = p2 - p1
-    dl = func.radians(lon2 - cast(lon1, Float))
-    a = func.power(func.sin(dp / 2), 2) + func.cos(p1) * func.cos(p2) * func.power(
-        func.sin(dl / 2), 2
-    )
-    return 2 * EARTH_RADIUS_MILES * func.asin(func.least(1.0, func.sqrt(a)))
 
 
 async def _charter(session: AsyncSession, charter_id: uuid.UUID | None) -> CharterFact | None:
@@ -389,12 +369,12 @@ async def bid_opportunities(
     ):
         return []
     settings = get_settings()
-    from_hub = miles_between(
-        settings.operator_hub_latitude, settings.operator_hub_longitude, lat, lon
+    from_hub = great_circle_miles(
+        (settings.operator_hub_latitude, settings.operator_hub_longitude), (lat, lon)
     )
     if from_hub <= settings.bid_opportunity_min_miles:
         return []
-    miles = _sql_miles(VendorFact.latitude, VendorFact.longitude, lat, lon)
+    miles = sql_great_circle_miles(VendorFact.latitude, VendorFact.longitude, lat, lon)
     vendors = await session.scalars(
         select(VendorFact)
         .where(

@@ -30,6 +30,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import defer
 
 from subgraphs.kit import json
+from subgraphs.kit.geo import great_circle_miles
 from subgraphs.kit.outbox import emit, wake_relay_after_commit
 from subgraphs.pricing.engine import AmenityLine, PricedQuote, TripFacts, VehicleFacts, price
 from subgraphs.pricing.engine.hours_of_service import HoursRules, SecondDriver, second_driver
@@ -42,7 +43,7 @@ from subgraphs.pricing.models import (
     outbox,
 )
 from subgraphs.pricing.service import catalogue, promos, rules
-from subgraphs.pricing.service.distance import estimated_miles, great_circle_miles
+from subgraphs.pricing.service.distance import estimated_miles
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession

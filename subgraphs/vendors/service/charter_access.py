@@ -32,6 +32,7 @@ from sqlalchemy import Float, cast, event, func, insert, or_, select, text
 from sqlalchemy.orm import Session
 
 from subgraphs.kit import json
+from subgraphs.kit.geo import great_circle_miles, sql_great_circle_miles
 from subgraphs.kit.outbox import wake_relay_after_commit
 from subgraphs.kit.settings import get_settings
 from subgraphs.vendors.models import (
@@ -42,7 +43,7 @@ from subgraphs.vendors.models import (
     VendorUser,
     outbox,
 )
-from subgraphs.vendors.service.opportunities import BIDDABLE_CHARTER, Hub, _sql_haversine
+from subgraphs.vendors.service.opportunities import BIDDABLE_CHARTER, Hub
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
@@ -66,19 +67,15 @@ def offered_vendors_stmt(charter: CharterFacts, hub: Hub) -> Any:
         Vendor.base_latitude.is_not(None),
         Vendor.base_longitude.is_not(None),
         Vendor.service_radius_miles.is_not(None),
-        _sql_haversine(Vendor.base_latitude, Vendor.base_longitude, float(lat), float(lon))  # type: ignore[arg-type]
+        sql_great_circle_miles(Vendor.base_latitude, Vendor.base_longitude, float(lat), float(lon))  # type: ignore[arg-type]
         <= cast(Vendor.service_radius_miles, Float),
     )
 
 
 def _far_from_hub(charter: CharterFacts, hub: Hub) -> bool:
-    from subgraphs.vendors.service.opportunities import haversine_miles
-
-    miles = haversine_miles(
-        hub.latitude,
-        hub.longitude,
-        float(charter.pickup_latitude),  # type: ignore[arg-type]
-        float(charter.pickup_longitude),  # type: ignore[arg-type]
+    miles = great_circle_miles(
+        (hub.latitude, hub.longitude),
+        (float(charter.pickup_latitude), float(charter.pickup_longitude)),  # type: ignore[arg-type]
     )
     return miles > hub.min_miles
 
@@ -160,7 +157,7 @@ def _announce_offers(
     lat, lon = CharterFacts.pickup_latitude, CharterFacts.pickup_longitude
     covered = [
         # A mile of slack: announcing one charter too many is harmless, one too few is not.
-        _sql_haversine(float(a.latitude), float(a.longitude), lat, lon)  # type: ignore[arg-type]
+        sql_great_circle_miles(float(a.latitude), float(a.longitude), lat, lon)  # type: ignore[arg-type]
         <= float(a.radius_miles) + 1  # type: ignore[arg-type]
         for a in areas
     ]

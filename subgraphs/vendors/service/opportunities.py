@@ -15,14 +15,14 @@ charter it was not offered, and learns nothing about one.
 
 from __future__ import annotations
 
-import math
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Float, Select, and_, cast, exists, func, select
+from sqlalchemy import Select, and_, exists, select
 
+from subgraphs.kit.geo import great_circle_miles, sql_great_circle_miles
 from subgraphs.vendors.models import Bid, CharterFacts, Vendor
 from subgraphs.vendors.states import LIVE_BIDS
 
@@ -33,26 +33,6 @@ if TYPE_CHECKING:
 
 #: Charters open to bids.
 BIDDABLE_CHARTER = ("quote", "booked")
-#: Mean Earth radius in statute miles (IUGG mean radius 6371.0088 km).
-EARTH_RADIUS_MILES = 3958.7613
-
-
-def haversine_miles(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    """Great-circle distance in miles; the same formula as `_sql_haversine`."""
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    dp, dl = p2 - p1, math.radians(lon2 - lon1)
-    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 2 * EARTH_RADIUS_MILES * math.asin(min(1.0, math.sqrt(a)))
-
-
-def _sql_haversine(lat1: Any, lon1: Any, lat2: Any, lon2: Any) -> Any:
-    p1, p2 = func.radians(cast(lat1, Float)), func.radians(cast(lat2, Float))
-    dp = p2 - p1
-    dl = func.radians(cast(lon2, Float) - cast(lon1, Float))
-    a = func.power(func.sin(dp / 2), 2) + func.cos(p1) * func.cos(p2) * func.power(
-        func.sin(dl / 2), 2
-    )
-    return 2 * EARTH_RADIUS_MILES * func.asin(func.least(1.0, func.sqrt(a)))
 
 
 @dataclass(frozen=True)
@@ -94,8 +74,10 @@ def offered_to(vendor: Vendor, hub: Hub, now: datetime) -> Select[Any] | None:
     if not has_service_area(vendor):
         return None
     lat, lon = CharterFacts.pickup_latitude, CharterFacts.pickup_longitude
-    from_hub = _sql_haversine(hub.latitude, hub.longitude, lat, lon)
-    from_base = _sql_haversine(float(vendor.base_latitude), float(vendor.base_longitude), lat, lon)  # type: ignore[arg-type]
+    from_hub = sql_great_circle_miles(hub.latitude, hub.longitude, lat, lon)
+    from_base = sql_great_circle_miles(
+        float(vendor.base_latitude), float(vendor.base_longitude), lat, lon
+    )  # type: ignore[arg-type]
     return select(CharterFacts).where(
         CharterFacts.status.in_(BIDDABLE_CHARTER),
         CharterFacts.is_template.is_(False),
@@ -142,12 +124,10 @@ def opportunity(charter: CharterFacts, vendor: Vendor, hub: Hub) -> Opportunity:
     lat, lon = float(charter.pickup_latitude), float(charter.pickup_longitude)  # type: ignore[arg-type]
     return Opportunity(
         charter=charter,
-        miles_from_hub=haversine_miles(hub.latitude, hub.longitude, lat, lon),
-        miles_from_base=haversine_miles(
-            float(vendor.base_latitude),  # type: ignore[arg-type]
-            float(vendor.base_longitude),  # type: ignore[arg-type]
-            lat,
-            lon,
+        miles_from_hub=great_circle_miles((hub.latitude, hub.longitude), (lat, lon)),
+        miles_from_base=great_circle_miles(
+            (float(vendor.base_latitude), float(vendor.base_longitude)),  # type: ignore[arg-type]
+            (lat, lon),
         ),
     )
 

@@ -24,13 +24,13 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
 
+from subgraphs.kit.geo import sql_great_circle_miles
 from subgraphs.kit.ids import parse_uuid
 from subgraphs.kit.outbox import emit
 from subgraphs.vendors.models import Certification, Vendor, VendorAudit, outbox
 from subgraphs.vendors.service import audit
 from subgraphs.vendors.service.certifications import compliance_of
 from subgraphs.vendors.service.compliance_job import _recipients as recipients_of
-from subgraphs.vendors.service.opportunities import _sql_haversine as sql_haversine
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -71,7 +71,7 @@ async def eligible_vendors(
     only be assigned to compliant vendors, so alerting others wastes the
     little time a recovery has).
     """
-    miles = sql_haversine(Vendor.base_latitude, Vendor.base_longitude, latitude, longitude)
+    miles = sql_great_circle_miles(Vendor.base_latitude, Vendor.base_longitude, latitude, longitude)
     stmt = (
         select(Vendor, miles.label("miles"))
         .where(

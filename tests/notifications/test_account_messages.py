@@ -100,6 +100,7 @@ async def request_reset(sessions: Any, redis: Any, settings: Any, email: str) ->
 def with_portal(monkeypatch: Any, settings: Any, **more: Any) -> None:
     changed = settings.model_copy(update={"portal_url": "https://portal.example/", **more})
     monkeypatch.setattr(account_messages, "get_settings", lambda: changed)
+    monkeypatch.setattr(notification_facts, "get_settings", lambda: changed)  # portal links
 
 
 async def test_a_reset_is_decided_once_per_event_with_the_code_and_link(

@@ -76,11 +76,6 @@ async def account_recipient(
     )
 
 
-def _portal(path: str) -> str | None:
-    base = get_settings().portal_url.rstrip("/")
-    return f"{base}{path}" if base else None
-
-
 async def on_password_mail(
     session: AsyncSession, event: dict[str, Any], now: datetime | None = None
 ) -> Message | None:
@@ -106,7 +101,7 @@ async def on_password_mail(
     recipient = await account_recipient(session, address, user_id)
     if payload.get("purpose") == SET_PASSWORD:
         kind = "set_password"
-        link = _portal(f"/set-password?token={token}") or token
+        link = facts.portal_link(f"/set-password?token={token}") or token
         variables: dict[str, Any] = {
             "set_password_link": link,
             "expires_minutes": minutes,
@@ -116,7 +111,7 @@ async def on_password_mail(
         kind = "password_reset"
         variables = {
             "reset_code": token,
-            "reset_link": _portal(f"/reset-password?token={token}"),
+            "reset_link": facts.portal_link(f"/reset-password?token={token}"),
             "expires_minutes": minutes,
         }
     return await queue(

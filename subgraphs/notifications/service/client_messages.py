@@ -50,8 +50,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 CURRENCY = "USD"
-#: Events older than this on arrival update facts only (see the module's docstring).
-DECIDE_WITHIN = timedelta(days=2)
 #: Charter statuses a confirmation, a reminder or a trip reminder is for.
 BOOKED = frozenset({"booked", "confirmed"})
 #: Statuses a cancellation mail is sent from (a quote withdrawn is not a trip cancelled).
@@ -67,16 +65,6 @@ def money(amount: Decimal | str | None) -> dict[str, str] | None:
     if amount is None:
         return None
     return {"amount": str(Decimal(str(amount)).quantize(Decimal("0.01"))), "currency": CURRENCY}
-
-
-def _portal(path: str) -> str | None:
-    base = get_settings().portal_url.rstrip("/")
-    return f"{base}{path}" if base else None
-
-
-def _fresh(event: dict[str, Any], now: datetime) -> bool:
-    at = facts.event_time(event)
-    return at is None or now - at <= DECIDE_WITHIN
 
 
 def _pickup(fact: CharterFact | None) -> dict[str, Any]:
@@ -133,11 +121,6 @@ async def to_client(
     return decided
 
 
-def _event_id(event: dict[str, Any]) -> str | None:
-    value = event.get("id")
-    return str(value) if value else None
-
-
 def _now() -> datetime:
     return datetime.now(UTC)
 
@@ -181,7 +164,7 @@ async def on_charter_changed(
             )
         )
     ).first()
-    if not await facts.apply_charter_event(session, event) or not _fresh(event, now):
+    if not await facts.apply_charter_event(session, event) or not facts.fresh(event, now):
         return
     fact = await session.get(CharterFact, charter_id, populate_existing=True)
     if fact is None:  # pragma: no cover - just written
@@ -215,7 +198,7 @@ async def on_quote_accepted(
     now = now or _now()
     await facts.apply_quote_accepted(session, event)
     charter_id = facts.uuid_or_none(facts.payload_of(event).get("charterId"))
-    if charter_id is None or not _fresh(event, now):
+    if charter_id is None or not facts.fresh(event, now):
         return
     fact = await session.get(CharterFact, charter_id, populate_existing=True)
     if fact is not None and fact.status in BOOKED:
@@ -229,7 +212,7 @@ async def on_quote_sent(
     now = now or _now()
     payload = facts.payload_of(event)
     charter_id = facts.uuid_or_none(payload.get("charterId"))
-    if charter_id is None or not _fresh(event, now):
+    if charter_id is None or not facts.fresh(event, now):
         return
     fact = await session.get(CharterFact, charter_id)
     quoted = (fact.data or {}).get("quotedTotal") if fact else None
@@ -251,7 +234,7 @@ async def on_quote_sent(
             or (fact.passenger_count if fact else None),
         },
         now,
-        event_id=_event_id(event),
+        event_id=facts.event_id(event),
         charter_id=charter_id,
     )
 
@@ -266,7 +249,7 @@ async def on_payment_applied(
     charter_id = facts.uuid_or_none(payload.get("charterId"))
     if payload.get("action") != "applied" or amount is None or amount <= 0:
         return
-    if not _fresh(event, now):
+    if not facts.fresh(event, now):
         return
     fact = await session.get(CharterFact, charter_id) if charter_id else None
     at = facts.event_time(event) or now
@@ -284,7 +267,7 @@ async def on_payment_applied(
             "balance_remaining": None,
         },
         now,
-        event_id=_event_id(event),
+        event_id=facts.event_id(event),
         charter_id=charter_id,
     )
 
@@ -306,7 +289,7 @@ async def on_invoice_changed(
     now = now or _now()
     payload = facts.payload_of(event)
     invoice_id = payload.get("invoiceId")
-    if payload.get("action") != "sent" or not invoice_id or not _fresh(event, now):
+    if payload.get("action") != "sent" or not invoice_id or not facts.fresh(event, now):
         return
     charter_id = facts.uuid_or_none(payload.get("charterId"))
     fact = await session.get(CharterFact, charter_id) if charter_id else None
@@ -319,11 +302,11 @@ async def on_invoice_changed(
             "charter_reference": fact.reference or None if fact else None,
             "amount": money(payload.get("total")),
             "due_on": payload.get("dueOn"),
-            "invoice_link": _portal(f"/invoices/{invoice_id}"),
+            "invoice_link": facts.portal_link(f"/invoices/{invoice_id}"),
         },
         now,
         key=f"invoice_issued:{invoice_id}",
-        event_id=_event_id(event),
+        event_id=facts.event_id(event),
         charter_id=charter_id,
     )
 
@@ -352,7 +335,7 @@ async def decide_booking_confirmed(
             "total": money(fact.total),
             "deposit_amount": money(deposit.amount) if deposit else None,
             "deposit_due_on": deposit.due_on.isoformat() if deposit else None,
-            "portal_link": _portal(f"/charters/{fact.charter_id}"),
+            "portal_link": facts.portal_link(f"/charters/{fact.charter_id}"),
         },
         now,
         key=f"booking_confirmed:{fact.charter_id}",
@@ -371,7 +354,7 @@ async def _quote_revised(session: AsyncSession, fact: CharterFact, now: datetime
             "quote_total": money(quoted),
             "previous_total": None,
             "quote_revision": fact.quote_revision,
-            "quote_link": _portal(f"/charters/{fact.charter_id}"),
+            "quote_link": facts.portal_link(f"/charters/{fact.charter_id}"),
             "quote_expires_at": None,
         },
         now,
@@ -432,7 +415,7 @@ async def payment_reminders(session: AsyncSession, today: date, now: datetime) -
                     "amount_due": money(instalment.outstanding),
                     "due_on": instalment.due_on.isoformat(),
                     "days_left": days,
-                    "pay_link": _portal(f"/charters/{charter.charter_id}/pay"),
+                    "pay_link": facts.portal_link(f"/charters/{charter.charter_id}/pay"),
                 },
                 now,
                 key=f"{kind}:{instalment.installment_id}:{days}",

@@ -20,7 +20,7 @@ messages (`client_messages.py`) act only on news.
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -28,6 +28,7 @@ from sqlalchemy import cast, update
 from sqlalchemy.dialects.postgresql import JSONB, insert
 
 from subgraphs.kit.facts import upsert_newer
+from subgraphs.kit.settings import get_settings
 from subgraphs.notifications.models import (
     CharterFact,
     ClientFact,
@@ -50,6 +51,9 @@ INSTALLMENT_CHANGED = "finance.installment_changed"
 PAYMENT_APPLIED = "finance.payment_applied"
 INVOICE_CHANGED = "finance.invoice_changed"
 
+#: An event older than this on arrival (a first deploy reading a stream's history, a long
+#: outage) updates the facts but decides no message: nobody wants last month's reminders.
+DECIDE_WITHIN = timedelta(days=2)
 #: A fact a charter's own events have not yet described is older than any of them.
 UNKNOWN_TIME = datetime(2000, 1, 1, tzinfo=UTC)
 
@@ -70,6 +74,24 @@ def event_time(event: dict[str, Any]) -> datetime | None:
         return None
     at = datetime.fromisoformat(str(raw))
     return at if at.tzinfo else at.replace(tzinfo=UTC)
+
+
+def fresh(event: dict[str, Any], now: datetime) -> bool:
+    """Recent enough to decide a message (`DECIDE_WITHIN`); an older one only updates facts."""
+    at = event_time(event)
+    return at is None or now - at <= DECIDE_WITHIN
+
+
+def event_id(event: dict[str, Any]) -> str | None:
+    """The outbox id of the event: the idempotency key's root."""
+    value = event.get("id")
+    return str(value) if value else None
+
+
+def portal_link(path: str) -> str | None:
+    """The client portal's page at `path`, or None when no portal is configured."""
+    base = get_settings().portal_url.rstrip("/")
+    return f"{base}{path}" if base else None
 
 
 def uuid_or_none(value: Any) -> uuid.UUID | None:

@@ -30,7 +30,7 @@ from sqlalchemy import select
 from subgraphs.kit.settings import get_settings
 from subgraphs.notifications.models import CharterFact, ClientFact, Message, UserFact
 from subgraphs.notifications.service import facts
-from subgraphs.notifications.service.client_messages import DECIDE_WITHIN, money
+from subgraphs.notifications.service.client_messages import money
 from subgraphs.notifications.service.messages import Decision, Recipient, queue
 from subgraphs.notifications.service.preferences import DEFAULTS, client_preferences
 
@@ -46,11 +46,6 @@ KIND_OF = {"lead_untouched": "lead_follow_up", "quote_unanswered": "quote_follow
 
 def _now() -> datetime:
     return datetime.now(UTC)
-
-
-def _portal(path: str) -> str | None:
-    base = get_settings().portal_url.rstrip("/")
-    return f"{base}{path}" if base else None
 
 
 async def _recipient(
@@ -104,7 +99,7 @@ async def on_follow_up_due(
     kind = KIND_OF.get(str(payload.get("kind")))
     event_id = event.get("id")
     at = facts.event_time(event)
-    if kind is None or not event_id or (at is not None and now - at > DECIDE_WITHIN):
+    if kind is None or not event_id or (at is not None and now - at > facts.DECIDE_WITHIN):
         return None
     client_id = facts.uuid_or_none(payload.get("clientId"))
     recipient = await _recipient(session, payload, kind, client_id)
@@ -131,7 +126,7 @@ async def on_follow_up_due(
             "charter_reference": (charter.reference if charter else None)
             or payload.get("reference"),
             "quote_total": money((charter.data or {}).get("quotedTotal") if charter else None),
-            "quote_link": link or _portal(f"/charters/{charter_id}"),
+            "quote_link": link or facts.portal_link(f"/charters/{charter_id}"),
             "quote_expires_at": expires,
             "time_zone": charter.pickup_time_zone if charter else get_settings().operator_time_zone,
             "agent_name": agent.name if agent and agent.name else None,

@@ -25,7 +25,7 @@ topic). Vendors' recovery code still decides and reports whom it alerted
 (`vendors.recovery_alerted`); only the sending moved.
 
 Like the client messages, an event much older than its arrival updates
-nothing here and tells nobody (`client_messages.DECIDE_WITHIN`).
+nothing here and tells nobody (`facts.DECIDE_WITHIN`).
 """
 
 from __future__ import annotations
@@ -42,7 +42,6 @@ from subgraphs.kit.settings import get_settings
 from subgraphs.notifications.models import CharterFact, VendorFact
 from subgraphs.notifications.service import facts
 from subgraphs.notifications.service.catalogue import KINDS
-from subgraphs.notifications.service.client_messages import DECIDE_WITHIN
 from subgraphs.notifications.service.messages import Decision, Recipient, queue
 from subgraphs.notifications.service.recipients import user_recipient, vendor_recipient
 
@@ -60,27 +59,11 @@ CERTIFICATION_ALERT = "vendors.certification_alert"
 DRIVER_ASSIGNED = "charters.driver_assigned"
 #: Charter statuses open to vendors' bids (vendors' `opportunities.BIDDABLE_CHARTER`).
 BIDDABLE = frozenset({"quote", "booked"})
-#: Mean Earth radius in statute miles, as vendors' opportunities use it.
 _CERTIFICATION_NAMES = {"dot": "DOT", "mc": "MC", "insurance": "Insurance"}
 
 
 def _now() -> datetime:
     return datetime.now(UTC)
-
-
-def _fresh(event: dict[str, Any], now: datetime) -> bool:
-    at = facts.event_time(event)
-    return at is None or now - at <= DECIDE_WITHIN
-
-
-def _event_id(event: dict[str, Any]) -> str | None:
-    value = event.get("id")
-    return str(value) if value else None
-
-
-def _portal(path: str) -> str | None:
-    base = get_settings().portal_url.rstrip("/")
-    return f"{base}{path}" if base else None
 
 
 async def _charter(session: AsyncSession, charter_id: uuid.UUID | None) -> CharterFact | None:
@@ -159,7 +142,7 @@ async def on_assignment_changed(
     now = now or _now()
     payload = facts.payload_of(event)
     vendor_id = facts.uuid_or_none(payload.get("vendorId"))
-    if payload.get("status") != "offered" or vendor_id is None or not _fresh(event, now):
+    if payload.get("status") != "offered" or vendor_id is None or not facts.fresh(event, now):
         return []
     recipient = await vendor_recipient(session, vendor_id)
     if recipient is None:
@@ -178,9 +161,9 @@ async def on_assignment_changed(
                 "recipient_name": recipient.name or None,
                 "vendor_name": recipient.name or None,
                 "vehicle_description": f"{capacity}-seat vehicle" if capacity else "a vehicle",
-                "portal_link": _portal(f"/vendor/jobs/{payload.get('assignmentId')}"),
+                "portal_link": facts.portal_link(f"/vendor/jobs/{payload.get('assignmentId')}"),
             },
-            event_id=_event_id(event),
+            event_id=facts.event_id(event),
             vendor_id=vendor_id,
             charter_id=charter_id,
         ),
@@ -195,7 +178,7 @@ async def on_assignment_cancelled(
     """The charter was cancelled, and with it the vendor's assignment."""
     now = now or _now()
     payload = facts.payload_of(event)
-    if not _fresh(event, now):
+    if not facts.fresh(event, now):
         return []
     vendor_id = facts.uuid_or_none(payload.get("vendorId"))
     charter_id = facts.uuid_or_none(payload.get("charterId"))
@@ -210,7 +193,7 @@ async def on_assignment_cancelled(
             "reason": payload.get("reason"),
         },
         now,
-        event_id=_event_id(event),
+        event_id=facts.event_id(event),
         vendor_id=vendor_id,
         charter_id=charter_id,
         name=name,
@@ -223,7 +206,7 @@ async def on_recovery_alert(
     """One vendor vendors chose to alert about a vehicle needed on short notice."""
     now = now or _now()
     payload = facts.payload_of(event)
-    if not _fresh(event, now):
+    if not facts.fresh(event, now):
         return []
     vendor_id = facts.uuid_or_none(payload.get("vendorId"))
     charter_id = facts.uuid_or_none(payload.get("charterId"))
@@ -243,7 +226,7 @@ async def on_recovery_alert(
             "miles_from_base": None if miles is None else str(miles),
         },
         now,
-        event_id=_event_id(event),
+        event_id=facts.event_id(event),
         vendor_id=vendor_id,
         charter_id=charter_id,
         name=name,
@@ -260,7 +243,7 @@ async def on_certification_alert(
     """A certification expiring (30, 15, 7 days) or expired: the vendor and the staff desk."""
     now = now or _now()
     payload = facts.payload_of(event)
-    if not _fresh(event, now) or not payload.get("expiresOn"):
+    if not facts.fresh(event, now) or not payload.get("expiresOn"):
         return []
     vendor_id = facts.uuid_or_none(payload.get("vendorId"))
     cert_type = str(payload.get("certificationType") or "")
@@ -287,7 +270,7 @@ async def on_certification_alert(
             "suspends": expired and cert_type == "insurance",
         },
         now,
-        event_id=_event_id(event),
+        event_id=facts.event_id(event),
         vendor_id=vendor_id,
         name=name,
     )
@@ -300,7 +283,7 @@ async def on_driver_assigned(
     now = now or _now()
     payload = facts.payload_of(event)
     user_id = facts.uuid_or_none(payload.get("driverUserId"))
-    if user_id is None or not _fresh(event, now):
+    if user_id is None or not facts.fresh(event, now):
         return []
     charter_id = facts.uuid_or_none(payload.get("charterId"))
     fact = await _charter(session, charter_id)
@@ -327,7 +310,7 @@ async def on_driver_assigned(
                     "vehicle_description": payload.get("vehicleDescription"),
                     "instructions": payload.get("instructions"),
                 },
-                event_id=_event_id(event),
+                event_id=facts.event_id(event),
                 charter_id=charter_id,
             ),
             now,
@@ -343,7 +326,7 @@ async def on_charter_changed(
     """Chained after the client messages' handler: the charter's facts are written by then."""
     now = now or _now()
     charter_id = facts.uuid_or_none(facts.payload_of(event).get("charterId"))
-    if charter_id is None or not _fresh(event, now):
+    if charter_id is None or not facts.fresh(event, now):
         return []
     fact = await session.get(CharterFact, charter_id, populate_existing=True)
     return await bid_opportunities(session, fact, now) if fact is not None else []
@@ -396,7 +379,7 @@ async def bid_opportunities(
         "pickup_address": charter.pickup_address,
         "miles_from_hub": str(round(from_hub)),
         "passenger_count": charter.passenger_count,
-        "bid_link": _portal(f"/vendor/bids/{charter.charter_id}"),
+        "bid_link": facts.portal_link(f"/vendor/bids/{charter.charter_id}"),
     }
     for vendor in list(vendors):
         name = vendor.name or None

@@ -19,9 +19,7 @@ declared type that disagrees with the bytes is refused too.
 from __future__ import annotations
 
 import hashlib
-import io
 import uuid
-import zipfile
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
@@ -44,6 +42,7 @@ from subgraphs.charters.service.access import (
 )
 from subgraphs.charters.service.timing import now as utc_now
 from subgraphs.charters.service.visibility import Audience, CharterFacts, audience_of
+from subgraphs.kit import file_types
 from subgraphs.kit.auth.roles import Role
 from subgraphs.kit.errors import ServiceError
 from subgraphs.kit.storage import clean_filename
@@ -66,18 +65,9 @@ MAX_NAME = 200
 #: `expiringCharterDocuments`' window.
 MAX_EXPIRY_WINDOW_DAYS = 366
 
-PDF = "application/pdf"
-DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
-#: Signatures at the start of the file.
-PREFIXES: dict[str, tuple[bytes, ...]] = {
-    PDF: (b"%PDF-",),
-    "image/png": (b"\x89PNG\r\n\x1a\n",),
-    "image/jpeg": (b"\xff\xd8\xff",),
-}
-ALLOWED = (PDF, "image/png", "image/jpeg", DOCX)
-#: Declared types that say nothing; the bytes decide alone.
-GENERIC_TYPES = {"", "application/octet-stream", "binary/octet-stream"}
-SYNONYMS = {"image/jpg": "image/jpeg", "application/x-pdf": PDF}
+PDF = file_types.PDF
+DOCX = file_types.DOCX
+ALLOWED = (PDF, file_types.PNG, file_types.JPEG, DOCX)
 
 
 @dataclass(frozen=True)
@@ -87,53 +77,16 @@ class IncomingFile:
     data: bytes
 
 
-def _is_docx(data: bytes) -> bool:
-    """A zip whose parts are a Word document's (reads the directory only, extracts nothing)."""
-    if not data.startswith(b"PK\x03\x04"):
-        return False
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            names = set(archive.namelist())
-    except (zipfile.BadZipFile, ValueError, OSError):
-        return False
-    return "[Content_Types].xml" in names and "word/document.xml" in names
-
-
-def sniff(data: bytes) -> str | None:
-    """The allowed content type the bytes are, or None."""
-    for content_type, prefixes in PREFIXES.items():
-        if any(data.startswith(p) for p in prefixes):
-            return content_type
-    return DOCX if _is_docx(data) else None
-
-
 def check(file: IncomingFile, max_bytes: int) -> str:
     """The content type to store, or a user error on field `file`."""
-    size = len(file.data)
-    if size == 0:
-        raise ServiceError.of(Code.REQUIRED, "The file is empty.", "file")
-    if size > max_bytes:
-        raise ServiceError.of(
-            Code.FILE_TOO_LARGE,
-            f"The file is {size} bytes; the limit is {max_bytes} bytes.",
-            "file",
-        )
-    actual = sniff(file.data)
-    if actual is None:
-        raise ServiceError.of(
-            Code.UNSUPPORTED_FILE_TYPE,
-            "The file is not a PDF, PNG, JPEG or Word (DOCX) document.",
-            "file",
-        )
-    declared = (file.declared_type or "").split(";", 1)[0].strip().lower()
-    declared = SYNONYMS.get(declared, declared)
-    if declared not in GENERIC_TYPES and declared != actual:
-        raise ServiceError.of(
-            Code.UNSUPPORTED_FILE_TYPE,
-            f"The file is declared {declared} but its content is {actual}.",
-            "file",
-        )
-    return actual
+    return file_types.check(
+        file.data,
+        file.declared_type,
+        max_bytes,
+        ALLOWED,
+        too_large=f"The file is {len(file.data)} bytes; the limit is {max_bytes} bytes.",
+        unsupported="The file is not a PDF, PNG, JPEG or Word (DOCX) document.",
+    )
 
 
 # --- who the caller is for a charter -----------------------------------------------------

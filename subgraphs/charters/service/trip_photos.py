@@ -23,6 +23,7 @@ from subgraphs.charters.service import audit, events
 from subgraphs.charters.service.access import TRIP_PHOTO_STAFF
 from subgraphs.charters.service.driver_trips import assigned_trip
 from subgraphs.charters.service.timing import now as utc_now
+from subgraphs.kit import file_types
 from subgraphs.kit.errors import ServiceError
 from subgraphs.kit.storage import clean_filename
 
@@ -36,17 +37,7 @@ if TYPE_CHECKING:
 FOLDER = "trip-photos"
 #: Photos one trip keeps: `Trip.photos` is a plain list, so its length is bounded here.
 PHOTOS_PER_TRIP = 50
-#: Signatures at the start of the file.
-PREFIXES: dict[str, tuple[bytes, ...]] = {
-    "image/jpeg": (b"\xff\xd8\xff",),
-    "image/png": (b"\x89PNG\r\n\x1a\n",),
-}
-#: HEIC (what iPhones take) is an ISO media file: `ftyp` at byte 4, then its brand.
-HEIC_BRANDS = frozenset({b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis"})
-ALLOWED = ("image/jpeg", "image/png", "image/heic")
-#: Declared types that say nothing; the bytes decide alone. HEIF is HEIC's family name.
-GENERIC_TYPES = {"", "application/octet-stream", "binary/octet-stream"}
-SYNONYMS = {"image/jpg": "image/jpeg", "image/heif": "image/heic"}
+ALLOWED = (file_types.JPEG, file_types.PNG, file_types.HEIC)
 
 
 @dataclass(frozen=True)
@@ -56,43 +47,16 @@ class IncomingPhoto:
     data: bytes
 
 
-def sniff(data: bytes) -> str | None:
-    """The allowed content type the bytes are, or None."""
-    for content_type, prefixes in PREFIXES.items():
-        if any(data.startswith(p) for p in prefixes):
-            return content_type
-    if len(data) >= 12 and data[4:8] == b"ftyp" and data[8:12] in HEIC_BRANDS:
-        return "image/heic"
-    return None
-
-
 def check(photo: IncomingPhoto, max_bytes: int) -> str:
     """The content type to store, or a user error on field `file`."""
-    size = len(photo.data)
-    if size == 0:
-        raise ServiceError.of(Code.REQUIRED, "The file is empty.", "file")
-    if size > max_bytes:
-        raise ServiceError.of(
-            Code.FILE_TOO_LARGE,
-            f"The photo is larger than the limit of {max_bytes} bytes.",
-            "file",
-        )
-    actual = sniff(photo.data)
-    if actual is None:
-        raise ServiceError.of(
-            Code.UNSUPPORTED_FILE_TYPE,
-            f"The file is not a photo ({', '.join(ALLOWED)}).",
-            "file",
-        )
-    declared = (photo.declared_type or "").split(";", 1)[0].strip().lower()
-    declared = SYNONYMS.get(declared, declared)
-    if declared not in GENERIC_TYPES and declared != actual:
-        raise ServiceError.of(
-            Code.UNSUPPORTED_FILE_TYPE,
-            f"The file is declared {declared} but its content is {actual}.",
-            "file",
-        )
-    return actual
+    return file_types.check(
+        photo.data,
+        photo.declared_type,
+        max_bytes,
+        ALLOWED,
+        too_large=f"The photo is larger than the limit of {max_bytes} bytes.",
+        unsupported=f"The file is not a photo ({', '.join(ALLOWED)}).",
+    )
 
 
 async def upload(

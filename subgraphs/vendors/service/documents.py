@@ -13,9 +13,8 @@ import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from subgraphs.kit.errors import ServiceError
+from subgraphs.kit import file_types
 from subgraphs.kit.storage import clean_filename
-from subgraphs.vendors.error_codes import VendorErrorCode as Code
 from subgraphs.vendors.models import Document
 from subgraphs.vendors.service import audit
 from subgraphs.vendors.service.access import STAFF, STAFF_EDIT, ensure_vendor_scope, vendor_of
@@ -27,14 +26,8 @@ if TYPE_CHECKING:
     from subgraphs.kit.auth.viewer import Viewer
     from subgraphs.kit.storage import FileStorage
 
-#: Allowed content types and the bytes every such file starts with.
-MAGIC: dict[str, tuple[bytes, ...]] = {
-    "application/pdf": (b"%PDF-",),
-    "image/png": (b"\x89PNG\r\n\x1a\n",),
-    "image/jpeg": (b"\xff\xd8\xff",),
-}
-#: Declared types that say nothing; the bytes decide alone.
-GENERIC_TYPES = {"", "application/octet-stream", "binary/octet-stream"}
+#: What a compliance document may be.
+ALLOWED = (file_types.PDF, file_types.PNG, file_types.JPEG)
 
 
 @dataclass(frozen=True)
@@ -44,42 +37,18 @@ class IncomingFile:
     data: bytes
 
 
-def sniff(data: bytes) -> str | None:
-    """The allowed content type the bytes are, or None."""
-    for content_type, prefixes in MAGIC.items():
-        if any(data.startswith(p) for p in prefixes):
-            return content_type
-    return None
-
-
 def check(file: IncomingFile, max_bytes: int) -> str:
     """The content type to store, or a user error on field `file`."""
-    size = len(file.data)
-    if size == 0:
-        raise ServiceError.of(Code.REQUIRED, "The file is empty.", "file")
-    if size > max_bytes:
-        raise ServiceError.of(
-            Code.FILE_TOO_LARGE,
-            f"The file is {size} bytes; the limit is {max_bytes} bytes "
-            f"({max_bytes // (1024 * 1024)} MB).",
-            "file",
-        )
-    actual = sniff(file.data)
-    allowed = ", ".join(sorted(MAGIC))
-    if actual is None:
-        raise ServiceError.of(
-            Code.UNSUPPORTED_FILE_TYPE,
-            f"The file's content is not one of {allowed}.",
-            "file",
-        )
-    declared = (file.declared_type or "").split(";", 1)[0].strip().lower()
-    if declared not in GENERIC_TYPES and declared != actual:
-        raise ServiceError.of(
-            Code.UNSUPPORTED_FILE_TYPE,
-            f"The file is declared {declared} but its content is {actual}.",
-            "file",
-        )
-    return actual
+    return file_types.check(
+        file.data,
+        file.declared_type,
+        max_bytes,
+        ALLOWED,
+        too_large=f"The file is {len(file.data)} bytes; the limit is {max_bytes} bytes "
+        f"({max_bytes // (1024 * 1024)} MB).",
+        unsupported=f"The file's content is not one of {', '.join(sorted(ALLOWED))}.",
+        synonyms={},
+    )
 
 
 async def upload(

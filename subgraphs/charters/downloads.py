@@ -8,7 +8,6 @@ not exist *or* the caller may not read it (its existence is not revealed);
 
 from __future__ import annotations
 
-import logging
 from typing import TYPE_CHECKING
 
 from starlette.responses import Response
@@ -16,45 +15,30 @@ from starlette.routing import Route
 
 from subgraphs.charters.models import TripPhoto
 from subgraphs.charters.service.trip_photos import FOLDER, may_download
-from subgraphs.kit.auth.request_viewer import problem, viewer_of
-from subgraphs.kit.ids import parse_uuid
-from subgraphs.kit.storage import StorageError, storage_from
+from subgraphs.kit.downloads import (
+    Asked,
+    asked_for,
+    not_found,
+    private_file,
+    stored_bytes,
+)
 
 if TYPE_CHECKING:
     from starlette.requests import Request
 
-    from subgraphs.kit.context import Services
-
-log = logging.getLogger(__name__)
-
 
 async def download(request: Request) -> Response:
-    services: Services = request.app.state.services
-    viewer = await viewer_of(request, services)
-    if viewer is None:
-        return problem(401, "UNAUTHENTICATED", "Log in: a valid, current access token is needed.")
-    key = parse_uuid(request.path_params["photo_id"])
-    not_found = problem(404, "NOT_FOUND", "No such photo.")
-    if key is None:
-        return not_found
-    async with services.sessions() as session:
-        photo = await session.get(TripPhoto, key)
-    if photo is None or not may_download(viewer, photo):
-        return not_found
-    try:
-        data = await storage_from(services.settings, FOLDER).get(photo.storage_key)
-    except StorageError:
-        log.error("trip photo %s has a row but no stored file", photo.id)
-        return problem(404, "NOT_FOUND", "The photo's file is missing.")
-    return Response(
-        data,
-        media_type=photo.content_type,
-        headers={
-            "Content-Disposition": "inline",
-            "X-Content-Type-Options": "nosniff",
-            "Cache-Control": "private, no-store",
-        },
-    )
+    asked = await asked_for(request, "photo_id", "photo")
+    if not isinstance(asked, Asked):
+        return asked
+    async with asked.services.sessions() as session:
+        photo = await session.get(TripPhoto, asked.key)
+    if photo is None or not may_download(asked.viewer, photo):
+        return not_found("photo")
+    data = await stored_bytes(asked.services, FOLDER, photo.storage_key, "photo", photo.id)
+    if isinstance(data, Response):
+        return data
+    return private_file(data, photo.content_type, "inline")
 
 
 routes = [Route("/trip-photos/{photo_id}", download, methods=["GET"])]

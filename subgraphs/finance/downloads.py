@@ -19,15 +19,18 @@ from subgraphs.finance.models import CharterFact, ClientFact, Invoice, InvoiceLi
 from subgraphs.finance.service.access import may_read_invoice
 from subgraphs.finance.service.invoice_pdf import InvoiceDocument, Issuer, render_invoice
 from subgraphs.finance.service.invoice_pdf import InvoiceLine as PdfLine
-from subgraphs.kit.auth.request_viewer import problem, viewer_of
-from subgraphs.kit.ids import parse_uuid
+from subgraphs.kit.downloads import (
+    Asked,
+    asked_for,
+    not_found,
+    private_file,
+)
 from subgraphs.kit.settings import Settings, get_settings
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
     from starlette.requests import Request
 
-    from subgraphs.kit.context import Services
 
 TERMS = {
     "due_on_receipt": "Due on receipt",
@@ -117,28 +120,15 @@ async def document(
 
 
 async def download(request: Request) -> Response:
-    services: Services = request.app.state.services
-    viewer = await viewer_of(request, services)
-    if viewer is None:
-        return problem(401, "UNAUTHENTICATED", "Log in: a valid, current access token is needed.")
-    key = parse_uuid(request.path_params["invoice_id"])
-    not_found = problem(404, "NOT_FOUND", "No such invoice.")
-    if key is None:
-        return not_found
-    async with services.sessions() as session:
-        invoice = await session.get(Invoice, key)
-        if invoice is None or not may_read_invoice(viewer, invoice.client_id):
-            return not_found
-        pdf = render_invoice(await document(session, invoice, services.settings))
-    return Response(
-        pdf,
-        media_type="application/pdf",
-        headers={
-            "Content-Disposition": f'attachment; filename="{invoice.number}.pdf"',
-            "X-Content-Type-Options": "nosniff",
-            "Cache-Control": "private, no-store",
-        },
-    )
+    asked = await asked_for(request, "invoice_id", "invoice")
+    if not isinstance(asked, Asked):
+        return asked
+    async with asked.services.sessions() as session:
+        invoice = await session.get(Invoice, asked.key)
+        if invoice is None or not may_read_invoice(asked.viewer, invoice.client_id):
+            return not_found("invoice")
+        pdf = render_invoice(await document(session, invoice, asked.services.settings))
+    return private_file(pdf, "application/pdf", f'attachment; filename="{invoice.number}.pdf"')
 
 
 routes = [Route("/invoices/{invoice_id}.pdf", download, methods=["GET"])]

@@ -97,9 +97,8 @@ async def on_follow_up_due(
     now = now or _now()
     payload = facts.payload_of(event)
     kind = KIND_OF.get(str(payload.get("kind")))
-    event_id = event.get("id")
-    at = facts.event_time(event)
-    if kind is None or not event_id or (at is not None and now - at > facts.DECIDE_WITHIN):
+    event_id = facts.event_id(event)
+    if kind is None or not event_id or not facts.fresh(event, now):
         return None
     client_id = facts.uuid_or_none(payload.get("clientId"))
     recipient = await _recipient(session, payload, kind, client_id)

@@ -199,3 +199,33 @@ async def test_a_bad_phone_through_graphql_names_the_field(caller) -> None:
     assert [(e["field"], e["code"]) for e in answer["userErrors"]] == [
         ("smsPhone", "INVALID_PHONE")
     ]
+
+
+USER_PREFS = """query($reps: [_Any!]!) { _entities(representations: $reps) {
+  ... on User { notificationPreferences { reminders } } } }"""
+
+
+@pytest.mark.parametrize(
+    ("role", "own", "allowed"),
+    [
+        ("dispatcher", True, True),
+        ("admin", False, True),
+        ("manager", False, False),
+        ("client", False, False),
+        ("driver", False, False),
+    ],
+)
+async def test_a_persons_choices_are_read_by_that_person_and_admins(
+    caller, role, own, allowed
+) -> None:
+    someone = uuid.uuid4()
+    reader = await caller(
+        role,
+        user_id=someone if own else None,
+        client_id=uuid.uuid4() if role == "client" else None,
+    )
+    answer = await reader(USER_PREFS, {"reps": [{"__typename": "User", "id": str(someone)}]})
+    if allowed:
+        assert answer.ok()["_entities"][0]["notificationPreferences"] == {"reminders": True}
+    else:
+        assert answer.error_codes == ["FORBIDDEN"]

@@ -90,7 +90,7 @@ async def _truncate_all(sessions: async_sessionmaker[AsyncSession]) -> None:
                 rows = await session.execute(
                     text(
                         "SELECT schemaname || '.' || tablename FROM pg_tables WHERE schemaname"
-                        " IN ('identity','sales','charters','vendors','pricing','finance','notifications',"
+                        " IN ('identity','sales','charters','vendors','pricing','finance','notifications','tours',"
                         "'jobs')"
                         " AND tablename <> 'alembic_version'"
                     )

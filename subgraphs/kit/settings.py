@@ -26,6 +26,7 @@ SUBGRAPH_PORTS: dict[str, int] = {
     "pricing": 4105,
     "finance": 4106,
     "notifications": 4107,
+    "tours": 4108,
 }
 
 EMBEDDED_POSTGRES_PORT = 55432
@@ -48,6 +49,7 @@ class Settings(BaseSettings):
     pricing_port: int = SUBGRAPH_PORTS["pricing"]
     finance_port: int = SUBGRAPH_PORTS["finance"]
     notifications_port: int = SUBGRAPH_PORTS["notifications"]
+    tours_port: int = SUBGRAPH_PORTS["tours"]
 
     jwt_issuer: str = "https://athena.local/identity"
     jwt_audience: str = "athena"
@@ -256,6 +258,16 @@ class Settings(BaseSettings):
     twilio_auth_token: str = ""
     twilio_from_number: str = ""
     twilio_api_base: str = ""
+
+    #: Tours (issue 15): the scheduled jobs (offer expiry, departure cutoff), the charters'
+    #: client that operates confirmed departures (a house client, created by the demo data
+    #: and by `make run`), and the anonymous callers' limits per address and hour.
+    tours_jobs_enabled: bool = True
+    tours_offer_expiry_cron: str = "*/5 * * * *"
+    tours_departure_cutoff_cron: str = "*/15 * * * *"
+    tours_client_id: str = "7d3f5a52-2f6e-4b8e-9a61-0c0ffee70015"
+    tours_anonymous_bookings_per_hour: int = Field(default=20, ge=1)
+    tours_lookups_per_hour: int = Field(default=20, ge=1)
 
     @property
     def notifications_base_url(self) -> str:

@@ -20,6 +20,7 @@ from subgraphs.charters.service.directory import (
 )
 from subgraphs.charters.service.positions import start_writer, stop_writer
 from subgraphs.charters.service.recovery import RECOVERY_ALERTED, apply_alerted_event
+from subgraphs.charters.service.tour_departures import DEPARTURE_CHANGED, apply_departure_event
 from subgraphs.charters.service.vendor_access import (
     ACCESS_CHANGED,
     VENDOR_USER_LINKED,
@@ -62,6 +63,8 @@ DIRECTORY_PROJECTIONS = {
 
 #: Whom vendors alerted about a recovery case (issue 13): kept on the case.
 RECOVERY_PROJECTIONS = {RECOVERY_ALERTED: ("charters.recovery-alerts", apply_alerted_event)}
+#: Tours' departures confirmed to run, operated as shuttle charters (issue 15 §5).
+TOUR_PROJECTIONS = {DEPARTURE_CHANGED: ("charters.tour-departures", apply_departure_event)}
 
 
 def create_app(settings: Settings | None = None) -> Starlette:
@@ -73,7 +76,10 @@ def create_app(settings: Settings | None = None) -> Starlette:
         settings=settings,
         on_startup=[start_stream, start_writer],
         on_shutdown=[stop_writer, stop_stream],
-        projections=VENDOR_PROJECTIONS | DIRECTORY_PROJECTIONS | RECOVERY_PROJECTIONS,
+        projections=VENDOR_PROJECTIONS
+        | DIRECTORY_PROJECTIONS
+        | RECOVERY_PROJECTIONS
+        | TOUR_PROJECTIONS,
         jobs=jobs.jobs(settings),
         # The driver app's trip photos (issue 13): staff and the uploading driver.
         # Documents on charters and signed terms (issue 14): their readers only.

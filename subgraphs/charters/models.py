@@ -232,6 +232,9 @@ class Charter(UUIDPrimaryKey, Timestamps, Base):
     route_duration_minutes: Mapped[int | None] = mapped_column(Integer)
     route_optimized_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
+    #: The tours departure this shuttle operates (issue 15 §5): one charter per departure.
+    tour_slot_id: Mapped[uuid.UUID | None] = mapped_column(unique=True)
+
 
 class QuoteRevision(UUIDPrimaryKey, Base):
     """A quote as it stood before a revision; the charter row is the newest."""

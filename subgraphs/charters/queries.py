@@ -14,6 +14,7 @@ from subgraphs.charters import models
 from subgraphs.charters.dispatch_types import driver_app
 from subgraphs.charters.enums import ChangeCaseStatus, CharterStatus
 from subgraphs.charters.field_policy import charter_audience, series_audience
+from subgraphs.charters.queries_fleet_calendar import FleetCalendarQueries
 from subgraphs.charters.service import board, portals, recovery
 from subgraphs.charters.service import charters as charter_service
 from subgraphs.charters.service import documents as document_service
@@ -180,7 +181,7 @@ class MyChartersFilter:
 
 
 @strawberry.type
-class Query:
+class Query(FleetCalendarQueries):
     @strawberry.field(
         extensions=[allow(*READERS, Role.CLIENT, Role.VENDOR, Role.DRIVER)],
         description=(

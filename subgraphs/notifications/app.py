@@ -20,6 +20,7 @@ from subgraphs.notifications.service import (
     facts,
     sales_messages,
     templates,
+    tour_messages,
     vendor_messages,
 )
 from subgraphs.notifications.tracking_routes import routes as tracking_routes
@@ -45,7 +46,13 @@ def _chained(*handlers: Any) -> Any:
 
 # Issue 14 §1: account, vendor, driver and sales messages. A topic already consumed above
 # is chained (a second entry would replace the first), never added again.
-for _more in (account_messages.CONSUMERS, vendor_messages.CONSUMERS, sales_messages.CONSUMERS):
+# Issue 15: tour customers' bookings and waitlist offers.
+for _more in (
+    account_messages.CONSUMERS,
+    vendor_messages.CONSUMERS,
+    sales_messages.CONSUMERS,
+    tour_messages.CONSUMERS,
+):
     if set(_more) & set(PROJECTIONS):
         raise RuntimeError(f"topics consumed twice: {sorted(set(_more) & set(PROJECTIONS))}")
     PROJECTIONS |= _more

@@ -13,12 +13,16 @@ from subgraphs.tours import jobs
 from subgraphs.tours.models import outbox
 from subgraphs.tours.mutations import Mutation
 from subgraphs.tours.queries import Query
+from subgraphs.tours.service.charter_facts import CHARTER_CHANGED, apply_charter_event
 from subgraphs.tours.types import FEDERATED_TYPES
 
 schema = build_schema(Query, Mutation, types=FEDERATED_TYPES)
 
 #: Other subgraphs' events tours consumes, by stream: (consumer group, handler).
-PROJECTIONS: dict[str, tuple[str, Any]] = {}
+PROJECTIONS: dict[str, tuple[str, Any]] = {
+    # The charter operating each confirmed departure (issue 15 §5): `DepartureSlot.charter`.
+    CHARTER_CHANGED: ("tours.charter-links", apply_charter_event),
+}
 
 
 def create_app(settings: Settings | None = None) -> Starlette:

@@ -10,4 +10,13 @@ if TYPE_CHECKING:
 
 
 def jobs(settings: Settings) -> list[ScheduledJob]:
-    return []
+    from subgraphs.kit.jobs import ScheduledJob
+    from subgraphs.tours.service.departures import cutoff_job
+    from subgraphs.tours.service.waitlist import offer_expiry_job
+
+    return [
+        # Departures short of their minimum at the booking cutoff are cancelled, refunded.
+        ScheduledJob("tours.departure_cutoff", settings.tours_departure_cutoff_cron, cutoff_job),
+        # Waitlist offers past their hold lapse; their seats go to the next in line.
+        ScheduledJob("tours.offer_expiry", settings.tours_offer_expiry_cron, offer_expiry_job),
+    ]

@@ -92,6 +92,8 @@ async def charter_changed(
             "cancellationFee": _number(charter.cancellation_fee),
             "cancellationReason": charter.cancellation_reason,
             "changes": sorted(set(changes)),
+            # The tours departure a shuttle operates (issue 15 §5): tours links it back.
+            "tourSlotId": str(charter.tour_slot_id) if charter.tour_slot_id else None,
             **extra,
         },
     )

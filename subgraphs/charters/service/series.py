@@ -5,7 +5,7 @@ IANA zone. Its instances are ordinary QUOTE charters pointing at it by
 `series_id` with their `occurrence_date`; membership is by that id only,
 never by comparing rule text, so two series with the same rule never merge.
 
-Recurrence:
+Recurrence (`subgraphs/kit/recurrence.py`, shared with tours' schedules):
 - The rule is parsed with DTSTART = `starts_local` as a NAIVE local time
   and each occurrence is turned into an instant with `timing.to_instant` in
   the series' zone: a 07:30 pickup stays 07:30 local across DST changes
@@ -65,15 +65,13 @@ since the audit log hangs off charters.
 
 from __future__ import annotations
 
-import calendar
-import re
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 
-from dateutil.rrule import DAILY, rrule, rrulestr
+from dateutil.rrule import rrule
 from sqlalchemy import delete, exists, or_, select
 
 from subgraphs.charters.error_codes import CharterErrorCode as Code
@@ -103,7 +101,9 @@ from subgraphs.charters.service.templates import (
     load_source,
 )
 from subgraphs.charters.service.timing import now, to_instant, zone
+from subgraphs.kit import recurrence
 from subgraphs.kit.errors import Problem, ServiceError
+from subgraphs.kit.recurrence import occurrences
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
@@ -112,32 +112,8 @@ if TYPE_CHECKING:
 
 #: How far ahead one generation goes (days from today, in the series' zone).
 HORIZON_DAYS = 366
-MAX_RRULE = 500
-MAX_COUNT = 10_000
-MAX_INTERVAL = 1_000
 MAX_NAME = 200
 MAX_EXCEPTIONS = 1000
-ALLOWED_FREQS = ("YEARLY", "MONTHLY", "WEEKLY", "DAILY")
-KNOWN_PARTS = {
-    "FREQ",
-    "INTERVAL",
-    "COUNT",
-    "UNTIL",
-    "BYDAY",
-    "BYMONTHDAY",
-    "BYMONTH",
-    "BYYEARDAY",
-    "BYWEEKNO",
-    "BYSETPOS",
-    "WKST",
-}
-TIME_PARTS = {"BYHOUR", "BYMINUTE", "BYSECOND"}
-_UTC_UNTIL = re.compile(r"^(\d{8}T\d{6})Z$")
-_DATE_UNTIL = re.compile(r"^\d{8}$")
-#: The most days a month can have, leap years included.
-_MONTH_DAYS = {
-    m: max(calendar.monthrange(2024, m)[1], calendar.monthrange(2023, m)[1]) for m in range(1, 13)
-}
 
 # Skip reasons, reported by generation.
 EXCEPTION_DATE = "exception_date"
@@ -147,92 +123,17 @@ IN_THE_PAST = "in_the_past"
 NOT_A_QUOTE = "not_a_quote"
 
 
-def _bad(message: str) -> ServiceError:
-    return ServiceError.of(Code.INVALID_RRULE, message, "rrule")
-
-
-def _normalise(text: str, time_zone: str) -> str:
-    """The rule as dateutil reads it with a naive DTSTART, or INVALID_RRULE."""
-    body = text.strip()
-    if len(body) > MAX_RRULE:
-        raise _bad(f"The rule is longer than {MAX_RRULE} characters.")
-    if body.upper().startswith("RRULE:"):
-        body = body[len("RRULE:") :]
-    if not body:
-        raise _bad("The rule is empty; give e.g. FREQ=WEEKLY;BYDAY=MO,WE;COUNT=10.")
-    if "\n" in body or "\r" in body or ":" in body:
-        raise _bad(
-            "Give one RRULE only: the start goes in startsLocal, exceptions in exceptionDates."
-        )
-    parts: dict[str, str] = {}
-    for piece in body.split(";"):
-        if not piece:
-            continue
-        key, sep, value = piece.partition("=")
-        key = key.strip().upper()
-        if not sep or not value.strip():
-            raise _bad(f"{piece!r} is not NAME=VALUE.")
-        if key in parts:
-            raise _bad(f"{key} is given twice.")
-        if key in TIME_PARTS:
-            raise _bad(f"{key} is not supported: one pickup per day, at startsLocal's time.")
-        if key not in KNOWN_PARTS:
-            raise _bad(f"Unknown rule part {key}.")
-        parts[key] = value.strip().upper()
-    freq = parts.get("FREQ")
-    if freq is None:
-        raise _bad("FREQ is required (DAILY, WEEKLY, MONTHLY or YEARLY).")
-    if freq not in ALLOWED_FREQS:
-        raise _bad(f"FREQ={freq} is not supported: use DAILY, WEEKLY, MONTHLY or YEARLY.")
-    if "COUNT" in parts and "UNTIL" in parts:
-        raise _bad("Give COUNT or UNTIL, not both.")
-    for key, most in (("COUNT", MAX_COUNT), ("INTERVAL", MAX_INTERVAL)):
-        if key in parts and (not parts[key].isdigit() or not 1 <= int(parts[key]) <= most):
-            raise _bad(f"{key} must be a whole number from 1 to {most}.")
-    until = parts.get("UNTIL")
-    if until is not None:
-        if match := _UTC_UNTIL.match(until):
-            try:
-                instant = datetime.strptime(match.group(1), "%Y%m%dT%H%M%S").replace(tzinfo=UTC)
-                local = instant.astimezone(zone(time_zone, "timeZone")).replace(tzinfo=None)
-            except (ValueError, OverflowError) as exc:
-                raise _bad(f"UNTIL={until} is not a valid date-time.") from exc
-            parts["UNTIL"] = local.strftime("%Y%m%dT%H%M%S")
-        elif _DATE_UNTIL.match(until):
-            parts["UNTIL"] = f"{until}T235959"
-    return ";".join(f"{k}={v}" for k, v in parts.items())
-
-
 def parse_rule(text: str, starts_local: datetime, time_zone: str) -> rrule:
     """Parse an RRULE with DTSTART = the naive local start; INVALID_RRULE on `rrule`."""
-    if starts_local.tzinfo is not None:
-        raise ValueError("starts_local must be naive local time")
-    body = _normalise(text, time_zone)
-    try:
-        rule = rrulestr(body, dtstart=starts_local)
-    except (ValueError, TypeError, KeyError, IndexError, OverflowError) as exc:
-        raise _bad(f"Not a valid RFC 5545 rule: {exc}.") from exc
-    if not isinstance(rule, rrule) or getattr(rule, "_freq", None) not in range(DAILY + 1):
-        raise _bad("Not a single daily, weekly, monthly or yearly rule.")
-    _ensure_possible(rule)
-    return rule
-
-
-def _ensure_possible(rule: rrule) -> None:
-    """Refuse month/day combinations that never occur (dateutil would scan to 9999)."""
-    # dateutil keeps the expanded parts (implicit ones from DTSTART included) privately.
-    months = getattr(rule, "_bymonth", None) or tuple(range(1, 13))
-    days = [
-        *(getattr(rule, "_bymonthday", None) or ()),
-        *(-d for d in getattr(rule, "_bynmonthday", None) or ()),
-    ]
-    if days and not any(d <= _MONTH_DAYS[m] for m in months for d in days):
-        raise _bad("The rule never occurs: no listed month has such a day.")
-
-
-def occurrences(rule: rrule, start: datetime, end: datetime) -> list[datetime]:
-    """Naive local occurrences in [start, end], oldest first."""
-    return list(rule.between(start, end, inc=True))
+    return recurrence.parse_rule(
+        text,
+        starts_local,
+        time_zone,
+        code=Code.INVALID_RRULE,
+        field="rrule",
+        zone_code=Code.INVALID_TIME_ZONE,
+        zone_field="timeZone",
+    )
 
 
 def occurrence_instant(local: datetime, time_zone: str) -> datetime:

@@ -60,6 +60,34 @@ _PICKUP_SAMPLE: dict[str, Any] = {
 }
 
 
+#: what the tour kinds say about the departure (issue 15)
+_TOUR_DEPARTURE = {
+    "tour_name": "The tour's name.",
+    "departs_at": "The departure, an ISO 8601 moment with offset.",
+    "departure_time_zone": "The departure's IANA time zone: show departs_at in it.",
+}
+_TOUR_DEPARTURE_SAMPLE: dict[str, Any] = {
+    "tour_name": "Chicago Architecture by Coach",
+    "departs_at": "2026-07-04T14:00:00+00:00",
+    "departure_time_zone": "America/Chicago",
+}
+#: ... and about a booking on it
+_TOUR_BOOKING = {
+    **_TOUR_DEPARTURE,
+    "booking_reference": "The booking's reference, e.g. TB-20260601-K7Q2ZP.",
+    "adults": "Adults in the party.",
+    "children": "Children (3-12) in the party.",
+    "infants": "Infants (0-2) in the party.",
+}
+_TOUR_BOOKING_SAMPLE: dict[str, Any] = {
+    **_TOUR_DEPARTURE_SAMPLE,
+    "booking_reference": "TB-20260601-K7Q2ZP",
+    "adults": 2,
+    "children": 1,
+    "infants": 0,
+}
+
+
 @dataclass(frozen=True)
 class Kind:
     name: str
@@ -517,6 +545,72 @@ _KINDS = [
             "passenger_count": 48,
             "vehicle_description": "Coach 12 (56 seats)",
             "instructions": "Wheelchair lift needed at the first pickup.",
+        },
+    ),
+    # -- tour customers (issue 15): people, often without an account -----------------------------
+    _kind(
+        "tour_booking_confirmation",
+        "A tour booking made: the departure, the party and the total.",
+        topic=None,
+        transactional=True,
+        variables={
+            **_TOUR_BOOKING,
+            "total": "The booking's total (money).",
+        },
+        sample={**_TOUR_BOOKING_SAMPLE, "total": _money("222.75")},
+    ),
+    _kind(
+        "tour_booking_changed",
+        "A tour booking confirmed by staff, or modified (departure or party): what it is now.",
+        topic=None,
+        transactional=True,
+        variables={
+            **_TOUR_BOOKING,
+            "change": "'confirmed' or 'modified'.",
+            "total": "The booking's total now (money).",
+            "reason": "Why, or null.",
+        },
+        sample={
+            **_TOUR_BOOKING_SAMPLE,
+            "change": "modified",
+            "total": _money("297.00"),
+            "reason": "Two more friends are coming.",
+        },
+    ),
+    _kind(
+        "tour_booking_cancelled",
+        "A tour booking cancelled, by the customer or with its departure: the refund due.",
+        topic=None,
+        transactional=True,
+        variables={
+            **_TOUR_BOOKING,
+            "departure_cancelled": "True when the operator cancelled the departure itself.",
+            "refund_due": "What is refunded (money), or null when nothing is.",
+            "reason": "Why, or null.",
+        },
+        sample={
+            **_TOUR_BOOKING_SAMPLE,
+            "departure_cancelled": True,
+            "refund_due": _money("222.75"),
+            "reason": "Fewer than 10 seats sold by the booking cutoff",
+        },
+    ),
+    _kind(
+        "tour_waitlist_offer",
+        "Seats freed on a departure the customer waits for: held for them until the offer expires.",
+        topic=None,
+        transactional=True,
+        variables={
+            **_TOUR_DEPARTURE,
+            "seats": "How many seats are held.",
+            "price_per_person": "An adult's price on that departure (money).",
+            "offer_expires_at": "When the held seats are released (ISO moment).",
+        },
+        sample={
+            **_TOUR_DEPARTURE_SAMPLE,
+            "seats": 3,
+            "price_per_person": _money("75.00"),
+            "offer_expires_at": "2026-07-03T14:30:00+00:00",
         },
     ),
 ]

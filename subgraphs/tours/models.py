@@ -321,4 +321,27 @@ class BlackoutDate(UUIDPrimaryKey, Timestamps, Base):
     created_by: Mapped[uuid.UUID | None] = mapped_column()
 
 
+class TourAudit(UUIDPrimaryKey, Base):
+    """Every change to the catalogue (tours, schedules, departures, blackouts, the booking
+    rules) and to waitlist entries: who, what, before and after (`kit/auditing`).
+
+    Bookings have their own, richer log (`booking_changes`: the caller's address and
+    user agent, the price difference).
+    """
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_log_entity", "entity", "entity_id", "at"),)
+
+    entity: Mapped[str] = mapped_column(String(20))
+    entity_id: Mapped[uuid.UUID | None] = mapped_column()
+    #: The tour it belongs to, for a tour's whole history (None: global blackouts, config).
+    tour_id: Mapped[uuid.UUID | None] = mapped_column(index=True)
+    action: Mapped[str] = mapped_column(String(30))
+    actor_id: Mapped[uuid.UUID | None] = mapped_column()
+    impersonator_id: Mapped[uuid.UUID | None] = mapped_column()
+    before: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    after: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
 outbox = outbox_table(Base.metadata)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterable
-from datetime import date, datetime
+from datetime import date, datetime, time
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -22,7 +22,7 @@ SKIPPED = frozenset({"created_at", "updated_at"})
 def plain(value: Any) -> Any:
     if isinstance(value, uuid.UUID | Decimal):
         return str(value)
-    if isinstance(value, datetime | date):
+    if isinstance(value, datetime | date | time):
         return value.isoformat()
     if isinstance(value, list | tuple):
         return [plain(v) for v in value]

@@ -322,8 +322,10 @@ class BlackoutDate(UUIDPrimaryKey, Timestamps, Base):
 
 
 class TourAudit(UUIDPrimaryKey, Base):
-    """Every change to the catalogue (tours, schedules, departures, blackouts, the booking
-    rules) and to waitlist entries: who, what, before and after (`kit/auditing`).
+    """Every change to the catalogue and to waitlist entries: who, what, before and after.
+
+    The catalogue is tours, schedules, departures, blackouts and the booking rules
+    (`kit/auditing` writes the rows).
 
     Bookings have their own, richer log (`booking_changes`: the caller's address and
     user agent, the price difference).

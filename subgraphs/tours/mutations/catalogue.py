@@ -281,7 +281,10 @@ def _now() -> datetime:
 class CatalogueMutations:
     @strawberry.mutation(extensions=[allow(*RUN_CATALOGUE)], description="Add a tour.")
     async def create_tour(self, info: Info, input: CreateTourInput) -> TourPayload:
-        row, errors = await transact(info, lambda s: tours.create_tour(s, _tour_data(input)))
+        actor = await actor_of(info)
+        row, errors = await transact(
+            info, lambda s: tours.create_tour(s, _tour_data(input), actor=actor)
+        )
         return TourPayload(tour=Tour.from_row(row) if row else None, user_errors=errors)
 
     @strawberry.mutation(
@@ -291,8 +294,12 @@ class CatalogueMutations:
     async def update_tour(
         self, info: Info, id: strawberry.ID, input: UpdateTourInput
     ) -> TourPayload:
+        actor = await actor_of(info)
+
         async def work(session: Any) -> Any:
-            return await tours.update_tour(session, input_uuid(id, "id"), _tour_data(input))
+            return await tours.update_tour(
+                session, input_uuid(id, "id"), _tour_data(input), actor=actor
+            )
 
         row, errors = await transact(info, work)
         return TourPayload(tour=Tour.from_row(row) if row else None, user_errors=errors)
@@ -324,10 +331,11 @@ class CatalogueMutations:
             for name in ("valid_until", "price_override")
             if getattr(input, name) is None  # given as null (UNSET is left out)
         }
+        actor = await actor_of(info)
 
         async def work(session: Any) -> Any:
             return await schedules.update_schedule(
-                session, input_uuid(id, "id"), _schedule_data(input), clear=clear
+                session, input_uuid(id, "id"), _schedule_data(input), clear=clear, actor=actor
             )
 
         row, errors = await transact(info, work)
@@ -348,9 +356,11 @@ class CatalogueMutations:
         from_: Annotated[date, strawberry.argument(name="from")],
         to: date,
     ) -> GenerateDeparturesPayload:
+        actor = await actor_of(info)
+
         async def work(session: Any) -> schedules.Generated:
             return await schedules.generate_departures(
-                session, input_uuid(schedule_id, "scheduleId"), from_, to, _now()
+                session, input_uuid(schedule_id, "scheduleId"), from_, to, _now(), actor=actor
             )
 
         result, errors = await transact(info, work)
@@ -378,9 +388,12 @@ class CatalogueMutations:
             price_per_person=input.price_per_person,
             available=input.available,
         )
+        actor = await actor_of(info)
 
         async def work(session: Any) -> Any:
-            return await slots.update_slot(session, input_uuid(id, "id"), change, _now())
+            return await slots.update_slot(
+                session, input_uuid(id, "id"), change, _now(), actor=actor
+            )
 
         row, errors = await transact(info, work)
         return DepartureSlotPayload(
@@ -442,9 +455,10 @@ class CatalogueMutations:
             description=input.description,
             active=input.active,
         )
+        actor = await actor_of(info)
 
         async def work(session: Any) -> Any:
-            return await blackouts.update_blackout(session, input_uuid(id, "id"), data)
+            return await blackouts.update_blackout(session, input_uuid(id, "id"), data, actor=actor)
 
         return await _blackout_payload(info, work)
 

@@ -103,8 +103,10 @@ class WaitlistMutations:
     async def set_tour_waitlist_priority(
         self, info: Info, id: strawberry.ID, priority: int
     ) -> TourWaitlistPayload:
+        actor = await actor_of(info)
+
         async def work(session: AsyncSession) -> WaitlistEntry:
-            return await waitlist.set_priority(session, input_uuid(id, "id"), priority)
+            return await waitlist.set_priority(session, input_uuid(id, "id"), priority, actor=actor)
 
         row, errors = await transact(info, work)
         return _payload(row, errors)

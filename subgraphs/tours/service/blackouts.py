@@ -19,6 +19,8 @@ from sqlalchemy import or_, select
 from subgraphs.kit.errors import Problem, ServiceError
 from subgraphs.tours.error_codes import ToursErrorCode as Code
 from subgraphs.tours.models import BLACKOUT_TYPES, BlackoutDate, DepartureSlot, Tour
+from subgraphs.tours.service import audit
+from subgraphs.tours.service.changes import SYSTEM
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
@@ -178,17 +180,28 @@ async def create_blackout(session: AsyncSession, data: BlackoutData, actor: Acto
     )
     session.add(row)
     await session.flush()
+    audit.record(
+        session,
+        entity=audit.BLACKOUT,
+        entity_id=row.id,
+        tour_id=row.tour_id,
+        action="create",
+        actor=actor.viewer,
+        before=None,
+        after=audit.snapshot(row),
+    )
     return row
 
 
 async def update_blackout(
-    session: AsyncSession, blackout_id: uuid.UUID, data: BlackoutData
+    session: AsyncSession, blackout_id: uuid.UUID, data: BlackoutData, *, actor: Actor = SYSTEM
 ) -> BlackoutDate:
     row = await session.scalar(
         select(BlackoutDate).where(BlackoutDate.id == blackout_id).with_for_update()
     )
     if row is None:
         raise ServiceError.of(Code.NOT_FOUND, "No such blackout.", "id")
+    before = audit.snapshot(row)
     name = row.name if data.name is None else " ".join(data.name.split())
     blackout_type = data.blackout_type or row.blackout_type
     start = data.start_date or row.start_date
@@ -202,4 +215,14 @@ async def update_blackout(
     if data.active is not None:
         row.active = data.active
     await session.flush()
+    audit.record(
+        session,
+        entity=audit.BLACKOUT,
+        entity_id=row.id,
+        tour_id=row.tour_id,
+        action="update",
+        actor=actor.viewer,
+        before=before,
+        after=audit.snapshot(row),
+    )
     return row

@@ -20,6 +20,7 @@ from subgraphs.kit.auditing import plain
 from subgraphs.kit.errors import Problem, ServiceError
 from subgraphs.tours.error_codes import ToursErrorCode as Code
 from subgraphs.tours.models import ToursConfig
+from subgraphs.tours.service import audit
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
@@ -121,6 +122,7 @@ async def update_config(session: AsyncSession, change: ConfigChange, actor: Acto
     problems = problems_of(change, row)
     if problems:
         raise ServiceError(problems)
+    before = snapshot(row)
     for name in FIELDS:
         value = getattr(change, name)
         if value is not None:
@@ -128,4 +130,15 @@ async def update_config(session: AsyncSession, change: ConfigChange, actor: Acto
     row.updated_by = actor.user_id
     row.updated_at = datetime.now(UTC)
     await session.flush()
+    await session.refresh(row)  # numbers as stored: 70 and 70.00 are no change
+    audit.record(
+        session,
+        entity=audit.CONFIG,
+        entity_id=None,
+        tour_id=None,
+        action="update",
+        actor=actor.viewer,
+        before=before,
+        after=snapshot(row),
+    )
     return row

@@ -29,7 +29,8 @@ from sqlalchemy.dialects.postgresql import insert
 from subgraphs.kit.errors import Problem, ServiceError
 from subgraphs.tours.error_codes import ToursErrorCode as Code
 from subgraphs.tours.models import RECURRENCES, DepartureSlot, Schedule, Tour
-from subgraphs.tours.service import blackouts, recurrence
+from subgraphs.tours.service import audit, blackouts, recurrence
+from subgraphs.tours.service.changes import SYSTEM
 from subgraphs.tours.service.slots import range_problems
 from subgraphs.tours.service.tours import MAX_DURATION, get_tour, money_problems, zone_problems
 
@@ -189,14 +190,30 @@ async def create_schedule(
     )
     session.add(schedule)
     await session.flush()
+    audit.record(
+        session,
+        entity=audit.SCHEDULE,
+        entity_id=schedule.id,
+        tour_id=schedule.tour_id,
+        action="create",
+        actor=actor.viewer,
+        before=None,
+        after=audit.snapshot(schedule),
+    )
     return schedule
 
 
 async def update_schedule(
-    session: AsyncSession, schedule_id: uuid.UUID, data: ScheduleData, *, clear: set[str]
+    session: AsyncSession,
+    schedule_id: uuid.UUID,
+    data: ScheduleData,
+    *,
+    clear: set[str],
+    actor: Actor = SYSTEM,
 ) -> Schedule:
     """Apply an edit; `clear` names the optional fields set to null (validUntil, priceOverride)."""
     schedule = await get_schedule(session, schedule_id, lock=True)
+    before = audit.snapshot(schedule)
     edit = _tidy(data)
     values: dict[str, Any] = {}
     for f in fields(edit):
@@ -215,6 +232,17 @@ async def update_schedule(
     for name, value in values.items():
         setattr(schedule, name, value)
     await session.flush()
+    await session.refresh(schedule)  # numbers as stored: 70 and 70.00 are no change
+    audit.record(
+        session,
+        entity=audit.SCHEDULE,
+        entity_id=schedule.id,
+        tour_id=schedule.tour_id,
+        action="update",
+        actor=actor.viewer,
+        before=before,
+        after=audit.snapshot(schedule),
+    )
     return schedule
 
 
@@ -235,9 +263,20 @@ class Generated:
 
 
 async def generate_departures(
-    session: AsyncSession, schedule_id: uuid.UUID, start: date, end: date, now: datetime
+    session: AsyncSession,
+    schedule_id: uuid.UUID,
+    start: date,
+    end: date,
+    now: datetime,
+    *,
+    actor: Actor = SYSTEM,
 ) -> Generated:
-    """Insert the schedule's missing departures on days in [start, end]; idempotent."""
+    """Insert the schedule's missing departures on days in [start, end]; idempotent.
+
+    Audited as one row per call that creates any (the range asked and the
+    count created): a departure per row would bury the trail under a year's
+    generation. A call that creates nothing changed nothing and leaves no row.
+    """
     problems = range_problems(start, end, MAX_GENERATE_DAYS)
     if problems:
         raise ServiceError(problems)
@@ -326,4 +365,20 @@ async def generate_departures(
             .order_by(DepartureSlot.starts_at, DepartureSlot.id)
         )
     )
+    if created:
+        audit.record(
+            session,
+            entity=audit.SCHEDULE,
+            entity_id=schedule.id,
+            tour_id=tour.id,
+            action="generate",
+            actor=actor.viewer,
+            before=None,
+            after={
+                "from": start.isoformat(),
+                "to": end.isoformat(),
+                "created": len(created),
+                "skipped": len(skipped),
+            },
+        )
     return Generated(created, skipped)

@@ -26,8 +26,8 @@ from sqlalchemy import select
 from subgraphs.kit.errors import Problem, ServiceError
 from subgraphs.tours.error_codes import ToursErrorCode as Code
 from subgraphs.tours.models import Booking, DepartureSlot, Tour
+from subgraphs.tours.service import audit, changes, events, seats, waitlist
 from subgraphs.tours.service import bookings as booking_service
-from subgraphs.tours.service import changes, events, seats, waitlist
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
@@ -75,10 +75,16 @@ class SlotChange:
 
 
 async def update_slot(
-    session: AsyncSession, slot_id: uuid.UUID, change: SlotChange, now: datetime
+    session: AsyncSession,
+    slot_id: uuid.UUID,
+    change: SlotChange,
+    now: datetime,
+    *,
+    actor: Actor = changes.SYSTEM,
 ) -> DepartureSlot:
     """Change capacity, price or the open flag; freed or re-opened seats go to the waitlist."""
     slot = await get_slot(session, slot_id, lock=True)
+    before = audit.snapshot(slot, audit.SEAT_COUNTS)
     problems: list[Problem] = []
     if slot.cancelled_at is not None:
         raise ServiceError.of(Code.SLOT_CANCELLED, "This departure is cancelled.", "id")
@@ -125,6 +131,16 @@ async def update_slot(
         slot.available = change.available
     await session.flush()
     await session.refresh(slot)
+    audit.record(
+        session,
+        entity=audit.DEPARTURE,
+        entity_id=slot.id,
+        tour_id=slot.tour_id,
+        action="update",
+        actor=actor.viewer,
+        before=before,
+        after=audit.snapshot(slot, audit.SEAT_COUNTS),
+    )
     if frees:
         await waitlist.offer_freed_seats(session, slot.id, now)
         await session.refresh(slot)
@@ -157,6 +173,7 @@ async def cancel_departure(
     slot = await get_slot(session, slot_id, lock=True)
     if slot.cancelled_at is not None:
         raise ServiceError.of(Code.SLOT_CANCELLED, "This departure is already cancelled.", "id")
+    before = audit.snapshot(slot, audit.SEAT_COUNTS)
     tour = await session.get(Tour, slot.tour_id)
     if tour is None:  # pragma: no cover - a foreign key
         raise ServiceError.of(Code.NOT_FOUND, "No such tour.", "id")
@@ -176,6 +193,16 @@ async def cancel_departure(
     slot.cancellation_reason = reason
     await session.flush()
     await session.refresh(slot)
+    audit.record(
+        session,
+        entity=audit.DEPARTURE,
+        entity_id=slot.id,
+        tour_id=slot.tour_id,
+        action="cancel",
+        actor=actor.viewer,
+        before=before,
+        after={**audit.snapshot(slot, audit.SEAT_COUNTS), "bookings_cancelled": len(bookings)},
+    )
     for booking in bookings:
         old_status = booking.status
         booking_service.BOOKING.check(old_status, "cancelled")

@@ -22,9 +22,13 @@ from subgraphs.kit import recurrence
 from subgraphs.kit.errors import Problem, ServiceError
 from subgraphs.tours.error_codes import ToursErrorCode as Code
 from subgraphs.tours.models import Tour
+from subgraphs.tours.service import audit
+from subgraphs.tours.service.changes import SYSTEM
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
+
+    from subgraphs.tours.service.changes import Actor
 
 CENT = Decimal("0.01")
 MAX_NAME = 200
@@ -125,7 +129,7 @@ async def get_tour(
     return tour
 
 
-async def create_tour(session: AsyncSession, data: TourData) -> Tour:
+async def create_tour(session: AsyncSession, data: TourData, *, actor: Actor = SYSTEM) -> Tour:
     full = _tidy(
         replace(
             data,
@@ -143,11 +147,24 @@ async def create_tour(session: AsyncSession, data: TourData) -> Tour:
     tour = Tour(id=uuid.uuid4(), **{f.name: getattr(full, f.name) for f in fields(full)})
     session.add(tour)
     await session.flush()
+    audit.record(
+        session,
+        entity=audit.TOUR,
+        entity_id=tour.id,
+        tour_id=tour.id,
+        action="create",
+        actor=actor.viewer,
+        before=None,
+        after=audit.snapshot(tour),
+    )
     return tour
 
 
-async def update_tour(session: AsyncSession, tour_id: uuid.UUID, data: TourData) -> Tour:
+async def update_tour(
+    session: AsyncSession, tour_id: uuid.UUID, data: TourData, *, actor: Actor = SYSTEM
+) -> Tour:
     tour = await get_tour(session, tour_id, lock=True)
+    before = audit.snapshot(tour)
     edit = _tidy(data)
     merged = TourData(
         **{
@@ -165,6 +182,17 @@ async def update_tour(session: AsyncSession, tour_id: uuid.UUID, data: TourData)
         if value is not None:
             setattr(tour, f.name, value)
     await session.flush()
+    await session.refresh(tour)  # numbers as stored: 70 and 70.00 are no change
+    audit.record(
+        session,
+        entity=audit.TOUR,
+        entity_id=tour.id,
+        tour_id=tour.id,
+        action="update",
+        actor=actor.viewer,
+        before=before,
+        after=audit.snapshot(tour),
+    )
     return tour
 
 

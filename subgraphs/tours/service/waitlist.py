@@ -30,7 +30,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from email_validator import EmailNotValidError, validate_email
@@ -40,7 +40,8 @@ from subgraphs.kit.errors import Problem, ServiceError
 from subgraphs.kit.state_machine import machine
 from subgraphs.tours.error_codes import ToursErrorCode as Code
 from subgraphs.tours.models import DepartureSlot, Tour, WaitlistEntry
-from subgraphs.tours.service import access, blackouts, config, events, seats
+from subgraphs.tours.service import access, audit, blackouts, config, events, seats
+from subgraphs.tours.service.changes import SYSTEM
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -147,11 +148,13 @@ async def offer_freed_seats(
         )
         if entry is None or not await seats.hold(session, slot.id, entry.party_size):
             break
+        before = audit.snapshot(entry)
         entry.status = NOTIFIED
         entry.offer_slot_id = slot.id
         entry.offered_at = now
         entry.offer_expires_at = expires_at
         await session.flush()
+        _audit(session, entry, "offer", None, before)
         await events.waitlist_offer_made(session, entry, slot, tour)
         offered.append(entry)
         free -= entry.party_size
@@ -174,8 +177,10 @@ async def slot_cancelled(session: AsyncSession, slot_id: uuid.UUID) -> None:
         .with_for_update()
     )
     for entry in entries:
+        before = audit.snapshot(entry)
         await seats.release_hold(session, slot_id, entry.party_size)
         _back_in_line(entry)
+        _audit(session, entry, "offer_withdrawn", None, before)
     await session.flush()
 
 
@@ -253,10 +258,13 @@ async def join(session: AsyncSession, data: NewEntry, actor: Actor, now: datetim
     )
     session.add(entry)
     await session.flush()
+    _audit(session, entry, "join", viewer, None)
     return entry
 
 
-async def set_priority(session: AsyncSession, entry_id: uuid.UUID, priority: int) -> WaitlistEntry:
+async def set_priority(
+    session: AsyncSession, entry_id: uuid.UUID, priority: int, *, actor: Actor = SYSTEM
+) -> WaitlistEntry:
     """Staff move an entry up or down the line; it counts from the next seats freed."""
     entry = await _lock_entry(session, entry_id)
     if entry is None:
@@ -267,8 +275,10 @@ async def set_priority(session: AsyncSession, entry_id: uuid.UUID, priority: int
         )
     if not -1000 <= priority <= 1000:
         raise ServiceError.of(Code.OUT_OF_RANGE, "Priority is -1000 to 1000.", "priority")
+    before = audit.snapshot(entry)
     entry.priority = priority
     await session.flush()
+    _audit(session, entry, "priority", actor.viewer, before)
     return entry
 
 
@@ -283,12 +293,14 @@ async def cancel(
     """The customer (or staff) gives up the place; a held offer's seats go to the next in line."""
     entry = await _entry_with_its_slot_locked(session, entry_id, viewer, email, "id")
     WAITLIST.check(entry.status, CANCELLED, "id")
+    before = audit.snapshot(entry)
     slot_id = entry.offer_slot_id if entry.status == NOTIFIED else None
     if slot_id is not None:
         await seats.release_hold(session, slot_id, entry.party_size)
         _close_offer(entry)
     entry.status = CANCELLED
     await session.flush()
+    _audit(session, entry, "cancel", viewer, before)
     if slot_id is not None:
         await offer_freed_seats(session, slot_id, now)
     return entry
@@ -323,6 +335,7 @@ async def accept(
     slot_id = entry.offer_slot_id
     if slot_id is None:  # the table's CHECK: a notified entry has its offer's slot
         raise RuntimeError(f"notified waitlist entry {entry.id} without an offer slot")
+    before = audit.snapshot(entry)
     booking = await bookings.create_booking(
         session,
         bookings.NewBooking(
@@ -348,6 +361,7 @@ async def accept(
     entry.converted_at = now
     entry.booking_id = booking.id
     await session.flush()
+    _audit(session, entry, "convert", actor.viewer, before)
     return entry, booking
 
 
@@ -400,10 +414,12 @@ async def _expire(
     )
     if entry is None:  # accepted, cancelled or expired meanwhile, or being handled elsewhere
         return False
+    before = audit.snapshot(entry)
     await seats.release_hold(session, slot_id, entry.party_size)
     _close_offer(entry)
     entry.status = EXPIRED
     await session.flush()
+    _audit(session, entry, "expire", None, before)
     await offer_freed_seats(session, slot_id, now)
     return True
 
@@ -453,6 +469,26 @@ def normal_email(value: str, field: str) -> str | Problem:
 
 
 # ---------------------------------------------------------------- helpers
+
+
+def _audit(
+    session: AsyncSession,
+    entry: WaitlistEntry,
+    action: str,
+    actor: Viewer | None,
+    before: dict[str, Any] | None,
+) -> None:
+    """Every entry change in the tours audit log; offers and expiries are the system's (None)."""
+    audit.record(
+        session,
+        entity=audit.WAITLIST_ENTRY,
+        entity_id=entry.id,
+        tour_id=entry.tour_id,
+        action=action,
+        actor=actor,
+        before=before,
+        after=audit.snapshot(entry),
+    )
 
 
 async def _lock_slot(session: AsyncSession, slot_id: uuid.UUID) -> DepartureSlot | None:

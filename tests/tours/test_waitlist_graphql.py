@@ -1,125 +1,23 @@
 """The waitlist, availability and calendar through the tours subgraph over HTTP.
 
 The rules are tested at the service level (test_waitlist*, test_availability,
-test_calendar); here: who gets past each gate, the customer's path from a
-sold-out day to a booking, and that lists cost the same SQL for 1 row or 20.
+test_calendar), who gets past each gate in test_security_review_roles; here:
+the customer's path from a sold-out day to a booking, and that lists cost the
+same SQL for 1 row or 20.
 """
 
 from __future__ import annotations
 
-import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-import pytest
-import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.engine import record_statements
 from subgraphs.tours.models import Tour, WaitlistEntry
-from subgraphs.tours.mutations.waitlist import WaitlistMutations
-from subgraphs.tours.queries.calendar import CalendarQueries
-from subgraphs.tours.queries.waitlist import WaitlistQueries
 from subgraphs.tours.service import bookings, seats, waitlist
 from tests.support.graphql_client import GraphQLClient
 from tests.tours.booking_data import STAFF, make_slot, make_tour, new_booking
-
-ROLES = (
-    "admin",
-    "manager",
-    "dispatcher",
-    "sales_agent",
-    "sales_support",
-    "accounting",
-    "client",
-    "vendor",
-    "driver",
-)
-SIGNED_IN = set(ROLES)
-ANYONE = {*ROLES, "anonymous"}
-BOOKINGS_STAFF = {"admin", "manager", "dispatcher", "sales_agent", "sales_support"}
-
-EXPECTED: dict[str, set[str]] = {
-    "myTourWaitlistEntries": SIGNED_IN,
-    "tourWaitlist": BOOKINGS_STAFF,
-    "availability": ANYONE,
-    "tourCalendar": ANYONE,
-    "joinTourWaitlist": ANYONE,
-    "setTourWaitlistPriority": BOOKINGS_STAFF,
-    "cancelTourWaitlistEntry": ANYONE,
-    "acceptTourWaitlistOffer": ANYONE,
-}
-
-
-def operations(tour_id: str) -> dict[str, tuple[str, dict[str, Any]]]:
-    some = str(uuid.uuid4())
-    out = "{ __typename userErrors { code } }"
-    return {
-        "myTourWaitlistEntries": ("{ myTourWaitlistEntries { id } }", {}),
-        "tourWaitlist": (
-            'query($t: ID!) { tourWaitlist(tourId: $t, date: "2026-01-01") { id } }',
-            {"t": tour_id},
-        ),
-        "availability": (
-            'query($t: ID!) { availability(tourId: $t, date: "2026-01-01") { available } }',
-            {"t": tour_id},
-        ),
-        "tourCalendar": (
-            "query($t: ID!) { tourCalendar(tourId: $t, year: 2026, month: 1) { month } }",
-            {"t": tour_id},
-        ),
-        "joinTourWaitlist": (
-            'mutation($t: ID!) { joinTourWaitlist(input: {tourId: $t, date: "2020-01-01", '
-            f'partySize: 1, customerName: "A", customerEmail: "a@example.com"}}) {out} }}',
-            {"t": tour_id},
-        ),
-        "setTourWaitlistPriority": (
-            f"mutation($id: ID!) {{ setTourWaitlistPriority(id: $id, priority: 1) {out} }}",
-            {"id": some},
-        ),
-        "cancelTourWaitlistEntry": (
-            f"mutation($id: ID!) {{ cancelTourWaitlistEntry(id: $id) {out} }}",
-            {"id": some},
-        ),
-        "acceptTourWaitlistOffer": (
-            "mutation($id: ID!) { acceptTourWaitlistOffer(input: {entryId: $id, adults: 1}) "
-            f"{out} }}",
-            {"id": some},
-        ),
-    }
-
-
-def _names(mixin: type) -> set[str]:
-    definition = mixin.__strawberry_definition__  # type: ignore[attr-defined]
-    return {
-        strawberry.schema.config.StrawberryConfig().name_converter.get_graphql_name(f)
-        for f in definition.fields
-    }
-
-
-def test_the_table_names_every_waitlist_and_calendar_field() -> None:
-    names = _names(WaitlistQueries) | _names(CalendarQueries) | _names(WaitlistMutations)
-    assert names == set(EXPECTED) == set(operations("x"))
-
-
-@pytest.mark.parametrize("role", [*ROLES, None])
-async def test_every_waitlist_and_calendar_operation_as_every_role(
-    role: str | None, tours_as: Any, sessions: async_sessionmaker[AsyncSession]
-) -> None:
-    async with sessions() as session, session.begin():
-        tour_id = str((await make_tour(session)).id)
-    caller = await tours_as(role) if role else await tours_as()
-    for name, (query, variables) in operations(tour_id).items():
-        answer = await caller(query, variables)
-        if (role or "anonymous") in EXPECTED[name]:
-            assert "FORBIDDEN" not in answer.error_codes, (name, role, answer.body)
-            assert "UNAUTHENTICATED" not in answer.error_codes, (name, role, answer.body)
-            assert answer.data is not None, (name, role, answer.body)
-        elif role is None:
-            assert answer.error_codes == ["UNAUTHENTICATED"], (name, answer.body)
-        else:
-            assert answer.error_codes == ["FORBIDDEN"], (name, role, answer.body)
-
 
 AVAILABILITY = """
 query($t: ID!, $d: Date!) {

@@ -8,7 +8,8 @@ skips what is already there, so `make run` can call this at every start.
 #: come after charters, because two of them were converted into demo quotes;
 #: finance prices the booked charters with pricing's demo price list; dispatch works
 #: the charters and vendors demos' tasks; the client portal's demo (issue 14) comes last,
-#: on the others' clients, fleet and price list.
+#: on the others' clients, fleet and price list. Tours (issue 15) need no other demo (they
+#: add their house client to sales, for the charters that operate their departures).
 ORDER = (
     "identity",
     "sales",
@@ -18,5 +19,6 @@ ORDER = (
     "sales_leads",
     "finance",
     "dispatch",
+    "tours",
     "portal",
 )

@@ -1074,6 +1074,255 @@ def test_issue_14_done_a_client_accepts_signs_and_pays_and_staff_see_the_mail_op
     assert opened["openedAt"] is not None
 
 
+# --- issue 15: tours, through the router, on the demo's tours ----------------------
+
+TOURS_ZONE = ZoneInfo("America/Chicago")
+
+
+def _anonymous(url: str, query: str, variables: dict[str, object] | None = None) -> JSON:
+    """A request with no token: a customer who never signed in."""
+    answer = httpx.post(url, json={"query": query, "variables": variables or {}}, timeout=60).json()
+    assert "errors" not in answer, answer
+    return answer["data"]  # type: ignore[no-any-return]
+
+
+def _demo_daily_tour(url: str) -> JSON:
+    from db.demo.tours import DAILY_TOUR
+
+    tours = _anonymous(url, "{ tours { id name basePrice maxParty } }")["tours"]
+    return next(t for t in tours if t["name"] == DAILY_TOUR)
+
+
+def _calendar_days(url: str, tour_id: str, *, at_least_days: int) -> list[JSON]:
+    """The tour's calendar days from `at_least_days` ahead (Chicago time) for three months,
+    read anonymously as a customer's calendar page does."""
+    today = datetime.now(TOURS_ZONE).date()
+    first = (today + timedelta(days=at_least_days)).isoformat()
+    last = (today + timedelta(days=80)).isoformat()
+    days: list[JSON] = []
+    year, month = today.year, today.month
+    for _ in range(3):
+        calendar = _anonymous(
+            url,
+            """query($tour: ID!, $year: Int!, $month: Int!) { tourCalendar(tourId: $tour,
+              year: $year, month: $month) { tourId year month days { date seatsAvailable
+              slotCount level blackoutName } } }""",
+            {"tour": tour_id, "year": year, "month": month},
+        )["tourCalendar"]
+        assert (calendar["tourId"], calendar["year"], calendar["month"]) == (tour_id, year, month)
+        days += [d for d in calendar["days"] if first <= d["date"] <= last]
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return days
+
+
+AVAILABILITY = """query($tour: ID!, $date: Date!, $party: Int!) { availability(tourId: $tour,
+  date: $date, partySize: $party) { available reasonCode waitlistOpen
+  slots { id pricePerPerson seatsAvailable maxCapacity } } }"""
+
+BOOK_TOUR = """mutation($input: BookTourInput!) { bookTour(input: $input) {
+  booking { id reference status adults children infants subtotal tax total
+    slot { id } } userErrors { field code message } } }"""
+
+
+def _mail_to(stack: RunningStack, address: str, subject: str, within: float = EVENTUALLY) -> Any:
+    """The first mail to `address` whose subject has `subject`, waiting for it."""
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        for mail in _mails(stack):
+            if address in str(mail["To"]) and subject in str(mail["Subject"]):
+                return mail
+        time.sleep(0.5)
+    raise AssertionError(f"no mail to {address} with {subject!r} within {within} s")
+
+
+def test_issue_15_done_an_anonymous_customer_reads_the_calendar_and_books_2_adults_and_a_child(
+    stack: RunningStack,
+) -> None:
+    """No sign-in: the demo's daily tour's calendar, a day with seats, its departure at 75.00 a
+    person; 2 adults and 1 child cost 150.00 + 52.50 = 202.50, tax 10 % 20.25, total 222.75;
+    the booking is found again by reference and e-mail, and the calendar counts its seats."""
+    url = f"http://127.0.0.1:{stack['router']}/graphql"
+    tour = _demo_daily_tour(url)
+    days = _calendar_days(url, tour["id"], at_least_days=2)
+    assert {d["level"] for d in days} >= {"HIGH", "NONE", "BLACKOUT"}, days
+    day = next(d for d in days if d["level"] in ("HIGH", "MEDIUM") and d["seatsAvailable"] >= 3)
+
+    offered = _anonymous(url, AVAILABILITY, {"tour": tour["id"], "date": day["date"], "party": 3})
+    slot = offered["availability"]["slots"][0]
+    booked = _anonymous(
+        url,
+        BOOK_TOUR,
+        {
+            "input": {
+                "slotId": slot["id"],
+                "adults": 2,
+                "children": 1,
+                "customerName": "Robin Walker",
+                "customerEmail": "robin.walker@example.com",
+                "customerPhone": "+13125550142",
+            }
+        },
+    )["bookTour"]
+    found = _anonymous(
+        url,
+        """query($ref: String!, $email: String!) { tourBookingByReference(reference: $ref,
+          email: $email) { reference total status slot { id } } }""",
+        {"ref": booked["booking"]["reference"], "email": "ROBIN.WALKER@example.com"},
+    )["tourBookingByReference"]
+    after = next(
+        d for d in _calendar_days(url, tour["id"], at_least_days=2) if d["date"] == day["date"]
+    )
+
+    assert offered["availability"]["available"] is True
+    assert slot["pricePerPerson"] == "75.00"
+    assert booked["userErrors"] == [], booked
+    assert re.fullmatch(r"TB-\d{8}-[A-Z0-9]{6}", booked["booking"]["reference"])
+    assert {k: booked["booking"][k] for k in ("status", "subtotal", "tax", "total")} == {
+        "status": "PENDING",
+        "subtotal": "202.50",
+        "tax": "20.25",
+        "total": "222.75",
+    }
+    assert booked["booking"]["slot"]["id"] == slot["id"]
+    assert found == {
+        "reference": booked["booking"]["reference"],
+        "total": "222.75",
+        "status": "PENDING",
+        "slot": {"id": slot["id"]},
+    }
+    assert after["seatsAvailable"] == day["seatsAvailable"] - 3
+
+
+def test_issue_15_done_a_sold_out_departure_s_waitlist_gets_the_freed_seats_and_converts(
+    stack: RunningStack,
+) -> None:
+    """A manager sells out a departure of the demo's daily tour; an anonymous customer finds it
+    sold out with the waitlist open and joins it for 3; the manager cancels one of the sell-out
+    bookings; the customer's entry is offered 3 seats on that departure (held), the offer mail
+    reaches the customer, and the customer accepts it: 2 adults and 1 child, 222.75, the entry
+    converted into that booking, no seat held or lost."""
+    url = f"http://127.0.0.1:{stack['router']}/graphql"
+    manager = _login(url, "manager@demo.athena")
+    tour = _demo_daily_tour(url)
+    day = [d for d in _calendar_days(url, tour["id"], at_least_days=3) if d["level"] == "HIGH"][-1]
+    slot = _anonymous(url, AVAILABILITY, {"tour": tour["id"], "date": day["date"], "party": 1})[
+        "availability"
+    ]["slots"][0]
+    sell_out: list[JSON] = []
+    left = slot["seatsAvailable"]
+    while left:
+        party = min(left, tour["maxParty"])
+        booked = _ask(
+            url,
+            manager,
+            BOOK_TOUR,
+            {
+                "input": {
+                    "slotId": slot["id"],
+                    "adults": party,
+                    "customerName": f"Lakeside Seniors Club {len(sell_out) + 1}",
+                    "customerEmail": "trips@lakeside-seniors.example.org",
+                }
+            },
+        )["bookTour"]
+        assert booked["userErrors"] == [], booked
+        sell_out.append(booked["booking"])
+        left -= party
+    sold_out = _anonymous(url, AVAILABILITY, {"tour": tour["id"], "date": day["date"], "party": 3})
+    email = "kim.nguyen@example.com"
+    joined = _anonymous(
+        url,
+        """mutation($input: JoinTourWaitlistInput!) { joinTourWaitlist(input: $input) {
+          entry { id status partySize } userErrors { field code message } } }""",
+        {
+            "input": {
+                "tourId": tour["id"],
+                "date": day["date"],
+                "partySize": 3,
+                "customerName": "Kim Nguyen",
+                "customerEmail": email,
+                "notes": "Two adults and our daughter (8).",
+            }
+        },
+    )["joinTourWaitlist"]
+    assert joined["userErrors"] == [], joined
+
+    cancelled = _ask(
+        url,
+        manager,
+        """mutation($input: CancelTourBookingInput!) { cancelTourBooking(input: $input) {
+          booking { status } userErrors { field code message } } }""",
+        {
+            "input": {
+                "reference": sell_out[0]["reference"],
+                "email": "trips@lakeside-seniors.example.org",
+                "reason": "The club's bus broke down",
+            }
+        },
+    )["cancelTourBooking"]
+    waitlist = """query($tour: ID!, $date: Date!, $status: TourWaitlistStatus) {
+      tourWaitlist(tourId: $tour, date: $date, status: $status) { id status
+        offerSlot { id } offerExpiresAt booking { reference total } } }"""
+    offered = next(
+        e
+        for e in _ask(
+            url, manager, waitlist, {"tour": tour["id"], "date": day["date"], "status": "NOTIFIED"}
+        )["tourWaitlist"]
+        if e["id"] == joined["entry"]["id"]
+    )
+    held = _ask(
+        url,
+        manager,
+        "query($id: ID!) { departureSlot(id: $id) { seatsBooked seatsHeld maxCapacity } }",
+        {"id": slot["id"]},
+    )["departureSlot"]
+    offer_mail = _mail_to(stack, email, "Seats for you")
+    accepted = _anonymous(
+        url,
+        """mutation($input: AcceptTourWaitlistOfferInput!) { acceptTourWaitlistOffer(
+          input: $input) { booking { reference status total slot { id } }
+          userErrors { field code message } } }""",
+        {"input": {"entryId": joined["entry"]["id"], "email": email, "adults": 2, "children": 1}},
+    )["acceptTourWaitlistOffer"]
+    converted = _ask(
+        url, manager, waitlist, {"tour": tour["id"], "date": day["date"], "status": "CONVERTED"}
+    )["tourWaitlist"]
+    final = _ask(
+        url,
+        manager,
+        "query($id: ID!) { departureSlot(id: $id) { seatsBooked seatsHeld seatsAvailable } }",
+        {"id": slot["id"]},
+    )["departureSlot"]
+
+    freed = sell_out[0]["adults"]
+    capacity = held["maxCapacity"]
+    assert sold_out["availability"]["available"] is False
+    assert sold_out["availability"]["reasonCode"] == "SOLD_OUT"
+    assert sold_out["availability"]["waitlistOpen"] is True
+    assert joined["entry"]["status"] == "ACTIVE"
+    assert cancelled == {"booking": {"status": "CANCELLED"}, "userErrors": []}
+    assert offered["offerSlot"] == {"id": slot["id"]}
+    assert offered["offerExpiresAt"] is not None
+    assert (held["seatsBooked"], held["seatsHeld"]) == (capacity - freed, 3)
+    assert str(offer_mail["To"]) == f"Kim Nguyen <{email}>"
+    assert tour["name"] in str(offer_mail["Subject"])
+    assert "3 seats on" in offer_mail.get_body(preferencelist=("plain",)).get_content()
+    assert accepted["userErrors"] == [], accepted
+    assert accepted["booking"]["total"] == "222.75"
+    assert accepted["booking"]["slot"] == {"id": slot["id"]}
+    assert [(e["id"], e["booking"]) for e in converted] == [
+        (
+            joined["entry"]["id"],
+            {"reference": accepted["booking"]["reference"], "total": "222.75"},
+        )
+    ]
+    assert final == {
+        "seatsBooked": capacity - freed + 3,
+        "seatsHeld": 0,
+        "seatsAvailable": freed - 3,
+    }
+
+
 def test_sigterm_stops_every_process_and_frees_the_ports(stack):
     """Last in the module: it stops the shared stack."""
     exit_code = stack.stop()

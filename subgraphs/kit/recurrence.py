@@ -28,7 +28,8 @@ from __future__ import annotations
 
 import calendar
 import re
-from datetime import UTC, datetime
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dateutil.rrule import DAILY, rrule, rrulestr
@@ -182,3 +183,12 @@ def _possible(rule: rrule) -> bool:
 def occurrences(rule: rrule, start: datetime, end: datetime) -> list[datetime]:
     """Naive local occurrences in [start, end], oldest first."""
     return list(rule.between(start, end, inc=True))
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """A day a generation left out, and why (a reason code and a sentence for people)."""
+
+    day: date
+    reason: str
+    message: str

@@ -103,7 +103,7 @@ from subgraphs.charters.service.templates import (
 from subgraphs.charters.service.timing import now, to_instant, zone
 from subgraphs.kit import recurrence
 from subgraphs.kit.errors import Problem, ServiceError
-from subgraphs.kit.recurrence import occurrences
+from subgraphs.kit.recurrence import Skipped, occurrences
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
@@ -249,13 +249,6 @@ async def create(session: AsyncSession, data: NewSeries, actor: Viewer) -> Chart
 
 
 # --- generate ---------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Skipped:
-    day: date
-    reason: str
-    message: str
 
 
 @dataclass(frozen=True)

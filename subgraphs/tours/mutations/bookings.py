@@ -23,7 +23,7 @@ from subgraphs.kit.permissions import allow
 from subgraphs.tours.service import bookings, lookups
 from subgraphs.tours.service.access import WORK_BOOKINGS
 from subgraphs.tours.service.bookings import Modification, NewBooking
-from subgraphs.tours.service.changes import Actor, actor_of
+from subgraphs.tours.service.changes import actor_of
 from subgraphs.tours.types.bookings import (
     BookTourInput,
     CancelTourBookingInput,
@@ -43,16 +43,6 @@ if TYPE_CHECKING:
 def _payload(row: Booking | None, errors: list[UserError]) -> TourBookingPayload:
     return TourBookingPayload(
         booking=TourBooking.from_row(row) if row is not None else None, user_errors=errors
-    )
-
-
-async def _count_stranger(info: Info, actor: Actor) -> None:
-    """Callers who are neither staff nor signed in prove themselves by e-mail: counted."""
-    if actor.viewer.is_authenticated:
-        return
-    context = info.context
-    await lookups.check(
-        context.redis, lookups.LOOKUP, context.client_ip, context.settings.tours_lookups_per_hour
     )
 
 
@@ -103,7 +93,7 @@ class BookingsMutations:
         self, info: Info, input: ModifyTourBookingInput
     ) -> TourBookingPayload:
         actor = await actor_of(info)
-        await _count_stranger(info, actor)
+        await lookups.count_stranger(info.context, actor.viewer)
         now = datetime.now(UTC)
 
         async def work(session: AsyncSession) -> Booking:
@@ -128,7 +118,7 @@ class BookingsMutations:
         self, info: Info, input: CancelTourBookingInput
     ) -> TourBookingPayload:
         actor = await actor_of(info)
-        await _count_stranger(info, actor)
+        await lookups.count_stranger(info.context, actor.viewer)
         now = datetime.now(UTC)
 
         async def work(session: AsyncSession) -> Booking:

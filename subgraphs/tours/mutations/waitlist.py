@@ -21,7 +21,7 @@ from subgraphs.kit.payloads import transact
 from subgraphs.kit.permissions import allow
 from subgraphs.tours.service import lookups, waitlist
 from subgraphs.tours.service.access import WORK_BOOKINGS
-from subgraphs.tours.service.changes import Actor, actor_of
+from subgraphs.tours.service.changes import actor_of
 from subgraphs.tours.service.waitlist import NewEntry, OfferParty
 from subgraphs.tours.types.bookings import TourBooking
 from subgraphs.tours.types.waitlist import (
@@ -45,16 +45,6 @@ ANONYMOUS_JOIN = "anonymous-waitlist"
 def _payload(row: WaitlistEntry | None, errors: list[UserError]) -> TourWaitlistPayload:
     return TourWaitlistPayload(
         entry=TourWaitlistEntry.from_row(row) if row is not None else None, user_errors=errors
-    )
-
-
-async def _count_stranger(info: Info, actor: Actor) -> None:
-    """Callers who are not signed in prove themselves by e-mail: counted like lookups."""
-    if actor.viewer.is_authenticated:
-        return
-    context = info.context
-    await lookups.check(
-        context.redis, lookups.LOOKUP, context.client_ip, context.settings.tours_lookups_per_hour
     )
 
 
@@ -119,7 +109,7 @@ class WaitlistMutations:
         self, info: Info, id: strawberry.ID, email: str | None = None
     ) -> TourWaitlistPayload:
         actor = await actor_of(info)
-        await _count_stranger(info, actor)
+        await lookups.count_stranger(info.context, actor.viewer)
         now = datetime.now(UTC)
 
         async def work(session: AsyncSession) -> WaitlistEntry:
@@ -139,7 +129,7 @@ class WaitlistMutations:
         self, info: Info, input: AcceptTourWaitlistOfferInput
     ) -> AcceptTourWaitlistOfferPayload:
         actor = await actor_of(info)
-        await _count_stranger(info, actor)
+        await lookups.count_stranger(info.context, actor.viewer)
         now = datetime.now(UTC)
 
         async def work(session: AsyncSession) -> tuple[WaitlistEntry, Booking]:

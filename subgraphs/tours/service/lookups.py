@@ -20,6 +20,9 @@ from subgraphs.kit.throttle import allowed
 if TYPE_CHECKING:
     from redis.asyncio import Redis
 
+    from subgraphs.kit.auth.viewer import Viewer
+    from subgraphs.kit.context import Context
+
 HOUR = 3600
 LOOKUP = "lookup"
 ANONYMOUS_BOOKING = "anonymous-booking"
@@ -33,3 +36,10 @@ async def check(redis: Redis, what: str, address: str, per_hour: int) -> None:
     """Count one attempt of `what` from `address`; RATE_LIMITED once past `per_hour`."""
     if not await allowed(redis, f"tours:{what}:{address}", per_hour, HOUR):
         raise RateLimitedError("Too many attempts from your address; try again later.")
+
+
+async def count_stranger(context: Context, viewer: Viewer) -> None:
+    """A caller not signed in proves itself by e-mail (modify, cancel, accept): a lookup."""
+    if viewer.is_authenticated:
+        return
+    await check(context.redis, LOOKUP, context.client_ip, context.settings.tours_lookups_per_hour)

@@ -27,6 +27,7 @@ from sqlalchemy import Table, select
 from sqlalchemy.dialects.postgresql import insert
 
 from subgraphs.kit.errors import Problem, ServiceError
+from subgraphs.kit.recurrence import Skipped
 from subgraphs.tours.error_codes import ToursErrorCode as Code
 from subgraphs.tours.models import RECURRENCES, DepartureSlot, Schedule, Tour
 from subgraphs.tours.service import audit, blackouts, recurrence
@@ -247,13 +248,6 @@ async def update_schedule(
 
 
 # --- generation ---------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Skipped:
-    day: date
-    reason: str
-    message: str
 
 
 @dataclass(frozen=True)

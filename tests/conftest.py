@@ -79,27 +79,50 @@ async def redis(settings: Settings) -> AsyncIterator[Redis]:
     await client.aclose()
 
 
+# Everything a test may write: the subgraphs' schemas and the job runner's.
+_TABLES = text(
+    "SELECT schemaname || '.' || tablename FROM pg_tables WHERE tablename <> 'alembic_version'"
+    " AND schemaname IN ('identity','sales','charters','vendors','pricing','finance',"
+    "'notifications','tours','jobs')"
+)
+_USED_SEQUENCES = text(
+    "SELECT schemaname || '.' || sequencename FROM pg_sequences WHERE last_value IS NOT NULL"
+    " AND schemaname IN ('identity','sales','charters','vendors','pricing','finance',"
+    "'notifications','tours','jobs')"
+)
+
+
 async def _truncate_all(sessions: async_sessionmaker[AsyncSession]) -> None:
-    """Empty every subgraph table; retried because background workers of the
-    running apps (outbox relays, event consumers) may hold row locks, and a
-    TRUNCATE taking many table locks can lose a deadlock against them."""
+    """Empty every subgraph table and restart every used sequence, as `TRUNCATE ... RESTART
+    IDENTITY` of all of them would, at a twentieth of its cost.
+
+    TRUNCATE costs new files per table (about 0.7 ms each, ~100 ms for all 140 tables,
+    after each of 2500 tests), while a test writes a handful: so every table is locked
+    against writers first (the apps' outbox relays and consumers may be writing as a test
+    ends; the lock waits for them), the non-empty ones are found in one statement and only
+    those are truncated. Retried because those background workers may hold row locks, and
+    taking many table locks can lose a deadlock against them.
+    """
     attempts = 20  # six subgraphs' consumers may hold row locks as a test ends
     for attempt in range(attempts):
         try:
             async with sessions() as session, session.begin():
-                rows = await session.execute(
-                    text(
-                        "SELECT schemaname || '.' || tablename FROM pg_tables WHERE schemaname"
-                        " IN ('identity','sales','charters','vendors','pricing','finance','notifications','tours',"
-                        "'jobs')"
-                        " AND tablename <> 'alembic_version'"
-                    )
+                tables = sorted(
+                    r[0] for r in await session.execute(_TABLES) if r[0] not in KEEP_TABLES
                 )
-                tables = sorted(r[0] for r in rows if r[0] not in KEEP_TABLES)
-                if tables:
-                    await session.execute(
-                        text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE")
-                    )
+                if not tables:
+                    return
+                await session.execute(text(f"LOCK TABLE {', '.join(tables)} IN EXCLUSIVE MODE"))
+                # names from pg_tables, not from any input
+                probe = " UNION ALL ".join(
+                    f"(SELECT '{t}' FROM {t} LIMIT 1)"  # noqa: S608
+                    for t in tables
+                )
+                written = [r[0] for r in await session.execute(text(probe))]
+                if written:
+                    await session.execute(text(f"TRUNCATE {', '.join(written)} CASCADE"))
+                for (sequence,) in (await session.execute(_USED_SEQUENCES)).all():
+                    await session.execute(text(f"ALTER SEQUENCE {sequence} RESTART"))
             return
         except DBAPIError as exc:
             if "deadlock" not in str(exc).lower() or attempt == attempts - 1:

@@ -1323,6 +1323,67 @@ def test_issue_15_done_a_sold_out_departure_s_waitlist_gets_the_freed_seats_and_
     }
 
 
+SLOT_CHARTER = """query($id: ID!) { departureSlot(id: $id) { seatsBooked minCapacity
+  confirmedToRun charter { id tripType passengerCount status client { name } } } }"""
+
+
+def test_issue_15_done_a_departure_reaching_its_minimum_is_operated_as_a_shuttle_charter(
+    stack: RunningStack,
+) -> None:
+    """A departure with nothing sold reaches its minimum through bookings: it is confirmed to
+    run and, through tours' event and charters' consumer, becomes one shuttle charter for the
+    house client that dispatch sees through `DepartureSlot.charter`; two more seats sold move
+    the charter's passenger count with them."""
+    url = f"http://127.0.0.1:{stack['router']}/graphql"
+    manager = _login(url, "manager@demo.athena")
+    tour = _demo_daily_tour(url)
+    days = _calendar_days(url, tour["id"], at_least_days=3)
+    empty = next(
+        slot
+        for day in reversed(days)
+        if day["level"] == "HIGH"
+        for slot in _anonymous(
+            url, AVAILABILITY, {"tour": tour["id"], "date": day["date"], "party": 1}
+        )["availability"]["slots"]
+        if slot["seatsAvailable"] == slot["maxCapacity"]
+    )
+    before = _ask(url, manager, SLOT_CHARTER, {"id": empty["id"]})["departureSlot"]
+
+    def book(adults: int) -> None:
+        booked = _ask(
+            url,
+            manager,
+            BOOK_TOUR,
+            {
+                "input": {
+                    "slotId": empty["id"],
+                    "adults": adults,
+                    "customerName": "Northside Book Club",
+                    "customerEmail": "outings@northside-books.example.org",
+                }
+            },
+        )["bookTour"]
+        assert booked["userErrors"] == [], booked
+
+    def operated(passengers: int) -> JSON | None:
+        slot = _ask(url, manager, SLOT_CHARTER, {"id": empty["id"]})["departureSlot"]
+        charter = slot["charter"]
+        return slot if charter and charter["passengerCount"] == passengers else None
+
+    book(before["minCapacity"])
+    first = _eventually(lambda: operated(before["minCapacity"]))
+    book(2)
+    second = _eventually(lambda: operated(before["minCapacity"] + 2))
+
+    assert (before["confirmedToRun"], before["charter"]) == (False, None)
+    assert first is not None, "no charter for the departure"
+    assert first["confirmedToRun"] is True
+    assert first["charter"]["tripType"] == "SHUTTLE"
+    assert first["charter"]["client"] == {"name": "Athena Scheduled Tours"}
+    assert second is not None, "the charter's passenger count did not follow the seats"
+    assert second["charter"]["id"] == first["charter"]["id"]
+
+
 def test_sigterm_stops_every_process_and_frees_the_ports(stack):
     """Last in the module: it stops the shared stack."""
     exit_code = stack.stop()

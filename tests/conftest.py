@@ -83,12 +83,12 @@ async def redis(settings: Settings) -> AsyncIterator[Redis]:
 _TABLES = text(
     "SELECT schemaname || '.' || tablename FROM pg_tables WHERE tablename <> 'alembic_version'"
     " AND schemaname IN ('identity','sales','charters','vendors','pricing','finance',"
-    "'notifications','tours','jobs')"
+    "'notifications','tours','reports','jobs')"
 )
 _USED_SEQUENCES = text(
     "SELECT schemaname || '.' || sequencename FROM pg_sequences WHERE last_value IS NOT NULL"
     " AND schemaname IN ('identity','sales','charters','vendors','pricing','finance',"
-    "'notifications','tours','jobs')"
+    "'notifications','tours','reports','jobs')"
 )
 
 

@@ -27,6 +27,7 @@ SUBGRAPH_PORTS: dict[str, int] = {
     "finance": 4106,
     "notifications": 4107,
     "tours": 4108,
+    "reports": 4109,
 }
 
 EMBEDDED_POSTGRES_PORT = 55432
@@ -50,6 +51,7 @@ class Settings(BaseSettings):
     finance_port: int = SUBGRAPH_PORTS["finance"]
     notifications_port: int = SUBGRAPH_PORTS["notifications"]
     tours_port: int = SUBGRAPH_PORTS["tours"]
+    reports_port: int = SUBGRAPH_PORTS["reports"]
 
     jwt_issuer: str = "https://athena.local/identity"
     jwt_audience: str = "athena"
@@ -268,6 +270,16 @@ class Settings(BaseSettings):
     tours_client_id: str = "7d3f5a52-2f6e-4b8e-9a61-0c0ffee70015"
     tours_anonymous_bookings_per_hour: int = Field(default=20, ge=1)
     tours_lookups_per_hour: int = Field(default=20, ge=1)
+
+    #: Reports (issue 16): where report runs ask the graph (the router, as the person
+    #: running them); empty: this machine's router. Runs are kept this many days.
+    reports_router_url: str = ""
+    reports_run_retention_days: int = Field(default=30, ge=1)
+    reports_jobs_enabled: bool = True
+
+    @property
+    def reports_graph_url(self) -> str:
+        return self.reports_router_url or f"http://{self.host}:{self.router_port}/graphql"
 
     @property
     def notifications_base_url(self) -> str:

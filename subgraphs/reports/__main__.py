@@ -1,0 +1,3 @@
+from subgraphs.kit.serve import serve
+
+serve("reports")

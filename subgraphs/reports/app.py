@@ -1,0 +1,36 @@
+"""The reports subgraph: saved operations run through the router as their reader, schedules."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.applications import Starlette
+
+from subgraphs.kit.app import create_subgraph_app
+from subgraphs.kit.schema import build_schema
+from subgraphs.kit.settings import Settings, get_settings
+from subgraphs.reports import jobs
+from subgraphs.reports.models import outbox
+from subgraphs.reports.mutations import Mutation
+from subgraphs.reports.queries import Query
+from subgraphs.reports.types import FEDERATED_TYPES
+
+schema = build_schema(Query, Mutation, types=FEDERATED_TYPES)
+
+#: Other subgraphs' events reports consumes, by stream: (consumer group, handler).
+PROJECTIONS: dict[str, tuple[str, Any]] = {}
+
+
+def create_app(settings: Settings | None = None) -> Starlette:
+    settings = settings or get_settings()
+    return create_subgraph_app(
+        "reports",
+        schema,
+        outbox=outbox,
+        settings=settings,
+        projections=PROJECTIONS,
+        jobs=jobs.jobs(settings) if settings.reports_jobs_enabled else [],
+    )
+
+
+app = create_app()

@@ -1,0 +1,12 @@
+"""Reports' root queries for templates (issue 16)."""
+
+from __future__ import annotations
+
+import strawberry
+
+
+@strawberry.type
+class TemplatesQueries:
+    @strawberry.field(description="PLACEHOLDER until templates land; removed by them.")
+    def reports_placeholder(self) -> bool:
+        return True

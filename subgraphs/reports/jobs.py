@@ -9,5 +9,12 @@ if TYPE_CHECKING:
     from subgraphs.kit.settings import Settings
 
 
+#: Runs past their retention (settings.reports_run_retention_days) go daily.
+RUNS_PURGE_CRON = "40 3 * * *"
+
+
 def jobs(settings: Settings) -> list[ScheduledJob]:
-    return []
+    from subgraphs.kit.jobs import ScheduledJob
+    from subgraphs.reports.service.runner import purge_job
+
+    return [ScheduledJob("reports.runs_purge", RUNS_PURGE_CRON, purge_job)]

@@ -1172,6 +1172,14 @@ def test_issue_15_done_an_anonymous_customer_reads_the_calendar_and_books_2_adul
     after = next(
         d for d in _calendar_days(url, tour["id"], at_least_days=2) if d["date"] == day["date"]
     )
+    # the change log keeps where the customer booked from, as the router forwarded it
+    log = _ask(
+        url,
+        _login(url, "manager@demo.athena"),
+        """query($id: ID!) { tourBooking(id: $id) { changes { changeType changedBy ipAddress
+          userAgent } } }""",
+        {"id": booked["booking"]["id"]},
+    )["tourBooking"]["changes"]
 
     assert offered["availability"]["available"] is True
     assert slot["pricePerPerson"] == "75.00"
@@ -1191,6 +1199,10 @@ def test_issue_15_done_an_anonymous_customer_reads_the_calendar_and_books_2_adul
         "slot": {"id": slot["id"]},
     }
     assert after["seatsAvailable"] == day["seatsAvailable"] - 3
+    assert [(c["changeType"], c["changedBy"], c["ipAddress"]) for c in log] == [
+        ("CREATED", None, "127.0.0.1")
+    ]
+    assert log[0]["userAgent"].startswith("python-httpx/")
 
 
 def test_issue_15_done_a_sold_out_departure_s_waitlist_gets_the_freed_seats_and_converts(

@@ -1,0 +1,292 @@
+"""The report templates shipped with the product (issue 16 section 2), as data.
+
+They are ordinary shared templates with a stable `key`: installing them at
+start-up inserts the missing ones and brings changed ones back to what the
+code says, so a release that fixes a shipped operation fixes every database.
+Users' own templates (no key) are never touched, and an archived shipped
+template stays archived. Each operation is written against the checked-in
+supergraph; a test validates every one, so a schema change that breaks one
+fails CI instead of a manager's morning.
+
+What the current graph cannot answer yet (see the issue 16 report):
+- "Sales by agent" filters charters by pickup (`CharterFilter` has no booked-at range):
+  month to date here means picking up from the 1st of this month.
+- "Payment summary" reads the payments applied to charters (`Charter.payments`):
+  finance has no `payments(from, to)` list, so unapplied money is not in it.
+- "Vendor bid analytics" counts bids per vendor and status; a win rate needs a ratio
+  the templates' aggregations do not compute.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import select, text
+
+from subgraphs.reports.models import ReportTemplate
+from subgraphs.reports.service import audit
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from subgraphs.kit.context import Services
+
+log = logging.getLogger(__name__)
+
+#: Statuses of a charter once it is booked (a quote accepted), cancelled ones aside.
+BOOKED_AND_LATER = "[BOOKED, CONFIRMED, IN_PROGRESS, COMPLETED]"
+PAGE_INFO = "pageInfo { hasNextPage endCursor }"
+#: One install at a time across replicas starting together.
+INSTALL_LOCK = "reports.shipped_templates"
+
+
+@dataclass(frozen=True)
+class Shipped:
+    key: str
+    name: str
+    description: str
+    operation: str
+    rows_path: str
+    columns: list[dict[str, str]]
+    group_by: list[str] = field(default_factory=list)
+    aggregations: list[dict[str, str]] = field(default_factory=list)
+    variables: dict[str, Any] = field(default_factory=dict)
+    visualisation: str = "table"
+    page_size: int = 100
+
+    def values(self) -> dict[str, Any]:
+        """The template's columns as the code ships them."""
+        return {
+            "name": self.name,
+            "description": self.description,
+            "operation": self.operation,
+            "variables": self.variables,
+            "rows_path": self.rows_path,
+            "page_size": self.page_size,
+            "columns": self.columns,
+            "group_by": self.group_by,
+            "aggregations": self.aggregations,
+            "visualisation": self.visualisation,
+        }
+
+
+def column(path: str, label: str, format: str = "text") -> dict[str, str]:
+    return {"path": path, "label": label, "format": format}
+
+
+def aggregate(path: str, function: str) -> dict[str, str]:
+    return {"column": path, "function": function}
+
+
+SALES_BY_AGENT = Shipped(
+    key="sales_by_agent",
+    name="Sales by agent",
+    description=(
+        "Booked charters (booked, confirmed, in progress, completed) picking up from the 1st of "
+        "this month, by sales agent: how many and their accepted quote total. What each reader "
+        "sees is what the graph lets them read."
+    ),
+    operation=f"""query SalesByAgent($from: DateTime, $to: DateTime, $first: Int = 100, $after: String) {{
+  charters(
+    first: $first
+    after: $after
+    where: {{status: {BOOKED_AND_LATER}, pickupFrom: $from, pickupTo: $to}}
+  ) {{
+    edges {{ node {{ reference salesAgent {{ name email }} quote {{ total accepted }} }} }}
+    {PAGE_INFO}
+  }}
+}}""",
+    variables={"from": {"relative": "month_start_instant"}},
+    rows_path="charters.edges.node",
+    columns=[
+        column("salesAgent.name", "Agent"),
+        column("salesAgent.email", "E-mail"),
+        column("reference", "Charter"),
+        column("quote.total", "Booked", "money"),
+    ],
+    group_by=["salesAgent.name", "salesAgent.email"],
+    aggregations=[aggregate("reference", "count"), aggregate("quote.total", "sum")],
+    visualisation="bar",
+)
+
+CHARTER_STATUS_SUMMARY = Shipped(
+    key="charter_status_summary",
+    name="Charter status summary",
+    description=(
+        "How many charters (quotes included) are in each status, optionally for pickups "
+        "in a window (`from` inclusive, `to` exclusive)."
+    ),
+    operation=f"""query CharterStatusSummary($from: DateTime, $to: DateTime, $first: Int = 100, $after: String) {{
+  charters(first: $first, after: $after, where: {{pickupFrom: $from, pickupTo: $to}}) {{
+    edges {{ node {{ reference status }} }}
+    {PAGE_INFO}
+  }}
+}}""",
+    rows_path="charters.edges.node",
+    columns=[column("status", "Status"), column("reference", "Charter")],
+    group_by=["status"],
+    aggregations=[aggregate("reference", "count")],
+    visualisation="pie",
+)
+
+PAYMENT_SUMMARY = Shipped(
+    key="payment_summary",
+    name="Payment summary",
+    description=(
+        "Money applied to charters by payment method: how many applications and their total "
+        "(finance staff; refunds reduce what they gave back)."
+    ),
+    operation=f"""query PaymentSummary($from: DateTime, $to: DateTime, $first: Int = 100, $after: String) {{
+  charters(first: $first, after: $after, where: {{pickupFrom: $from, pickupTo: $to}}) {{
+    edges {{ node {{ reference payments {{ amount payment {{ method }} }} }} }}
+    {PAGE_INFO}
+  }}
+}}""",
+    rows_path="charters.edges.node.payments",
+    columns=[
+        column("payment.method", "Method"),
+        column("amount", "Amount", "money"),
+    ],
+    group_by=["payment.method"],
+    aggregations=[aggregate("amount", "count"), aggregate("amount", "sum")],
+    visualisation="pie",
+)
+
+CERTIFICATION_EXPIRATIONS = Shipped(
+    key="certification_expirations",
+    name="Certification expirations",
+    description=(
+        "Vendors' active certifications (DOT, MC, insurance) expiring in the next "
+        "`withinDays` days (30 by default), expired ones still marked active included; "
+        "soonest first."
+    ),
+    operation=f"""query CertificationExpirations($withinDays: Int! = 30, $first: Int = 100, $after: String) {{
+  expiringCertifications(withinDays: $withinDays, first: $first, after: $after) {{
+    edges {{
+      node {{
+        vendor {{ name }}
+        certification {{ type number expiresOn daysUntilExpiration }}
+      }}
+    }}
+    {PAGE_INFO}
+  }}
+}}""",
+    variables={"withinDays": 30},
+    rows_path="expiringCertifications.edges.node",
+    columns=[
+        column("vendor.name", "Vendor"),
+        column("certification.type", "Type"),
+        column("certification.number", "Number"),
+        column("certification.expiresOn", "Expires", "date"),
+        column("certification.daysUntilExpiration", "Days left", "number"),
+    ],
+    aggregations=[aggregate("certification.number", "count")],
+)
+
+VENDOR_BID_ANALYTICS = Shipped(
+    key="vendor_bid_analytics",
+    name="Vendor bid analytics",
+    description=(
+        "Bids on charters (optionally picking up in a window) by vendor and status: how many, "
+        "their total and average amount; a vendor's ACCEPTED and REJECTED rows are its wins "
+        "and losses."
+    ),
+    operation=f"""query VendorBidAnalytics($from: DateTime, $to: DateTime, $first: Int = 100, $after: String) {{
+  charters(first: $first, after: $after, where: {{pickupFrom: $from, pickupTo: $to}}) {{
+    edges {{ node {{ reference bids(first: 100) {{ status amount vendor {{ name }} }} }} }}
+    {PAGE_INFO}
+  }}
+}}""",
+    rows_path="charters.edges.node.bids",
+    columns=[
+        column("vendor.name", "Vendor"),
+        column("status", "Status"),
+        column("amount", "Amount", "money"),
+    ],
+    group_by=["vendor.name", "status"],
+    aggregations=[
+        aggregate("amount", "count"),
+        aggregate("amount", "sum"),
+        aggregate("amount", "average"),
+    ],
+    visualisation="bar",
+)
+
+SHIPPED: tuple[Shipped, ...] = (
+    SALES_BY_AGENT,
+    CHARTER_STATUS_SUMMARY,
+    PAYMENT_SUMMARY,
+    CERTIFICATION_EXPIRATIONS,
+    VENDOR_BID_ANALYTICS,
+)
+
+
+def by_key(key: str) -> Shipped:
+    return next(s for s in SHIPPED if s.key == key)
+
+
+async def install(session: AsyncSession, shipped: tuple[Shipped, ...] = SHIPPED) -> int:
+    """Insert the missing shipped templates and restore changed ones; how many it wrote.
+
+    Matched by key only, so users' own templates are never read or written;
+    `active` and the broken marks are left as they are (an admin's archive
+    stands; `mark_broken` judges the operation). Holds a transaction-scoped
+    advisory lock so replicas starting together do not race on the keys.
+    """
+    await session.execute(
+        text("SELECT pg_advisory_xact_lock(hashtext(:lock))"), {"lock": INSTALL_LOCK}
+    )
+    keys = [s.key for s in shipped]
+    existing = {
+        t.key: t
+        for t in await session.scalars(
+            select(ReportTemplate).where(ReportTemplate.key.in_(keys)).with_for_update()
+        )
+    }
+    written = 0
+    for template in shipped:
+        wanted = template.values()
+        row = existing.get(template.key)
+        if row is None:
+            row = ReportTemplate(key=template.key, shared=True, owner_id=None, **wanted)
+            session.add(row)
+            await session.flush()
+            audit.record(
+                session,
+                entity=audit.TEMPLATE,
+                entity_id=row.id,
+                action="shipped_create",
+                actor=None,
+                before=None,
+                after=audit.snapshot(row),
+            )
+            written += 1
+            continue
+        if all(getattr(row, name) == value for name, value in wanted.items()) and row.shared:
+            continue
+        before = audit.snapshot(row)
+        for name, value in wanted.items():
+            setattr(row, name, value)
+        row.shared = True
+        await session.flush()
+        audit.record(
+            session,
+            entity=audit.TEMPLATE,
+            entity_id=row.id,
+            action="shipped_update",
+            actor=None,
+            before=before,
+            after=audit.snapshot(row),
+        )
+        written += 1
+    return written
+
+
+async def install_at_startup(services: Services) -> None:
+    """App start-up hook: the shipped templates exist before anyone lists or runs them."""
+    async with services.sessions() as session, session.begin():
+        written = await install(session)
+    if written:
+        log.info("installed or updated %d shipped report templates", written)

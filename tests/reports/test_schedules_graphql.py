@@ -103,17 +103,6 @@ async def test_bad_input_is_a_user_error_on_its_field_and_saves_nothing(reports_
         assert await session.scalar(select(func.count()).select_from(ReportSchedule)) == 0
 
 
-async def test_clients_vendors_and_drivers_have_no_schedules(reports_as, sessions):
-    template_id = await _template(sessions, shared=True)
-    for role in ("client", "vendor", "driver"):
-        outsider = await reports_as(role, user_id=uuid.uuid4())
-        assert (await outsider("{ reportSchedules { id } }")).error_codes == ["FORBIDDEN"]
-        answer = await outsider(CREATE, {"input": _input(template_id)})
-        assert answer.error_codes == ["FORBIDDEN"], role
-    anonymous = await reports_as()
-    assert (await anonymous("{ reportSchedules { id } }")).error_codes == ["UNAUTHENTICATED"]
-
-
 async def test_schedules_with_their_templates_take_the_same_statements_for_one_or_many(
     reports_as, sessions
 ):

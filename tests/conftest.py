@@ -92,7 +92,7 @@ _USED_SEQUENCES = text(
 )
 
 
-async def _truncate_all(sessions: async_sessionmaker[AsyncSession]) -> None:
+async def truncate_all(sessions: async_sessionmaker[AsyncSession]) -> None:
     """Empty every subgraph table and restart every used sequence, as `TRUNCATE ... RESTART
     IDENTITY` of all of them would, at a twentieth of its cost.
 
@@ -133,7 +133,7 @@ async def _truncate_all(sessions: async_sessionmaker[AsyncSession]) -> None:
 @pytest.fixture(autouse=True)
 async def _isolate(sessions: async_sessionmaker[AsyncSession], redis: Redis) -> AsyncIterator[None]:
     yield
-    await _truncate_all(sessions)
+    await truncate_all(sessions)
     await redis.flushdb()
 
 
@@ -162,7 +162,11 @@ async def identity_server(settings: Settings) -> AsyncIterator[LiveServer]:
 def subgraph_settings(settings: Settings, identity_server: LiveServer) -> Settings:
     """Settings for other subgraphs: tokens verified against identity's JWKS."""
     return settings.model_copy(
-        update={"jwt_jwks_url": f"{identity_server.base_url}/.well-known/jwks.json"}
+        update={
+            "jwt_jwks_url": f"{identity_server.base_url}/.well-known/jwks.json",
+            # reports obtains and exchanges its owners' delegation grants there
+            "reports_identity_url": identity_server.base_url,
+        }
     )
 
 

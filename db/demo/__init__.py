@@ -10,6 +10,7 @@ skips what is already there, so `make run` can call this at every start.
 #: the charters and vendors demos' tasks; the client portal's demo (issue 14) comes last,
 #: on the others' clients, fleet and price list. Tours (issue 15) need no other demo (they
 #: add their house client to sales, for the charters that operate their departures).
+#: Reports (issue 16) saves the demo manager's dashboard of shipped templates.
 ORDER = (
     "identity",
     "sales",
@@ -20,5 +21,6 @@ ORDER = (
     "finance",
     "dispatch",
     "tours",
+    "reports",
     "portal",
 )

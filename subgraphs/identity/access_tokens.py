@@ -24,9 +24,12 @@ def issue_access_token(
     impersonator_id: uuid.UUID | None = None,
     client_id: uuid.UUID | None = None,
     now: datetime | None = None,
+    delegate: str | None = None,
+    ttl_seconds: int | None = None,
 ) -> tuple[str, datetime]:
+    """`delegate`: the service acting for the user through a delegation grant."""
     issued = now or datetime.now(UTC)
-    expires = issued + timedelta(seconds=settings.jwt_access_ttl_seconds)
+    expires = issued + timedelta(seconds=ttl_seconds or settings.jwt_access_ttl_seconds)
     role_set = {Role(r) for r in roles}
     claims: dict[str, Any] = {
         "iss": settings.jwt_issuer,
@@ -44,5 +47,8 @@ def issue_access_token(
     if impersonator_id is not None:
         # RFC 8693's actor claim: the staff member acting as this user.
         claims["act"] = {"sub": str(impersonator_id)}
+    elif delegate is not None:
+        # The same claim naming a service: `Viewer.delegate`, a read-only token.
+        claims["act"] = {"sub": delegate}
     token = jwt.encode(claims, key.private_key, algorithm="EdDSA", headers={"kid": key.kid})
     return token, expires

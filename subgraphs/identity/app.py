@@ -7,6 +7,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from subgraphs.identity import delegated_tokens
 from subgraphs.identity.keys import Keyring
 from subgraphs.identity.models import outbox
 from subgraphs.identity.mutations import Mutation
@@ -40,7 +41,11 @@ def create_app(settings: Settings | None = None) -> Starlette:
         "identity",
         schema,
         outbox=outbox,
-        routes=[Route("/.well-known/jwks.json", jwks, methods=["GET"])],
+        routes=[
+            Route("/.well-known/jwks.json", jwks, methods=["GET"]),
+            # Issue 16 §3: a service (reports) trades a user's delegation grant for a token.
+            *delegated_tokens.routes(_keyring, settings),
+        ],
         key_source=_keyring,
         # Issue 14 §2: a client account for whoever accepted a quote by its link.
         projections={

@@ -127,6 +127,29 @@ class ImpersonationLog(UUIDPrimaryKey, Base):
     ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
+class DelegationGrant(UUIDPrimaryKey, Base):
+    """A user's standing permission for one service to act as them (issue 16 §3).
+
+    A report schedule runs as its owner long after the owner's own tokens
+    expired: the owner grants reports this, once, and reports exchanges it
+    for a short-lived access token at each run. Only a hash of the secret is
+    kept; the secret itself is handed out once, to the service holding it.
+    Revoking it, or disabling the user, ends it for good.
+    """
+
+    __tablename__ = "delegation_grants"
+    __table_args__ = (CheckConstraint("audience IN ('reports')", name="audience"),)
+
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"), index=True)
+    #: The service that may exchange it (the token's `act.sub`).
+    audience: Mapped[str] = mapped_column(String(30))
+    purpose: Mapped[str] = mapped_column(String(200))
+    secret_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
 class SigningKey(Base):
     """Token signing keys; a retired key stays published until its tokens expire."""
 

@@ -9,8 +9,15 @@ from strawberry.types import Info
 
 from subgraphs.identity.keys import Keyring
 from subgraphs.identity.rate_limit import Throttle, ThrottlePolicy
-from subgraphs.identity.service import accounts, authentication, impersonation, mfa, password_reset
-from subgraphs.identity.service.access import ACCOUNT_ADMINS, IMPERSONATORS
+from subgraphs.identity.service import (
+    accounts,
+    authentication,
+    delegation,
+    impersonation,
+    mfa,
+    password_reset,
+)
+from subgraphs.identity.service.access import ACCOUNT_ADMINS, DELEGATORS, IMPERSONATORS
 from subgraphs.identity.service.sessions import (
     Revocations,
     TokenPair,
@@ -20,6 +27,8 @@ from subgraphs.identity.service.sessions import (
 from subgraphs.identity.types import (
     AuthPayload,
     CreateUserInput,
+    DelegationGrant,
+    DelegationGrantPayload,
     MfaConfirmationPayload,
     MfaEnrolmentPayload,
     OkPayload,
@@ -347,3 +356,44 @@ class Mutation:
             ),
         )
         return OkPayload(ok=bool(stopped), user_errors=errors)
+
+    @strawberry.mutation(
+        extensions=[allow(*DELEGATORS)],
+        description="Let a service (reports) act as you, read-only, until revoked; the "
+        "secret is shown once.",
+    )
+    async def create_delegation_grant(self, info: Info, purpose: str) -> DelegationGrantPayload:
+        viewer = await info.context.get_viewer()
+        issued, errors = await transact(
+            info,
+            lambda s: delegation.create_grant(s, user_id=viewer.user_id, purpose=purpose),
+        )
+        if issued is None:
+            return DelegationGrantPayload(user_errors=errors)
+        return DelegationGrantPayload(
+            grant=DelegationGrant.from_row(issued.grant), secret=issued.secret
+        )
+
+    @strawberry.mutation(
+        extensions=[allow(*DELEGATORS)],
+        description="End a delegation grant (yours; admins: anyone's); its tokens stop at once.",
+    )
+    async def revoke_delegation_grant(
+        self, info: Info, id: strawberry.ID
+    ) -> DelegationGrantPayload:
+        viewer = await info.context.get_viewer()
+        grant_id = require_uuid(id, "DelegationGrant")
+        grant, errors = await transact(
+            info,
+            lambda s: delegation.revoke_grant(
+                s,
+                _revocations(info),
+                grant_id,
+                actor_id=viewer.user_id,
+                actor_roles=viewer.roles,
+                impersonator_id=viewer.impersonator_id,
+            ),
+        )
+        return DelegationGrantPayload(
+            grant=DelegationGrant.from_row(grant) if grant else None, user_errors=errors
+        )

@@ -6,12 +6,21 @@ from strawberry.types import Info
 
 from subgraphs.identity import models
 from subgraphs.identity.loaders import UserByIdLoader
+from subgraphs.identity.service import delegation
 from subgraphs.identity.service.access import (
     ACCOUNT_ADMINS,
     ACCOUNT_READERS,
+    DELEGATORS,
     ensure_may_read_account,
 )
-from subgraphs.identity.types import ImpersonationEntry, Role, User, UserAuditEntry, UserStatus
+from subgraphs.identity.types import (
+    DelegationGrant,
+    ImpersonationEntry,
+    Role,
+    User,
+    UserAuditEntry,
+    UserStatus,
+)
 from subgraphs.kit.auth.roles import Role as RoleValue
 from subgraphs.kit.errors import NotFoundError
 from subgraphs.kit.ids import require_uuid
@@ -39,6 +48,20 @@ class Query:
         for edge in page.edges:
             edge.node = JobRun.of(edge.node)  # type: ignore[assignment]
         return page  # type: ignore[return-value]
+
+    @strawberry.field(
+        extensions=[allow(*DELEGATORS)],
+        description="The services the caller lets act as it (scheduled reports), newest first.",
+    )
+    async def my_delegation_grants(
+        self, info: Info, include_revoked: bool = False
+    ) -> list[DelegationGrant]:
+        viewer = await info.context.get_viewer()
+        async with info.context.sessions() as session:
+            rows = await delegation.user_grants(
+                session, viewer.user_id, include_revoked=include_revoked
+            )
+        return [DelegationGrant.from_row(r) for r in rows]
 
     @strawberry.field(extensions=[allow()], description="The logged-in account.")
     async def me(self, info: Info) -> User:

@@ -201,3 +201,34 @@ class CreateUserInput:
 class UpdateUserInput:
     name: str | None = None
     phone: str | None = None
+
+
+@strawberry.type(description="A service's standing permission to act (read-only) as the account.")
+class DelegationGrant:
+    id: strawberry.ID
+    audience: str = strawberry.field(description="The service that may use it: reports.")
+    purpose: str
+    created_at: datetime
+    last_used_at: datetime | None
+    revoked_at: datetime | None
+
+    @classmethod
+    def from_row(cls, row: models.DelegationGrant) -> DelegationGrant:
+        return cls(
+            id=strawberry.ID(str(row.id)),
+            audience=row.audience,
+            purpose=row.purpose,
+            created_at=row.created_at,
+            last_used_at=row.last_used_at,
+            revoked_at=row.revoked_at,
+        )
+
+
+@strawberry.type
+class DelegationGrantPayload:
+    grant: DelegationGrant | None = None
+    secret: str | None = strawberry.field(
+        default=None,
+        description="Given once, when the grant is created; only its hash is kept.",
+    )
+    user_errors: list[UserError] = strawberry.field(default_factory=list)

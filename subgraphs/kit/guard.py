@@ -6,8 +6,9 @@ process on the private network) must not be an open door beside it. The
 limits are read from the request's settings, so one schema serves apps
 configured differently (tests, production).
 
-Impersonated sessions are read-only (`kit/auth/impersonation.py`): that is
-checked here, once for every subgraph, not in each mutation.
+Impersonated sessions are read-only (`kit/auth/impersonation.py`), and so
+are tokens delegated to a service (`Viewer.delegate`): that is checked here,
+once for every subgraph, not in each mutation.
 """
 
 from __future__ import annotations
@@ -109,7 +110,19 @@ class ReadOnlyImpersonation(SchemaExtension):
             refused = [
                 f for f in _root_fields(operation) if f not in MUTATIONS_ALLOWED_WHILE_IMPERSONATING
             ]
-            if viewer.is_impersonated and refused:
+            if viewer.is_delegated:
+                # A delegation grant lets a service READ as its user (a scheduled
+                # report); it never writes as them, not even a new grant for itself.
+                ctx.result = ExecutionResult(
+                    data=None,
+                    errors=[
+                        GraphQLError(
+                            f"A token delegated to {viewer.delegate} cannot make changes.",
+                            extensions={"code": "FORBIDDEN"},
+                        )
+                    ],
+                )
+            elif viewer.is_impersonated and refused:
                 ctx.result = ExecutionResult(
                     data=None,
                     errors=[

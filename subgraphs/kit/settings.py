@@ -276,10 +276,17 @@ class Settings(BaseSettings):
     reports_router_url: str = ""
     reports_run_retention_days: int = Field(default=30, ge=1)
     reports_jobs_enabled: bool = True
+    #: Identity, where reports obtains and exchanges its owners' delegation grants (its
+    #: GraphQL and internal routes); empty: this machine's identity port.
+    reports_identity_url: str = ""
 
     @property
     def reports_graph_url(self) -> str:
         return self.reports_router_url or f"http://{self.host}:{self.router_port}/graphql"
+
+    @property
+    def reports_identity_base_url(self) -> str:
+        return self.reports_identity_url.rstrip("/") or f"http://{self.host}:{self.identity_port}"
 
     @property
     def notifications_base_url(self) -> str:

@@ -18,6 +18,7 @@ from subgraphs.notifications.service import (
     client_messages,
     delivery,
     facts,
+    report_messages,
     sales_messages,
     templates,
     tour_messages,
@@ -47,11 +48,13 @@ def _chained(*handlers: Any) -> Any:
 # Issue 14 §1: account, vendor, driver and sales messages. A topic already consumed above
 # is chained (a second entry would replace the first), never added again.
 # Issue 15: tour customers' bookings and waitlist offers.
+# Issue 16: scheduled report mails with the file attached.
 for _more in (
     account_messages.CONSUMERS,
     vendor_messages.CONSUMERS,
     sales_messages.CONSUMERS,
     tour_messages.CONSUMERS,
+    report_messages.CONSUMERS,
 ):
     if set(_more) & set(PROJECTIONS):
         raise RuntimeError(f"topics consumed twice: {sorted(set(_more) & set(PROJECTIONS))}")

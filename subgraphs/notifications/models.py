@@ -31,6 +31,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     Numeric,
     String,
     Text,
@@ -189,6 +190,25 @@ class TrackingEvent(UUIDPrimaryKey, Base):
     ip_address: Mapped[str | None] = mapped_column(String(64))
     user_agent: Mapped[str | None] = mapped_column(Text)
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class Attachment(UUIDPrimaryKey, Base):
+    """A file a message carries (a scheduled report): kept with the message, so a retry sends it.
+
+    The bytes live in the row, written in the transaction that decides the message: a
+    message is never queued without its file, and no disk has to be shared by replicas.
+    """
+
+    __tablename__ = "attachments"
+    __table_args__ = (Index("ix_attachments_message", "message_id"),)
+
+    message_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("messages.id"))
+    #: as the recipient sees it (already cleaned by `kit.storage.clean_filename`)
+    file_name: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(255))
+    size: Mapped[int] = mapped_column(Integer)
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
 # -- preferences ------------------------------------------------------------------------------

@@ -14,7 +14,7 @@ from subgraphs.reports.downloads import routes as download_routes
 from subgraphs.reports.models import outbox
 from subgraphs.reports.mutations import Mutation
 from subgraphs.reports.queries import Query
-from subgraphs.reports.service import graph_port, shipped, templates
+from subgraphs.reports.service import graph_port, run_tokens, schedules, shipped, templates
 from subgraphs.reports.types import FEDERATED_TYPES
 
 schema = build_schema(Query, Mutation, types=FEDERATED_TYPES)
@@ -33,9 +33,13 @@ def create_app(settings: Settings | None = None) -> Starlette:
         projections=PROJECTIONS,
         jobs=jobs.jobs(settings) if settings.reports_jobs_enabled else [],
         # Shipped templates first, so the start-up check of templates judges them too.
-        on_startup=[shipped.install_at_startup, templates.mark_broken_at_startup],
+        on_startup=[
+            shipped.install_at_startup,
+            schedules.install_shipped_at_startup,
+            templates.mark_broken_at_startup,
+        ],
         # Runs' pooled client to the router, closed with the app.
-        on_shutdown=[graph_port.close],
+        on_shutdown=[graph_port.close, run_tokens.close],
         routes=[*download_routes],
     )
 

@@ -13,8 +13,17 @@ if TYPE_CHECKING:
 RUNS_PURGE_CRON = "40 3 * * *"
 
 
+#: Schedules' fire times are minutes: the delivery job looks every minute.
+DELIVERIES_CRON = "* * * * *"
+
+
 def jobs(settings: Settings) -> list[ScheduledJob]:
     from subgraphs.kit.jobs import ScheduledJob
+    from subgraphs.reports.service.deliveries import delivery_job
     from subgraphs.reports.service.runner import purge_job
 
-    return [ScheduledJob("reports.runs_purge", RUNS_PURGE_CRON, purge_job)]
+    return [
+        ScheduledJob("reports.runs_purge", RUNS_PURGE_CRON, purge_job),
+        # One attempt: a delivery retries itself on the next ticks (service/deliveries.py).
+        ScheduledJob("reports.deliveries", DELIVERIES_CRON, delivery_job, max_attempts=1),
+    ]

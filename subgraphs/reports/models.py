@@ -123,8 +123,9 @@ class ReportSchedule(UUIDPrimaryKey, Timestamps, Base):
     )
 
     template_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("report_templates.id"), index=True)
-    #: Whose token runs it: what the report shows is what this person may see.
-    owner_id: Mapped[uuid.UUID] = mapped_column()
+    #: Whose token runs it: what the report shows is what this person may see. None only
+    #: for a shipped schedule no admin has enabled yet (it cannot run without an owner).
+    owner_id: Mapped[uuid.UUID | None] = mapped_column()
     name: Mapped[str] = mapped_column(String(200))
     frequency: Mapped[str] = mapped_column(String(10))
     #: Local time of day (daily, weekly, monthly) in `time_zone`.
@@ -143,6 +144,10 @@ class ReportSchedule(UUIDPrimaryKey, Timestamps, Base):
     last_run_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     last_run_id: Mapped[uuid.UUID | None] = mapped_column()
     last_error: Mapped[str | None] = mapped_column(Text)
+    #: Identity's delegation grant for this schedule: exchanged at run time for a
+    #: short-lived token of the owner (reports holds no token of its own).
+    delegation_grant_id: Mapped[uuid.UUID | None] = mapped_column()
+    delegation_secret: Mapped[str | None] = mapped_column(Text)
 
 
 class ReportDelivery(UUIDPrimaryKey, Base):
@@ -165,6 +170,9 @@ class ReportDelivery(UUIDPrimaryKey, Base):
     run_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("report_runs.id"))
     sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     error: Mapped[str | None] = mapped_column(Text)
+    #: While a worker runs it (the graph call is outside any transaction), no other
+    #: worker takes it; a worker that died lets it go when this passes.
+    lease_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class Dashboard(UUIDPrimaryKey, Timestamps, Base):

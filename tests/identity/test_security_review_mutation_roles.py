@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import pytest
 
 from subgraphs.identity.app import schema
-from subgraphs.kit.auth.roles import Role
+from subgraphs.kit.auth.roles import STAFF_ROLES, Role
 
 ANONYMOUS = "anonymous"
 ROLES = tuple(r.value for r in Role)
@@ -27,6 +27,7 @@ NOWHERE = str(uuid.UUID(int=1))
 ANYONE = frozenset(CALLERS)
 LOGGED_IN = frozenset(ROLES)
 ADMIN = frozenset({"admin"})
+STAFF = frozenset(r.value for r in STAFF_ROLES)
 
 
 @dataclass(frozen=True)
@@ -63,6 +64,9 @@ EXPECTED: dict[str, Expect] = {
         frozenset({"admin", "manager", "sales_support"}), f'userId: "{NOWHERE}"'
     ),
     "stopImpersonation": Expect(LOGGED_IN),
+    # Issue 16: staff let reports run their scheduled reports as them.
+    "createDelegationGrant": Expect(STAFF, 'purpose: "made up"'),
+    "revokeDelegationGrant": Expect(STAFF, f'id: "{NOWHERE}"'),
 }
 
 

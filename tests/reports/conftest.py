@@ -8,17 +8,26 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from subgraphs.kit.settings import Settings
 from subgraphs.reports.app import create_app
+from tests.conftest import truncate_all
 from tests.support.graphql_client import GraphQLClient
 from tests.support.live_server import LiveServer, serve
 from tests.support.tokens import TokenMinter
 
 
 @pytest.fixture(scope="session")
-async def reports_server(subgraph_settings: Settings) -> AsyncIterator[LiveServer]:
-    async with serve(create_app(subgraph_settings)) as server:
+async def reports_server(
+    subgraph_settings: Settings, sessions: async_sessionmaker[AsyncSession]
+) -> AsyncIterator[LiveServer]:
+    # jobs run by the clock are tested by calling them; none fires in the middle of a test
+    settings = subgraph_settings.model_copy(update={"reports_jobs_enabled": False})
+    async with serve(create_app(settings)) as server:
+        # The app installs the shipped templates and schedules as it starts, inside whichever
+        # test first needs it: emptied again, so every test starts from the same tables.
+        await truncate_all(sessions)
         yield server
 
 

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 
 from db.engine import record_statements
 from subgraphs.reports.models import ReportSchedule, ReportTemplate
+from tests.reports.identity_users import staff_user
 
 ERRORS = "userErrors { field code message }"
 FIELDS = """id name owner frequency atTime weekday monthDay cron timeZone recipients format
@@ -50,7 +51,7 @@ def _input(template_id: str, **changes: Any) -> dict[str, Any]:
 
 
 async def test_a_manager_schedules_a_shared_template_and_reads_it_back(reports_as, sessions):
-    manager_id = uuid.uuid4()
+    manager_id = await staff_user(sessions, "manager")  # identity grants it (run as owner)
     manager = await reports_as("manager", user_id=manager_id)
     template_id = await _template(sessions, shared=True)
 
@@ -69,7 +70,14 @@ async def test_a_manager_schedules_a_shared_template_and_reads_it_back(reports_a
     assert (schedule["enabled"], schedule["lastRunAt"]) == (True, None)
     local = datetime.fromisoformat(schedule["nextRunAt"]).astimezone(ZoneInfo("America/New_York"))
     assert (local.isoweekday(), local.hour, local.minute) == (5, 16, 0)
-    listed = (await manager("{ reportSchedules { id nextRunAt } }")).ok()["reportSchedules"]
+    # by template: the shipped (disabled) schedules are there too when this worker's app
+    # started during this test and installed them
+    listed = (
+        await manager(
+            "query($t: ID!) { reportSchedules(templateId: $t) { id nextRunAt } }",
+            {"t": template_id},
+        )
+    ).ok()["reportSchedules"]
     assert listed == [{"id": schedule["id"], "nextRunAt": schedule["nextRunAt"]}]
 
     disabled = (
@@ -106,7 +114,7 @@ async def test_bad_input_is_a_user_error_on_its_field_and_saves_nothing(reports_
 async def test_schedules_with_their_templates_take_the_same_statements_for_one_or_many(
     reports_as, sessions
 ):
-    manager = await reports_as("manager", user_id=uuid.uuid4())
+    manager = await reports_as("manager", user_id=await staff_user(sessions, "manager"))
     query = "{ reportSchedules { name template { name columns { path } } } }"
 
     async def statements() -> int:

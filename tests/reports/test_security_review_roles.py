@@ -48,6 +48,13 @@ EXPECTED: dict[str, set[str]] = {
     "updateReportSchedule": STAFF,
     "disableReportSchedule": STAFF,
     "enableReportSchedule": STAFF,
+    # Dashboards: any staff member saves its own; admins open anyone's.
+    "myDashboards": STAFF,
+    "dashboard": STAFF,
+    "createDashboard": STAFF,
+    "updateDashboard": STAFF,
+    "deleteDashboard": STAFF,
+    "refreshDashboard": STAFF,
 }
 
 NOBODY = str(uuid.UUID(int=0))
@@ -73,6 +80,12 @@ CALLS: dict[str, str] = {
     f"{OUT} }}",
     "disableReportSchedule": f'mutation {{ disableReportSchedule(id: "{NOBODY}") {OUT} }}',
     "enableReportSchedule": f'mutation {{ enableReportSchedule(id: "{NOBODY}") {OUT} }}',
+    "myDashboards": "{ myDashboards { id } }",
+    "dashboard": f'{{ dashboard(id: "{NOBODY}") {{ id }} }}',
+    "createDashboard": f'mutation {{ createDashboard(input: {{name: ""}}) {OUT} }}',
+    "updateDashboard": f'mutation {{ updateDashboard(id: "{NOBODY}", input: {{}}) {OUT} }}',
+    "deleteDashboard": f'mutation {{ deleteDashboard(id: "{NOBODY}") {OUT} }}',
+    "refreshDashboard": f'mutation {{ refreshDashboard(id: "{NOBODY}") {OUT} }}',
 }
 
 

@@ -119,6 +119,8 @@ def test_dockerfile_installs_from_the_lock() -> None:
 
 #: Routes every subgraph serves for the router's own use, never through the edge.
 INTERNAL_ROUTES = {"/graphql", "/health", "/.well-known/jwks.json"}
+#: Subgraph-to-subgraph routes (identity's delegated tokens): never behind the edge.
+PRIVATE_PREFIX = "/internal/"
 
 
 def _edge_locations() -> list[tuple[str, str, str]]:
@@ -138,8 +140,11 @@ def test_the_edge_sends_each_plain_route_to_its_subgraph(name: str) -> None:
     app = importlib.import_module(f"subgraphs.{name}.app").create_app()
     paths = {getattr(r, "path", "") for r in app.routes} - INTERNAL_ROUTES
     locations = _edge_locations()
-    for path in sorted(p for p in paths if p):
+    for path in sorted(p for p in paths if p and not p.startswith(PRIVATE_PREFIX)):
         assert _served_by(path, locations) == name, path
+    for path in sorted(p for p in paths if p.startswith(PRIVATE_PREFIX)):
+        assert _served_by(path, locations) in (None, "router"), f"{path} is behind the edge"
+    assert "location /internal/ { return 404; }" in COMPOSE["configs"]["edge-nginx"]["content"]
 
 
 def _served_by(path: str, locations: list[tuple[str, str, str]]) -> str | None:

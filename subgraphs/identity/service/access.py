@@ -29,6 +29,17 @@ ACCOUNT_READERS = (Role.ADMIN, Role.MANAGER)
 ACCOUNT_VIEWERS = STAFF_ROLES
 
 
+#: Delegation grants (a service acting for the user, read-only): any staff account
+#: grants for itself (`createDelegationGrant`, `myDelegationGrants`,
+#: `revokeDelegationGrant` of its own); admins revoke anyone's.
+DELEGATORS = STAFF_ROLES
+GRANT_ADMINS = (Role.ADMIN,)
+
+
+def may_revoke_others_grants(roles: Iterable[Role]) -> bool:
+    return bool(set(roles) & set(GRANT_ADMINS))
+
+
 def may_read_account(viewer: Viewer, user_id: uuid.UUID) -> bool:
     return viewer.user_id == user_id or bool(viewer.roles & ACCOUNT_VIEWERS)
 

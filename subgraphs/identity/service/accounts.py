@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from subgraphs.identity import passwords
 from subgraphs.identity.error_codes import IdentityErrorCode as Code
 from subgraphs.identity.models import User
-from subgraphs.identity.service import audit, events
+from subgraphs.identity.service import audit, delegation, events
 from subgraphs.identity.service.sessions import Revocations, revoke_user_sessions
 from subgraphs.identity.service.validation import (
     MAX_NAME,
@@ -217,6 +217,8 @@ async def set_status(
     user.status = status
     if status == "disabled":
         await revoke_user_sessions(session, revocations, user.id, reason="account_disabled")
+        # Its grants too: a disabled account's scheduled reports stop for good.
+        await delegation.revoke_user_grants(session, revocations, user.id)
     audit.record(
         session,
         user_id=user.id,

@@ -9,6 +9,9 @@ from typing import Any
 
 from subgraphs.kit.auth.roles import STAFF_ROLES, Role
 
+#: The services a user may delegate to (identity's `delegation_grants.audience`).
+DELEGATES = frozenset({"reports"})
+
 
 @dataclass(frozen=True, slots=True)
 class Viewer:
@@ -21,6 +24,10 @@ class Viewer:
     #: For client accounts: the client company the caller acts for.
     client_id: uuid.UUID | None = None
     claims: Mapping[str, Any] = field(default_factory=dict)
+    #: The service acting for this user through a delegation grant ("reports" running
+    #: the user's scheduled report): the token's `act.sub` when it names a service,
+    #: not a staff member. Such a token only reads (`kit/guard.py`).
+    delegate: str | None = None
 
     @property
     def is_authenticated(self) -> bool:
@@ -34,6 +41,10 @@ class Viewer:
     def is_impersonated(self) -> bool:
         return self.impersonator_id is not None
 
+    @property
+    def is_delegated(self) -> bool:
+        return self.delegate is not None
+
     def has_any_role(self, *roles: Role) -> bool:
         return bool(self.roles & set(roles))
 
@@ -41,14 +52,19 @@ class Viewer:
     def from_claims(cls, claims: Mapping[str, Any]) -> Viewer:
         known = {r.value for r in Role}
         actor = claims.get("act") or {}
+        acting = str(actor["sub"]) if actor.get("sub") else None
+        # RFC 8693's actor: a staff member's id (impersonation), or a service's name
+        # (a delegation grant: identity mints those, naming the service).
+        delegate = acting if acting in DELEGATES else None
         return cls(
             user_id=uuid.UUID(str(claims["sub"])),
             roles=frozenset(Role(r) for r in claims.get("roles", ()) if r in known),
             scopes=frozenset(str(s) for s in claims.get("scopes", ())),
             session_id=uuid.UUID(str(claims["sid"])) if claims.get("sid") else None,
-            impersonator_id=uuid.UUID(str(actor["sub"])) if actor.get("sub") else None,
+            impersonator_id=uuid.UUID(acting) if acting and delegate is None else None,
             client_id=uuid.UUID(str(claims["client_id"])) if claims.get("client_id") else None,
             claims=dict(claims),
+            delegate=delegate,
         )
 
 

@@ -16,6 +16,16 @@ from typing import Protocol
 
 
 @dataclass(frozen=True, slots=True)
+class AttachedFile:
+    """A file sent with an e-mail (a scheduled report): its name, MIME type and bytes."""
+
+    file_name: str
+    #: "text/csv", "application/pdf", ...
+    content_type: str
+    content: bytes
+
+
+@dataclass(frozen=True, slots=True)
 class Outgoing:
     """One rendered message as a channel sends it (HTML already instrumented for tracking)."""
 
@@ -28,6 +38,8 @@ class Outgoing:
     subject: str | None
     text: str
     html: str | None
+    #: e-mail only; SMS has none
+    attachments: tuple[AttachedFile, ...] = ()
 
 
 class ChannelError(Exception):

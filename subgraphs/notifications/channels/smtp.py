@@ -13,6 +13,7 @@ below SMTP (refused connection, timeout, dropped link) may pass.
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from email.headerregistry import Address
 from email.message import EmailMessage
@@ -29,6 +30,8 @@ if TYPE_CHECKING:
 
 MESSAGE_ID_DOMAIN = "athena.local"
 HEADER_MESSAGE_ID = "X-Athena-Message-Id"
+#: a MIME type or subtype name (RFC 6838 restricted-name)
+_MIME_NAME = re.compile(r"[a-z0-9][a-z0-9!#$&^_.+-]{0,126}")
 
 
 def message_id_header(message_id: object) -> str:
@@ -53,7 +56,7 @@ def one_line(value: str | None) -> str:
 
 
 def compose(outgoing: Outgoing, sender: str, now: datetime | None = None) -> EmailMessage:
-    """The message as sent: text, and HTML as its alternative when there is one."""
+    """The message as sent: text, HTML as its alternative when there is one, then any files."""
     message = EmailMessage()
     message["From"] = sender
     message["To"] = recipient_address(outgoing)
@@ -64,7 +67,24 @@ def compose(outgoing: Outgoing, sender: str, now: datetime | None = None) -> Ema
     message.set_content(outgoing.text)
     if outgoing.html is not None:
         message.add_alternative(outgoing.html, subtype="html")
+    for attached in outgoing.attachments:
+        maintype, subtype = mime_type(attached.content_type)
+        # the body becomes the first part of a multipart/mixed message, each file a part after it
+        message.add_attachment(
+            attached.content,
+            maintype=maintype,
+            subtype=subtype,
+            filename=one_line(attached.file_name) or "attachment",
+        )
     return message
+
+
+def mime_type(content_type: str) -> tuple[str, str]:
+    """The type and subtype of a Content-Type (parameters dropped); octet-stream if unreadable."""
+    maintype, _, subtype = content_type.split(";", 1)[0].strip().lower().partition("/")
+    if _MIME_NAME.fullmatch(maintype) and _MIME_NAME.fullmatch(subtype):
+        return maintype, subtype
+    return "application", "octet-stream"
 
 
 def _refusal(exc: aiosmtplib.SMTPResponseException, what: str) -> ChannelError:

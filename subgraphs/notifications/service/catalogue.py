@@ -613,6 +613,31 @@ _KINDS = [
             "offer_expires_at": "2026-07-03T14:30:00+00:00",
         },
     ),
+    # -- staff: scheduled reports (issue 16) ------------------------------------------------------
+    _kind(
+        "report_delivery",
+        "A scheduled report's run, mailed to each of its recipients with the file attached.",
+        topic=None,
+        transactional=True,
+        variables={
+            "template_name": "The report's name, e.g. Sales by agent.",
+            "schedule_name": "The schedule that ran it.",
+            "ran_at": "When the report ran, an ISO 8601 moment with offset.",
+            "time_zone": "The operator's IANA time zone, to show ran_at in.",
+            "row_count": "How many rows the report has.",
+            "format": "The attached file's format: 'csv', 'xlsx' or 'pdf'.",
+            "file_name": "The attached file's name.",
+        },
+        sample={
+            "template_name": "Sales by agent",
+            "schedule_name": "Daily management mail",
+            "ran_at": "2026-07-04T13:00:00+00:00",
+            "time_zone": "America/Chicago",
+            "row_count": 12,
+            "format": "xlsx",
+            "file_name": "sales-by-agent-2026-07-04.xlsx",
+        },
+    ),
 ]
 
 #: kind name -> Kind, in the order above (the order lists show them in)

@@ -26,8 +26,8 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import case, select, update
 
-from subgraphs.notifications.channels.base import Channel, ChannelError, Outgoing
-from subgraphs.notifications.models import Message
+from subgraphs.notifications.channels.base import AttachedFile, Channel, ChannelError, Outgoing
+from subgraphs.notifications.models import Attachment, Message
 from subgraphs.notifications.service.tracking import instrument
 
 if TYPE_CHECKING:
@@ -85,7 +85,34 @@ async def claim(session: AsyncSession, now: datetime, limit: int = BATCH) -> lis
     return list(rows)
 
 
-def outgoing(message: Message, settings: Settings) -> Outgoing:
+async def carrying_files(session: AsyncSession, message_ids: list[uuid.UUID]) -> set[uuid.UUID]:
+    """Which of the claimed messages carry files: one statement, no bytes (most carry none)."""
+    if not message_ids:
+        return set()
+    found = await session.scalars(
+        select(Attachment.message_id).where(Attachment.message_id.in_(message_ids)).distinct()
+    )
+    return set(found)
+
+
+async def files_of(
+    sessions: async_sessionmaker[AsyncSession], message_id: uuid.UUID
+) -> tuple[AttachedFile, ...]:
+    """A message's files, read just before its hand-off (only those in flight are in memory)."""
+    async with sessions() as session:
+        rows = await session.execute(
+            select(Attachment.file_name, Attachment.content_type, Attachment.content)
+            .where(Attachment.message_id == message_id)
+            .order_by(Attachment.created_at, Attachment.id)
+        )
+        return tuple(
+            AttachedFile(name, content_type, content) for name, content_type, content in rows
+        )
+
+
+def outgoing(
+    message: Message, settings: Settings, attachments: tuple[AttachedFile, ...] = ()
+) -> Outgoing:
     html = message.body_html
     if html is not None:
         html = instrument(html, message.id, settings)
@@ -97,18 +124,22 @@ def outgoing(message: Message, settings: Settings) -> Outgoing:
         subject=message.subject,
         text=message.body_text or "",
         html=html,
+        attachments=attachments,
     )
 
 
 async def hand_off(
-    message: Message, channels: Mapping[str, Channel], settings: Settings
+    message: Message,
+    channels: Mapping[str, Channel],
+    settings: Settings,
+    attachments: tuple[AttachedFile, ...] = (),
 ) -> dict[str, Any]:
     """Send one claimed message; the values to record (never raises for a channel's failure)."""
     channel = channels.get(message.channel)
     if channel is None:
         return {"status": "failed", "failure_reason": f"no {message.channel} channel configured"}
     try:
-        provider_id = await channel.send(outgoing(message, settings))
+        provider_id = await channel.send(outgoing(message, settings, attachments))
     except ChannelError as error:
         if error.permanent or message.attempts >= settings.notifications_max_attempts:
             return {"status": "failed", "failure_reason": error.reason}
@@ -161,11 +192,13 @@ async def deliver_due(
         if stale:
             log.warning("%d message(s) left sending by a stopped worker: failed, not resent", stale)
         claimed = await claim(session, now, limit)
+        with_files = await carrying_files(session, [m.id for m in claimed])
     gate = asyncio.Semaphore(CONCURRENCY)
 
     async def one(message: Message) -> None:
         async with gate:
-            values = await hand_off(message, channels, settings)
+            files = await files_of(sessions, message.id) if message.id in with_files else ()
+            values = await hand_off(message, channels, settings, files)
         async with sessions() as session, session.begin():
             await record(session, message.id, values)
 

@@ -18,7 +18,7 @@ from subgraphs.kit.ids import input_uuid
 from subgraphs.kit.payloads import UserError, transact
 from subgraphs.kit.permissions import allow
 from subgraphs.reports.error_codes import ReportsErrorCode as Code
-from subgraphs.reports.service import schedules
+from subgraphs.reports.service import run_tokens, schedules
 from subgraphs.reports.service.access import USE_REPORTS
 from subgraphs.reports.types.schedules import (
     ReportSchedule,
@@ -131,6 +131,8 @@ class SchedulesMutations:
                 viewer,
                 schedules.now_utc(),
                 default_time_zone=zone,
+                delegations=run_tokens.identity_run_tokens(info.context.services),
+                authorization=info.context.request.headers.get("authorization"),
             )
 
         return _payload(*await transact(info, work))
@@ -160,7 +162,11 @@ class SchedulesMutations:
 
         async def work(session: Any) -> Any:
             return await schedules.disable_schedule(
-                session, input_uuid(id, "id"), viewer, schedules.now_utc()
+                session,
+                input_uuid(id, "id"),
+                viewer,
+                schedules.now_utc(),
+                delegations=run_tokens.identity_run_tokens(info.context.services),
             )
 
         return _payload(*await transact(info, work))
@@ -175,7 +181,12 @@ class SchedulesMutations:
 
         async def work(session: Any) -> Any:
             return await schedules.enable_schedule(
-                session, input_uuid(id, "id"), viewer, schedules.now_utc()
+                session,
+                input_uuid(id, "id"),
+                viewer,
+                schedules.now_utc(),
+                delegations=run_tokens.identity_run_tokens(info.context.services),
+                authorization=info.context.request.headers.get("authorization"),
             )
 
         return _payload(*await transact(info, work))

@@ -26,13 +26,19 @@ from typing import TYPE_CHECKING, Any
 
 from croniter import CroniterBadCronError, CroniterBadDateError, CroniterError, croniter
 from email_validator import EmailNotValidError, validate_email
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from subgraphs.kit.errors import Problem, ServiceError
 from subgraphs.kit.recurrence import to_instant, zone
 from subgraphs.reports.error_codes import ReportsErrorCode as Code
 from subgraphs.reports.models import FORMATS, FREQUENCIES, ReportSchedule, ReportTemplate
 from subgraphs.reports.service import access, audit, operations, variables
+from subgraphs.reports.service.run_tokens import (
+    DelegationRefused,
+    Delegations,
+    IdentityUnavailable,
+    purpose_of,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -40,6 +46,7 @@ if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
     from subgraphs.kit.auth.viewer import Viewer
+    from subgraphs.kit.context import Services
 
 MAX_NAME = 200
 MAX_RECIPIENTS = 50
@@ -345,8 +352,14 @@ async def create_schedule(
     now: datetime,
     *,
     default_time_zone: str,
+    delegations: Delegations | None = None,
+    authorization: str | None = None,
 ) -> ReportSchedule:
-    """A new enabled schedule owned by its creator, whose token will run it."""
+    """A new enabled schedule owned by its creator, whose token will run it.
+
+    With `delegations`, the creator's own `authorization` obtains the grant its
+    runs are made with (`_delegate`).
+    """
     if viewer.user_id is None:
         raise ServiceError.of(Code.FORBIDDEN, "Log in to schedule reports.", "templateId")
     template = await _template(session, template_id, viewer, "templateId")
@@ -368,6 +381,8 @@ async def create_schedule(
     )
     session.add(schedule)
     await session.flush()
+    if delegations is not None:
+        await _delegate(session, schedule, delegations, authorization, "templateId")
     _record(session, schedule, "create", viewer, None)
     return schedule
 
@@ -404,7 +419,12 @@ async def update_schedule(
 
 
 async def disable_schedule(
-    session: AsyncSession, schedule_id: uuid.UUID, viewer: Viewer, now: datetime
+    session: AsyncSession,
+    schedule_id: uuid.UUID,
+    viewer: Viewer,
+    now: datetime,
+    *,
+    delegations: Delegations | None = None,
 ) -> ReportSchedule:
     """Stop it: no next run. Its owner, or a manager or admin for a shared template."""
     schedule = await get_schedule(session, schedule_id, viewer, lock=True)
@@ -418,13 +438,20 @@ async def disable_schedule(
     before = audit.snapshot(schedule)
     schedule.enabled = False
     schedule.next_run_at = None
+    await _forget_grant(schedule, delegations)
     await session.flush()
     _record(session, schedule, "disable", viewer, before)
     return schedule
 
 
 async def enable_schedule(
-    session: AsyncSession, schedule_id: uuid.UUID, viewer: Viewer, now: datetime
+    session: AsyncSession,
+    schedule_id: uuid.UUID,
+    viewer: Viewer,
+    now: datetime,
+    *,
+    delegations: Delegations | None = None,
+    authorization: str | None = None,
 ) -> ReportSchedule:
     """Turn it on with the enabler as its owner: from now on it runs with their access.
 
@@ -445,8 +472,54 @@ async def enable_schedule(
     schedule.enabled = True
     schedule.next_run_at = fire
     await session.flush()
+    if delegations is not None:
+        await _delegate(session, schedule, delegations, authorization, "id")
     _record(session, schedule, "enable", viewer, before)
     return schedule
+
+
+async def _delegate(
+    session: AsyncSession,
+    schedule: ReportSchedule,
+    delegations: Delegations,
+    authorization: str | None,
+    field: str,
+) -> None:
+    """The owner's grant for this schedule, obtained with the owner's own token (S2).
+
+    Asked after every other check passed, so bad input never leaves a grant
+    behind; a grant the schedule held before (an earlier owner's) is given up.
+    Refused or unreachable: a user error, nothing saved.
+    """
+    if not authorization:
+        raise ServiceError.of(Code.FORBIDDEN, "Log in to schedule reports.", field)
+    try:
+        grant = await delegations.grant(authorization, purpose_of(schedule.id))
+    except DelegationRefused as exc:
+        raise ServiceError.of(
+            Code.FORBIDDEN, f"Identity would not let reports run it as you: {exc}", field
+        ) from exc
+    except IdentityUnavailable as exc:
+        raise ServiceError.of(
+            Code.CONFLICT, f"Identity could not be asked for a grant; try again. ({exc})", field
+        ) from exc
+    await _forget_grant(schedule, delegations)
+    schedule.delegation_grant_id = grant.id
+    schedule.delegation_secret = grant.secret
+    await session.flush()
+
+
+async def _forget_grant(schedule: ReportSchedule, delegations: Delegations | None) -> None:
+    """Drop the schedule's grant: revoked at identity when possible, forgotten here always.
+
+    Stopping a mail must not depend on identity answering: a forgotten secret
+    cannot be used by anyone, and its owner still sees (and may revoke) the grant.
+    """
+    grant_id, secret = schedule.delegation_grant_id, schedule.delegation_secret
+    schedule.delegation_grant_id = None
+    schedule.delegation_secret = None
+    if delegations is not None and grant_id is not None and secret:
+        await delegations.give_up(grant_id, secret)
 
 
 def now_utc() -> datetime:
@@ -490,3 +563,50 @@ DAILY_MANAGEMENT_MAIL = ShippedSchedule(
     ),
 )
 SHIPPED = (DAILY_MANAGEMENT_MAIL,)
+
+
+async def install_shipped(
+    session: AsyncSession,
+    *,
+    time_zone: str,
+    shipped: tuple[ShippedSchedule, ...] = SHIPPED,
+) -> int:
+    """Insert the shipped schedules that are missing, disabled and owned by no one; how many.
+
+    An existing one is never touched: an admin may have set its recipients and
+    enabled it. Its template must be installed first (`shipped.install`); one
+    whose template is missing waits for the next start.
+    """
+    written = 0
+    for definition in shipped:
+        if await session.get(ReportSchedule, definition.id) is not None:
+            continue
+        template = await session.scalar(
+            select(ReportTemplate).where(ReportTemplate.key == definition.template_key)
+        )
+        if template is None:
+            continue
+        data = _tidy(replace(definition.data, time_zone=definition.data.time_zone or time_zone))
+        schedule = ReportSchedule(
+            id=definition.id,
+            template_id=template.id,
+            owner_id=None,
+            enabled=False,
+            next_run_at=None,
+            **_fields(data),
+        )
+        session.add(schedule)
+        await session.flush()
+        _record(session, schedule, "shipped_create", None, None)
+        written += 1
+    return written
+
+
+async def install_shipped_at_startup(services: Services) -> None:
+    """App start-up hook, after the shipped templates: the daily management mail exists."""
+    async with services.sessions() as session, session.begin():
+        # Replicas starting together: the second waits, then finds the rows.
+        await session.execute(
+            select(func.pg_advisory_xact_lock(func.hashtext("reports.shipped_schedules")))
+        )
+        await install_shipped(session, time_zone=services.settings.operator_time_zone)

@@ -1396,6 +1396,116 @@ def test_issue_15_done_a_departure_reaching_its_minimum_is_operated_as_a_shuttle
     assert second["charter"]["id"] == first["charter"]["id"]
 
 
+def _download(stack: RunningStack, token: str, path: str) -> bytes:
+    answer = httpx.get(
+        f"http://127.0.0.1:{stack['reports']}{path}",
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=60,
+    )
+    assert answer.status_code == 200, (path, answer.text)
+    return answer.content
+
+
+def test_issue_16_sales_by_agent_runs_downloads_and_its_schedule_mails_the_file(
+    stack: RunningStack,
+) -> None:
+    """As manager@demo.athena through the router: the shipped "sales by agent" for month to
+    date; its CSV and XLSX carry the same totals as the run; a daily 08:00 schedule's next run
+    is tomorrow 08:00 in Chicago; with that moment brought to now (the schedule's due time set
+    in the past, as a moved clock would find it) the stack's own `reports.deliveries` job runs
+    it as the manager and notifications mails the CSV to the recipient."""
+    import csv
+    import io
+
+    import openpyxl
+    import psycopg
+
+    url = f"http://127.0.0.1:{stack['router']}/graphql"
+    manager = _login(url, "manager@demo.athena")
+    templates = _ask(url, manager, "{ reportTemplates { id key name } }")["reportTemplates"]
+    template = next(t for t in templates if t["key"] == "sales_by_agent")
+    run = _ask(
+        url,
+        manager,
+        """mutation($id: ID!) { runReport(templateId: $id) { run { id rowCount totals
+          columns { key label } rows csvUrl xlsxUrl } userErrors { field code message } } }""",
+        {"id": template["id"]},
+    )["runReport"]
+    assert run["userErrors"] == [], run
+    report = run["run"]
+    csv_rows = list(csv.reader(io.StringIO(_download(stack, manager, report["csvUrl"]).decode())))
+    sheet = openpyxl.load_workbook(
+        io.BytesIO(_download(stack, manager, report["xlsxUrl"])), read_only=True
+    ).active
+    xlsx_rows = [list(r) for r in sheet.iter_rows(values_only=True)]
+
+    assert report["rowCount"] >= 1, report
+    labels = [c["label"] for c in report["columns"]]
+    assert csv_rows[0] == labels
+    assert list(xlsx_rows[0]) == labels
+    # the last line of both files is the totals line, the same figures as the run's totals
+    totals = {str(v) for v in report["totals"].values()}
+    csv_total = {cell for cell in csv_rows[-1] if cell}
+    xlsx_total = {
+        f"{Decimal(str(cell)):.2f}" if isinstance(cell, float) else str(cell)
+        for cell in xlsx_rows[-1]
+        if cell is not None
+    }
+    assert totals <= csv_total, (totals, csv_rows[-1])
+    assert totals <= xlsx_total, (totals, xlsx_rows[-1])
+
+    recipient = "owner@lakeside-coaches.example.com"
+    made = _ask(
+        url,
+        manager,
+        """mutation($input: CreateReportScheduleInput!) { createReportSchedule(input: $input) {
+          schedule { id nextRunAt enabled } userErrors { field code message } } }""",
+        {
+            "input": {
+                "templateId": template["id"],
+                "name": "Morning sales",
+                "frequency": "DAILY",
+                "atTime": "08:00",
+                "timeZone": "America/Chicago",
+                "recipients": [recipient],
+                "format": "CSV",
+            }
+        },
+    )["createReportSchedule"]
+    assert made["userErrors"] == [], made
+    schedule = made["schedule"]
+    chicago = ZoneInfo("America/Chicago")
+    next_run = datetime.fromisoformat(schedule["nextRunAt"]).astimezone(chicago)
+    assert (next_run.date(), next_run.hour, next_run.minute) == (
+        datetime.now(chicago).date() + timedelta(days=1),
+        8,
+        0,
+    )
+    with psycopg.connect(
+        f"postgresql://athena@127.0.0.1:{stack['postgres']}/athena", autocommit=True
+    ) as db:
+        db.execute(
+            "UPDATE reports.report_schedules SET next_run_at = now() - interval '1 second'"
+            " WHERE id = %s",
+            (schedule["id"],),
+        )
+    mail = _mail_to(stack, recipient, "Sales by agent report", within=150)
+    files = list(mail.iter_attachments())
+
+    assert [f.get_content_type() for f in files] == ["text/csv"]
+    mailed = list(csv.reader(io.StringIO(files[0].get_content())))
+    assert mailed[0] == labels
+    assert {cell for cell in mailed[-1] if cell} == csv_total
+    later = _ask(
+        url,
+        manager,
+        "query($id: ID!) { reportSchedule(id: $id) { lastRunAt lastError nextRunAt } }",
+        {"id": schedule["id"]},
+    )["reportSchedule"]
+    assert later["lastRunAt"] is not None, later
+    assert later["lastError"] is None, later
+
+
 def test_sigterm_stops_every_process_and_frees_the_ports(stack):
     """Last in the module: it stops the shared stack."""
     exit_code = stack.stop()

@@ -33,14 +33,13 @@ from subgraphs.reports.models import (
     ReportDelivery,
     ReportRun,
     ReportSchedule,
-    ReportTemplate,
     outbox,
 )
 from subgraphs.reports.service import deliveries, exports, schedules, shipped
 from subgraphs.reports.service.graph_port import HttpGraph, RunFailed
 from subgraphs.reports.service.schedules import ScheduleData
 from subgraphs.sales.app import create_app as create_sales_app
-from subgraphs.sales.models import Lead
+from tests.reports.leads_template import leads_by_agent
 from tests.support.live_server import LiveServer, serve
 from tests.support.router import serve_router
 from tests.support.tokens import TokenMinter
@@ -50,13 +49,6 @@ CHICAGO = "America/Chicago"
 NOW = datetime(2026, 12, 1, 14, 5, tzinfo=UTC)
 DUE = datetime(2026, 12, 1, 14, 0, tzinfo=UTC)
 NEXT = datetime(2026, 12, 2, 14, 0, tzinfo=UTC)
-OPERATION = """
-query LeadsByAgent($first: Int, $after: String) {
-  leads(first: $first, after: $after) {
-    edges { node { id firstName agent { id } } }
-    pageInfo { hasNextPage endCursor }
-  }
-}"""
 
 
 @pytest.fixture(scope="module")
@@ -113,35 +105,6 @@ class MintedTokens:
         return await self.mint(self.roles[schedule.owner_id], user_id=schedule.owner_id)
 
 
-async def _setup(sessions: Any) -> tuple[uuid.UUID, uuid.UUID, uuid.UUID]:
-    """A leads-by-agent template; ann has 3 leads, bob 2, one has no agent."""
-    ann, bob = uuid.uuid4(), uuid.uuid4()
-    template = ReportTemplate(
-        id=uuid.uuid4(),
-        name="Leads by agent",
-        operation=OPERATION,
-        variables={},
-        rows_path="leads.edges.node",
-        page_size=50,
-        columns=[
-            {"path": "agent.id", "label": "Agent", "format": "text"},
-            {"path": "id", "label": "Lead", "format": "text"},
-        ],
-        group_by=["agent.id"],
-        aggregations=[{"column": "id", "function": "count"}],
-        visualisation="bar",
-        shared=True,
-    )
-    async with sessions() as session, session.begin():
-        session.add(template)
-        for agent, count in ((ann, 3), (bob, 2), (None, 1)):
-            for i in range(count):
-                session.add(
-                    Lead(source="web", first_name=f"Lead {i}", last_name="Test", agent_id=agent)
-                )
-    return template.id, ann, bob
-
-
 async def _schedule(
     sessions: Any, template_id: uuid.UUID, owner: uuid.UUID, fmt: str = "csv"
 ) -> uuid.UUID:
@@ -175,7 +138,7 @@ async def _events(sessions: Any) -> list[dict[str, Any]]:
 async def test_a_due_schedule_is_delivered_once_as_its_owner_even_on_two_workers_at_once(
     sessions: Any, services: Services, graph: HttpGraph, mint: TokenMinter
 ) -> None:
-    template_id, ann, bob = await _setup(sessions)
+    template_id, ann, bob = await leads_by_agent(sessions)
     manager = uuid.uuid4()
     tokens = MintedTokens(mint, {ann: "sales_agent", manager: "manager"})
     agents = await _schedule(sessions, template_id, ann)
@@ -248,7 +211,7 @@ async def test_a_due_schedule_is_delivered_once_as_its_owner_even_on_two_workers
 async def test_a_failed_run_is_retried_on_the_next_ticks_then_fails_with_last_error(
     sessions: Any, services: Services, graph: HttpGraph, mint: TokenMinter
 ) -> None:
-    template_id, _ann, _bob = await _setup(sessions)
+    template_id, _ann, _bob = await leads_by_agent(sessions)
     dispatcher = uuid.uuid4()
     # A dispatcher may not read leads in the graph: every run fails.
     tokens = MintedTokens(mint, {dispatcher: "dispatcher"})
@@ -287,7 +250,7 @@ async def test_a_failed_run_is_retried_on_the_next_ticks_then_fails_with_last_er
 async def test_a_retry_that_succeeds_sends_once_and_clears_the_error(
     sessions: Any, services: Services, graph: HttpGraph, mint: TokenMinter
 ) -> None:
-    template_id, ann, _bob = await _setup(sessions)
+    template_id, ann, _bob = await leads_by_agent(sessions)
     tokens = MintedTokens(mint, {ann: "sales_agent"})
     tokens.fail_first = 1
     schedule_id = await _schedule(sessions, template_id, ann, fmt="xlsx")
@@ -325,7 +288,7 @@ async def test_a_retry_that_succeeds_sends_once_and_clears_the_error(
 async def test_a_dead_workers_lease_is_taken_over_and_its_late_result_dropped(
     sessions: Any, services: Services, graph: HttpGraph, mint: TokenMinter
 ) -> None:
-    template_id, ann, _bob = await _setup(sessions)
+    template_id, ann, _bob = await leads_by_agent(sessions)
     tokens = MintedTokens(mint, {ann: "sales_agent"})
     await _schedule(sessions, template_id, ann, fmt="pdf")
     # A worker claims the delivery and dies before finishing it.
@@ -370,7 +333,7 @@ async def test_a_file_over_the_mail_limit_fails_at_once_saying_so(
     mint: TokenMinter,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    template_id, ann, _bob = await _setup(sessions)
+    template_id, ann, _bob = await leads_by_agent(sessions)
     tokens = MintedTokens(mint, {ann: "sales_agent"})
     schedule_id = await _schedule(sessions, template_id, ann)
     monkeypatch.setattr(deliveries, "MAX_FILE_BYTES", 10)

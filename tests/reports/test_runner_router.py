@@ -18,21 +18,13 @@ import pytest
 from db.engine import record_statements
 from subgraphs.kit.settings import Settings
 from subgraphs.reports.app import create_app as create_reports_app
-from subgraphs.reports.models import ReportTemplate
 from subgraphs.sales.app import create_app as create_sales_app
-from subgraphs.sales.models import Lead
+from tests.reports.leads_template import leads_by_agent
 from tests.support.graphql_client import GraphQLClient
 from tests.support.live_server import LiveServer, serve
 from tests.support.router import serve_router
 from tests.support.tokens import TokenMinter
 
-OPERATION = """
-query LeadsByAgent($first: Int, $after: String) {
-  leads(first: $first, after: $after) {
-    edges { node { id firstName agent { id } } }
-    pageInfo { hasNextPage endCursor }
-  }
-}"""
 RUN = """
 mutation($id: ID!, $parameters: JSON) {
   runReport(templateId: $id, parameters: $parameters) {
@@ -87,38 +79,10 @@ def as_user(reports_live: LiveServer, http_client: httpx.AsyncClient, mint: Toke
     return make
 
 
-async def _setup(sessions: Any) -> tuple[uuid.UUID, uuid.UUID, uuid.UUID]:
-    ann, bob = uuid.uuid4(), uuid.uuid4()
-    template = ReportTemplate(
-        id=uuid.uuid4(),
-        name="Leads by agent",
-        operation=OPERATION,
-        variables={},
-        rows_path="leads.edges.node",
-        page_size=2,
-        columns=[
-            {"path": "agent.id", "label": "Agent", "format": "text"},
-            {"path": "id", "label": "Lead", "format": "text"},
-        ],
-        group_by=["agent.id"],
-        aggregations=[{"column": "id", "function": "count"}],
-        visualisation="bar",
-        shared=True,
-    )
-    async with sessions() as session, session.begin():
-        session.add(template)
-        for agent, count in ((ann, 3), (bob, 2), (None, 1)):
-            for i in range(count):
-                session.add(
-                    Lead(source="web", first_name=f"Lead {i}", last_name="Test", agent_id=agent)
-                )
-    return template.id, ann, bob
-
-
 async def test_an_agents_run_holds_its_own_rows_a_managers_everyones(
     sessions: Any, as_user: Any
 ) -> None:
-    template_id, ann, bob = await _setup(sessions)
+    template_id, ann, bob = await leads_by_agent(sessions, page_size=2)
 
     agent = await as_user("sales_agent", ann)
     mine = (await agent(RUN, {"id": str(template_id)})).ok()["runReport"]
@@ -167,7 +131,7 @@ async def test_an_agents_run_holds_its_own_rows_a_managers_everyones(
 async def test_bad_parameters_and_unknown_templates_are_user_errors(
     sessions: Any, as_user: Any
 ) -> None:
-    template_id, ann, _ = await _setup(sessions)
+    template_id, ann, _ = await leads_by_agent(sessions, page_size=2)
     agent = await as_user("sales_agent", ann)
     bad = (await agent(RUN, {"id": str(template_id), "parameters": {"region": "x"}})).ok()
     assert bad["runReport"]["run"] is None
@@ -181,7 +145,7 @@ async def test_bad_parameters_and_unknown_templates_are_user_errors(
 
 async def test_a_graph_refusal_is_a_failed_run_and_run_failed(sessions: Any, as_user: Any) -> None:
     """Reports' gate admits staff; the graph then applies its own rules to the same token."""
-    template_id, _ann, _ = await _setup(sessions)
+    template_id, _ann, _ = await leads_by_agent(sessions, page_size=2)
     client = await as_user("client", uuid.uuid4())
     # Clients have no reports at all: the gate refuses before anything runs.
     assert (await client(RUN, {"id": str(template_id)})).error_codes == ["FORBIDDEN"]
@@ -195,7 +159,7 @@ async def test_a_graph_refusal_is_a_failed_run_and_run_failed(sessions: Any, as_
 
 
 async def test_history_loads_templates_in_one_statement(sessions: Any, as_user: Any) -> None:
-    template_id, _ann, _ = await _setup(sessions)
+    template_id, _ann, _ = await leads_by_agent(sessions, page_size=2)
     manager = await as_user("manager", uuid.uuid4())
     for _ in range(3):
         assert (await manager(RUN, {"id": str(template_id)})).ok()["runReport"]["userErrors"] == []

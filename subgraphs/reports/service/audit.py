@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 
 from subgraphs.kit import auditing
-from subgraphs.reports.models import ReportsAudit
+from subgraphs.reports.models import ReportsAudit, ReportTemplate
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
@@ -71,3 +71,22 @@ async def entries(
         .limit(first)
     )
     return rows.all()
+
+
+def template_changed(
+    session: AsyncSession,
+    row: ReportTemplate,
+    action: str,
+    actor: Viewer | None,
+    before: dict[str, Any] | None,
+) -> None:
+    """A template's change, its row as it is now being the "after"."""
+    record(
+        session,
+        entity=TEMPLATE,
+        entity_id=row.id,
+        action=action,
+        actor=actor,
+        before=before,
+        after=snapshot(row),
+    )

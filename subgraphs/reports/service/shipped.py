@@ -253,15 +253,7 @@ async def install(session: AsyncSession, shipped: tuple[Shipped, ...] = SHIPPED)
             row = ReportTemplate(key=template.key, shared=True, owner_id=None, **wanted)
             session.add(row)
             await session.flush()
-            audit.record(
-                session,
-                entity=audit.TEMPLATE,
-                entity_id=row.id,
-                action="shipped_create",
-                actor=None,
-                before=None,
-                after=audit.snapshot(row),
-            )
+            audit.template_changed(session, row, "shipped_create", None, None)
             written += 1
             continue
         if all(getattr(row, name) == value for name, value in wanted.items()) and row.shared:
@@ -271,15 +263,7 @@ async def install(session: AsyncSession, shipped: tuple[Shipped, ...] = SHIPPED)
             setattr(row, name, value)
         row.shared = True
         await session.flush()
-        audit.record(
-            session,
-            entity=audit.TEMPLATE,
-            entity_id=row.id,
-            action="shipped_update",
-            actor=None,
-            before=before,
-            after=audit.snapshot(row),
-        )
+        audit.template_changed(session, row, "shipped_update", None, before)
         written += 1
     return written
 

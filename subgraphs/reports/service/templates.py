@@ -223,15 +223,7 @@ async def create_template(
     _apply(row, complete)
     session.add(row)
     await session.flush()
-    audit.record(
-        session,
-        entity=audit.TEMPLATE,
-        entity_id=row.id,
-        action="create",
-        actor=viewer,
-        before=None,
-        after=audit.snapshot(row),
-    )
+    audit.template_changed(session, row, "create", viewer, None)
     return row
 
 
@@ -278,15 +270,7 @@ async def update_template(
     before = audit.snapshot(row)
     _apply(row, complete)
     await session.flush()
-    audit.record(
-        session,
-        entity=audit.TEMPLATE,
-        entity_id=row.id,
-        action="update",
-        actor=viewer,
-        before=before,
-        after=audit.snapshot(row),
-    )
+    audit.template_changed(session, row, "update", viewer, before)
     return row
 
 
@@ -298,15 +282,7 @@ async def archive_template(
     before = audit.snapshot(row)
     row.active = False
     await session.flush()
-    audit.record(
-        session,
-        entity=audit.TEMPLATE,
-        entity_id=row.id,
-        action="archive",
-        actor=viewer,
-        before=before,
-        after=audit.snapshot(row),
-    )
+    audit.template_changed(session, row, "archive", viewer, before)
     return row
 
 
@@ -391,15 +367,7 @@ async def mark_broken(
             row.broken_at = None
         elif row.broken_at is None:
             row.broken_at = now
-        audit.record(
-            session,
-            entity=audit.TEMPLATE,
-            entity_id=row.id,
-            action="mark_broken" if reason else "repaired",
-            actor=None,
-            before=before,
-            after=audit.snapshot(row),
-        )
+        audit.template_changed(session, row, "mark_broken" if reason else "repaired", None, before)
     await session.flush()
     return count
 

@@ -35,6 +35,7 @@ from tests.charters.test_positions import POST, bucket_start, fix
 from tests.router_subscriptions.client import recv, subscribe, until_done, ws_client
 from tests.support.graphql_client import GraphQLClient
 from tests.support.live_server import LiveServer, serve
+from tests.support.roles import ROLES
 from tests.support.tokens import TokenMinter
 
 SUPERGRAPH = Path(__file__).parents[2] / "schema" / "supergraph.graphql"
@@ -368,17 +369,6 @@ async def test_a_killed_pubsub_connection_catches_up_when_it_resubscribes(redis)
     assert item[0].id == "charters:7"
 
 
-ROLES = (
-    "admin",
-    "manager",
-    "sales_agent",
-    "sales_support",
-    "dispatcher",
-    "accounting",
-    "client",
-    "vendor",
-    "driver",
-)
 #: Who gets past `vehiclePositions`' gate: staff who read charters, and drivers.
 FOLLOWERS = {"admin", "manager", "sales_agent", "sales_support", "dispatcher", "accounting"}
 

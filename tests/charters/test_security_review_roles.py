@@ -25,18 +25,8 @@ from graphql import (
 )
 
 from subgraphs.charters.app import schema
+from tests.support.roles import ROLES
 
-ROLES = (
-    "admin",
-    "manager",
-    "sales_agent",
-    "sales_support",
-    "dispatcher",
-    "accounting",
-    "client",
-    "vendor",
-    "driver",
-)
 ANONYMOUS = "anonymous"
 
 EDIT_ANY = {"admin", "manager", "sales_support"}

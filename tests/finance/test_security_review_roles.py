@@ -14,18 +14,8 @@ import pytest
 
 from subgraphs.finance.app import schema
 from tests.support.graphql_client import GraphQLClient
+from tests.support.roles import ROLES
 
-ROLES = (
-    "admin",
-    "manager",
-    "sales_agent",
-    "sales_support",
-    "dispatcher",
-    "accounting",
-    "client",
-    "vendor",
-    "driver",
-)
 FINANCE = {"admin", "manager", "accounting"}
 
 EXPECTED: dict[str, set[str]] = {

@@ -16,10 +16,10 @@ from dataclasses import dataclass
 import pytest
 
 from subgraphs.identity.app import schema
-from subgraphs.kit.auth.roles import STAFF_ROLES, Role
+from subgraphs.kit.auth.roles import STAFF_ROLES
+from tests.support.roles import ROLES
 
 ANONYMOUS = "anonymous"
-ROLES = tuple(r.value for r in Role)
 CALLERS = (*ROLES, ANONYMOUS)
 AUTH_CODES = {"UNAUTHENTICATED", "FORBIDDEN"}
 NOWHERE = str(uuid.UUID(int=1))

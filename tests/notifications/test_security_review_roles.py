@@ -15,18 +15,8 @@ import pytest
 
 from subgraphs.notifications.app import schema
 from tests.support.graphql_client import GraphQLClient
+from tests.support.roles import ROLES
 
-ROLES = (
-    "admin",
-    "manager",
-    "sales_agent",
-    "sales_support",
-    "dispatcher",
-    "accounting",
-    "client",
-    "vendor",
-    "driver",
-)
 STAFF = {"admin", "manager", "sales_agent", "sales_support", "dispatcher", "accounting"}
 EVERYONE = set(ROLES)
 

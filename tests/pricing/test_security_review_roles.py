@@ -17,18 +17,8 @@ import pytest
 
 from subgraphs.pricing.app import schema
 from tests.support.graphql_client import GraphQLClient
+from tests.support.roles import ROLES
 
-ROLES = (
-    "admin",
-    "manager",
-    "sales_agent",
-    "sales_support",
-    "dispatcher",
-    "accounting",
-    "client",
-    "vendor",
-    "driver",
-)
 EDIT_PRICE_LIST = {"admin", "manager"}
 PRICE_QUOTES = {"admin", "manager", "sales_support", "sales_agent"}
 READ_PRICE_LIST = {*PRICE_QUOTES, "accounting"}

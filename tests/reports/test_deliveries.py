@@ -12,7 +12,6 @@ import asyncio
 import base64
 import io
 import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
@@ -38,10 +37,8 @@ from subgraphs.reports.models import (
 from subgraphs.reports.service import deliveries, exports, schedules, shipped
 from subgraphs.reports.service.graph_port import HttpGraph, RunFailed
 from subgraphs.reports.service.schedules import ScheduleData
-from subgraphs.sales.app import create_app as create_sales_app
 from tests.reports.leads_template import leads_by_agent
-from tests.support.live_server import LiveServer, serve
-from tests.support.router import serve_router
+from tests.support.live_server import LiveServer
 from tests.support.tokens import TokenMinter
 
 CHICAGO = "America/Chicago"
@@ -49,26 +46,6 @@ CHICAGO = "America/Chicago"
 NOW = datetime(2026, 12, 1, 14, 5, tzinfo=UTC)
 DUE = datetime(2026, 12, 1, 14, 0, tzinfo=UTC)
 NEXT = datetime(2026, 12, 2, 14, 0, tzinfo=UTC)
-
-
-@pytest.fixture(scope="module")
-async def sales_live(subgraph_settings: Settings) -> AsyncIterator[LiveServer]:
-    settings = subgraph_settings.model_copy(update={"sales_follow_up_job_enabled": False})
-    async with serve(create_sales_app(settings)) as server:
-        yield server
-
-
-@pytest.fixture(scope="module")
-async def router_live(
-    subgraph_settings: Settings,
-    identity_server: LiveServer,
-    sales_live: LiveServer,
-    tmp_path_factory: pytest.TempPathFactory,
-) -> AsyncIterator[LiveServer]:
-    urls = {"identity": identity_server.graphql_url, "sales": sales_live.graphql_url}
-    directory = tmp_path_factory.mktemp("reports-deliveries-router")
-    async with serve_router(subgraph_settings.jwks_url, urls, directory) as router:
-        yield router
 
 
 @pytest.fixture

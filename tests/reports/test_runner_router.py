@@ -18,11 +18,9 @@ import pytest
 from db.engine import record_statements
 from subgraphs.kit.settings import Settings
 from subgraphs.reports.app import create_app as create_reports_app
-from subgraphs.sales.app import create_app as create_sales_app
 from tests.reports.leads_template import leads_by_agent
 from tests.support.graphql_client import GraphQLClient
 from tests.support.live_server import LiveServer, serve
-from tests.support.router import serve_router
 from tests.support.tokens import TokenMinter
 
 RUN = """
@@ -36,26 +34,6 @@ mutation($id: ID!, $parameters: JSON) {
 HISTORY = """
 query($id: ID) { reportRuns(templateId: $id, first: 10) { id runBy rowCount template { id } } }
 """
-
-
-@pytest.fixture(scope="module")
-async def sales_live(subgraph_settings: Settings) -> AsyncIterator[LiveServer]:
-    settings = subgraph_settings.model_copy(update={"sales_follow_up_job_enabled": False})
-    async with serve(create_sales_app(settings)) as server:
-        yield server
-
-
-@pytest.fixture(scope="module")
-async def router_live(
-    subgraph_settings: Settings,
-    identity_server: LiveServer,
-    sales_live: LiveServer,
-    tmp_path_factory: pytest.TempPathFactory,
-) -> AsyncIterator[LiveServer]:
-    urls = {"identity": identity_server.graphql_url, "sales": sales_live.graphql_url}
-    directory = tmp_path_factory.mktemp("reports-router")
-    async with serve_router(subgraph_settings.jwks_url, urls, directory) as router:
-        yield router
 
 
 @pytest.fixture(scope="module")

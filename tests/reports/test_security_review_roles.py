@@ -14,18 +14,8 @@ import uuid
 from typing import Any
 
 from subgraphs.reports.app import schema
+from tests.support.roles import ROLES
 
-ROLES = (
-    "admin",
-    "manager",
-    "dispatcher",
-    "sales_agent",
-    "sales_support",
-    "accounting",
-    "client",
-    "vendor",
-    "driver",
-)
 STAFF = {"admin", "manager", "dispatcher", "sales_agent", "sales_support", "accounting"}
 MANAGE_SHARED = {"admin", "manager"}
 

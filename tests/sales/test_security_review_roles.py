@@ -13,18 +13,8 @@ from typing import Any
 import pytest
 
 from subgraphs.sales.app import schema
+from tests.support.roles import ROLES
 
-ROLES = (
-    "admin",
-    "manager",
-    "sales_agent",
-    "sales_support",
-    "dispatcher",
-    "accounting",
-    "client",
-    "vendor",
-    "driver",
-)
 EDIT = {"admin", "manager", "sales_support", "sales_agent"}
 
 EXPECTED: dict[str, set[str]] = {

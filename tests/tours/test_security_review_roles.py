@@ -16,19 +16,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from subgraphs.tours.app import schema
 from tests.support.graphql_client import GraphQLClient
+from tests.support.roles import ROLES
 from tests.tours.booking_data import make_tour
 
-ROLES = (
-    "admin",
-    "manager",
-    "dispatcher",
-    "sales_agent",
-    "sales_support",
-    "accounting",
-    "client",
-    "vendor",
-    "driver",
-)
 SIGNED_IN = set(ROLES)
 ANYONE = {*ROLES, "anonymous"}
 CATALOGUE = {"admin", "manager", "dispatcher"}

@@ -19,18 +19,8 @@ import pytest
 
 from subgraphs.vendors.app import schema
 from tests.support.graphql_client import GraphQLClient, GraphQLResponse
+from tests.support.roles import ROLES
 
-ROLES = (
-    "admin",
-    "manager",
-    "sales_agent",
-    "sales_support",
-    "dispatcher",
-    "accounting",
-    "client",
-    "vendor",
-    "driver",
-)
 MANAGE = {"admin", "manager"}
 STAFF_EDIT = {"admin", "manager", "sales_support", "dispatcher"}
 STAFF = {"admin", "manager", "sales_agent", "sales_support", "dispatcher", "accounting"}

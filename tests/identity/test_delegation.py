@@ -197,9 +197,12 @@ async def test_a_disabled_owner_is_refused_even_with_a_live_grant(
 
 
 async def test_grants_are_for_staff_accounts_only(identity, gql, make_user, login):
-    client = await make_user("client")
-    token = (await login(client.email))["accessToken"]
-    assert (await gql(CREATE, {"purpose": "x"}, token=token)).error_codes == ["FORBIDDEN"]
+    for role in ("client", "vendor", "driver"):
+        outsider = await make_user(role)
+        token = (await login(outsider.email))["accessToken"]
+        assert (await gql(CREATE, {"purpose": "x"}, token=token)).error_codes == ["FORBIDDEN"]
+        assert (await gql(MINE, token=token)).error_codes == ["FORBIDDEN"], role
+    assert (await gql(MINE)).error_codes == ["UNAUTHENTICATED"]
 
 
 async def test_without_the_router_credential_nothing_is_heard(settings, sessions, make_user, http):

@@ -25,6 +25,9 @@ NOW = datetime(2026, 3, 1, 3, 0, tzinfo=UTC)
         # local midnight, answered in UTC: CST is UTC-6
         ({"relative": "month_start_instant"}, "2026-02-01T06:00:00Z"),
         ({"relative": "today_instant"}, "2026-02-28T06:00:00Z"),
+        # the end of a window that holds today whole: 1 March's local midnight
+        ({"relative": "tomorrow"}, "2026-03-01"),
+        ({"relative": "tomorrow_instant"}, "2026-03-01T06:00:00Z"),
     ],
 )
 def test_relative_dates_are_the_operators_calendar(spec: dict[str, object], value: str) -> None:

@@ -5,7 +5,8 @@ saved, so a default (or a schedule's parameter) may be a relative date,
 resolved at run time in the operator's time zone (where the business keeps
 its calendar):
 
-- `{"relative": "today" | "month_start" | "year_start"}` -> a Date;
+- `{"relative": "today" | "tomorrow" | "month_start" | "year_start"}` -> a Date
+  (`tomorrow` closes a window `[from, to)` that takes today in whole);
 - `{"relative": "days_ago", "days": N}` -> the Date N days before today;
 - the same names with `_instant` (`month_start_instant`) -> a DateTime at that
   day's local midnight, in UTC on the wire.
@@ -29,7 +30,7 @@ RELATIVE = "relative"
 DAYS = "days"
 INSTANT = "_instant"
 DAYS_AGO = "days_ago"
-NAMES = ("today", "month_start", "year_start", DAYS_AGO)
+NAMES = ("today", "tomorrow", "month_start", "year_start", DAYS_AGO)
 MAX_DAYS = 3660
 
 
@@ -92,6 +93,8 @@ def _day(now: datetime, tz: ZoneInfo, spec: Mapping[str, Any]) -> date:
         return today.replace(day=1)
     if base == "year_start":
         return today.replace(month=1, day=1)
+    if base == "tomorrow":
+        return today + timedelta(days=1)
     if base == DAYS_AGO:
         return today - timedelta(days=int(spec[DAYS]))
     return today

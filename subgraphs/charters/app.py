@@ -33,6 +33,7 @@ from subgraphs.charters.service.vendor_assignments import (
 )
 from subgraphs.charters.subscriptions import Subscription
 from subgraphs.charters.types import Charter, CharterSeries, CharterVehicle, Client, User
+from subgraphs.charters.types_reports import Vendor
 from subgraphs.kit.app import create_subgraph_app
 from subgraphs.kit.schema import build_schema
 from subgraphs.kit.settings import Settings, get_settings
@@ -41,7 +42,7 @@ schema = build_schema(
     Query,
     Mutation,
     subscription=Subscription,
-    types=[Charter, CharterVehicle, CharterSeries, Client, User],
+    types=[Charter, CharterVehicle, CharterSeries, Client, User, Vendor],
     # Portals: each field of a charter read only by the audiences `visibility.FIELDS` names.
     extensions=[FieldPolicy],
 )

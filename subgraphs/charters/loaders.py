@@ -10,7 +10,12 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import func, select
 
 from subgraphs.charters import models
-from subgraphs.charters.service import portal_dashboard, sales_figures
+from subgraphs.charters.service import (
+    portal_dashboard,
+    sales_figures,
+    vehicle_type_summary,
+    vendor_recoveries,
+)
 from subgraphs.kit.loaders import (
     ByIdLoader,
     ByParentIdLoader,
@@ -488,3 +493,40 @@ class UpcomingTripsByClientLoader(_DashboardListLoader):
 
 class QuotesAwaitingAnswerByClientLoader(_DashboardListLoader):
     statement = staticmethod(portal_dashboard.quotes_awaiting_answer)
+
+
+# --- report figures (issue 16 §2) --------------------------------------------------------------
+
+
+class VehicleTypeSummaryByCharterIdLoader(SessionLoader[uuid.UUID, str | None]):
+    """`Charter.vehicleTypeSummary` of many charters in one statement."""
+
+    async def load_batch(
+        self, session: AsyncSession, keys: Sequence[uuid.UUID]
+    ) -> list[str | None]:
+        return await vehicle_type_summary.vehicle_type_summaries(session, keys)
+
+
+class RecoveryCountByVendorLoader(
+    SessionLoader[tuple[uuid.UUID, datetime | None, datetime | None], int]
+):
+    """`Vendor.recoveryCount(from:, to:)`: one statement per distinct window asked.
+
+    Keys carry the arguments as asked; the defaults (the 90 days to now) are filled
+    in here with one `now` for the batch, so every vendor of a request counts the
+    same window in the same statement.
+    """
+
+    async def load_batch(
+        self,
+        session: AsyncSession,
+        keys: Sequence[tuple[uuid.UUID, datetime | None, datetime | None]],
+    ) -> list[int]:
+        now = datetime.now(UTC)
+        found: dict[tuple[uuid.UUID, datetime | None, datetime | None], int] = {}
+        for asked in {(start, end) for _vendor, start, end in keys}:
+            vendors = [vendor for vendor, s, e in keys if (s, e) == asked]
+            start, end = vendor_recoveries.window(*asked, now)
+            counts = await vendor_recoveries.recovery_counts(session, vendors, start, end)
+            found.update({(vendor, *asked): counts[vendor] for vendor in vendors})
+        return [found[key] for key in keys]

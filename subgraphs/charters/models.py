@@ -235,6 +235,9 @@ class Charter(UUIDPrimaryKey, Timestamps, Base):
     #: The tours departure this shuttle operates (issue 15 §5): one charter per departure.
     tour_slot_id: Mapped[uuid.UUID | None] = mapped_column(unique=True)
 
+    #: When the charter was booked (its quote accepted): demand by booking date (issue 16).
+    booked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
+
 
 class QuoteRevision(UUIDPrimaryKey, Base):
     """A quote as it stood before a revision; the charter row is the newest."""

@@ -15,22 +15,29 @@ from subgraphs.charters.dispatch_types import driver_app
 from subgraphs.charters.enums import ChangeCaseStatus, CharterStatus
 from subgraphs.charters.field_policy import charter_audience, series_audience
 from subgraphs.charters.queries_fleet_calendar import FleetCalendarQueries
+from subgraphs.charters.queries_reports import ReportQueries
 from subgraphs.charters.service import board, portals, recovery
+from subgraphs.charters.service import booking_peaks as peaks_service
 from subgraphs.charters.service import charters as charter_service
 from subgraphs.charters.service import documents as document_service
 from subgraphs.charters.service import legal_terms as legal_terms_service
 from subgraphs.charters.service.access import (
     BOARD_READERS,
+    BOOKING_PEAK_READERS,
     DOCUMENT_EXPIRY_READERS,
     FLEET,
     READERS,
     RECOVERY_DESK,
     TRIP_READERS,
+    charter_list_agent,
 )
 from subgraphs.charters.service.fleet import AvailabilityQuery, available_vehicles
 from subgraphs.charters.service.visibility import Audience
 from subgraphs.charters.types import (
     BlackoutDate,
+    BookingPeaks,
+    BookingWeek,
+    BookingWeekday,
     ChangeCase,
     Charter,
     CharterSeries,
@@ -81,6 +88,12 @@ class CharterFilter:
     client_id: strawberry.ID | None = None
     agent_id: strawberry.ID | None = None
     search: str | None = strawberry.field(default=None, description="Reference prefix.")
+    booked_from: datetime | None = strawberry.field(
+        default=None, description="Booked at or after this instant (`bookedAt`)."
+    )
+    booked_to: datetime | None = strawberry.field(
+        default=None, description="Booked before this instant (`bookedAt`)."
+    )
 
 
 def _filtered(where: CharterFilter | None) -> Select[tuple[models.Charter]]:
@@ -99,6 +112,10 @@ def _filtered(where: CharterFilter | None) -> Select[tuple[models.Charter]]:
         stmt = stmt.where(models.Charter.sales_agent_id == parse_uuid(where.agent_id))
     if where.search:
         stmt = stmt.where(models.Charter.reference.startswith(where.search.strip().upper()))
+    if where.booked_from:
+        stmt = stmt.where(models.Charter.booked_at >= where.booked_from)
+    if where.booked_to:
+        stmt = stmt.where(models.Charter.booked_at < where.booked_to)
     return stmt
 
 
@@ -181,7 +198,7 @@ class MyChartersFilter:
 
 
 @strawberry.type
-class Query(FleetCalendarQueries):
+class Query(FleetCalendarQueries, ReportQueries):
     @strawberry.field(
         extensions=[allow(*READERS, Role.CLIENT, Role.VENDOR, Role.DRIVER)],
         description=(
@@ -262,7 +279,13 @@ class Query(FleetCalendarQueries):
             rows = await session.scalars(portals.driver_trips(driver_id, start, end))
             return [CharterVehicle.from_row(r) for r in rows]
 
-    @strawberry.field(extensions=[allow(*READERS)], description="Charters, soonest pickup first.")
+    @strawberry.field(
+        extensions=[allow(*READERS)],
+        description=(
+            "Charters, soonest pickup first. A sales agent lists only the charters it sells; "
+            "managers, sales support, dispatch, accounting and admins list all."
+        ),
+    )
     async def charters(
         self,
         info: Info,
@@ -270,7 +293,45 @@ class Query(FleetCalendarQueries):
         after: str | None = None,
         where: CharterFilter | None = None,
     ) -> Connection[Charter]:
-        return await _page(info, _filtered(where), SOONEST_PICKUP, first, after)
+        stmt = _filtered(where)
+        agent = charter_list_agent(await info.context.get_viewer())
+        if agent is not None:
+            stmt = stmt.where(models.Charter.sales_agent_id == agent)
+        return await _page(info, stmt, SOONEST_PICKUP, first, after)
+
+    @strawberry.field(
+        extensions=[allow(*BOOKING_PEAK_READERS)],
+        description=(
+            "Bookings per ISO week and per weekday in `[from, to)` (default: the 365 days to "
+            f"now; at most {peaks_service.MAX_WINDOW.days} days), in the operator's time zone."
+        ),
+    )
+    async def booking_peaks(
+        self,
+        info: Info,
+        from_: Annotated[datetime | None, strawberry.argument(name="from")] = None,
+        to: datetime | None = None,
+    ) -> BookingPeaks:
+        try:
+            start, end = peaks_service.window(from_, to, datetime.now(UTC))
+        except ServiceError as exc:
+            problem = exc.problems[0]
+            raise BadUserInputError(problem.message, field=problem.field) from exc
+        async with info.context.sessions() as session:
+            peaks = await peaks_service.booking_peaks(
+                session, start, end, info.context.settings.operator_time_zone
+            )
+        return BookingPeaks(
+            from_=peaks.start,
+            to=peaks.end,
+            by_week=[
+                BookingWeek(week_start=w.week_start, bookings=w.bookings) for w in peaks.by_week
+            ],
+            by_weekday=[
+                BookingWeekday(weekday=d.weekday, name=d.name, bookings=d.bookings)
+                for d in peaks.by_weekday
+            ],
+        )
 
     @strawberry.field(extensions=[allow(*READERS)], description="Quotes assigned to me.")
     async def my_quotes(

@@ -424,6 +424,9 @@ class Charter:
     )
     created_at: datetime | None
     updated_at: datetime | None
+    booked_at: datetime | None = strawberry.field(
+        description="When the charter was booked (its quote accepted); null while a quote."
+    )
     _row: strawberry.Private[Any]
 
     @classmethod
@@ -451,6 +454,7 @@ class Charter:
             occurrence_date=row.occurrence_date,
             created_at=row.created_at,
             updated_at=row.updated_at,
+            booked_at=row.booked_at,
             _row=row,
         )
 
@@ -501,6 +505,15 @@ class Charter:
     async def total_cost(self, info: Info) -> Money | None:
         rows = await info.context.loaders.get(L.VehiclesByCharterIdLoader).load(self._row.id)
         return Money(sum((r.cost for r in rows), Decimal("0.00")))
+
+    @strawberry.field(
+        description='The distinct vehicle type names of its vehicles, sorted, joined by " + " '
+        "(null with no vehicles): a report's one cell for them."
+    )
+    async def vehicle_type_summary(self, info: Info) -> str | None:
+        loader = info.context.loaders.get(L.VehicleTypeSummaryByCharterIdLoader)
+        summary: str | None = await loader.load(self._row.id)
+        return summary
 
     @strawberry.field
     def cancellation(self) -> Cancellation | None:
@@ -1334,3 +1347,36 @@ class RouteEstimate:
         description="The distance at the dispatch average speed, in whole minutes."
     )
     optimized_at: datetime
+
+
+@strawberry.type(description="Bookings made in one ISO week of the operator's calendar.")
+class BookingWeek:
+    week_start: date = strawberry.field(description="The week's Monday (operator's time zone).")
+    bookings: int
+
+
+@strawberry.type(description="Bookings made on one weekday of the operator's calendar.")
+class BookingWeekday:
+    weekday: int = strawberry.field(description="ISO weekday: 1 = Monday .. 7 = Sunday.")
+    name: str = strawberry.field(description='The weekday\'s English name ("Monday").')
+    bookings: int
+
+
+@strawberry.type(
+    description=(
+        "Peak periods: charters booked in `[from, to)` (by `bookedAt`, cancelled ones "
+        "included: a booking is demand), grouped in the operator's time zone."
+    )
+)
+class BookingPeaks:
+    from_: datetime = strawberry.field(name="from")
+    to: datetime
+    by_week: list[BookingWeek] = strawberry.field(
+        description=(
+            "Every ISO week the window touches, ascending; weeks without bookings as 0 "
+            "(at most 106: the window is at most 731 days)."
+        )
+    )
+    by_weekday: list[BookingWeekday] = strawberry.field(
+        description="All seven weekdays, Monday first (at most 7)."
+    )

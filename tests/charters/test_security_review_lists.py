@@ -17,6 +17,8 @@ from tests.charters.ops import book
 BOUNDED_ELSEWHERE = {
     "Query._entities": "one entry per representation the router sends",
     "DispatchBoardEvent.changes": "names of the changed parts of one charter",
+    "VehicleUtilisation.vehicles": "the operator's own fleet, vehicles staff created; staff only",
+    "VehicleUtilisation.byType": "one row per type of that fleet",
 }
 
 

@@ -208,6 +208,16 @@ ROOT_QUERIES: dict[str, tuple[str, dict[str, Any], set[str]]] = {
         {"id": str(uuid.uuid4())},
         set(ROLES),
     ),
+    # Issue 16: peak periods, a cross-agent figure (not for agents).
+    "bookingPeaks": ("{ bookingPeaks { byWeekday { weekday } } }", {}, EDIT_ANY),
+    # Issue 16: fleet utilisation (the fleet's managers) and the QC backlog (its desks).
+    "vehicleUtilisation": (
+        "query($f: DateTime!, $t: DateTime!) { vehicleUtilisation(from: $f, to: $t) "
+        "{ byType { vehicles } } }",
+        {"f": "2026-07-01T00:00:00Z", "t": "2026-07-08T00:00:00Z"},
+        DISPATCH,
+    ),
+    "qcBacklog": ("{ qcBacklog { totalCount } }", {}, DISPATCH | {"sales_support"}),
 }
 
 

@@ -20,6 +20,8 @@ from subgraphs.kit.auth.roles import Role
 from subgraphs.kit.errors import ServiceError
 
 if TYPE_CHECKING:
+    import uuid
+
     from subgraphs.kit.auth.viewer import Viewer
 
 #: Staff who may edit any charter; a sales agent edits only their own.
@@ -271,4 +273,57 @@ def may_read_client_dashboard(viewer: Viewer, client_id: Any) -> bool:
         viewer.has_any_role(Role.CLIENT)
         and viewer.client_id is not None
         and viewer.client_id == client_id
+    )
+
+
+# --- a sales agent's own pipeline, and the booking figures (issue 16) ----------------------
+# Seed 001 §5: agents work their own pipeline ("filtered to own clients"); managers, sales
+# support, dispatch, admins and accounting work every charter. So `Query.charters` lists
+# every charter for a reader holding any of `LIST_ANY_CHARTER`, and for a reader whose only
+# charter-reading staff role is in `LIST_OWN_CHARTERS` only the charters it sells.
+# `charter(id)` stays readable by every staff role, agents included: a colleague's client
+# calls with a reference, a charter is split or handed over (`REASSIGNERS`), and the seeds
+# hide no charter from an agent, they only keep it from editing or moving another agent's
+# (`ensure_can_edit`, `CHARTER_MOVES`); money on another agent's charter is its owner's
+# rule (finance refuses `Charter.balance` to another agent).
+
+#: Staff who list every charter.
+LIST_ANY_CHARTER = (Role.ADMIN, Role.MANAGER, Role.SALES_SUPPORT, Role.DISPATCHER, Role.ACCOUNTING)
+#: Staff who list only the charters they sell (`Charter.sales_agent_id` is the viewer).
+LIST_OWN_CHARTERS = (Role.SALES_AGENT,)
+#: `bookingPeaks`: a cross-agent figure, so not for agents.
+BOOKING_PEAK_READERS = (Role.ADMIN, Role.MANAGER, Role.SALES_SUPPORT)
+
+
+def charter_list_agent(viewer: Viewer) -> uuid.UUID | None:
+    """The sales agent whose charters alone `viewer` lists; None: every charter."""
+    if viewer.has_any_role(*LIST_ANY_CHARTER):
+        return None
+    if viewer.has_any_role(*LIST_OWN_CHARTERS) and viewer.user_id is not None:
+        return viewer.user_id
+    raise ServiceError.of(Code.FORBIDDEN, "Your role cannot list charters.")
+
+
+# --- report figures (issue 16 §2 and §4) ------------------------------------------------------
+
+#: `vehicleUtilisation`: the fleet's managers (the `FLEET` roles).
+UTILISATION_READERS = FLEET
+#: `qcBacklog`: the desks that work it (change cases: sales support, managers; overdue
+#: tasks: dispatch) and admins.
+QC_BACKLOG_READERS = (Role.ADMIN, Role.MANAGER, Role.DISPATCHER, Role.SALES_SUPPORT)
+#: `Vendor.recoveryCount`: staff who judge vendors, and a vendor's own users (its own only).
+VENDOR_RECOVERY_STAFF = (Role.ADMIN, Role.MANAGER, Role.DISPATCHER, Role.SALES_SUPPORT)
+VENDOR_RECOVERY_OWN = (Role.VENDOR,)
+
+
+def may_read_vendor_recoveries(
+    viewer: Viewer, vendor_id: Any, viewer_vendor_id: Any | None
+) -> bool:
+    """`viewer_vendor_id`: the vendor the viewer's account works for (vendors' projection)."""
+    if viewer.has_any_role(*VENDOR_RECOVERY_STAFF):
+        return True
+    return (
+        viewer.has_any_role(*VENDOR_RECOVERY_OWN)
+        and viewer_vendor_id is not None
+        and viewer_vendor_id == vendor_id
     )

@@ -304,6 +304,8 @@ async def transition(
     old = audit.row_snapshot(charter)
     charter.status = target
     charter.version += 1
+    if target == "booked":
+        charter.booked_at = now()
     if target == "completed":
         await session.execute(
             update(CharterVehicle)

@@ -117,6 +117,7 @@ async def split(
         id=uuid.uuid4(),
         reference=await next_reference(session, "CH", original.pickup_local.year),
         status=original.status,
+        booked_at=original.booked_at,
         client_id=original.client_id,
         sales_agent_id=original.sales_agent_id,
         created_by=actor.user_id,

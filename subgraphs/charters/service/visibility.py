@@ -81,6 +81,8 @@ FIELDS: Mapping[str, Mapping[str, frozenset[Audience]]] = {
         "stops": EVERY_PORTAL,
         "vehicles": EVERY_PORTAL,
         "totalCapacity": EVERY_PORTAL,
+        # Issue 16: the vehicles' type names in one cell, read by whoever reads the vehicles.
+        "vehicleTypeSummary": EVERY_PORTAL,
         "occurrenceDate": EVERY_PORTAL,
         "pickupContactName": EVERY_PORTAL,
         "pickupContactPhone": EVERY_PORTAL,
@@ -92,6 +94,8 @@ FIELDS: Mapping[str, Mapping[str, frozenset[Audience]]] = {
         "quoteRevision": STAFF_AND_CLIENT,
         "createdAt": STAFF_AND_CLIENT,
         "updatedAt": STAFF_AND_CLIENT,
+        # Issue 16: when the client's quote was accepted, a timestamp like the two above.
+        "bookedAt": STAFF_AND_CLIENT,
         "series": STAFF_AND_CLIENT,
         "seriesPosition": STAFF_AND_CLIENT,
         # Instructions, each for its own audience.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from sqlalchemy import select
@@ -17,7 +18,9 @@ from subgraphs.kit.loaders import (
 from subgraphs.kit.pages_by_parent import PagesByParentLoader
 from subgraphs.vendors import models
 from subgraphs.vendors.models import HOLDING_ASSIGNMENT
+from subgraphs.vendors.service import bid_analytics
 from subgraphs.vendors.service import ratings as ratings_service
+from subgraphs.vendors.service.figures import Window
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
@@ -133,6 +136,23 @@ class BidsByCharterIdLoader(ByParentIdLoader[models.Bid]):
     model = models.Bid
     parent_column = "charter_id"
     order_by = ("charter_id", "created_at", "id")
+
+
+class BidStatisticsByVendorIdLoader(
+    SessionLoader[tuple[uuid.UUID, Window], bid_analytics.VendorBidStatistics]
+):
+    """`Vendor.bidStatistics` of every vendor of a request: one statement per window asked."""
+
+    async def load_batch(
+        self, session: AsyncSession, keys: Sequence[tuple[uuid.UUID, Window]]
+    ) -> list[bid_analytics.VendorBidStatistics]:
+        now = datetime.now(UTC)
+        found: dict[tuple[uuid.UUID, Window], bid_analytics.VendorBidStatistics] = {}
+        for window in dict.fromkeys(w for _, w in keys):
+            vendor_ids = [v for v, w in keys if w == window]
+            for row in await bid_analytics.vendor_statistics(session, window, now, vendor_ids):
+                found[(row.vendor_id, window)] = row
+        return [found.get(k) or bid_analytics.VendorBidStatistics.none(k[0]) for k in keys]
 
 
 class CharterVehicleFactsByCharterIdLoader(ByParentIdLoader[models.CharterVehicleFacts]):

@@ -16,6 +16,7 @@ from subgraphs.kit.permissions import allow
 from subgraphs.vendors import loaders as L
 from subgraphs.vendors import models
 from subgraphs.vendors.enums import BidStatus, OnboardingStatus, VendorStatus
+from subgraphs.vendors.queries_reports import ReportQueries
 from subgraphs.vendors.service import bids as bid_rules
 from subgraphs.vendors.service import my_assignments, opportunities
 from subgraphs.vendors.service.access import MANAGE, STAFF, vendor_of
@@ -46,7 +47,7 @@ class ExpiringCertification:
 
 
 @strawberry.type
-class Query:
+class Query(ReportQueries):
     @strawberry.field(extensions=[allow(*STAFF, Role.VENDOR)])
     async def vendor(self, info: Info, id: strawberry.ID) -> Vendor:
         vendor = await vendor_or_none(info, parse_uuid(id))

@@ -9,7 +9,7 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 from strawberry.federation.schema_directives import Key
@@ -38,12 +38,16 @@ from subgraphs.vendors.enums import (
 from subgraphs.vendors.service import bids as bid_rules
 from subgraphs.vendors.service.access import (
     CHARTER_FIELD_READERS,
+    READ_OWN_BID_STATISTICS,
     SEE_BID_STANDING,
     SEE_TAX_ID,
     STAFF,
 )
 from subgraphs.vendors.service.certifications import compliance_of, days_until
 from subgraphs.vendors.service.vendors import MAX_CONTACTS, masked_tax_id
+
+if TYPE_CHECKING:
+    from subgraphs.vendors.types_reports import VendorBidStatistics
 
 #: Caps of the list fields that are not connections (finding 11: no unbounded lists).
 MAX_CERTIFICATIONS = 100
@@ -439,6 +443,23 @@ class Vendor:
         loader = info.context.loaders.get(L.RatingsPageByVendorIdLoader)
         page = await loader.load(PageKey.of(self._row.id, first, after))
         return page.connection(Rating.from_row)
+
+    @strawberry.field(
+        extensions=[allow(*READ_OWN_BID_STATISTICS)],
+        description="This vendor's bids submitted in [from, to) (default: the 90 days to "
+        "now): won, lost, win rate, distance from the lowest. Staff who award bids, and the "
+        "vendor's own users.",
+    )
+    async def bid_statistics(
+        self,
+        info: Info,
+        from_: Annotated[datetime | None, strawberry.argument(name="from")] = None,
+        to: datetime | None = None,
+    ) -> Annotated[VendorBidStatistics, strawberry.lazy("subgraphs.vendors.types_reports")] | None:
+        # Imported here: types_reports builds on this module's Vendor.
+        from subgraphs.vendors.types_reports import bid_statistics_of
+
+        return await bid_statistics_of(info, self._row.id, from_, to)
 
     @strawberry.field(
         extensions=[allow(*STAFF)],

@@ -33,6 +33,10 @@ SMALL_LISTS = {
     "BidOpportunity.vehicles": "the vehicles of one charter",
     "AcceptBidPayload.assignments": "one per vehicle of the accepted bid's charter at most",
     "Query._entities": "one per representation the caller sends (federation entity fetch)",
+    # Issue 16's report figures: one row per vendor (the operator's affiliates, tens to
+    # hundreds), aggregated in SQL, never one per bid or trip.
+    "BidAnalytics.vendors": "one per vendor that bid in the window",
+    "Query.vendorPerformance": "one per approved vendor",
 }
 #: Lists cut by a `first` argument with a maximum; the description must state it.
 CAPPED = {"Vendor.certifications": 100, "Charter.bids": 100}

@@ -60,6 +60,16 @@ VENDOR_SELF_SERVICE_FIELDS = frozenset(
 )
 
 
+#: Who reads the report figures of vendors (issue 16): the bid analytics and the
+#: vendor performance table, cross-vendor figures for the staff who award bids and
+#: dispatch the work. A vendor reads its own bid statistics (`Vendor.bidStatistics`)
+#: and nothing of another vendor's.
+READ_VENDOR_FIGURES = (Role.ADMIN, Role.MANAGER, Role.DISPATCHER)
+READ_OWN_BID_STATISTICS = (*READ_VENDOR_FIGURES, Role.VENDOR)
+#: Who reads what waits for approval (the admin dashboard): those who approve it.
+READ_PENDING_APPROVALS = MANAGE
+
+
 async def vendor_of(session: AsyncSession, viewer: Viewer) -> uuid.UUID | None:
     """The vendor a vendor-role viewer belongs to, if any."""
     if viewer.user_id is None or not viewer.has_any_role(Role.VENDOR):

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 
 from subgraphs.finance import models
-from subgraphs.finance.service import autopay, client_portal, sync_outbox
+from subgraphs.finance.service import autopay, client_portal, revenue, sync_outbox, vendor_paid
 from subgraphs.finance.service.balances import Balance, balances
 from subgraphs.finance.service.dashboard_money import AgentMoney, agent_money
 from subgraphs.kit.loaders import ByParentIdLoader, SessionLoader
@@ -269,4 +269,24 @@ class LastAutopayAttemptByClientLoader(SessionLoader[uuid.UUID, models.AutopayAt
         self, session: AsyncSession, keys: Sequence[uuid.UUID]
     ) -> list[models.AutopayAttempt | None]:
         found = await autopay.last_attempts(session, list(keys))
+        return [found[key] for key in keys]
+
+
+class CharterProfitByCharterLoader(SessionLoader[uuid.UUID, revenue.CharterProfit | None]):
+    """`Charter.profit` of many charters: one statement however many."""
+
+    async def load_batch(
+        self, session: AsyncSession, keys: Sequence[uuid.UUID]
+    ) -> list[revenue.CharterProfit | None]:
+        found = await revenue.charter_profits(session, list(keys))
+        return [found.get(key) for key in keys]
+
+
+class PaidByVendorLoader(SessionLoader[uuid.UUID, vendor_paid.Paid]):
+    """`Payables.paidMonthToDate` / `paidYearToDate` of many vendors: one statement."""
+
+    async def load_batch(
+        self, session: AsyncSession, keys: Sequence[uuid.UUID]
+    ) -> list[vendor_paid.Paid]:
+        found = await vendor_paid.paid_to_vendors(session, list(keys), _operator_today())
         return [found[key] for key in keys]

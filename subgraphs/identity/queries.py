@@ -11,14 +11,17 @@ from subgraphs.identity.service.access import (
     ACCOUNT_ADMINS,
     ACCOUNT_READERS,
     DELEGATORS,
+    USER_COUNT_READERS,
     ensure_may_read_account,
 )
+from subgraphs.identity.service.user_counts import user_counts as count_users
 from subgraphs.identity.types import (
     DelegationGrant,
     ImpersonationEntry,
     Role,
     User,
     UserAuditEntry,
+    UserCount,
     UserStatus,
 )
 from subgraphs.kit.auth.roles import Role as RoleValue
@@ -111,6 +114,18 @@ class Query:
             return await paginate(
                 session, stmt, order, first=first, after=after, to_node=User.from_row
             )
+
+    @strawberry.field(
+        extensions=[allow(*USER_COUNT_READERS)],
+        description="Accounts by role and status, one row per pair some account holds (an "
+        "account with two roles counts under both): admins and managers (as `users`).",
+    )
+    async def user_counts(self, info: Info) -> list[UserCount]:
+        async with info.context.sessions() as session:
+            rows = await count_users(session)
+        return [
+            UserCount(role=Role(r.role), status=UserStatus(r.status), count=r.count) for r in rows
+        ]
 
     @strawberry.field(extensions=[allow(*ACCOUNT_ADMINS)], description="Changes to one account.")
     async def user_audit_log(

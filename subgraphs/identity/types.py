@@ -34,6 +34,13 @@ class UserStatus(Enum):
     DISABLED = "disabled"
 
 
+@strawberry.type(description="How many accounts hold a role in a status (two roles: twice).")
+class UserCount:
+    role: Role  # type: ignore[valid-type]
+    status: UserStatus
+    count: int
+
+
 async def _may_see_private(info: Info, user: User) -> bool:
     if user._owner_is_viewer:
         return True

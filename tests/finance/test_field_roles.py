@@ -137,12 +137,17 @@ EXPECTED: dict[str, dict[str, str]] = {
     "paymentConfiguration": expect(FINANCE),
     "syncRecords": expect(FINANCE),
     "syncConflicts": expect(FINANCE),
+    # Reports and dashboards (issue 16): READ_PAYMENTS, READ_OPERATOR_REVENUE.
+    "payments": expect(FINANCE),
+    "revenueMonthToDate": expect(FINANCE),
 }
 #: Rows each persona sees in a connection or list root.
 ROWS: dict[str, dict[str, int]] = {
     # The one bill is the own vendor's; the other vendor's login sees none of it.
     "vendorBills": {p: 0 if p == "other_vendor" else 1 for p in PERSONAS},
     "syncConflicts": dict.fromkeys(PERSONAS, 1),
+    # The check received today, in the default window (the 30 days to now).
+    "payments": dict.fromkeys(PERSONAS, 1),
 }
 #: Who reads each guarded field, wherever it is reached (a root's answer or an entity).
 #: Every field finance adds to an entity has a row (test_every_entity_field_has_a_row).
@@ -166,6 +171,8 @@ FIELD_READERS: dict[tuple[str, str], set[str]] = {
     ("User", "bookedRevenueMonthToDate"): AGENT_MONEY,
     ("User", "profitMonthToDate"): AGENT_MONEY,
     ("User", "nonCardMoneyDue"): AGENT_MONEY,
+    # `Charter.profit`: the readers of its agent's money figures (may_read_agent_money).
+    ("Charter", "profit"): AGENT_MONEY,
     # READ_ACCOUNTING_SYNC: the invoice's or payment's own client reads the rest of the
     # object but not this.
     ("Invoice", "accountingSync"): FINANCE,

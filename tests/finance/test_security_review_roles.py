@@ -67,6 +67,9 @@ EXPECTED: dict[str, set[str]] = {
     "syncConflicts": FINANCE,
     "retrySync": FINANCE,
     "resolveSyncConflict": FINANCE,
+    # Reports and dashboards (issue 16): the payments report, the operator's month.
+    "payments": FINANCE,
+    "revenueMonthToDate": FINANCE,
 }
 
 
@@ -224,6 +227,8 @@ def _receivables_report_operations() -> dict[str, tuple[str, dict[str, Any]]]:
         "upcomingDueDates": ("{ upcomingDueDates { total } }", {}),
         "departedTripsByAgent": ("{ departedTripsByAgent { to } }", {}),
         "cancellations": ("{ cancellations { to } }", {}),
+        "payments": ("{ payments(first: 1) { totalCount } }", {}),
+        "revenueMonthToDate": ("{ revenueMonthToDate { booked } }", {}),
     }
 
 

@@ -154,6 +154,21 @@ def may_read_agent_money(viewer: Viewer, user_id: uuid.UUID | None) -> bool:
     )
 
 
+# Reports and dashboards (issue 16) -----------------------------------------------------
+#
+#: `payments(from, to, method)` (the payments report): `payment(id)`'s readers, finance
+#: staff (admins, managers, accounting).
+READ_PAYMENTS = WORK_FINANCE
+#: `revenueMonthToDate` (the operator's booked, profit and collected this month): admins,
+#: managers, accounting. Sales support reads agents' figures, not the operator's books.
+READ_OPERATOR_REVENUE = (Role.ADMIN, Role.MANAGER, Role.ACCOUNTING)
+#: `Charter.profit`: the figures of `User.profitMonthToDate` for the charter's agent
+#: (`may_read_agent_money` with the charter's `sales_agent_id`): the agent itself, admins,
+#: managers, accounting, sales support. A charter finance has no facts of names no agent,
+#: so only READ_ANY_AGENT_MONEY reads (a null) for it.
+#: `Payables.paidMonthToDate`, `paidYearToDate`: the payables' readers (`may_read_bill`).
+
+
 # The accounting sync (issue 12 section 6) ----------------------------------------------
 #
 # What reaches QuickBooks and what went wrong is bookkeeping: finance staff only.

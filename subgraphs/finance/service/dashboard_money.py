@@ -9,6 +9,9 @@
   by payments, as `Charter.balance.due`) on the agent's booked charters
   whose client keeps no card on file: money the agent must chase because
   no card can be charged for it.
+
+The first two are `service/revenue.py`'s month to date, the same function
+that answers `Charter.profit` and the operator's `revenueMonthToDate`.
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 
 from subgraphs.finance.models import CharterFact, SavedPaymentMethod
-from subgraphs.finance.service import charter_money
+from subgraphs.finance.service import charter_money, revenue
 from subgraphs.finance.service.charter_money import BOOKED, ZERO, CharterMoney
 
 if TYPE_CHECKING:
@@ -38,31 +41,28 @@ class AgentMoney:
     non_card_due: Decimal = ZERO
 
 
-def month_start(now: datetime, zone: str) -> datetime:
-    local = now.astimezone(ZoneInfo(zone))
-    return local.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
-
-
 def figures(
     charters: Iterable[CharterMoney],
     card_clients: set[uuid.UUID],
     now: datetime,
     zone: str,
 ) -> dict[uuid.UUID, AgentMoney]:
-    start = month_start(now, zone)
     today = now.astimezone(ZoneInfo(zone)).date()
-    out: dict[uuid.UUID, AgentMoney] = {}
+    bookings: dict[uuid.UUID, list[revenue.Booking]] = {}
+    due: dict[uuid.UUID, Decimal] = {}
     for c in charters:
         if c.sales_agent_id is None or c.status not in BOOKED:
             continue
-        mine = out.get(c.sales_agent_id, AgentMoney())
-        revenue, profit, due = mine.booked_revenue, mine.profit, mine.non_card_due
-        if c.accepted_at is not None and start <= c.accepted_at <= now:
-            revenue += c.owed
-            profit += c.owed - (c.vehicle_cost or ZERO)
+        bookings.setdefault(c.sales_agent_id, []).append(
+            revenue.Booking(c.status, c.owed, c.vehicle_cost, c.accepted_at)
+        )
+        due.setdefault(c.sales_agent_id, ZERO)
         if c.client_id not in card_clients:
-            due += charter_money.cover(c, today).due
-        out[c.sales_agent_id] = AgentMoney(revenue, profit, due)
+            due[c.sales_agent_id] += charter_money.cover(c, today).due
+    out: dict[uuid.UUID, AgentMoney] = {}
+    for agent, mine in bookings.items():
+        month = revenue.month_to_date(mine, now, zone)
+        out[agent] = AgentMoney(month.price, month.profit, due[agent])
     return out
 
 

@@ -158,6 +158,19 @@ class Payables:
     total_overdue: Money = strawberry.field(description="Unpaid balances of overdue bills.")
 
     @strawberry.field(
+        description="Paid to the vendor on its bills this month (by the day paid, from the "
+        "1st, operator's time zone)."
+    )
+    async def paid_month_to_date(self, info: Info) -> Money:
+        paid = await info.context.loaders.get(L.PaidByVendorLoader).load(self.vendor_id)
+        return Money(paid.month_to_date)
+
+    @strawberry.field(description="Paid to the vendor on its bills since January 1st.")
+    async def paid_year_to_date(self, info: Info) -> Money:
+        paid = await info.context.loaders.get(L.PaidByVendorLoader).load(self.vendor_id)
+        return Money(paid.year_to_date)
+
+    @strawberry.field(
         description="The vendor's bills by due date; only those in `status` if given."
     )
     async def bills(self, info: Info, status: VendorBillStatus | None = None) -> list[VendorBill]:

@@ -15,7 +15,7 @@ from subgraphs.finance.service.access import (
     may_read_invoice,
     may_read_receivables,
 )
-from subgraphs.finance.types import portal
+from subgraphs.finance.types import portal, revenue
 from subgraphs.finance.types.invoices import Invoice
 from subgraphs.finance.types.payment_methods import SavedPaymentMethod
 from subgraphs.finance.types.payments import ZERO, Balance, PaymentApplication
@@ -124,6 +124,13 @@ class Charter:
         resolver=portal.paid_in_full_at,
         description="When the balance reached zero: the payment (or the last of them, after a "
         "refund) that cleared it; null while something is owed.",
+    )
+    profit: revenue.CharterProfit | None = strawberry.field(
+        resolver=revenue.charter_profit,
+        description="Accepted price, vehicle cost, profit and margin of a booked charter (null "
+        "for a quote or a cancelled one): the figures its agent's `profitMonthToDate` adds up. "
+        "The readers of that agent's money: the agent itself, admins, managers, accounting, "
+        "sales support (others get null and FORBIDDEN).",
     )
 
 

@@ -24,6 +24,9 @@ if TYPE_CHECKING:
 ACCOUNT_ADMINS = (Role.ADMIN,)
 #: The list of accounts and the impersonation log.
 ACCOUNT_READERS = (Role.ADMIN, Role.MANAGER)
+#: `userCounts` (accounts by role and status, the admin dashboard): the list's readers,
+#: since the counts are what the list shows, summed.
+USER_COUNT_READERS = ACCOUNT_READERS
 #: Who may read another account (name, roles, e-mail...): staff only; anyone
 #: reads their own account. Applies to root fields and to `_entities` alike.
 ACCOUNT_VIEWERS = STAFF_ROLES

@@ -244,6 +244,10 @@ class Settings(BaseSettings):
     #: reminders once a day; trip reminders hourly (each trip once, the day before).
     notifications_payment_reminders_cron: str = "0 9 * * *"
     notifications_trip_reminders_cron: str = "5 * * * *"
+    #: Report mails' attached files are emptied this many days after they were attached (the
+    #: message stays), by `notifications.attachments_purge` at this cron.
+    notifications_attachment_retention_days: int = Field(default=30, ge=1)
+    notifications_attachments_purge_cron: str = "50 3 * * *"
     notifications_from: str = "Athena Coaches <hello@athena.local>"
     #: Where the tracking pixel and click redirects are reached by a mail reader (the
     #: edge in production); empty: this machine's notifications port.
@@ -275,6 +279,9 @@ class Settings(BaseSettings):
     #: running them); empty: this machine's router. Runs are kept this many days.
     reports_router_url: str = ""
     reports_run_retention_days: int = Field(default=30, ge=1)
+    #: When `reports.runs_purge` deletes the runs past their retention (cron in the operator's
+    #: time zone; daily at 03:40 by default).
+    reports_runs_purge_cron: str = "40 3 * * *"
     reports_jobs_enabled: bool = True
     #: Identity, where reports obtains and exchanges its owners' delegation grants (its
     #: GraphQL and internal routes); empty: this machine's identity port.

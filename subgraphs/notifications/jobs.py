@@ -8,6 +8,9 @@
 Both are safe to run twice, on two replicas at once: each message's idempotency key
 (`<kind>:<instalment>:<days>`, `trip_reminder:<charter>`) is unique, so a second run decides
 nothing new (`service/client_messages.py`).
+
+- `notifications.attachments_purge` (daily): report files older than the retention lose
+  their bytes, their messages stay (`service/attachments_purge.py`); safe twice too.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from subgraphs.kit.jobs import ScheduledJob
-from subgraphs.notifications.service import client_messages
+from subgraphs.notifications.service import attachments_purge, client_messages
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -30,6 +33,7 @@ log = logging.getLogger(__name__)
 
 PAYMENT_REMINDERS = "notifications.payment_reminders"
 TRIP_REMINDERS = "notifications.trip_reminders"
+ATTACHMENTS_PURGE = "notifications.attachments_purge"
 
 
 async def run_payment_reminders(
@@ -65,4 +69,9 @@ def jobs(settings: Settings) -> list[ScheduledJob]:
             PAYMENT_REMINDERS, settings.notifications_payment_reminders_cron, _payment_reminders
         ),
         ScheduledJob(TRIP_REMINDERS, settings.notifications_trip_reminders_cron, _trip_reminders),
+        ScheduledJob(
+            ATTACHMENTS_PURGE,
+            settings.notifications_attachments_purge_cron,
+            attachments_purge.purge_job,
+        ),
     ]

@@ -23,3 +23,6 @@ class ReportsErrorCode(StrEnum):
     BROKEN_TEMPLATE = "BROKEN_TEMPLATE"
     #: The graph answered with errors or could not be reached while running.
     RUN_FAILED = "RUN_FAILED"
+    #: A schedule's delegation grant could not be obtained from identity or exchanged there
+    #: for its owner's token (no grant, revoked, owner disabled, identity unreachable).
+    DELEGATION_FAILED = "DELEGATION_FAILED"

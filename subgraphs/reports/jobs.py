@@ -9,10 +9,6 @@ if TYPE_CHECKING:
     from subgraphs.kit.settings import Settings
 
 
-#: Runs past their retention (settings.reports_run_retention_days) go daily.
-RUNS_PURGE_CRON = "40 3 * * *"
-
-
 #: Schedules' fire times are minutes: the delivery job looks every minute.
 DELIVERIES_CRON = "* * * * *"
 
@@ -23,7 +19,8 @@ def jobs(settings: Settings) -> list[ScheduledJob]:
     from subgraphs.reports.service.runner import purge_job
 
     return [
-        ScheduledJob("reports.runs_purge", RUNS_PURGE_CRON, purge_job),
+        # Runs past their retention (settings.reports_run_retention_days), when the setting says.
+        ScheduledJob("reports.runs_purge", settings.reports_runs_purge_cron, purge_job),
         # One attempt: a delivery retries itself on the next ticks (service/deliveries.py).
         ScheduledJob("reports.deliveries", DELIVERIES_CRON, delivery_job, max_attempts=1),
     ]

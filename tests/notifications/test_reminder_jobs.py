@@ -15,6 +15,7 @@ from sqlalchemy import select
 from subgraphs.kit.auth.viewer import ANONYMOUS
 from subgraphs.kit.settings import get_settings
 from subgraphs.notifications.jobs import (
+    ATTACHMENTS_PURGE,
     PAYMENT_REMINDERS,
     TRIP_REMINDERS,
     jobs,
@@ -202,4 +203,5 @@ def test_the_jobs_are_declared_with_their_schedules() -> None:
     assert declared == {
         PAYMENT_REMINDERS: get_settings().notifications_payment_reminders_cron,
         TRIP_REMINDERS: get_settings().notifications_trip_reminders_cron,
+        ATTACHMENTS_PURGE: get_settings().notifications_attachments_purge_cron,
     }

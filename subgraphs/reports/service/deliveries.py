@@ -18,7 +18,10 @@ announced exactly once.
 A failed run (graph errors, no token for the owner, bad parameters) is
 retried on the next ticks, `MAX_ATTEMPTS` in all; then the delivery fails
 and the schedule's `last_error` says why. A file over `MAX_FILE_BYTES`
-fails at once: running again would make the same file.
+fails at once: running again would make the same file. A failure clients
+can act on without reading it starts with its code: `DELEGATION_FAILED: `
+when no token of the owner could be had (the owner enables it again);
+the delivery's own `error` keeps the plain message.
 """
 
 from __future__ import annotations
@@ -37,6 +40,7 @@ from sqlalchemy.dialects.postgresql import insert
 
 from subgraphs.kit.errors import ServiceError
 from subgraphs.kit.outbox import emit
+from subgraphs.reports.error_codes import ReportsErrorCode as Code
 from subgraphs.reports.models import ReportDelivery, ReportSchedule, ReportTemplate, outbox
 from subgraphs.reports.service import exports, pdf, runner
 from subgraphs.reports.service.graph_port import RunFailed
@@ -81,11 +85,12 @@ class File:
 
 
 class DeliveryFailed(Exception):
-    """Why this attempt failed; `final` when trying again cannot help."""
+    """Why this attempt failed; `final` when trying again cannot help; `code` when one applies."""
 
-    def __init__(self, message: str, *, final: bool = False) -> None:
+    def __init__(self, message: str, *, final: bool = False, code: Code | None = None) -> None:
         super().__init__(message)
         self.final = final
+        self.code = code
 
 
 # --- claiming ---------------------------------------------------------------------------------
@@ -234,7 +239,9 @@ async def _run(
         try:
             token = await tokens.token_for(schedule)
         except RunFailed as exc:
-            raise DeliveryFailed(f"No access token for the schedule's owner: {exc}") from exc
+            raise DeliveryFailed(
+                f"No access token for the schedule's owner: {exc}", code=Code.DELEGATION_FAILED
+            ) from exc
         attempt.outcome = await runner.execute(
             template, parameters, graph=graph, authorization=f"Bearer {token}"
         )
@@ -344,8 +351,10 @@ async def _finish(
     if attempt.error is not None and (attempt.error.final or claim.attempt >= MAX_ATTEMPTS):
         delivery.status = FAILED
         schedule.last_run_at = now
+        code = attempt.error.code
         schedule.last_error = (
-            f"The delivery due {claim.due_at.isoformat()} failed after "
+            (f"{code}: " if code is not None else "")
+            + f"The delivery due {claim.due_at.isoformat()} failed after "
             f"{claim.attempt} attempt{'s' if claim.attempt != 1 else ''}: {message}"
         )
         return FAILED

@@ -212,6 +212,221 @@ VENDOR_BID_ANALYTICS = Shipped(
         aggregate("amount", "average"),
     ],
     visualisation="bar",
+    # 100 charters of 100 bids each is past the router's cost limit (50,000): 50 a page.
+    page_size=50,
+)
+
+# --- The finance reports of issue 10 -------------------------------------------------------
+# Finance computes each one (its root fields, finance staff only); a template only lays its
+# rows out and sums them again, so the run's totals are the report's own totals.
+
+
+def money_columns(prefix: str, fields: list[tuple[str, str]]) -> list[dict[str, str]]:
+    return [column(f"{prefix}{path}", label, "money") for path, label in fields]
+
+
+def sums(columns: list[dict[str, str]]) -> list[dict[str, str]]:
+    """A sum of every money or number column: the report's totals line."""
+    return [aggregate(c["path"], "sum") for c in columns if c["format"] in ("money", "number")]
+
+
+AGING_BUCKETS = "buckets { current days1To30 days31To60 days61To90 days91To120 over120 total }"
+AGING_COLUMNS = money_columns(
+    "buckets.",
+    [
+        ("current", "Current"),
+        ("days1To30", "1-30 days"),
+        ("days31To60", "31-60 days"),
+        ("days61To90", "61-90 days"),
+        ("days91To120", "91-120 days"),
+        ("over120", "Over 120 days"),
+        ("total", "Total"),
+    ],
+)
+
+AR_AGING = Shipped(
+    key="finance_ar_aging",
+    name="AR aging",
+    description=(
+        "What clients owe on open invoices by days past due on `asOf` (default today in the "
+        "operator's time zone), largest total first. Finance staff."
+    ),
+    operation=f"""query ArAging($asOf: Date) {{
+  arAging(asOf: $asOf) {{ rows {{ clientName {AGING_BUCKETS} }} }}
+}}""",
+    rows_path="arAging.rows",
+    columns=[column("clientName", "Client"), *AGING_COLUMNS],
+    aggregations=sums(AGING_COLUMNS),
+)
+
+AP_AGING = Shipped(
+    key="finance_ap_aging",
+    name="AP aging",
+    description=(
+        "What the operator owes each vendor on unpaid bills by days past due on `asOf` "
+        "(default today in the operator's time zone). Finance staff."
+    ),
+    operation=f"""query ApAging($asOf: Date) {{
+  apAging(asOf: $asOf) {{ rows {{ vendorName {AGING_BUCKETS} }} }}
+}}""",
+    rows_path="apAging.rows",
+    columns=[column("vendorName", "Vendor"), *AGING_COLUMNS],
+    aggregations=sums(AGING_COLUMNS),
+)
+
+_PAYABLES = money_columns(
+    "", [("billed", "Billed"), ("paid", "Paid"), ("owed", "Owed"), ("overdue", "Overdue")]
+)
+VENDOR_PAYABLES = Shipped(
+    key="finance_vendor_payables",
+    name="Vendor payables",
+    description="Every vendor's bills: billed, paid, owed and overdue, most owed first. Finance staff.",
+    operation="""query VendorPayables {
+  vendorPayables { rows { vendorName billed paid owed overdue } }
+}""",
+    rows_path="vendorPayables.rows",
+    columns=[column("vendorName", "Vendor"), *_PAYABLES],
+    aggregations=sums(_PAYABLES),
+    visualisation="bar",
+)
+
+_RECEIVABLES = [
+    column("charters", "Charters", "number"),
+    *money_columns(
+        "",
+        [
+            ("owed", "Owed"),
+            ("paid", "Paid"),
+            ("outstanding", "Outstanding"),
+            ("overdue", "Overdue"),
+        ],
+    ),
+]
+OUTSTANDING_RECEIVABLES = Shipped(
+    key="finance_outstanding_receivables",
+    name="Outstanding receivables",
+    description=(
+        "By client, today (operator's time zone): its booked charters' accepted prices, what "
+        "was paid, what is outstanding and the overdue part of it. Finance staff."
+    ),
+    operation="""query OutstandingReceivables {
+  outstandingReceivables { rows { clientName charters owed paid outstanding overdue } }
+}""",
+    rows_path="outstandingReceivables.rows",
+    columns=[column("clientName", "Client"), *_RECEIVABLES],
+    aggregations=sums(_RECEIVABLES),
+    visualisation="bar",
+)
+
+_UNEARNED = money_columns("", [("owed", "Price"), ("received", "Received")])
+UNEARNED_REVENUE = Shipped(
+    key="finance_unearned_revenue",
+    name="Unearned revenue",
+    description=(
+        "Money received for charters not cancelled whose pickup is still ahead, earliest "
+        "pickup first. Finance staff."
+    ),
+    operation="""query UnearnedRevenue {
+  unearnedRevenue { rows { reference clientName pickupAt owed received } }
+}""",
+    rows_path="unearnedRevenue.rows",
+    columns=[
+        column("reference", "Charter"),
+        column("clientName", "Client"),
+        column("pickupAt", "Pickup", "datetime"),
+        *_UNEARNED,
+    ],
+    aggregations=[aggregate("reference", "count"), *sums(_UNEARNED)],
+)
+
+_TRIPS = [
+    column("trips", "Trips", "number"),
+    *money_columns("", [("revenue", "Revenue"), ("cost", "Cost"), ("profit", "Profit")]),
+    column("uncosted", "Uncosted trips", "number"),
+]
+DEPARTED_TRIPS_BY_AGENT = Shipped(
+    key="finance_departed_trips_by_agent",
+    name="Departed trips by agent",
+    description=(
+        "Trips whose pickup has passed (not cancelled) by sales agent and month (operator's "
+        "time zone): revenue, cost and profit. Pickups from `from` to `to` inclusive (default "
+        "this year to date). Finance staff."
+    ),
+    operation="""query DepartedTripsByAgent($from: Date, $to: Date) {
+  departedTripsByAgent(from: $from, to: $to) {
+    rows { agent { name } month trips revenue cost profit uncosted }
+  }
+}""",
+    rows_path="departedTripsByAgent.rows",
+    columns=[column("agent.name", "Agent"), column("month", "Month"), *_TRIPS],
+    aggregations=sums(_TRIPS),
+    visualisation="bar",
+)
+
+_CANCELLED = money_columns("", [("owed", "Price"), ("fee", "Fee"), ("paid", "Paid")])
+CANCELLATIONS = Shipped(
+    key="finance_cancellations",
+    name="Cancellations",
+    description=(
+        "Charters cancelled from `from` to `to` inclusive (operator's calendar; default this "
+        "month to date): the price they had, the fee charged, what was paid. Finance staff."
+    ),
+    operation="""query Cancellations($from: Date, $to: Date) {
+  cancellations(from: $from, to: $to) {
+    rows { reference clientName cancelledAt pickupAt owed fee paid reason }
+  }
+}""",
+    rows_path="cancellations.rows",
+    columns=[
+        column("reference", "Charter"),
+        column("clientName", "Client"),
+        column("cancelledAt", "Cancelled", "datetime"),
+        column("pickupAt", "Pickup", "datetime"),
+        *_CANCELLED,
+        column("reason", "Reason"),
+    ],
+    aggregations=[aggregate("reference", "count"), *sums(_CANCELLED)],
+)
+
+_DUE = money_columns("", [("amount", "Instalment"), ("unpaid", "Unpaid")])
+UPCOMING_DUE_DATES = Shipped(
+    key="finance_upcoming_due_dates",
+    name="Upcoming due dates",
+    description=(
+        "Plan instalments due from today to `days` days ahead (14 by default) that payments "
+        "do not cover, soonest first. Finance staff."
+    ),
+    operation="""query UpcomingDueDates($days: Int! = 14) {
+  upcomingDueDates(days: $days) { rows { reference clientName kind dueOn amount unpaid } }
+}""",
+    variables={"days": 14},
+    rows_path="upcomingDueDates.rows",
+    columns=[
+        column("reference", "Charter"),
+        column("clientName", "Client"),
+        column("kind", "Instalment"),
+        column("dueOn", "Due", "date"),
+        *_DUE,
+    ],
+    aggregations=[aggregate("reference", "count"), *sums(_DUE)],
+)
+
+_CHECK_DAY = [column("count", "Checks", "number"), column("total", "Total", "money")]
+CHECK_LOG = Shipped(
+    key="finance_check_log",
+    name="Check log",
+    description=(
+        "Checks received per day, from `from` to `to` inclusive (default the 1st of this month "
+        "to today, at most 366 days): how many and their sum. Finance staff."
+    ),
+    operation="""query CheckLog($from: Date, $to: Date) {
+  checkLog(from: $from, to: $to) { days { day count total } }
+}""",
+    variables={"from": {"relative": "month_start"}, "to": {"relative": "today"}},
+    rows_path="checkLog.days",
+    columns=[column("day", "Day", "date"), *_CHECK_DAY],
+    aggregations=sums(_CHECK_DAY),
+    visualisation="bar",
 )
 
 SHIPPED: tuple[Shipped, ...] = (
@@ -220,6 +435,15 @@ SHIPPED: tuple[Shipped, ...] = (
     PAYMENT_SUMMARY,
     CERTIFICATION_EXPIRATIONS,
     VENDOR_BID_ANALYTICS,
+    AR_AGING,
+    AP_AGING,
+    VENDOR_PAYABLES,
+    OUTSTANDING_RECEIVABLES,
+    UNEARNED_REVENUE,
+    DEPARTED_TRIPS_BY_AGENT,
+    CANCELLATIONS,
+    UPCOMING_DUE_DATES,
+    CHECK_LOG,
 )
 
 

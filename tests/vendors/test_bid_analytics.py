@@ -17,7 +17,7 @@ from db.engine import record_statements
 from subgraphs.kit.errors import ServiceError
 from subgraphs.vendors.models import Bid, Vendor, VendorUser
 from subgraphs.vendors.service.bid_analytics import bid_analytics, vendor_statistics
-from subgraphs.vendors.service.figures import Window, ratio, two_places
+from subgraphs.vendors.service.figures import Window, two_places
 
 NOW = datetime.now(UTC)
 
@@ -149,12 +149,9 @@ async def test_one_vendors_statistics_are_its_row_of_the_analytics(sessions):
     assert only_b == [r for r in whole.vendors if r.vendor_id == v["b"]]
 
 
-def test_ratios_round_half_up_to_four_places_and_are_null_over_zero():
-    assert ratio(2, 3) == Decimal("0.6667")
-    assert ratio(1, 20_000) == Decimal("0.0001")  # 0.00005: half-up, not to even
-    assert ratio(0, 4) == Decimal("0.0000")
-    assert ratio(3, 0) is None
+def test_averages_round_half_up_to_two_places():
     assert two_places(Decimal("4.025")) == Decimal("4.03")
+    assert two_places(None) is None
 
 
 def test_the_window_defaults_to_the_days_before_now_and_refuses_a_backwards_one():

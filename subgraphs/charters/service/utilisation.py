@@ -40,6 +40,7 @@ from sqlalchemy.dialects.postgresql import TIMESTAMP, TSTZRANGE
 from subgraphs.charters.error_codes import CharterErrorCode as Code
 from subgraphs.charters.models import BlackoutDate, Charter, CharterVehicle, Vehicle, VehicleType
 from subgraphs.kit.errors import ServiceError
+from subgraphs.kit.figures import ratio
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
@@ -49,7 +50,6 @@ MAX_WINDOW = timedelta(days=366)
 #: Charter statuses whose trips count as booked time.
 BOOKED_STATUSES = ("booked", "confirmed", "in_progress", "completed")
 HOURS = Decimal("0.01")
-RATIO = Decimal("0.0001")
 SECONDS_PER_HOUR = Decimal(3600)
 
 
@@ -98,13 +98,6 @@ def check_window(start: datetime, end: datetime) -> None:
 
 def hours(seconds: Decimal | float | int) -> Decimal:
     return (Decimal(seconds) / SECONDS_PER_HOUR).quantize(HOURS, ROUND_HALF_UP)
-
-
-def ratio(part: Decimal, whole: Decimal) -> Decimal | None:
-    """`part / whole`, 4 places half up; null when there is nothing to divide by."""
-    if whole == 0:
-        return None
-    return (part / whole).quantize(RATIO, ROUND_HALF_UP)
 
 
 def _seconds_of(merged: Any) -> Any:

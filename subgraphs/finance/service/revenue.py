@@ -25,7 +25,7 @@ import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
@@ -33,11 +33,10 @@ from sqlalchemy import func, select
 
 from subgraphs.finance.models import CharterFact, Payment
 from subgraphs.finance.service.charter_money import BOOKED, ZERO
+from subgraphs.kit.figures import ratio
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
-
-RATIO_PLACES = Decimal("0.0001")
 
 
 @dataclass(frozen=True)
@@ -66,13 +65,6 @@ class Revenue:
     @property
     def margin(self) -> Decimal | None:
         return ratio(self.profit, self.price)
-
-
-def ratio(part: Decimal, whole: Decimal) -> Decimal | None:
-    """A share as the reports state ratios: 4 places, half up; null over nothing."""
-    if whole == 0:
-        return None
-    return (part / whole).quantize(RATIO_PLACES, rounding=ROUND_HALF_UP)
 
 
 def counts(booking: Booking) -> bool:

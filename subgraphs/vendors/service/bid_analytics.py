@@ -32,8 +32,9 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import ColumnElement, Numeric, and_, distinct, func, select
 
+from subgraphs.kit.figures import ratio
 from subgraphs.vendors.models import Bid, Vendor
-from subgraphs.vendors.service.figures import Window, ratio, two_places
+from subgraphs.vendors.service.figures import Window, two_places
 from subgraphs.vendors.states import LIVE_BIDS
 
 if TYPE_CHECKING:

@@ -1,9 +1,8 @@
 """Windows and rounding shared by vendors' report figures (issue 16).
 
 A figure's window is `[from, to)` in UTC; a missing end defaults so that a
-dashboard can ask with no arguments. Ratios are exact `Decimal`s rounded
-half-up (4 places for a 0..1 ratio), and null when there is nothing to
-divide by, so that "no bids" never reads as a 0 % win rate.
+dashboard can ask with no arguments. Averages round half up to 2 places as
+`ratingSummary` does; ratios are the kit's (`subgraphs.kit.figures`).
 """
 
 from __future__ import annotations
@@ -15,7 +14,6 @@ from decimal import ROUND_HALF_UP, Decimal
 from subgraphs.kit.errors import ServiceError
 from subgraphs.vendors.error_codes import VendorErrorCode as Code
 
-RATIO_PLACES = Decimal("0.0001")
 TWO_PLACES = Decimal("0.01")
 
 
@@ -50,13 +48,6 @@ class Window:
         if since >= to:
             raise ServiceError.of(Code.OUT_OF_RANGE, "`from` must be before `to`.", "from")
         return cls(since, to)
-
-
-def ratio(numerator: int | Decimal, denominator: int | Decimal) -> Decimal | None:
-    """The quotient as a 0..1 ratio with 4 places; None over zero."""
-    if not denominator:
-        return None
-    return (Decimal(numerator) / Decimal(denominator)).quantize(RATIO_PLACES, ROUND_HALF_UP)
 
 
 def two_places(value: Decimal | int | None) -> Decimal | None:

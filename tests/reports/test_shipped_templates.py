@@ -7,6 +7,7 @@ import uuid
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from subgraphs.reports.models import ReportsAudit, ReportTemplate
 from subgraphs.reports.service import operations, shipped
@@ -14,12 +15,14 @@ from subgraphs.reports.service.api_schema import api_schema
 
 
 @pytest.mark.parametrize("template", shipped.SHIPPED, ids=lambda t: t.key)
-def test_every_shipped_template_validates_against_the_current_api_schema(template):
+def test_every_shipped_template_validates_against_the_current_api_schema(
+    template: shipped.Shipped,
+) -> None:
     problems = operations.check(api_schema(), operations.Definition.of_row(template))
     assert problems == [], problems
 
 
-def test_shipped_templates_have_unique_keys_and_column_paths():
+def test_shipped_templates_have_unique_keys_and_column_paths() -> None:
     keys = [t.key for t in shipped.SHIPPED]
     assert len(set(keys)) == len(keys)
     for template in shipped.SHIPPED:
@@ -27,7 +30,9 @@ def test_shipped_templates_have_unique_keys_and_column_paths():
         assert len(set(paths)) == len(paths), template.key
 
 
-async def test_install_inserts_the_missing_then_restores_changed_ones_only(sessions):
+async def test_install_inserts_the_missing_then_restores_changed_ones_only(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
     owner = uuid.uuid4()
     async with sessions() as session, session.begin():
         assert await shipped.install(session) == len(shipped.SHIPPED)

@@ -51,10 +51,11 @@ async def shipped_finance(subgraph_settings: Settings) -> AsyncIterator[LiveServ
 async def graph_url(
     subgraph_settings: Settings, identity_server: LiveServer, charters_server: LiveServer,
     vendors_server: LiveServer, shipped_pricing: LiveServer, shipped_finance: LiveServer,
-    tmp_path: Path,
+    sales_live: LiveServer, tmp_path: Path,
 ) -> AsyncIterator[str]:  # fmt: skip
     urls = {
         "identity": identity_server.graphql_url,
+        "sales": sales_live.graphql_url,
         "charters": charters_server.graphql_url,
         "vendors": vendors_server.graphql_url,
         "pricing": shipped_pricing.graphql_url,
@@ -299,6 +300,304 @@ async def check_finance_reports(
     return compared
 
 
+HOUR = Decimal(3600)
+RATIO = Decimal("0.0001")
+
+
+def places(value: Any, exponent: Decimal) -> str | None:
+    """A figure as the graph's Decimal states it: rounded half up, as text; None stays None."""
+    if value is None:
+        return None
+    return str(Decimal(value).quantize(exponent, rounding=ROUND_HALF_UP))
+
+
+def ratio_of(part: Decimal, whole: Decimal) -> str | None:
+    return None if not whole else places(part / whole, RATIO)
+
+
+def decimal_sum(cells: list[str]) -> str:
+    """The sum tabulate makes of Decimal cells (text in, text out, exact)."""
+    return str(sum((Decimal(c) for c in cells), Decimal(0)))
+
+
+# Each charter booked (and booked or later now) from :since with finance's figures for it: a
+# charter counts in finance's money when finance has it booked with an accepted price.
+PROFIT_SQL = """
+SELECT {group} AS grp, CAST(count(*) AS integer),
+       sum(f.accepted_total) FILTER (WHERE counts),
+       sum(coalesce(f.vehicle_cost, 0)) FILTER (WHERE counts),
+       sum(f.accepted_total - coalesce(f.vehicle_cost, 0)) FILTER (WHERE counts)
+FROM (
+  SELECT c.*, f.accepted_total, f.vehicle_cost,
+         coalesce(f.status IN ('booked', 'confirmed', 'in_progress', 'completed') AND f.accepted_total IS NOT NULL, false) AS counts
+  FROM charters.charters AS c
+  LEFT JOIN finance.charter_facts AS f ON f.charter_id = c.id
+  WHERE NOT c.is_template AND c.status IN ('booked', 'confirmed', 'in_progress', 'completed') AND c.booked_at >= :since
+) AS f
+LEFT JOIN identity.users AS u ON u.id = f.sales_agent_id
+LEFT JOIN sales.clients AS cl ON cl.id = f.client_id
+LEFT JOIN (
+  SELECT charter_id, string_agg(name, ' + ' ORDER BY name COLLATE "C") AS types
+  FROM (SELECT DISTINCT cv.charter_id, t.name
+        FROM charters.charter_vehicles AS cv
+        JOIN charters.vehicle_types AS t ON t.id = cv.vehicle_type_id) AS d
+  GROUP BY charter_id
+) AS s ON s.charter_id = f.id
+GROUP BY grp
+"""
+
+# Every active vehicle's seconds of booked trips in [:start, :end) (overlaps merged) and its
+# type's seconds of blackout days (operator's days, global ones included, overlaps merged).
+UTILISATION_SQL = """
+WITH w AS (SELECT tstzrange(CAST(:start AS timestamptz), CAST(:end AS timestamptz), '[)') AS r),
+busy AS (
+  SELECT cv.vehicle_id, unnest(range_agg(cv.busy * w.r)) AS part
+  FROM charters.charter_vehicles AS cv
+  JOIN charters.charters AS c ON c.id = cv.charter_id
+  CROSS JOIN w
+  WHERE cv.vehicle_id IS NOT NULL AND cv.busy && w.r AND NOT c.is_template
+    AND c.status IN ('booked', 'confirmed', 'in_progress', 'completed')
+  GROUP BY cv.vehicle_id
+), blackout AS (
+  SELECT b.vehicle_type_id,
+         tstzrange(CAST(b.starts_on AS timestamp) AT TIME ZONE :zone,
+                   CAST(b.ends_on + 1 AS timestamp) AT TIME ZONE :zone, '[)') AS r
+  FROM charters.blackout_dates AS b
+), black AS (
+  SELECT t.id AS type_id, unnest(range_agg(b.r * w.r)) AS part
+  FROM charters.vehicle_types AS t
+  JOIN blackout AS b ON b.vehicle_type_id = t.id OR b.vehicle_type_id IS NULL
+  CROSS JOIN w
+  WHERE b.r && w.r
+  GROUP BY t.id
+)
+SELECT v.plate, t.name,
+       coalesce((SELECT sum(extract(epoch FROM upper(part) - lower(part))) FROM busy
+                 WHERE busy.vehicle_id = v.id), 0),
+       coalesce((SELECT sum(extract(epoch FROM upper(part) - lower(part))) FROM black
+                 WHERE black.type_id = t.id), 0)
+FROM charters.vehicles AS v
+JOIN charters.vehicle_types AS t ON t.id = v.vehicle_type_id
+WHERE v.status = 'active'
+"""
+
+
+async def check_issue16_reports(
+    sessions: Any, graph: HttpGraph, token: str, zone: str
+) -> dict[str, int]:
+    """The reports of issue 16 section 2, each run through the router and recomputed from
+    the owning subgraph's tables; how many rows each compared."""
+    compared: dict[str, int] = {}
+    tz = ZoneInfo(zone)
+
+    # Profit by agent / client / vehicle type: booked month to date (bookedAt).
+    for key, group in (
+        ("profit_by_agent", "u.name"),
+        ("profit_by_client", "cl.name"),
+        ("profit_by_vehicle_type", "s.types"),
+    ):
+        outcome = await run(sessions, key, token, graph)
+        since = datetime.fromisoformat(outcome.parameters["from"])
+        statement = PROFIT_SQL.format(group=group)
+        expected = as_money(await sql(sessions, statement, since=since), 1)
+        assert sorted(map(tuple, outcome.rows), key=str) == sorted(expected, key=str), key
+        assert outcome.totals == {
+            "count(reference)": sum(r[1] for r in expected),
+            **sums_of(expected, 2, ["profit.price", "profit.cost", "profit.profit"]),
+        }, key
+        compared[key] = len(expected)
+
+    # Vehicle utilisation, per vehicle and per type, month start to tomorrow.
+    per_vehicle = await run(sessions, "vehicle_utilisation", token, graph)
+    start = datetime.fromisoformat(per_vehicle.parameters["from"])
+    end = datetime.fromisoformat(per_vehicle.parameters["to"])
+    window = Decimal((end - start).total_seconds())
+    hours: list[tuple[str, str, str, str, str | None]] = []
+    for plate, kind, busy, blacked in await sql(
+        sessions, UTILISATION_SQL, start=start, end=end, zone=zone
+    ):
+        booked_h = Decimal(places(Decimal(busy) / HOUR, CENT) or 0)
+        available_h = Decimal(places((window - Decimal(blacked)) / HOUR, CENT) or 0)
+        hours.append(
+            (plate, kind, str(booked_h), str(available_h), ratio_of(booked_h, available_h))
+        )
+    assert any(Decimal(h[2]) > 0 for h in hours), "the demo's fleet drives this month"
+    assert sorted(map(tuple, per_vehicle.rows)) == sorted(hours)
+    assert per_vehicle.totals == {
+        "sum(bookedHours)": decimal_sum([h[2] for h in hours]),
+        "sum(availableHours)": decimal_sum([h[3] for h in hours]),
+    }
+    compared["vehicle_utilisation"] = len(hours)
+    by_type = await run(sessions, "vehicle_utilisation_by_type", token, graph)
+    types: dict[str, list[Decimal]] = {}
+    for _, kind, booked_text, available_text, _ in hours:
+        row = types.setdefault(kind, [Decimal(0), Decimal("0.00"), Decimal("0.00")])
+        row[0] += 1
+        row[1] += Decimal(booked_text)
+        row[2] += Decimal(available_text)
+    expected_types = [
+        (kind, int(n), str(b), str(a), ratio_of(b, a)) for kind, (n, b, a) in types.items()
+    ]
+    assert sorted(map(tuple, by_type.rows)) == sorted(expected_types)
+    assert by_type.totals == {
+        "sum(vehicles)": len(hours),
+        "sum(bookedHours)": decimal_sum([h[2] for h in hours]),
+        "sum(availableHours)": decimal_sum([h[3] for h in hours]),
+    }
+    compared["vehicle_utilisation_by_type"] = len(expected_types)
+
+    # Vendor performance: the 365 days to now, recoveries from charters' recovery cases.
+    performance = await run(sessions, "vendor_performance", token, graph)
+    since = datetime.fromisoformat(performance.parameters["from"])
+    now = datetime.now(UTC)
+    vendors = await sql(
+        sessions,
+        """SELECT v.business_name, coalesce(r.n, 0), r.overall, r.on_time, coalesce(a.n, 0),
+                  coalesce(a.declines, 0), coalesce(a.completed, 0), coalesce(rc.n, 0)
+           FROM vendors.vendors AS v
+           LEFT JOIN (SELECT vendor_id, CAST(count(*) AS integer) AS n,
+                             avg(overall) AS overall, avg(on_time) AS on_time
+                      FROM vendors.ratings WHERE created_at >= :since AND created_at < :now
+                      GROUP BY vendor_id) AS r ON r.vendor_id = v.id
+           LEFT JOIN (SELECT vendor_id, CAST(count(*) AS integer) AS n,
+                             CAST(count(*) FILTER (
+                               WHERE status IN ('declined', 'recovery_requested')
+                                  OR id IN (SELECT entity_id FROM vendors.vendor_audit
+                                            WHERE entity = 'assignment'
+                                              AND action = 'status:recovery_requested'))
+                               AS integer) AS declines,
+                             CAST(count(*) FILTER (WHERE status = 'completed') AS integer)
+                               AS completed
+                      FROM vendors.vendor_assignments
+                      WHERE created_at >= :since AND created_at < :now
+                      GROUP BY vendor_id) AS a ON a.vendor_id = v.id
+           LEFT JOIN (SELECT previous_vendor_id, CAST(count(*) AS integer) AS n
+                      FROM charters.recovery_cases
+                      WHERE opened_at >= :since AND opened_at < :now
+                      GROUP BY previous_vendor_id) AS rc ON rc.previous_vendor_id = v.id
+           WHERE v.approved_at IS NOT NULL""",
+        since=since, now=now,
+    )  # fmt: skip
+    expected_vendors = [
+        (name, n, places(overall, CENT), places(on_time, CENT), *rest)
+        for name, n, overall, on_time, *rest in vendors
+    ]
+    assert any(r[1] for r in expected_vendors), "the demo's vendors are rated"
+    assert sorted(map(tuple, performance.rows), key=str) == sorted(expected_vendors, key=str)
+    assert performance.totals == {
+        f"sum({k})": sum(r[i] for r in expected_vendors)
+        for k, i in (
+            ("ratings", 1), ("assignments", 4), ("declines", 5), ("completed", 6),
+            ("vendor.recoveryCount", 7),
+        )
+    }  # fmt: skip
+    compared["vendor_performance"] = len(expected_vendors)
+
+    # Quality-control backlog: open change cases and overdue open tasks, by kind and age.
+    backlog = await run(sessions, "qc_backlog", token, graph)
+    now = datetime.now(UTC)
+    opened = await sql(
+        sessions,
+        """SELECT 'CHANGE_CASE', created_at FROM charters.change_cases
+           WHERE status NOT IN ('implemented', 'cancelled')
+           UNION ALL
+           SELECT 'DISPATCH_TASK', overdue_since FROM charters.dispatch_tasks
+           WHERE overdue_since IS NOT NULL AND status IN ('pending', 'in_progress')""",
+    )
+    buckets: dict[tuple[str, str], int] = {}
+    for kind, at in opened:
+        days = max(0, (now - at) // timedelta(days=1))
+        label = next(
+            name
+            for name, first in (("over 30 days", 31), ("8-30 days", 8), ("3-7 days", 3),
+                                ("0-2 days", 0))
+            if days >= first
+        )  # fmt: skip
+        buckets[(kind, label)] = buckets.get((kind, label), 0) + 1
+    assert {k for k, _ in buckets} == {"CHANGE_CASE", "DISPATCH_TASK"}, buckets
+    assert {(r[0], r[1]): r[2] for r in backlog.rows} == buckets
+    assert backlog.totals == {"count(charter.reference)": len(opened)}
+    compared["qc_backlog"] = len(buckets)
+
+    # Peak periods: bookings (bookedAt, cancelled ones included) in the last year, local time.
+    weeks = await run(sessions, "peak_periods_by_week", token, graph)
+    start = datetime.fromisoformat(weeks.parameters["from"])
+    end = datetime.fromisoformat(weeks.parameters["to"])
+    booked = await sql(
+        sessions,
+        """SELECT CAST(booked_at AT TIME ZONE :zone AS date), CAST(count(*) AS integer)
+           FROM charters.charters
+           WHERE NOT is_template AND booked_at >= :start AND booked_at < :end
+           GROUP BY 1""",
+        zone=zone, start=start, end=end,
+    )  # fmt: skip
+    per_week: dict[str, int] = {}
+    first_monday = start.astimezone(tz).date()
+    first_monday -= timedelta(days=first_monday.weekday())
+    last = (end - timedelta(microseconds=1)).astimezone(tz).date()
+    monday = first_monday
+    while monday <= last:
+        per_week[monday.isoformat()] = 0
+        monday += timedelta(days=7)
+    per_weekday = dict.fromkeys(range(1, 8), 0)
+    for day, n in booked:
+        per_week[(day - timedelta(days=day.weekday())).isoformat()] += n
+        per_weekday[day.isoweekday()] += n
+    total = sum(n for _, n in booked)
+    assert total > 0, "the demo has bookings in the last year"
+    assert [tuple(r) for r in weeks.rows] == list(per_week.items())
+    assert weeks.totals == {"sum(bookings)": total}
+    weekdays = await run(sessions, "peak_periods_by_weekday", token, graph)
+    names = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+    assert [tuple(r) for r in weekdays.rows] == [
+        (d, names[d - 1], n) for d, n in per_weekday.items()
+    ]
+    assert weekdays.totals == {"sum(bookings)": total}
+    compared["peak_periods_by_week"] = len(per_week)
+    compared["peak_periods_by_weekday"] = 7
+
+    # Vendor bid analytics: bids submitted in the window, the lowest on each target (charter
+    # vehicle, or the whole charter) among bids submitted before the window's end.
+    analytics = await run(sessions, "vendor_bid_analytics", token, graph)
+    since = datetime.fromisoformat(analytics.parameters["from"])
+    now = datetime.now(UTC)
+    bids = await sql(
+        sessions,
+        """WITH ranked AS (
+             SELECT b.vendor_id, b.status, b.valid_until, b.submitted_at, b.amount,
+                    min(b.amount) OVER (PARTITION BY b.charter_id, b.charter_vehicle_id)
+                      AS lowest
+             FROM vendors.bids AS b
+             WHERE b.submitted_at < :now
+               AND b.charter_id IN (SELECT charter_id FROM vendors.bids
+                                    WHERE submitted_at >= :since AND submitted_at < :now))
+           SELECT v.business_name, CAST(count(*) AS integer),
+                  CAST(count(*) FILTER (WHERE r.status = 'accepted') AS integer),
+                  CAST(count(*) FILTER (WHERE r.status = 'rejected') AS integer),
+                  CAST(count(*) FILTER (WHERE r.status IN ('submitted', 'under_review')
+                                          AND r.valid_until > :now) AS integer),
+                  avg((r.amount - r.lowest) * 100 / r.lowest)
+           FROM ranked AS r JOIN vendors.vendors AS v ON v.id = r.vendor_id
+           WHERE r.submitted_at >= :since
+           GROUP BY v.id, v.business_name""",
+        since=since, now=now,
+    )  # fmt: skip
+    expected_bids = [
+        (name, n, won, lost, pending, ratio_of(Decimal(won), Decimal(won + lost)),
+         places(above, CENT))
+        for name, n, won, lost, pending, above in bids
+    ]  # fmt: skip
+    assert any(r[2] for r in expected_bids), expected_bids
+    assert any(r[3] for r in expected_bids), expected_bids
+    assert sorted(map(tuple, analytics.rows), key=str) == sorted(expected_bids, key=str)
+    assert analytics.totals == {
+        f"sum({k})": sum(r[i] for r in bids)
+        for i, k in enumerate(("bids", "won", "lost", "pending"), start=1)
+    }
+    compared["vendor_bid_analytics"] = len(expected_bids)
+    return compared
+
+
 async def test_shipped_reports_agree_with_the_owning_subgraphs_tables(
     sessions: Any,
     graph_url: str,
@@ -308,6 +607,21 @@ async def test_shipped_reports_agree_with_the_owning_subgraphs_tables(
 ) -> None:
     loaded = await load_all()
     assert loaded["charters"] > 0, loaded
+    # The demo books every charter to one agent: one of them goes to another agent (section 5
+    # is about an agent seeing its own rows among others').
+    async with sessions() as session, session.begin():
+        moved = await session.execute(
+            text(
+                """UPDATE charters.charters SET sales_agent_id = (
+                     SELECT id FROM identity.users WHERE email = :other)
+                   WHERE id = (SELECT id FROM charters.charters
+                               WHERE NOT is_template AND booked_at IS NOT NULL
+                                 AND status IN ('booked', 'confirmed', 'in_progress', 'completed')
+                               ORDER BY reference LIMIT 1)"""
+            ),
+            {"other": "manager@demo.athena"},
+        )
+    assert getattr(moved, "rowcount", 0) == 1
     async with sessions() as session, session.begin():
         await shipped.install(session)
     graph = HttpGraph(http_client, graph_url)
@@ -338,7 +652,7 @@ async def test_shipped_reports_agree_with_the_owning_subgraphs_tables(
         expected_all = {(n, e): [c, money(t)] for n, e, c, t in await session.execute(booked)}
         expected_month = {
             (n, e): [c, money(t)]
-            for n, e, c, t in await session.execute(booked.where(Charter.pickup_at >= since))
+            for n, e, c, t in await session.execute(booked.where(Charter.booked_at >= since))
         }
     assert expected_all, "the demo has booked charters"
     assert {(r[0], r[1]): r[2:] for r in everything.rows} == expected_all
@@ -347,6 +661,30 @@ async def test_shipped_reports_agree_with_the_owning_subgraphs_tables(
         "sum(quote.total)": money(sum((Decimal(t) for _, t in expected_all.values()), Decimal(0))),
     }
     assert {(r[0], r[1]): r[2:] for r in month.rows} == expected_month
+    assert expected_month, "the demo's charters were booked this month"
+
+    # Issue 16 section 5: the same shipped template run by a sales agent holds that agent's
+    # charters only (charters scopes an agent's list to its own); a manager's holds everyone's.
+    async with sessions() as session:
+        agents = dict(
+            (
+                await session.execute(
+                    select(User.email, User.id).where(
+                        User.email.in_([e for _, e in expected_month])
+                    )
+                )
+            ).all()
+        )
+    assert len(expected_month) >= 2, "the demo has several agents' bookings this month"
+    name, email = sorted(expected_month)[0]
+    as_agent = await run(
+        sessions, "sales_by_agent", await mint("sales_agent", user_id=agents[email]), graph
+    )
+    assert {(r[0], r[1]): r[2:] for r in as_agent.rows} == {
+        (name, email): expected_month[(name, email)]
+    }
+    as_manager = await run(sessions, "sales_by_agent", await mint("manager"), graph)
+    assert {(r[0], r[1]): r[2:] for r in as_manager.rows} == expected_month
 
     # Charter status summary: every charter (not templates) by status.
     async with sessions() as session:
@@ -407,30 +745,57 @@ async def test_shipped_reports_agree_with_the_owning_subgraphs_tables(
     assert len(compared) == 9, compared
     assert all(compared.values()), compared
 
-    # Vendor bid analytics: every bid on a charter (not a charter template), by vendor and status.
-    async with sessions() as session:
-        bids = await session.execute(
+    # The reports of issue 16 section 2. The demo has no overdue dispatch task (the overdue
+    # job has not run over it): flag two open ones as that job would, before the backlog runs.
+    async with sessions() as session, session.begin():
+        flagged = await session.execute(
             text(
-                """SELECT v.business_name, upper(b.status), CAST(count(*) AS integer),
-                          sum(b.amount)
-                   FROM vendors.bids AS b
-                   JOIN vendors.vendors AS v ON v.id = b.vendor_id
-                   JOIN charters.charters AS c ON c.id = b.charter_id
-                   WHERE NOT c.is_template
-                   GROUP BY v.business_name, b.status"""
+                """UPDATE charters.dispatch_tasks SET overdue_since = :at
+                   WHERE id IN (SELECT id FROM charters.dispatch_tasks
+                                WHERE status IN ('pending', 'in_progress')
+                                  AND overdue_since IS NULL
+                                ORDER BY due_at, id LIMIT 2)"""
+            ),
+            {"at": datetime.now(UTC) - timedelta(days=4)},
+        )
+    assert getattr(flagged, "rowcount", 0) >= 1, "the demo has open dispatch tasks"
+    # Nor has it ratings: three of the first approved vendor's trips rated (on-time 4.2, 4.5
+    # and 5.0 average 4.5666..., which the graph rounds to 4.57).
+    async with sessions() as session, session.begin():
+        await session.execute(
+            text(
+                """INSERT INTO vendors.ratings (id, vendor_id, charter_id, rated_by, overall,
+                     vehicle_condition, driver_professionalism, on_time, communication, value)
+                   SELECT gen_random_uuid(), v.id, gen_random_uuid(), gen_random_uuid(), s.o,
+                          4, 4, s.t, 4, 4
+                   FROM (SELECT id FROM vendors.vendors WHERE approved_at IS NOT NULL
+                         ORDER BY business_name LIMIT 1) AS v
+                   CROSS JOIN (VALUES (4.5, 5.0), (4.0, 4.5), (3.8, 4.2)) AS s(o, t)"""
             )
         )
-        expected_bids = {
-            (name, status): [count, money(total), money(total / count)]
-            for name, status, count, total in bids
-        }
-    assert expected_bids, "the demo has bids"
-    analytics = await run(sessions, "vendor_bid_analytics", admin, graph)
-    assert {(r[0], r[1]): r[2:] for r in analytics.rows} == expected_bids
-    count = sum(c for c, _, _ in expected_bids.values())
-    total = sum((Decimal(t) for _, t, _ in expected_bids.values()), Decimal(0))
-    assert analytics.totals == {
-        "count(amount)": count,
-        "sum(amount)": money(total),
-        "average(amount)": money(total / count),
-    }
+    # Nor a decided bid (every demo bid is pending): the first target's lowest bid accepted and
+    # its competitors rejected, as accepting a bid records it.
+    async with sessions() as session, session.begin():
+        decided = await session.execute(
+            text(
+                """WITH target AS (
+                     SELECT charter_id, charter_vehicle_id FROM vendors.bids
+                     WHERE status IN ('submitted', 'under_review')
+                     ORDER BY submitted_at, id LIMIT 1),
+                   ranked AS (
+                     SELECT b.id, row_number() OVER (ORDER BY b.amount, b.id) AS n
+                     FROM vendors.bids AS b JOIN target AS t ON t.charter_id = b.charter_id
+                       AND t.charter_vehicle_id IS NOT DISTINCT FROM b.charter_vehicle_id
+                     WHERE b.status IN ('submitted', 'under_review'))
+                   UPDATE vendors.bids AS b
+                   SET status = CASE WHEN r.n = 1 THEN 'accepted' ELSE 'rejected' END,
+                       decided_at = now()
+                   FROM ranked AS r WHERE r.id = b.id"""
+            )
+        )
+    assert getattr(decided, "rowcount", 0) >= 2, "the demo has competing bids"
+    issue16 = await check_issue16_reports(
+        sessions, graph, admin, subgraph_settings.operator_time_zone
+    )
+    assert len(issue16) == 10, issue16
+    assert all(issue16.values()), issue16

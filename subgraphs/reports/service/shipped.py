@@ -8,13 +8,16 @@ template stays archived. Each operation is written against the checked-in
 supergraph; a test validates every one, so a schema change that breaks one
 fails CI instead of a manager's morning.
 
+Ratios (win rate, utilisation, margin) are never computed by a template: the
+subgraph that owns the data exposes them as fields (a figure is computed once,
+in its owner), and a template only lays them out; its aggregations are sums,
+counts, averages, minimums and maximums of cells.
+
 What the current graph cannot answer yet (see the issue 16 report):
-- "Sales by agent" filters charters by pickup (`CharterFilter` has no booked-at range):
-  month to date here means picking up from the 1st of this month.
-- "Payment summary" reads the payments applied to charters (`Charter.payments`):
-  finance has no `payments(from, to)` list, so unapplied money is not in it.
-- "Vendor bid analytics" counts bids per vendor and status; a win rate needs a ratio
-  the templates' aggregations do not compute.
+- "Payment summary" reads the payments applied to charters (`Charter.payments`),
+  so unapplied money is not in it (finance's `payments(from, to)` could list it).
+- "Profit by agent / client / vehicle type" cannot show a group's margin: a margin
+  is a ratio of sums, not an aggregation of cells (`Charter.profit.margin` is per charter).
 """
 
 from __future__ import annotations
@@ -80,19 +83,29 @@ def aggregate(path: str, function: str) -> dict[str, str]:
     return {"column": path, "function": function}
 
 
+def money_columns(prefix: str, fields: list[tuple[str, str]]) -> list[dict[str, str]]:
+    return [column(f"{prefix}{path}", label, "money") for path, label in fields]
+
+
+def sums(columns: list[dict[str, str]]) -> list[dict[str, str]]:
+    """A sum of every money or number column: the report's totals line."""
+    return [aggregate(c["path"], "sum") for c in columns if c["format"] in ("money", "number")]
+
+
 SALES_BY_AGENT = Shipped(
     key="sales_by_agent",
     name="Sales by agent",
     description=(
-        "Booked charters (booked, confirmed, in progress, completed) picking up from the 1st of "
-        "this month, by sales agent: how many and their accepted quote total. What each reader "
-        "sees is what the graph lets them read."
+        "Charters booked (their quote accepted: `bookedAt`) from the 1st of this month and "
+        "booked or later now (booked, confirmed, in progress, completed), by sales agent: how "
+        "many and their accepted quote total. A sales agent sees its own charters only; "
+        "managers see every agent's."
     ),
     operation=f"""query SalesByAgent($from: DateTime, $to: DateTime, $first: Int = 100, $after: String) {{
   charters(
     first: $first
     after: $after
-    where: {{status: {BOOKED_AND_LATER}, pickupFrom: $from, pickupTo: $to}}
+    where: {{status: {BOOKED_AND_LATER}, bookedFrom: $from, bookedTo: $to}}
   ) {{
     edges {{ node {{ reference salesAgent {{ name email }} quote {{ total accepted }} }} }}
     {PAGE_INFO}
@@ -185,49 +198,40 @@ CERTIFICATION_EXPIRATIONS = Shipped(
     aggregations=[aggregate("certification.number", "count")],
 )
 
+_BID_COUNTS = [
+    column("bids", "Bids", "number"),
+    column("won", "Won", "number"),
+    column("lost", "Lost", "number"),
+    column("pending", "Pending", "number"),
+]
 VENDOR_BID_ANALYTICS = Shipped(
     key="vendor_bid_analytics",
     name="Vendor bid analytics",
     description=(
-        "Bids on charters (optionally picking up in a window) by vendor and status: how many, "
-        "their total and average amount; a vendor's ACCEPTED and REJECTED rows are its wins "
-        "and losses."
+        "Every vendor that bid in the window (`from` to `to`, by submission; default the 90 "
+        "days to now): its bids, won, lost and pending, its win rate (won / decided, 0 to 1) "
+        "and how far above the lowest bid on the same vehicle it bid on average, in percent."
     ),
-    operation=f"""query VendorBidAnalytics($from: DateTime, $to: DateTime, $first: Int = 100, $after: String) {{
-  charters(first: $first, after: $after, where: {{pickupFrom: $from, pickupTo: $to}}) {{
-    edges {{ node {{ reference bids(first: 100) {{ status amount vendor {{ name }} }} }} }}
-    {PAGE_INFO}
-  }}
-}}""",
-    rows_path="charters.edges.node.bids",
+    operation="""query VendorBidAnalytics($from: DateTime, $to: DateTime) {
+  bidAnalytics(from: $from, to: $to) {
+    vendors { vendor { name } bids won lost pending winRate averageAboveLowestPercent }
+  }
+}""",
+    variables={"from": {"relative": "days_ago_instant", "days": 90}},
+    rows_path="bidAnalytics.vendors",
     columns=[
         column("vendor.name", "Vendor"),
-        column("status", "Status"),
-        column("amount", "Amount", "money"),
+        *_BID_COUNTS,
+        column("winRate", "Win rate", "number"),
+        column("averageAboveLowestPercent", "Above lowest (%)", "number"),
     ],
-    group_by=["vendor.name", "status"],
-    aggregations=[
-        aggregate("amount", "count"),
-        aggregate("amount", "sum"),
-        aggregate("amount", "average"),
-    ],
+    aggregations=sums(_BID_COUNTS),
     visualisation="bar",
-    # 100 charters of 100 bids each is past the router's cost limit (50,000): 50 a page.
-    page_size=50,
 )
 
 # --- The finance reports of issue 10 -------------------------------------------------------
 # Finance computes each one (its root fields, finance staff only); a template only lays its
 # rows out and sums them again, so the run's totals are the report's own totals.
-
-
-def money_columns(prefix: str, fields: list[tuple[str, str]]) -> list[dict[str, str]]:
-    return [column(f"{prefix}{path}", label, "money") for path, label in fields]
-
-
-def sums(columns: list[dict[str, str]]) -> list[dict[str, str]]:
-    """A sum of every money or number column: the report's totals line."""
-    return [aggregate(c["path"], "sum") for c in columns if c["format"] in ("money", "number")]
 
 
 AGING_BUCKETS = "buckets { current days1To30 days31To60 days61To90 days91To120 over120 total }"
@@ -429,6 +433,224 @@ CHECK_LOG = Shipped(
     visualisation="bar",
 )
 
+# --- The reports of issue 16 section 2 ---------------------------------------------------
+# Each figure (profit, hours, ratios, counts) is computed by the subgraph that owns it; the
+# templates lay the rows out, group them and add them up.
+
+PROFIT_OPERATION = f"""query ProfitByCharter($from: DateTime, $to: DateTime, $first: Int = 100, $after: String) {{
+  charters(
+    first: $first
+    after: $after
+    where: {{status: {BOOKED_AND_LATER}, bookedFrom: $from, bookedTo: $to}}
+  ) {{
+    edges {{
+      node {{
+        reference
+        salesAgent {{ name }}
+        client {{ name }}
+        vehicleTypeSummary
+        profit {{ price cost profit }}
+      }}
+    }}
+    {PAGE_INFO}
+  }}
+}}"""
+_PROFIT = money_columns("profit.", [("price", "Price"), ("cost", "Cost"), ("profit", "Profit")])
+PROFIT_WINDOW = (
+    "charters booked (`bookedAt`) from `from` to `to` (default the 1st of this month to now) "
+    "and booked or later now: how many, their accepted price, vehicle cost (unknown: 0) and "
+    "profit, as finance's `Charter.profit` states them. No margin column: a group's margin "
+    "is a ratio of its sums, which a template does not compute (`Charter.profit.margin` is "
+    "one charter's)."
+)
+
+
+def profit_by(key: str, name: str, path: str, label: str, what: str) -> Shipped:
+    return Shipped(
+        key=key,
+        name=name,
+        description=f"By {what}, {PROFIT_WINDOW}",
+        operation=PROFIT_OPERATION,
+        variables={"from": {"relative": "month_start_instant"}},
+        rows_path="charters.edges.node",
+        columns=[column(path, label), column("reference", "Charter"), *_PROFIT],
+        group_by=[path],
+        aggregations=[aggregate("reference", "count"), *sums(_PROFIT)],
+        visualisation="bar",
+    )
+
+
+PROFIT_BY_AGENT = profit_by(
+    "profit_by_agent", "Profit by agent", "salesAgent.name", "Agent", "sales agent"
+)
+PROFIT_BY_CLIENT = profit_by(
+    "profit_by_client", "Profit by client", "client.name", "Client", "client"
+)
+PROFIT_BY_VEHICLE_TYPE = profit_by(
+    "profit_by_vehicle_type",
+    "Profit by vehicle type",
+    "vehicleTypeSummary",
+    "Vehicle types",
+    'the charter\'s vehicle types ("Coach + Minibus" is a group of its own)',
+)
+
+_HOURS = [
+    column("bookedHours", "Booked hours", "number"),
+    column("availableHours", "Available hours", "number"),
+]
+UTILISATION_WINDOW = (
+    "from `from` to `to` (default the 1st of this month to the end of today, operator's "
+    "time zone; at most 366 days): hours booked trips cover (overlaps merged) over the "
+    "window's hours less blackout days, and utilisation = booked / available (0 to 1, "
+    "charters' figure). Admins, managers and dispatch."
+)
+VEHICLE_UTILISATION = Shipped(
+    key="vehicle_utilisation",
+    name="Vehicle utilisation",
+    description=f"Every active vehicle of the fleet {UTILISATION_WINDOW}",
+    operation="""query VehicleUtilisation($from: DateTime!, $to: DateTime!) {
+  vehicleUtilisation(from: $from, to: $to) {
+    vehicles { vehicle { plate } vehicleType { name } bookedHours availableHours utilisation }
+  }
+}""",
+    variables={
+        "from": {"relative": "month_start_instant"},
+        "to": {"relative": "tomorrow_instant"},
+    },
+    rows_path="vehicleUtilisation.vehicles",
+    columns=[
+        column("vehicle.plate", "Vehicle"),
+        column("vehicleType.name", "Type"),
+        *_HOURS,
+        column("utilisation", "Utilisation", "number"),
+    ],
+    aggregations=sums(_HOURS),
+    visualisation="bar",
+)
+VEHICLE_UTILISATION_BY_TYPE = Shipped(
+    key="vehicle_utilisation_by_type",
+    name="Vehicle utilisation by type",
+    description=f"Every vehicle type in service, its vehicles' hours summed, {UTILISATION_WINDOW}",
+    operation="""query VehicleUtilisationByType($from: DateTime!, $to: DateTime!) {
+  vehicleUtilisation(from: $from, to: $to) {
+    byType { vehicleType { name } vehicles bookedHours availableHours utilisation }
+  }
+}""",
+    variables={
+        "from": {"relative": "month_start_instant"},
+        "to": {"relative": "tomorrow_instant"},
+    },
+    rows_path="vehicleUtilisation.byType",
+    columns=[
+        column("vehicleType.name", "Type"),
+        column("vehicles", "Vehicles", "number"),
+        *_HOURS,
+        column("utilisation", "Utilisation", "number"),
+    ],
+    aggregations=sums([column("vehicles", "Vehicles", "number"), *_HOURS]),
+    visualisation="bar",
+)
+
+_PERFORMANCE_COUNTS = [
+    column("ratings", "Ratings", "number"),
+    column("assignments", "Assignments", "number"),
+    column("declines", "Declines", "number"),
+    column("completed", "Completed", "number"),
+    column("vendor.recoveryCount", "Recoveries", "number"),
+]
+VENDOR_PERFORMANCE = Shipped(
+    key="vendor_performance",
+    name="Vendor performance",
+    description=(
+        "Every approved vendor, from `from` to `to` (default the 365 days to now): ratings "
+        "and their average overall and on-time scores, assignments offered, declined or given "
+        "back, completed, and recovery cases it caused (charters' `recoveryCount`). Admins, "
+        "managers and dispatch."
+    ),
+    operation="""query VendorPerformance($from: DateTime, $to: DateTime) {
+  vendorPerformance(from: $from, to: $to) {
+    vendor { name recoveryCount(from: $from, to: $to) }
+    ratings averageOverall averageOnTime assignments declines completed
+  }
+}""",
+    variables={"from": {"relative": "days_ago_instant", "days": 365}},
+    rows_path="vendorPerformance",
+    columns=[
+        column("vendor.name", "Vendor"),
+        column("ratings", "Ratings", "number"),
+        column("averageOverall", "Overall", "number"),
+        column("averageOnTime", "On time", "number"),
+        *_PERFORMANCE_COUNTS[1:],
+    ],
+    aggregations=sums(_PERFORMANCE_COUNTS),
+)
+
+QC_BACKLOG = Shipped(
+    key="qc_backlog",
+    name="Quality-control backlog",
+    description=(
+        "Open change cases and overdue open dispatch tasks by kind and age (whole days since "
+        "the case opened or the task became overdue): how many in each bucket. Admins, "
+        "managers, dispatch and sales support."
+    ),
+    operation=f"""query QcBacklog($first: Int = 100, $after: String) {{
+  qcBacklog(first: $first, after: $after) {{
+    edges {{ node {{ kind ageBucket charter {{ reference }} openedAt ageDays }} }}
+    {PAGE_INFO}
+  }}
+}}""",
+    rows_path="qcBacklog.edges.node",
+    columns=[
+        column("kind", "Kind"),
+        column("ageBucket", "Age"),
+        column("charter.reference", "Charter"),
+        column("openedAt", "Open since", "datetime"),
+        column("ageDays", "Days", "number"),
+    ],
+    group_by=["kind", "ageBucket"],
+    aggregations=[aggregate("charter.reference", "count")],
+    visualisation="bar",
+)
+
+PEAKS_WINDOW = (
+    "Charters booked (`bookedAt`, cancelled ones included: a booking is demand) from `from` "
+    "to `to` (default the 365 days to the end of today), operator's time zone"
+)
+_PEAKS_VARIABLES: dict[str, Any] = {
+    "from": {"relative": "days_ago_instant", "days": 365},
+    "to": {"relative": "tomorrow_instant"},
+}
+PEAK_PERIODS_BY_WEEK = Shipped(
+    key="peak_periods_by_week",
+    name="Peak periods by week",
+    description=f"{PEAKS_WINDOW}, per ISO week (Monday), weeks without bookings as 0.",
+    operation="""query PeakPeriodsByWeek($from: DateTime, $to: DateTime) {
+  bookingPeaks(from: $from, to: $to) { byWeek { weekStart bookings } }
+}""",
+    variables=_PEAKS_VARIABLES,
+    rows_path="bookingPeaks.byWeek",
+    columns=[column("weekStart", "Week of", "date"), column("bookings", "Bookings", "number")],
+    aggregations=[aggregate("bookings", "sum")],
+    visualisation="line",
+)
+PEAK_PERIODS_BY_WEEKDAY = Shipped(
+    key="peak_periods_by_weekday",
+    name="Peak periods by weekday",
+    description=f"{PEAKS_WINDOW}, per weekday, Monday first.",
+    operation="""query PeakPeriodsByWeekday($from: DateTime, $to: DateTime) {
+  bookingPeaks(from: $from, to: $to) { byWeekday { weekday name bookings } }
+}""",
+    variables=_PEAKS_VARIABLES,
+    rows_path="bookingPeaks.byWeekday",
+    columns=[
+        column("weekday", "Weekday", "number"),
+        column("name", "Day"),
+        column("bookings", "Bookings", "number"),
+    ],
+    aggregations=[aggregate("bookings", "sum")],
+    visualisation="bar",
+)
+
 SHIPPED: tuple[Shipped, ...] = (
     SALES_BY_AGENT,
     CHARTER_STATUS_SUMMARY,
@@ -444,6 +666,15 @@ SHIPPED: tuple[Shipped, ...] = (
     CANCELLATIONS,
     UPCOMING_DUE_DATES,
     CHECK_LOG,
+    PROFIT_BY_AGENT,
+    PROFIT_BY_CLIENT,
+    PROFIT_BY_VEHICLE_TYPE,
+    VEHICLE_UTILISATION,
+    VEHICLE_UTILISATION_BY_TYPE,
+    VENDOR_PERFORMANCE,
+    QC_BACKLOG,
+    PEAK_PERIODS_BY_WEEK,
+    PEAK_PERIODS_BY_WEEKDAY,
 )
 
 

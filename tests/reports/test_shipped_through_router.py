@@ -4,7 +4,7 @@ to the cent with a direct SQL computation over the owning subgraph's tables."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
@@ -17,7 +17,7 @@ from sqlalchemy import func, select, text
 from db.demo.__main__ import load_all
 from subgraphs.charters.models import Charter
 from subgraphs.finance.app import create_app as create_finance_app
-from subgraphs.finance.models import Payment, PaymentApplication
+from subgraphs.finance.models import Payment
 from subgraphs.identity.models import User
 from subgraphs.kit.settings import Settings
 from subgraphs.pricing.app import create_app as create_pricing_app
@@ -701,21 +701,22 @@ async def test_shipped_reports_agree_with_the_owning_subgraphs_tables(
     assert {r[0].lower(): r[1] for r in summary.rows} == statuses
     assert summary.totals == {"count(reference)": sum(statuses.values())}
 
-    # Payment summary: live applications to charters by the payment's method.
+    # Payment summary: money received since a day over a year ago (its local midnight), by
+    # method; refunds negative, failed card charges left out.
+    since = datetime.now(ZoneInfo("America/Chicago")).date() - timedelta(days=400)
     async with sessions() as session:
-        applied = {
+        received = {
             m.upper(): [c, money(t)]
             for m, c, t in await session.execute(
-                select(Payment.method, func.count(), func.sum(PaymentApplication.amount))
-                .join(Payment, Payment.id == PaymentApplication.payment_id)
-                .join(Charter, Charter.id == PaymentApplication.charter_id)
-                .where(PaymentApplication.unapplied_at.is_(None), Charter.is_template.is_(False))
+                select(Payment.method, func.count(), func.sum(Payment.amount))
+                .where(Payment.received_on >= since, Payment.provider_status != "failed")
                 .group_by(Payment.method)
             )
         }
-    assert applied, "the demo has payments applied to charters"
-    payments = await run(sessions, "payment_summary", admin, graph)
-    assert {r[0]: r[1:] for r in payments.rows} == applied
+    assert received, "the demo has payments"
+    midnight = datetime.combine(since, time(0), tzinfo=ZoneInfo("America/Chicago"))
+    payments = await run(sessions, "payment_summary", admin, graph, {"from": midnight.isoformat()})
+    assert {r[0]: r[1:] for r in payments.rows} == received
 
     # Certification expirations: active ones expiring within 30 days (UTC day, as vendors').
     horizon = datetime.now(UTC).date() + timedelta(days=30)

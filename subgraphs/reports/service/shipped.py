@@ -14,8 +14,6 @@ in its owner), and a template only lays them out; its aggregations are sums,
 counts, averages, minimums and maximums of cells.
 
 What the current graph cannot answer yet (see the issue 16 report):
-- "Payment summary" reads the payments applied to charters (`Charter.payments`),
-  so unapplied money is not in it (finance's `payments(from, to)` could list it).
 - "Profit by agent / client / vehicle type" cannot show a group's margin: a margin
   is a ratio of sums, not an aggregation of cells (`Charter.profit.margin` is per charter).
 """
@@ -148,21 +146,26 @@ PAYMENT_SUMMARY = Shipped(
     key="payment_summary",
     name="Payment summary",
     description=(
-        "Money applied to charters by payment method: how many applications and their total "
-        "(finance staff; refunds reduce what they gave back)."
+        "Money received by payment method, month to date unless `from`/`to` say otherwise: "
+        "how many payments and their total, applied to charters or not; refunds count "
+        "negative and failed card charges not at all (finance's `payments`, by the day "
+        "received). Admins, managers and accounting."
     ),
-    operation=f"""query PaymentSummary($from: DateTime, $to: DateTime, $first: Int = 100, $after: String) {{
-  charters(first: $first, after: $after, where: {{pickupFrom: $from, pickupTo: $to}}) {{
-    edges {{ node {{ reference payments {{ amount payment {{ method }} }} }} }}
+    operation=f"""query PaymentSummary($from: DateTime, $to: DateTime, $method: [PaymentMethod!], $first: Int = 100, $after: String) {{
+  payments(from: $from, to: $to, method: $method, first: $first, after: $after) {{
+    edges {{ node {{ method kind amount receivedOn }} }}
     {PAGE_INFO}
   }}
 }}""",
-    rows_path="charters.edges.node.payments",
+    variables={"from": {"relative": "month_start_instant"}},
+    rows_path="payments.edges.node",
     columns=[
-        column("payment.method", "Method"),
+        column("method", "Method"),
+        column("kind", "Kind"),
+        column("receivedOn", "Received", "date"),
         column("amount", "Amount", "money"),
     ],
-    group_by=["payment.method"],
+    group_by=["method"],
     aggregations=[aggregate("amount", "count"), aggregate("amount", "sum")],
     visualisation="pie",
 )

@@ -23,6 +23,7 @@ class ReportsErrorCode(StrEnum):
     BROKEN_TEMPLATE = "BROKEN_TEMPLATE"
     #: The graph answered with errors or could not be reached while running.
     RUN_FAILED = "RUN_FAILED"
-    #: A schedule's delegation grant could not be obtained from identity or exchanged there
-    #: for its owner's token (no grant, revoked, owner disabled, identity unreachable).
+    #: Identity refused a schedule's delegation grant, or would not exchange it for its
+    #: owner's token at delivery (no grant, revoked, owner disabled, identity unreachable).
+    #: Identity unreachable while creating or enabling a schedule is CONFLICT: try again.
     DELEGATION_FAILED = "DELEGATION_FAILED"

@@ -149,7 +149,7 @@ async def test_no_grant_no_schedule_for_an_account_identity_does_not_know(report
     stranger = await reports_as("manager", user_id=uuid.uuid4())  # a token, but no account
     answer = (await stranger(CREATE, {"input": _input(await _template(sessions))})).ok()
     errors = answer["createReportSchedule"]["userErrors"]
-    assert [(e["field"], e["code"]) for e in errors] == [("templateId", "FORBIDDEN")]
+    assert [(e["field"], e["code"]) for e in errors] == [("templateId", "DELEGATION_FAILED")]
     async with sessions() as session:
         assert (await session.scalars(select(ReportSchedule))).all() == []
 

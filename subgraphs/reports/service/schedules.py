@@ -45,7 +45,7 @@ if TYPE_CHECKING:
 
     from sqlalchemy.ext.asyncio import AsyncSession
 
-    from subgraphs.kit.auth.viewer import Viewer
+    from protocol.viewer import Viewer
     from subgraphs.kit.context import Services
 
 MAX_NAME = 200
@@ -489,7 +489,8 @@ async def _delegate(
 
     Asked after every other check passed, so bad input never leaves a grant
     behind; a grant the schedule held before (an earlier owner's) is given up.
-    Refused or unreachable: a user error, nothing saved.
+    Refused (DELEGATION_FAILED) or unreachable (CONFLICT, worth a retry): a
+    user error, nothing saved.
     """
     if not authorization:
         raise ServiceError.of(Code.FORBIDDEN, "Log in to schedule reports.", field)
@@ -497,7 +498,7 @@ async def _delegate(
         grant = await delegations.grant(authorization, purpose_of(schedule.id))
     except DelegationRefused as exc:
         raise ServiceError.of(
-            Code.FORBIDDEN, f"Identity would not let reports run it as you: {exc}", field
+            Code.DELEGATION_FAILED, f"Identity would not let reports run it as you: {exc}", field
         ) from exc
     except IdentityUnavailable as exc:
         raise ServiceError.of(

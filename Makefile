@@ -21,7 +21,7 @@ run: install ## run the whole system on its embedded defaults (router at :4000)
 test: install lint ## run the whole test suite (lint, schema check, tests)
 	$(PY) -m pytest -n $(PYTEST_WORKERS) -p no:cacheprovider $(PYTEST_ARGS)
 
-lint: install ## ruff (lint + format), mypy on kit and router
+lint: install ## ruff (lint + format), mypy on kit, router and protocol
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	$(PY) -m mypy

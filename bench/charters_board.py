@@ -127,12 +127,12 @@ async def seed(database_url: str, readers: int = 1) -> tuple[str, list[str]]:
     space-separated (`board_latency` spreads its subscribers over them).
     """
     from db.engine import make_engine, session_factory
+    from protocol.roles import Role
+    from protocol.viewer import Viewer
     from subgraphs.charters.service import charters as charter_service
     from subgraphs.charters.service import directory, fleet
     from subgraphs.identity.access_tokens import issue_access_token
     from subgraphs.identity.keys import Keyring
-    from subgraphs.kit.auth.roles import Role
-    from subgraphs.kit.auth.viewer import Viewer
     from subgraphs.kit.settings import get_settings
 
     settings = get_settings()

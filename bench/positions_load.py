@@ -49,13 +49,13 @@ async def seed(database_url: str, vehicles: int) -> list[tuple[str, str]]:
     from sqlalchemy import select, update
 
     from db.engine import make_engine, session_factory
+    from protocol.roles import Role
+    from protocol.viewer import Viewer
     from subgraphs.charters.models import CharterVehicle
     from subgraphs.charters.service import charters as charter_service
     from subgraphs.charters.service import directory, fleet
     from subgraphs.identity.access_tokens import issue_access_token
     from subgraphs.identity.keys import Keyring
-    from subgraphs.kit.auth.roles import Role
-    from subgraphs.kit.auth.viewer import Viewer
     from subgraphs.kit.settings import get_settings
 
     settings = get_settings().model_copy(update={"jwt_access_ttl_seconds": 3 * 3600})

@@ -171,12 +171,12 @@ async def seed(database_url: str) -> str:
     """50 charters and demo data's price list; returns a manager's token."""
     from db.demo import pricing as pricing_demo
     from db.engine import make_engine, session_factory
+    from protocol.roles import Role
+    from protocol.viewer import Viewer
     from subgraphs.charters.service import charters as charter_service
     from subgraphs.charters.service import directory, fleet
     from subgraphs.identity.access_tokens import issue_access_token
     from subgraphs.identity.keys import Keyring
-    from subgraphs.kit.auth.roles import Role
-    from subgraphs.kit.auth.viewer import Viewer
     from subgraphs.kit.settings import get_settings
 
     settings = get_settings()

@@ -161,8 +161,8 @@ async def customer_tokens(database_url: str, customers: int) -> list[tuple[str, 
 async def statements_per_write(database_url: str, slot_id: str) -> tuple[int, int]:
     """SQL statements of one booking and of its cancellation, through the service in this process."""
     from db.engine import in_request, make_engine, record_statements, session_factory
-    from subgraphs.kit.auth.roles import Role
-    from subgraphs.kit.auth.viewer import Viewer
+    from protocol.roles import Role
+    from protocol.viewer import Viewer
     from subgraphs.tours.service import bookings
     from subgraphs.tours.service.changes import Actor
 

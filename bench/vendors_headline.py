@@ -60,12 +60,12 @@ async def seed(database_url: str) -> tuple[str, str]:
     """The charter (10 vehicles, 5 vendors x 4 certifications); returns (charter id, token)."""
     from db.demo.vendors import _project_demo_charters
     from db.engine import make_engine, session_factory
+    from protocol.roles import Role
+    from protocol.viewer import Viewer
     from subgraphs.charters.service import charters as charter_service
     from subgraphs.charters.service import directory, fleet
     from subgraphs.identity.access_tokens import issue_access_token
     from subgraphs.identity.keys import Keyring
-    from subgraphs.kit.auth.roles import Role
-    from subgraphs.kit.auth.viewer import Viewer
     from subgraphs.kit.settings import get_settings
     from subgraphs.vendors.models import CharterVehicleFacts
     from subgraphs.vendors.service import assignments, certifications, vendors

@@ -7,16 +7,13 @@ import sys
 
 
 def main(argv: list[str] | None = None) -> int:
-    from router.config import load_config
+    from router.config import UnsafeConfigError, load_config, refuse_unsafe_config
 
     config = load_config(argv)
     logging.basicConfig(level=config.log_level.upper(), format="%(levelname)s %(name)s %(message)s")
-    from subgraphs.kit.settings import get_settings
-    from subgraphs.kit.startup_checks import UnsafeSettingsError, refuse_unsafe_settings
-
     try:  # production never starts with a missing or published secret
-        refuse_unsafe_settings(get_settings())
-    except UnsafeSettingsError as exc:
+        refuse_unsafe_config(config)
+    except UnsafeConfigError as exc:
         logging.getLogger("router").error("%s", exc)
         return 2
     import uvicorn

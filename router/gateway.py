@@ -38,9 +38,11 @@ from graphql.type import GraphQLInputType
 from graphql.utilities.validate_input_value import validate_input_literal
 from graphql.validation import ASTValidationRule, ValuesOfCorrectTypeRule
 
+from protocol.scalars import INPUT_RULES
+from protocol.viewer import ANONYMOUS, Viewer
 from router.config import Config
 from router.execution.executor import Executor
-from router.execution.fetcher import Fetcher
+from router.execution.fetcher import Fetcher, fetch_resilience
 from router.execution.shaping import ShapeCompiler, Shaper
 from router.guard.auth import AuthDecision, AuthIndex, authorize_operation
 from router.guard.limits import check_limits
@@ -55,8 +57,6 @@ from router.planning.plan import QueryPlan
 from router.planning.planner import PlanError, Planner
 from router.supergraph.api_schema import check_scalar_inputs
 from router.supergraph.model import Supergraph
-from subgraphs.kit.auth.viewer import ANONYMOUS, Viewer
-from subgraphs.kit.scalars import INPUT_RULES
 
 log = logging.getLogger("router")
 
@@ -184,6 +184,7 @@ class Gateway:
             self.config.subgraph_timeout,
             self.config.subgraph_timeouts,
             signing_secret=self.config.signing_secret,
+            **fetch_resilience(self.config),
         )
         self.propagate = frozenset(("authorization", *self.config.propagate_headers))
         self.load(supergraph)

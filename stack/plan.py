@@ -76,6 +76,12 @@ def plan_services(root: Path, settings: Settings) -> Plan:
         env["ROUTER_PROPAGATE_HEADERS"] = os.environ.get(
             "ROUTER_PROPAGATE_HEADERS", "user-agent,accept-language"
         )
+        # generous rate limits, on as in production (the launcher's Redis keeps the buckets)
+        for name, rate in (
+            ("ROUTER_RATE_LIMIT_USER", "1200/60s burst=300"),
+            ("ROUTER_RATE_LIMIT_ADDRESS", "600/60s burst=200"),
+        ):
+            env[name] = os.environ.get(name, rate)
         services.append(Service("router", argv, router_port, "router", env))
         return Plan(tuple(services), tuple(skipped), router_is_proxy=False)
     if any(s.name == "identity" for s in services):

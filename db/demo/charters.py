@@ -24,13 +24,13 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select, text, update
 from sqlalchemy.dialects.postgresql import Range
 
+from protocol.roles import Role
+from protocol.viewer import Viewer
 from subgraphs.charters.models import Charter, CharterSeries, CharterVehicle, Vehicle
 from subgraphs.charters.service import change_cases, directory, dispatch, fleet, vehicles
 from subgraphs.charters.service import charters as charter_service
 from subgraphs.charters.service.change_cases import ApprovalPolicy, ChangeRequest
 from subgraphs.charters.service.timing import DEFAULT_DURATION, to_instant
-from subgraphs.kit.auth.roles import Role
-from subgraphs.kit.auth.viewer import Viewer
 from subgraphs.kit.errors import ServiceError
 
 if TYPE_CHECKING:

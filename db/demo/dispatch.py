@@ -31,6 +31,8 @@ from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert
 
 from db.demo.charters import DEMO_CLIENTS, PLACES, _identity_users
+from protocol.roles import Role
+from protocol.viewer import Viewer
 from subgraphs.charters.models import (
     Charter,
     CharterVehicle,
@@ -50,8 +52,6 @@ from subgraphs.charters.service import (
     tasks,
     vehicles,
 )
-from subgraphs.kit.auth.roles import Role
-from subgraphs.kit.auth.viewer import Viewer
 from subgraphs.kit.errors import ServiceError
 
 if TYPE_CHECKING:

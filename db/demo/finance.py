@@ -33,6 +33,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 
 from db.demo.charters import DEMO_CLIENTS, _identity_users
+from protocol.roles import Role
+from protocol.viewer import Viewer
 from subgraphs.charters.models import Charter, CharterVehicle, Stop, VehicleType
 from subgraphs.finance.models import (
     AssignmentFact,
@@ -53,8 +55,6 @@ from subgraphs.finance.service import (
 )
 from subgraphs.finance.service.payment_provider import ManualProvider
 from subgraphs.finance.states import INVOICE
-from subgraphs.kit.auth.roles import Role
-from subgraphs.kit.auth.viewer import Viewer
 from subgraphs.kit.settings import get_settings
 from subgraphs.pricing.engine.inputs import VehicleFacts
 from subgraphs.pricing.service import quotes

@@ -12,10 +12,10 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.demo.charters import DEMO_CLIENTS
+from protocol.roles import Role
 from subgraphs.identity.models import User
 from subgraphs.identity.passwords import hash_password
 from subgraphs.identity.service import events
-from subgraphs.kit.auth.roles import Role
 
 DEMO_CLIENT_COMPANY = next(iter(DEMO_CLIENTS.values()))
 DEMO_PASSWORD = "athena-demo"  # noqa: S105 - embedded demo data only

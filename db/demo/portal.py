@@ -32,14 +32,14 @@ from sqlalchemy import func, select
 from db.demo.charters import _NS, VEHICLE_TYPES, _cost, _identity_users
 from db.demo.finance import _charter_payload, _event, _pricing_facts
 from db.demo.identity import DEMO_CLIENT_COMPANY
+from protocol.roles import Role
+from protocol.viewer import Viewer
 from subgraphs.charters.models import Charter, CharterVehicle, LegalTermsVersion, VehicleType
 from subgraphs.charters.service import acceptance, legal_terms
 from subgraphs.charters.service import charters as charter_service
 from subgraphs.finance.models import SavedPaymentMethod
 from subgraphs.finance.service import facts, saved_methods
 from subgraphs.finance.service.providers import payment_provider
-from subgraphs.kit.auth.roles import Role
-from subgraphs.kit.auth.viewer import Viewer
 from subgraphs.kit.errors import ServiceError
 from subgraphs.kit.settings import get_settings
 from subgraphs.notifications.service import templates

@@ -19,9 +19,9 @@ from sqlalchemy import func, select
 
 from db.demo.charters import _NS, _identity_users
 from db.demo.identity import SEEDED_AS_OF
+from protocol.roles import Role
+from protocol.viewer import Viewer
 from subgraphs.charters.models import VehicleType
-from subgraphs.kit.auth.roles import Role
-from subgraphs.kit.auth.viewer import Viewer
 from subgraphs.pricing.models import PricingRule
 from subgraphs.pricing.service import catalogue, promos, rules
 from subgraphs.pricing.service.facts import apply_vehicle_type_event

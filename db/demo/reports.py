@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select
 
 from db.demo.charters import _NS, _identity_users
-from subgraphs.kit.auth.roles import Role
-from subgraphs.kit.auth.viewer import Viewer
+from protocol.roles import Role
+from protocol.viewer import Viewer
 from subgraphs.reports.models import Dashboard, ReportTemplate
 from subgraphs.reports.service import dashboards, shipped
 

@@ -17,8 +17,8 @@ from sqlalchemy import select
 
 from db.demo.charters import _NS, DEMO_CLIENTS, _identity_users
 from db.demo.identity import demo_user_event
-from subgraphs.kit.auth.roles import Role
-from subgraphs.kit.auth.viewer import Viewer
+from protocol.roles import Role
+from protocol.viewer import Viewer
 from subgraphs.sales.models import Client
 from subgraphs.sales.service import clients
 from subgraphs.sales.service.agents import apply_user_event

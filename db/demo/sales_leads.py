@@ -18,9 +18,9 @@ from sqlalchemy import func, select
 
 from db.demo.charters import _NS, DEMO_CLIENTS, _identity_users
 from db.demo.identity import EXTRA_AGENTS, demo_user_event
+from protocol.roles import Role
+from protocol.viewer import Viewer
 from subgraphs.charters.models import Charter
-from subgraphs.kit.auth.roles import Role
-from subgraphs.kit.auth.viewer import Viewer
 from subgraphs.kit.settings import get_settings
 from subgraphs.sales.models import ClientContact, Lead, LeadConversion
 from subgraphs.sales.service import leads, queue

@@ -43,8 +43,8 @@ from dateutil.relativedelta import MO, TH, relativedelta
 from sqlalchemy import select
 
 from db.demo.charters import _NS, _identity_users
-from subgraphs.kit.auth.roles import Role
-from subgraphs.kit.auth.viewer import Viewer
+from protocol.roles import Role
+from protocol.viewer import Viewer
 from subgraphs.kit.settings import get_settings
 from subgraphs.sales.models import Client
 from subgraphs.sales.service import clients

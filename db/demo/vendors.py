@@ -23,8 +23,8 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select, text
 from sqlalchemy.dialects.postgresql import insert
 
-from subgraphs.kit.auth.roles import Role
-from subgraphs.kit.auth.viewer import Viewer
+from protocol.roles import Role
+from protocol.viewer import Viewer
 from subgraphs.kit.errors import ServiceError
 from subgraphs.kit.settings import get_settings
 from subgraphs.vendors.models import CharterFacts, CharterVehicleFacts, Vendor, VendorUser

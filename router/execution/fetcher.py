@@ -7,9 +7,16 @@ executor merges into the objects it gets, so each caller parses its own. An opti
 duration and failure kind, which is what the metrics need.
 
 Every request carries the router's credential when a secret is configured
-(`subgraphs/kit/auth/router_credential.py`): subgraphs answer only the
+(`protocol/router_credential.py`): subgraphs answer only the
 router. It is signed per round trip, after the in-flight key is taken, so
 its timestamp never keeps two identical fetches apart.
+
+Each subgraph has a circuit breaker (`breaker.py`): while it is open a
+fetch fails at once with the error an unreachable subgraph gives. A read
+(never a mutation or an upload) whose connection failed before any answer
+came back (refused, reset, closed) is retried up to `retries` times after
+an exponential backoff with full jitter; a timeout or an HTTP error is not
+retried: the subgraph may have done the work, or is slow rather than gone.
 """
 
 from __future__ import annotations
@@ -17,19 +24,24 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+import random
 import time
 from collections.abc import AsyncIterator, Callable
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, TypedDict
 from urllib.parse import urlsplit
 
 import orjson
 
-from subgraphs.kit.auth import router_credential
+from protocol import router_credential
+from router.execution.breaker import CLOSED, Breaker, Breakers, StateObserver
+
+if TYPE_CHECKING:
+    from router.config import Config
 
 log = logging.getLogger("router.fetch")
 
 
-#: (subgraph name, seconds, None | "timeout" | "transport" | "http" | "graphql")
+#: (subgraph name, seconds, None | "timeout" | "transport" | "http" | "graphql" | "circuit_open")
 FetchObserver = Callable[[str, float, str | None], None]
 
 
@@ -66,6 +78,11 @@ class Fetcher:
         timeouts: dict[str, float] | None = None,
         on_fetch: FetchObserver | None = None,
         signing_secret: Callable[[], str | None] | None = None,
+        *,
+        breakers: Breakers | None = None,
+        retries: int = 0,
+        retry_base_seconds: float = 0.05,
+        retry_max_seconds: float = 1.0,
     ) -> None:
         self.timeout = timeout
         self.timeouts = timeouts or {}
@@ -77,6 +94,12 @@ class Fetcher:
         self._session: Any = None
         self._inflight: dict[tuple[str, bytes], asyncio.Future[bytes]] = {}
         self.requests = 0
+        #: None: no circuit breaking
+        self.breakers = breakers
+        #: extra attempts of a read whose connection failed before any answer
+        self.retries = retries
+        self.retry_base_seconds = retry_base_seconds
+        self.retry_max_seconds = retry_max_seconds
 
     async def _get_session(self) -> Any:
         if self._session is None or self._session.closed:
@@ -127,6 +150,7 @@ class Fetcher:
         import aiohttp
 
         start = time.perf_counter()
+        breaker = self._admit(service)
         session = await self._get_session()
         self.requests += 1
         h = {"accept": "application/json"}
@@ -144,11 +168,18 @@ class Fetcher:
                     raw = await resp.read()
                     status = resp.status
             except TimeoutError as exc:
+                _failed(breaker)
                 log.warning("subgraph %s timed out (%s)", service, url)
                 raise FetchError(f"Subgraph '{service}' timed out.", "timeout") from exc
             except aiohttp.ClientError as exc:
+                _failed(breaker)
                 log.warning("subgraph %s unreachable (%s): %s", service, url, exc)
                 raise FetchError(f"Subgraph '{service}' is unavailable.") from exc
+            except BaseException:
+                if breaker is not None:
+                    breaker.release()
+                raise
+            _answered(breaker, status)
             parsed = _parse(service, raw, status)
         except FetchError as exc:
             if self.on_fetch is not None:
@@ -175,7 +206,7 @@ class Fetcher:
     ) -> dict[str, Any]:
         payload = orjson.dumps(body)
         if not dedupe:
-            return (await self._observed(service, url, payload, headers))[1]
+            return (await self._observed(service, url, payload, headers, False))[1]
         key = (url, payload + orjson.dumps(headers or {}))
         pending = self._inflight.get(key)
         if pending is not None:
@@ -183,7 +214,7 @@ class Fetcher:
         fut: asyncio.Future[bytes] = asyncio.get_running_loop().create_future()
         self._inflight[key] = fut
         try:
-            raw, parsed = await self._observed(service, url, payload, headers)
+            raw, parsed = await self._observed(service, url, payload, headers, True)
         except BaseException as exc:
             fut.set_exception(exc)
             fut.exception()  # mark retrieved: joiners re-raise it themselves
@@ -195,13 +226,19 @@ class Fetcher:
             del self._inflight[key]
 
     async def _observed(
-        self, service: str, url: str, payload: bytes, headers: dict[str, str] | None
+        self,
+        service: str,
+        url: str,
+        payload: bytes,
+        headers: dict[str, str] | None,
+        read: bool,
     ) -> tuple[bytes, dict[str, Any]]:
+        """`read`: the fetch may be retried (a query's, never a mutation's)."""
         if self.on_fetch is None:
-            return await self._send(service, url, payload, headers)
+            return await self._send(service, url, payload, headers, read)
         start = time.perf_counter()
         try:
-            raw, parsed = await self._send(service, url, payload, headers)
+            raw, parsed = await self._send(service, url, payload, headers, read)
         except FetchError as exc:
             self.on_fetch(service, time.perf_counter() - start, exc.kind)
             raise
@@ -210,30 +247,108 @@ class Fetcher:
         return raw, parsed
 
     async def _send(
-        self, service: str, url: str, payload: bytes, headers: dict[str, str] | None
+        self,
+        service: str,
+        url: str,
+        payload: bytes,
+        headers: dict[str, str] | None,
+        read: bool = False,
     ) -> tuple[bytes, dict[str, Any]]:
-        """One round trip: the raw body (for joiners) and its parsed GraphQL answer."""
+        """One round trip: the raw body (for joiners) and its parsed GraphQL answer.
+
+        `read`: a query's fetch, retried when its connection failed before
+        any answer (never a mutation's: the subgraph may have run it).
+        """
         import aiohttp
 
+        breaker = self._admit(service)
         session = await self._get_session()
-        self.requests += 1
         h = {"content-type": "application/json", "accept": "application/json"}
         if headers:
             h.update(headers)
         h.update(self.credential(url, payload))
         timeout = aiohttp.ClientTimeout(total=self.timeouts.get(service, self.timeout))
-        try:
-            async with session.post(url, data=payload, headers=h, timeout=timeout) as resp:
-                raw = await resp.read()
-                status = resp.status
-        except TimeoutError as exc:
-            log.warning("subgraph %s timed out (%s)", service, url)
-            raise FetchError(f"Subgraph '{service}' timed out.", "timeout") from exc
-        except aiohttp.ClientError as exc:
-            # the detail names internal hosts: logs only, not the client
-            log.warning("subgraph %s unreachable (%s): %s", service, url, exc)
-            raise FetchError(f"Subgraph '{service}' is unavailable.") from exc
-        return raw, _parse(service, raw, status)
+        attempt = 0
+        while True:
+            self.requests += 1
+            try:
+                async with session.post(url, data=payload, headers=h, timeout=timeout) as resp:
+                    raw = await resp.read()
+                    status = resp.status
+            except TimeoutError as exc:
+                _failed(breaker)
+                log.warning("subgraph %s timed out (%s)", service, url)
+                raise FetchError(f"Subgraph '{service}' timed out.", "timeout") from exc
+            except aiohttp.ClientError as exc:
+                if (
+                    read
+                    and attempt < self.retries
+                    and isinstance(
+                        exc,
+                        # refused, reset, or closed before any answer came back
+                        aiohttp.ClientOSError | aiohttp.ServerDisconnectedError,
+                    )
+                    and (breaker is None or breaker.state == CLOSED)
+                ):
+                    attempt += 1
+                    log.info("subgraph %s: %s; retry %d", service, exc, attempt)
+                    await asyncio.sleep(self._backoff(attempt))
+                    continue
+                _failed(breaker)
+                # the detail names internal hosts: logs only, not the client
+                log.warning("subgraph %s unreachable (%s): %s", service, url, exc)
+                raise FetchError(f"Subgraph '{service}' is unavailable.") from exc
+            except BaseException:
+                if breaker is not None:
+                    breaker.release()
+                raise
+            _answered(breaker, status)
+            return raw, _parse(service, raw, status)
+
+    def _backoff(self, attempt: int) -> float:
+        """Full jitter: anywhere up to the exponential step, so retries spread out."""
+        ceiling = min(self.retry_max_seconds, self.retry_base_seconds * 2 ** (attempt - 1))
+        return random.uniform(0, ceiling)  # noqa: S311 - jitter, not a secret
+
+    def _admit(self, service: str) -> Breaker | None:
+        """The subgraph's breaker, having let this fetch through; FetchError when open."""
+        if self.breakers is None:
+            return None
+        breaker = self.breakers[service]
+        if not breaker.allow():
+            raise FetchError(f"Subgraph '{service}' is unavailable.", "circuit_open")
+        return breaker
+
+
+class Resilience(TypedDict):
+    breakers: Breakers | None
+    retries: int
+    retry_base_seconds: float
+    retry_max_seconds: float
+
+
+def fetch_resilience(config: Config, on_change: StateObserver | None = None) -> Resilience:
+    """The Fetcher's breaker and retry arguments from the router's Config."""
+    return Resilience(
+        breakers=Breakers(config.breaker, on_change=on_change) if config.breaker else None,
+        retries=config.fetch_retries,
+        retry_base_seconds=config.fetch_retry_base_seconds,
+        retry_max_seconds=config.fetch_retry_max_seconds,
+    )
+
+
+def _failed(breaker: Breaker | None) -> None:
+    if breaker is not None:
+        breaker.failure()
+
+
+def _answered(breaker: Breaker | None, status: int) -> None:
+    """A 5xx is the subgraph failing even when its body is GraphQL JSON."""
+    if breaker is not None:
+        if status >= 500:
+            breaker.failure()
+        else:
+            breaker.success()
 
 
 def _parse(service: str, raw: bytes, status: int = 200) -> dict[str, Any]:

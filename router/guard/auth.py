@@ -8,7 +8,7 @@ Two jobs, kept apart so each can be tested and wired on its own:
    not a failed request: public fields must keep working. An invalid token
    is recorded so the server can say so (or log it). A token whose session
    identity has ended (logout, disabled account, demotion, refresh-token
-   reuse, end of an impersonation: `subgraphs/kit/auth/revocation.py`) is
+   reuse, end of an impersonation: `protocol/revocation.py`) is
    invalid too, though its signature and lifetime are fine.
 
 2. `AuthIndex` reads `@authenticated` and `@requiresScopes` from the
@@ -79,11 +79,11 @@ from graphql import (
     visit,
 )
 
-from subgraphs.kit.auth.viewer import ANONYMOUS, Viewer
+from protocol.viewer import ANONYMOUS, Viewer
 
 if TYPE_CHECKING:  # jwt, cryptography and httpx load on first use (router start-up time)
-    from subgraphs.kit.auth.revocation import RevocationList
-    from subgraphs.kit.auth.tokens import TokenVerifier
+    from protocol.revocation import RevocationList
+    from protocol.tokens import TokenVerifier
 
 __all__ = [
     "UNAUTHORIZED_CODE",
@@ -152,7 +152,7 @@ class Authenticator:
         min_refresh_seconds: float = 5.0,
         revocations: RevocationList | None = None,
     ) -> Authenticator:
-        from subgraphs.kit.auth.tokens import RemoteJwks, TokenVerifier
+        from protocol.tokens import RemoteJwks, TokenVerifier
 
         keys = RemoteJwks(jwks_url, min_refresh_seconds=min_refresh_seconds)
         return cls(TokenVerifier(keys, issuer=issuer, audience=audience), revocations)
@@ -164,7 +164,7 @@ class Authenticator:
             value = next((v for k, v in headers.items() if k.lower() == "authorization"), None)
         if value is None:
             return Authentication(ANONYMOUS)
-        from subgraphs.kit.auth.tokens import bearer_token
+        from protocol.tokens import bearer_token
 
         token = bearer_token(value)
         if token is None:
@@ -175,7 +175,7 @@ class Authenticator:
         """For transports without headers (graphql-transport-ws `connection_init`)."""
         if self.verifier is None:
             return Authentication(ANONYMOUS, True, "token verification is not configured")
-        from subgraphs.kit.auth.tokens import InvalidTokenError
+        from protocol.tokens import InvalidTokenError
 
         try:
             claims = await self.verifier.verify(token)

@@ -11,6 +11,11 @@ LRU, logs the outage once, and tries Redis again after a pause.
 With `only_persisted`, the router runs only operations that are already
 known (registered ahead of time with `register`/`load_manifest`, or earlier
 through APQ): a safelist against arbitrary operations in production.
+
+Trusted documents (`trusted_documents.py`) plug into the same machinery: a
+manifest's documents are found by hash before the APQ store, and by
+`documentId`; with `trusted_only` the safelist is the manifest alone (the
+APQ store, which other replicas write to, no longer counts).
 """
 
 from __future__ import annotations
@@ -26,6 +31,8 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # redis is imported on first use: it costs ~0.4 s of router start-up
     from redis.asyncio import Redis
+
+    from router.guard.trusted_documents import TrustedDocuments
 
 log = logging.getLogger(__name__)
 
@@ -84,11 +91,27 @@ class PersistedQueries:
         only_persisted: bool = False,
         retry_after_seconds: float = 30.0,
         redis_timeout_seconds: float = 0.5,
+        trusted: TrustedDocuments | None = None,
+        trusted_only: bool = False,
     ) -> None:
-        """`redis` (a client the caller owns) wins over `redis_url` (a client we own)."""
+        """`redis` (a client the caller owns) wins over `redis_url` (a client we own).
+
+        `trusted`: a trusted documents manifest; `trusted_only`: run nothing
+        outside it (needs `trusted`).
+        """
+        if trusted_only and trusted is None:
+            raise ValueError("trusted_only needs a trusted documents manifest")
         self.key_prefix = key_prefix
         self.ttl_seconds = ttl_seconds
-        self.only_persisted = only_persisted
+        self.trusted = trusted
+        self.trusted_only = trusted_only
+        self.only_persisted = only_persisted or trusted_only
+        #: the refusal's message: the mode's own words, the same code
+        self._only_message = (
+            "Only operations in the trusted documents manifest are accepted."
+            if trusted_only
+            else "Only persisted operations are accepted."
+        )
         self.retry_after_seconds = retry_after_seconds
         self._lru = _Lru(lru_size)
         self._owns_redis = redis is None and redis_url is not None
@@ -130,6 +153,10 @@ class PersistedQueries:
             log.warning("APQ: Redis is reachable again")
 
     async def lookup(self, sha256: str) -> str | None:
+        if self.trusted is not None:
+            known = self.trusted.by_sha256(sha256)
+            if known is not None or self.trusted_only:
+                return known
         query = self._lru.get(sha256)
         redis = self._usable_redis()
         if query is not None or redis is None:
@@ -176,21 +203,27 @@ class PersistedQueries:
 
     # -- the protocol --------------------------------------------------------
 
-    async def resolve(self, query: str | None, extensions: Mapping[str, Any] | None) -> ApqOutcome:
+    async def resolve(
+        self,
+        query: str | None,
+        extensions: Mapping[str, Any] | None,
+        document_id: str | None = None,
+    ) -> ApqOutcome:
         """Turn a request's query and extensions into the query text to run.
 
         Never raises for bad input: malformed extensions become BAD_REQUEST
         errors; the caller answers with `errors` and runs nothing.
+        `document_id`: the request's `documentId` (or `doc_id`).
         """
+        if document_id is not None:
+            return await self._by_document_id(query, document_id)
         pq = extensions.get("persistedQuery") if isinstance(extensions, Mapping) else None
         if pq is None:
             if not self.only_persisted or query is None:
                 return ApqOutcome(query)
             if await self.lookup(sha256_hex(query)) is not None:
                 return ApqOutcome(query)
-            return ApqOutcome(
-                None, [_error("Only persisted operations are accepted.", "PERSISTED_QUERY_ONLY")]
-            )
+            return ApqOutcome(None, [_error(self._only_message, "PERSISTED_QUERY_ONLY")])
         if not isinstance(pq, Mapping):
             return ApqOutcome(None, [_error("Invalid persistedQuery extension.", "BAD_REQUEST")])
         if pq.get("version") != 1:
@@ -216,11 +249,31 @@ class PersistedQueries:
             )
         if self.only_persisted:
             if await self.lookup(digest) is None:
-                return ApqOutcome(
-                    None,
-                    [_error("Only persisted operations are accepted.", "PERSISTED_QUERY_ONLY")],
-                )
+                return ApqOutcome(None, [_error(self._only_message, "PERSISTED_QUERY_ONLY")])
             return ApqOutcome(query)
         if self._lru.get(digest) is None:
             await self.store(digest, query)
         return ApqOutcome(query)
+
+    async def _by_document_id(self, query: str | None, document_id: str) -> ApqOutcome:
+        """A persisted document named by id: the manifest's, else (by hash) APQ's store."""
+        if query is not None:
+            return ApqOutcome(
+                None, [_error("Send either documentId or query, not both.", "BAD_REQUEST")]
+            )
+        found = self.trusted.by_document_id(document_id) if self.trusted is not None else None
+        if found is None and not self.trusted_only:
+            digest = document_id.removeprefix("sha256:").lower()
+            if _HEX64.match(digest):
+                found = await self.lookup(digest)
+        if found is None:
+            return ApqOutcome(
+                None,
+                [
+                    _error(
+                        f"Persisted document {document_id!r} not found.",
+                        "PERSISTED_QUERY_NOT_FOUND",
+                    )
+                ],
+            )
+        return ApqOutcome(found)

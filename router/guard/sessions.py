@@ -4,7 +4,7 @@ An HTTP request is authenticated once and is over in a moment; a
 subscription lives for hours on the token it started with. So the token's
 two ways of ending are watched for as long as the stream runs: its expiry
 (`exp`, a timer) and the revocation of its session (identity writes ended
-sessions to Redis: `subgraphs/kit/auth/revocation.py`; checked on a
+sessions to Redis: `protocol/revocation.py`; checked on a
 periodic tick and before each event). When either happens, the stream ends
 with an `UNAUTHENTICATED` error instead of delivering another event; the
 client signs in again (or refreshes) and subscribes anew.
@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from subgraphs.kit.auth.revocation import RevocationList
+    from protocol.revocation import RevocationList
 
 EXPIRED = "expired"
 REVOKED = "revoked"

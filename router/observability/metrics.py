@@ -14,7 +14,7 @@ import threading
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import Any
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -103,6 +103,23 @@ class RouterMetrics:
             ["subgraph", "kind"],
             registry=self.registry,
         )
+        self.circuit_state = Gauge(
+            "router_subgraph_circuit_state",
+            "A subgraph's circuit breaker: 0 closed, 1 half-open (probing), 2 open.",
+            ["subgraph"],
+            registry=self.registry,
+        )
+        self.rate_limited = Counter(
+            "router_rate_limited_total",
+            "Operations refused over a rate limit, by bucket (user, address).",
+            ["scope"],
+            registry=self.registry,
+        )
+        self.rate_limit_unchecked = Counter(
+            "router_rate_limit_unchecked_total",
+            "Operations let through without a rate-limit check because Redis failed.",
+            registry=self.registry,
+        )
 
     def operation_label(self, operation_name: str | None) -> str:
         return self._operation(operation_name) if operation_name else ANONYMOUS
@@ -133,9 +150,15 @@ class RouterMetrics:
     ) -> None:
         """`error_kind`: None for success, else e.g. "timeout", "http", "transport", "graphql"."""
         name = self._subgraph(subgraph)
-        self.subgraph_duration.labels(name).observe(seconds)
+        if error_kind != "circuit_open":  # failed fast: no round trip to time
+            self.subgraph_duration.labels(name).observe(seconds)
         if error_kind is not None:
             self.subgraph_errors.labels(name, error_kind).inc()
+
+    def observe_circuit(self, subgraph: str, state: str) -> None:
+        """A breaker changed state ("closed", "half_open", "open")."""
+        value = {"closed": 0, "half_open": 1, "open": 2}.get(state, 0)
+        self.circuit_state.labels(self._subgraph(subgraph)).set(value)
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

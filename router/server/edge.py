@@ -7,17 +7,22 @@ persisted query registered or a JWKS fetched by one is seen by all.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from protocol.viewer import ANONYMOUS, Viewer
 from router.config import Config
 from router.guard.auth import Authentication, Authenticator
 from router.guard.persisted_queries import PersistedQueries
+from router.guard.rate_limit import RateLimiter
 from router.guard.sessions import SessionLimit
-from subgraphs.kit.auth.viewer import ANONYMOUS, Viewer
+from router.guard.trusted_documents import TrustedDocuments
 
 if TYPE_CHECKING:
-    from subgraphs.kit.auth.revocation import RevocationList
+    from protocol.revocation import RevocationList
+
+log = logging.getLogger("router")
 
 
 class Edge:
@@ -33,9 +38,26 @@ class Edge:
             ttl_seconds=config.apq_ttl_seconds,
             lru_size=config.apq_lru_size,
             only_persisted=config.apq_only,
+            # the trusted documents manifest, read once at start-up (a bad one stops it)
+            trusted=TrustedDocuments.load(config.trusted_documents)
+            if config.trusted_documents
+            else None,
+            trusted_only=config.trusted_documents_only,
         )
         #: None: CSRF prevention is off
         self.csrf_required_headers = config.csrf_required_headers
+        #: None: no rate limits (`router/guard/rate_limit.py`)
+        self.rate_limiter: RateLimiter | None = None
+        if config.rate_limit_user or config.rate_limit_address:
+            if config.redis_url:
+                self.rate_limiter = RateLimiter(
+                    user=config.rate_limit_user,
+                    address=config.rate_limit_address,
+                    redis_url=config.redis_url,
+                    trusted_proxies=config.trusted_proxies,
+                )
+            else:  # as revocation: Redis is what replicas share, none means none
+                log.warning("rate limits are configured but no Redis is: they are off")
         self._authenticator = authenticator
         self._redis: Any = None
         self._revocations: RevocationList | None = None
@@ -64,7 +86,7 @@ class Edge:
         if self._revocations is None and self.config.redis_url:
             from redis.asyncio import Redis
 
-            from subgraphs.kit.auth.revocation import RevocationList
+            from protocol.revocation import RevocationList
 
             self._redis = Redis.from_url(
                 self.config.redis_url, socket_connect_timeout=0.5, socket_timeout=0.5
@@ -92,5 +114,7 @@ class Edge:
 
     async def close(self) -> None:
         await self.apq.close()
+        if self.rate_limiter is not None:
+            await self.rate_limiter.close()
         if self._redis is not None:
             await self._redis.aclose()

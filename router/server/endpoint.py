@@ -29,9 +29,10 @@ from starlette.responses import Response
 from router.gateway import GraphQLRequest
 from router.guard.sessions import CODE as UNAUTHENTICATED
 from router.guard.sessions import SessionLimit
+from router.server.batching import answer_batch, batch_refusal
 from router.server.forwarded import HEADER as FORWARDED_FOR
 from router.server.forwarded import forwarded_for
-from router.server.payload import Refusal, read_payload
+from router.server.payload import Batch, Refusal, read_payload
 from router.server.pipeline import (
     EVENT_STREAM,
     GRAPHQL_RESPONSE,
@@ -44,6 +45,7 @@ from router.server.pipeline import (
     negotiate,
 )
 from router.server.uploads import read_upload, run_upload
+from router.subscriptions.multipart import MULTIPART_MIXED, multipart_stream, wants_multipart
 from router.subscriptions.registry import SubscriptionRegistry
 from router.subscriptions.sse import event_stream
 from router.subscriptions.ws import Authorize
@@ -78,7 +80,10 @@ def graphql_endpoint(
             media = media or negotiate(accept, None)
             pipeline.observe(r.operation_name or label, started, r.body, True)
             status = r.status if media == EVENT_STREAM else r.http_status(media)
-            return _json(r.body, status, media)
+            resp = _json(r.body, status, media)
+            if r.retry_after is not None:
+                resp.headers["retry-after"] = str(r.retry_after)
+            return resp
 
         shape = pipeline.check_request(request.method, request.headers)
         if shape is not None:
@@ -90,6 +95,13 @@ def graphql_endpoint(
         payload = await read_payload(request, config.max_body_bytes)
         if isinstance(payload, Refusal):
             return refuse(Refused.of(payload))
+        if isinstance(payload, Batch):  # a JSON array: batched operations (`batching.py`)
+            whole = batch_refusal(config, payload)
+            if whole is not None:
+                return refuse(whole)
+            return await answer_batch(
+                request, pipeline, payload, await caller(request, pipeline), started
+            )
         label = payload.operation_name
         req = await caller(request, pipeline)
         admitted = await pipeline.admit(payload, req, request.method)
@@ -165,12 +177,15 @@ async def answer(
     accept = request.headers.get("accept")
     media = negotiate(accept, admitted.kind)
     label = admitted.label
-    if admitted.kind == "subscription" and media != EVENT_STREAM:
+    if admitted.kind == "subscription" and wants_multipart(accept):
+        media = MULTIPART_MIXED
+    if admitted.kind == "subscription" and media != EVENT_STREAM and media != MULTIPART_MIXED:
         r = Refused(
             [
                 {
                     "message": "Subscriptions need a WebSocket or SSE transport "
-                    "(graphql-transport-ws, or Accept: text/event-stream).",
+                    "(graphql-transport-ws, or Accept: text/event-stream), or "
+                    "multipart (Accept: multipart/mixed;subscriptionSpec=1.0).",
                     "extensions": {"code": "BAD_REQUEST"},
                 }
             ],
@@ -180,7 +195,7 @@ async def answer(
         )
         pipeline.observe(label, started, r.body, True)
         return _json(r.body, r.http_status(media), media)
-    if media == EVENT_STREAM:
+    if media in (EVENT_STREAM, MULTIPART_MIXED):
         authorization = request.headers.get("authorization")
         limit: SessionLimit | None = None
         if admitted.kind == "subscription" and authorization is not None:
@@ -204,6 +219,17 @@ async def answer(
         def on_end(body: dict[str, Any], errored: bool) -> None:
             pipeline.observe(label, started, body, errored)
 
+        if media == MULTIPART_MIXED:
+            return multipart_stream(
+                admitted.gateway,
+                registry,
+                req,
+                upstream_auth,
+                admission=admitted.admission,
+                limit=limit,
+                heartbeat=request.app.state.config.multipart_heartbeat_seconds,
+                on_end=on_end,
+            )
         return event_stream(
             admitted.gateway,
             registry,

@@ -11,7 +11,7 @@ import logging
 from pathlib import Path
 
 from router.config import Config
-from router.execution.fetcher import Fetcher
+from router.execution.fetcher import Fetcher, fetch_resilience
 from router.gateway import Gateway
 from router.observability.metrics import RouterMetrics
 from router.supergraph.load import SupergraphError, load_supergraph
@@ -58,6 +58,7 @@ class GatewayHolder:
                 self.config.subgraph_timeouts,
                 on_fetch=self.metrics.observe_subgraph_fetch,
                 signing_secret=self.config.signing_secret,
+                **fetch_resilience(self.config, self.metrics.observe_circuit),
             )
             self.gateway = Gateway(sg, self.config, fetcher)
         else:

@@ -20,6 +20,15 @@ class Payload:
     variables: dict[str, Any] | None
     operation_name: str | None
     extensions: dict[str, Any] | None
+    #: a persisted document's id (`documentId`, or Relay's `doc_id`) instead of `query`
+    document_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Batch:
+    """A JSON array POSTed: batched operations (`router/server/batching.py`), each unread."""
+
+    items: list[Any]
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,7 +41,7 @@ class Refusal:
         return {"errors": [{"message": self.message, "extensions": {"code": self.code}}]}
 
 
-async def read_payload(request: Request, max_body_bytes: int) -> Payload | Refusal:
+async def read_payload(request: Request, max_body_bytes: int) -> Payload | Batch | Refusal:
     if request.method == "GET":
         q = request.query_params
         try:
@@ -45,6 +54,7 @@ async def read_payload(request: Request, max_body_bytes: int) -> Payload | Refus
             "variables": variables,
             "operationName": q.get("operationName"),
             "extensions": extensions,
+            "documentId": q.get("documentId") or q.get("doc_id"),
         }
     else:
         raw = await request.body()
@@ -54,6 +64,8 @@ async def read_payload(request: Request, max_body_bytes: int) -> Payload | Refus
             raw_payload = orjson.loads(raw)
         except orjson.JSONDecodeError:
             return Refusal("Request body is not valid JSON.")
+        if isinstance(raw_payload, list):
+            return Batch(raw_payload)
         if not isinstance(raw_payload, dict):
             return Refusal("Request body must be a JSON object.")
     return _typed(raw_payload)
@@ -64,11 +76,20 @@ def _typed(p: dict[str, Any]) -> Payload | Refusal:
     variables = p.get("variables")
     name = p.get("operationName")
     extensions = p.get("extensions")
+    document_id = p.get("documentId") or p.get("doc_id")
     if (
         (query is not None and not isinstance(query, str))
         or (variables is not None and not isinstance(variables, dict))
         or (name is not None and not isinstance(name, str))
         or (extensions is not None and not isinstance(extensions, dict))
+        or (document_id is not None and not isinstance(document_id, str))
     ):
         return Refusal("Invalid GraphQL request.")
-    return Payload(query, variables, name or None, extensions)
+    return Payload(query, variables, name or None, extensions, document_id)
+
+
+def typed_payload(p: Any) -> Payload | Refusal:
+    """One operation of a batch: an object with the fields of a single request."""
+    if not isinstance(p, dict):
+        return Refusal("Each operation of a batch must be a JSON object.")
+    return _typed(p)

@@ -73,6 +73,8 @@ class Refused:
     status: int = 400
     graphql_level: bool = False
     operation_name: str | None = None
+    #: seconds for a `Retry-After` header (a rate limit's 429)
+    retry_after: int | None = None
 
     @classmethod
     def of(cls, refusal: Refusal) -> Refused:
@@ -166,6 +168,8 @@ class Pipeline:
         self.edge = edge
         self.holder = holder
         self.metrics = metrics
+        #: None: no rate limits (one attribute check per operation)
+        self.rate_limiter = edge.rate_limiter
 
     # -- 1. the HTTP request's shape ----------------------------------------
 
@@ -212,7 +216,11 @@ class Pipeline:
         name = payload.operation_name
         if gw is None:
             return Refused([_error("No supergraph is loaded.", "UNAVAILABLE")], 503, False, name)
-        apq = await self.edge.apq.resolve(payload.query, payload.extensions)
+        if self.rate_limiter is not None:
+            limited = await self.rate_limit(request, name)
+            if limited is not None:
+                return limited
+        apq = await self.edge.apq.resolve(payload.query, payload.extensions, payload.document_id)
         if apq.errors:
             return Refused(apq.errors, 400, True, name)
         if apq.query is None:
@@ -241,6 +249,38 @@ class Pipeline:
             return Refused(list(admitted.body.get("errors", [])), 400, True, name)
         op = admitted.op
         return Admitted(request, admitted, gw, _label(op.name.value if op.name else None, name))
+
+    async def admit_batched(self, payload: Payload, request: GraphQLRequest) -> Admitted | Refused:
+        """One operation of a batch (`batching.py`): every guard step, as if sent alone.
+
+        The per-operation call site of a batch: whatever is counted per
+        operation (limits, rate limits) runs here once for each of them.
+        """
+        return await self.admit(payload, request, "POST")
+
+    async def rate_limit(
+        self, request: GraphQLRequest, operation_name: str | None = None
+    ) -> Refused | None:
+        """Count one operation against its caller's rate limit; a 429 `Refused` when over.
+
+        Runs first in `admit`, so every operation (each of a batch, each
+        subscribe on a WebSocket) is counted on its own and a caller over
+        the limit costs no parsing. The caller is the verified token's
+        subject, else (anonymous) its address (`rate_limit.py`).
+        """
+        limiter = self.rate_limiter
+        if limiter is None:
+            return None
+        viewer = request.viewer
+        user = viewer.user_id if viewer is not None else None
+        unchecked = limiter.unchecked
+        limited = await limiter.check(str(user) if user else None, request.forwarded_for)
+        if limiter.unchecked != unchecked:
+            self.metrics.rate_limit_unchecked.inc()
+        if limited is None:
+            return None
+        self.metrics.rate_limited.labels(limited.scope).inc()
+        return Refused([limited.error()], 429, False, operation_name, limited.retry_after)
 
     # -- 5. metrics ----------------------------------------------------------
 

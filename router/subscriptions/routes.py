@@ -2,7 +2,8 @@
 
 Both share /graphql with the ordinary GraphQL-over-HTTP route: Starlette
 routes WebSockets and HTTP apart by scope type, and the SSE route claims
-only requests that accept `text/event-stream`, so these routes go first.
+only requests that accept `text/event-stream` (or `multipart/mixed`, for
+multipart subscriptions), so these routes go first.
 The SSE route is the same endpoint as the HTTP one (`router/server/endpoint.py`,
 the one edge pipeline), with this `authorize` for subscriptions' tokens.
 """

@@ -4,11 +4,10 @@ The edge pipeline (`router/server/endpoint.py`, `router/server/pipeline.py`)
 decides whether a request is answered as a stream: a subscription when the
 client accepts `text/event-stream`, a query or mutation when the client
 prefers `text/event-stream` to JSON. It also runs every guard step first, as
-for any transport. This module only streams an admitted operation: `event:
-next` per result, then `event: complete`. The operation runs as a registry
-task feeding a small queue: a slow reader slows the upstream socket instead
-of growing memory, and a client that disconnects cancels the task, which
-closes the upstream socket.
+for any transport. This module only frames an admitted operation that
+`stream.py` runs (shared with multipart subscriptions): `event: next` per
+result, then `event: complete`; a `: keep-alive` comment while nothing
+arrives.
 
 A subscription whose token does not verify (or whose session was revoked)
 is refused before this with HTTP 401 and an `UNAUTHENTICATED` error, as
@@ -20,9 +19,7 @@ ends.
 
 from __future__ import annotations
 
-import asyncio
-import logging
-from collections.abc import AsyncIterator, Callable, Coroutine
+from collections.abc import Callable
 from typing import Any
 
 import orjson
@@ -31,34 +28,48 @@ from starlette.routing import Match, Route
 from starlette.types import Scope
 
 from router.gateway import Admission, Gateway, GraphQLRequest
-from router.guard.sessions import SessionEnded, SessionLimit, ended_error
+from router.guard.sessions import SessionLimit
 from router.subscriptions.registry import SubscriptionRegistry
-from router.subscriptions.run import Message, run_operation
+from router.subscriptions.stream import frames
 
 EVENT_STREAM = "text/event-stream"
-log = logging.getLogger("router.subscriptions")
+_STREAMS = (EVENT_STREAM.encode(), b"multipart/mixed")
 
 
-def wants_event_stream(scope: Scope) -> bool:
+def wants_stream(scope: Scope) -> bool:
+    """The client accepts an event stream or a multipart answer (`multipart.py`)."""
     for name, value in scope.get("headers", ()):
-        if name == b"accept" and EVENT_STREAM.encode() in value:
+        if name == b"accept" and (_STREAMS[0] in value or _STREAMS[1] in value):
             return True
     return False
 
 
 class EventStreamRoute(Route):
-    """A Route that only claims requests asking for an event stream."""
+    """A Route that only claims requests asking for a stream (SSE or multipart)."""
 
     def matches(self, scope: Scope) -> tuple[Match, Scope]:
-        if scope["type"] == "http" and not wants_event_stream(scope):
+        if scope["type"] == "http" and not wants_stream(scope):
             return Match.NONE, {}
         return super().matches(scope)
 
 
-def _frame(message: Message) -> bytes:
-    if message.kind == "complete":
+class _EventStream:
+    opening = b""
+
+    def next(self, body: dict[str, Any]) -> bytes:
+        return b"event: next\ndata: " + orjson.dumps(body) + b"\n\n"
+
+    def error(self, errors: list[dict[str, Any]]) -> bytes:
+        return self.next({"errors": errors})
+
+    def heartbeat(self) -> bytes:
+        return b": keep-alive\n\n"
+
+    def complete(self) -> bytes:
         return b"event: complete\ndata: \n\n"
-    return b"event: next\ndata: " + orjson.dumps(message.payload) + b"\n\n"
+
+
+SSE = _EventStream()
 
 
 def event_stream(
@@ -76,73 +87,18 @@ def event_stream(
 
     `on_end(last body, errored)` runs once when the stream ends, for the metrics.
     """
-    queue: asyncio.Queue[Message] = asyncio.Queue(maxsize=8)
-
-    async def emit(m: Message) -> None:
-        await queue.put(m)
-
-    async def stream() -> AsyncIterator[bytes]:
-        task = registry.start(
-            _guarded(run_operation(gw, req, authorization, registry, emit, limit, admission), queue)
-        )
-        # the token's end, watched while nothing arrives (each event is checked too)
-        ended = asyncio.ensure_future(limit.wait()) if limit is not None else None
-        last: dict[str, Any] = {}
-        errored = False
-        try:
-            while True:
-                get = asyncio.ensure_future(queue.get())
-                waiting: set[asyncio.Future[Any]] = {get} if ended is None else {get, ended}
-                done, _ = await asyncio.wait(
-                    waiting, timeout=keepalive, return_when=asyncio.FIRST_COMPLETED
-                )
-                if ended is not None and ended in done:
-                    get.cancel()
-                    task.cancel()
-                    last, errored = {"errors": [ended_error(ended.result())]}, True
-                    yield _frame(Message("next", last))
-                    yield _frame(Message("complete"))
-                    return
-                if get not in done:
-                    get.cancel()
-                    yield b": keep-alive\n\n"
-                    continue
-                m = get.result()
-                if m.kind == "error":
-                    last, errored = {"errors": m.payload}, True
-                    yield _frame(Message("next", last))
-                    yield _frame(Message("complete"))
-                    return
-                if m.kind == "next":
-                    last = m.payload
-                yield _frame(m)
-                if m.kind == "complete":
-                    return
-        finally:
-            task.cancel()
-            if ended is not None:
-                ended.cancel()
-            if on_end is not None:
-                on_end(last, errored)
-
     return StreamingResponse(
-        stream(),
+        frames(
+            SSE,
+            gw,
+            registry,
+            req,
+            authorization,
+            admission=admission,
+            limit=limit,
+            keepalive=keepalive,
+            on_end=on_end,
+        ),
         media_type=EVENT_STREAM,
         headers={"cache-control": "no-cache", "x-accel-buffering": "no"},
     )
-
-
-async def _guarded(run: Coroutine[Any, Any, None], queue: asyncio.Queue[Message]) -> None:
-    """Run the operation; if it crashes, the stream still ends with an error."""
-    try:
-        await run
-    except SessionEnded:
-        pass  # its error is already queued: the stream ends with it
-    except Exception:
-        log.exception("subscription over SSE failed")
-        await queue.put(
-            Message(
-                "error",
-                [{"message": "Internal router error.", "extensions": {"code": "INTERNAL"}}],
-            )
-        )

@@ -25,6 +25,7 @@ from typing import Any
 import orjson
 from starlette.websockets import WebSocket, WebSocketState
 
+from protocol.viewer import Viewer
 from router.gateway import Admission, GraphQLRequest
 from router.guard.sessions import SessionEnded, SessionLimit, ended_error
 from router.server.forwarded import HEADER as FORWARDED_FOR
@@ -35,7 +36,6 @@ from router.server.pipeline import Pipeline, Refused
 from router.subscriptions import protocol as P
 from router.subscriptions.registry import SubscriptionRegistry
 from router.subscriptions.run import Message, run_operation
-from subgraphs.kit.auth.viewer import Viewer
 
 log = logging.getLogger("router.subscriptions")
 
@@ -250,6 +250,10 @@ class Connection:
         extensions = payload.get("extensions")
         if extensions is not None and not isinstance(extensions, dict):
             raise _Close(P.BAD_REQUEST, "Invalid subscribe payload")
+        # a trusted document by id instead of query text (the pipeline resolves it)
+        document_id = payload.get("documentId") or payload.get("doc_id")
+        if document_id is not None and not isinstance(document_id, str):
+            raise _Close(P.BAD_REQUEST, "Invalid subscribe payload")
         headers = {"authorization": self.authorization} if self.authorization else {}
         request = GraphQLRequest(
             query,
@@ -261,10 +265,12 @@ class Connection:
             forwarded_for=self.forwarded_for,
         )
         self._answered.discard(op_id)
-        task = self.registry.start(self._run(op_id, request))
+        task = self.registry.start(self._run(op_id, request, document_id))
         self.ops[op_id] = task
 
-    async def _run(self, op_id: str, request: GraphQLRequest) -> None:
+    async def _run(
+        self, op_id: str, request: GraphQLRequest, document_id: str | None = None
+    ) -> None:
         async def emit(m: Message) -> None:
             if m.kind == "complete":
                 await self.send({"id": op_id, "type": P.COMPLETE})
@@ -296,7 +302,11 @@ class Connection:
             if pipeline is not None:
                 # the one edge pipeline: persisted queries, limits, authorization, metrics
                 payload = Payload(
-                    request.query, request.variables, request.operation_name, request.extensions
+                    request.query,
+                    request.variables,
+                    request.operation_name,
+                    request.extensions,
+                    document_id,
                 )
                 admitted = await pipeline.admit(payload, request, "WS")
                 if isinstance(admitted, Refused):

@@ -24,6 +24,7 @@ from typing import Any, Protocol
 
 from strawberry.extensions import SchemaExtension
 
+from protocol.roles import Role
 from subgraphs.charters import loaders as L
 from subgraphs.charters.service.visibility import (
     FIELDS,
@@ -33,7 +34,6 @@ from subgraphs.charters.service.visibility import (
     may_read,
     series_audience_of,
 )
-from subgraphs.kit.auth.roles import Role
 from subgraphs.kit.errors import ForbiddenError
 
 

@@ -9,6 +9,7 @@ import strawberry
 from sqlalchemy import Select, select
 from strawberry.types import Info
 
+from protocol.roles import Role
 from subgraphs.charters import loaders as L
 from subgraphs.charters import models
 from subgraphs.charters.dispatch_types import driver_app
@@ -51,7 +52,6 @@ from subgraphs.charters.types import (
     parse_uuid,
 )
 from subgraphs.charters.types_documents import CharterDocument, LegalTerms
-from subgraphs.kit.auth.roles import Role
 from subgraphs.kit.errors import BadUserInputError, NotFoundError, ServiceError
 from subgraphs.kit.ids import require_uuid
 from subgraphs.kit.pagination import (

@@ -14,6 +14,7 @@ import datetime as dt
 import strawberry
 from strawberry.types import Info
 
+from protocol.roles import Role
 from subgraphs.charters.service.access import READERS
 from subgraphs.charters.service.fleet_calendar import (
     MAX_BLACKOUT_NAMES,
@@ -21,7 +22,6 @@ from subgraphs.charters.service.fleet_calendar import (
     ensure_vehicle_type,
     fleet_month,
 )
-from subgraphs.kit.auth.roles import Role
 from subgraphs.kit.errors import BadUserInputError, NotFoundError, ServiceError
 from subgraphs.kit.ids import parse_uuid
 from subgraphs.kit.permissions import allow

@@ -26,12 +26,12 @@ import strawberry
 from sqlalchemy import select
 from strawberry.types import Info
 
+from protocol.roles import Role
 from subgraphs.charters import loaders as L
 from subgraphs.charters.event_stream import CharterEvent, PositionEvent, positions_of, stream_of
 from subgraphs.charters.models import CharterVehicle as CharterVehicleRow
 from subgraphs.charters.service.access import READERS
 from subgraphs.charters.types import Charter, CharterVehicle
-from subgraphs.kit.auth.roles import Role
 from subgraphs.kit.errors import BadUserInputError, NotFoundError
 from subgraphs.kit.event_sharing import EventShare
 from subgraphs.kit.ids import require_uuid

@@ -26,11 +26,11 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, update
 from sqlalchemy.dialects.postgresql import insert
 
+from protocol.viewer import ANONYMOUS
 from subgraphs.finance.models import DailyRun
 from subgraphs.finance.service import autopay, bills, invoices
 from subgraphs.finance.service.consolidated_invoices import run_month_end
 from subgraphs.finance.service.providers import payment_provider
-from subgraphs.kit.auth.viewer import ANONYMOUS
 from subgraphs.kit.jobs import ScheduledJob
 
 if TYPE_CHECKING:

@@ -9,8 +9,8 @@ from typing import Any
 
 import jwt
 
+from protocol.roles import Role, scopes_for
 from subgraphs.identity.keys import ActiveKey
-from subgraphs.kit.auth.roles import Role, scopes_for
 from subgraphs.kit.settings import Settings
 
 

@@ -4,7 +4,7 @@
 `POST /internal/delegation-grants/revoke` {grantId, secret} -> {revoked: true}
 
 Not for clients: only a request signed with the router credential is heard
-(`kit/auth/router_credential.py`, the same signature over the body that the
+(`protocol/router_credential.py`, the same signature over the body that the
 router and sales' calls to charters carry); with no `ROUTER_SECRETS`
 configured (dev, tests) only a loopback peer is, and never one relayed by a
 proxy (a forwarding header present). The credential says "from inside";
@@ -24,9 +24,9 @@ import orjson
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from protocol import router_credential
 from subgraphs.identity.service import delegation
 from subgraphs.identity.service.sessions import Revocations
-from subgraphs.kit.auth import router_credential
 
 if TYPE_CHECKING:
     from starlette.requests import Request

@@ -4,6 +4,7 @@ import strawberry
 from sqlalchemy import any_, func, or_, select
 from strawberry.types import Info
 
+from protocol.roles import Role as RoleValue
 from subgraphs.identity import models
 from subgraphs.identity.loaders import UserByIdLoader
 from subgraphs.identity.service import delegation
@@ -24,7 +25,6 @@ from subgraphs.identity.types import (
     UserCount,
     UserStatus,
 )
-from subgraphs.kit.auth.roles import Role as RoleValue
 from subgraphs.kit.errors import NotFoundError
 from subgraphs.kit.ids import require_uuid
 from subgraphs.kit.jobs import history as job_history

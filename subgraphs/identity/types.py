@@ -10,6 +10,7 @@ import strawberry
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
+from protocol.roles import Role as RoleValue
 from subgraphs.identity import models
 from subgraphs.identity.loaders import PortalUsersByClientIdLoader, UserByIdLoader
 from subgraphs.identity.service.access import (
@@ -17,7 +18,6 @@ from subgraphs.identity.service.access import (
     ensure_may_read_account,
     may_read_account,
 )
-from subgraphs.kit.auth.roles import Role as RoleValue
 from subgraphs.kit.errors import ForbiddenError, UnauthenticatedError
 from subgraphs.kit.ids import parse_uuid
 from subgraphs.kit.payloads import UserError

@@ -20,9 +20,9 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route, WebSocketRoute
 
 from db.engine import in_request, make_engine, session_factory
-from subgraphs.kit.auth.revocation import RevocationList
+from protocol.revocation import RevocationList
+from protocol.tokens import KeySource, RemoteJwks, TokenVerifier
 from subgraphs.kit.auth.router_gate import RouterOnly
-from subgraphs.kit.auth.tokens import KeySource, RemoteJwks, TokenVerifier
 from subgraphs.kit.consumer import EventConsumer, Handler
 from subgraphs.kit.context import Services
 from subgraphs.kit.graphql_http import SubgraphGraphQL
@@ -94,7 +94,7 @@ def create_subgraph_app(
         engine = make_engine(settings.database_url, pool_size=settings.db_pool_size)
         redis = Redis.from_url(settings.redis_url)
         # Revocation checks sit on every request's path: a hung Redis must not stall
-        # them (the check fails open after this timeout; see kit/auth/revocation.py).
+        # them (the check fails open after this timeout; see protocol/revocation.py).
         checks = Redis.from_url(settings.redis_url, socket_timeout=0.5, socket_connect_timeout=0.5)
         remote = RemoteJwks(
             settings.jwks_url, min_refresh_seconds=settings.jwt_jwks_min_refresh_seconds

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from sqlalchemy import inspect
 
 if TYPE_CHECKING:
-    from subgraphs.kit.auth.viewer import Viewer
+    from protocol.viewer import Viewer
 
 T = TypeVar("T")
 

@@ -6,9 +6,9 @@ import asyncio
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from protocol.tokens import InvalidTokenError, bearer_token
+from protocol.viewer import ANONYMOUS, Viewer
 from subgraphs.kit.auth.client_address import client_address, parse_networks
-from subgraphs.kit.auth.tokens import InvalidTokenError, bearer_token
-from subgraphs.kit.auth.viewer import ANONYMOUS, Viewer
 from subgraphs.kit.loaders import LoaderRegistry
 
 if TYPE_CHECKING:
@@ -18,8 +18,8 @@ if TYPE_CHECKING:
     from starlette.responses import Response
     from starlette.websockets import WebSocket
 
-    from subgraphs.kit.auth.revocation import RevocationList
-    from subgraphs.kit.auth.tokens import TokenVerifier
+    from protocol.revocation import RevocationList
+    from protocol.tokens import TokenVerifier
     from subgraphs.kit.settings import Settings
 
 

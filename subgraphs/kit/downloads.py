@@ -25,7 +25,7 @@ from subgraphs.kit.storage import StorageError, storage_from
 if TYPE_CHECKING:
     from starlette.requests import Request
 
-    from subgraphs.kit.auth.viewer import Viewer
+    from protocol.viewer import Viewer
     from subgraphs.kit.context import Services
 
 log = logging.getLogger(__name__)

@@ -17,7 +17,7 @@ from subgraphs.kit.errors import ForbiddenError, UnauthenticatedError
 if TYPE_CHECKING:
     from strawberry.types import Info
 
-    from subgraphs.kit.auth.roles import Role
+    from protocol.roles import Role
 
 
 class RoleRequired(BasePermission):

@@ -1,9 +1,12 @@
 """Configuration from environment variables, defaulting to the embedded stack.
 
-Every process (subgraphs, router, the stack launcher, tests) reads the same
+Every process (subgraphs, the stack launcher, tests) reads the same
 settings so that one environment variable moves the whole system: the
 defaults are the private PostgreSQL and Redis that `make run` starts under
-`.data/`, never the machine's default services.
+`.data/`, never the machine's default services. The router, its own
+deployable, reads the few variables it shares with them (`JWT_*`,
+`ROUTER_SECRETS`, `ENVIRONMENT`, ...) itself, with these defaults
+(`router/config.py`; `tests/router/test_separation.py` compares them).
 """
 
 from __future__ import annotations
@@ -130,7 +133,7 @@ class Settings(BaseSettings):
     #: No default: empty means the webhook refuses every submission.
     onboarding_webhook_secret: str = ""
 
-    #: The router's credential (`kit/auth/router_credential.py`): comma-separated
+    #: The router's credential (`protocol/router_credential.py`): comma-separated
     #: secrets, the first signs, all verify. When set, subgraphs answer only
     #: requests the router signed; production refuses to start without it.
     router_secrets: str = ""
@@ -143,7 +146,7 @@ class Settings(BaseSettings):
     #: A subgraph's own limits; above the router's (15, 30) plus what its plans add.
     subgraph_max_depth: int = 20
     subgraph_max_aliases: int = 60
-    #: Seconds a "session not revoked" answer is cached (`kit/auth/revocation.py`).
+    #: Seconds a "session not revoked" answer is cached (`protocol/revocation.py`).
     revocation_cache_seconds: float = 2.0
 
     #: Where sales reaches charters' own GraphQL API (lead conversion); empty:

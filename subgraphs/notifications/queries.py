@@ -8,7 +8,7 @@ from datetime import datetime
 import strawberry
 from strawberry.types import Info
 
-from subgraphs.kit.auth.roles import Role
+from protocol.roles import Role
 from subgraphs.kit.errors import BadUserInputError, UnauthenticatedError
 from subgraphs.kit.ids import parse_uuid
 from subgraphs.kit.pagination import Connection, Edge

@@ -8,7 +8,7 @@ import strawberry
 from sqlalchemy import false, func, select
 from strawberry.types import Info
 
-from subgraphs.kit.auth.roles import Role
+from protocol.roles import Role
 from subgraphs.kit.errors import BadUserInputError, NotFoundError
 from subgraphs.kit.ids import parse_uuid
 from subgraphs.kit.pagination import Connection, Edge, KeysetOrder, paginate

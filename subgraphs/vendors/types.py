@@ -16,7 +16,7 @@ from strawberry.federation.schema_directives import Key
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
-from subgraphs.kit.auth.roles import Role
+from protocol.roles import Role
 from subgraphs.kit.errors import BadUserInputError
 from subgraphs.kit.ids import parse_uuid
 from subgraphs.kit.pages_by_parent import PageKey

@@ -14,9 +14,9 @@ from typing import Any
 
 import pytest
 
+from protocol.roles import Role
+from protocol.viewer import Viewer
 from subgraphs.charters.service.access import charter_list_agent
-from subgraphs.kit.auth.roles import Role
-from subgraphs.kit.auth.viewer import Viewer
 from subgraphs.kit.errors import ServiceError
 from tests.charters.ops import book, nodes
 

@@ -9,6 +9,8 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
+from protocol.roles import Role
+from protocol.viewer import Viewer
 from subgraphs.charters.models import AuditEntry, ChangeCase, ChangeCaseEvent
 from subgraphs.charters.service import charters, directory, fleet
 from subgraphs.charters.service.change_cases import (
@@ -16,8 +18,6 @@ from subgraphs.charters.service.change_cases import (
     ChangeRequest,
     approval_needed,
 )
-from subgraphs.kit.auth.roles import Role
-from subgraphs.kit.auth.viewer import Viewer
 from tests.support.charters_fixtures import client_event
 
 DEFAULT = ApprovalPolicy()

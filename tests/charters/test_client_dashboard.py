@@ -15,11 +15,11 @@ from typing import Any
 from sqlalchemy import select
 
 from db.engine import record_statements
+from protocol.roles import Role
+from protocol.viewer import Viewer
 from subgraphs.charters.models import Charter
 from subgraphs.charters.service import charters, directory, fleet
 from subgraphs.identity.service import accounts
-from subgraphs.kit.auth.roles import Role
-from subgraphs.kit.auth.viewer import Viewer
 from tests.charters.test_legal_terms import publish
 from tests.support.charters_fixtures import client_event
 from tests.support.graphql_client import GraphQLClient

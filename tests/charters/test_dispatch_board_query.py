@@ -16,6 +16,8 @@ from decimal import Decimal
 from sqlalchemy import update
 
 from db.engine import record_statements
+from protocol.roles import Role
+from protocol.viewer import Viewer
 from subgraphs.charters.models import (
     Charter,
     CharterSeries,
@@ -23,8 +25,6 @@ from subgraphs.charters.models import (
     LatestPosition,
 )
 from subgraphs.charters.service import charters, directory, fleet, snapshots, tasks
-from subgraphs.kit.auth.roles import Role
-from subgraphs.kit.auth.viewer import Viewer
 from tests.charters.dispatch_ops import COMPLETE, booked, by_kind, tasks_of
 from tests.charters.ops import CANCEL
 from tests.charters.test_dispatch_board import (

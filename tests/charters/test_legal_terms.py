@@ -19,6 +19,8 @@ import pypdf
 import pytest
 from sqlalchemy import func, select
 
+from protocol.roles import Role
+from protocol.viewer import Viewer
 from subgraphs.charters.models import (
     AuditEntry,
     CharterSignature,
@@ -27,8 +29,6 @@ from subgraphs.charters.models import (
 )
 from subgraphs.charters.service import legal_terms
 from subgraphs.charters.service.vendor_access import apply_access_event
-from subgraphs.kit.auth.roles import Role
-from subgraphs.kit.auth.viewer import Viewer
 from subgraphs.kit.errors import ServiceError
 from tests.charters.test_charter_documents import vendor_account
 from tests.support.charters_fixtures import apply_event, event_now

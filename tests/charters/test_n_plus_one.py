@@ -6,9 +6,9 @@ import uuid
 from datetime import datetime, timedelta
 
 from db.engine import record_statements
+from protocol.roles import Role
+from protocol.viewer import Viewer
 from subgraphs.charters.service import charters, directory, fleet
-from subgraphs.kit.auth.roles import Role
-from subgraphs.kit.auth.viewer import Viewer
 from tests.support.charters_fixtures import client_event
 
 MANAGER = Viewer(user_id=uuid.uuid4(), roles=frozenset({Role.MANAGER}))

@@ -8,11 +8,11 @@ from typing import Any
 
 from sqlalchemy import select
 
+from protocol.roles import Role
+from protocol.viewer import Viewer
 from subgraphs.charters.models import AuditEntry, CharterVehicle, RecoveryCase, outbox
 from subgraphs.charters.service import recovery
 from subgraphs.charters.service.vendor_assignments import apply_assignment_event
-from subgraphs.kit.auth.roles import Role
-from subgraphs.kit.auth.viewer import Viewer
 from tests.charters.ops import ASSIGN, CANCEL, book, codes, fleet_driver, nodes
 
 ERRORS = "userErrors { field code message }"

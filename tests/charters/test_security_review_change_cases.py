@@ -13,12 +13,12 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
+from protocol.roles import Role
+from protocol.viewer import Viewer
 from subgraphs.charters.models import AuditEntry, ChangeCaseEvent
 from subgraphs.charters.service import change_cases, charters, fleet
 from subgraphs.charters.service.change_cases import ApprovalPolicy, ChangeRequest
 from subgraphs.identity.access_tokens import issue_access_token
-from subgraphs.kit.auth.roles import Role
-from subgraphs.kit.auth.viewer import Viewer
 from tests.charters.ops import (
     CASES_OF,
     MOVE_CASE,

@@ -15,6 +15,8 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
+from protocol.roles import Role
+from protocol.viewer import Viewer
 from subgraphs.finance.models import (
     CharterFact,
     ClientFact,
@@ -24,8 +26,6 @@ from subgraphs.finance.models import (
     PaymentApplication,
 )
 from subgraphs.finance.service import applications, payments
-from subgraphs.kit.auth.roles import Role
-from subgraphs.kit.auth.viewer import Viewer
 from subgraphs.kit.errors import ServiceError
 
 ACCOUNTING = Viewer(user_id=uuid.uuid4(), roles=frozenset({Role.ACCOUNTING}))

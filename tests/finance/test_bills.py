@@ -16,10 +16,10 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
+from protocol.roles import Role
+from protocol.viewer import Viewer
 from subgraphs.finance.models import FinanceAudit, SyncRecord, VendorBill
 from subgraphs.finance.service import bills, vendor_facts
-from subgraphs.kit.auth.roles import Role
-from subgraphs.kit.auth.viewer import Viewer
 from subgraphs.kit.errors import ServiceError
 from tests.finance.conftest import event
 from tests.support.graphql_client import GraphQLClient

@@ -13,10 +13,10 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
+from protocol.roles import Role
+from protocol.viewer import Viewer
 from subgraphs.finance.models import ConfigAudit, PaymentConfig
 from subgraphs.finance.service import configuration
-from subgraphs.kit.auth.roles import Role
-from subgraphs.kit.auth.viewer import Viewer
 from subgraphs.kit.errors import ServiceError
 from subgraphs.sales.models import CLIENT_TYPES
 from tests.support.graphql_client import GraphQLClient

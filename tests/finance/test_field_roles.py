@@ -47,6 +47,8 @@ from graphql import (
     is_leaf_type,
 )
 
+from protocol.roles import Role
+from protocol.viewer import Viewer
 from stack.card_sandbox import CARD_OK
 from subgraphs.finance.app import schema
 from subgraphs.finance.models import QboMapping
@@ -63,8 +65,6 @@ from subgraphs.finance.service import (
 from subgraphs.finance.service import quickbooks as qb
 from subgraphs.finance.service.providers import payment_provider
 from subgraphs.finance.sync_webhooks import apply_payment_change
-from subgraphs.kit.auth.roles import Role
-from subgraphs.kit.auth.viewer import Viewer
 from subgraphs.kit.settings import Settings
 from tests.finance.conftest import event
 from tests.support.graphql_client import GraphQLClient

@@ -14,11 +14,11 @@ from typing import Any
 
 from sqlalchemy import delete, select
 
+from protocol.roles import Role
+from protocol.viewer import Viewer
 from subgraphs.finance.models import Instalment, outbox
 from subgraphs.finance.service import applications, facts, payments
 from subgraphs.finance.service.instalment_events import TOPIC
-from subgraphs.kit.auth.roles import Role
-from subgraphs.kit.auth.viewer import Viewer
 from tests.finance.conftest import new_id
 
 ACCOUNTING = Viewer(user_id=uuid.uuid4(), roles=frozenset({Role.ACCOUNTING}))

@@ -18,11 +18,11 @@ import pypdf
 import pytest
 from sqlalchemy import select
 
+from protocol.roles import Role
+from protocol.viewer import Viewer
 from subgraphs.finance.models import FinanceAudit, Instalment, Invoice, InvoiceLine
 from subgraphs.finance.service import applications, facts, invoices, payments
 from subgraphs.finance.states import INVOICE
-from subgraphs.kit.auth.roles import Role
-from subgraphs.kit.auth.viewer import Viewer
 from subgraphs.kit.errors import ServiceError
 from tests.finance.conftest import event
 from tests.support.graphql_client import GraphQLClient
@@ -435,7 +435,7 @@ async def test_a_pdf_download_stops_when_the_session_ends(
 ):
     import jwt
 
-    from subgraphs.kit.auth.revocation import revoke_sessions
+    from protocol.revocation import revoke_sessions
 
     charter_id, _client_id = await _charter(sessions, name="Lakeside Tours")
     invoice = await _invoice(sessions, charter_id, datetime.now(UTC).date())

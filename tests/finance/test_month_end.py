@@ -20,13 +20,13 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import delete, func, select, update
 
+from protocol.roles import Role
+from protocol.viewer import Viewer
 from subgraphs.finance import jobs
 from subgraphs.finance.models import DailyRun, FinanceAudit, Invoice, InvoiceLine, SyncRecord
 from subgraphs.finance.models import outbox as finance_outbox
 from subgraphs.finance.service import consolidated_invoices as ci
 from subgraphs.finance.service import facts, invoices
-from subgraphs.kit.auth.roles import Role
-from subgraphs.kit.auth.viewer import Viewer
 from subgraphs.kit.errors import ServiceError
 from subgraphs.kit.settings import get_settings
 from tests.finance.conftest import event

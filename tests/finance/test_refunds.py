@@ -15,6 +15,8 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
+from protocol.roles import Role
+from protocol.viewer import Viewer
 from subgraphs.finance.models import (
     CharterFact,
     ClientFact,
@@ -27,8 +29,6 @@ from subgraphs.finance.models import (
 from subgraphs.finance.service import applications, payments, refunds
 from subgraphs.finance.service.balances import balances
 from subgraphs.finance.service.payment_provider import ManualProvider
-from subgraphs.kit.auth.roles import Role
-from subgraphs.kit.auth.viewer import Viewer
 from subgraphs.kit.errors import ServiceError
 from tests.support.graphql_client import GraphQLClient
 

@@ -16,10 +16,10 @@ import httpx
 import pytest
 from sqlalchemy import select, update
 
+from protocol import router_credential
 from subgraphs.identity.app import create_app
 from subgraphs.identity.models import DelegationGrant, User, UserAudit
 from subgraphs.identity.service import accounts, delegation
-from subgraphs.kit.auth import router_credential
 from tests.identity.conftest import claims_of
 from tests.support.graphql_client import GraphQLClient
 from tests.support.live_server import serve

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
+from protocol.roles import Role
 from subgraphs.identity.models import AuthSession, ImpersonationLog, User
 from subgraphs.identity.service import accounts, impersonation, mfa, password_reset
 from subgraphs.identity.service.sessions import rotate_refresh_token
-from subgraphs.kit.auth.roles import Role
 from subgraphs.kit.errors import ForbiddenError, Problem, ServiceError
 from tests.identity.conftest import PASSWORD, claims_of
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import jwt
 
-from subgraphs.kit.auth.tokens import RemoteJwks, TokenVerifier
+from protocol.tokens import RemoteJwks, TokenVerifier
 from tests.identity.conftest import claims_of
 
 

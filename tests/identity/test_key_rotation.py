@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import jwt
 
+from protocol.tokens import RemoteJwks, TokenVerifier
 from subgraphs.identity.keys import rotate_signing_key
-from subgraphs.kit.auth.tokens import RemoteJwks, TokenVerifier
 from tests.identity.conftest import ME
 
 

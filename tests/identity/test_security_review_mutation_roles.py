@@ -15,8 +15,8 @@ from dataclasses import dataclass
 
 import pytest
 
+from protocol.roles import STAFF_ROLES
 from subgraphs.identity.app import schema
-from subgraphs.kit.auth.roles import STAFF_ROLES
 from tests.support.roles import ROLES
 
 ANONYMOUS = "anonymous"

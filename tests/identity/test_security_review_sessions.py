@@ -12,9 +12,9 @@ import asyncio
 
 from sqlalchemy import select
 
+from protocol.revocation import KEY_PREFIX
 from subgraphs.identity.models import outbox
 from subgraphs.identity.service.password_reset import TOPIC as RESET_TOPIC
-from subgraphs.kit.auth.revocation import KEY_PREFIX
 from tests.identity.conftest import ME, PASSWORD, claims_of, refresh
 
 NEW_PASSWORD = "a brand new passphrase"

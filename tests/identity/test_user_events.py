@@ -13,10 +13,10 @@ import pytest
 from sqlalchemy import select
 
 from db.demo import identity as identity_demo
+from protocol.roles import Role
 from subgraphs.identity.models import User, outbox
 from subgraphs.identity.service import accounts
 from subgraphs.identity.service.events import TOPIC, announce_all
-from subgraphs.kit.auth.roles import Role
 from subgraphs.kit.errors import ServiceError
 from tests.identity.conftest import PASSWORD
 

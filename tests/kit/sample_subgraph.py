@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncAttrs
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from strawberry.types import Info
 
-from subgraphs.kit.auth.roles import Role
+from protocol.roles import Role
 from subgraphs.kit.errors import ConflictError
 from subgraphs.kit.models import schema_metadata
 from subgraphs.kit.outbox import outbox_table

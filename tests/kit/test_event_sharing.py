@@ -16,8 +16,8 @@ from typing import Any
 import strawberry
 from strawberry.types import Info
 
-from subgraphs.kit.auth.roles import Role
-from subgraphs.kit.auth.viewer import Viewer
+from protocol.roles import Role
+from protocol.viewer import Viewer
 from subgraphs.kit.event_sharing import EventShare
 from subgraphs.kit.schema import build_schema
 

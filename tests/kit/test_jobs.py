@@ -11,8 +11,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
-from subgraphs.kit.auth.revocation import RevocationList
-from subgraphs.kit.auth.tokens import RemoteJwks, TokenVerifier
+from protocol.revocation import RevocationList
+from protocol.tokens import RemoteJwks, TokenVerifier
 from subgraphs.kit.context import Services
 from subgraphs.kit.jobs import JobRunner, ScheduledJob
 from subgraphs.kit.jobs.history import JobRow, job_runs

@@ -17,7 +17,7 @@ import pytest
 from redis.asyncio import Redis
 
 from db.embedded import free_port
-from subgraphs.kit.auth.revocation import RevocationList, revoke_sessions
+from protocol.revocation import RevocationList, revoke_sessions
 
 
 async def _mget_calls(redis: Redis) -> int:
@@ -73,7 +73,7 @@ async def test_without_redis_every_waiting_check_fails_open_and_says_so(
 ) -> None:
     down = Redis(port=free_port(), socket_connect_timeout=0.5)
     checks = RevocationList(down, cache_seconds=60)
-    with caplog.at_level(logging.ERROR, "subgraphs.kit.auth.revocation"):
+    with caplog.at_level(logging.ERROR, "protocol.revocation"):
         answers = await asyncio.gather(*(checks.is_revoked(uuid.uuid4()) for _ in range(5)))
     assert answers == [False] * 5
     assert "revocation check of 5 session(s) failed open" in caplog.text

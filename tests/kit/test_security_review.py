@@ -15,10 +15,10 @@ import httpx
 import orjson
 import pytest
 
+from protocol import router_credential
+from protocol.revocation import revoke_sessions
 from subgraphs.kit.app import create_subgraph_app
-from subgraphs.kit.auth import router_credential
 from subgraphs.kit.auth.client_address import client_address, parse_networks
-from subgraphs.kit.auth.revocation import revoke_sessions
 from subgraphs.kit.settings import Settings
 from tests.kit import sample_subgraph
 from tests.support.graphql_client import GraphQLClient

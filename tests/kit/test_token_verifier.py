@@ -7,7 +7,7 @@ import time
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from subgraphs.kit.auth.tokens import InvalidTokenError, TokenVerifier, bearer_token
+from protocol.tokens import InvalidTokenError, TokenVerifier, bearer_token
 from tests.kit.conftest import KID
 from tests.support import forged_tokens as forge
 

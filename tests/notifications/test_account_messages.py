@@ -20,11 +20,11 @@ import httpx
 import pyotp
 from sqlalchemy import select
 
+from protocol.roles import Role
+from protocol.viewer import Viewer
 from subgraphs.identity.models import outbox as identity_outbox
 from subgraphs.identity.rate_limit import Throttle, ThrottlePolicy
 from subgraphs.identity.service import accounts, client_signup, mfa, password_reset
-from subgraphs.kit.auth.roles import Role
-from subgraphs.kit.auth.viewer import Viewer
 from subgraphs.notifications.app import create_app
 from subgraphs.notifications.models import Message
 from subgraphs.notifications.service import account_messages

@@ -17,11 +17,11 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from protocol.roles import Role
+from protocol.viewer import ANONYMOUS, Viewer
 from subgraphs.finance.models import outbox as finance_outbox
 from subgraphs.finance.service import applications, payments
 from subgraphs.finance.service import facts as finance_facts
-from subgraphs.kit.auth.roles import Role
-from subgraphs.kit.auth.viewer import ANONYMOUS, Viewer
 from subgraphs.kit.outbox import OutboxRelay
 from subgraphs.notifications.models import Message
 from subgraphs.notifications.service import client_messages as cm

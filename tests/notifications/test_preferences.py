@@ -7,8 +7,8 @@ import uuid
 import pytest
 from sqlalchemy import select
 
-from subgraphs.kit.auth.roles import Role
-from subgraphs.kit.auth.viewer import Viewer
+from protocol.roles import Role
+from protocol.viewer import Viewer
 from subgraphs.kit.errors import ServiceError
 from subgraphs.notifications.models import PreferencesAudit
 from subgraphs.notifications.service.preferences import (

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from subgraphs.kit.auth.viewer import ANONYMOUS
+from protocol.viewer import ANONYMOUS
 from subgraphs.kit.settings import get_settings
 from subgraphs.notifications.jobs import (
     ATTACHMENTS_PURGE,

@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from subgraphs.kit.auth.roles import Role
-from subgraphs.kit.auth.viewer import Viewer
+from protocol.roles import Role
+from protocol.viewer import Viewer
 from subgraphs.notifications.models import Message
 from subgraphs.notifications.service import client_messages, facts, sales_messages
 from subgraphs.notifications.service.preferences import set_client_preferences

@@ -20,10 +20,10 @@ from typing import Any
 import pytest
 from sqlalchemy import Table, select
 
+from protocol.roles import Role
+from protocol.viewer import Viewer
 from subgraphs.charters.models import outbox as charters_outbox
 from subgraphs.charters.service.events import DRIVER_ASSIGNED
-from subgraphs.kit.auth.roles import Role
-from subgraphs.kit.auth.viewer import Viewer
 from subgraphs.notifications import app as notifications_app
 from subgraphs.notifications.channels import channels_from
 from subgraphs.notifications.models import Message

@@ -24,8 +24,8 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from db.demo import reports as demo
-from subgraphs.kit.auth.roles import Role
-from subgraphs.kit.auth.viewer import Viewer
+from protocol.roles import Role
+from protocol.viewer import Viewer
 from subgraphs.kit.errors import ServiceError
 from subgraphs.reports.models import Dashboard, ReportRun, ReportsAudit, ReportTemplate
 from subgraphs.reports.service import dashboards, runner

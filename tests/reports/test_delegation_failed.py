@@ -14,8 +14,8 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from subgraphs.kit.auth.revocation import RevocationList
-from subgraphs.kit.auth.tokens import RemoteJwks, TokenVerifier
+from protocol.revocation import RevocationList
+from protocol.tokens import RemoteJwks, TokenVerifier
 from subgraphs.kit.context import Services
 from subgraphs.kit.settings import Settings
 from subgraphs.reports.error_codes import ReportsErrorCode as Code

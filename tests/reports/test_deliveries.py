@@ -21,10 +21,10 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
 
-from subgraphs.kit.auth.revocation import RevocationList
-from subgraphs.kit.auth.roles import Role
-from subgraphs.kit.auth.tokens import RemoteJwks, TokenVerifier
-from subgraphs.kit.auth.viewer import Viewer
+from protocol.revocation import RevocationList
+from protocol.roles import Role
+from protocol.tokens import RemoteJwks, TokenVerifier
+from protocol.viewer import Viewer
 from subgraphs.kit.context import Services
 from subgraphs.kit.settings import Settings
 from subgraphs.reports import jobs

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from subgraphs.kit.auth.roles import Role
-from subgraphs.kit.auth.viewer import Viewer
+from protocol.roles import Role
+from protocol.viewer import Viewer
 from subgraphs.kit.errors import ServiceError
 from subgraphs.reports.models import ReportsAudit, ReportSchedule, ReportTemplate
 from subgraphs.reports.service import schedules, shipped

@@ -11,8 +11,8 @@ from graphql import build_schema
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from subgraphs.kit.auth.roles import Role
-from subgraphs.kit.auth.viewer import Viewer
+from protocol.roles import Role
+from protocol.viewer import Viewer
 from subgraphs.kit.errors import ServiceError
 from subgraphs.reports.models import ReportsAudit, ReportTemplate
 from subgraphs.reports.service import templates

@@ -4,7 +4,7 @@ The subgraph (`charters`) has a Relay connection (`charters(first:)` with
 `edges { node }`), an `@authenticated` field (`me`), and records every
 request it gets (body and headers). With `secrets` it answers only
 requests that carry a valid router credential
-(`subgraphs/kit/auth/router_credential.py`), as a production subgraph
+(`protocol/router_credential.py`), as a production subgraph
 does, and refuses the rest with HTTP 401. The router is configured through
 `load_config` and environment variables only, so the same test also runs
 against routers that predate a setting (it is then simply ignored).
@@ -30,8 +30,8 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from db.embedded import free_port
+from protocol import router_credential
 from router.config import load_config
-from subgraphs.kit.auth import router_credential
 from tests.router_edge.router_harness import AUDIENCE, ISSUER, router
 from tests.support.live_server import LiveServer, serve
 

@@ -7,14 +7,14 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from graphql import build_schema, parse, print_ast, validate
 
+from protocol.tokens import TokenVerifier
+from protocol.viewer import ANONYMOUS, Viewer
 from router.guard.auth import (
     Authenticator,
     AuthIndex,
     Requirement,
     authorize_operation,
 )
-from subgraphs.kit.auth.tokens import TokenVerifier
-from subgraphs.kit.auth.viewer import ANONYMOUS, Viewer
 from tests.router_edge.conftest import RENAMED_SDL, SUPERGRAPH_SDL
 
 USER = Viewer(user_id=uuid.uuid4())

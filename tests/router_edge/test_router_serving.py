@@ -301,14 +301,13 @@ def test_configuration_from_the_environment() -> None:
     assert config.revocation_cache_seconds == 0.5
     assert config.session_check_seconds == 3
     defaults = load_config([], {})
-    settings = Settings()
+    # unset: the subgraphs' defaults (tests/router/test_separation.py compares them)
     assert defaults.jwt_settings() == (
-        settings.jwks_url,
-        settings.jwt_issuer,
-        settings.jwt_audience,
+        "http://127.0.0.1:4101/.well-known/jwks.json",
+        "https://athena.local/identity",
+        "athena",
     )
     assert defaults.redis_url is None
     assert not defaults.apq_only
-    # unset: the shared Settings' ROUTER_SECRETS (none in the test environment)
-    assert defaults.router_secrets is None
-    assert defaults.signing_secret() == (settings.router_secret_list or (None,))[0]
+    assert defaults.router_secrets == ()
+    assert defaults.signing_secret() is None

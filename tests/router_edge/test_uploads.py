@@ -25,11 +25,11 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
+from protocol import router_credential
 from router.config import Config
 from router.server.app import create_app
 from router.server.holder import GatewayHolder
 from subgraphs.identity.app import create_app as identity_app
-from subgraphs.kit.auth import router_credential
 from subgraphs.kit.auth.router_gate import RouterOnly
 from subgraphs.kit.settings import Settings
 from subgraphs.vendors.app import create_app as vendors_app

@@ -27,8 +27,8 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.typing import Subprotocol
 
+from protocol.revocation import revoke_sessions
 from router.config import load_config
-from subgraphs.kit.auth.revocation import revoke_sessions
 from subgraphs.kit.auth.router_gate import RouterOnly
 from tests.router_edge.router_harness import AUDIENCE, ISSUER, Signer, jwks_signer, router
 from tests.router_subscriptions.client import TICKS, recv, send, subscribe, ws_client

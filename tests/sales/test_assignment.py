@@ -12,8 +12,8 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, update
 
-from subgraphs.kit.auth.roles import Role
-from subgraphs.kit.auth.viewer import Viewer
+from protocol.roles import Role
+from protocol.viewer import Viewer
 from subgraphs.sales.models import Client, Lead, LeadQueueEntry
 from subgraphs.sales.service import clients, leads, queue
 from subgraphs.sales.service.assignment import pick

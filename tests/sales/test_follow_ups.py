@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from subgraphs.kit.auth.revocation import RevocationList
-from subgraphs.kit.auth.tokens import RemoteJwks, TokenVerifier
+from protocol.revocation import RevocationList
+from protocol.tokens import RemoteJwks, TokenVerifier
 from subgraphs.kit.context import Services
 from subgraphs.kit.jobs import JobRunner
 from subgraphs.kit.jobs.history import job_runs

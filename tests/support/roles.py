@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from subgraphs.kit.auth.roles import Role
+from protocol.roles import Role
 
 ROLES: tuple[str, ...] = tuple(role.value for role in Role)

@@ -13,8 +13,8 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from subgraphs.kit.auth.roles import Role
-from subgraphs.kit.auth.viewer import Viewer
+from protocol.roles import Role
+from protocol.viewer import Viewer
 from subgraphs.tours.models import DepartureSlot, Tour
 from subgraphs.tours.service.bookings import NewBooking
 from subgraphs.tours.service.changes import Actor

@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from subgraphs.kit.auth.roles import Role
-from subgraphs.kit.auth.viewer import Viewer
+from protocol.roles import Role
+from protocol.viewer import Viewer
 from subgraphs.kit.errors import ServiceError
 from subgraphs.tours.models import Booking, BookingChange, DepartureSlot, WaitlistEntry, outbox
 from subgraphs.tours.service import events, schedules, seats, slots, tours

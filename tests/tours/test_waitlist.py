@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from subgraphs.kit.auth.viewer import Viewer
+from protocol.viewer import Viewer
 from subgraphs.kit.errors import ServiceError
 from subgraphs.tours.models import BlackoutDate, DepartureSlot, Tour, WaitlistEntry, outbox
 from subgraphs.tours.service import seats, waitlist

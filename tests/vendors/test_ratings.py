@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from subgraphs.kit.auth.roles import Role
-from subgraphs.kit.auth.viewer import Viewer
+from protocol.roles import Role
+from protocol.viewer import Viewer
 from subgraphs.vendors.models import CharterFacts, Rating
 from subgraphs.vendors.service.ratings import NewRating, may_rate, rating_problems
 from tests.support.vendors_facts import FactCharter, served, vendor_user

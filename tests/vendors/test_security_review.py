@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from subgraphs.kit.auth.roles import Role
-from subgraphs.kit.auth.viewer import Viewer
+from protocol.roles import Role
+from protocol.viewer import Viewer
 from subgraphs.vendors.app import create_app
 from subgraphs.vendors.models import OnboardingSubmission, Rating, Vendor
 from subgraphs.vendors.service import vendors as vendor_service

@@ -8,9 +8,9 @@ from decimal import Decimal
 import strawberry
 from strawberry.types import Info
 
+from protocol.roles import Role
 from subgraphs.charters.mutations.inputs import parse_id
 from subgraphs.charters.service import positions as position_service
-from subgraphs.kit.auth.roles import Role
 from subgraphs.kit.errors import ServiceError
 from subgraphs.kit.payloads import UserError, user_errors
 from subgraphs.kit.permissions import allow

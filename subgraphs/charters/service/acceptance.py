@@ -42,6 +42,8 @@ from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert
 
+from protocol.roles import Role
+from protocol.viewer import Viewer
 from subgraphs.charters.error_codes import CharterErrorCode as Code
 from subgraphs.charters.models import (
     Charter,
@@ -58,8 +60,6 @@ from subgraphs.charters.service.access import (
     ensure_may_move,
     is_own_client,
 )
-from subgraphs.kit.auth.roles import Role
-from subgraphs.kit.auth.viewer import Viewer
 from subgraphs.kit.errors import ServiceError
 from subgraphs.kit.outbox import emit
 

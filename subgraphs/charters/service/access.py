@@ -14,15 +14,15 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from protocol.roles import Role
 from subgraphs.charters.error_codes import CharterErrorCode as Code
 from subgraphs.charters.models import DOCUMENT_CATEGORIES
-from subgraphs.kit.auth.roles import Role
 from subgraphs.kit.errors import ServiceError
 
 if TYPE_CHECKING:
     import uuid
 
-    from subgraphs.kit.auth.viewer import Viewer
+    from protocol.viewer import Viewer
 
 #: Staff who may edit any charter; a sales agent edits only their own.
 EDIT_ANY = (Role.ADMIN, Role.MANAGER, Role.SALES_SUPPORT)

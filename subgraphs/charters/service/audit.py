@@ -11,7 +11,7 @@ from subgraphs.kit import auditing
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
-    from subgraphs.kit.auth.viewer import Viewer
+    from protocol.viewer import Viewer
 
 SKIPPED = frozenset({"created_at", "updated_at", "busy"})
 

@@ -49,7 +49,7 @@ from subgraphs.kit.errors import Problem, ServiceError
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
-    from subgraphs.kit.auth.viewer import Viewer
+    from protocol.viewer import Viewer
 
 #: The skip reason every open task of a cancelled charter gets.
 SKIP_REASON = "charter cancelled"

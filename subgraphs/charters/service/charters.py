@@ -60,7 +60,7 @@ from subgraphs.kit.errors import Problem, ServiceError
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
-    from subgraphs.kit.auth.viewer import Viewer
+    from protocol.viewer import Viewer
 
 QUOTE_LINK_PURPOSE = "quote-link"
 #: The booking horizon when none is configured: two years.

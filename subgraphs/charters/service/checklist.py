@@ -28,7 +28,7 @@ from subgraphs.kit.outbox import emit
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
-    from subgraphs.kit.auth.viewer import Viewer
+    from protocol.viewer import Viewer
 
 LABEL_MAX = 200
 #: A checklist a driver runs through before every trip: short by nature.

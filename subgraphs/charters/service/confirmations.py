@@ -36,7 +36,7 @@ from subgraphs.kit.errors import ServiceError
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
-    from subgraphs.kit.auth.viewer import Viewer
+    from protocol.viewer import Viewer
 
 NOTE_MAX = 1000
 #: Clocks differ: a confirmation stamped a little ahead of ours is still now.

@@ -33,16 +33,16 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 
+from protocol.roles import Role
 from subgraphs.charters.error_codes import CharterErrorCode as Code
 from subgraphs.charters.models import KnownClient, KnownSalesAgent
 from subgraphs.charters.service.access import EDIT_ANY
-from subgraphs.kit.auth.roles import Role
 from subgraphs.kit.errors import ServiceError
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
-    from subgraphs.kit.auth.viewer import Viewer
+    from protocol.viewer import Viewer
 
 CLIENT_CHANGED = "sales.client_changed"
 USER_CHANGED = "identity.user_changed"

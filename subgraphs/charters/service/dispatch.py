@@ -23,8 +23,8 @@ from subgraphs.kit.errors import ServiceError
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
+    from protocol.viewer import Viewer
     from subgraphs.charters.models import CharterVehicle
-    from subgraphs.kit.auth.viewer import Viewer
 
 #: Charter statuses in which its vehicles are dispatched: sold and not over.
 DISPATCHABLE = frozenset({"booked", "confirmed", "in_progress"})

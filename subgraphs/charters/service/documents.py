@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
 
+from protocol.roles import Role
 from subgraphs.charters.error_codes import CharterErrorCode as Code
 from subgraphs.charters.models import (
     DOCUMENT_CATEGORIES,
@@ -43,7 +44,6 @@ from subgraphs.charters.service.access import (
 from subgraphs.charters.service.timing import now as utc_now
 from subgraphs.charters.service.visibility import Audience, CharterFacts, audience_of
 from subgraphs.kit import file_types
-from subgraphs.kit.auth.roles import Role
 from subgraphs.kit.errors import ServiceError
 from subgraphs.kit.storage import clean_filename
 
@@ -52,7 +52,7 @@ if TYPE_CHECKING:
 
     from sqlalchemy.ext.asyncio import AsyncSession
 
-    from subgraphs.kit.auth.viewer import Viewer
+    from protocol.viewer import Viewer
     from subgraphs.kit.storage import FileStorage
 
 #: The documents' folder under the documents path (kit/storage.py).

@@ -35,7 +35,7 @@ from subgraphs.kit.errors import ServiceError
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
-    from subgraphs.kit.auth.viewer import Viewer
+    from protocol.viewer import Viewer
 
 FIELD = "idempotencyKey"
 MAX_KEY = 200

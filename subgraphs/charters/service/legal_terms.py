@@ -43,7 +43,7 @@ from subgraphs.kit.errors import ServiceError
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
-    from subgraphs.kit.auth.viewer import Viewer
+    from protocol.viewer import Viewer
 
 MAX_TITLE = 200
 #: About 100 pages of plain text: terms, not a library.

@@ -25,7 +25,7 @@ from subgraphs.kit.errors import Problem, ServiceError
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
-    from subgraphs.kit.auth.viewer import Viewer
+    from protocol.viewer import Viewer
 
 #: A driver's portal shows today and the next seven days.
 TRIP_WINDOW_DAYS = 7

@@ -47,7 +47,7 @@ from subgraphs.kit.outbox import emit
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
-    from subgraphs.kit.auth.viewer import Viewer
+    from protocol.viewer import Viewer
 
 RECOVERY_OPENED = "charters.recovery_opened"
 RECOVERY_ALERTED = "vendors.recovery_alerted"

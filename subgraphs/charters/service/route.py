@@ -46,7 +46,7 @@ from subgraphs.kit.geo import Point, great_circle_miles
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
-    from subgraphs.kit.auth.viewer import Viewer
+    from protocol.viewer import Viewer
 
 #: Stops between the ends up to which the order is provably shortest.
 EXACT_LIMIT = 10

@@ -108,7 +108,7 @@ from subgraphs.kit.recurrence import Skipped, occurrences
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
-    from subgraphs.kit.auth.viewer import Viewer
+    from protocol.viewer import Viewer
 
 #: How far ahead one generation goes (days from today, in the series' zone).
 HORIZON_DAYS = 366

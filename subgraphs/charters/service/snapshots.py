@@ -28,7 +28,7 @@ from subgraphs.charters.service.timing import DEFAULT_DURATION, to_instant
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
-    from subgraphs.kit.auth.viewer import Viewer
+    from protocol.viewer import Viewer
 
 Snapshot = dict[str, Any]
 

@@ -41,12 +41,12 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert
 
+from protocol.roles import Role
+from protocol.viewer import Viewer
 from subgraphs.charters.models import Charter, KnownClient
 from subgraphs.charters.service import charters as charter_service
 from subgraphs.charters.service import events
 from subgraphs.charters.service.change_cases import ApprovalPolicy, ChangeRequest
-from subgraphs.kit.auth.roles import Role
-from subgraphs.kit.auth.viewer import Viewer
 from subgraphs.kit.errors import ServiceError
 from subgraphs.kit.settings import get_settings
 

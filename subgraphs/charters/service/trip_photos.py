@@ -30,7 +30,7 @@ from subgraphs.kit.storage import clean_filename
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
-    from subgraphs.kit.auth.viewer import Viewer
+    from protocol.viewer import Viewer
     from subgraphs.kit.storage import FileStorage
 
 #: Trip photos' folder under the documents path (kit/storage.py).

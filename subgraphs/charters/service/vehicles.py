@@ -26,7 +26,7 @@ from subgraphs.kit.ids import parse_uuid
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
-    from subgraphs.kit.auth.viewer import Viewer
+    from protocol.viewer import Viewer
 
 
 async def with_type_capacity(

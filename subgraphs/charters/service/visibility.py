@@ -35,8 +35,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from subgraphs.kit.auth.roles import Role
-from subgraphs.kit.auth.viewer import Viewer
+from protocol.roles import Role
+from protocol.viewer import Viewer
 
 
 class Audience(StrEnum):

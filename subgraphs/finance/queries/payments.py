@@ -5,10 +5,10 @@ from __future__ import annotations
 import strawberry
 from strawberry.types import Info
 
+from protocol.roles import Role
 from subgraphs.finance import loaders as L
 from subgraphs.finance.service.access import WORK_FINANCE, may_read_invoice
 from subgraphs.finance.types import Invoice, Payment
-from subgraphs.kit.auth.roles import Role
 from subgraphs.kit.errors import NotFoundError
 from subgraphs.kit.ids import parse_uuid
 from subgraphs.kit.permissions import allow

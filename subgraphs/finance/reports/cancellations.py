@@ -21,8 +21,8 @@ if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
     from starlette.requests import Request
 
+    from protocol.viewer import Viewer
     from subgraphs.finance.service.charter_money import CharterMoney
-    from subgraphs.kit.auth.viewer import Viewer
 
 
 @strawberry.type(description="A cancelled charter: its price, the fee kept, what was paid.")

@@ -19,15 +19,15 @@ from zoneinfo import ZoneInfo
 from starlette.responses import Response
 from starlette.routing import Route
 
+from protocol.roles import Role
 from subgraphs.finance.service.access import WORK_FINANCE
 from subgraphs.kit.auth.request_viewer import problem, viewer_of
-from subgraphs.kit.auth.roles import Role
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
     from starlette.requests import Request
 
-    from subgraphs.kit.auth.viewer import Viewer
+    from protocol.viewer import Viewer
     from subgraphs.kit.context import Services
 
 

@@ -15,10 +15,10 @@ from __future__ import annotations
 import uuid
 from typing import TYPE_CHECKING
 
-from subgraphs.kit.auth.roles import Role
+from protocol.roles import Role
 
 if TYPE_CHECKING:
-    from subgraphs.kit.auth.viewer import Viewer
+    from protocol.viewer import Viewer
 
 WORK_FINANCE = (Role.ADMIN, Role.MANAGER, Role.ACCOUNTING)
 READ_ANY_BALANCE = (*WORK_FINANCE, Role.SALES_SUPPORT)

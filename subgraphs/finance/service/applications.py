@@ -44,7 +44,7 @@ from subgraphs.kit.outbox import emit
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
-    from subgraphs.kit.auth.viewer import Viewer
+    from protocol.viewer import Viewer
 
 CENT = Decimal("0.01")
 TOPIC = "finance.payment_applied"

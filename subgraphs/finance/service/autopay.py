@@ -38,6 +38,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import distinct_on, insert
 
+from protocol.viewer import ANONYMOUS
 from subgraphs.finance.error_codes import FinanceErrorCode as Code
 from subgraphs.finance.models import (
     Autopay,
@@ -53,14 +54,13 @@ from subgraphs.finance.models import (
 from subgraphs.finance.service import charges, charter_money, plans
 from subgraphs.finance.service.charter_money import BOOKED, ZERO
 from subgraphs.kit.auditing import plain
-from subgraphs.kit.auth.viewer import ANONYMOUS
 from subgraphs.kit.errors import Problem, ServiceError
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+    from protocol.viewer import Viewer
     from subgraphs.finance.service.payment_provider import PaymentProvider
-    from subgraphs.kit.auth.viewer import Viewer
 
 log = logging.getLogger(__name__)
 

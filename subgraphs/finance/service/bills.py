@@ -52,8 +52,8 @@ from subgraphs.kit.outbox import emit
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
+    from protocol.viewer import Viewer
     from subgraphs.finance.service.aging import AgingRow
-    from subgraphs.kit.auth.viewer import Viewer
 
 TOPIC = "finance.bill_changed"
 ZERO = Decimal("0.00")

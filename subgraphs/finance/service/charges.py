@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select
 
+from protocol.viewer import ANONYMOUS
 from subgraphs.finance.error_codes import FinanceErrorCode as Code
 from subgraphs.finance.models import (
     CharterFact,
@@ -42,7 +43,6 @@ from subgraphs.finance.service.payment_provider import (
     ProviderUnavailable,
 )
 from subgraphs.kit.auditing import plain
-from subgraphs.kit.auth.viewer import ANONYMOUS
 from subgraphs.kit.errors import Problem, ServiceError
 
 if TYPE_CHECKING:
@@ -50,8 +50,8 @@ if TYPE_CHECKING:
 
     from sqlalchemy.ext.asyncio import AsyncSession
 
+    from protocol.viewer import Viewer
     from subgraphs.finance.service.payment_provider import PaymentProvider, ProviderMethod
-    from subgraphs.kit.auth.viewer import Viewer
 
 CENT = Decimal("0.01")
 MAX_AMOUNT = Decimal("10000000.00")

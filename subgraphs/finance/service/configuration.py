@@ -25,7 +25,7 @@ from subgraphs.kit.errors import Problem, ServiceError
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
-    from subgraphs.kit.auth.viewer import Viewer
+    from protocol.viewer import Viewer
 
 CENT = Decimal("0.01")
 #: Sales' client types (`subgraphs/sales/models.py` CLIENT_TYPES): finance may not import

@@ -30,19 +30,19 @@ from sqlalchemy import exists, func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import IntegrityError
 
+from protocol.viewer import ANONYMOUS
 from subgraphs.finance.error_codes import FinanceErrorCode as Code
 from subgraphs.finance.models import CharterFact, ClientFact, DailyRun, Invoice, InvoiceLine
 from subgraphs.finance.service import invoices, sync_outbox
 from subgraphs.finance.service.facts import BOOKED
 from subgraphs.finance.service.numbers import next_number
 from subgraphs.finance.states import INVOICE
-from subgraphs.kit.auth.viewer import ANONYMOUS
 from subgraphs.kit.errors import Problem, ServiceError
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-    from subgraphs.kit.auth.viewer import Viewer
+    from protocol.viewer import Viewer
 
 log = logging.getLogger(__name__)
 

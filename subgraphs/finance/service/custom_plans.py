@@ -38,7 +38,7 @@ from subgraphs.kit.errors import Problem, ServiceError
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
-    from subgraphs.kit.auth.viewer import Viewer
+    from protocol.viewer import Viewer
 
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")

@@ -39,7 +39,7 @@ from subgraphs.kit.outbox import emit
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
-    from subgraphs.kit.auth.viewer import Viewer
+    from protocol.viewer import Viewer
 
 TOPIC = "finance.invoice_changed"
 ZERO = Decimal("0.00")

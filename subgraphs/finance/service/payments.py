@@ -31,7 +31,7 @@ from subgraphs.kit.errors import Problem, ServiceError
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
-    from subgraphs.kit.auth.viewer import Viewer
+    from protocol.viewer import Viewer
 
 CENT = Decimal("0.01")
 #: What each method must name in its details.

@@ -48,8 +48,8 @@ from subgraphs.kit.outbox import emit
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
+    from protocol.viewer import Viewer
     from subgraphs.finance.service.payment_provider import PaymentProvider
-    from subgraphs.kit.auth.viewer import Viewer
 
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")

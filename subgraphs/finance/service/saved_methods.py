@@ -24,8 +24,8 @@ from subgraphs.kit.errors import ServiceError
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
+    from protocol.viewer import Viewer
     from subgraphs.finance.service.payment_provider import PaymentProvider
-    from subgraphs.kit.auth.viewer import Viewer
 
 MAX_TOKEN = 200
 

@@ -27,7 +27,7 @@ from subgraphs.kit.errors import ServiceError
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
-    from subgraphs.kit.auth.viewer import Viewer
+    from protocol.viewer import Viewer
 
 Entity = Literal["customer", "vendor", "invoice", "payment", "bill"]
 Operation = Literal["save", "void"]

@@ -10,14 +10,14 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
-from subgraphs.kit.auth.roles import STAFF_ROLES, Role
+from protocol.roles import STAFF_ROLES, Role
 from subgraphs.kit.errors import ForbiddenError, UnauthenticatedError
 
 if TYPE_CHECKING:
     import uuid
     from collections.abc import Iterable
 
-    from subgraphs.kit.auth.viewer import Viewer
+    from protocol.viewer import Viewer
 
 #: Account management (create, edit, roles, client link, disable, enable)
 #: and the account audit log.

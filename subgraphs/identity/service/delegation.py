@@ -28,14 +28,14 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select, update
 
+from protocol.roles import STAFF_ROLES, Role
+from protocol.viewer import DELEGATES
 from subgraphs.identity.access_tokens import issue_access_token
 from subgraphs.identity.error_codes import IdentityErrorCode as Code
 from subgraphs.identity.models import DelegationGrant, User
 from subgraphs.identity.opaque_tokens import digest, new_token
 from subgraphs.identity.service import audit
 from subgraphs.identity.service.access import may_revoke_others_grants
-from subgraphs.kit.auth.roles import STAFF_ROLES, Role
-from subgraphs.kit.auth.viewer import DELEGATES
 from subgraphs.kit.errors import ServiceError
 
 if TYPE_CHECKING:

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select, update
 
+from protocol.roles import STAFF_ROLES, Role
 from subgraphs.identity.error_codes import IdentityErrorCode as Code
 from subgraphs.identity.models import ImpersonationLog
 from subgraphs.identity.service.access import ensure_may_impersonate
@@ -17,7 +18,6 @@ from subgraphs.identity.service.sessions import (
     open_session,
     revoke_session,
 )
-from subgraphs.kit.auth.roles import STAFF_ROLES, Role
 from subgraphs.kit.errors import ServiceError
 
 if TYPE_CHECKING:

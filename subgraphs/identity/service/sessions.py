@@ -10,11 +10,11 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select, update
 
+from protocol.revocation import revoke_sessions
 from subgraphs.identity.access_tokens import issue_access_token
 from subgraphs.identity.error_codes import IdentityErrorCode as Code
 from subgraphs.identity.models import AuthSession, RefreshToken, User
 from subgraphs.identity.opaque_tokens import digest, new_token
-from subgraphs.kit.auth.revocation import revoke_sessions
 from subgraphs.kit.errors import ServiceError
 
 if TYPE_CHECKING:

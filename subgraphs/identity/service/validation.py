@@ -6,8 +6,8 @@ from collections.abc import Iterable
 
 from email_validator import EmailNotValidError, validate_email
 
+from protocol.roles import Role
 from subgraphs.identity.error_codes import IdentityErrorCode as Code
-from subgraphs.kit.auth.roles import Role
 from subgraphs.kit.errors import Problem, ServiceError
 
 MAX_NAME = 200

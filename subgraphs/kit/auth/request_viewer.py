@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING
 
 from starlette.responses import JSONResponse, Response
 
-from subgraphs.kit.auth.tokens import InvalidTokenError, bearer_token
-from subgraphs.kit.auth.viewer import Viewer
+from protocol.tokens import InvalidTokenError, bearer_token
+from protocol.viewer import Viewer
 
 if TYPE_CHECKING:
     from starlette.requests import Request

@@ -22,7 +22,7 @@ from typing import IO, TYPE_CHECKING
 
 import orjson
 
-from subgraphs.kit.auth import router_credential
+from protocol import router_credential
 
 if TYPE_CHECKING:
     from starlette.types import ASGIApp, Message, Receive, Scope, Send

@@ -17,8 +17,8 @@ import sys
 from redis.asyncio import Redis
 
 from db.engine import make_engine, session_factory
-from subgraphs.kit.auth.revocation import RevocationList
-from subgraphs.kit.auth.tokens import RemoteJwks, TokenVerifier
+from protocol.revocation import RevocationList
+from protocol.tokens import RemoteJwks, TokenVerifier
 from subgraphs.kit.context import Services
 from subgraphs.kit.jobs.definitions import ScheduledJob
 from subgraphs.kit.jobs.runner import JobRunner

@@ -7,7 +7,7 @@ from typing import Any
 import strawberry
 from strawberry.types import Info
 
-from subgraphs.kit.auth.roles import Role
+from protocol.roles import Role
 from subgraphs.kit.errors import ForbiddenError, UnauthenticatedError
 from subgraphs.kit.ids import input_uuid, parse_uuid
 from subgraphs.kit.payloads import UserError, transact

@@ -16,10 +16,10 @@ from __future__ import annotations
 import uuid
 from typing import TYPE_CHECKING
 
-from subgraphs.kit.auth.roles import STAFF_ROLES, Role
+from protocol.roles import STAFF_ROLES, Role
 
 if TYPE_CHECKING:
-    from subgraphs.kit.auth.viewer import Viewer
+    from protocol.viewer import Viewer
 
 STAFF = tuple(sorted(STAFF_ROLES))
 #: `Client.notificationPreferences` and `updateClientNotificationPreferences`, for any client

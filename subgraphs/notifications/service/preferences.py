@@ -28,7 +28,7 @@ from subgraphs.notifications.models import (
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
-    from subgraphs.kit.auth.viewer import Viewer
+    from protocol.viewer import Viewer
 
 #: E.164: a plus, a country code not starting with 0, at most 15 digits in all
 E164 = re.compile(r"^\+[1-9]\d{7,14}$")

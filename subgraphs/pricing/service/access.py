@@ -17,12 +17,12 @@ from __future__ import annotations
 import uuid
 from typing import TYPE_CHECKING
 
-from subgraphs.kit.auth.roles import STAFF_ROLES, Role
+from protocol.roles import STAFF_ROLES, Role
 from subgraphs.kit.errors import ServiceError
 from subgraphs.pricing.error_codes import PricingErrorCode as Code
 
 if TYPE_CHECKING:
-    from subgraphs.kit.auth.viewer import Viewer
+    from protocol.viewer import Viewer
 
 EDIT_PRICE_LIST = (Role.ADMIN, Role.MANAGER)
 PRICE_ANY_QUOTE = (Role.ADMIN, Role.MANAGER, Role.SALES_SUPPORT)

@@ -34,7 +34,7 @@ from subgraphs.pricing.service.rules import _known_hubs, conditions_of, ensure_e
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
-    from subgraphs.kit.auth.viewer import Viewer
+    from protocol.viewer import Viewer
 
 T = TypeVar("T")
 HUB_CODE = re.compile(r"^[A-Z]{2,10}$")

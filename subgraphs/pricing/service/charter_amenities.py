@@ -23,7 +23,7 @@ from subgraphs.pricing.service.promos import OPEN_STATUSES
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
-    from subgraphs.kit.auth.viewer import Viewer
+    from protocol.viewer import Viewer
 
 MAX_QUANTITY = 1000
 

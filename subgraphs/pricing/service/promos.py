@@ -38,7 +38,7 @@ from subgraphs.pricing.service.rules import TRIP_TYPES, _known_vehicle_types, en
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
-    from subgraphs.kit.auth.viewer import Viewer
+    from protocol.viewer import Viewer
 
 CODE = re.compile(r"^[A-Z0-9][A-Z0-9_-]{2,49}$")
 #: Charter statuses whose quote may still change (a code applied or removed).

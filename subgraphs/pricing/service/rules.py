@@ -29,7 +29,7 @@ from subgraphs.pricing.service.access import EDIT_PRICE_LIST
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
-    from subgraphs.kit.auth.viewer import Viewer
+    from protocol.viewer import Viewer
 
 #: The trip types charters knows (its `TripType`); pricing conditions name the same.
 TRIP_TYPES = ("one_way", "round_trip", "overnight", "multi_day", "local", "shuttle", "event")

@@ -14,10 +14,10 @@ from __future__ import annotations
 import uuid
 from typing import TYPE_CHECKING
 
-from subgraphs.kit.auth.roles import STAFF_ROLES, Role
+from protocol.roles import STAFF_ROLES, Role
 
 if TYPE_CHECKING:
-    from subgraphs.kit.auth.viewer import Viewer
+    from protocol.viewer import Viewer
 
 USE_REPORTS = tuple(sorted(STAFF_ROLES))
 MANAGE_SHARED = (Role.ADMIN, Role.MANAGER)

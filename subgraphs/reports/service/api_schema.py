@@ -14,9 +14,9 @@ from pathlib import Path
 
 from graphql import GraphQLSchema
 
+from protocol.scalars import INPUT_RULES
 from router.supergraph.api_schema import check_scalar_inputs
 from router.supergraph.load import load_supergraph
-from subgraphs.kit.scalars import INPUT_RULES
 
 SUPERGRAPH = Path(__file__).resolve().parents[3] / "schema" / "supergraph.graphql"
 

@@ -19,7 +19,7 @@ from subgraphs.reports.models import ReportsAudit, ReportTemplate
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
-    from subgraphs.kit.auth.viewer import Viewer
+    from protocol.viewer import Viewer
 
 TEMPLATE = "template"
 SCHEDULE = "schedule"

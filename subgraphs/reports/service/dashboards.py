@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import and_, cast, delete, or_, select
 from sqlalchemy.dialects.postgresql import JSONB, distinct_on
 
-from subgraphs.kit.auth.roles import Role
+from protocol.roles import Role
 from subgraphs.kit.errors import Problem, ServiceError
 from subgraphs.kit.ids import parse_uuid
 from subgraphs.reports.error_codes import ReportsErrorCode as Code
@@ -38,7 +38,7 @@ if TYPE_CHECKING:
 
     from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-    from subgraphs.kit.auth.viewer import Viewer
+    from protocol.viewer import Viewer
     from subgraphs.reports.service.graph_port import GraphPort
 
 MAX_NAME = 200

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import httpx
 
-from subgraphs.kit.auth import router_credential
+from protocol import router_credential
 from subgraphs.reports.service.graph_port import RunFailed
 
 if TYPE_CHECKING:

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import delete, select, update
 
-from subgraphs.kit.auth.roles import Role
+from protocol.roles import Role
 from subgraphs.kit.errors import ServiceError
 from subgraphs.reports.error_codes import ReportsErrorCode as Code
 from subgraphs.reports.models import ReportDelivery, ReportRun, ReportTemplate
@@ -31,7 +31,7 @@ from subgraphs.reports.service.tabulate import tabulate, value_at
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
-    from subgraphs.kit.auth.viewer import Viewer
+    from protocol.viewer import Viewer
     from subgraphs.kit.context import Services
     from subgraphs.reports.service.graph_port import GraphPort
 

@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     from graphql import GraphQLSchema
     from sqlalchemy.ext.asyncio import AsyncSession
 
-    from subgraphs.kit.auth.viewer import Viewer
+    from protocol.viewer import Viewer
     from subgraphs.kit.context import Services
 
 log = logging.getLogger(__name__)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import strawberry
 from strawberry.types import Info
 
-from subgraphs.kit.auth.tokens import bearer_token
+from protocol.tokens import bearer_token
 from subgraphs.kit.errors import ServiceError
 from subgraphs.kit.payloads import UserError, user_errors
 from subgraphs.kit.permissions import allow

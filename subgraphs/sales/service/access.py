@@ -15,12 +15,12 @@ from __future__ import annotations
 import uuid
 from typing import TYPE_CHECKING
 
-from subgraphs.kit.auth.roles import STAFF_ROLES, Role
+from protocol.roles import STAFF_ROLES, Role
 from subgraphs.kit.errors import ServiceError
 from subgraphs.sales.error_codes import SalesErrorCode as Code
 
 if TYPE_CHECKING:
-    from subgraphs.kit.auth.viewer import Viewer
+    from protocol.viewer import Viewer
     from subgraphs.sales.models import Client
 
 STAFF = tuple(sorted(STAFF_ROLES))

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 
-from subgraphs.kit.auth.roles import Role
+from protocol.roles import Role
 from subgraphs.kit.errors import ServiceError
 from subgraphs.sales.error_codes import SalesErrorCode as Code
 from subgraphs.sales.models import SalesAgent

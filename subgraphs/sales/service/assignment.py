@@ -45,7 +45,7 @@ from subgraphs.sales.service.agents import ensure_sales_agent
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
-    from subgraphs.kit.auth.viewer import Viewer
+    from protocol.viewer import Viewer
     from subgraphs.sales.models import Lead
 
 ROUND_ROBIN = "round_robin"

@@ -11,7 +11,7 @@ charters applies its own rules to the agent (an agent quotes as itself; a
 manager may name the lead's agent). The subgraphs are one trust zone
 behind the router: when subgraphs accept only router-signed requests
 (`ROUTER_SECRETS` set), sales signs its body with the same credential
-(`kit/auth/router_credential.sign`), as the router would. That credential
+(`protocol/router_credential.sign`), as the router would. That credential
 says only "from inside"; who the user is still comes from the token.
 
 Failures are two kinds: `QuoteRefused` carries charters' user errors (the
@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import httpx
 
-from subgraphs.kit.auth import router_credential
+from protocol import router_credential
 from subgraphs.kit.errors import Problem
 
 if TYPE_CHECKING:

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from subgraphs.kit.auth.roles import Role
+from protocol.roles import Role
 from subgraphs.kit.errors import Problem, ServiceError
 from subgraphs.kit.outbox import emit
 from subgraphs.sales.error_codes import SalesErrorCode as Code
@@ -34,7 +34,7 @@ from subgraphs.sales.service.agents import ensure_sales_agent
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
-    from subgraphs.kit.auth.viewer import Viewer
+    from protocol.viewer import Viewer
 
 TOPIC = "sales.client_changed"
 MAX_NOTES = 5000

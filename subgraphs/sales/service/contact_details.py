@@ -19,7 +19,7 @@ from subgraphs.sales.service import audit
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
-    from subgraphs.kit.auth.viewer import Viewer
+    from protocol.viewer import Viewer
     from subgraphs.sales.models import ClientContact
 
 DEFAULT_REGION = "US"

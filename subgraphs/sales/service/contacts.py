@@ -29,7 +29,7 @@ from subgraphs.sales.service.contact_details import (
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
-    from subgraphs.kit.auth.viewer import Viewer
+    from protocol.viewer import Viewer
 
 
 async def get(session: AsyncSession, contact_id: uuid.UUID) -> ClientContact:

@@ -66,7 +66,7 @@ from subgraphs.sales.states import LEAD
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-    from subgraphs.kit.auth.viewer import Viewer
+    from protocol.viewer import Viewer
 
 KEY_FIELD = "idempotencyKey"
 MAX_KEY = 200

@@ -34,7 +34,7 @@ from subgraphs.sales.states import LEAD
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
-    from subgraphs.kit.auth.viewer import Viewer
+    from protocol.viewer import Viewer
 
 TOPIC = "sales.lead_changed"
 #: The hot rule's trip window and group size (see `is_hot`).

@@ -34,7 +34,7 @@ from subgraphs.sales.service.agents import ensure_sales_agent
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
-    from subgraphs.kit.auth.viewer import Viewer
+    from protocol.viewer import Viewer
     from subgraphs.sales.models import Lead
 
 MAX_WEIGHT = 100

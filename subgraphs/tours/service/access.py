@@ -19,10 +19,10 @@ from __future__ import annotations
 import uuid
 from typing import TYPE_CHECKING
 
-from subgraphs.kit.auth.roles import Role
+from protocol.roles import Role
 
 if TYPE_CHECKING:
-    from subgraphs.kit.auth.viewer import Viewer
+    from protocol.viewer import Viewer
 
 RUN_CATALOGUE = (Role.ADMIN, Role.MANAGER, Role.DISPATCHER)
 EDIT_CONFIG = (Role.ADMIN, Role.MANAGER)

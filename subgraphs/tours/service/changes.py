@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from subgraphs.kit.auth.viewer import Viewer
+from protocol.viewer import Viewer
 from subgraphs.tours.models import BookingChange
 
 if TYPE_CHECKING:

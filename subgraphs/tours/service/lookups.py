@@ -20,7 +20,7 @@ from subgraphs.kit.throttle import allowed
 if TYPE_CHECKING:
     from redis.asyncio import Redis
 
-    from subgraphs.kit.auth.viewer import Viewer
+    from protocol.viewer import Viewer
     from subgraphs.kit.context import Context
 
 HOUR = 3600

@@ -48,7 +48,7 @@ if TYPE_CHECKING:
 
     from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-    from subgraphs.kit.auth.viewer import Viewer
+    from protocol.viewer import Viewer
     from subgraphs.kit.context import Services
     from subgraphs.tours.models import Booking
     from subgraphs.tours.service.changes import Actor

@@ -5,7 +5,7 @@ from __future__ import annotations
 import strawberry
 from strawberry.types import Info
 
-from subgraphs.kit.auth.roles import Role
+from protocol.roles import Role
 from subgraphs.kit.payloads import transact
 from subgraphs.kit.permissions import allow
 from subgraphs.kit.scalars import Money

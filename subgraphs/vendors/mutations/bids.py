@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import strawberry
 from strawberry.types import Info
 
-from subgraphs.kit.auth.roles import Role
+from protocol.roles import Role
 from subgraphs.kit.errors import ServiceError
 from subgraphs.kit.payloads import UserError, transact
 from subgraphs.kit.permissions import allow
@@ -24,7 +24,7 @@ from subgraphs.vendors.types import Bid, VendorAssignment
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
-    from subgraphs.kit.auth.viewer import Viewer
+    from protocol.viewer import Viewer
     from subgraphs.vendors import models
 
 

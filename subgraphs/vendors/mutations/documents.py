@@ -18,7 +18,7 @@ import strawberry
 from strawberry.file_uploads import Upload
 from strawberry.types import Info
 
-from subgraphs.kit.auth.roles import Role
+from protocol.roles import Role
 from subgraphs.kit.payloads import UserError, transact
 from subgraphs.kit.permissions import allow
 from subgraphs.kit.storage import storage_from

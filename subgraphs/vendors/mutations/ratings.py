@@ -7,7 +7,7 @@ from decimal import Decimal
 import strawberry
 from strawberry.types import Info
 
-from subgraphs.kit.auth.roles import Role
+from protocol.roles import Role
 from subgraphs.kit.payloads import UserError, transact
 from subgraphs.kit.permissions import allow
 from subgraphs.vendors.mutations.common import parse_id

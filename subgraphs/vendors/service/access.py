@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
-from subgraphs.kit.auth.roles import STAFF_ROLES, Role
+from protocol.roles import STAFF_ROLES, Role
 from subgraphs.kit.errors import ServiceError
 from subgraphs.vendors.error_codes import VendorErrorCode as Code
 from subgraphs.vendors.models import VendorUser
@@ -19,7 +19,7 @@ from subgraphs.vendors.models import VendorUser
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
-    from subgraphs.kit.auth.viewer import Viewer
+    from protocol.viewer import Viewer
 
 MANAGE = (Role.ADMIN, Role.MANAGER)
 STAFF_EDIT = (Role.ADMIN, Role.MANAGER, Role.SALES_SUPPORT, Role.DISPATCHER)

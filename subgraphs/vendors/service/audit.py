@@ -11,7 +11,7 @@ from subgraphs.vendors.models import VendorAudit
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
-    from subgraphs.kit.auth.viewer import Viewer
+    from protocol.viewer import Viewer
 
 row_snapshot = auditing.row_snapshot
 

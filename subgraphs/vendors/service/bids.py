@@ -44,8 +44,8 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import ColumnElement, and_, false, func, or_, select
 
+from protocol.scalars import CENT
 from subgraphs.kit.errors import Problem, ServiceError
-from subgraphs.kit.scalars import CENT
 from subgraphs.vendors import states
 from subgraphs.vendors.error_codes import VendorErrorCode as Code
 from subgraphs.vendors.models import (
@@ -68,7 +68,7 @@ from subgraphs.vendors.service.vendors import get as get_vendor
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
-    from subgraphs.kit.auth.viewer import Viewer
+    from protocol.viewer import Viewer
     from subgraphs.vendors.models import Vendor
 
 #: Bids still open for a decision (`states.LIVE_BIDS`): they compete, rank and expire.

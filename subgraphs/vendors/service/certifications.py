@@ -36,7 +36,7 @@ from subgraphs.vendors.service.vendors import get as get_vendor
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
-    from subgraphs.kit.auth.viewer import Viewer
+    from protocol.viewer import Viewer
 
 
 @dataclass(frozen=True)

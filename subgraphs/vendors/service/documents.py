@@ -23,7 +23,7 @@ from subgraphs.vendors.service.vendors import get as get_vendor
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
-    from subgraphs.kit.auth.viewer import Viewer
+    from protocol.viewer import Viewer
     from subgraphs.kit.storage import FileStorage
 
 #: What a compliance document may be.

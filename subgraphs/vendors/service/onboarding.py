@@ -28,7 +28,7 @@ from subgraphs.vendors.service.access import MANAGE, ensure_role
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
-    from subgraphs.kit.auth.viewer import Viewer
+    from protocol.viewer import Viewer
 
 SIGNATURE_HEADER = "x-athena-signature"
 SIGNATURE_PREFIX = "sha256="

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import Numeric, func, select
 from sqlalchemy.dialects.postgresql import insert
 
-from subgraphs.kit.auth.roles import Role
+from protocol.roles import Role
 from subgraphs.kit.errors import Problem, ServiceError
 from subgraphs.vendors.error_codes import VendorErrorCode as Code
 from subgraphs.vendors.models import CharterFacts, Rating, VendorAssignment
@@ -45,7 +45,7 @@ if TYPE_CHECKING:
 
     from sqlalchemy.ext.asyncio import AsyncSession
 
-    from subgraphs.kit.auth.viewer import Viewer
+    from protocol.viewer import Viewer
 
 #: Column names of the six categories, in display order.
 CATEGORIES = (

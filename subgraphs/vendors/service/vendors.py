@@ -39,7 +39,7 @@ from subgraphs.vendors.service.charter_access import ServiceArea, announce_offer
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
-    from subgraphs.kit.auth.viewer import Viewer
+    from protocol.viewer import Viewer
 
 #: Caps of the profile's lists (finding 11: every list the API returns is bounded).
 MAX_CONTACTS = 20

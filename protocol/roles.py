@@ -1,4 +1,4 @@
-"""The roles an Athena account can hold, shared by every subgraph."""
+"""The roles an Athena account can hold, carried in access tokens."""
 
 from __future__ import annotations
 

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from subgraphs.kit.auth.roles import STAFF_ROLES, Role
+from protocol.roles import STAFF_ROLES, Role
 
 #: The services a user may delegate to (identity's `delegation_grants.audience`).
 DELEGATES = frozenset({"reports"})
@@ -26,7 +26,7 @@ class Viewer:
     claims: Mapping[str, Any] = field(default_factory=dict)
     #: The service acting for this user through a delegation grant ("reports" running
     #: the user's scheduled report): the token's `act.sub` when it names a service,
-    #: not a staff member. Such a token only reads (`kit/guard.py`).
+    #: not a staff member. Such a token only reads (`subgraphs/kit/guard.py`).
     delegate: str | None = None
 
     @property

@@ -5,10 +5,18 @@ audit log and outbox events apply as for real use. Times are relative to
 now (the coming weeks), so the demo always looks current. Runs once: it
 skips everything when the demo fleet (plate `ATH-101`) exists.
 
-Two things the services cannot do are done directly and said so below:
+The demo tells a year of business: charters are spread over the three demo
+sales agents, their vehicle costs are about two thirds of what the demo price
+list (db/demo/pricing.py) charges for the trip, so bookings make a margin, and
+past trips are spread over the last year.
+
+Things the services cannot do are done directly and said so below:
 completed charters are moved into the past once confirmed, then run and
 complete (a charter can only be created for a future pickup, and a trip
-completes only after its pickup), and the weekly series' instances
+completes only after its pickup); a booking's time (`booked_at`, stamped
+"now" by the service) is moved back to when the client booked: weeks before
+a past trip, over the last months for coming ones, a few this month; the
+change case was opened twelve days ago; and the weekly series' instances
 are tied to their series by `series_id` (unless the series service exists).
 """
 
@@ -32,6 +40,8 @@ from subgraphs.charters.service import charters as charter_service
 from subgraphs.charters.service.change_cases import ApprovalPolicy, ChangeRequest
 from subgraphs.charters.service.timing import DEFAULT_DURATION, to_instant
 from subgraphs.kit.errors import ServiceError
+from subgraphs.kit.settings import get_settings
+from subgraphs.pricing.service.distance import estimated_miles
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
@@ -118,7 +128,11 @@ def _plans() -> list[Plan]:
     zones = list(PLACES)
     clients = list(DEMO_CLIENTS)
     statuses = (
-        ["quote"] * 9 + ["booked"] * 8 + ["confirmed"] * 8 + ["cancelled"] * 3 + ["completed"] * 3
+        ["quote"] * 9
+        + ["booked"] * 8
+        + ["confirmed"] * 8
+        + ["cancelled"] * 3
+        + ["completed"] * len(PAST_TRIPS)
     )
     trips = ["one_way", "round_trip", "event", "local", "shuttle", "overnight", "multi_day"]
     plans = []
@@ -181,14 +195,37 @@ def _pickup(plan: Plan, now: datetime) -> datetime:
     return datetime(day.year, day.month, day.day, plan.hour, (plan.days * 15) % 60)
 
 
-def _cost(vehicle_type: str) -> str:
-    return {
-        "Executive Coach": "1850.00",
-        "Mini Coach": "1250.00",
-        "Sprinter": "640.00",
-        "School Bus": "780.00",
-        "Party Bus": "1400.00",
-    }[vehicle_type]
+#: Days before today the completed trips ran: spread over the last year.
+PAST_TRIPS = (6, 19, 33, 52, 78, 104, 137, 171, 212, 246, 271, 290)
+#: What running a vehicle costs the operator, as a share of its base and mileage on the
+#: demo price list: accepted prices (weekends, fees and amenities on top) keep a margin.
+COST_SHARE = Decimal("0.66")
+#: The price list's road factor (settings.pricing_road_factor's default).
+ROAD_FACTOR = Decimal("1.2")
+
+
+def _miles(stops: list[dict[str, Any]]) -> Decimal:
+    """The trip's miles as pricing estimates them (great-circle legs times the road factor)."""
+    points = [(float(s["latitude"]), float(s["longitude"])) for s in stops]
+    return estimated_miles(points, ROAD_FACTOR)
+
+
+def _cost(vehicle_type: str, miles: Decimal = Decimal(0)) -> str:
+    """One vehicle's cost for a trip of `miles`: COST_SHARE of its price-list base and mileage."""
+    from db.demo.pricing import RATE_CARD  # pricing's demo imports this module
+
+    base, per_mile, _ = RATE_CARD.get(vehicle_type, ("350.00", "2.50", None))
+    cost = (Decimal(base) + Decimal(per_mile) * miles) * COST_SHARE
+    return f"{(cost / 5).quantize(Decimal(1)) * 5:.2f}"  # to the nearest 5.00
+
+
+def _month_start(now: datetime) -> datetime:
+    """The operator's current month's first instant: month to date starts here."""
+    from zoneinfo import ZoneInfo
+
+    zone = ZoneInfo(get_settings().operator_time_zone)
+    local = now.astimezone(zone)
+    return datetime(local.year, local.month, 1, tzinfo=zone).astimezone(UTC)
 
 
 async def _identity_users(session: AsyncSession, emails: list[str]) -> dict[str, uuid.UUID]:
@@ -228,13 +265,22 @@ class Loader:
             self.vehicles.setdefault(type_name, []).append(vehicle.id)
             self.count += 1
 
-    async def people(self) -> tuple[Viewer, uuid.UUID]:
+    async def people(self) -> tuple[Viewer, list[uuid.UUID]]:
+        """The manager acting, and the sales agents (the demo agent first) who sell."""
+        from db.demo.identity import EXTRA_AGENTS  # imports this module
+
         known = await _identity_users(
             self.session,
-            ["manager@demo.athena", "sales_agent@demo.athena", "driver@demo.athena"],
+            [
+                "manager@demo.athena",
+                "sales_agent@demo.athena",
+                "driver@demo.athena",
+                *(email for email, _ in EXTRA_AGENTS),
+            ],
         )
         manager = known.get("manager@demo.athena") or uuid.uuid5(_NS, "manager")
-        agent = known.get("sales_agent@demo.athena") or uuid.uuid5(_NS, "sales-agent")
+        agents = [known.get("sales_agent@demo.athena") or uuid.uuid5(_NS, "sales-agent")]
+        agents += [known.get(email) or uuid.uuid5(_NS, email) for email, _ in EXTRA_AGENTS]
         for n, name in enumerate(DRIVERS):
             user_id = (known.get("driver@demo.athena") if n == 0 else None) or uuid.uuid5(
                 _NS, f"driver-{n}"
@@ -248,7 +294,7 @@ class Loader:
             )
             self.drivers.append(driver.id)
             self.count += 1
-        return Viewer(user_id=manager, roles=frozenset({Role.MANAGER})), agent
+        return Viewer(user_id=manager, roles=frozenset({Role.MANAGER})), agents
 
     def _stops(self, zone: str, seed: int) -> list[dict[str, Any]]:
         places = PLACES[zone]
@@ -269,6 +315,8 @@ class Loader:
     async def charter(
         self, plan: Plan, actor: Viewer, agent: uuid.UUID, seed: int, notes: str | None = None
     ) -> Charter:
+        stops = self._stops(plan.zone, seed)
+        miles = _miles(stops)
         charter = await charter_service.create(
             self.session,
             charter_service.NewCharter(
@@ -279,11 +327,11 @@ class Loader:
                 pickup_time_zone=plan.zone,
                 notes=notes,
                 sales_agent_id=agent,
-                stops=self._stops(plan.zone, seed),
+                stops=stops,
                 vehicles=[
                     {
                         "vehicle_type_id": str(self.types[t]),
-                        "cost": _cost(t),
+                        "cost": _cost(t, miles),
                         "capacity": VEHICLE_TYPES[t][0],
                         "id": None,
                     }
@@ -295,7 +343,7 @@ class Loader:
         self.count += 1
         return charter
 
-    async def advance(self, charter: Charter, plan: Plan, actor: Viewer) -> None:
+    async def advance(self, charter: Charter, plan: Plan, actor: Viewer, seed: int = 0) -> None:
         path = {
             "quote": [],
             "booked": ["booked"],
@@ -323,9 +371,26 @@ class Loader:
         if plan.status == "completed":
             # A trip starts and completes only around its pickup: book it ahead, move it
             # into the past (demo only), then let it run.
-            await self.into_the_past(charter, days=1 + self.count % 6)
+            await self.into_the_past(charter, days=PAST_TRIPS[seed % len(PAST_TRIPS)])
             for target in ("in_progress", "completed"):
                 await charter_service.transition(self.session, charter.id, target, actor)
+        if plan.status != "quote":
+            self.booked_when(charter, seed)
+
+    def booked_when(self, charter: Charter, seed: int) -> None:
+        """Demo only: when the client booked (the service stamps the load's "now").
+
+        A past trip was booked three to ten weeks before its pickup; a coming one
+        over the last months, every fourth this month (month to date is never empty).
+        """
+        if charter.pickup_at <= self.now:
+            at = charter.pickup_at - timedelta(days=21 + (seed * 11) % 50, hours=seed % 9)
+        elif seed % 4 == 0:
+            at = max(_month_start(self.now), self.now - timedelta(hours=3 + 7 * seed))
+        else:
+            at = self.now - timedelta(days=9 + (seed * 13) % 120, hours=seed % 7)
+        charter.booked_at = min(at, self.now)
+        charter.created_at = charter.booked_at - timedelta(days=2 + seed % 5)
 
     async def assign(self, charter: Charter, actor: Viewer) -> None:
         rows = (
@@ -367,8 +432,9 @@ class Loader:
                 )
 
     async def into_the_past(self, charter: Charter, days: int) -> None:
-        """Demo only: a completed trip happened days ago (services refuse past pickups)."""
-        local = charter.pickup_local - timedelta(days=40 + days)
+        """Demo only: a completed trip happened `days` ago (services refuse past pickups)."""
+        ahead = (charter.pickup_at - self.now).days
+        local = charter.pickup_local - timedelta(days=ahead + 1 + days)
         pickup_at = to_instant(local, charter.pickup_time_zone)
         charter.pickup_local = local
         charter.pickup_at = pickup_at
@@ -433,7 +499,7 @@ class Loader:
                     vehicles=[
                         {
                             "vehicle_type_id": str(self.types["Mini Coach"]),
-                            "cost": _cost("Mini Coach"),
+                            "cost": _cost("Mini Coach", _miles(self._stops("America/Chicago", 0))),
                             "capacity": 35,
                             "id": None,
                         }
@@ -445,7 +511,7 @@ class Loader:
             instance.occurrence_date = local.date()
             instance.cloned_from_id = template.id
             self.count += 1
-            await self.advance(instance, plan, actor)
+            await self.advance(instance, plan, actor, seed=4 * week)
 
     async def change_case(self, actor: Viewer, agent: uuid.UUID) -> None:
         """A booked charter whose client asked for more passengers: case under review."""
@@ -460,7 +526,7 @@ class Loader:
             trip_type="event",
         )
         charter = await self.charter(plan, actor, agent, seed=2, notes="Convention delegates")
-        await self.advance(charter, plan, actor)
+        await self.advance(charter, plan, actor, seed=2)
         result = await charter_service.edit(
             self.session,
             charter.id,
@@ -478,6 +544,11 @@ class Loader:
             await change_cases.move(
                 self.session, result.change_case.id, "under_review", actor, "Checking seats"
             )
+        if result.change_case is not None:
+            # Demo only: the client asked twelve days ago and it is still open, so the QC
+            # backlog has something older than this week.
+            result.change_case.created_at = self.now - timedelta(days=12)
+            await self.session.flush()
 
 
 async def load(session: AsyncSession) -> int:
@@ -486,7 +557,7 @@ async def load(session: AsyncSession) -> int:
         return 0
     loader = Loader(session, datetime.now(UTC))
     await loader.fleet()
-    actor, agent = await loader.people()
+    actor, agents = await loader.people()
     # A charter's client and a named agent must be known (security review 12). Charters
     # learns both from sales' and identity's events, which no consumer has read yet at
     # load time: seed the projections through their own handlers, as of long ago, so
@@ -498,10 +569,17 @@ async def load(session: AsyncSession) -> int:
             session,
             {"occurredAt": SEEDED_AS_OF, "payload": {"clientId": str(client_id), "name": name}},
         )
-    await directory.apply_user_event(session, demo_user_event(Role.SALES_AGENT, agent))
+    from db.demo.identity import EXTRA_AGENTS
+
+    await directory.apply_user_event(session, demo_user_event(Role.SALES_AGENT, agents[0]))
+    for agent, (email, name) in zip(agents[1:], EXTRA_AGENTS, strict=True):
+        await directory.apply_user_event(
+            session, demo_user_event(Role.SALES_AGENT, agent, email=email, name=name)
+        )
+    # The agent who took the call: the three share the work.
     for seed, plan in enumerate(_plans()):
-        charter = await loader.charter(plan, actor, agent, seed)
-        await loader.advance(charter, plan, actor)
-    await loader.series(actor, agent)
-    await loader.change_case(actor, agent)
+        charter = await loader.charter(plan, actor, agents[seed % len(agents)], seed)
+        await loader.advance(charter, plan, actor, seed)
+    await loader.series(actor, agents[1])
+    await loader.change_case(actor, agents[2 % len(agents)])
     return loader.count

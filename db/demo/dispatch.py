@@ -30,7 +30,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert
 
-from db.demo.charters import DEMO_CLIENTS, PLACES, _identity_users
+from db.demo.charters import DEMO_CLIENTS, PLACES, _cost, _identity_users, _miles
 from protocol.roles import Role
 from protocol.viewer import Viewer
 from subgraphs.charters.models import (
@@ -108,6 +108,16 @@ async def _todays_trip(
         .replace(second=0, microsecond=0, tzinfo=None)
     )
     places = PLACES[zone]
+    stops: list[dict[str, object]] = [
+        {
+            "stop_type": kind,
+            "address": places[n][0],
+            "latitude": places[n][1],
+            "longitude": places[n][2],
+            "id": None,
+        }
+        for kind, n in (("pickup", 0), ("dropoff", 1))
+    ]
     charter = await charter_service.create(
         session,
         charter_service.NewCharter(
@@ -117,18 +127,14 @@ async def _todays_trip(
             passenger_count=38,
             pickup_local=pickup,
             pickup_time_zone=zone,
-            stops=[
+            stops=stops,
+            vehicles=[
                 {
-                    "stop_type": kind,
-                    "address": places[n][0],
-                    "latitude": places[n][1],
-                    "longitude": places[n][2],
+                    "vehicle_type_id": str(coach.id),
+                    "cost": _cost(coach.name, _miles(stops)),
+                    "capacity": 56,
                     "id": None,
                 }
-                for kind, n in (("pickup", 0), ("dropoff", 1))
-            ],
-            vehicles=[
-                {"vehicle_type_id": str(coach.id), "cost": "980.00", "capacity": 56, "id": None}
             ],
         ),
         manager,

@@ -43,6 +43,8 @@ from subgraphs.finance.models import (
     Payment,
     PaymentApplication,
     PaymentPlan,
+    VendorBill,
+    VendorFact,
 )
 from subgraphs.finance.service import (
     applications,
@@ -230,9 +232,12 @@ async def load(session: AsyncSession) -> int:
         session, settings.pricing_road_factor, settings.pricing_tax_rate
     )
     shown = await quotes.quote_many(session, await _pricing_facts(session, booked), prices, now)
-    for quote in shown.values():
+    # The client accepted the price when it booked (the charters demo dates its bookings).
+    booked_at = {c.id: c.booked_at or now for c in booked}
+    for charter_id, quote in shown.items():
         await facts.apply_quote_accepted(
-            session, _event(quotes.accepted_payload(quote.calculation), now)
+            session,
+            _event(quotes.accepted_payload(quote.calculation), booked_at.get(charter_id, now)),
         )
     await session.flush()
     planned = set(await session.scalars(select(PaymentPlan.charter_id)))
@@ -410,8 +415,56 @@ async def _vendor_bills(session: AsyncSession, accountant: Viewer, today: date) 
         await bills.dispute(
             session, by_hand.id, "The extra hours were not agreed with dispatch.", accountant
         )
+    paid = await _demo_vendor_paid(session, accountant, manager, today)
     await bills.mark_overdue(session, today)
-    return min(len(confirmed), len(BILL_STATES)) + (vendor_id is not None)
+    return min(len(confirmed), len(BILL_STATES)) + (vendor_id is not None) + paid
+
+
+async def _demo_vendor_paid(
+    session: AsyncSession, accountant: Viewer, manager: Viewer, today: date
+) -> int:
+    """The demo vendor's (vendor@demo.athena) latest past trip billed, approved and paid."""
+    from db.demo.vendors import MARKER
+
+    assignment_id = await session.scalar(
+        select(AssignmentFact.assignment_id)
+        .join(VendorFact, VendorFact.vendor_id == AssignmentFact.vendor_id)
+        .where(
+            VendorFact.name == MARKER,
+            AssignmentFact.status == "completed",
+            AssignmentFact.amount.is_not(None),
+            AssignmentFact.assignment_id.not_in(
+                select(VendorBill.assignment_id).where(VendorBill.assignment_id.is_not(None))
+            ),
+        )
+        .order_by(AssignmentFact.assignment_id)
+        .limit(1)
+    )
+    if assignment_id is None:
+        return 0
+    bill = await bills.bill_assignment(
+        session,
+        assignment_id,
+        accountant,
+        today,
+        bill_date=today - timedelta(days=10),
+        vendor_reference="LSM-2041",
+    )
+    await bills.approve(session, bill.id, manager)
+    await bills.record_payment(
+        session,
+        bills.BillPaymentInput(
+            bill_id=bill.id,
+            amount=bill.total,
+            paid_on=today,
+            method="check",
+            idempotency_key=f"demo-bill-{bill.number}",
+            check_number="7101",
+        ),
+        accountant,
+        today,
+    )
+    return 1
 
 
 async def _deposit(session: AsyncSession, charter_id: uuid.UUID) -> Decimal:

@@ -29,7 +29,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 
-from db.demo.charters import _NS, VEHICLE_TYPES, _cost, _identity_users
+from db.demo.charters import _NS, VEHICLE_TYPES, _cost, _identity_users, _miles
 from db.demo.finance import _charter_payload, _event, _pricing_facts
 from db.demo.identity import DEMO_CLIENT_COMPANY
 from protocol.roles import Role
@@ -201,7 +201,9 @@ async def _new_quote(
             vehicles=[
                 {
                     "vehicle_type_id": str(type_id),
-                    "cost": _cost(name),
+                    "cost": _cost(
+                        name, _miles([{"latitude": y, "longitude": x} for _, y, x in stops])
+                    ),
                     "capacity": VEHICLE_TYPES[name][0],
                     "id": None,
                 }

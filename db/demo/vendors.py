@@ -27,8 +27,15 @@ from protocol.roles import Role
 from protocol.viewer import Viewer
 from subgraphs.kit.errors import ServiceError
 from subgraphs.kit.settings import get_settings
-from subgraphs.vendors.models import CharterFacts, CharterVehicleFacts, Vendor, VendorUser
-from subgraphs.vendors.service import assignments, bids, certifications, vendors
+from subgraphs.vendors.models import (
+    Bid,
+    CharterFacts,
+    CharterVehicleFacts,
+    Vendor,
+    VendorAssignment,
+    VendorUser,
+)
+from subgraphs.vendors.service import assignments, bids, certifications, ratings, vendors
 from subgraphs.vendors.service.charter_access import announce_access
 from subgraphs.vendors.service.opportunities import Hub
 
@@ -260,11 +267,25 @@ async def _link_demo_login(session: AsyncSession, vendor: Vendor) -> int:
     return 2
 
 
+async def _vehicle_costs(session: AsyncSession) -> dict[uuid.UUID, Decimal]:
+    """Each demo charter vehicle's cost to the operator (charters' table, see the docstring)."""
+    rows = await session.execute(text("SELECT id, cost FROM charters.charter_vehicles"))
+    return {row.id: Decimal(row.cost or 0) for row in rows}
+
+
 async def _assign_and_bid(
     session: AsyncSession, made: list[Vendor], manager: Viewer, required: tuple[str, ...]
 ) -> int:
-    """Assign vehicles of booked/confirmed demo charters; bid on quoted and booked ones."""
+    """Assign vehicles of booked/confirmed demo charters; bid on quoted and booked ones.
+
+    A vendor is paid what the vehicle costs the operator (so the charter keeps its margin)
+    and bids around it. The completed trips were served by vendors too: assigned while
+    confirmed, completed with their trip, most of them rated. Two charters' bids are
+    decided: the demo vendor (Lone Star) wins one, which gives it an upcoming trip, and
+    loses the other.
+    """
     eligible = [v for v in made if v.status == "active"]
+    costs = await _vehicle_costs(session)
     facts = (
         await session.execute(
             select(
@@ -279,17 +300,19 @@ async def _assign_and_bid(
     now = datetime.now(UTC)
     hub = Hub.from_settings(get_settings())
     assigned = 0
-    bid_on: set[uuid.UUID] = set()
+    bid_on: dict[uuid.UUID, str] = {}
     for n, (charter_id, status, vehicle_id) in enumerate(facts):
         vendor = eligible[n % len(eligible)]
-        if status in ("booked", "confirmed") and assigned < 12:
+        if status == "completed":
+            added += await _served(session, charter_id, vehicle_id, vendor, costs, manager, n)
+        elif status in ("booked", "confirmed") and assigned < 12:
             try:
                 async with session.begin_nested():
                     row = await assignments.assign(
                         session,
                         charter_vehicle_id=vehicle_id,
                         vendor_id=vendor.id,
-                        amount=Decimal("950.00") + 25 * n,
+                        amount=costs.get(vehicle_id, Decimal("950.00")),
                         actor=manager,
                         required=required,
                     )
@@ -300,6 +323,9 @@ async def _assign_and_bid(
             assigned += 1
             added += 1
         elif status in ("quote", "booked") and charter_id not in bid_on and len(bid_on) < 6:
+            charter_cost = sum(
+                (costs.get(v, Decimal(0)) for c, _, v in facts if c == charter_id), Decimal(0)
+            )
             for k, bidder in enumerate(eligible[:3]):
                 try:
                     async with session.begin_nested():
@@ -308,7 +334,10 @@ async def _assign_and_bid(
                             bidder.id,
                             bids.BidInput(
                                 charter_id=charter_id,
-                                amount=Decimal("1800.00") + 125 * k + 10 * n,
+                                amount=(charter_cost * (1 + Decimal("0.06") * k)).quantize(
+                                    Decimal("0.01")
+                                )
+                                + 10 * (n % 3),
                                 vehicle_type="Executive Coach",
                                 valid_until=now + timedelta(days=10),
                                 notes="Demo bid",
@@ -322,5 +351,124 @@ async def _assign_and_bid(
                 except ServiceError:
                     continue
                 added += 1
-            bid_on.add(charter_id)
+            bid_on[charter_id] = status
+    added += await _decide_bids(session, list(bid_on), eligible, manager, required, now)
+    await _rate_completed_trips(session, manager)
     return added
+
+
+async def _served(
+    session: AsyncSession,
+    charter_id: uuid.UUID,
+    vehicle_id: uuid.UUID,
+    vendor: Vendor,
+    costs: dict[uuid.UUID, Decimal],
+    manager: Viewer,
+    n: int,
+) -> int:
+    """A past trip's vendor: assigned and confirmed before the trip, completed with it.
+
+    Demo only: the projection (written directly above) holds the trip as it was then,
+    confirmed, while the vendor is assigned; then the trip's completion moves the
+    assignment as charters' event would (`follow_trip`).
+    """
+    fact = await session.get_one(CharterFacts, charter_id)
+    fact.status = "confirmed"
+    await session.flush()
+    try:
+        async with session.begin_nested():
+            row = await assignments.assign(
+                session,
+                charter_vehicle_id=vehicle_id,
+                vendor_id=vendor.id,
+                amount=costs.get(vehicle_id, Decimal("950.00")),
+                actor=manager,
+                required=(),
+            )
+            await assignments.respond(session, row.id, "confirmed", manager)
+        made = 1
+    except ServiceError:
+        made = 0
+    await assignments.follow_trip(session, charter_id, "completed")
+    fact.status = "completed"
+    await session.flush()
+    return made
+
+
+async def _decide_bids(
+    session: AsyncSession,
+    charter_ids: list[uuid.UUID],
+    eligible: list[Vendor],
+    manager: Viewer,
+    required: tuple[str, ...],
+    now: datetime,
+) -> int:
+    """Decide two charters' bids: the demo vendor wins one and loses the other.
+
+    The first goes to the demo vendor (eligible[0], the lowest bidder), who confirms:
+    its upcoming trip; the second to the next vendor.
+    """
+    decided = 0
+    left = list(charter_ids)
+    for winner in eligible[:2]:
+        found = (
+            await session.execute(
+                select(Bid.charter_id, Bid.id)
+                .where(
+                    Bid.charter_id.in_(left),
+                    Bid.vendor_id == winner.id,
+                    Bid.status == "submitted",
+                )
+                .order_by(Bid.submitted_at, Bid.id)
+            )
+        ).all()
+        for charter_id, bid_id in sorted(found, key=lambda row: left.index(row[0])):
+            try:
+                async with session.begin_nested():
+                    _, made = await bids.accept(
+                        session, bid_id, manager, required=required, now=now
+                    )
+                    for row in made:
+                        await assignments.respond(session, row.id, "confirmed", manager)
+            except ServiceError:
+                continue  # every vehicle held already: the next charter then
+            left.remove(charter_id)
+            decided += 1
+            break
+    return decided
+
+
+#: (overall, vehicle, driver, on time, communication, value) for the rated past trips.
+RATINGS = (
+    ("4.8", "4.7", "5.0", "4.6", "4.8", "4.5"),
+    ("4.2", "4.0", "4.5", "3.8", "4.3", "4.4"),
+    ("3.6", "3.9", "4.0", "2.9", "3.5", "4.0"),
+    ("4.5", "4.6", "4.4", "4.9", "4.2", "4.1"),
+)
+
+
+async def _rate_completed_trips(session: AsyncSession, manager: Viewer) -> None:
+    """Most completed trips' vendors rated by the office (every fourth left unrated)."""
+    served = (
+        await session.execute(
+            select(VendorAssignment.vendor_id, VendorAssignment.charter_id)
+            .where(VendorAssignment.status == "completed")
+            .distinct()
+            .order_by(VendorAssignment.charter_id, VendorAssignment.vendor_id)
+        )
+    ).all()
+    for n, (vendor_id, charter_id) in enumerate(served):
+        if n % 4 == 3:
+            continue
+        scores = dict(zip(ratings.CATEGORIES, map(Decimal, RATINGS[n % len(RATINGS)]), strict=True))
+        try:
+            async with session.begin_nested():
+                await ratings.rate(
+                    session,
+                    vendor_id=vendor_id,
+                    charter_id=charter_id,
+                    data=ratings.NewRating(**scores, comment="Demo rating"),
+                    actor=manager,
+                )
+        except ServiceError:
+            continue

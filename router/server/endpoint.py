@@ -45,9 +45,12 @@ from router.server.pipeline import (
     negotiate,
 )
 from router.server.uploads import read_upload, run_upload
-from router.subscriptions.multipart import MULTIPART_MIXED, multipart_stream, wants_multipart
+from router.subscriptions.multipart import CONTENT_TYPE as MULTIPART_CONTENT_TYPE
+from router.subscriptions.multipart import MULTIPART as MULTIPART_FRAMING
+from router.subscriptions.multipart import MULTIPART_MIXED, wants_multipart
 from router.subscriptions.registry import SubscriptionRegistry
-from router.subscriptions.sse import event_stream
+from router.subscriptions.sse import SSE
+from router.subscriptions.stream import stream_response
 from router.subscriptions.ws import Authorize
 
 log = logging.getLogger("router")
@@ -219,25 +222,19 @@ async def answer(
         def on_end(body: dict[str, Any], errored: bool) -> None:
             pipeline.observe(label, started, body, errored)
 
-        if media == MULTIPART_MIXED:
-            return multipart_stream(
-                admitted.gateway,
-                registry,
-                req,
-                upstream_auth,
-                admission=admitted.admission,
-                limit=limit,
-                heartbeat=request.app.state.config.multipart_heartbeat_seconds,
-                on_end=on_end,
-            )
-        return event_stream(
+        multipart = media == MULTIPART_MIXED
+        return stream_response(
+            MULTIPART_FRAMING if multipart else SSE,
+            MULTIPART_CONTENT_TYPE if multipart else EVENT_STREAM,
             admitted.gateway,
             registry,
             req,
             upstream_auth,
             admission=admitted.admission,
             limit=limit,
-            keepalive=keepalive,
+            keepalive=(
+                request.app.state.config.multipart_heartbeat_seconds if multipart else keepalive
+            ),
             on_end=on_end,
         )
     strict = media == GRAPHQL_RESPONSE

@@ -28,17 +28,11 @@ only chooses the transport from the Accept header and frames.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import orjson
-from starlette.responses import StreamingResponse
 
-from router.gateway import Admission, Gateway, GraphQLRequest
 from router.guard.sessions import CODE as UNAUTHENTICATED
-from router.guard.sessions import SessionLimit
-from router.subscriptions.registry import SubscriptionRegistry
-from router.subscriptions.stream import frames
 
 MULTIPART_MIXED = "multipart/mixed"
 CONTENT_TYPE = 'multipart/mixed; boundary="graphql"; subscriptionSpec="1.0"'
@@ -115,35 +109,3 @@ class _Multipart:
 
 
 MULTIPART = _Multipart()
-
-
-def multipart_stream(
-    gw: Gateway,
-    registry: SubscriptionRegistry,
-    req: GraphQLRequest,
-    authorization: str | None,
-    *,
-    admission: Admission,
-    limit: SessionLimit | None = None,
-    heartbeat: float = 5.0,
-    on_end: Callable[[dict[str, Any], bool], None] | None = None,
-) -> StreamingResponse:
-    """Stream one admitted subscription as multipart parts, then the closing delimiter.
-
-    `on_end(last body, errored)` runs once when the stream ends, for the metrics.
-    """
-    return StreamingResponse(
-        frames(
-            MULTIPART,
-            gw,
-            registry,
-            req,
-            authorization,
-            admission=admission,
-            limit=limit,
-            keepalive=heartbeat,
-            on_end=on_end,
-        ),
-        media_type=CONTENT_TYPE,
-        headers={"cache-control": "no-cache", "x-accel-buffering": "no"},
-    )

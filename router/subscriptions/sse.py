@@ -19,18 +19,11 @@ ends.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import orjson
-from starlette.responses import StreamingResponse
 from starlette.routing import Match, Route
 from starlette.types import Scope
-
-from router.gateway import Admission, Gateway, GraphQLRequest
-from router.guard.sessions import SessionLimit
-from router.subscriptions.registry import SubscriptionRegistry
-from router.subscriptions.stream import frames
 
 EVENT_STREAM = "text/event-stream"
 _STREAMS = (EVENT_STREAM.encode(), b"multipart/mixed")
@@ -70,35 +63,3 @@ class _EventStream:
 
 
 SSE = _EventStream()
-
-
-def event_stream(
-    gw: Gateway,
-    registry: SubscriptionRegistry,
-    req: GraphQLRequest,
-    authorization: str | None,
-    *,
-    admission: Admission,
-    limit: SessionLimit | None = None,
-    keepalive: float = 12.0,
-    on_end: Callable[[dict[str, Any], bool], None] | None = None,
-) -> StreamingResponse:
-    """Stream one admitted operation: `event: next` per result, then `event: complete`.
-
-    `on_end(last body, errored)` runs once when the stream ends, for the metrics.
-    """
-    return StreamingResponse(
-        frames(
-            SSE,
-            gw,
-            registry,
-            req,
-            authorization,
-            admission=admission,
-            limit=limit,
-            keepalive=keepalive,
-            on_end=on_end,
-        ),
-        media_type=EVENT_STREAM,
-        headers={"cache-control": "no-cache", "x-accel-buffering": "no"},
-    )

@@ -18,6 +18,8 @@ import logging
 from collections.abc import AsyncIterator, Callable, Coroutine
 from typing import Any, Protocol
 
+from starlette.responses import StreamingResponse
+
 from router.gateway import Admission, Gateway, GraphQLRequest
 from router.guard.sessions import SessionEnded, SessionLimit, ended_error
 from router.subscriptions.registry import SubscriptionRegistry
@@ -111,6 +113,40 @@ async def frames(
             ended.cancel()
         if on_end is not None:
             on_end(last, errored)
+
+
+def stream_response(
+    framing: Framing,
+    media_type: str,
+    gw: Gateway,
+    registry: SubscriptionRegistry,
+    req: GraphQLRequest,
+    authorization: str | None,
+    *,
+    admission: Admission,
+    limit: SessionLimit | None = None,
+    keepalive: float = 12.0,
+    on_end: Callable[[dict[str, Any], bool], None] | None = None,
+) -> StreamingResponse:
+    """One admitted operation streamed in `framing` (SSE, multipart) until it ends.
+
+    `on_end(last body, errored)` runs once when the stream ends, for the metrics.
+    """
+    return StreamingResponse(
+        frames(
+            framing,
+            gw,
+            registry,
+            req,
+            authorization,
+            admission=admission,
+            limit=limit,
+            keepalive=keepalive,
+            on_end=on_end,
+        ),
+        media_type=media_type,
+        headers={"cache-control": "no-cache", "x-accel-buffering": "no"},
+    )
 
 
 async def _guarded(run: Coroutine[Any, Any, None], queue: asyncio.Queue[Message]) -> None:

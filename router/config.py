@@ -95,6 +95,9 @@ class Config:
     fetch_retry_base_seconds: float = 0.05
     fetch_retry_max_seconds: float = 1.0
     limits: Limits = field(default_factory=Limits)
+    #: answer every operation with `extensions.cost: {estimated, actual}`
+    #: (a request asks for it alone with `extensions: {"cost": true}`)
+    cost_in_extensions: bool = False
     #: None: CSRF prevention off; else a request needs one of these headers
     #: (or a non-simple Content-Type) to run an operation
     csrf_required_headers: tuple[str, ...] | None = DEFAULT_REQUIRED_HEADERS
@@ -349,6 +352,7 @@ def load_config(argv: list[str] | None = None, environ: Mapping[str, str] | None
         breaker=_breaker(env),
         fetch_retries=int(env.get("ROUTER_FETCH_RETRIES") or Config.fetch_retries),
         limits=_limits(env),
+        cost_in_extensions=env.get("ROUTER_COST_IN_EXTENSIONS", "0").lower() not in (*_FALSE, ""),
         csrf_required_headers=_csrf_headers(env),
         propagate_headers=_names(env.get("ROUTER_PROPAGATE_HEADERS", "")),
         redis_url=env.get("ROUTER_REDIS_URL") or env.get("REDIS_URL") or None,

@@ -18,6 +18,11 @@ the default. A Relay connection is not a list: the field that takes
 `first` returns an object whose `edges`/`nodes` are the lists, so the
 connection field's slicing argument is what multiplies those selections
 (otherwise `charters(first: 100)` would cost the same as `first: 1`).
+
+The cost is the one estimate the router makes: where the supergraph carries
+`@cost`/`@listSize` (`router/guard/cost.py`), a field weighs what they say
+and a list is as long as its `@listSize` makes it, by the specification;
+where it carries none, every field weighs 1 and lists are sized as above.
 """
 
 from __future__ import annotations
@@ -32,6 +37,7 @@ from graphql import (
     FieldNode,
     FragmentDefinitionNode,
     FragmentSpreadNode,
+    GraphQLArgument,
     GraphQLInterfaceType,
     GraphQLList,
     GraphQLNamedType,
@@ -47,6 +53,8 @@ from graphql import (
     VariableNode,
 )
 from graphql.type.introspection import SchemaMetaFieldDef, TypeMetaFieldDef
+
+from router.guard.cost import EMPTY, MUTATION_COST, CostTable, refusal
 
 __all__ = ["Limits", "Measurement", "check_limits", "measure"]
 
@@ -107,6 +115,19 @@ def _named_output(t: GraphQLOutputType) -> tuple[GraphQLNamedType, bool]:
     return t, is_list
 
 
+#: list fields named by the enclosing field (a connection's `edges`/`nodes`, or its
+#: `@listSize(sizedFields:)`) and the size it gives them (None: the default)
+_Sized = tuple[tuple[str, ...], int | None] | None
+
+
+def _default(arg: GraphQLArgument) -> Any:
+    """An argument's default (the API schema keeps it only in the definition's AST)."""
+    node = arg.ast_node.default_value if arg.ast_node is not None else None
+    if isinstance(node, IntValueNode):
+        return int(node.value)
+    return arg.default_value
+
+
 class _Measurer:
     def __init__(
         self,
@@ -114,13 +135,16 @@ class _Measurer:
         fragments: Mapping[str, FragmentDefinitionNode],
         variables: Mapping[str, Any],
         limits: Limits,
+        costs: CostTable = EMPTY,
     ) -> None:
+        self.costs = costs
+        self.annotated = costs.annotated
         self.schema = schema
         self.fragments = fragments
         self.variables = variables
         self.limits = limits
-        #: (fragment, meta, slice size of the connection it sits in)
-        self.memo: dict[tuple[str, bool, int | None], _Tally] = {}
+        #: (fragment, meta, the list fields sized by the field it sits in, and their size)
+        self.memo: dict[tuple[str, bool, _Sized], _Tally] = {}
         self.in_progress: set[str] = set()
 
     def included(self, node: SelectionNode) -> bool:
@@ -171,7 +195,7 @@ class _Measurer:
         parent: GraphQLNamedType | None,
         ss: SelectionSetNode,
         meta: bool = False,
-        slice_size: int | None = None,
+        slice_size: _Sized = None,
     ) -> _Tally:
         """Tally one selection set.
 
@@ -196,7 +220,7 @@ class _Measurer:
                 total.add(self.fragment(sel.name.value, meta, slice_size))
         return total
 
-    def fragment(self, name: str, meta: bool, slice_size: int | None = None) -> _Tally:
+    def fragment(self, name: str, meta: bool, slice_size: _Sized = None) -> _Tally:
         key = (name, meta, slice_size)
         cached = self.memo.get(key)
         if cached is not None:
@@ -222,13 +246,14 @@ class _Measurer:
         parent: GraphQLNamedType | None,
         node: FieldNode,
         meta: bool,
-        slice_size: int | None = None,
+        slice_size: _Sized = None,
     ) -> _Tally:
         name = node.name.value
         if name == "__typename":
             return _Tally()
         child_parent: GraphQLNamedType | None = None
         is_list = False
+        fdef = None
         if name == "__schema":
             child_parent, is_list = _named_output(SchemaMetaFieldDef.type)
             meta = True
@@ -239,12 +264,22 @@ class _Measurer:
             fdef = parent.fields.get(name)
             if fdef is not None:
                 child_parent, is_list = _named_output(fdef.type)
-        # a connection field passes its slicing argument down to its edges/nodes
-        child_slice = (
-            self.explicit_size(node)
-            if not is_list and not meta and self.is_connection(child_parent)
+        costs = self.costs
+        rule = (
+            costs.list_sizes.get((parent.name, name))
+            if fdef is not None and parent is not None and costs.list_sizes
             else None
         )
+        rule_size: int | None = None
+        if rule is not None and fdef is not None:
+            defaults = {k: _default(a) for k, a in fdef.args.items() if k in rule.slicing_arguments}
+            rule_size = costs.slicing_size(rule, node, defaults, self.variables)
+        # a connection field passes its slicing argument down to its edges/nodes
+        child_slice: _Sized = None
+        if rule is not None and rule.sized_fields:
+            child_slice = (rule.sized_fields, rule_size)
+        elif not is_list and not meta and self.is_connection(child_parent):
+            child_slice = (self.limits.connection_list_fields, self.explicit_size(node))
         children = (
             self.selection_set(child_parent, node.selection_set, meta, child_slice)
             if node.selection_set is not None
@@ -255,15 +290,27 @@ class _Measurer:
             if meta:
                 multiplier = self.limits.introspection_list_size
             else:
-                size = self.explicit_size(node)
-                if size is None and name in self.limits.connection_list_fields:
-                    size = slice_size
+                size = rule_size if rule is not None and not rule.sized_fields else None
+                if size is None:
+                    size = self.explicit_size(node)
+                if size is None and slice_size is not None and name in slice_size[0]:
+                    size = slice_size[1]
                 multiplier = self.limits.default_list_size if size is None else size
+        weight = 1
+        extra = 0
+        if self.annotated:
+            own = costs.fields.get((parent.name, name)) if fdef is not None and parent else None
+            if own is not None:
+                weight = own
+            elif child_parent is not None:
+                weight = costs.leaf_weight(child_parent)
+            if fdef is not None and parent is not None:
+                extra = costs.arguments_cost(self.schema, parent.name, node, self.variables)
         return _Tally(
             depth=children.depth + 1,
             aliases=children.aliases + (1 if node.alias is not None else 0),
             fields=1,
-            cost=multiplier * (1 + children.cost),
+            cost=multiplier * (weight + children.cost) + extra,
         )
 
 
@@ -280,6 +327,7 @@ def measure(
     schema: GraphQLSchema,
     variables: Mapping[str, Any] | None = None,
     limits: Limits | None = None,
+    costs: CostTable = EMPTY,
 ) -> Measurement | None:
     """Measure the selected operation; `None` when the name selects nothing.
 
@@ -291,10 +339,11 @@ def measure(
     if op is None:
         return None
     fragments = {d.name.value: d for d in doc.definitions if isinstance(d, FragmentDefinitionNode)}
-    m = _Measurer(schema, fragments, variables or {}, limits)
+    m = _Measurer(schema, fragments, variables or {}, limits, costs)
     tally = m.selection_set(schema.get_root_type(op.operation), op.selection_set)
+    base = MUTATION_COST if costs.annotated and op.operation.value == "mutation" else 0
     return Measurement(
-        depth=tally.depth, aliases=tally.aliases, root_fields=tally.fields, cost=tally.cost
+        depth=tally.depth, aliases=tally.aliases, root_fields=tally.fields, cost=base + tally.cost
     )
 
 
@@ -311,6 +360,7 @@ def check_limits(
     schema: GraphQLSchema,
     variables: Mapping[str, Any] | None = None,
     limits: Limits | None = None,
+    costs: CostTable = EMPTY,
 ) -> list[dict[str, Any]]:
     """GraphQL error dicts for every limit the operation exceeds; `[]` when it may run.
 
@@ -318,7 +368,7 @@ def check_limits(
     gateway's job, with its own message.
     """
     limits = limits or Limits()
-    m = measure(doc, operation_name, schema, variables, limits)
+    m = measure(doc, operation_name, schema, variables, limits, costs)
     if m is None:
         return []
     errors: list[dict[str, Any]] = []
@@ -351,7 +401,9 @@ def check_limits(
                 m.root_fields,
             )
         )
-    if limits.max_cost is not None and m.cost > limits.max_cost:
+    if limits.max_cost is not None and m.cost > limits.max_cost and costs.annotated:
+        errors.append(refusal(m.cost, limits.max_cost))
+    elif limits.max_cost is not None and m.cost > limits.max_cost:
         errors.append(
             _refusal(
                 f"Operation is too costly: estimated cost {m.cost} exceeds the limit of "

@@ -25,6 +25,7 @@ from graphql import (
     print_ast,
 )
 
+from router.guard.cost import read_costs
 from router.supergraph.api_schema import build_api_schema, spec_prefixes
 from router.supergraph.model import FieldInGraph, Key, Subgraph, Supergraph, TypeInGraph
 
@@ -109,6 +110,7 @@ def load_supergraph(sdl: str) -> Supergraph:
         possible=possible,
         interfaces_of=interfaces_of,
         version=hashlib.sha256(sdl.encode()).hexdigest()[:16],
+        costs=read_costs(doc),
     )
 
 

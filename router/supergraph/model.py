@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 
 from graphql import GraphQLSchema, SelectionSetNode
 
+from router.guard.cost import CostTable
+
 
 @dataclass(frozen=True, slots=True)
 class Key:
@@ -89,6 +91,8 @@ class Supergraph:
     #: object type -> interfaces it implements in the supergraph
     interfaces_of: dict[str, set[str]]
     version: str = ""
+    #: the `@cost`/`@listSize` table demand control prices operations with
+    costs: CostTable = field(default_factory=CostTable)
 
     def is_abstract(self, type_name: str) -> bool:
         return type_name in self.possible

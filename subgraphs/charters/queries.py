@@ -52,6 +52,7 @@ from subgraphs.charters.types import (
     parse_uuid,
 )
 from subgraphs.charters.types_documents import CharterDocument, LegalTerms
+from subgraphs.kit.cost import page
 from subgraphs.kit.errors import BadUserInputError, NotFoundError, ServiceError
 from subgraphs.kit.ids import require_uuid
 from subgraphs.kit.pagination import (
@@ -281,6 +282,7 @@ class Query(FleetCalendarQueries, ReportQueries):
 
     @strawberry.field(
         extensions=[allow(*READERS)],
+        directives=[page()],
         description=(
             "Charters, soonest pickup first. A sales agent lists only the charters it sells; "
             "managers, sales support, dispatch, accounting and admins list all."
@@ -553,6 +555,7 @@ class Query(FleetCalendarQueries, ReportQueries):
 
     @strawberry.field(
         extensions=[allow(*BOARD_READERS)],
+        directives=[page()],
         description=(
             "The dispatch board: booked, confirmed and in-progress charters departing in "
             "[from, to) (default now to 2 days from now, at most 31 days), soonest first. "

@@ -15,6 +15,7 @@ from strawberry.types import Info
 from subgraphs.charters.service import qc_backlog, utilisation
 from subgraphs.charters.service.access import QC_BACKLOG_READERS, UTILISATION_READERS
 from subgraphs.charters.types_reports import QcBacklogConnection, VehicleUtilisation
+from subgraphs.kit.cost import cost
 from subgraphs.kit.errors import BadUserInputError, ServiceError
 from subgraphs.kit.permissions import allow
 
@@ -23,6 +24,8 @@ from subgraphs.kit.permissions import allow
 class ReportQueries:
     @strawberry.field(
         extensions=[allow(*UTILISATION_READERS)],
+        # a year of every vehicle's trips, merged per vehicle: priced as 50 objects
+        directives=[cost(50)],
         description=(
             "Vehicle utilisation in [from, to) (at most 366 days): per active vehicle and per "
             "type, the hours its booked trips cover (booked, confirmed, in progress or "

@@ -9,6 +9,7 @@ from sqlalchemy import false, func, select
 from strawberry.types import Info
 
 from protocol.roles import Role
+from subgraphs.kit.cost import page
 from subgraphs.kit.errors import BadUserInputError, NotFoundError
 from subgraphs.kit.ids import parse_uuid
 from subgraphs.kit.pagination import Connection, Edge, KeysetOrder, paginate
@@ -64,7 +65,9 @@ class Query(ReportQueries):
             raise NotFoundError("Vendor")
         return vendor
 
-    @strawberry.field(extensions=[allow(*STAFF)], description="Vendors by name.")
+    @strawberry.field(
+        extensions=[allow(*STAFF)], directives=[page()], description="Vendors by name."
+    )
     async def vendors(
         self,
         info: Info,

@@ -12,6 +12,7 @@ from typing import Annotated
 import strawberry
 from strawberry.types import Info
 
+from subgraphs.kit.cost import cost
 from subgraphs.kit.permissions import allow
 from subgraphs.vendors.service import approvals, bid_analytics, performance
 from subgraphs.vendors.service.access import READ_PENDING_APPROVALS, READ_VENDOR_FIGURES
@@ -29,6 +30,8 @@ From = Annotated[datetime | None, strawberry.argument(name="from")]
 class ReportQueries:
     @strawberry.field(
         extensions=[allow(*READ_VENDOR_FIGURES)],
+        # every bid of the window, grouped per charter and per vendor
+        directives=[cost(50)],
         description="Bids submitted in [from, to) (default: the 90 days to now): bids per "
         "charter and every bidding vendor's win rate and distance from the lowest bid.",
     )

@@ -26,12 +26,12 @@ from graphql import (
     SelectionSetNode,
     ValueNode,
     VisitorAction,
-    execute,
     parse,
     print_ast,
     specified_rules,
     validate,
 )
+from graphql.execution import experimental_execute_incrementally
 from graphql.execution.values import get_variable_values
 from graphql.pyutils import print_path_list
 from graphql.type import GraphQLInputType
@@ -45,7 +45,8 @@ from router.execution.executor import Executor
 from router.execution.fetcher import Fetcher, fetch_resilience
 from router.execution.shaping import ShapeCompiler, Shaper
 from router.guard.auth import AuthDecision, AuthIndex, authorize_operation
-from router.guard.limits import check_limits
+from router.guard.cost import actual_cost
+from router.guard.limits import check_limits, measure
 from router.planning.cache import LRU
 from router.planning.operation import (
     OperationError,
@@ -377,7 +378,23 @@ class Gateway:
         body: dict[str, Any] = {"data": shaped}
         if errors:
             body["errors"] = errors
+        if self.config.cost_in_extensions or (
+            request.extensions and request.extensions.get("cost")
+        ):
+            body.setdefault("extensions", {})["cost"] = self.cost_report(
+                admitted, request.operation_name, shaped
+            )
         return GraphQLResponse(body, False, kind)
+
+    def cost_report(self, a: Admission, operation_name: str | None, data: Any) -> dict[str, int]:
+        """`extensions.cost`: the estimate the operation was admitted on, and what it returned."""
+        schema = self.supergraph.api_schema
+        costs = self.supergraph.costs
+        m = measure(a.doc, operation_name, schema, a.variables, self.config.limits, costs)
+        return {
+            "estimated": m.cost if m is not None else 0,
+            "actual": actual_cost(a.doc, a.op, schema, costs, data, a.variables),
+        }
 
     def _check_limits(
         self,
@@ -391,13 +408,23 @@ class Gateway:
             return []
         if op.variable_definitions:
             return check_limits(
-                d.doc, operation_name, self.supergraph.api_schema, variables, self.config.limits
+                d.doc,
+                operation_name,
+                self.supergraph.api_schema,
+                variables,
+                self.config.limits,
+                self.supergraph.costs,
             )
         key = (d.normalized, operation_name)
         cached = self.limit_checks.get(key)
         if cached is None:
             cached = check_limits(
-                d.doc, operation_name, self.supergraph.api_schema, None, self.config.limits
+                d.doc,
+                operation_name,
+                self.supergraph.api_schema,
+                None,
+                self.config.limits,
+                self.supergraph.costs,
             )
             self.limit_checks.put(key, cached)
         return cached
@@ -464,11 +491,14 @@ class Gateway:
         )
         only = replace(op, selection_set=replace(op.selection_set, selections=sels))
         defs = [only, *(x for x in doc.definitions if isinstance(x, FragmentDefinitionNode))]
-        res = execute(
+        # the API schema defines @defer (the router delivers it), which graphql-core's
+        # plain `execute` refuses; an introspection answer is never incremental
+        res = experimental_execute_incrementally(
             self.supergraph.api_schema,
             DocumentNode(definitions=tuple(defs)),
             variable_values=variables,
         )
+        res = getattr(res, "initial_result", res)
         if res.data:  # type: ignore[union-attr]
             data.update(res.data)  # type: ignore[union-attr]
         for e in res.errors or ():  # type: ignore[union-attr]

@@ -32,6 +32,7 @@ from router.guard.sessions import SessionLimit
 from router.server.batching import answer_batch, batch_refusal
 from router.server.forwarded import HEADER as FORWARDED_FOR
 from router.server.forwarded import forwarded_for
+from router.server.incremental import defer_response, defer_split
 from router.server.payload import Batch, Refusal, read_payload
 from router.server.pipeline import (
     EVENT_STREAM,
@@ -180,6 +181,14 @@ async def answer(
     accept = request.headers.get("accept")
     media = negotiate(accept, admitted.kind)
     label = admitted.label
+    if accept is not None and "multipart/mixed" in accept and admitted.kind == "query":
+        split = defer_split(admitted.gateway, accept, admitted.admission)
+        if split is not None:  # @defer, read as multipart (`incremental.py`)
+
+            def observe(body: dict[str, Any], errored: bool) -> None:
+                pipeline.observe(label, started, body, errored)
+
+            return defer_response(admitted.gateway, admitted.request, split, observe)
     if admitted.kind == "subscription" and wants_multipart(accept):
         media = MULTIPART_MIXED
     if admitted.kind == "subscription" and media != EVENT_STREAM and media != MULTIPART_MIXED:

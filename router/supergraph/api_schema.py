@@ -25,6 +25,7 @@ from graphql import (
     TypeDefinitionNode,
     UnionTypeDefinitionNode,
     build_ast_schema,
+    parse,
 )
 from graphql.language import TypeNode
 from graphql.type import specified_directives, specified_scalar_types
@@ -43,6 +44,10 @@ _KNOWN_SPECS = {
     "context": "context",
 }
 _KEEP_DIRECTIVES = {d.name for d in specified_directives} | {"oneOf"}
+#: the router answers @defer itself (multipart incremental delivery)
+DEFER_DIRECTIVE = (
+    "directive @defer(if: Boolean! = true, label: String) on FRAGMENT_SPREAD | INLINE_FRAGMENT"
+)
 
 
 def spec_prefixes(doc: DocumentNode) -> dict[str, str]:
@@ -146,6 +151,10 @@ def build_api_schema(doc: DocumentNode, prefixes: dict[str, str]) -> GraphQLSche
         else:
             new = clean(node)
         defs.append(new)
+    if not any(isinstance(d, DirectiveDefinitionNode) and d.name.value == "defer" for d in defs):
+        # incremental delivery (router/planning/defer.py): graphql-core validates
+        # a directive only when the schema defines it
+        defs.extend(parse(DEFER_DIRECTIVE).definitions)
     api_doc = DocumentNode(definitions=tuple(defs))
     return build_ast_schema(api_doc, assume_valid_sdl=True)
 

@@ -2,6 +2,7 @@
 //
 //   node tools/graphql-http/apollo.mjs batch http://127.0.0.1:4000/graphql '{ hello }' '{ users(first: 2) { id } }'
 //   node tools/graphql-http/apollo.mjs persisted http://127.0.0.1:4000/graphql 'query Hello { hello }' ...
+//   node tools/graphql-http/apollo.mjs defer http://127.0.0.1:4000/graphql 'query { a ... @defer { b } }'
 //   node tools/graphql-http/apollo.mjs subscribe http://127.0.0.1:4000/graphql 'subscription { ... }' '{}' 'Bearer ...'
 //
 // Each sub-command prints one JSON object on stdout: what the client got back
@@ -11,6 +12,7 @@
 // Sub-commands are a plain switch on argv[2]; add new ones as new cases.
 import { createHash } from 'node:crypto';
 import { ApolloClient, ApolloLink, HttpLink, InMemoryCache, gql } from '@apollo/client';
+import { Defer20220824Handler } from '@apollo/client/incremental';
 import { BatchHttpLink } from '@apollo/client/link/batch-http';
 import { PersistedQueryLink } from '@apollo/client/link/persisted-queries';
 
@@ -101,8 +103,33 @@ switch (command) {
     result = { ...end, sent: wire.sent, accept: accepted };
     break;
   }
+  case 'defer': {
+    // HttpLink reads multipart @defer (deferSpec=20220824) once the client is
+    // given that incremental handler; every result it delivers is printed
+    const wire = recorder();
+    const c = new ApolloClient({
+      link: new HttpLink({ uri: url, fetch: wire.fetch }),
+      cache: new InMemoryCache(),
+      incrementalHandler: new Defer20220824Handler(),
+    });
+    const results = await new Promise((resolve) => {
+      const seen = [];
+      const sub = c.watchQuery({ query: gql(queries[0]), fetchPolicy: 'no-cache' }).subscribe({
+        next: (r) => {
+          if (r.data !== undefined) seen.push({ data: r.data, dataState: r.dataState ?? null });
+          if (!r.loading && r.dataState !== 'streaming') {
+            sub.unsubscribe();
+            resolve(seen);
+          }
+        },
+        error: (e) => resolve([...seen, { error: e.message }]),
+      });
+    });
+    result = { results, sent: wire.sent };
+    break;
+  }
   default:
-    console.error(`unknown sub-command ${command}: batch | persisted | subscribe`);
+    console.error(`unknown sub-command ${command}: batch | persisted | subscribe | defer`);
     process.exit(2);
 }
 console.log(JSON.stringify(result));

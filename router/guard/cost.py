@@ -54,6 +54,7 @@ from graphql import (
     StringValueNode,
     ValueNode,
     VariableNode,
+    get_named_type,
 )
 
 __all__ = [
@@ -280,14 +281,6 @@ def refusal(estimated: int, maximum: int) -> dict[str, Any]:
 # -- actual cost: the same weights, the lists' real lengths -------------------------------------
 
 
-def _unwrap(t: Any) -> tuple[Any, bool]:
-    is_list = False
-    while isinstance(t, GraphQLNonNull | GraphQLList):
-        is_list = is_list or isinstance(t, GraphQLList)
-        t = t.of_type
-    return t, is_list
-
-
 class _Actual:
     def __init__(
         self,
@@ -347,7 +340,7 @@ class _Actual:
         )
         if fdef is None:
             return 0  # introspection and unknown fields are not priced after the fact
-        named, _ = _unwrap(fdef.type)
+        named = get_named_type(fdef.type)
         weight = self.table.fields.get((parent.name, name))
         if weight is None:
             weight = self.table.leaf_weight(named)

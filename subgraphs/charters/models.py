@@ -672,6 +672,8 @@ class RecoveryCase(UUIDPrimaryKey, Timestamps, Base):
             postgresql_where=text("status <> 'resolved'"),
         ),
         Index("ix_recovery_cases_status_opened", "status", "opened_at"),
+        #: a vendor's recoveries in a window (`Vendor.recoveryCount`)
+        Index("ix_recovery_cases_previous_vendor", "previous_vendor_id", "opened_at"),
     )
 
     charter_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("charters.id"), index=True)

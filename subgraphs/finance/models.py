@@ -106,7 +106,11 @@ class CharterFact(Base):
     """Charters' and pricing's facts of a charter: who, when, status, the accepted price."""
 
     __tablename__ = "charter_facts"
-    __table_args__ = (Index("ix_finance_charter_facts_client", "client_id"),)
+    __table_args__ = (
+        Index("ix_finance_charter_facts_client", "client_id"),
+        #: month-to-date figures read the charters accepted since the 1st
+        Index("ix_finance_charter_facts_accepted_at", "accepted_at"),
+    )
 
     charter_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
     reference: Mapped[str | None] = mapped_column(String(20))
@@ -255,6 +259,8 @@ class Payment(UUIDPrimaryKey, Timestamps, Base):
         Index("ix_payments_refund_of", "refund_of_id"),
         Index("ix_payments_client_received", "client_id", "received_on"),
         Index("ix_payments_method_received", "method", "received_on"),
+        #: the payments list: a window of received days, newest first
+        Index("ix_payments_received_created", "received_on", "created_at", "id"),
     )
 
     client_id: Mapped[uuid.UUID] = mapped_column()

@@ -254,6 +254,8 @@ class Bid(UUIDPrimaryKey, Timestamps, Base):
         CheckConstraint("amount > 0", name="amount_positive"),
         CheckConstraint("vehicle_count > 0", name="vehicle_count_positive"),
         Index("ix_bids_charter_status", "charter_id", "status"),
+        #: bid analytics read a window of submissions
+        Index("ix_bids_submitted_at", "submitted_at"),
     )
 
     vendor_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("vendors.id"), index=True)

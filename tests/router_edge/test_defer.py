@@ -10,11 +10,7 @@ urql, run by node (tools/graphql-http), each receive the deferred fragment.
 
 from __future__ import annotations
 
-import asyncio
 import json
-import shutil
-from asyncio.subprocess import PIPE
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -22,10 +18,10 @@ import httpx
 from router.server.incremental import CONTENT_TYPE
 from tests.router.conftest import recorders, router_url, supergraph_sdl
 from tests.router.subgraphs import Recorder
+from tests.support.node_clients import run_client
 
 __all__ = ["recorders", "router_url", "supergraph_sdl"]
 
-TOOLS = Path(__file__).resolve().parents[2] / "tools/graphql-http"
 ACCEPT = "multipart/mixed;deferSpec=20220824, application/json"
 QUERY = (
     'query Fleet { charters { id vehicles { id ... @defer(label: "vendor") '
@@ -134,15 +130,7 @@ async def test_nested_defer_and_an_error_in_a_deferred_fetch(router_url: str) ->
 
 
 async def _node(script: str, *args: str) -> dict[str, Any]:
-    """Run a Node client without blocking the loop the router is served on."""
-    node = shutil.which("node")
-    assert node is not None
-    proc = await asyncio.create_subprocess_exec(
-        node, str(TOOLS / script), *args, stdout=PIPE, stderr=PIPE
-    )
-    out, err = await asyncio.wait_for(proc.communicate(), 30)
-    assert proc.returncode == 0, err.decode()
-    return dict(json.loads(out.decode().strip().splitlines()[-1]))
+    return dict((await run_client(script, *args))[-1])
 
 
 async def test_apollo_client_and_urql_receive_the_deferred_fragment(router_url: str) -> None:

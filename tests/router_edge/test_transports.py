@@ -27,9 +27,9 @@ from tests.router_edge.router_harness import (
     subgraph,
     write_supergraph,
 )
+from tests.support.node_clients import run_client
 
 PREFLIGHT = {"graphql-preflight": "1"}
-URQL_SCRIPT = Path(__file__).resolve().parents[2] / "tools/graphql-http/urql.mjs"
 DEEP = "{ me { friends { friends { friends { friends { name } } } } } }"
 
 
@@ -210,19 +210,9 @@ async def test_urql_posts_and_gets_with_its_default_accept(
     accounts: Subgraph, tmp_path: Path
 ) -> None:
     """@urql/core itself, run by node (tools/graphql-http/urql.mjs), default exchanges."""
-    import asyncio
-    import shutil
-
-    node = shutil.which("node")
-    assert node is not None
-    script = URQL_SCRIPT
     config = base_config(write_supergraph(tmp_path, accounts.url))
     async with router(config) as live:
-        proc = await asyncio.create_subprocess_exec(
-            node, str(script), live.graphql_url, "{ hello }", stdout=asyncio.subprocess.PIPE
-        )
-        out, _ = await proc.communicate()
-    answer = json.loads(out)
+        (answer,) = await run_client("urql.mjs", live.graphql_url, "{ hello }")
     assert answer == {
         "post": {"data": {"hello": "world"}, "error": None},
         "get": {"data": {"hello": "world"}, "error": None},

@@ -13,9 +13,7 @@ a manifest query by hash alone and is refused the one it lacks.
 
 from __future__ import annotations
 
-import asyncio
 import json
-import shutil
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,8 +34,8 @@ from tests.router_edge.router_harness import (
     subgraph,
     write_supergraph,
 )
+from tests.support.node_clients import run_client
 
-APOLLO = Path(__file__).resolve().parents[2] / "tools/graphql-http/apollo.mjs"
 PREFLIGHT = {"graphql-preflight": "1"}
 GRAPHQL_RESPONSE = {"accept": "application/graphql-response+json"}
 # what Apollo Client sends for these: graphql-js `print` of the parsed document
@@ -298,20 +296,7 @@ async def test_apollo_clients_persisted_query_link_against_the_trusted_only_rout
     live: Live,
 ) -> None:
     """Apollo Client 4's PersistedQueryLink: the hash alone for manifest documents."""
-    node = shutil.which("node")
-    assert node is not None
-    proc = await asyncio.create_subprocess_exec(
-        node,
-        str(APOLLO),
-        "persisted",
-        live.graphql_url,
-        HELLO,
-        OUTSIDE,
-        stdout=asyncio.subprocess.PIPE,
-    )
-    out, _ = await proc.communicate()
-    assert proc.returncode == 0
-    result = json.loads(out)
+    (result,) = await run_client("apollo.mjs", "persisted", live.graphql_url, HELLO, OUTSIDE)
     hello, outside = result["answers"]
     assert hello == {"data": {"hello": "world"}, "error": None, "codes": []}
     assert outside["data"] is None

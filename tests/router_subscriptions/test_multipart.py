@@ -9,13 +9,10 @@ subscribes with nothing but an HttpLink.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
-import shutil
 import uuid
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -30,11 +27,11 @@ from tests.router_subscriptions.client import TICKS
 from tests.router_subscriptions.conftest import FIXTURES, eventually
 from tests.router_subscriptions.subgraphs import PROBE, Probe
 from tests.support.live_server import LiveServer
+from tests.support.node_clients import run_client
 
 #: what Apollo Client 4's HttpLink sends for a subscription
 APOLLO_ACCEPT = "multipart/mixed;boundary=graphql;subscriptionSpec=1.0,application/json"
 MULTIPART_TYPE = 'multipart/mixed; boundary="graphql"; subscriptionSpec="1.0"'
-APOLLO_SCRIPT = Path(__file__).resolve().parents[2] / "tools/graphql-http/apollo.mjs"
 HEARTBEAT: dict[str, Any] = {}
 
 
@@ -261,14 +258,7 @@ async def test_a_client_that_goes_away_closes_the_upstream_stream(
 
 async def _apollo(*args: str) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """Run apollo.mjs; the events it printed and its closing summary."""
-    node = shutil.which("node")
-    assert node is not None
-    proc = await asyncio.create_subprocess_exec(
-        node, str(APOLLO_SCRIPT), *args, stdout=asyncio.subprocess.PIPE
-    )
-    out, _ = await asyncio.wait_for(proc.communicate(), 30)
-    assert proc.returncode == 0
-    lines = [json.loads(line) for line in out.decode().splitlines() if line.strip()]
+    lines = await run_client("apollo.mjs", *args)
     return lines[:-1], lines[-1]
 
 

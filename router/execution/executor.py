@@ -9,7 +9,14 @@ from typing import Any
 import orjson
 
 from router.execution.fetcher import Fetcher, FetchError
-from router.execution.merge import MissingKey, Path, deep_merge, representation, walk
+from router.execution.merge import (
+    LinkedPath,
+    MissingKey,
+    collect,
+    deep_merge,
+    materialize,
+    representation_builder,
+)
 from router.planning.plan import EntityPart, FetchNode, QueryPlan
 from router.planning.selection import restore_aliases
 
@@ -53,30 +60,9 @@ class Executor:
         dedupe: bool = True,
     ) -> None:
         vars_: dict[str, Any] = {v: variables[v] for v in node.variables if v in variables}
-        targets: list[list[tuple[dict[str, Any], Path]]] = []
+        targets: list[list[tuple[dict[str, Any], LinkedPath]]] = []
         if node.parts:
-            reps: list[dict[str, Any]] = []
-            index: dict[bytes, int] = {}
-            by_path: dict[tuple[str, ...], list[EntityPart]] = {}
-            for part in node.parts:
-                by_path.setdefault(part.path, []).append(part)
-            for at, parts in by_path.items():
-                for obj, path in walk(data, at):
-                    tn = obj.get("__typename")
-                    match = next((p for p in parts if p.types is None or tn in p.types), None)
-                    if match is None:
-                        continue
-                    try:
-                        rep = representation(obj, match.rep, match.rep_typename, match.conditions)
-                    except MissingKey:
-                        continue
-                    k = orjson.dumps(rep, option=orjson.OPT_SORT_KEYS)
-                    i = index.get(k)
-                    if i is None:
-                        i = index[k] = len(reps)
-                        reps.append(rep)
-                        targets.append([])
-                    targets[i].append((obj, path))
+            reps = self._representations(node, data, targets)
             if not reps:
                 return
             vars_["representations"] = reps
@@ -108,26 +94,71 @@ class Executor:
                 for obj, _ in targets[i]:
                     deep_merge(obj, ent, self.abstract)
 
+    @staticmethod
+    def _representations(
+        node: FetchNode,
+        data: dict[str, Any],
+        targets: list[list[tuple[dict[str, Any], LinkedPath]]],
+    ) -> list[dict[str, Any]]:
+        """One representation per distinct entity; `targets` gets the objects each answers."""
+        reps: list[dict[str, Any]] = []
+        index: dict[Any, int] = {}
+        by_path: dict[tuple[str, ...], list[EntityPart]] = {}
+        for part in node.parts:
+            by_path.setdefault(part.path, []).append(part)
+        for at, parts in by_path.items():
+            only = parts[0] if len(parts) == 1 and parts[0].types is None else None
+            for obj, path in collect(data, at):
+                match = only
+                if match is None:
+                    tn = obj.get("__typename")
+                    for p in parts:
+                        if p.types is None or tn in p.types:
+                            match = p
+                            break
+                    else:
+                        continue
+                build = match.build
+                if build is None:
+                    build = match.build = representation_builder(match)
+                try:
+                    rep, k = build(obj)
+                except MissingKey:
+                    continue
+                # the same entity reached twice is fetched once; a key holding a
+                # list or an object is not hashable, and is keyed by sorted JSON
+                try:
+                    i = index.get(k)
+                except TypeError:
+                    k = orjson.dumps(rep, option=orjson.OPT_SORT_KEYS)
+                    i = index.get(k)
+                if i is None:
+                    i = index[k] = len(reps)
+                    reps.append(rep)
+                    targets.append([])
+                targets[i].append((obj, path))
+        return reps
+
     def _fail(
         self,
         node: FetchNode,
         message: str,
         errors: list[dict[str, Any]],
-        targets: list[list[tuple[dict[str, Any], Path]]],
+        targets: list[list[tuple[dict[str, Any], LinkedPath]]],
     ) -> None:
         err: dict[str, Any] = {
             "message": message,
             "extensions": {"code": "SUBREQUEST_HTTP_ERROR", "serviceName": node.service_name},
         }
         if targets and targets[0]:
-            err["path"] = targets[0][0][1]
+            err["path"] = materialize(targets[0][0][1])
         errors.append(err)
 
     def _rewrite_error(
         self,
         node: FetchNode,
         err: Any,
-        targets: list[list[tuple[dict[str, Any], Path]]],
+        targets: list[list[tuple[dict[str, Any], LinkedPath]]],
     ) -> dict[str, Any]:
         if not isinstance(err, dict):
             err = {"message": str(err)}
@@ -137,9 +168,9 @@ class Executor:
             if len(path) >= 2 and path[0] == "_entities" and isinstance(path[1], int):
                 i = path[1]
                 if i < len(targets) and targets[i]:
-                    out["path"] = [*targets[i][0][1], *path[2:]]
+                    out["path"] = [*materialize(targets[i][0][1]), *path[2:]]
             elif targets and targets[0]:
-                out["path"] = targets[0][0][1]
+                out["path"] = materialize(targets[0][0][1])
         elif isinstance(path, list):
             out["path"] = path
         ext = dict(err.get("extensions") or {})

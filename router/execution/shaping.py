@@ -7,8 +7,9 @@ Non-null violations bubble to the nearest nullable parent, as the GraphQL
 spec's value completion does.
 
 The operation is compiled once per cached plan into `SelectionShape`s
-(field lists per runtime type, with precomputed type information), so
-shaping a response is a tight walk over the data.
+(field lists per runtime type, with precomputed type information), and each
+(selection, runtime type) into a Python function (`shape_code.py`), so
+shaping a response runs straight-line code over the data.
 """
 
 from __future__ import annotations
@@ -33,12 +34,12 @@ from graphql import (
     SelectionSetNode,
 )
 
+from router.execution.merge import LinkedPath, materialize
+from router.execution.shape_code import ObjectFn, generate
 from router.planning.operation import included
 
 _BUBBLE = object()
 Composite = GraphQLObjectType | GraphQLInterfaceType | GraphQLUnionType
-#: a response path as a linked list, materialised only for errors
-LinkedPath = tuple[Any, str | int] | None
 
 
 #: the code of what the shaper reports: a value the schema does not allow in its place
@@ -69,13 +70,14 @@ class FieldShape:
 class SelectionShape:
     """A selection at one static type; field lists are built per runtime type."""
 
-    __slots__ = ("by_type", "compiler", "possible", "sets", "static")
+    __slots__ = ("by_type", "compiled", "compiler", "possible", "sets", "static")
 
     def __init__(self, compiler: ShapeCompiler, static: Composite, sets: list[SelectionSetNode]):
         self.compiler = compiler
         self.static = static
         self.sets = sets
         self.by_type: dict[str, list[FieldShape]] = {}
+        self.compiled: dict[str, ObjectFn] = {}
         self.possible: frozenset[str] | None = None
         if isinstance(static, GraphQLInterfaceType | GraphQLUnionType):
             schema = compiler.schema
@@ -86,6 +88,20 @@ class SelectionShape:
         if fields is None:
             fields = self.by_type[runtime.name] = self.compiler.fields(runtime, self.sets)
         return fields
+
+    def shaper_for(self, runtime: GraphQLObjectType | GraphQLInterfaceType) -> ObjectFn:
+        fn = self.compiled.get(runtime.name)
+        if fn is None:
+            fields = self.fields_for(runtime)
+            fn = self.compiled[runtime.name] = generate(self, runtime.name, fields, _BUBBLE)
+        return fn
+
+    def dispatch(self, v: dict[str, Any], path: LinkedPath, shaper: Shaper) -> Any:
+        """An abstract type's object: shaped as its runtime type, None when it has none."""
+        runtime = self.runtime(v)
+        if runtime is None:
+            return None
+        return self.shaper_for(runtime)(v, path, shaper)
 
     def runtime(self, v: dict[str, Any]) -> GraphQLObjectType | GraphQLInterfaceType | None:
         static = self.static
@@ -197,74 +213,20 @@ class Shaper:
         runtime = shape.static
         if not isinstance(runtime, GraphQLObjectType):
             return None
-        out = self._object(shape, runtime, data, None)
+        out = shape.shaper_for(runtime)(data, None, self)
         return None if out is _BUBBLE else out
 
-    def _object(
-        self,
-        shape: SelectionShape,
-        runtime: GraphQLObjectType | GraphQLInterfaceType,
-        obj: dict[str, Any],
-        path: LinkedPath,
-    ) -> Any:
-        out: dict[str, Any] = {}
-        for f in shape.fields_for(runtime):
-            kind = f.kind
-            if kind == 0:
-                out[f.key] = obj.get(f.key)
-            elif kind == 1:
-                out[f.key] = runtime.name
-            elif kind == 2:
-                out[f.key] = obj.get(f.key)
-            else:
-                v = self._value(f.info, obj.get(f.key), (path, f.key))  # type: ignore[arg-type]
-                if v is _BUBBLE:
-                    return _BUBBLE
-                out[f.key] = v
-        return out
-
-    def _value(self, info: TypeInfo, v: Any, path: LinkedPath) -> Any:
-        r = self._complete(info, v, path)
-        if info.non_null and (r is None or r is _BUBBLE):
-            if r is None:
-                self._null_error(path, info.label)
-            return _BUBBLE
-        return None if r is _BUBBLE else r
-
-    def _complete(self, info: TypeInfo, v: Any, path: LinkedPath) -> Any:
-        if v is None:
-            return None
-        if info.item is not None:
-            if not isinstance(v, list):
-                return None
-            item = info.item
-            items = []
-            for i, x in enumerate(v):
-                r = self._value(item, x, (path, i))
-                if r is _BUBBLE:
-                    return _BUBBLE
-                items.append(r)
-            return items
-        shape = info.shape
-        if shape is not None:
-            if not isinstance(v, dict):
-                return None
-            runtime = shape.runtime(v)
-            if runtime is None:
-                return None
-            return self._object(shape, runtime, v, path)
-        if info.enum_values is not None and v not in info.enum_values:
-            self._error(f'Enum "{info.label}" cannot represent value: {v!r}', _materialize(path))
-            return None
-        return v
-
-    def _null_error(self, path: LinkedPath, label: str) -> None:
-        p = tuple(_materialize(path))
+    def null_error(self, path: LinkedPath, label: str) -> None:
+        """A null in a non-null place, unless a subgraph's error already explains it."""
+        p = tuple(materialize(path))
         for ep in self.error_paths:
             n = min(len(ep), len(p))
             if ep[:n] == p[:n] or _list_wildcard_match(ep[:n], p[:n]):
                 return
         self._error(f"Cannot return null for non-nullable field {label}.", list(p))
+
+    def enum_error(self, label: str, v: Any, path: LinkedPath) -> None:
+        self._error(f'Enum "{label}" cannot represent value: {v!r}', materialize(path))
 
     def _error(self, message: str, path: list[str | int]) -> None:
         """An error the router adds itself: coded, like every error it words."""
@@ -279,12 +241,3 @@ def _list_wildcard_match(error_path: tuple[Any, ...], path: tuple[Any, ...]) -> 
     return "@" in error_path and all(
         e == q or (e == "@" and isinstance(q, int)) for e, q in zip(error_path, path, strict=True)
     )
-
-
-def _materialize(path: LinkedPath) -> list[str | int]:
-    out: list[str | int] = []
-    while path is not None:
-        path, key = path
-        out.append(key)
-    out.reverse()
-    return out

@@ -15,13 +15,22 @@ on a field or its type replaces that; a list multiplies its item's cost
 its `@cost`; a mutation adds 10. A supergraph with none of these directives
 is priced as before (every field 1), so an unannotated graph is refused
 exactly where it was.
+
+`@listSize(requireOneSlicingArgument:)` (true by default wherever slicing
+arguments are named) is the one rule that refuses rather than prices: the
+field must be given exactly one of its slicing arguments, else the
+operation is refused before planning (`slicing_refusal`). An argument
+counts as given when its value is not null: written in the operation, by a
+variable the request sets, or by the argument's default (IBM's reading: a
+default lets the operation leave the argument out); an explicit `null`, or
+a variable the request sets to null, gives none.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from graphql import (
     BooleanValueNode,
@@ -32,6 +41,9 @@ from graphql import (
     FieldNode,
     FragmentDefinitionNode,
     FragmentSpreadNode,
+    GraphQLArgument,
+    GraphQLField,
+    GraphQLInputField,
     GraphQLInputObjectType,
     GraphQLInterfaceType,
     GraphQLList,
@@ -52,23 +64,31 @@ from graphql import (
     ScalarTypeDefinitionNode,
     SelectionSetNode,
     StringValueNode,
+    Undefined,
     ValueNode,
     VariableNode,
     get_named_type,
+    value_from_ast_untyped,
 )
 
 __all__ = [
     "EMPTY",
     "MUTATION_COST",
+    "SLICING_CODE",
     "CostTable",
     "ListSize",
     "actual_cost",
+    "given_slicing_arguments",
     "read_costs",
     "refusal",
+    "slicing_refusal",
 ]
 
 #: what a mutation adds for being one (Apollo Router and Hive Router: 10)
 MUTATION_COST = 10
+
+#: the code of a refusal for not giving exactly one of a field's slicing arguments
+SLICING_CODE = "COST_REQUIRES_ONE_SLICING_ARGUMENT"
 
 _COST = ("cost", "cost__cost", "federation__cost")
 _LIST_SIZE = ("listSize", "cost__listSize", "federation__listSize")
@@ -265,6 +285,76 @@ def read_costs(doc: DocumentNode) -> CostTable:
                         require_one_slicing_argument=_bool(d, "requireOneSlicingArgument", True),
                     )
     return table
+
+
+def _default(definition: GraphQLArgument | GraphQLInputField) -> Any:
+    """A definition's default value (the API schema keeps it only in the AST); Undefined if none."""
+    node = definition.ast_node.default_value if definition.ast_node is not None else None
+    if node is not None:
+        return value_from_ast_untyped(node)
+    return definition.default_value
+
+
+def _slicing_value(
+    path: str, fdef: GraphQLField, given: Mapping[str, ValueNode], variables: Mapping[str, Any]
+) -> Any:
+    """The value a slicing argument has (`filter.max`: an input field of one); None if none."""
+    head, *rest = path.split(".")
+    arg = fdef.args.get(head)
+    if arg is None:
+        return None
+    value: Any = Undefined
+    if head in given:
+        value = value_from_ast_untyped(given[head], cast("dict[str, Any]", variables))
+    if value is Undefined:  # left out, or a variable the request does not set
+        value = _default(arg)
+    t: Any = arg.type
+    for part in rest:
+        named = get_named_type(t)
+        if not isinstance(value, dict) or not isinstance(named, GraphQLInputObjectType):
+            return None
+        ifield = named.fields.get(part)
+        if ifield is None:
+            return None
+        value = value.get(part, Undefined)
+        if value is Undefined:
+            value = _default(ifield)
+        t = ifield.type
+    return None if value is Undefined else value
+
+
+def given_slicing_arguments(
+    rule: ListSize, fdef: GraphQLField, node: FieldNode, variables: Mapping[str, Any]
+) -> tuple[str, ...]:
+    """The slicing arguments of `rule` this occurrence of the field gives a non-null value."""
+    given = {a.name.value: a.value for a in node.arguments or ()}
+    return tuple(
+        path
+        for path in rule.slicing_arguments
+        if _slicing_value(path, fdef, given, variables) is not None
+    )
+
+
+def slicing_refusal(
+    type_name: str, rule: ListSize, node: FieldNode, given: tuple[str, ...]
+) -> dict[str, Any]:
+    """The error for a field given none, or more than one, of its slicing arguments."""
+    coordinate = f"{type_name}.{node.name.value}"
+    gives = "none" if not given else f"{len(given)} ({', '.join(given)})"
+    error: dict[str, Any] = {
+        "message": f'Field "{coordinate}" must be given exactly one of its slicing arguments '
+        f"({', '.join(rule.slicing_arguments)}); the operation gives {gives}.",
+        "extensions": {
+            "code": SLICING_CODE,
+            "field": coordinate,
+            "slicingArguments": list(rule.slicing_arguments),
+            "given": list(given),
+        },
+    }
+    if node.loc is not None:
+        start = node.loc.source.get_location(node.loc.start)
+        error["locations"] = [{"line": start.line, "column": start.column}]
+    return error
 
 
 def refusal(estimated: int, maximum: int) -> dict[str, Any]:

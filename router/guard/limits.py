@@ -23,6 +23,9 @@ The cost is the one estimate the router makes: where the supergraph carries
 `@cost`/`@listSize` (`router/guard/cost.py`), a field weighs what they say
 and a list is as long as its `@listSize` makes it, by the specification;
 where it carries none, every field weighs 1 and lists are sized as above.
+With demand control on (`max_cost` set), the same pass refuses a field
+given other than exactly one of the slicing arguments its `@listSize`
+requires one of; a supergraph without `@listSize` pays nothing for it.
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ from graphql import (
     FragmentDefinitionNode,
     FragmentSpreadNode,
     GraphQLArgument,
+    GraphQLField,
     GraphQLInterfaceType,
     GraphQLList,
     GraphQLNamedType,
@@ -54,7 +58,15 @@ from graphql import (
 )
 from graphql.type.introspection import SchemaMetaFieldDef, TypeMetaFieldDef
 
-from router.guard.cost import EMPTY, MUTATION_COST, CostTable, refusal
+from router.guard.cost import (
+    EMPTY,
+    MUTATION_COST,
+    CostTable,
+    ListSize,
+    given_slicing_arguments,
+    refusal,
+    slicing_refusal,
+)
 
 __all__ = ["Limits", "Measurement", "check_limits", "measure"]
 
@@ -87,6 +99,8 @@ class Measurement:
     aliases: int
     root_fields: int
     cost: int
+    #: fields given other than exactly one of the slicing arguments they require one of
+    slicing: tuple[dict[str, Any], ...] = ()
 
 
 @dataclass(slots=True)
@@ -146,6 +160,8 @@ class _Measurer:
         #: (fragment, meta, the list fields sized by the field it sits in, and their size)
         self.memo: dict[tuple[str, bool, _Sized], _Tally] = {}
         self.in_progress: set[str] = set()
+        #: slicing refusals by field coordinate (first occurrence); made when one is found
+        self.slicing: dict[tuple[str, str], dict[str, Any]] | None = None
 
     def included(self, node: SelectionNode) -> bool:
         for d in node.directives or ():
@@ -179,6 +195,24 @@ class _Measurer:
             if isinstance(raw, int) and not isinstance(raw, bool) and raw >= 0:
                 return raw
         return None
+
+    def require_one_slice(
+        self,
+        parent: GraphQLNamedType,
+        name: str,
+        rule: ListSize,
+        fdef: GraphQLField,
+        node: FieldNode,
+    ) -> None:
+        """Note a refusal when the field is not given exactly one of its slicing arguments."""
+        given = given_slicing_arguments(rule, fdef, node, self.variables)
+        if len(given) == 1:
+            return
+        if self.slicing is None:
+            self.slicing = {}
+        self.slicing.setdefault(
+            (parent.name, name), slicing_refusal(parent.name, rule, node, given)
+        )
 
     def is_connection(self, t: GraphQLNamedType | None) -> bool:
         """An object or interface with an `edges`/`nodes` list: a Relay-style connection."""
@@ -274,6 +308,8 @@ class _Measurer:
         if rule is not None and fdef is not None:
             defaults = {k: _default(a) for k, a in fdef.args.items() if k in rule.slicing_arguments}
             rule_size = costs.slicing_size(rule, node, defaults, self.variables)
+            if rule.require_one_slicing_argument and rule.slicing_arguments and parent:
+                self.require_one_slice(parent, name, rule, fdef, node)
         # a connection field passes its slicing argument down to its edges/nodes
         child_slice: _Sized = None
         if rule is not None and rule.sized_fields:
@@ -343,7 +379,11 @@ def measure(
     tally = m.selection_set(schema.get_root_type(op.operation), op.selection_set)
     base = MUTATION_COST if costs.annotated and op.operation.value == "mutation" else 0
     return Measurement(
-        depth=tally.depth, aliases=tally.aliases, root_fields=tally.fields, cost=base + tally.cost
+        depth=tally.depth,
+        aliases=tally.aliases,
+        root_fields=tally.fields,
+        cost=base + tally.cost,
+        slicing=tuple(m.slicing.values()) if m.slicing else (),
     )
 
 
@@ -401,6 +441,8 @@ def check_limits(
                 m.root_fields,
             )
         )
+    if limits.max_cost is not None and m.slicing:
+        errors.extend(m.slicing)
     if limits.max_cost is not None and m.cost > limits.max_cost and costs.annotated:
         errors.append(refusal(m.cost, limits.max_cost))
     elif limits.max_cost is not None and m.cost > limits.max_cost:

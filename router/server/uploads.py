@@ -30,7 +30,7 @@ import hashlib
 import secrets
 import tempfile
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import IO, TYPE_CHECKING, Any, cast
 
 import orjson
@@ -44,7 +44,7 @@ from router.execution.shaping import Shaper
 from router.gateway import GraphQLRequest, GraphQLResponse
 from router.planning.plan import FetchNode, QueryPlan
 from router.planning.planner import PlanError
-from router.server.payload import Payload
+from router.server.payload import Payload, Refusal, typed_payload
 from router.server.pipeline import Admitted, Pipeline, Refused
 
 if TYPE_CHECKING:
@@ -259,21 +259,16 @@ def _payload(raw: bytes, placed: dict[str, list[list[str]]]) -> Payload:
         raise _Bad("Batched operations are not accepted: send one operation per request.")
     if not isinstance(ops, dict):
         raise _Bad("The operations part must be a JSON object.")
-    query, variables = ops.get("query"), ops.get("variables")
-    name, extensions = ops.get("operationName"), ops.get("extensions")
-    if variables is None:
-        variables = {}
-    if (
-        (query is not None and not isinstance(query, str))
-        or not isinstance(variables, dict)
-        or (name is not None and not isinstance(name, str))
-        or (extensions is not None and not isinstance(extensions, dict))
-    ):
+    # read as a JSON POST's body is (documentId/doc_id included), so a persisted
+    # or trusted document is looked up by `Pipeline.admit` as on every transport
+    payload = typed_payload(ops)
+    if isinstance(payload, Refusal):
         raise _Bad("Invalid GraphQL request in the operations part.")
+    variables = payload.variables if payload.variables is not None else {}
     for paths in placed.values():
         for path in paths:
             _place(variables, path[1:], PLACEHOLDER)
-    return Payload(query, variables, name or None, extensions)
+    return replace(payload, variables=variables)
 
 
 def _fetch_for_files(plan: QueryPlan, roots: set[str]) -> FetchNode:

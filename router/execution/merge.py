@@ -20,49 +20,63 @@ class MissingKey(Exception):
     """An object lacks a field its representation needs; it is not sent."""
 
 
-def collect(data: Any, path: tuple[str, ...]) -> list[tuple[dict[str, Any], LinkedPath]]:
-    """Objects at a flatten path, in response order, with their response paths.
+def collect(data: Any, path: tuple[str, ...]) -> list[dict[str, Any]]:
+    """Objects at a flatten path, in response order.
 
-    One pass per path step over plain lists: an entity fetch reads hundreds
-    of objects per request, and paths are built as linked tuples that only
-    an error turns into a list (`materialize`).
+    One pass per path step over plain lists, and no response paths: an
+    entity fetch reads hundreds of objects per request and paths are only
+    needed for an error, which finds them again with `path_to`.
     """
-    level: list[tuple[dict[str, Any], LinkedPath]] = _objects([(data, None)])
+    level: list[dict[str, Any]] = []
+    _objects(data, level)
     for head in path:
-        nxt: list[tuple[Any, LinkedPath]] = []
         if head == "@":
             continue
         if head[0] == "|":
             typename = head[1:]
-            level = [(v, at) for v, at in level if v.get("__typename") == typename]
+            level = [v for v in level if v.get("__typename") == typename]
             continue
-        for v, at in level:
+        nxt: list[dict[str, Any]] = []
+        for v in level:
             child = v.get(head)
             if child is not None:
-                nxt.append((child, (at, head)))
-        level = _objects(nxt)
+                _objects(child, nxt)
+        level = nxt
     return level
 
 
-def _objects(level: list[tuple[Any, LinkedPath]]) -> list[tuple[dict[str, Any], LinkedPath]]:
-    """Dicts as they are, lists flattened into their dicts (at any depth), the rest dropped."""
-    out: list[tuple[dict[str, Any], LinkedPath]] = []
-    for v, at in level:
-        if isinstance(v, dict):
-            out.append((v, at))
-        elif isinstance(v, list):
-            _flatten(v, at, out)
-    return out
+def _objects(v: Any, out: list[dict[str, Any]]) -> None:
+    """A dict as it is, a list flattened into its dicts (at any depth), the rest dropped."""
+    if isinstance(v, dict):
+        out.append(v)
+    elif isinstance(v, list):
+        for x in v:
+            if isinstance(x, dict):
+                out.append(x)
+            elif isinstance(x, list):
+                _objects(x, out)
 
 
-def _flatten(
-    items: list[Any], at: LinkedPath, out: list[tuple[dict[str, Any], LinkedPath]]
-) -> None:
-    for i, x in enumerate(items):
-        if isinstance(x, dict):
-            out.append((x, (at, i)))
-        elif isinstance(x, list):
-            _flatten(x, (at, i), out)
+def path_to(data: Any, path: tuple[str, ...], target: dict[str, Any]) -> Path | None:
+    """The response path of `target`, an object `collect(data, path)` found."""
+    level: list[tuple[Any, LinkedPath]] = [(data, None)]
+    for head in (*path, None):
+        nxt: list[tuple[Any, LinkedPath]] = []
+        while level:
+            v, at = level.pop()
+            if isinstance(v, list):
+                level.extend((x, (at, i)) for i, x in enumerate(v))
+            elif not isinstance(v, dict):
+                continue
+            elif head is None:
+                if v is target:
+                    return materialize(at)
+            elif head == "@" or (head[0] == "|" and v.get("__typename") == head[1:]):
+                nxt.append((v, at))
+            elif head[0] != "|" and v.get(head) is not None:
+                nxt.append((v[head], (at, head)))
+        level = nxt
+    return None
 
 
 def materialize(path: LinkedPath) -> Path:

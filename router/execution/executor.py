@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -102,41 +102,21 @@ class Executor:
     ) -> list[dict[str, Any]]:
         """One representation per distinct entity; `targets` gets the objects each answers."""
         reps: list[dict[str, Any]] = []
-        index: dict[Any, int] = {}
+        index: dict[Any, list[dict[str, Any]]] = {}
         by_path: dict[tuple[str, ...], list[EntityPart]] = {}
         for part in node.parts:
             by_path.setdefault(part.path, []).append(part)
         for at, parts in by_path.items():
-            only = parts[0] if len(parts) == 1 and parts[0].types is None else None
-            for obj in collect(data, at):
-                match = only
-                if match is None:
-                    tn = obj.get("__typename")
-                    for p in parts:
-                        if p.types is None or tn in p.types:
-                            match = p
-                            break
-                    else:
-                        continue
-                build = match.build
-                if build is None:
-                    build = match.build = representation_builder(match)
-                try:
-                    rep, k = build(obj)
-                except MissingKey:
-                    continue
-                # the same entity reached twice is fetched once; a key holding a
-                # list or an object is not hashable, and is keyed by sorted JSON
-                try:
-                    i = index.get(k)
-                except TypeError:
-                    k = orjson.dumps(rep, option=orjson.OPT_SORT_KEYS)
-                    i = index.get(k)
-                if i is None:
-                    i = index[k] = len(reps)
-                    reps.append(rep)
-                    targets.append(Targets(at, []))
-                targets[i].objects.append(obj)
+            objects = collect(data, at)
+            if len(parts) == 1 and parts[0].types is None:
+                _represent(parts[0], objects, at, reps, index, targets)
+                continue
+            for obj in objects:
+                tn = obj.get("__typename")
+                for p in parts:
+                    if p.types is None or tn in p.types:
+                        _represent(p, (obj,), at, reps, index, targets)
+                        break
         return reps
 
     def _fail(
@@ -186,6 +166,35 @@ class Executor:
         ext["serviceName"] = node.service_name
         out["extensions"] = ext
         return out
+
+
+def _represent(
+    part: EntityPart,
+    objects: Iterable[dict[str, Any]],
+    at: tuple[str, ...],
+    reps: list[dict[str, Any]],
+    index: dict[Any, list[dict[str, Any]]],
+    targets: list[Targets],
+) -> None:
+    """Add the objects' representations; the same entity reached twice is fetched once."""
+    build = part.build
+    if build is None:
+        build = part.build = representation_builder(part)
+    for obj in objects:
+        try:
+            rep, k = build(obj)
+        except MissingKey:
+            continue
+        try:
+            same = index.get(k)
+        except TypeError:  # a key holding a list or an object: keyed by sorted JSON
+            k = orjson.dumps(rep, option=orjson.OPT_SORT_KEYS)
+            same = index.get(k)
+        if same is None:
+            same = index[k] = []
+            reps.append(rep)
+            targets.append(Targets(at, same))
+        same.append(obj)
 
 
 @dataclass(slots=True)

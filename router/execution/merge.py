@@ -39,7 +39,9 @@ def collect(data: Any, path: tuple[str, ...]) -> list[dict[str, Any]]:
         nxt: list[dict[str, Any]] = []
         for v in level:
             child = v.get(head)
-            if child is not None:
+            if isinstance(child, dict):
+                nxt.append(child)
+            elif isinstance(child, list):
                 _objects(child, nxt)
         level = nxt
     return level

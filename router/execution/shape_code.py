@@ -158,9 +158,11 @@ def _list(src: _Source, item: TypeInfo, v: str, path: str, res: str, ind: int) -
         src.line(ind + 1, f"{res} = {v}[:]")
         return
     items, i, x, r = src.var("items"), src.var("i"), src.var("x"), src.var("r")
+    at = src.var("at")
+    src.line(ind, f"{at} = {path}")
     src.line(ind, f"{items} = []")
     src.line(ind, f"for {i}, {x} in enumerate({v}):")
-    _value(src, item, x, f"({path}, {i})", r, ind + 1)
+    _value(src, item, x, f"({at}, {i})", r, ind + 1)
     if item.non_null:
         src.line(ind + 1, f"if {r} is BUBBLE:")
         src.line(ind + 2, f"{res} = BUBBLE")

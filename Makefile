@@ -15,7 +15,7 @@ $(STAMP): requirements.lock scripts/bootstrap.sh tools/compose/package-lock.json
 
 install: $(STAMP) ## set up everything: venv, packages, PostgreSQL and Redis binaries
 
-run: install ## run the whole system on its embedded defaults (router at :4000)
+run: install ## run the whole system on its embedded defaults (router at :4000; SUBGRAPH_WORKERS=n processes per subgraph, default 1)
 	$(PY) -m stack
 
 test: install lint ## run the whole test suite (lint, schema check, tests)

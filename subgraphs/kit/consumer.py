@@ -6,6 +6,12 @@ events, instead of reading the owner's tables. Each consumer group reads
 the stream `athena.stream.<topic>`; an event is acknowledged only after the
 handler's transaction committed, so a crash replays it. Handlers must be
 idempotent (upserts keyed by the source id, guarded by the event's time).
+
+Each worker process is its own consumer of the group (named by host and
+pid), so the group hands each event to one of them. A worker that dies
+leaves what it read unacknowledged under a name nobody uses again (its
+successor has another pid): any live consumer of the group claims such an
+event once it has waited `CLAIM_IDLE_MS` (XAUTOCLAIM) and handles it.
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ import contextlib
 import logging
 import os
 import socket
+import time
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
@@ -31,6 +38,10 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 Handler = Callable[["AsyncSession", dict[str, Any]], Awaitable[None]]
+
+#: How long an event may stay read but unacknowledged before another consumer takes it
+#: over: far above any handler's run time, as the reader may still be working on it.
+CLAIM_IDLE_MS = 5 * 60 * 1000
 
 
 def _expected(exc: Exception) -> bool:
@@ -59,6 +70,7 @@ class EventConsumer:
         consumer: str | None = None,
         block_ms: int = 2000,
         batch: int = 100,
+        claim_idle_ms: int = CLAIM_IDLE_MS,
     ) -> None:
         self.redis = redis
         self.sessions = sessions
@@ -69,6 +81,8 @@ class EventConsumer:
         self.handler = handler
         self.block_ms = block_ms
         self.batch = batch
+        self.claim_idle_ms = claim_idle_ms
+        self._last_claim = time.monotonic()
         self._task: asyncio.Task[None] | None = None
 
     async def ensure_group(self) -> None:
@@ -98,6 +112,8 @@ class EventConsumer:
                 # After a restart, finish what this consumer read but never acked.
                 handled = await self.consume_once(pending=pending_first)
                 pending_first = pending_first and handled > 0
+                if time.monotonic() - self._last_claim > self.claim_idle_ms / 2000:
+                    await self.claim_abandoned()
                 backoff = 0.1
             except asyncio.CancelledError:
                 raise
@@ -129,11 +145,36 @@ class EventConsumer:
         )
         handled = 0
         for _stream, entries in answer or []:
-            for entry_id, fields in entries:
-                raw = fields.get(b"event") or fields.get("event")
-                if raw is not None:
-                    async with self.sessions() as session, session.begin():
-                        await self.handler(session, json.loads(raw))
-                await self.redis.xack(self.stream, self.group, entry_id)
-                handled += 1
+            handled += await self._handle(entries)
         return handled
+
+    async def claim_abandoned(self) -> int:
+        """Take over and handle the group's events read but unacknowledged for too long.
+
+        Returns how many were handled. Delivery stays at least once: a reader
+        still busy after `claim_idle_ms` gets its event handled twice.
+        """
+        self._last_claim = time.monotonic()
+        handled, start = 0, "0-0"
+        while True:
+            answer: Any = await self.redis.xautoclaim(
+                self.stream,
+                self.group,
+                self.consumer,
+                min_idle_time=self.claim_idle_ms,
+                start_id=start,
+                count=self.batch,
+            )
+            start, entries = answer[0], answer[1]
+            handled += await self._handle(entries)
+            if start in (b"0-0", "0-0"):
+                return handled
+
+    async def _handle(self, entries: list[Any]) -> int:
+        for entry_id, fields in entries:
+            raw = (fields or {}).get(b"event") or (fields or {}).get("event")
+            if raw is not None:
+                async with self.sessions() as session, session.begin():
+                    await self.handler(session, json.loads(raw))
+            await self.redis.xack(self.stream, self.group, entry_id)
+        return len(entries)

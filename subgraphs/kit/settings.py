@@ -11,6 +11,7 @@ deployable, reads the few variables it shares with them (`JWT_*`,
 
 from __future__ import annotations
 
+import os
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
@@ -231,6 +232,11 @@ class Settings(BaseSettings):
 
     db_pool_size: int = 10
     db_echo: bool = False
+    #: Worker processes each subgraph serves with (uvicorn's `workers`); 0: one per core
+    #: this process may run on (docker-compose's default). 1, the default here (`make run`,
+    #: the benchmarks), serves in the process itself. Each worker keeps its own pools: up
+    #: to 2 x `db_pool_size` + 3 (jobs) PostgreSQL connections apiece.
+    subgraph_workers: int = Field(default=1, ge=0)
     log_level: str = "info"
     environment: str = Field(default="development")
 
@@ -311,6 +317,14 @@ class Settings(BaseSettings):
     @property
     def documents_path(self) -> Path:
         return self.documents_dir or self.data_dir / "documents"
+
+    @property
+    def worker_count(self) -> int:
+        """`subgraph_workers`, with 0 resolved to the cores this process may use."""
+        if self.subgraph_workers:
+            return self.subgraph_workers
+        affinity = getattr(os, "sched_getaffinity", None)
+        return len(affinity(0)) if affinity else (os.cpu_count() or 1)
 
     def port_of(self, subgraph: str) -> int:
         port: int = getattr(self, f"{subgraph}_port")

@@ -155,3 +155,15 @@ def _served_by(path: str, locations: list[tuple[str, str, str]]) -> str | None:
     literal = path.split("{", 1)[0]
     prefixes = [(len(w), h) for k, w, h in locations if k == "prefix" and literal.startswith(w)]
     return max(prefixes)[1] if prefixes else None
+
+
+def test_subgraphs_run_one_worker_per_core_unless_told_and_postgres_has_room() -> None:
+    """SUBGRAPH_WORKERS (kit/serve.py): 0, one per core, unless the deployment sets it."""
+    for subgraph in WRITTEN:
+        assert SERVICES[subgraph]["environment"]["SUBGRAPH_WORKERS"] == "${SUBGRAPH_WORKERS:-0}"
+    assert Settings(subgraph_workers=0).worker_count >= 1
+    assert Settings(subgraph_workers=3).worker_count == 3
+    command = " ".join(SERVICES["postgres"]["command"])
+    limit = re.search(r"max_connections=\$\{POSTGRES_MAX_CONNECTIONS:-(\d+)\}", command)
+    assert limit is not None, command
+    assert int(limit.group(1)) > 100

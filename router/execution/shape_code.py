@@ -15,6 +15,7 @@ Tracebacks and profilers show the generated source under `<shape Type#n>`.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -25,6 +26,9 @@ if TYPE_CHECKING:
 
 #: a compiled object shaper: (object, its LinkedPath, the Shaper) -> dict, or BUBBLE
 ObjectFn = Callable[[dict[str, Any], Any, "Shaper"], Any]
+
+#: tells apart the places a value can be shaped at, in `Shaper.memo`'s keys
+_sites = itertools.count()
 
 
 class _Source:
@@ -56,6 +60,7 @@ def generate(
     src = _Source(bubble)
     src.line(0, "def shape(obj, path, sh):")
     entries: list[str] = []
+    memo = False
     for f in fields:
         key = repr(f.key)
         info = f.info
@@ -70,7 +75,7 @@ def generate(
             src.line(2, f"sh.null_error((path, {key}), {src.const(info.label)})")
             src.line(2, "return BUBBLE")
             entries.append(f"{key}: {v}")
-        else:
+        elif info.item is None and info.shape is None:  # an enum
             v, res = src.var("v"), src.var("r")
             src.line(1, f"{v} = obj.get({key})")
             _value(src, info, v, f"(path, {key})", res, 1)
@@ -78,7 +83,26 @@ def generate(
                 src.line(1, f"if {res} is BUBBLE:")
                 src.line(2, "return BUBBLE")
             entries.append(f"{key}: {res}")
+        else:
+            v, res, k, n = src.var("v"), src.var("r"), src.var("k"), src.var("n")
+            memo = True
+            src.line(1, f"{v} = obj.get({key})")
+            # an entity's answer merged into several objects is one value in each:
+            # shaped once, unless shaping it reported anything (paths differ)
+            src.line(1, f"{k} = (id({v}), {src.const(next(_sites))})")
+            src.line(1, f"{res} = memo.get({k})")
+            src.line(1, f"if {res} is None:")
+            src.line(2, f"{n} = sh.reports")
+            _value(src, info, v, f"(path, {key})", res, 2)
+            src.line(2, f"if {res} is not None and sh.reports == {n}:")
+            src.line(3, f"memo[{k}] = {res}")
+            if info.non_null:
+                src.line(1, f"if {res} is BUBBLE:")
+                src.line(2, "return BUBBLE")
+            entries.append(f"{key}: {res}")
     src.line(1, "return {" + ", ".join(entries) + "}")
+    if memo:
+        src.lines.insert(1, "    memo = sh.memo")
     fn: ObjectFn = compile_function(src.lines, f"shape {type_name}", src.names)
     return fn
 

@@ -208,6 +208,12 @@ class Shaper:
     def __init__(self, errors: list[dict[str, Any]]) -> None:
         self.errors = errors
         self.error_paths = [tuple(e["path"]) for e in errors if isinstance(e.get("path"), list)]
+        #: (id of a composite value, the place it is shaped at) -> its shaped value,
+        #: valid while the data is alive: one shaping run
+        self.memo: dict[tuple[int, int], Any] = {}
+        #: null and enum reports so far, reported or not: a value whose shaping
+        #: made none is the same wherever it sits
+        self.reports = 0
 
     def shape_root(self, shape: SelectionShape, data: dict[str, Any]) -> dict[str, Any] | None:
         runtime = shape.static
@@ -218,6 +224,7 @@ class Shaper:
 
     def null_error(self, path: LinkedPath, label: str) -> None:
         """A null in a non-null place, unless a subgraph's error already explains it."""
+        self.reports += 1
         p = tuple(materialize(path))
         for ep in self.error_paths:
             n = min(len(ep), len(p))
@@ -226,6 +233,7 @@ class Shaper:
         self._error(f"Cannot return null for non-nullable field {label}.", list(p))
 
     def enum_error(self, label: str, v: Any, path: LinkedPath) -> None:
+        self.reports += 1
         self._error(f'Enum "{label}" cannot represent value: {v!r}', materialize(path))
 
     def _error(self, message: str, path: list[str | int]) -> None:

@@ -249,6 +249,10 @@ class _Gen:
         self.null_one_in = draw(st.sampled_from([1000, 20, 6, 3]))
         self.missing_one_in = draw(st.sampled_from([1000, 10, 4]))
         self.misfit_one_in = draw(st.sampled_from([15, 6, 3]))
+        # an entity's answer merged into several objects is one value in each:
+        # the shaper shapes such a value once unless shaping it reported anything
+        self.share_one_in = draw(st.sampled_from([1000, 4, 2]))
+        self.shared: dict[str, list[Any]] = {}
 
     def chance(self, one_in: int) -> bool:
         """True once in `one_in` draws: hypothesis favours the bounds, so test the middle."""
@@ -261,12 +265,25 @@ class _Gen:
             return None
         if self.wrong and self.chance(self.misfit_one_in):
             return self.misfit(t)
-        if isinstance(t, GraphQLList):
-            return [self.value(t.of_type, sets) for _ in range(self.draw(st.integers(0, 3)))]
+        if isinstance(t, GraphQLScalarType | GraphQLEnumType):
+            return self.leaf(t)
+        # shared within a type, across selections: what one selection did not
+        # ask for is missing (null) under another
+        seen = self.shared.setdefault(str(t), [])
+        if seen and self.chance(self.share_one_in):
+            return seen[self.draw(st.integers(0, len(seen) - 1))]  # the same object again
+        value = self.composite(t, sets)
+        seen.append(value)
+        return value
+
+    def leaf(self, t: GraphQLScalarType | GraphQLEnumType) -> Any:
         if isinstance(t, GraphQLEnumType):
             return self.draw(st.sampled_from(ENUM_VALUES))
-        if isinstance(t, GraphQLScalarType):
-            return self.draw(SCALARS[t.name])
+        return self.draw(SCALARS[t.name])
+
+    def composite(self, t: GraphQLOutputType, sets: list[SelectionSetNode]) -> Any:
+        if isinstance(t, GraphQLList):
+            return [self.value(t.of_type, sets) for _ in range(self.draw(st.integers(0, 3)))]
         if isinstance(t, GraphQLObjectType):
             return self.object(t, sets, typename=self.chance(2))
         assert isinstance(t, GraphQLInterfaceType | GraphQLUnionType)

@@ -3,20 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping
 from typing import Any
 
-import orjson
-
 from router.execution.fetcher import Fetcher, FetchError
-from router.execution.merge import (
-    MissingKey,
-    collect,
-    deep_merge,
-    path_to,
-    representation_builder,
-)
+from router.execution.merge import Targets, collect, deep_merge
+from router.execution.represent import Representer, representer
 from router.planning.plan import EntityPart, FetchNode, QueryPlan
 from router.planning.selection import restore_aliases
 
@@ -102,20 +94,23 @@ class Executor:
     ) -> list[dict[str, Any]]:
         """One representation per distinct entity; `targets` gets the objects each answers."""
         reps: list[dict[str, Any]] = []
-        index: dict[Any, list[dict[str, Any]]] = {}
+        indexes: dict[Any, dict[Any, list[dict[str, Any]]]] = {}
         by_path: dict[tuple[str, ...], list[EntityPart]] = {}
         for part in node.parts:
             by_path.setdefault(part.path, []).append(part)
         for at, parts in by_path.items():
             objects = collect(data, at)
             if len(parts) == 1 and parts[0].types is None:
-                _represent(parts[0], objects, at, reps, index, targets)
+                r = _representer(parts[0])
+                r.represent(objects, indexes.setdefault(r.namespace, {}), reps, targets, at)
                 continue
             for obj in objects:
                 tn = obj.get("__typename")
                 for p in parts:
                     if p.types is None or tn in p.types:
-                        _represent(p, (obj,), at, reps, index, targets)
+                        r = _representer(p)
+                        index = indexes.setdefault(r.namespace, {})
+                        r.represent((obj,), index, reps, targets, at)
                         break
         return reps
 
@@ -168,42 +163,9 @@ class Executor:
         return out
 
 
-def _represent(
-    part: EntityPart,
-    objects: Iterable[dict[str, Any]],
-    at: tuple[str, ...],
-    reps: list[dict[str, Any]],
-    index: dict[Any, list[dict[str, Any]]],
-    targets: list[Targets],
-) -> None:
-    """Add the objects' representations; the same entity reached twice is fetched once."""
-    build = part.build
-    if build is None:
-        build = part.build = representation_builder(part)
-    for obj in objects:
-        try:
-            rep, k = build(obj)
-        except MissingKey:
-            continue
-        try:
-            same = index.get(k)
-        except TypeError:  # a key holding a list or an object: keyed by sorted JSON
-            k = orjson.dumps(rep, option=orjson.OPT_SORT_KEYS)
-            same = index.get(k)
-        if same is None:
-            same = index[k] = []
-            reps.append(rep)
-            targets.append(Targets(at, same))
-        same.append(obj)
-
-
-@dataclass(slots=True)
-class Targets:
-    """The objects one representation's answer is merged into, found at `at`."""
-
-    at: tuple[str, ...]
-    objects: list[dict[str, Any]]
-
-    def first_path(self, data: dict[str, Any]) -> list[str | int] | None:
-        """The first object's response path (for errors only: found by walking again)."""
-        return path_to(data, self.at, self.objects[0]) if self.objects else None
+def _representer(part: EntityPart) -> Representer:
+    """The part's compiled representer, made at its first use and kept with the plan."""
+    r: Representer | None = part.build
+    if r is None:
+        r = part.build = representer(part)
+    return r

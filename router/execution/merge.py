@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from typing import Any
 
-from router.execution.codegen import compile_function
 from router.planning.selection import SubSel
-
-if TYPE_CHECKING:
-    from router.planning.plan import EntityPart
 
 Path = list[str | int]
 #: a response path as a linked list, (parent, key), materialised only for errors
@@ -81,6 +77,18 @@ def path_to(data: Any, path: tuple[str, ...], target: dict[str, Any]) -> Path | 
     return None
 
 
+@dataclass(slots=True)
+class Targets:
+    """The objects one representation's answer is merged into, found at `at`."""
+
+    at: tuple[str, ...]
+    objects: list[dict[str, Any]]
+
+    def first_path(self, data: dict[str, Any]) -> Path | None:
+        """The first object's response path (for errors only: found by walking again)."""
+        return path_to(data, self.at, self.objects[0]) if self.objects else None
+
+
 def materialize(path: LinkedPath) -> Path:
     out: Path = []
     while path is not None:
@@ -88,49 +96,6 @@ def materialize(path: LinkedPath) -> Path:
         out.append(key)
     out.reverse()
     return out
-
-
-#: (an object) -> its representation and a hashable key for deduplication
-RepresentationBuilder = Callable[[dict[str, Any]], tuple[dict[str, Any], Any]]
-
-
-def representation_builder(part: EntityPart) -> RepresentationBuilder:
-    """How one entity part represents an object; generated code when the key is flat.
-
-    Most keys are a few scalar fields (`id`); for those the representation
-    is one dict literal and its key a tuple of the values, tagged with the
-    field names so two parts with different keys never share an entry.
-    Anything else (nested keys, @requires with fragments) goes through
-    `representation`, keyed by its items (or, holding lists or objects,
-    by sorted JSON: see the executor).
-    """
-    rep, typename = part.rep, part.rep_typename
-    flat = not rep.frags and all(f.sub is None for f in rep.fields.values())
-    if not flat:
-
-        def build(obj: dict[str, Any]) -> tuple[dict[str, Any], Any]:
-            r = representation(obj, rep, typename, part.conditions)
-            return r, tuple(r.items())
-
-        return build
-    fields = list(rep.fields.values())
-    names: dict[str, Any] = {"MissingKey": MissingKey, "SIG": ("#", *(f.name for f in fields))}
-    values = [f"a{i}" for i in range(len(fields))]
-    lines = ["def build(obj):", "    try:"]
-    lines += [
-        f"        {v} = obj[{(f.alias or f.name)!r}]" for v, f in zip(values, fields, strict=True)
-    ]
-    lines += ["    except KeyError as exc:", "        raise MissingKey(exc.args[0]) from None"]
-    lines.append(f"    t = {typename!r}" if typename else '    t = obj.get("__typename")')
-    entries = [
-        '"__typename": t',
-        *(f"{f.name!r}: {v}" for v, f in zip(values, fields, strict=True)),
-    ]
-    lines.append(
-        f"    return {{{', '.join(entries)}}}, (SIG, t, {''.join(v + ', ' for v in values)})"
-    )
-    builder: RepresentationBuilder = compile_function(lines, "representation", names)
-    return builder
 
 
 def representation(

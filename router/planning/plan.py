@@ -28,7 +28,7 @@ class EntityPart:
     rep_typename: str | None = None
     #: for fragments in `rep`: type condition -> object types it matches
     conditions: dict[str, frozenset[str]] = field(default_factory=dict)
-    #: the executor's compiled representation builder, made at first use
+    #: the executor's compiled representer (execution/represent.py), made at first use
     build: Any = field(default=None, repr=False, compare=False)
 
 

@@ -10,6 +10,11 @@ plan, and keeps value completion's semantics exactly: a null or a value of
 the wrong shape in a non-null position bubbles to the nearest nullable
 parent, an enum value the schema does not know is an error and a null.
 
+An entity's answer merged into several objects (the vendor of 150
+vehicles) is one value in each of them: a composite value is shaped once
+per place (`Shaper.memo`, keyed by its identity during one shaping run)
+unless shaping it reported anything, whose paths differ by place.
+
 Tracebacks and profilers show the generated source under `<shape Type#n>`.
 """
 

@@ -53,6 +53,21 @@ COUNT_BOOKED = "SELECT count(*) FROM charters.charters WHERE status = ANY(:booke
 # --- data ------------------------------------------------------------------------
 
 
+async def table_columns(conn: Any, table: str) -> list[str]:
+    """A table's columns in order, for copying its rows with some columns rewritten."""
+    from sqlalchemy import text
+
+    schema, name = table.split(".")
+    rows = await conn.execute(
+        text(
+            "SELECT column_name FROM information_schema.columns "
+            "WHERE table_schema = :s AND table_name = :t ORDER BY ordinal_position"
+        ),
+        {"s": schema, "t": name},
+    )
+    return [r[0] for r in rows]
+
+
 async def multiply_booked(database_url: str, wanted: int) -> int:
     """Copy the demo's booked charters (vehicles and finance facts too) until `wanted` exist."""
     from sqlalchemy import text
@@ -64,15 +79,7 @@ async def multiply_booked(database_url: str, wanted: int) -> int:
         async with engine.begin() as conn:
 
             async def columns(table: str) -> list[str]:
-                schema, name = table.split(".")
-                rows = await conn.execute(
-                    text(
-                        "SELECT column_name FROM information_schema.columns "
-                        "WHERE table_schema = :s AND table_name = :t ORDER BY ordinal_position"
-                    ),
-                    {"s": schema, "t": name},
-                )
-                return [r[0] for r in rows]
+                return await table_columns(conn, table)
 
             have = await conn.scalar(text(COUNT_BOOKED), {"booked": BOOKED})
             if not have:

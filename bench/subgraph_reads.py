@@ -67,6 +67,7 @@ from typing import Any
 import httpx
 
 from bench.charters_board import PYTHON, ROOT, free_port, process, wait_healthy
+from bench.reports_profit import table_columns
 
 SECRET = "bench-router-secret"  # noqa: S105 - a throwaway run's own
 SUBGRAPHS = ("identity", "charters", "vendors", "sales", "pricing", "finance")
@@ -214,15 +215,7 @@ async def multiply(database_url: str, copies: int) -> None:
         async with engine.begin() as conn:
 
             async def columns(table: str) -> list[str]:
-                schema, name = table.split(".")
-                rows = await conn.execute(
-                    text(
-                        "SELECT column_name FROM information_schema.columns "
-                        "WHERE table_schema = :s AND table_name = :t ORDER BY ordinal_position"
-                    ),
-                    {"s": schema, "t": name},
-                )
-                return [r[0] for r in rows]
+                return await table_columns(conn, table)
 
             async def copy(table: str, overrides: dict[str, str], join: str) -> None:
                 cols = await columns(table)

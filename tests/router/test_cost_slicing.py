@@ -21,15 +21,9 @@ from router.guard.cost import SLICING_CODE, CostTable, read_costs
 from router.guard.limits import Limits, check_limits, measure
 from router.supergraph.load import load_supergraph
 from subgraphs.kit.settings import PROJECT_ROOT
+from tests.router.test_cost import DIRECTIVES
 from tests.router_edge.router_harness import router
 from tests.router_edge.security_harness import SUPERGRAPH_SDL, Charters, charters_subgraph
-
-DIRECTIVES = """
-directive @cost(weight: Int!) on ARGUMENT_DEFINITION | ENUM | FIELD_DEFINITION
-  | INPUT_FIELD_DEFINITION | OBJECT | SCALAR
-directive @listSize(assumedSize: Int, slicingArguments: [String!], sizedFields: [String!],
-  requireOneSlicingArgument: Boolean = true) on FIELD_DEFINITION
-"""
 
 SDL = (
     DIRECTIVES

@@ -36,7 +36,14 @@ schema: install ## export subgraph SDLs and compose schema/supergraph.graphql
 migrate: install ## apply migrations to DATABASE_URL (default: the embedded database)
 	$(PY) -m db.migrate
 
+backup: install ## dump DATABASE_URL (default: the embedded database) and the documents to .data/backups/<UTC time>/ (TO=folder to choose)
+	$(PY) -m db.backup backup $(if $(TO),--to "$(TO)")
+
+restore: install ## restore FROM=<backup folder> into an EMPTY database and documents folder, then verify it (OVERWRITE_DOCUMENTS=1 moves existing documents aside)
+	@test -n "$(FROM)" || { echo "usage: make restore FROM=<backup folder>" >&2; exit 2; }
+	$(PY) -m db.backup restore --from "$(FROM)" $(if $(OVERWRITE_DOCUMENTS),--overwrite-documents)
+
 lock: ## re-resolve requirements.lock from pyproject.toml
 	uv pip compile pyproject.toml --group dev --generate-hashes --python-version 3.11 -o requirements.lock
 
-.PHONY: help install run test lint format schema migrate lock
+.PHONY: help install run test lint format schema migrate backup restore lock

@@ -23,6 +23,7 @@ from subgraphs.kit.settings import PROJECT_ROOT, SUBGRAPH_PORTS
 
 SCHEMA_DIR = PROJECT_ROOT / "schema"
 COMPOSE_DIR = PROJECT_ROOT / "tools" / "compose"
+KUBERNETES_GENERATOR = PROJECT_ROOT / "deploy" / "kubernetes" / "generate.py"
 
 
 def subgraph_names() -> list[str]:
@@ -89,6 +90,9 @@ def main(argv: list[str] | None = None) -> int:
         result = compose(SCHEMA_DIR)
         sys.stdout.write(result.stdout)
         sys.stderr.write(result.stderr)
+        if result.returncode == 0:
+            # the router's Kubernetes ConfigMap carries a copy of the supergraph
+            subprocess.run([sys.executable, str(KUBERNETES_GENERATOR)], check=True)
         return result.returncode
     if action == "check":
         stale = stale_files()

@@ -15,7 +15,10 @@ RUN uv pip install --system --require-hashes --no-cache -r requirements.lock
 
 COPY . .
 
-RUN useradd --system --uid 10001 --no-create-home athena
+RUN useradd --system --uid 10001 --no-create-home athena \
+    && mkdir -p /app/.data/documents && chown -R athena /app/.data
+# .data (Settings.data_dir) is the one place a process writes; the documents
+# volume mounted there starts with this ownership
 USER athena
 
 CMD ["python", "-m", "router", "--supergraph", "schema/supergraph.graphql", "--port", "4000"]

@@ -167,3 +167,14 @@ def test_subgraphs_run_one_worker_per_core_unless_told_and_postgres_has_room() -
     limit = re.search(r"max_connections=\$\{POSTGRES_MAX_CONNECTIONS:-(\d+)\}", command)
     assert limit is not None, command
     assert int(limit.group(1)) > 100
+
+
+def test_uploaded_documents_live_on_a_volume_the_process_may_write() -> None:
+    """charters and vendors store uploads under Settings.documents_path (kit/storage.py)."""
+    documents = Settings(data_dir=Path("/app/.data"), documents_dir=None).documents_path
+    for name in ("charters", "vendors"):
+        assert f"documents:{documents}" in SERVICES[name]["volumes"], name
+    assert "documents" in COMPOSE["volumes"]
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    assert f"mkdir -p {documents}" in dockerfile
+    assert "chown -R athena /app/.data" in dockerfile

@@ -8,7 +8,7 @@ from subgraphs.charters import jobs
 from subgraphs.charters.document_downloads import routes as document_routes
 from subgraphs.charters.downloads import routes as download_routes
 from subgraphs.charters.event_stream import start_stream, stop_stream
-from subgraphs.charters.field_policy import FieldPolicy
+from subgraphs.charters.field_policy import apply_field_policy
 from subgraphs.charters.models import outbox
 from subgraphs.charters.mutations import Mutation
 from subgraphs.charters.queries import Query
@@ -43,9 +43,9 @@ schema = build_schema(
     Mutation,
     subscription=Subscription,
     types=[Charter, CharterVehicle, CharterSeries, Client, User, Vendor],
-    # Portals: each field of a charter read only by the audiences `visibility.FIELDS` names.
-    extensions=[FieldPolicy],
 )
+# Portals: each field of a charter read only by the audiences `visibility.FIELDS` names.
+apply_field_policy(schema)
 
 
 #: Vendors' facts charters keeps (portals: what a vendor may read), by stream.

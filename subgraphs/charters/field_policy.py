@@ -1,10 +1,11 @@
 """Applies `service/visibility.py` to every field of the governed types.
 
-One schema extension, so that no resolver spells a role check out: before a
-field of `Charter`, `CharterVehicle`, `Stop` or `CharterSeries` resolves, it
-asks the object for the reader's audience (`reader_audience`) and the
-table whether that audience may read the field. A field it may not read
-resolves to null with a `FORBIDDEN` error at its path; the rest of the
+Applied once to the schema (`apply_field_policy`), so that no resolver spells
+a role check out: before a field of `Charter`, `CharterVehicle`, `Stop` or
+`CharterSeries` resolves, it asks the object for the reader's audience
+(`reader_audience`) and the table whether that audience may read the field.
+Only those types' fields are wrapped: the rest of the schema pays nothing.
+A field it may not read resolves to null with a `FORBIDDEN` error at its path; the rest of the
 answer stays (such fields are nullable in the schema, or sit under a
 nullable parent).
 
@@ -18,11 +19,8 @@ from __future__ import annotations
 
 import inspect
 import uuid
-from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any, Protocol
-
-from strawberry.extensions import SchemaExtension
+from typing import TYPE_CHECKING, Any, Protocol
 
 from protocol.roles import Role
 from subgraphs.charters import loaders as L
@@ -31,10 +29,14 @@ from subgraphs.charters.service.visibility import (
     Audience,
     CharterFacts,
     audience_of,
-    may_read,
+    readers_of,
     series_audience_of,
 )
 from subgraphs.kit.errors import ForbiddenError
+from subgraphs.kit.schema import wrap_fields
+
+if TYPE_CHECKING:
+    from subgraphs.kit.schema import FieldResolver, SubgraphSchema
 
 
 class Governed(Protocol):
@@ -102,49 +104,45 @@ def _refusal(type_name: str, field_name: str) -> ForbiddenError:
     return ForbiddenError(f"You may not read `{field_name}` of this {type_name}.")
 
 
-class FieldPolicy(SchemaExtension):
-    """Refuses, field by field, what `visibility.FIELDS` does not let the reader read."""
+def _policed(type_name: str, field_name: str, resolve: FieldResolver) -> FieldResolver:
+    """`resolve`, first asking whether the reader may read this field (`visibility.FIELDS`)."""
+    allowed = readers_of(type_name, field_name)
 
-    def resolve(
-        self,
-        _next: Callable[..., Any],
-        root: Any,
-        info: Any,
-        *args: Any,
-        **kwargs: Any,
-    ) -> Any:
-        type_name = info.parent_type.name
-        if type_name not in FIELDS or root is None or info.field_name.startswith("__"):
-            return _next(root, info, *args, **kwargs)
-        audience = _known_audience(root, info)
-        if audience is None:
-            return self._checked(type_name, _next, root, info, args, kwargs)
-        # Known without awaiting (staff, a quote link): a plain field stays a plain call,
-        # so graphql-core creates no coroutine or task for it.
-        if not may_read(type_name, info.field_name, audience):
-            raise _refusal(type_name, info.field_name)
-        return _next(root, info, *args, **kwargs)
-
-    async def _checked(
-        self,
-        type_name: str,
-        _next: Callable[..., Any],
-        root: Governed,
-        info: Any,
-        args: tuple[Any, ...],
-        kwargs: dict[str, Any],
-    ) -> Any:
+    async def checked(root: Governed, info: Any, kwargs: dict[str, Any]) -> Any:
         audience = await root.reader_audience(info)
-        if not may_read(type_name, info.field_name, audience):
-            raise _refusal(type_name, info.field_name)
-        result: Any = _next(root, info, *args, **kwargs)
+        if audience is None or audience not in allowed:
+            raise _refusal(type_name, field_name)
+        result: Any = resolve(root, info, **kwargs)
         if inspect.isawaitable(result):
             result = await result
         return result
 
+    def policed(root: Any, info: Any, **kwargs: Any) -> Any:
+        if root is None:
+            return resolve(root, info, **kwargs)
+        audience = _known_audience(root, info)
+        if audience is None:
+            return checked(root, info, kwargs)
+        # Known without awaiting (staff, a quote link): a plain field stays a plain call,
+        # so graphql-core creates no coroutine or task for it.
+        if audience not in allowed:
+            raise _refusal(type_name, field_name)
+        return resolve(root, info, **kwargs)
+
+    return policed
+
+
+def apply_field_policy(schema: SubgraphSchema) -> None:
+    """Refuses, field by field, what `visibility.FIELDS` does not let the reader read.
+
+    Only the governed types' fields are wrapped (once, here): the other
+    types' fields pay nothing for the policy.
+    """
+    wrap_fields(schema, FIELDS, _policed)
+
 
 __all__ = [
-    "FieldPolicy",
+    "apply_field_policy",
     "charter_audience",
     "charter_audience_by_id",
     "series_audience",

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
@@ -29,6 +30,7 @@ from subgraphs.kit.graphql_http import SubgraphGraphQL
 from subgraphs.kit.jobs import JobRunner, ScheduledJob
 from subgraphs.kit.outbox import OutboxRelay
 from subgraphs.kit.request_id import set_request_id
+from subgraphs.kit.serve import GC_TUNING_ENV, tune_gc
 from subgraphs.kit.settings import Settings, get_settings
 from subgraphs.kit.startup_checks import refuse_unsafe_settings
 
@@ -129,6 +131,8 @@ def create_subgraph_app(
         if runner is not None:
             services.extra["jobs"] = runner
             await runner.start()
+        if os.environ.get(GC_TUNING_ENV) == "1":
+            tune_gc()
         try:
             yield
         finally:

@@ -34,6 +34,7 @@ from subgraphs.kit.auth.impersonation import (
     MUTATIONS_ALLOWED_WHILE_IMPERSONATING,
     NOT_ALLOWED_WHILE_IMPERSONATING,
 )
+from subgraphs.kit.documents import known_document
 
 if TYPE_CHECKING:
     from graphql import FieldNode
@@ -61,14 +62,32 @@ def _aliases_rule(max_aliases: int) -> type[ValidationRule]:
 
 
 def validation_rules(settings: Settings) -> tuple[type[ValidationRule], ...]:
+    return _limit_rules(
+        settings.subgraph_max_depth,
+        settings.subgraph_max_aliases,
+        bool(settings.subgraph_introspection),
+    )
+
+
+def _limit_rules(
+    max_depth: int, max_aliases: int, introspection: bool
+) -> tuple[type[ValidationRule], ...]:
     rules: list[type[ValidationRule]] = []
-    if settings.subgraph_max_depth > 0:
-        rules.append(_depth_rule(settings.subgraph_max_depth))
-    if settings.subgraph_max_aliases > 0:
-        rules.append(_aliases_rule(settings.subgraph_max_aliases))
-    if not settings.subgraph_introspection:
+    if max_depth > 0:
+        rules.append(_depth_rule(max_depth))
+    if max_aliases > 0:
+        rules.append(_aliases_rule(max_aliases))
+    if not introspection:
         rules += [NoSchemaIntrospectionCustomRule, NoServiceSdlRule]
     return tuple(rules)
+
+
+@lru_cache(maxsize=32)
+def _with_limits(
+    base: tuple[type[ValidationRule], ...], max_depth: int, max_aliases: int, introspection: bool
+) -> tuple[type[ValidationRule], ...]:
+    """One tuple object per (base rules, limits): the validation cache's key stays stable."""
+    return (*base, *_limit_rules(max_depth, max_aliases, introspection))
 
 
 class SubgraphLimits(SchemaExtension):
@@ -76,9 +95,11 @@ class SubgraphLimits(SchemaExtension):
         context = self.execution_context.context
         settings = getattr(context, "settings", None)
         if settings is not None:
-            self.execution_context.validation_rules = (
-                *self.execution_context.validation_rules,
-                *validation_rules(settings),
+            self.execution_context.validation_rules = _with_limits(
+                tuple(self.execution_context.validation_rules),
+                settings.subgraph_max_depth,
+                settings.subgraph_max_aliases,
+                bool(settings.subgraph_introspection),
             )
         yield
 
@@ -153,6 +174,16 @@ def _literal_has_nul(document: Any) -> bool:
     )
 
 
+def _document_has_nul(ctx: Any) -> bool:
+    """`_literal_has_nul`, walked once per cached document (`kit/documents.py`)."""
+    known = known_document(ctx)
+    if known is None:
+        return _literal_has_nul(ctx.graphql_document)
+    if known.nul_literal is None:
+        known.nul_literal = _literal_has_nul(known.document)
+    return known.nul_literal
+
+
 def _walk(node: Any) -> Iterator[Any]:
     yield node
     for key in getattr(node, "keys", ()):
@@ -175,7 +206,7 @@ class RefuseNulCharacters(SchemaExtension):
 
     async def on_execute(self) -> AsyncIterator[None]:
         ctx = self.execution_context
-        if _has_nul(ctx.variables) or _literal_has_nul(ctx.graphql_document):
+        if _has_nul(ctx.variables) or _document_has_nul(ctx):
             ctx.result = ExecutionResult(
                 data=None,
                 errors=[

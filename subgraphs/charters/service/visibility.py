@@ -191,12 +191,14 @@ VENDOR_REASONS = ("assignment", "bid", "offer")
 OFFER_OPEN_STATUSES = ("quote", "booked")
 
 
-def may_read(type_name: str, field: str, audience: Audience | None) -> bool:
-    """The table's answer; a field it does not list is for staff only."""
-    if audience is None:
-        return False
+def readers_of(type_name: str, field: str) -> frozenset[Audience]:
+    """The audiences the table lets read a field; a field it does not list is for staff only."""
     allowed = FIELDS.get(type_name, {}).get(field)
-    return audience in (allowed if allowed is not None else STAFF_ONLY)
+    return allowed if allowed is not None else STAFF_ONLY
+
+
+def may_read(type_name: str, field: str, audience: Audience | None) -> bool:
+    return audience is not None and audience in readers_of(type_name, field)
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,9 @@
-"""Servers for the benchmarked reads: sales and finance as their own suites start them."""
+"""Servers for the benchmarked reads: sales and finance as their own suites start them.
+
+Module-scoped: a live sales server keeps relaying its outbox, and left running
+into later modules of the same worker it would deliver events those modules'
+tests hand to their consumers themselves (tests/notifications did see it).
+"""
 
 from __future__ import annotations
 
@@ -10,7 +15,7 @@ from subgraphs.kit.settings import Settings
 from tests.support.live_server import LiveServer, serve
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 async def sales_server(subgraph_settings: Settings) -> AsyncIterator[LiveServer]:
     from subgraphs.sales.app import create_app
 
@@ -20,7 +25,7 @@ async def sales_server(subgraph_settings: Settings) -> AsyncIterator[LiveServer]
         yield server
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 async def finance_server(subgraph_settings: Settings) -> AsyncIterator[LiveServer]:
     from subgraphs.finance.app import create_app
 

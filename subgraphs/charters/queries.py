@@ -15,6 +15,7 @@ from subgraphs.charters import models
 from subgraphs.charters.dispatch_types import driver_app
 from subgraphs.charters.enums import ChangeCaseStatus, CharterStatus
 from subgraphs.charters.field_policy import charter_audience, series_audience
+from subgraphs.charters.preload import preload, wanted_by_page
 from subgraphs.charters.queries_fleet_calendar import FleetCalendarQueries
 from subgraphs.charters.queries_reports import ReportQueries
 from subgraphs.charters.service import board, portals, recovery
@@ -128,9 +129,17 @@ async def _page(
     after: str | None,
 ) -> Connection[Charter]:
     async with info.context.sessions() as session:
-        return await paginate(
+        connection = await paginate(
             session, stmt, order, first=first, after=after, to_node=Charter.from_row
         )
+    if connection.edges:
+        wanted = wanted_by_page(info._raw_info)
+        if wanted:
+            nodes = [edge.node for edge in connection.edges]
+            preloaded = await preload(info, [node._row.id for node in nodes], wanted)
+            for node in nodes:
+                node._preload = preloaded
+    return connection
 
 
 async def client_charters(

@@ -1,0 +1,142 @@
+"""A page of charters loads the children its selection asks for once, for the whole page.
+
+Resolved per parent, `Charter.stops`, `Charter.vehicles` and
+`CharterVehicle.vehicleType` each cost a coroutine (and graphql-core's
+awaiting of it) for every charter or vehicle of the page, although the
+dataloader answers them all with one statement. Where the page is resolved,
+the selection says which of them are wanted: they are loaded there through
+the same dataloaders (`load_many`, so the statements and the cache are the
+same), and each node gets them, so those fields resolve as plain calls.
+
+Only speed depends on this: a field whose children were not preloaded (a
+selection this walk does not see, another path to the charter) loads them
+through its dataloader as before. Reading is still decided field by field by
+the field policy; preloading reads nothing the dataloaders would not.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from graphql import (
+    BooleanValueNode,
+    FieldNode,
+    FragmentSpreadNode,
+    InlineFragmentNode,
+    SelectionSetNode,
+    VariableNode,
+)
+
+from subgraphs.charters import loaders as L
+
+
+@dataclass(slots=True)
+class Preloaded:
+    """The children of one page's charters, by charter id (vehicle types by id)."""
+
+    stops: dict[uuid.UUID, list[Any]] | None = None
+    vehicles: dict[uuid.UUID, list[Any]] | None = None
+    vehicle_types: dict[uuid.UUID, Any] | None = None
+
+
+@dataclass(slots=True)
+class Wanted:
+    stops: bool = False
+    vehicles: bool = False
+    vehicle_type: bool = False
+
+    def __bool__(self) -> bool:
+        return self.stops or self.vehicles
+
+
+def _fields(
+    selection_set: SelectionSetNode | None, raw_info: Any, seen: set[str] | None = None
+) -> Iterable[FieldNode]:
+    """The included fields of a selection set, through fragments (@skip/@include honoured)."""
+    if selection_set is None:
+        return
+    variables = raw_info.variable_values
+    for node in selection_set.selections:
+        if not _included(node, variables):
+            continue
+        if isinstance(node, FieldNode):
+            yield node
+        elif isinstance(node, InlineFragmentNode):
+            yield from _fields(node.selection_set, raw_info, seen)
+        elif isinstance(node, FragmentSpreadNode):
+            name = node.name.value
+            seen = seen if seen is not None else set()
+            fragment = raw_info.fragments.get(name)
+            if fragment is None or name in seen:
+                continue
+            seen.add(name)
+            yield from _fields(fragment.selection_set, raw_info, seen)
+
+
+def _included(node: Any, variables: dict[str, Any]) -> bool:
+    """`@skip(if:)` and `@include(if:)` as execution reads them (`if` is a `Boolean!`)."""
+    for directive in node.directives or ():
+        name = directive.name.value
+        if name not in ("skip", "include"):
+            continue
+        condition = next((a.value for a in directive.arguments if a.name.value == "if"), None)
+        if isinstance(condition, VariableNode):
+            flag = variables.get(condition.name.value)
+        elif isinstance(condition, BooleanValueNode):
+            flag = condition.value
+        else:
+            continue
+        if (name == "skip") is bool(flag):
+            return False
+    return True
+
+
+def _children(nodes: Iterable[FieldNode], name: str, raw_info: Any) -> list[FieldNode]:
+    return [
+        child
+        for node in nodes
+        for child in _fields(node.selection_set, raw_info)
+        if child.name.value == name
+    ]
+
+
+def wanted_by_page(raw_info: Any) -> Wanted:
+    """What the connection field being resolved selects under `edges { node { ... } }`."""
+    nodes = _children(_children(raw_info.field_nodes, "edges", raw_info), "node", raw_info)
+    wanted = Wanted()
+    for field in (f for node in nodes for f in _fields(node.selection_set, raw_info)):
+        name = field.name.value
+        if name == "stops":
+            wanted.stops = True
+        elif name == "vehicles":
+            wanted.vehicles = True
+            if _children([field], "vehicleType", raw_info):
+                wanted.vehicle_type = True
+    return wanted
+
+
+async def preload(info: Any, charter_ids: Sequence[uuid.UUID], wanted: Wanted) -> Preloaded:
+    """Loads what `wanted` names for these charters: one batch per dataloader."""
+    loaders = info.context.loaders
+    # Both batches are queued before either is awaited: they run side by side, as the
+    # per-parent loads did.
+    stops = loaders.get(L.StopsByCharterIdLoader).load_many(charter_ids) if wanted.stops else None
+    vehicles = (
+        loaders.get(L.VehiclesByCharterIdLoader).load_many(charter_ids) if wanted.vehicles else None
+    )
+    done = Preloaded()
+    if stops is not None:
+        done.stops = dict(zip(charter_ids, await stops, strict=True))
+    if vehicles is not None:
+        done.vehicles = dict(zip(charter_ids, await vehicles, strict=True))
+        if wanted.vehicle_type:
+            type_ids = list({v.vehicle_type_id for rows in done.vehicles.values() for v in rows})
+            if type_ids:
+                types = await loaders.get(L.VehicleTypeByIdLoader).load_many(type_ids)
+                done.vehicle_types = dict(zip(type_ids, types, strict=True))
+            else:
+                done.vehicle_types = {}
+    return done

@@ -31,7 +31,7 @@ from websockets.typing import Subprotocol
 
 from db.embedded import free_port, make_temp_dir
 from db.embedded.ports import port_is_free
-from subgraphs.kit.settings import PROJECT_ROOT, SUBGRAPH_PORTS
+from subgraphs.kit.settings import PROJECT_ROOT, SUBGRAPH_PORTS, Settings
 
 pytestmark = pytest.mark.slow
 
@@ -337,7 +337,9 @@ def test_issue_12_done_one_check_pays_three_deposits_and_the_books_agree(stack):
           clientId: $client, amount: $amount, receivedOn: $day, method: CHECK,
           checkNumber: "20417", bank: "First Demo Bank"}) {
           payment { id amount } userErrors { field code message } } }""",
-        {"client": client_id, "amount": str(total), "day": time.strftime("%Y-%m-%d")},
+        # the operator's day, as finance decides "today" (not this machine's: after
+        # midnight UTC it is still yesterday in Chicago)
+        {"client": client_id, "amount": str(total), "day": _operator_today()},
     )["recordPayment"]
     assert recorded["userErrors"] == [], recorded
     for node, deposit in zip(three, deposits, strict=True):
@@ -1513,3 +1515,8 @@ def test_sigterm_stops_every_process_and_frees_the_ports(stack):
     assert exit_code == 0
     still_bound = [name for name, port in stack.items() if not port_is_free(port)]
     assert still_bound == []
+
+
+def _operator_today() -> str:
+    zone = ZoneInfo(Settings().operator_time_zone)
+    return datetime.now(UTC).astimezone(zone).date().isoformat()

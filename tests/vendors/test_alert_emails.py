@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
@@ -43,8 +44,11 @@ class Inbox:
         return sorted(self.received, key=lambda r: str(r[1]["Subject"]))
 
 
-async def vendor_with(sessions: Any, name: str, certs: dict[str, int]) -> uuid.UUID:
-    today = datetime.now(UTC).date()
+async def vendor_with(
+    sessions: Any, name: str, certs: dict[str, int], today: date | None = None
+) -> uuid.UUID:
+    """A vendor whose certifications expire `certs[type]` days after `today` (default: UTC's)."""
+    today = today or datetime.now(UTC).date()
     vendor_id = uuid.uuid4()
     async with sessions() as session, session.begin():
         session.add(
@@ -110,7 +114,16 @@ async def test_each_alert_due_is_announced_once_with_the_vendors_addresses(sessi
 async def test_the_vendors_app_runs_the_job_on_its_runner_and_announces_the_alerts(
     sessions, subgraph_settings, tmp_path
 ):
-    await vendor_with(sessions, "Boone Buses", {"mc": 30, "dot": 400})
+    # The runner runs the job for the operator's day (Chicago's, which is still yesterday
+    # for hours after midnight UTC); seeded just before that midnight and run just after,
+    # 30 days would be 29. Start clear of it.
+    zone = ZoneInfo(subgraph_settings.operator_time_zone)
+    now = datetime.now(zone)
+    midnight = datetime.combine(now.date() + timedelta(days=1), datetime.min.time(), zone)
+    if (midnight - now).total_seconds() < 30:
+        await asyncio.sleep((midnight - now).total_seconds() + 1)
+    operator_today = datetime.now(zone).date()
+    await vendor_with(sessions, "Boone Buses", {"mc": 30, "dot": 400}, today=operator_today)
     app_settings = subgraph_settings.model_copy(
         update={"documents_dir": tmp_path, "compliance_job_enabled": True}
     )

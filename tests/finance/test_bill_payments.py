@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from datetime import date, timedelta
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -17,8 +17,10 @@ import pytest
 from sqlalchemy import func, select
 
 from subgraphs.finance.models import BillPayment, FinanceAudit, SyncRecord, VendorBill
+from subgraphs.finance.reports.common import today as operator_today
 from subgraphs.finance.service import bills
 from subgraphs.kit.errors import ServiceError
+from subgraphs.kit.settings import get_settings
 from tests.finance.test_bills import ACCOUNTING, MANAGER, TODAY, enter, make_vendor, refused
 from tests.support.graphql_client import GraphQLClient
 
@@ -257,7 +259,7 @@ async def test_through_the_subgraph_accounting_pays_and_a_vendor_may_not(
     payment = {
         "billId": str(bill_id),
         "amount": "300.00",
-        "paidOn": date.today().isoformat(),
+        "paidOn": operator_today(get_settings().operator_time_zone).isoformat(),
         "method": "CHECK",
         "checkNumber": "1007",
         "idempotencyKey": "gql-1",

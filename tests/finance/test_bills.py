@@ -19,8 +19,10 @@ from sqlalchemy import func, select
 from protocol.roles import Role
 from protocol.viewer import Viewer
 from subgraphs.finance.models import FinanceAudit, SyncRecord, VendorBill
+from subgraphs.finance.reports.common import today as operator_today
 from subgraphs.finance.service import bills, vendor_facts
 from subgraphs.kit.errors import ServiceError
+from subgraphs.kit.settings import get_settings
 from tests.finance.conftest import event
 from tests.support.graphql_client import GraphQLClient
 
@@ -351,7 +353,7 @@ async def test_through_the_subgraph_accounting_enters_and_only_a_manager_approve
     vendor = await make_vendor(sessions, terms="net_60")
     accounting = GraphQLClient(finance_server.graphql_url, http_client, await mint("accounting"))
     manager = GraphQLClient(finance_server.graphql_url, http_client, await mint("manager"))
-    today = date.today()
+    today = operator_today(get_settings().operator_time_zone)  # finance's own day
 
     made = (
         await accounting(

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter
-from datetime import UTC, datetime
 
 from db.engine import record_statements
+from subgraphs.finance.reports.common import today as operator_today
+from subgraphs.kit.settings import get_settings
 from tests.support.graphql_client import GraphQLClient
 
 RECORD = """mutation($input: RecordPaymentInput!) { recordPayment(input: $input) {
@@ -25,7 +26,7 @@ async def test_one_check_pays_three_deposits_and_the_balances_say_so(
     for charter in charters:
         await booked(charter["id"], client, "2000.00")
     accounting = GraphQLClient(finance_router, http_client, await mint("accounting"))
-    today = datetime.now(UTC).date().isoformat()
+    today = operator_today(get_settings().operator_time_zone).isoformat()  # finance's day
 
     check = (
         await accounting(

@@ -66,7 +66,7 @@ from typing import Any
 
 import httpx
 
-from bench.charters_board import PYTHON, ROOT, free_port, process, wait_healthy
+from bench.charters_board import PYTHON, ROOT, free_port, process, wait_healthy, wrk_percentile_ms
 from bench.reports_profit import table_columns
 
 SECRET = "bench-router-secret"  # noqa: S105 - a throwaway run's own
@@ -454,13 +454,6 @@ def run_wrk(
         capture_output=True, text=True, check=True,
     ).stdout  # fmt: skip
 
-    def latency(label: str) -> float:
-        match = re.search(rf"^\s+{label}%\s+([\d.]+)(us|ms|s)\s*$", out, re.M)
-        if not match:
-            raise RuntimeError(f"cannot read {label}% from wrk:\n{out}")
-        value, unit = float(match.group(1)), match.group(2)
-        return value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
-
     requests = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
     bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     sock = re.search(r"Socket errors: (.*)", out)
@@ -469,8 +462,8 @@ def run_wrk(
     )
     return {
         "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),  # type: ignore[union-attr]
-        "p50": latency("50"),
-        "p99": latency("99"),
+        "p50": wrk_percentile_ms(out, "50"),
+        "p99": wrk_percentile_ms(out, "99"),
         "requests": requests,
         "errors": errors,
     }

@@ -47,6 +47,7 @@ from bench.charters_board import (
     percentile,
     process,
     wait_healthy,
+    wrk_percentile_ms,
 )
 
 HEADLINE = (
@@ -220,13 +221,6 @@ def run_wrk(
         check=True,
     ).stdout
 
-    def latency(label: str) -> float:
-        match = re.search(rf"^\s+{label}%\s+([\d.]+)(us|ms|s)\s*$", out, re.M)
-        if not match:
-            raise RuntimeError(f"cannot read {label}% from wrk:\n{out}")
-        value, unit = float(match.group(1)), match.group(2)
-        return value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
-
     requests = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
     bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
@@ -237,8 +231,8 @@ def run_wrk(
     return Figures(
         "router",
         f"wrk -t{threads} -c{connections} -d{duration}s",
-        latency("50"),
-        latency("99"),
+        wrk_percentile_ms(out, "50"),
+        wrk_percentile_ms(out, "99"),
         rps,
         requests,
         errors,

@@ -183,6 +183,13 @@ def unsafe_config_problems(config: Config) -> list[str]:
 
 
 def refuse_unsafe_config(config: Config) -> None:
+    if config.redis_url:  # in every environment: a Redis URL that cannot work stops start-up
+        from protocol.redis_url import RedisUrlError, check_redis_url
+
+        try:
+            check_redis_url(config.redis_url, "ROUTER_REDIS_URL or REDIS_URL")
+        except RedisUrlError as exc:
+            raise UnsafeConfigError(str(exc)) from exc
     problems = unsafe_config_problems(config)
     if problems:
         raise UnsafeConfigError(

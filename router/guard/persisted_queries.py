@@ -130,9 +130,9 @@ class PersistedQueries:
     def _usable_redis(self) -> Redis | None:
         """The Redis client, unless absent or paused after a failure."""
         if self._redis is None and self._redis_url:
-            from redis.asyncio import Redis
+            from protocol.redis_url import redis_from_url
 
-            self._redis = Redis.from_url(
+            self._redis = redis_from_url(
                 self._redis_url,
                 socket_timeout=self._redis_timeout,
                 socket_connect_timeout=self._redis_timeout,

@@ -255,9 +255,9 @@ class RateLimiter:
 
     def _usable_script(self) -> Any:
         if self._redis is None:
-            from redis.asyncio import Redis
+            from protocol.redis_url import redis_from_url
 
-            self._redis = Redis.from_url(
+            self._redis = redis_from_url(
                 str(self._redis_url),
                 socket_timeout=self._redis_timeout,
                 socket_connect_timeout=self._redis_timeout,

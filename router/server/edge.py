@@ -84,11 +84,10 @@ class Edge:
     def revocations(self) -> RevocationList | None:
         """Ended sessions, from the router's Redis; None without one (no check)."""
         if self._revocations is None and self.config.redis_url:
-            from redis.asyncio import Redis
-
+            from protocol.redis_url import redis_from_url
             from protocol.revocation import RevocationList
 
-            self._redis = Redis.from_url(
+            self._redis = redis_from_url(
                 self.config.redis_url, socket_connect_timeout=0.5, socket_timeout=0.5
             )
             self._revocations = RevocationList(

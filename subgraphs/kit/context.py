@@ -34,6 +34,8 @@ class Services:
     verifier: TokenVerifier
     revocations: RevocationList
     extra: dict[str, Any] = field(default_factory=dict)
+    #: The replica's sessions (`DATABASE_READ_URL`, kit/read_sessions.py); None: primary only.
+    read_sessions: async_sessionmaker[AsyncSession] | None = None
 
 
 class Context:
@@ -52,6 +54,8 @@ class Context:
         self.loaders = LoaderRegistry(services.sessions)
         self._viewer: Viewer | None = None
         self._verifying: asyncio.Future[Viewer] | None = None
+        #: Root fields reading from the replica and their loaders (kit/read_sessions.py).
+        self.replica_reads: Any = None
 
     @property
     def known_viewer(self) -> Viewer | None:

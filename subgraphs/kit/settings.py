@@ -16,8 +16,10 @@ from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from protocol.redis_url import check_redis_url
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
@@ -43,6 +45,9 @@ class Settings(BaseSettings):
 
     database_url: str = f"postgresql+asyncpg://athena@127.0.0.1:{EMBEDDED_POSTGRES_PORT}/athena"
     redis_url: str = f"redis://127.0.0.1:{EMBEDDED_REDIS_PORT}/0"
+    #: A replica (or any read-only copy) for heavy pure reads (kit/read_sessions.py: reports'
+    #: lists and dashboards); unset: everything reads the primary. Its connections are read-only.
+    database_read_url: str | None = None
     data_dir: Path = PROJECT_ROOT / ".data"
 
     host: str = "127.0.0.1"
@@ -230,6 +235,7 @@ class Settings(BaseSettings):
     #: Run each subgraph's scheduled jobs (kit/jobs) in its process.
     jobs_enabled: bool = True
 
+    #: Each engine keeps up to twice this many connections open (db/engine.make_engine).
     db_pool_size: int = 10
     db_echo: bool = False
     #: Worker processes each subgraph serves with (uvicorn's `workers`); 0: one per core
@@ -239,6 +245,12 @@ class Settings(BaseSettings):
     subgraph_workers: int = Field(default=1, ge=0)
     log_level: str = "info"
     environment: str = Field(default="development")
+
+    @field_validator("redis_url")
+    @classmethod
+    def _usable_redis_url(cls, value: str) -> str:
+        """A Sentinel URL that cannot work stops every process at start-up, naming REDIS_URL."""
+        return check_redis_url(value, "REDIS_URL")
 
     @property
     def required_certifications(self) -> tuple[str, ...]:

@@ -8,6 +8,7 @@ from strawberry.types import Info
 from subgraphs.kit.errors import ServiceError
 from subgraphs.kit.ids import parse_uuid
 from subgraphs.kit.permissions import allow
+from subgraphs.kit.read_sessions import read_session
 from subgraphs.reports.service import dashboards
 from subgraphs.reports.service.access import USE_REPORTS
 from subgraphs.reports.types.dashboards import Dashboard
@@ -21,7 +22,7 @@ class DashboardsQueries:
     )
     async def my_dashboards(self, info: Info) -> list[Dashboard]:
         viewer = await info.context.get_viewer()
-        async with info.context.sessions() as session:
+        async with read_session(info) as session:
             rows = await dashboards.own_dashboards(session, viewer)
         return [Dashboard.from_row(r) for r in rows]
 

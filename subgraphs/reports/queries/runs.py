@@ -8,6 +8,7 @@ from strawberry.types import Info
 from subgraphs.kit.errors import BadUserInputError
 from subgraphs.kit.ids import parse_uuid
 from subgraphs.kit.permissions import allow
+from subgraphs.kit.read_sessions import read_session
 from subgraphs.reports.service import runner
 from subgraphs.reports.service.access import USE_REPORTS
 from subgraphs.reports.types.runs import ReportRun
@@ -45,6 +46,6 @@ class RunsQueries:
             if key is None:
                 return []
         viewer = await info.context.get_viewer()
-        async with info.context.sessions() as session:
+        async with read_session(info) as session:
             rows = await runner.history(session, viewer, key, first)
         return [ReportRun.from_row(r) for r in rows]

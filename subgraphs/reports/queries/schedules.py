@@ -8,6 +8,7 @@ from strawberry.types import Info
 from subgraphs.kit.errors import ServiceError
 from subgraphs.kit.ids import parse_uuid
 from subgraphs.kit.permissions import allow
+from subgraphs.kit.read_sessions import read_session
 from subgraphs.reports.service import schedules
 from subgraphs.reports.service.access import USE_REPORTS
 from subgraphs.reports.types.schedules import ReportSchedule
@@ -27,7 +28,7 @@ class SchedulesQueries:
         key = parse_uuid(template_id) if template_id is not None else None
         if template_id is not None and key is None:
             return []
-        async with info.context.sessions() as session:
+        async with read_session(info) as session:
             rows = await schedules.visible_schedules(session, viewer, key)
         return [ReportSchedule.from_row(r) for r in rows]
 

@@ -8,6 +8,7 @@ from strawberry.types import Info
 from subgraphs.kit.errors import ForbiddenError
 from subgraphs.kit.ids import parse_uuid
 from subgraphs.kit.permissions import allow
+from subgraphs.kit.read_sessions import read_session
 from subgraphs.reports.service import templates
 from subgraphs.reports.service.access import READ_BROKEN, USE_REPORTS
 from subgraphs.reports.types.templates import ReportTemplate
@@ -26,7 +27,7 @@ class TemplatesQueries:
         viewer = await info.context.get_viewer()
         if include_broken and not viewer.has_any_role(*READ_BROKEN):
             raise ForbiddenError("Only managers and admins list broken templates.")
-        async with info.context.sessions() as session:
+        async with read_session(info) as session:
             rows = await templates.listed(session, viewer, include_broken=include_broken)
         return [ReportTemplate.from_row(r) for r in rows]
 
@@ -48,6 +49,6 @@ class TemplatesQueries:
         description="Every template whose operation no longer validates against the graph.",
     )
     async def broken_report_templates(self, info: Info) -> list[ReportTemplate]:
-        async with info.context.sessions() as session:
+        async with read_session(info) as session:
             rows = await templates.broken(session)
         return [ReportTemplate.from_row(r) for r in rows]

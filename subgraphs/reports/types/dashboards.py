@@ -13,6 +13,7 @@ from strawberry.types import Info
 from subgraphs.kit.errors import ServiceError
 from subgraphs.kit.ids import parse_uuid
 from subgraphs.kit.payloads import UserError
+from subgraphs.kit.read_sessions import read_loaders
 from subgraphs.reports import loaders as L
 from subgraphs.reports.service import access, dashboards
 from subgraphs.reports.types.runs import ReportRun
@@ -45,7 +46,7 @@ class DashboardWidget:
     async def _template_row(self, info: Info) -> Any:
         if self.template_id is None:
             return None
-        row = await info.context.loaders.get(L.TemplateByIdLoader).load(self.template_id)
+        row = await read_loaders(info).get(L.TemplateByIdLoader).load(self.template_id)
         viewer = await info.context.get_viewer()
         if row is None or not row.active or not access.may_run(viewer, row.shared, row.owner_id):
             return None
@@ -73,7 +74,7 @@ class DashboardWidget:
         except ServiceError:
             return None
         key = (viewer.user_id, row.id, dashboards.parameters_key(parameters))
-        run = await info.context.loaders.get(L.LatestRunLoader).load(key)
+        run = await read_loaders(info).get(L.LatestRunLoader).load(key)
         return ReportRun.from_row(run) if run is not None else None
 
 

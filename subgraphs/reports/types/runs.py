@@ -12,6 +12,7 @@ from strawberry.scalars import JSON
 from strawberry.types import Info
 
 from subgraphs.kit.payloads import UserError
+from subgraphs.kit.read_sessions import read_loaders
 from subgraphs.reports.loaders import TemplateByIdLoader
 
 if TYPE_CHECKING:
@@ -78,7 +79,7 @@ class ReportRun:
     ) -> Annotated[ReportTemplate, strawberry.lazy("subgraphs.reports.types.templates")] | None:
         from subgraphs.reports.types.templates import ReportTemplate
 
-        row = await info.context.loaders.get(TemplateByIdLoader).load(self.template_id)
+        row = await read_loaders(info).get(TemplateByIdLoader).load(self.template_id)
         return ReportTemplate.from_row(row) if row is not None else None
 
     @classmethod

@@ -11,6 +11,7 @@ import strawberry
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
+from subgraphs.kit.read_sessions import read_loaders
 from subgraphs.reports import loaders as L
 from subgraphs.reports.service import access
 from subgraphs.reports.types.templates import ReportTemplate
@@ -102,7 +103,7 @@ class ReportSchedule:
         description="The template it runs; null if you may no longer run it (or it is gone)."
     )
     async def template(self, info: Info) -> ReportTemplate | None:
-        row = await info.context.loaders.get(L.TemplateByIdLoader).load(self._row.template_id)
+        row = await read_loaders(info).get(L.TemplateByIdLoader).load(self._row.template_id)
         viewer = await info.context.get_viewer()
         if row is None or not access.may_run(viewer, row.shared, row.owner_id):
             return None

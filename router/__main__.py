@@ -10,7 +10,9 @@ def main(argv: list[str] | None = None) -> int:
     from router.config import UnsafeConfigError, load_config, refuse_unsafe_config
 
     config = load_config(argv)
-    logging.basicConfig(level=config.log_level.upper(), format="%(levelname)s %(name)s %(message)s")
+    from router.observability.logs import configure
+
+    configure(config.log_level)  # LOG_FORMAT json|text, secrets redacted
     try:  # production never starts with a missing or published secret
         refuse_unsafe_config(config)
     except UnsafeConfigError as exc:
@@ -38,6 +40,7 @@ def main(argv: list[str] | None = None) -> int:
         http="httptools",
         log_level=config.log_level,
         access_log=False,
+        log_config=None,  # configured above: uvicorn's lines go through the same handler
         lifespan="on",
         # The peer is who connected: the router appends it to X-Forwarded-For for
         # the subgraphs and believes nobody's header itself (they decide whom to

@@ -45,6 +45,23 @@ apt_install() {
         apt-get install -y -qq --no-install-recommends "$@" >/dev/null
 }
 
+# Run "$@" with package scripts refused to start services (policy-rc.d, which
+# invoke-rc.d and deb-systemd-invoke honour): we use the binaries, never the
+# system's services, and in a container without an init a start fails the
+# install (Prometheus's postinst starts one). A machine's own policy is kept.
+refusing_service_starts() {
+    local policy=/usr/sbin/policy-rc.d
+    if [ -e "$policy" ]; then
+        "$@"
+        return
+    fi
+    as_root sh -c "printf '#!/bin/sh\nexit 101\n' > $policy && chmod +x $policy"
+    trap 'as_root rm -f /usr/sbin/policy-rc.d' EXIT  # also when the install fails
+    "$@"
+    as_root rm -f "$policy"
+    trap - EXIT
+}
+
 # 1. uv ---------------------------------------------------------------------
 if command -v uv >/dev/null 2>&1; then
     UV=uv
@@ -78,6 +95,14 @@ have_btree_gist() {
 have_redis() {
     command -v redis-server >/dev/null 2>&1
 }
+# promtool (Debian's prometheus package): the tests check and unit-test deploy/monitoring's alerts.
+have_promtool() {
+    command -v promtool >/dev/null 2>&1
+}
+# HAProxy: the load balancer of `ATHENA_REPLICAS=2 make run` (Debian puts it in /usr/sbin).
+have_haproxy() {
+    command -v haproxy >/dev/null 2>&1 || [ -x /usr/sbin/haproxy ]
+}
 
 missing=()
 if ! have_postgres || ! have_btree_gist; then
@@ -86,12 +111,18 @@ fi
 if ! have_redis; then
     missing+=(redis-server)
 fi
+if ! have_promtool; then
+    missing+=(prometheus)
+fi
+if ! have_haproxy; then
+    missing+=(haproxy)
+fi
 # Headless Chromium: the test that GraphiQL loads and runs a query offline.
 if ! command -v chromium >/dev/null 2>&1; then
     missing+=(chromium)
 fi
 if [ "${#missing[@]}" -gt 0 ]; then
-    apt_install "${missing[@]}"
+    refusing_service_starts apt_install "${missing[@]}"
 fi
 
 # 4. Node packages: the supergraph composer, GraphiQL's assets, Hive Gateway, and

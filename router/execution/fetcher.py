@@ -34,6 +34,7 @@ import orjson
 
 from protocol import router_credential
 from router.execution.breaker import CLOSED, Breaker, Breakers, StateObserver
+from router.observability.logs import current_request_id
 
 if TYPE_CHECKING:
     from router.config import Config
@@ -267,6 +268,9 @@ class Fetcher:
         if headers:
             h.update(headers)
         h.update(self.credential(url, payload))
+        request_id = current_request_id()
+        if request_id is not None:  # LOG_FORMAT=json: the subgraph logs under the same id
+            h["x-request-id"] = request_id
         timeout = aiohttp.ClientTimeout(total=self.timeouts.get(service, self.timeout))
         attempt = 0
         while True:

@@ -165,6 +165,10 @@ class RouterMetrics:
 
     def endpoint(self) -> Callable[[Request], Awaitable[Response]]:
         async def metrics(request: Request) -> Response:
+            # Prometheus scrapes the process directly; the public edge (compose's nginx,
+            # an Ingress controller) adds X-Forwarded-For to all it relays: not for them.
+            if "x-forwarded-for" in request.headers:
+                return Response("Not Found", status_code=404, media_type="text/plain")
             return Response(self.render(), media_type=CONTENT_TYPE)
 
         return metrics

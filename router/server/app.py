@@ -28,6 +28,8 @@ from starlette.routing import BaseRoute, Route
 
 from router.config import Config
 from router.graphiql.page import graphiql_response, graphiql_routes, wants_graphiql
+from router.observability.logs import RequestIds, log_requests, requests_logged, wants_request_ids
+from router.observability.tracing import RouterSpans, RouterTracing
 from router.server.edge import Edge
 from router.server.endpoint import authorize_with, graphql_endpoint
 from router.server.holder import GatewayHolder
@@ -60,6 +62,8 @@ def create_app(
     edge = edge or Edge.from_config(config)
     metrics = holder.metrics
     registry = subscriptions or SubscriptionRegistry()
+    #: None unless OTEL_* asks for traces: then RouterSpans wraps the app
+    tracing = RouterTracing.for_router()
 
     pipeline = Pipeline(edge, holder, metrics)
     #: a token at connection_init must verify; none at all is anonymous; a verified
@@ -78,6 +82,8 @@ def create_app(
             await registry.close_all()
             await holder.stop()
             await edge.close()
+            if tracing is not None:
+                tracing.shutdown()
 
     async def health(request: Request) -> Response:
         if holder.gateway is None:
@@ -107,4 +113,10 @@ def create_app(
     app.state.subscriptions = registry
     app.state.edge = edge
     app.state.pipeline = pipeline
+    if requests_logged():  # one line per answer (router/observability/logs.py)
+        log_requests(pipeline)
+    if wants_request_ids():  # LOG_FORMAT=json: a request id on every line, sent to subgraphs
+        app.add_middleware(RequestIds)
+    if tracing is not None:
+        app.add_middleware(RouterSpans, tracing=tracing, holder=holder)
     return app

@@ -13,7 +13,6 @@ import os
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
-from redis.asyncio import Redis
 from sqlalchemy import Table, text
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -21,18 +20,23 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route, WebSocketRoute
 
 from db.engine import in_request, make_engine, session_factory
+from protocol.redis_url import redis_from_url
 from protocol.revocation import RevocationList
 from protocol.tokens import KeySource, RemoteJwks, TokenVerifier
 from subgraphs.kit.auth.router_gate import RouterOnly
 from subgraphs.kit.consumer import EventConsumer, Handler
 from subgraphs.kit.context import Services
-from subgraphs.kit.graphql_http import SubgraphGraphQL
 from subgraphs.kit.jobs import JobRunner, ScheduledJob
+from subgraphs.kit.logs import RequestLog, observe_operations
+from subgraphs.kit.metrics import metrics_route
+from subgraphs.kit.metrics_view import MeteredGraphQL
 from subgraphs.kit.outbox import OutboxRelay
+from subgraphs.kit.read_sessions import ReadReplica
 from subgraphs.kit.request_id import set_request_id
 from subgraphs.kit.serve import GC_TUNING_ENV, tune_gc
 from subgraphs.kit.settings import Settings, get_settings
 from subgraphs.kit.startup_checks import refuse_unsafe_settings
+from subgraphs.kit.tracing import ServerSpans, SubgraphTracing
 
 if TYPE_CHECKING:
     from starlette.types import ASGIApp, Receive, Scope, Send
@@ -89,15 +93,26 @@ def create_subgraph_app(
     consumer each for the app's life (`kit/consumer.py`).
     """
     settings = settings or get_settings()
+    #: None unless OTEL_* asks for traces (kit/tracing.py)
+    tracing = SubgraphTracing.for_subgraph(name)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         refuse_unsafe_settings(settings)
         engine = make_engine(settings.database_url, pool_size=settings.db_pool_size)
-        redis = Redis.from_url(settings.redis_url)
+        if tracing is not None:
+            tracing.trace_sql(engine)
+        replica = ReadReplica.open(
+            settings.database_read_url,
+            primary_url=settings.database_url,
+            pool_size=settings.db_pool_size,
+        )
+        if tracing is not None and replica is not None:
+            tracing.trace_sql(replica.engine)
+        redis = redis_from_url(settings.redis_url)
         # Revocation checks sit on every request's path: a hung Redis must not stall
         # them (the check fails open after this timeout; see protocol/revocation.py).
-        checks = Redis.from_url(settings.redis_url, socket_timeout=0.5, socket_connect_timeout=0.5)
+        checks = redis_from_url(settings.redis_url, socket_timeout=0.5, socket_connect_timeout=0.5)
         remote = RemoteJwks(
             settings.jwks_url, min_refresh_seconds=settings.jwt_jwks_min_refresh_seconds
         )
@@ -110,6 +125,7 @@ def create_subgraph_app(
                 remote, issuer=settings.jwt_issuer, audience=settings.jwt_audience
             ),
             revocations=RevocationList(checks, cache_seconds=settings.revocation_cache_seconds),
+            read_sessions=replica.sessions if replica else None,
         )
         if key_source is not None:
             services.verifier.keys = key_source(services)
@@ -147,6 +163,10 @@ def create_subgraph_app(
             await redis.aclose()
             await checks.aclose()
             await engine.dispose()
+            if tracing is not None:
+                tracing.shutdown()
+            if replica is not None:
+                await replica.aclose()
 
     async def health(request: Request) -> Response:
         services: Services = request.app.state.services
@@ -159,16 +179,19 @@ def create_subgraph_app(
             return JSONResponse({"status": "unavailable", "subgraph": name}, status_code=503)
         return JSONResponse({"status": "ok", "subgraph": name})
 
-    graphql = SubgraphGraphQL(schema, graphiql=settings.subgraph_graphiql)
+    graphql = MeteredGraphQL(schema, graphiql=settings.subgraph_graphiql, subgraph=name)
     app = Starlette(
         routes=[
             Route("/health", health, methods=["GET"]),
+            metrics_route(name, outbox=outbox, projections=projections),
             *routes,
             Route("/graphql", graphql, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),
         ],
         lifespan=lifespan,
     )
+    observe_operations(graphql)  # operation names and error codes for RequestLog
+    app.add_middleware(RequestLog, service=name)  # inside RequestScope: has its request id
     app.add_middleware(RequestScope)
     if settings.router_secret_list:
         app.add_middleware(
@@ -177,4 +200,6 @@ def create_subgraph_app(
             # the largest upload a subgraph takes, plus the multipart framing around it
             max_body_bytes=settings.document_max_bytes + 2 * 1024 * 1024,
         )
+    if tracing is not None:  # outermost: the server span covers the router gate too
+        app.add_middleware(ServerSpans, tracing=tracing)
     return app

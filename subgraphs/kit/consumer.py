@@ -29,6 +29,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import ResponseError
 
 from subgraphs.kit import json
+from subgraphs.kit.metrics import CONSUMER_EVENTS
 from subgraphs.kit.outbox import stream
 
 if TYPE_CHECKING:
@@ -177,4 +178,6 @@ class EventConsumer:
                 async with self.sessions() as session, session.begin():
                     await self.handler(session, json.loads(raw))
             await self.redis.xack(self.stream, self.group, entry_id)
+        if entries:
+            CONSUMER_EVENTS.labels(self.group).inc(len(entries))
         return len(entries)

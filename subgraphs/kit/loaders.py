@@ -7,15 +7,21 @@ concurrently never share a connection.
 from __future__ import annotations
 
 import uuid
+import weakref
 from collections import defaultdict
 from collections.abc import Hashable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from aiodataloader import DataLoader
-from sqlalchemy import func, select
+from sqlalchemy import any_, bindparam, func, select
+from sqlalchemy.dialects.postgresql import ARRAY
+
+from subgraphs.kit.metrics import observe_batch
+from subgraphs.kit.tracing import batch_span, batch_tracer
 
 if TYPE_CHECKING:
-    from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+    from sqlalchemy import Column, Select
+    from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
@@ -30,6 +36,14 @@ class SessionLoader(DataLoader[K, V]):
         self.sessions = sessions
 
     async def batch_load_fn(self, keys: list[K]) -> list[V]:
+        observe_batch(self, len(keys))
+        tracer = batch_tracer()
+        if tracer is not None:  # a span a batch when the subgraph traces (kit/tracing.py)
+            with batch_span(tracer, self, len(keys)):
+                return await self.run_batch(keys)
+        return await self.run_batch(keys)
+
+    async def run_batch(self, keys: Sequence[K]) -> list[V]:
         async with self.sessions() as session:
             return await self.load_batch(session, keys)
 
@@ -37,7 +51,56 @@ class SessionLoader(DataLoader[K, V]):
         raise NotImplementedError
 
 
-class ByIdLoader(SessionLoader[uuid.UUID, V | None]):
+class StatementLoader(SessionLoader[K, V]):
+    """A batch that is one read-only statement over `:keys`, built once per class.
+
+    It runs on a pooled connection in autocommit: no ORM session, no BEGIN
+    and ROLLBACK round trips (one statement sees one snapshot anyway). A
+    subclass that overrides `load_batch` (several statements) keeps a session.
+    """
+
+    _statement: ClassVar[Select[Any] | None] = None
+
+    @classmethod
+    def build_statement(cls) -> Select[Any]:
+        raise NotImplementedError
+
+    @classmethod
+    def statement(cls) -> Select[Any]:
+        if cls.__dict__.get("_statement") is None:
+            cls._statement = cls.build_statement()
+        return cls.__dict__["_statement"]  # type: ignore[no-any-return]
+
+    def arrange(self, rows: Sequence[Any], keys: Sequence[K]) -> list[V]:
+        raise NotImplementedError
+
+    async def run_batch(self, keys: Sequence[K]) -> list[V]:
+        if type(self).load_batch is not StatementLoader.load_batch:
+            return await super().run_batch(keys)
+        async with _autocommit(self.sessions).connect() as connection:
+            rows = (await connection.execute(self.statement(), {"keys": list(keys)})).all()
+        return self.arrange(rows, keys)
+
+    async def load_batch(self, session: AsyncSession, keys: Sequence[K]) -> list[V]:
+        rows = (await session.execute(self.statement(), {"keys": list(keys)})).all()
+        return self.arrange(rows, keys)
+
+
+_autocommits: weakref.WeakKeyDictionary[Any, AsyncEngine] = weakref.WeakKeyDictionary()
+
+
+def _autocommit(sessions: async_sessionmaker[AsyncSession]) -> AsyncEngine:
+    """The sessions' engine in autocommit (the same pool), made once per engine."""
+    engine = sessions.kw["bind"]
+    found = _autocommits.get(engine.sync_engine)
+    if found is None:
+        found = _autocommits[engine.sync_engine] = engine.execution_options(
+            isolation_level="AUTOCOMMIT"
+        )
+    return found
+
+
+class ByIdLoader(StatementLoader[uuid.UUID, V | None]):
     """Loads rows of `model` by primary key; unknown ids give None.
 
     Loaders only read, so they return plain result rows (attribute access by
@@ -47,28 +110,45 @@ class ByIdLoader(SessionLoader[uuid.UUID, V | None]):
 
     model: ClassVar[Any]
 
-    async def load_batch(self, session: AsyncSession, keys: Sequence[uuid.UUID]) -> list[V | None]:
-        table = self.model.__table__
-        rows = (await session.execute(select(table).where(table.c.id.in_(keys)))).all()
+    @classmethod
+    def build_statement(cls) -> Select[Any]:
+        table = cls.model.__table__
+        return select(table).where(in_keys(table.c.id))
+
+    def arrange(self, rows: Sequence[Any], keys: Sequence[uuid.UUID]) -> list[V | None]:
         by_id: dict[uuid.UUID, Any] = {row.id: row for row in rows}
         return [by_id.get(key) for key in keys]
 
 
-class ByParentIdLoader(SessionLoader[uuid.UUID, list[V]]):
+class ByParentIdLoader(StatementLoader[uuid.UUID, list[V]]):
     """Loads the children of many parents in one statement, in a stable order."""
 
     model: ClassVar[Any]
     parent_column: ClassVar[str]
     order_by: ClassVar[tuple[str, ...]] = ("id",)
 
-    async def load_batch(self, session: AsyncSession, keys: Sequence[uuid.UUID]) -> list[list[V]]:
-        table = self.model.__table__
-        stmt = (
+    @classmethod
+    def build_statement(cls) -> Select[Any]:
+        table = cls.model.__table__
+        return (
             select(table)
-            .where(table.c[self.parent_column].in_(keys))
-            .order_by(*(table.c[c] for c in self.order_by))
+            .where(in_keys(table.c[cls.parent_column]))
+            .order_by(*(table.c[c] for c in cls.order_by))
         )
-        return group_by_key((await session.execute(stmt)).all(), keys, self.parent_column)
+
+    def arrange(self, rows: Sequence[Any], keys: Sequence[uuid.UUID]) -> list[list[V]]:
+        return group_by_key(rows, keys, self.parent_column)
+
+
+def in_keys(column: Column[Any]) -> Any:
+    """`column = ANY(:keys)`, the keys bound as one array.
+
+    One statement text whatever the batch's size, so it is built and compiled
+    once per loader class and asyncpg prepares it once per connection, where
+    `IN (...)` expands to a new text (and a new server-side prepare) for every
+    distinct number of keys.
+    """
+    return column == any_(bindparam("keys", type_=ARRAY(column.type)))
 
 
 def group_by_key(rows: Iterable[Any], keys: Sequence[Any], attribute: str) -> list[list[Any]]:

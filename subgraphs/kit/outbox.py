@@ -42,6 +42,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session
 
 from subgraphs.kit import json
+from subgraphs.kit.metrics import OUTBOX_PUBLISHED
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
@@ -200,6 +201,7 @@ class OutboxRelay:
             await session.execute(
                 update(t).where(t.c.id.in_([r.id for r in rows])).values(published_at=func.now())
             )
+        OUTBOX_PUBLISHED.labels(t.schema or "public").inc(len(rows))
         return len(rows)
 
     async def purge_published(self) -> int:

@@ -30,6 +30,9 @@ ROUTER_VARS = (
     else set()
 )
 ROUTER_PORT = Settings.model_fields["router_port"].default
+#: Read by every process outside Settings (protocol/observability.py: logs and traces).
+OBSERVABILITY = ROOT / "protocol" / "observability.py"
+PROCESS_VARS = set(re.findall(r"\"((?:LOG|OTEL)_[A-Z_]+)\"", OBSERVABILITY.read_text()))
 
 
 def _module(service: dict[str, Any]) -> str:
@@ -50,9 +53,20 @@ def test_command_names_an_existing_module(name: str) -> None:
 
 @pytest.mark.parametrize("name", sorted(OURS))
 def test_environment_names_are_settings_fields(name: str) -> None:
-    known = SETTING_VARS | (ROUTER_VARS if name == "router" else set())
+    known = SETTING_VARS | PROCESS_VARS | (ROUTER_VARS if name == "router" else set())
     unknown = set(OURS[name].get("environment", {})) - known
     assert not unknown, f"service {name}: {sorted(unknown)} are read by nobody"
+
+
+@pytest.mark.parametrize("name", sorted(OURS))
+def test_every_service_logs_json(name: str) -> None:
+    """README "Traces and logs": JSON lines carry request_id and trace_id to join them."""
+    assert "LOG_FORMAT" in PROCESS_VARS
+    assert OURS[name]["environment"]["LOG_FORMAT"] == "json"
+
+
+def test_the_router_logs_a_line_per_request() -> None:
+    assert SERVICES["router"]["environment"]["ROUTER_LOG_LEVEL"] == "info"
 
 
 def test_router_listens_on_all_interfaces_in_its_container() -> None:
@@ -117,8 +131,8 @@ def test_dockerfile_installs_from_the_lock() -> None:
     assert all(svc["build"] == "." for svc in OURS.values())
 
 
-#: Routes every subgraph serves for the router's own use, never through the edge.
-INTERNAL_ROUTES = {"/graphql", "/health", "/.well-known/jwks.json"}
+#: Routes every subgraph serves for the router's own use (and Prometheus), never through the edge.
+INTERNAL_ROUTES = {"/graphql", "/health", "/metrics", "/.well-known/jwks.json"}
 #: Subgraph-to-subgraph routes (identity's delegated tokens): never behind the edge.
 PRIVATE_PREFIX = "/internal/"
 

@@ -11,12 +11,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import importlib
-import logging
 import sys
 
-from redis.asyncio import Redis
-
 from db.engine import make_engine, session_factory
+from protocol.redis_url import redis_from_url
 from protocol.revocation import RevocationList
 from protocol.tokens import RemoteJwks, TokenVerifier
 from subgraphs.kit.context import Services
@@ -37,7 +35,7 @@ def declared_jobs(settings: Settings) -> dict[str, ScheduledJob]:
 async def run_by_hand(name: str, settings: Settings) -> None:
     job = declared_jobs(settings)[name]
     engine = make_engine(settings.database_url)
-    redis = Redis.from_url(settings.redis_url)
+    redis = redis_from_url(settings.redis_url)
     services = Services(
         name=job.queue,
         settings=settings,
@@ -80,5 +78,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    from subgraphs.kit.logs import configure
+
+    configure("jobs")  # LOG_FORMAT json|text, secrets redacted (kit/logs.py)
     sys.exit(main())

@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -33,6 +34,7 @@ import procrastinate
 from procrastinate import periodic
 
 from subgraphs.kit.jobs.definitions import ScheduledJob
+from subgraphs.kit.metrics import job_finished, jobs_registered
 
 if TYPE_CHECKING:
     from subgraphs.kit.context import Services
@@ -66,6 +68,7 @@ class JobRunner:
         self.tasks: dict[str, Any] = {}
         for job in jobs:
             self._register(job)
+        jobs_registered(self.jobs)
         self._worker: asyncio.Task[None] | None = None
         self._opened = False
 
@@ -75,7 +78,12 @@ class JobRunner:
         async def run(timestamp: int | None = None) -> None:
             due = datetime.fromtimestamp(timestamp, zone) if timestamp else datetime.now(zone)
             log.info("job %s starts (due %s)", job.name, due.isoformat())
-            await job.body(services, due)
+            started, ok = time.perf_counter(), False
+            try:
+                await job.body(services, due)
+                ok = True
+            finally:  # counted by outcome; a failure still raises for procrastinate's retry
+                job_finished(job.name, started, ok)
 
         # procrastinate counts retries, after the first attempt (0 would mean forever).
         retries = job.max_attempts - 1

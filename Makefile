@@ -15,11 +15,11 @@ $(STAMP): requirements.lock scripts/bootstrap.sh tools/compose/package-lock.json
 
 install: $(STAMP) ## set up everything: venv, packages, PostgreSQL and Redis binaries
 
-run: install ## run the whole system on its embedded defaults (router at :4000; SUBGRAPH_WORKERS=n processes per subgraph, default 1)
-	$(PY) -m stack
+run: install ## run the whole system on its embedded defaults (router at :4000; ATHENA_REPLICAS=n routers behind HAProxy and n processes per subgraph, default 1)
+	$(PY) -m stack $(if $(ATHENA_REPLICAS),--replicas "$(ATHENA_REPLICAS)")
 
 test: install lint ## run the whole test suite (lint, schema check, tests)
-	$(PY) -m pytest -n $(PYTEST_WORKERS) -p no:cacheprovider $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadgroup --durations=25 -p no:cacheprovider $(PYTEST_ARGS)
 
 lint: install ## ruff (lint + format), mypy on kit, router and protocol
 	$(PY) -m ruff check .
@@ -30,7 +30,7 @@ format: install ## apply ruff fixes and formatting
 	$(PY) -m ruff check --fix .
 	$(PY) -m ruff format .
 
-schema: install ## export subgraph SDLs and compose schema/supergraph.graphql
+schema: install ## export subgraph SDLs, compose schema/supergraph.graphql, add new fields to schema/access_matrix.csv
 	$(PY) -m tools.schema update
 
 migrate: install ## apply migrations to DATABASE_URL (default: the embedded database)

@@ -93,9 +93,17 @@ class Child:
         return code
 
     def terminate(self) -> None:
-        """SIGTERM once (a second one makes uvicorn skip its graceful shutdown)."""
+        """SIGTERM once, to the child itself: it stops what it started.
+
+        Not to its whole group: a subgraph serving with several workers
+        (`SUBGRAPH_WORKERS`, `ATHENA_REPLICAS`) has uvicorn's supervisor as the
+        child, and workers that exit before the supervisor has seen its own
+        signal are taken for crashed and started again, which holds the stop
+        past the grace period. What is left of the group is killed in `finish`.
+        """
         if self.proc is not None and self.proc.poll() is None:
-            self._signal_group(signal.SIGTERM)
+            with contextlib.suppress(ProcessLookupError):
+                self.proc.send_signal(signal.SIGTERM)
 
     def finish(self, grace: float) -> int | None:
         """Wait up to `grace` seconds after terminate(), then SIGKILL; None if never started."""
@@ -107,6 +115,8 @@ class Child:
             say(f"stack: {self.name} did not stop within the grace period: killing it")
             self._signal_group(signal.SIGKILL)
             self.proc.wait()
+        else:
+            self._signal_group(signal.SIGKILL)  # helpers it left behind, if any
         if self._reader is not None:
             self._reader.join(2)
         return self.proc.returncode

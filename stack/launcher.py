@@ -26,11 +26,12 @@ from typing import IO
 from db.embedded import EmbeddedError, EmbeddedPostgres, EmbeddedRedis
 from db.embedded.ports import describe_listener, port_is_free
 from db.embedded.processes import tail
+from stack.balancer import INSTALL_HINT, haproxy_path
 from stack.banner import ready_banner
 from stack.card_sandbox import CardSandbox
 from stack.children import Child, say
 from stack.mailbox import Mailbox
-from stack.plan import Plan, module_exists, plan_services, python_module
+from stack.plan import Plan, module_exists, plan_services, python_module, replica_ports
 from stack.secrets import embedded_secrets
 from subgraphs.kit.settings import EMBEDDED_POSTGRES_PORT, EMBEDDED_REDIS_PORT, Settings
 
@@ -56,6 +57,10 @@ class Options:
     health_timeout: float
     grace: float
     demo: bool
+    #: processes of each subgraph, and routers behind HAProxy (`ATHENA_REPLICAS`)
+    replicas: int = 1
+    #: false: the database is migrated already (`--no-migrate`)
+    migrate: bool = True
 
 
 class Stack:
@@ -98,16 +103,21 @@ class Stack:
         code = 0
         try:
             self._acquire_lock()
-            plan = plan_services(self.options.root, self.settings)
+            plan = self._plan()
             for reason in plan.skipped:
                 say(f"stack: skipping {reason}")
             self._check_ports(plan)
             self._start_servers()
-            self._run_once("migrate", "db.migrate")
+            if self.options.migrate:
+                self._run_once("migrate", "db.migrate")
             if self.options.demo:
                 self._run_once("demo", "db.demo")
             self._start_services(plan)
             self._wait_healthy()
+            if plan.balanced:
+                # The balancer last, in front of routers that answer: no "server DOWN" at start.
+                self._start_services(plan, balancer=True)
+                self._wait_healthy()
             say(
                 ready_banner(
                     plan,
@@ -162,6 +172,31 @@ class Stack:
         lock.write(str(os.getpid()))
         lock.flush()
         self._lock = lock
+
+    def _plan(self) -> Plan:
+        """What to start; with replicas, only if HAProxy is there to balance the routers."""
+        replicas = self.options.replicas
+        haproxy = haproxy_path(self.environ)
+        try:
+            plan = plan_services(
+                self.options.root,
+                self.settings,
+                replicas=replicas,
+                router_ports=replica_ports(
+                    self.settings, replicas, self.environ.get("ROUTER_REPLICA_PORTS", "")
+                ),
+                haproxy=haproxy or "haproxy",
+            )
+        except ValueError as exc:
+            raise StackError(str(exc)) from None
+        if plan.balanced and haproxy is None:
+            raise StackError(INSTALL_HINT)
+        if replicas > 1:
+            say(
+                f"stack: {replicas} replicas: {replicas} processes of each subgraph"
+                + (f", {replicas} routers behind HAProxy" if plan.balanced else "")
+            )
+        return plan
 
     def _check_ports(self, plan: Plan) -> None:
         """Every port we will listen on, checked before anything starts."""
@@ -253,10 +288,16 @@ class Stack:
                 f"last lines of {child.log_path}:\n{child.log_tail()}"
             )
 
-    def _start_services(self, plan: Plan) -> None:
+    def _start_services(self, plan: Plan, *, balancer: bool = False) -> None:
+        """Every service but the balancer, or (`balancer`) the balancer alone."""
         self.plan = plan
+        for path, content in plan.files:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(content)
         width = max([len(s.name) for s in plan.services] + [9])
         for service in plan.services:
+            if plan.balanced and (service.name == "router") != balancer:
+                continue
             say(f"stack: starting {service.name} on port {service.port}")
             child = self._new_child(service.name, service.argv, service.env)
             child.prefix = f"{service.name:>{width}} | "
@@ -366,8 +407,21 @@ def parse_options(argv: list[str] | None) -> Options:
         "--grace", type=float, default=10.0, help="seconds between SIGTERM and SIGKILL"
     )
     parser.add_argument("--no-demo", action="store_true", help="do not load demo data")
+    parser.add_argument(
+        "--no-migrate",
+        action="store_true",
+        help="do not run the migrations (a DATABASE_URL already migrated, e.g. by a job)",
+    )
+    parser.add_argument(
+        "--replicas",
+        type=int,
+        default=os.environ.get("ATHENA_REPLICAS") or "1",  # a string: argparse checks it
+        help="processes of each subgraph and routers behind HAProxy (default: ATHENA_REPLICAS or 1)",
+    )
     parser.add_argument("--project-root", type=Path, default=CODE_ROOT, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.replicas < 1:
+        parser.error("--replicas must be at least 1")
     return Options(
         root=args.project_root.resolve(),
         postgres_port=args.postgres_port,
@@ -375,6 +429,8 @@ def parse_options(argv: list[str] | None) -> Options:
         health_timeout=args.health_timeout,
         grace=args.grace,
         demo=not args.no_demo,
+        migrate=not args.no_migrate,
+        replicas=args.replicas,
     )
 
 

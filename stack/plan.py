@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from stack.balancer import haproxy_argv, render_config
 from subgraphs.kit.settings import SUBGRAPH_PORTS, Settings
 
 SUPERGRAPH = Path("schema/supergraph.graphql")
+#: With N replicas, router i (1..N) listens on router_port + this + i (4011, 4012, ...).
+REPLICA_PORT_OFFSET = 10
 
 
 @dataclass(frozen=True)
@@ -43,6 +46,12 @@ class Plan:
     services: tuple[Service, ...]
     skipped: tuple[str, ...]
     router_is_proxy: bool
+    #: files the launcher writes before starting the services (the balancer's config)
+    files: tuple[tuple[Path, str], ...] = ()
+    #: processes of each subgraph and routers behind the balancer (`ATHENA_REPLICAS`)
+    replicas: int = 1
+    #: the service named "router" is HAProxy in front of router-1..N
+    balanced: bool = False
 
 
 def module_exists(root: Path, module: str) -> bool:
@@ -55,15 +64,48 @@ def python_module(module: str, *args: str) -> tuple[str, ...]:
     return (sys.executable, "-m", module, *args)
 
 
-def plan_services(root: Path, settings: Settings) -> Plan:
-    """Subgraphs in SUBGRAPH_PORTS order, then the router (or the identity proxy)."""
+def replica_ports(settings: Settings, replicas: int, given: str = "") -> tuple[int, ...]:
+    """The routers' internal ports: `given` (`ROUTER_REPLICA_PORTS`), else router_port + 11, ...
+
+    Fixed defaults (4011, 4012 beside the router's 4000) keep each router findable
+    by a person; tests pass free ports.
+    """
+    ports = tuple(int(p) for p in given.split(",") if p.strip())
+    if ports:
+        if len(ports) < replicas:
+            raise ValueError(
+                f"ROUTER_REPLICA_PORTS names {len(ports)} ports for {replicas} routers"
+            )
+        return ports[:replicas]
+    return tuple(settings.router_port + REPLICA_PORT_OFFSET + i for i in range(1, replicas + 1))
+
+
+def plan_services(
+    root: Path,
+    settings: Settings,
+    *,
+    replicas: int = 1,
+    router_ports: Sequence[int] | None = None,
+    haproxy: str = "haproxy",
+) -> Plan:
+    """Subgraphs in SUBGRAPH_PORTS order, then the router (or the identity proxy).
+
+    With `replicas` > 1 each subgraph serves with that many worker processes on
+    its port (`SUBGRAPH_WORKERS`, unless the user set it), and `replicas`
+    routers listen on `router_ports` (default: `replica_ports`) behind HAProxy
+    on the router's own port (`stack/balancer.py`).
+    """
+    if replicas < 1:
+        raise ValueError("replicas must be at least 1")
     services: list[Service] = []
     skipped: list[str] = []
+    workers = {"SUBGRAPH_WORKERS": str(replicas)} if replicas > 1 else {}
     for name in SUBGRAPH_PORTS:
         module = f"subgraphs.{name}"
         if module_exists(root, module):
             port = settings.port_of(name)
-            services.append(Service(name, python_module(module), port, f"{name} subgraph"))
+            description = f"{name} subgraph" + (f", {replicas} processes" if workers else "")
+            services.append(Service(name, python_module(module), port, description, workers))
         elif (root / "subgraphs" / name).is_dir():
             skipped.append(f"subgraphs/{name} has no __main__.py")
     router_port = settings.router_port
@@ -82,8 +124,32 @@ def plan_services(root: Path, settings: Settings) -> Plan:
             ("ROUTER_RATE_LIMIT_ADDRESS", "600/60s burst=200"),
         ):
             env[name] = os.environ.get(name, rate)
-        services.append(Service("router", argv, router_port, "router", env))
-        return Plan(tuple(services), tuple(skipped), router_is_proxy=False)
+        if replicas == 1:
+            services.append(Service("router", argv, router_port, "router", env))
+            return Plan(tuple(services), tuple(skipped), router_is_proxy=False)
+        ports = tuple(router_ports or replica_ports(settings, replicas))
+        if len(ports) != replicas:
+            raise ValueError(f"{len(ports)} router ports for {replicas} replicas")
+        backends = [(f"router-{i}", port) for i, port in enumerate(ports, start=1)]
+        for name, port in backends:
+            replica_argv = (*argv[:-1], str(port))  # the same router, its own port
+            services.append(Service(name, replica_argv, port, f"router replica {name[7:]}", env))
+        config = settings.data_dir.resolve() / "haproxy.cfg"
+        balancer = Service(
+            "router",
+            haproxy_argv(haproxy, config),
+            router_port,
+            f"HAProxy, round robin over {replicas} routers",
+        )
+        services.append(balancer)
+        return Plan(
+            tuple(services),
+            tuple(skipped),
+            router_is_proxy=False,
+            files=((config, render_config(settings.host, router_port, backends)),),
+            replicas=replicas,
+            balanced=True,
+        )
     if any(s.name == "identity" for s in services):
         argv = python_module(
             "stack.proxy",
@@ -92,4 +158,4 @@ def plan_services(root: Path, settings: Settings) -> Plan:
         )  # fmt: skip
         services.append(Service("router", argv, router_port, "proxy to the identity subgraph"))
         skipped.append("router (router/__main__.py or schema/supergraph.graphql missing)")
-    return Plan(tuple(services), tuple(skipped), router_is_proxy=True)
+    return Plan(tuple(services), tuple(skipped), router_is_proxy=True, replicas=replicas)

@@ -224,3 +224,68 @@ def test_a_busy_card_sandbox_port_is_named_before_anything_starts(scratch: Path)
     assert proc.returncode == 1
     assert f"port {taken} (needed by the card sandbox (CARD_SANDBOX_PORT))" in out
     assert not (scratch / "data" / "postgres").exists()  # nothing started
+
+
+#: A stand-in router: answers every GET with 200 and the port it was told (`--port N`).
+FAKE_ROUTER = """
+import sys, http.server
+port = int(sys.argv[sys.argv.index("--port") + 1])
+class Handler(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        body = f"router {port}".encode()
+        self.send_response(200)
+        self.send_header("content-length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+    def log_message(self, *args):
+        pass
+http.server.HTTPServer(("127.0.0.1", port), Handler).serve_forever()
+"""
+
+
+def _with_fake_router(root: Path) -> Path:
+    (root / "router").mkdir()
+    (root / "router" / "__init__.py").touch()  # a package: found before the real router
+    (root / "router" / "__main__.py").write_text(FAKE_ROUTER)
+    (root / "schema").mkdir()
+    (root / "schema" / "supergraph.graphql").touch()
+    return root
+
+
+def test_two_replicas_put_haproxy_round_robin_in_front_of_two_routers(scratch: Path) -> None:
+    fake = _with_fake_router(make_fake_root(scratch / "fake", ("identity",)))
+    routers = [free_port(), free_port()]
+    env = {
+        **ELSEWHERE,
+        "ATHENA_REPLICAS": "2",
+        "ROUTER_REPLICA_PORTS": ",".join(map(str, routers)),
+    }
+    proc, ports = _launch(fake, scratch / "data", env, "--no-demo")
+    output = Output(proc)
+    try:
+        out = output.wait_for("  Ctrl-C stops everything.", 30)
+        assert "ready" in output.lines, out
+        answers = [_get(f"http://127.0.0.1:{ports['router']}/graphql") for _ in range(4)]
+        direct = [_get(f"http://127.0.0.1:{port}/health") for port in routers]
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(30)
+    rest = output.finish(5)
+    assert proc.returncode == 0, rest
+    assert direct == [f"router {routers[0]}", f"router {routers[1]}"]
+    assert sorted(answers) == sorted(direct * 2)  # round robin: each router twice
+    assert f"stack: starting router-1 on port {routers[0]}" in rest
+    assert "HAProxy, round robin over 2 routers" in rest
+    for port in [*routers, ports["router"], ports["identity"]]:
+        assert port_is_free(port), f"port {port} still held after shutdown"
+
+
+def test_replicas_without_haproxy_say_how_to_install_it(scratch: Path) -> None:
+    fake = _with_fake_router(make_fake_root(scratch / "fake", ("identity",)))
+    env = {**ELSEWHERE, "ATHENA_REPLICAS": "2", "HAPROXY": str(scratch / "no-haproxy")}
+    proc, ports = _launch(fake, scratch / "data", env, "--no-demo")
+    out, _ = proc.communicate(timeout=30)
+    assert proc.returncode == 1, out
+    assert "HAProxy is needed to run more than one replica" in out
+    assert "apt-get install -y haproxy" in out
+    assert port_is_free(ports["identity"])  # nothing started

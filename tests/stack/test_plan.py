@@ -2,7 +2,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from stack.plan import module_exists, plan_services
+import pytest
+
+from stack.plan import module_exists, plan_services, replica_ports
 from subgraphs.kit.settings import Settings
 
 from .fakes import make_fake_root
@@ -52,3 +54,65 @@ def test_module_exists(tmp_path: Path) -> None:
     assert module_exists(tmp_path, "pkg")
     assert module_exists(tmp_path, "mod")
     assert not module_exists(tmp_path, "missing")
+
+
+def _real_router_root(tmp_path: Path) -> Path:
+    root = make_fake_root(tmp_path, ("identity", "sales"))
+    (root / "router").mkdir()
+    (root / "router" / "__main__.py").touch()
+    (root / "schema").mkdir()
+    (root / "schema" / "supergraph.graphql").touch()
+    return root
+
+
+def test_two_replicas_plan_two_routers_behind_haproxy_and_two_workers_per_subgraph(
+    tmp_path: Path,
+) -> None:
+    settings = Settings(router_port=5000, data_dir=tmp_path / "data")
+    plan = plan_services(
+        _real_router_root(tmp_path), settings, replicas=2, haproxy="/usr/sbin/haproxy"
+    )
+    by_name = {s.name: s for s in plan.services}
+    config = tmp_path.joinpath("data", "haproxy.cfg").resolve()
+
+    assert list(by_name) == ["identity", "sales", "router-1", "router-2", "router"]
+    assert plan.balanced
+    assert plan.replicas == 2
+    assert by_name["identity"].env == {"SUBGRAPH_WORKERS": "2"}
+    assert by_name["sales"].env == {"SUBGRAPH_WORKERS": "2"}
+    assert [(by_name[r].port, by_name[r].argv[-1]) for r in ("router-1", "router-2")] == [
+        (5011, "5011"),
+        (5012, "5012"),
+    ]
+    assert by_name["router-1"].env["ROUTER_SUBGRAPH_URLS"].startswith("identity=http://")
+    assert by_name["router"].port == 5000
+    assert by_name["router"].argv == ("/usr/sbin/haproxy", "-db", "-f", str(config))
+    ((path, text),) = plan.files
+    assert path == config
+    assert "bind 127.0.0.1:5000" in text
+    assert "balance roundrobin" in text
+    assert "option httpchk GET /health" in text
+    assert "timeout tunnel" in text
+    assert "server router-1 127.0.0.1:5011 check" in text
+    assert "server router-2 127.0.0.1:5012 check" in text
+
+
+def test_router_replica_ports_may_be_chosen(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path / "data")
+    plan = plan_services(
+        _real_router_root(tmp_path),
+        settings,
+        replicas=2,
+        router_ports=replica_ports(settings, 2, "6001, 6002"),
+    )
+    assert [s.port for s in plan.services if s.name.startswith("router-")] == [6001, 6002]
+    with pytest.raises(ValueError, match="names 1 ports for 2 routers"):
+        replica_ports(settings, 2, "6001")
+
+
+def test_one_replica_plans_as_before(tmp_path: Path) -> None:
+    plan = plan_services(_real_router_root(tmp_path), Settings(), replicas=1)
+    assert [s.name for s in plan.services] == ["identity", "sales", "router"]
+    assert not plan.balanced
+    assert plan.files == ()
+    assert all(s.env.get("SUBGRAPH_WORKERS") is None for s in plan.services)

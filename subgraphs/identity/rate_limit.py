@@ -24,14 +24,21 @@ Counts are incremented once per resolver call, so 20 aliases in one request
 are 20 attempts. Windows are fixed (first hit starts them). Every refusal is
 a `RATE_LIMITED` user error: each limited mutation returns a payload.
 Account keys are hashed so Redis never holds the address book.
+
+Redis restarted: each throttle command is tried once more after a
+`ConnectionError`, on a fresh connection (see `Throttle._once_more`); while
+Redis stays down the second try fails too and the mutation fails closed.
 """
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
+
+from redis.exceptions import ConnectionError as RedisConnectionError
 
 from subgraphs.identity.error_codes import IdentityErrorCode as Code
 from subgraphs.kit.errors import ServiceError
@@ -44,6 +51,7 @@ if TYPE_CHECKING:
 PREFIX = "identity:throttle:"
 #: How long an address that logged in successfully stays "known" for its account.
 KNOWN_ADDRESS_SECONDS = 30 * 24 * 3600
+T = TypeVar("T")
 
 
 class Scope(StrEnum):
@@ -132,7 +140,7 @@ class Throttle:
     async def refuse_if_reached(self, *limits: Limit, account: str | None = None) -> None:
         """Refuse before any work when a failure counter is already full."""
         keys = [limit.key(account=account, address=self.address) for limit in limits]
-        counts = await self.redis.mget(keys)
+        counts = await self._once_more(lambda: self.redis.mget(keys))
         for limit, count in zip(limits, counts, strict=True):
             if int(count or 0) >= limit.max_count:
                 raise _refusal(limit)
@@ -148,19 +156,39 @@ class Throttle:
             if count > limit.max_count:
                 raise _refusal(limit)
 
+    async def _once_more(self, command: Callable[[], Awaitable[T]]) -> T:
+        """`command`, tried again once on a fresh connection after a ConnectionError.
+
+        After a Redis restart the pool's idle connections are dead, and redis-py's
+        asyncio client does not retry: the first login after Redis came back
+        answered INTERNAL (issue 19 §3). All idle connections are dropped, not just
+        the one that failed, since every one of them belonged to the old server.
+        The retry is here and not on the shared client, whose retries would hide
+        consumers' blocking reads timing out. A failure after the server applied
+        a pipeline could count one attempt twice: stricter, never looser.
+        """
+        try:
+            return await command()
+        except RedisConnectionError:
+            await self.redis.connection_pool.disconnect(inuse_connections=False)
+            return await command()
+
     async def _increment(self, limits: tuple[Limit, ...], account: str | None) -> list[int]:
-        async with self.redis.pipeline(transaction=True) as pipe:
-            for limit in limits:
-                key = limit.key(account=account, address=self.address)
-                pipe.incr(key)
-                pipe.expire(key, limit.window_seconds, nx=True)
-            results = await pipe.execute()
-        return [int(n) for n in results[0::2]]
+        async def increment() -> list[int]:
+            async with self.redis.pipeline(transaction=True) as pipe:
+                for limit in limits:
+                    key = limit.key(account=account, address=self.address)
+                    pipe.incr(key)
+                    pipe.expire(key, limit.window_seconds, nx=True)
+                results = await pipe.execute()
+            return [int(n) for n in results[0::2]]
+
+        return await self._once_more(increment)
 
     async def refuse_unknown_address_if_reached(self, limit: Limit, *, account: str) -> None:
         """The per-account login limit: refuses only addresses new to the account."""
         key = limit.key(account=account, address=self.address)
-        count, known = await self._account_state(key, account)
+        count, known = await self._once_more(lambda: self._account_state(key, account))
         if int(count or 0) >= limit.max_count and not known:
             raise _refusal(limit)
 
@@ -174,12 +202,16 @@ class Throttle:
     async def succeeded(self, *limits: Limit, account: str) -> None:
         """A successful login: clear this pair's failures, remember the address."""
         known = _known_key(account)
-        async with self.redis.pipeline(transaction=True) as pipe:
-            for limit in limits:
-                pipe.delete(limit.key(account=account, address=self.address))
-            pipe.sadd(known, _address_digest(self.address))
-            pipe.expire(known, KNOWN_ADDRESS_SECONDS)
-            await pipe.execute()
+
+        async def clear() -> None:
+            async with self.redis.pipeline(transaction=True) as pipe:
+                for limit in limits:
+                    pipe.delete(limit.key(account=account, address=self.address))
+                pipe.sadd(known, _address_digest(self.address))
+                pipe.expire(known, KNOWN_ADDRESS_SECONDS)
+                await pipe.execute()
+
+        await self._once_more(clear)
 
 
 def _known_key(account: str) -> str:

@@ -46,6 +46,21 @@ def _viewer_key(context: Any) -> Hashable | None:
 class SharedEventExecution(StrawberryGraphQLCoreExecutionContext):
     """graphql-core's executor, answering a shared subscription event once per key."""
 
+    def build_per_event_executor(self, payload: Any) -> Any:
+        """A per-event executor with its own memo of collected subfields.
+
+        graphql-core 3.3 makes it a shallow copy of the subscription's executor,
+        so every event of a long-lived subscription added to ONE memo keyed by the
+        identity of field lists made anew per event, kept alive with their
+        collected fields until the subscription ended: charters' RSS grew ~40 MB a
+        minute under 200 boards (issue 19 §3). The memo is only worth anything
+        within one execution.
+        """
+        executor = super().build_per_event_executor(payload)
+        executor._relevant_sub_fields = {}
+        executor._stream_usages = type(self._stream_usages)()  # @stream's, likewise
+        return executor
+
     def execute_operation(self, serially: bool | None = None) -> Any:
         share = getattr(self.root_value, "_share", None)
         if (

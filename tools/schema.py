@@ -3,6 +3,11 @@
     python -m tools.schema export    # schema/<subgraph>.graphql from the Strawberry schemas
     python -m tools.schema compose   # schema/supergraph.graphql with the standard composer
     python -m tools.schema check     # exit 1 if either is stale or composition fails
+    python -m tools.schema update    # export, compose, then the access matrix's new lines
+
+`update` ends with `python -m tools.access_matrix update`, so a new field gets its
+line in schema/access_matrix.csv (derived from the code's gates) in the same step that
+publishes it; the lines it prints are the matrix diff to review.
 
 Composition uses @theguild/federation-composition from npm (tools/compose),
 so the supergraph is exactly what any standard router would be given.
@@ -80,6 +85,14 @@ def stale_files() -> list[str]:
         return stale
 
 
+def update_access_matrix() -> None:
+    """A line for each new field (and none for a gone one) in schema/access_matrix.csv."""
+    from tools import access_matrix  # imports every subgraph's schema: only when asked
+
+    for line in access_matrix.update():
+        print(f"access matrix: {line}")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tools.schema")
     parser.add_argument("action", choices=["export", "compose", "check", "update"])
@@ -93,6 +106,8 @@ def main(argv: list[str] | None = None) -> int:
         if result.returncode == 0:
             # the router's Kubernetes ConfigMap carries a copy of the supergraph
             subprocess.run([sys.executable, str(KUBERNETES_GENERATOR)], check=True)
+            if action == "update":
+                update_access_matrix()
         return result.returncode
     if action == "check":
         stale = stale_files()

@@ -12,7 +12,7 @@ from subgraphs.identity.keys import Keyring
 from subgraphs.identity.models import outbox
 from subgraphs.identity.mutations import Mutation
 from subgraphs.identity.queries import Query
-from subgraphs.identity.service import client_signup
+from subgraphs.identity.service import client_agents, client_signup
 from subgraphs.identity.types import Client, User
 from subgraphs.kit.app import create_subgraph_app
 from subgraphs.kit.context import Services
@@ -52,7 +52,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
             client_signup.QUOTE_ACCEPTED_BY_LINK: (
                 client_signup.GROUP,
                 client_signup.apply_signup_event,
-            )
+            ),
+            # Sales agents may view their own clients' portal (service/access.py).
+            client_agents.CLIENT_CHANGED: (client_agents.GROUP, client_agents.apply_client_event),
         },
         settings=settings,
     )

@@ -162,4 +162,20 @@ class SigningKey(Base):
     retired_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
+class ClientAgent(Base):
+    """Sales' client companies and their owning sales agent (`sales.client_changed`).
+
+    Identity never reads sales' tables: this projection answers "is this agent
+    the sales agent of this client account's company?" for "view as client"
+    (`service/client_agents.py`).
+    """
+
+    __tablename__ = "client_agents"
+
+    client_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    sales_agent_id: Mapped[uuid.UUID | None] = mapped_column(index=True)
+    #: the event time of the newest fact held (kit/facts.upsert_newer)
+    as_of: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
 outbox = outbox_table(Base.metadata)

@@ -270,10 +270,13 @@ class Mutation:
 
     @strawberry.mutation(
         extensions=[allow(*ACCOUNT_ADMINS)],
-        description="Link a client account to its client company; null unlinks it.",
+        description=(
+            "Link a client account to its client company; null (or leaving `clientId` out) "
+            "unlinks it."
+        ),
     )
     async def set_user_client(
-        self, info: Info, id: strawberry.ID, client_id: strawberry.ID | None
+        self, info: Info, id: strawberry.ID, client_id: strawberry.ID | None = None
     ) -> UserPayload:
         viewer = await info.context.get_viewer()
         client = _client_id(client_id)

@@ -28,9 +28,11 @@ from subgraphs.charters.types_documents import (
     LegalTerms,
     LegalTermsKind,
 )
-from subgraphs.kit.payloads import UserError, transact
+from subgraphs.kit.errors import ServiceError
+from subgraphs.kit.payloads import UserError, transact, user_errors
 from subgraphs.kit.permissions import allow
 from subgraphs.kit.storage import storage_from
+from subgraphs.kit.uploads import read_upload
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
@@ -62,17 +64,6 @@ class PublishLegalTermsInput:
     text: str
 
 
-async def _read(file: Any, max_bytes: int) -> bytes:
-    """At most one byte over the limit: enough to say "too large".
-
-    A request that is not multipart carries no file at all: nothing to read.
-    """
-    if not hasattr(file, "read"):
-        return b""
-    data = await file.read(max_bytes + 1)
-    return data if isinstance(data, bytes) else bytes(data)
-
-
 Stored = tuple[Any, Any]
 
 
@@ -86,10 +77,14 @@ async def _upload(
     """Run an upload in one transaction; a file stored for a rolled-back row is deleted."""
     settings = info.context.settings
     storage = storage_from(settings, documents.FOLDER)
+    try:
+        data = await read_upload(file, settings.charter_document_max_bytes)
+    except ServiceError as error:  # not a multipart file: nothing to store
+        return CharterDocumentPayload(user_errors=user_errors(error))
     incoming = documents.IncomingFile(
         filename=getattr(file, "filename", None),
         declared_type=getattr(file, "content_type", None),
-        data=await _read(file, settings.charter_document_max_bytes),
+        data=data,
     )
     stored: list[str] = []
     committed = False

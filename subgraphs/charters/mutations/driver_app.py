@@ -29,9 +29,11 @@ from subgraphs.charters.mutations.inputs import parse_id
 from subgraphs.charters.service import checklist, driver_trips, trip_photos
 from subgraphs.charters.service.access import CHECKLIST_EDITORS, TRIP_RUNNERS
 from subgraphs.charters.types import User, gid
-from subgraphs.kit.payloads import UserError, transact
+from subgraphs.kit.errors import ServiceError
+from subgraphs.kit.payloads import UserError, transact, user_errors
 from subgraphs.kit.permissions import allow
 from subgraphs.kit.storage import storage_from
+from subgraphs.kit.uploads import read_upload
 
 
 @strawberry.type
@@ -72,17 +74,6 @@ async def _trip_call(info: Info, call: Any) -> TripPayload:
     viewer = await info.context.get_viewer()
     trip, errors = await transact(info, lambda s: call(s, viewer))
     return TripPayload(trip=Trip.from_row(trip.row) if trip else None, user_errors=errors)
-
-
-async def _read(file: Any, max_bytes: int) -> bytes:
-    """At most one byte over the limit: enough to say "too large".
-
-    A request that is not multipart carries no file at all: nothing to read.
-    """
-    if not hasattr(file, "read"):
-        return b""
-    data = await file.read(max_bytes + 1)
-    return data if isinstance(data, bytes) else bytes(data)
 
 
 @strawberry.type
@@ -175,10 +166,14 @@ class DriverAppMutations:
         viewer = await info.context.get_viewer()
         settings = info.context.settings
         storage = storage_from(settings, trip_photos.FOLDER)
+        try:
+            data = await read_upload(file, settings.trip_photo_max_bytes)
+        except ServiceError as error:  # not a multipart file: nothing to store
+            return TripPhotoPayload(user_errors=user_errors(error))
         incoming = trip_photos.IncomingPhoto(
             filename=getattr(file, "filename", None),
             declared_type=getattr(file, "content_type", None),
-            data=await _read(file, settings.trip_photo_max_bytes),
+            data=data,
         )
         stored: list[str] = []
         committed = False

@@ -69,10 +69,11 @@ class ClientScope(StrEnum):
 
 
 #: "View as client" (issue 8, finding 6): managers, admins and sales support
-#: for any client; a sales agent only for its own clients. Client ownership
-#: lives in the sales subgraph (issue 10), which does not exist yet: until
-#: identity can ask it, an `OWN` scope admits no client, so sales agents
-#: cannot impersonate at all (refused with FORBIDDEN).
+#: for any client; a sales agent only for its own clients: accounts of a client
+#: company whose sales agent it is. Client ownership lives in sales; identity
+#: keeps it from `sales.client_changed` (`service/client_agents.py`), so an
+#: account of no company, or of a company sales has not announced, is no
+#: agent's own (refused with FORBIDDEN).
 IMPERSONATION_SCOPE: dict[Role, ClientScope] = {
     Role.ADMIN: ClientScope.ANY,
     Role.MANAGER: ClientScope.ANY,
@@ -83,24 +84,22 @@ IMPERSONATION_SCOPE: dict[Role, ClientScope] = {
 IMPERSONATORS = tuple(IMPERSONATION_SCOPE)
 
 
-def owns_client(staff_id: object, client_user_id: object) -> bool:
-    """Whether the staff member is the client's sales agent.
-
-    Unknown until the sales subgraph records client ownership (issue 10):
-    answers no, so an `OWN` scope refuses every client.
-    """
-    return False
-
-
-def ensure_may_impersonate(
-    staff_id: object, staff_roles: Iterable[Role], client_user_id: object
-) -> None:
-    """Raise FORBIDDEN unless one of the staff member's roles admits this client."""
+def impersonation_scope(staff_roles: Iterable[Role]) -> ClientScope | None:
+    """The widest scope any of the roles has (`ANY` over `OWN`); None: no client at all."""
     scopes = {IMPERSONATION_SCOPE[r] for r in staff_roles if r in IMPERSONATION_SCOPE}
     if ClientScope.ANY in scopes:
+        return ClientScope.ANY
+    return ClientScope.OWN if ClientScope.OWN in scopes else None
+
+
+def ensure_may_impersonate(scope: ClientScope | None, *, owns_client: bool) -> None:
+    """Raise FORBIDDEN unless the scope admits this client.
+
+    `owns_client`: the staff member is the sales agent of the client account's
+    company (`client_agents.owns_client`); only an `OWN` scope asks.
+    """
+    if scope is ClientScope.ANY or (scope is ClientScope.OWN and owns_client):
         return
-    if ClientScope.OWN in scopes and owns_client(staff_id, client_user_id):
-        return
-    if ClientScope.OWN in scopes:
+    if scope is ClientScope.OWN:
         raise ForbiddenError("You may view the portal only as your own clients.")
     raise ForbiddenError("Your role cannot view the portal as a client.")

@@ -10,8 +10,13 @@ from sqlalchemy import func, select, update
 from protocol.roles import STAFF_ROLES, Role
 from subgraphs.identity.error_codes import IdentityErrorCode as Code
 from subgraphs.identity.models import ImpersonationLog
-from subgraphs.identity.service.access import ensure_may_impersonate
+from subgraphs.identity.service.access import (
+    ClientScope,
+    ensure_may_impersonate,
+    impersonation_scope,
+)
 from subgraphs.identity.service.accounts import get_user
+from subgraphs.identity.service.client_agents import owns_client
 from subgraphs.identity.service.sessions import (
     Revocations,
     TokenPair,
@@ -43,8 +48,11 @@ async def start(
         raise ServiceError.of(
             Code.NOT_ALLOWED_WHILE_IMPERSONATING, "An impersonated session cannot impersonate."
         )
-    # Who may view as whom is `access.IMPERSONATION_SCOPE`; a refusal is FORBIDDEN.
-    ensure_may_impersonate(staff_id, staff_roles, client_user_id)
+    # Who may view as whom is `access.IMPERSONATION_SCOPE`; a refusal is FORBIDDEN,
+    # before the account is looked up (an agent learns nothing of others' accounts).
+    scope = impersonation_scope(staff_roles)
+    owned = scope is ClientScope.OWN and await owns_client(session, staff_id, client_user_id)
+    ensure_may_impersonate(scope, owns_client=owned)
     if reason and len(reason) > 500:
         raise ServiceError.of(Code.TOO_LONG, "Reason is longer than 500 characters.", "reason")
     client = await get_user(session, client_user_id)

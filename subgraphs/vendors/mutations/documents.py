@@ -12,16 +12,17 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from typing import Any
 
 import strawberry
 from strawberry.file_uploads import Upload
 from strawberry.types import Info
 
 from protocol.roles import Role
-from subgraphs.kit.payloads import UserError, transact
+from subgraphs.kit.errors import ServiceError
+from subgraphs.kit.payloads import UserError, transact, user_errors
 from subgraphs.kit.permissions import allow
 from subgraphs.kit.storage import storage_from
+from subgraphs.kit.uploads import read_upload
 from subgraphs.vendors.mutations.common import parse_id
 from subgraphs.vendors.service import documents
 from subgraphs.vendors.service.access import STAFF_EDIT
@@ -34,12 +35,6 @@ log = logging.getLogger(__name__)
 class DocumentPayload:
     document: Document | None = None
     user_errors: list[UserError] = strawberry.field(default_factory=list)
-
-
-async def _read(file: Any, max_bytes: int) -> bytes:
-    """At most one byte over the limit: enough to say "too large"."""
-    data = await file.read(max_bytes + 1)
-    return data if isinstance(data, bytes) else bytes(data)
 
 
 #: Who may upload: enforced here (`allow`) and by the router (`@requiresScopes`).
@@ -62,10 +57,14 @@ class DocumentMutations:
         viewer = await info.context.get_viewer()
         settings = info.context.settings
         storage = storage_from(settings)
+        try:
+            data = await read_upload(file, settings.document_max_bytes)
+        except ServiceError as error:  # not a multipart file: nothing to store
+            return DocumentPayload(user_errors=user_errors(error))
         incoming = documents.IncomingFile(
             filename=getattr(file, "filename", None) or "document",
             declared_type=getattr(file, "content_type", None),
-            data=await _read(file, settings.document_max_bytes),
+            data=data,
         )
         stored: list[str] = []
         committed = False

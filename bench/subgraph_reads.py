@@ -584,9 +584,11 @@ def floor_main(pickle_file: str, port: int) -> None:
 
 
 @contextlib.contextmanager
-def pinned(core: str | None, args: list[str], env: dict[str, str], log: Path) -> Iterator[Any]:
+def pinned(
+    core: str | None, args: list[str], env: dict[str, str], log: Path, cwd: Path = ROOT
+) -> Iterator[Any]:
     prefix = ["taskset", "-c", core] if core is not None else []
-    with process([*prefix, *args], env, log) as proc:
+    with process([*prefix, *args], env, log, cwd) as proc:
         yield proc
 
 
@@ -620,6 +622,42 @@ def measure(
     return row
 
 
+def alternate(
+    read: Read, other: tuple[Any, int, Path], url: str, bodies: list[str], token: str,
+    pid: int, against: Path, args: argparse.Namespace, workdir: Path,
+) -> list[Row]:  # fmt: skip
+    """The read against the other checkout's subgraph and this one's, in turns.
+
+    Both run pinned to the same core on the same data; alternating them spreads
+    whatever else the machine does over both, so the printed ratio (other's CPU
+    per request / ours, ours' req/s / other's) is a fair one even when the
+    absolute figures drift.
+    """
+    proc, port, _log = other
+    commit = subprocess.run(["git", "-C", str(against), "rev-parse", "--short", "HEAD"],
+                            capture_output=True, text=True).stdout.strip() or against.name  # fmt: skip
+    theirs: list[Row] = []
+    ours: list[Row] = []
+    for turn in range(args.rounds):
+        theirs.append(measure(Row(read.name, f"was #{turn + 1}", note=f"{read.owner} @ {commit}"),
+                              f"http://127.0.0.1:{port}/graphql", bodies, token, [proc.pid],
+                              sign=True, args=args, workdir=workdir))  # fmt: skip
+        ours.append(measure(Row(read.name, f"now #{turn + 1}", note=f"{read.owner}"), url, bodies,
+                            token, [pid], sign=True, args=args, workdir=workdir))  # fmt: skip
+    was_cpu = sum(r.cpu_ms for r in theirs) / len(theirs)
+    now_cpu = sum(r.cpu_ms for r in ours) / len(ours)
+    was_rps = sum(r.rps for r in theirs) / len(theirs)
+    now_rps = sum(r.rps for r in ours) / len(ours)
+    summary = Row(read.name, "now / was", rps=now_rps / was_rps, cpu_ms=was_cpu / now_cpu,
+                  note=f"req/s ratio, and CPU per request was/now (x less), over {args.rounds} "
+                  f"turns each")  # fmt: skip
+    return [*[r for pair in zip(theirs, ours, strict=True) for r in pair], summary]
+
+
+def _ms(value: float) -> str:
+    return f"{value:9.1f}" if value == value else " " * 9  # NaN: not a latency row
+
+
 def print_table(rows: list[Row]) -> None:
     print(
         f"\n{'read':14s} {'target':10s} {'req/s':>8s} {'p50 ms':>9s} {'p99 ms':>9s} "
@@ -633,7 +671,7 @@ def print_table(rows: list[Row]) -> None:
             by_rps = f"{floor.rps / r.rps:.1f}" if r.rps else ""
             by_cpu = f"{r.cpu_ms / floor.cpu_ms:.1f}" if floor.cpu_ms else ""
         print(
-            f"{r.read:14s} {r.target:10s} {r.rps:8.1f} {r.p50:9.1f} {r.p99:9.1f} "
+            f"{r.read:14s} {r.target:10s} {r.rps:8.1f} {_ms(r.p50)} {_ms(r.p99)} "
             f"{r.errors:6d} {r.cpu_ms:10.1f} {by_rps:>13s} {by_cpu:>11s}  {r.note}"
         )
 
@@ -667,6 +705,14 @@ def main() -> None:
         "owning subgraph under its varied direct load into this file (-f raw)",
     )
     parser.add_argument("--py-spy", default="py-spy")
+    parser.add_argument(
+        "--against",
+        default="",
+        help="a checkout of another commit (e.g. this issue's starting one): each read's owning "
+        "subgraph is also started from it, on the same database and core, and the two are "
+        "measured directly in alternation (`--rounds` times each), so their ratio is of one run",
+    )
+    parser.add_argument("--rounds", type=int, default=2, help="alternations with --against")
     parser.add_argument("--profile-seconds", type=int, default=20)
     args = parser.parse_args()
     if args.duration + args.warmup > 100:
@@ -773,6 +819,15 @@ def main() -> None:
                 flush=True,
             )
             rows: list[Row] = []
+            against = Path(args.against).resolve() if args.against else None
+            others: dict[str, Any] = {}
+            for owner in sorted({r.owner for r in chosen}) if against else ():
+                port = free_port()
+                log = workdir / f"{owner}-against.log"
+                others[owner] = (stack.enter_context(pinned(args.subgraph_core,
+                    [PYTHON, "-m", f"subgraphs.{owner}"],
+                    {**env, f"{owner.upper()}_PORT": str(port)}, log, cwd=against)), port, log)  # fmt: skip
+                wait_healthy(f"http://127.0.0.1:{port}/health", others[owner][0], log, 120)
             for read in chosen:
                 direct, routed = bodies[read.name]
                 statements = [len(recorded[b]) for b in direct]
@@ -784,6 +839,9 @@ def main() -> None:
                     flush=True,
                 )
                 owner_url = f"http://127.0.0.1:{ports[read.owner]}/graphql"
+                if against is not None:
+                    rows.extend(alternate(read, others[read.owner], owner_url, direct, token,
+                                          procs[read.owner].pid, against, args, workdir))  # fmt: skip
                 rows.append(measure(Row(read.name, "direct", note=f"{read.owner}"), owner_url,
                             direct, token, [procs[read.owner].pid], sign=True, args=args,
                             workdir=workdir))  # fmt: skip

@@ -77,10 +77,16 @@ def keys_from_jwks(document: Mapping[str, Any]) -> dict[str, PyJWK]:
 
 
 class TokenVerifier:
+    #: Tokens whose signature was verified, with the key that verified it: a portal
+    #: sends the same token on every request, and the signature check was most of a
+    #: small request's cost. Bounded; the oldest is forgotten first.
+    VERIFIED_CACHE_SIZE = 1024
+
     def __init__(self, keys: KeySource, *, issuer: str, audience: str) -> None:
         self.keys = keys
         self.issuer = issuer
         self.audience = audience
+        self._verified: dict[str, tuple[Any, dict[str, Any]]] = {}
 
     async def verify(self, token: str) -> dict[str, Any]:
         try:
@@ -93,6 +99,11 @@ class TokenVerifier:
         key = await self.keys.get_key(kid) if isinstance(kid, str) else None
         if key is None:
             raise InvalidTokenError("unknown signing key")
+        known = self._verified.get(token)
+        # The same bytes verified by the same key verify again: only time can change
+        # the answer, so the time claims are checked again on every use.
+        if known is not None and known[0] is key and _current(known[1], time.time()):
+            return dict(known[1])
         try:
             claims: dict[str, Any] = jwt.decode(
                 token,
@@ -104,7 +115,18 @@ class TokenVerifier:
             )
         except jwt.PyJWTError as exc:
             raise InvalidTokenError(str(exc)) from exc
+        if len(self._verified) >= self.VERIFIED_CACHE_SIZE:
+            del self._verified[next(iter(self._verified))]
+        self._verified[token] = (key, dict(claims))
         return claims
+
+
+def _current(claims: Mapping[str, Any], now: float) -> bool:
+    """`exp` and `nbf` as PyJWT checks them (no leeway): expired or not yet valid is refused."""
+    if not now < float(claims["exp"]):
+        return False
+    nbf = claims.get("nbf")
+    return nbf is None or float(nbf) <= now
 
 
 def bearer_token(authorization: str | None) -> str | None:

@@ -28,14 +28,15 @@ class Viewer:
     #: the user's scheduled report): the token's `act.sub` when it names a service,
     #: not a staff member. Such a token only reads (`subgraphs/kit/guard.py`).
     delegate: str | None = None
+    #: Any staff role: asked on every governed field of an answer, so worked out once.
+    is_staff: bool = field(init=False, default=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "is_staff", bool(self.roles & STAFF_ROLES))
 
     @property
     def is_authenticated(self) -> bool:
         return self.user_id is not None
-
-    @property
-    def is_staff(self) -> bool:
-        return bool(self.roles & STAFF_ROLES)
 
     @property
     def is_impersonated(self) -> bool:

@@ -128,9 +128,10 @@ async def _page(
     first: int | None,
     after: str | None,
 ) -> Connection[Charter]:
+    columns = stmt.with_only_columns(*models.Charter.__table__.c)
     async with info.context.sessions() as session:
         connection = await paginate(
-            session, stmt, order, first=first, after=after, to_node=Charter.from_row
+            session, columns, order, first=first, after=after, to_node=Charter.from_row, rows=True
         )
     if connection.edges:
         wanted = wanted_by_page(info._raw_info)

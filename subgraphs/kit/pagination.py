@@ -96,8 +96,14 @@ async def paginate(
     first: int | None,
     after: str | None,
     to_node: Callable[[RowT], NodeT] | Callable[[RowT], Awaitable[NodeT]] = lambda r: r,
+    rows: bool = False,
 ) -> Connection[NodeT]:
-    """Answer one page of `stmt` with two statements: the page and the count."""
+    """Answer one page of `stmt` with two statements: the page and the count.
+
+    With `rows`, `stmt` selects columns and the page is read as plain rows:
+    for a page whose nodes are built from columns, ORM instances (identity
+    map, instance state, attribute instrumentation) were a cost and no use.
+    """
     size = page_size(first)
     total = await session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
     page_stmt = stmt
@@ -109,11 +115,15 @@ async def paginate(
         )
         page_stmt = page_stmt.where(key < bound if order.descending else key > bound)
     ordering = [c.desc() if order.descending else c.asc() for c in order.columns]
-    rows = list((await session.scalars(page_stmt.order_by(*ordering).limit(size + 1))).all())
-    has_next = len(rows) > size
-    rows = rows[:size]
+    page_stmt = page_stmt.order_by(*ordering).limit(size + 1)
+    found = list(
+        (await session.execute(page_stmt)).all()
+        if rows
+        else (await session.scalars(page_stmt)).all()
+    )
+    has_next = len(found) > size
     edges: list[Edge[NodeT]] = []
-    for row in rows:
+    for row in found[:size]:
         node = to_node(row)
         if isinstance(node, Awaitable):
             node = await node

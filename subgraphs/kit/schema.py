@@ -16,7 +16,7 @@ from strawberry.types.field import StrawberryField
 
 from subgraphs.kit.documents import CachedDocuments
 from subgraphs.kit.errors import BadUserInputError
-from subgraphs.kit.event_sharing import SharedEventExecution
+from subgraphs.kit.execution import KitExecution
 from subgraphs.kit.extensions import MaskInternalErrors
 from subgraphs.kit.guard import ReadOnlyImpersonation, RefuseNulCharacters, SubgraphLimits
 from subgraphs.kit.scalars import SCALAR_MAP
@@ -174,7 +174,7 @@ def build_schema(
         ],
         config=StrawberryConfig(scalar_map=SCALAR_MAP),
         federation_version=FEDERATION_VERSION,
-        execution_context_class=SharedEventExecution,
+        execution_context_class=KitExecution,
     )
     _resolve_fields_directly(schema)
     return schema

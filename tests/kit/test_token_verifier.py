@@ -8,7 +8,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from protocol.tokens import InvalidTokenError, TokenVerifier, bearer_token
-from tests.kit.conftest import KID
+from tests.kit.conftest import KID, StaticKeys
 from tests.support import forged_tokens as forge
 
 
@@ -120,3 +120,58 @@ async def test_an_invalid_token_over_http_is_anonymous(gql, private_key, payload
     response = await gql("{ whoAmI { userId } }", token=token)
 
     assert response.error_codes == ["UNAUTHENTICATED"]
+
+
+async def test_a_token_verified_once_is_not_verified_again_until_its_time_is_up(
+    verifier, private_key, payload, monkeypatch
+):
+    """The signature check is skipped for a token already verified by the same key; `exp` is not."""
+    import protocol.tokens as tokens
+
+    decoded: list[str] = []
+    real_decode = tokens.jwt.decode
+
+    def counting(token: str, **kwargs):
+        decoded.append(token)
+        return real_decode(token, **kwargs)
+
+    monkeypatch.setattr(tokens.jwt, "decode", counting)
+    token = forge.signed(private_key, KID, payload)
+    first = await verifier.verify(token)
+    first["roles"] = ["tampered by the caller"]
+    assert await verifier.verify(token) == payload  # the cache hands out copies
+    assert len(decoded) == 1
+
+    later = payload["exp"] + 1
+    monkeypatch.setattr(tokens.time, "time", lambda: later)
+    await verifier.verify(token)  # past `exp` by our clock: PyJWT decides again, on its own
+    assert len(decoded) == 2
+
+
+def test_the_time_claims_are_checked_as_pyjwt_checks_them():
+    from protocol.tokens import _current
+
+    assert _current({"exp": 100}, 99.5)
+    assert not _current({"exp": 100}, 100)
+    assert not _current({"exp": 100, "nbf": 50}, 49)
+    assert _current({"exp": 100, "nbf": 50}, 50)
+
+
+async def test_a_cached_token_is_verified_again_when_its_key_changes(
+    settings, private_key, payload
+):
+    keys = StaticKeys({KID: private_key})
+    verifier = TokenVerifier(keys, issuer=settings.jwt_issuer, audience=settings.jwt_audience)
+    token = forge.signed(private_key, KID, payload)
+    await verifier.verify(token)
+    keys.keys.update(StaticKeys({KID: Ed25519PrivateKey.generate()}).keys)  # the kid: another key
+
+    assert await rejected(verifier, token) == "Signature verification failed"
+
+
+async def test_the_verified_tokens_are_bounded(verifier, private_key, payload):
+    verifier.VERIFIED_CACHE_SIZE = 3
+    for n in range(5):
+        await verifier.verify(forge.signed(private_key, KID, {**payload, "n": n}))
+
+    assert len(verifier._verified) == 3

@@ -10,7 +10,6 @@ a client that sends a unique name per request.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import Any
 
@@ -19,34 +18,14 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from protocol.metric_labels import CappedLabels
+
 __all__ = ["CONTENT_TYPE", "RouterMetrics", "outcome_of"]
 
 #: the classic text exposition format every Prometheus version scrapes
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 ANONYMOUS = "anonymous"
-OTHER = "other"
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
-
-
-class _Capped:
-    """Admits the first `limit` distinct values; maps the rest to "other"."""
-
-    def __init__(self, limit: int, max_length: int = 100) -> None:
-        self.limit = limit
-        self.max_length = max_length
-        self.known: set[str] = set()
-        self.lock = threading.Lock()
-
-    def __call__(self, value: str) -> str:
-        if value in self.known:
-            return value
-        if len(value) > self.max_length:
-            return OTHER
-        with self.lock:
-            if len(self.known) < self.limit:
-                self.known.add(value)
-                return value
-        return OTHER
 
 
 def outcome_of(body: Mapping[str, Any], request_error: bool = False) -> str:
@@ -68,9 +47,9 @@ class RouterMetrics:
         buckets: tuple[float, ...] = LATENCY_BUCKETS,
     ) -> None:
         self.registry = registry or CollectorRegistry(auto_describe=True)
-        self._operation = _Capped(max_operation_names)
-        self._code = _Capped(max_error_codes)
-        self._subgraph = _Capped(max_subgraphs)
+        self._operation = CappedLabels(max_operation_names)
+        self._code = CappedLabels(max_error_codes)
+        self._subgraph = CappedLabels(max_subgraphs)
         self.requests = Counter(
             "router_requests_total",
             "GraphQL requests by operation name and outcome (success, partial, error).",

@@ -241,6 +241,9 @@ class CharterVehicle:
     _row: strawberry.Private[Any]
     #: Its vehicle type's row, when the page it sits in loaded them (`preload`).
     _vehicle_type: strawberry.Private[Any] = None
+    #: No audience comes with it: the field policy works it out (field_policy._known_audience
+    #: reads this on every field, and a missing attribute is the slow case of `getattr`).
+    _audience = None
 
     @strawberry.field
     def id(self) -> strawberry.ID:
@@ -492,6 +495,7 @@ class Charter:
     _row: strawberry.Private[Any]
     #: Its page's children, when the page loaded them for all its charters at once.
     _preload: strawberry.Private[Preloaded | None] = None
+    _audience = None  # as CharterVehicle's
 
     @classmethod
     def from_row(cls, row: Any) -> Charter:
@@ -819,6 +823,7 @@ class CharterSeries:
     active: bool
     description: str | None
     _row: strawberry.Private[Any]
+    _audience = None  # as CharterVehicle's
 
     @classmethod
     def from_row(cls, row: models.CharterSeries) -> CharterSeries:

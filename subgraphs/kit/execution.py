@@ -28,9 +28,14 @@ from graphql.pyutils import Path, Undefined
 from subgraphs.kit.event_sharing import SharedEventExecution
 
 #: (parent type, field name) -> how to complete it: (field, resolve, leaf type,
-#: non-null), or None where graphql-core's general path is needed.
-_Plan = tuple[Any, Any, GraphQLLeafType, bool] | None
+#: non-null, the attribute a plain field reads), or None where graphql-core's
+#: general path is needed.
+_Plan = tuple[Any, Any, GraphQLLeafType, bool, str | None] | None
 _PLANS = "_kit_leaf_plans"
+
+#: Set on the kit's resolver of a plain field (`schema.attribute_resolver`): the
+#: attribute it reads, so a leaf's value is read without building a resolve info.
+ATTRIBUTE = "_kit_attribute"
 
 
 def _plans(schema: GraphQLSchema) -> dict[tuple[GraphQLObjectType, str], _Plan]:
@@ -50,7 +55,7 @@ def _plan(schema: GraphQLSchema, parent_type: GraphQLObjectType, name: str) -> _
     inner = return_type.of_type if isinstance(return_type, GraphQLNonNull) else return_type
     if not is_leaf_type(inner):
         return None
-    return field, field.resolve, inner, non_null
+    return field, field.resolve, inner, non_null, getattr(field.resolve, ATTRIBUTE, None)
 
 
 class KitExecution(SharedEventExecution):
@@ -81,24 +86,29 @@ class KitExecution(SharedEventExecution):
             return super().execute_field(
                 parent_type, source, field_details_list, path, position_context
             )
-        field, resolve, leaf_type, non_null = plan
-        info = self.build_resolve_info(field, to_nodes(field_details_list), parent_type, path)
+        field, resolve, leaf_type, non_null, attribute = plan
         try:
-            result = resolve(source, info)
-            if self.is_awaitable(result):
-                return self.complete_awaitable_value(
-                    field.type, field_details_list, info, path, result, position_context
+            if attribute is not None:  # a plain field: no resolver reads an info
+                value = getattr(source, attribute)
+            else:
+                info = self.build_resolve_info(
+                    field, to_nodes(field_details_list), parent_type, path
                 )
-            if isinstance(result, Exception):
-                raise result
-            if result is None or result is Undefined:
+                value = resolve(source, info)
+                if self.is_awaitable(value):
+                    return self.complete_awaitable_value(
+                        field.type, field_details_list, info, path, value, position_context
+                    )
+            if isinstance(value, Exception):
+                raise value
+            if value is None or value is Undefined:
                 if non_null:
                     raise TypeError(  # graphql-core's message, word for word
                         "Cannot return null for non-nullable field"
-                        f" {info.parent_type}.{info.field_name}."
+                        f" {parent_type.name}.{node.name.value}."
                     )
                 return None
-            return self.complete_leaf_value(leaf_type, result)
+            return self.complete_leaf_value(leaf_type, value)
         except Exception as raw_error:
             self.handle_field_error(raw_error, field.type, field_details_list, path)
             return None

@@ -33,7 +33,6 @@ import logging
 import os
 import shutil
 import tempfile
-import threading
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
@@ -47,6 +46,8 @@ from prometheus_client.registry import Collector
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
+
+from protocol.metric_labels import CappedLabels
 
 if TYPE_CHECKING:
     from prometheus_client.metrics_core import Metric
@@ -81,7 +82,6 @@ BATCH_BUCKETS: Final = (1, 2, 5, 10, 25, 50, 100, 250, 500, 1000)
 MAX_OPERATIONS: Final = 200
 MAX_CODES: Final = 50
 ANONYMOUS: Final = "anonymous"
-OTHER: Final = "other"
 #: a scrape waits this long for the database and Redis, then answers without their gauges
 SCRAPE_TIMEOUT_SECONDS: Final = 2.0
 
@@ -141,29 +141,8 @@ JOB_DURATION: Final = Histogram(
 )
 
 
-class _Capped:
-    """Admits the first `limit` distinct values; maps the rest to "other"."""
-
-    def __init__(self, limit: int, max_length: int = 100) -> None:
-        self.limit = limit
-        self.max_length = max_length
-        self.known: set[str] = set()
-        self.lock = threading.Lock()
-
-    def __call__(self, value: str) -> str:
-        if value in self.known:
-            return value
-        if len(value) > self.max_length:
-            return OTHER
-        with self.lock:
-            if len(self.known) < self.limit:
-                self.known.add(value)
-                return value
-        return OTHER
-
-
-_operation = _Capped(MAX_OPERATIONS)
-_code = _Capped(MAX_CODES)
+_operation = CappedLabels(MAX_OPERATIONS)
+_code = CappedLabels(MAX_CODES)
 #: label of each anonymous operation text seen (the router's fetches are anonymous)
 _anonymous: dict[str, str] = {}
 

@@ -16,7 +16,7 @@ from strawberry.types.field import StrawberryField
 
 from subgraphs.kit.documents import CachedDocuments
 from subgraphs.kit.errors import BadUserInputError
-from subgraphs.kit.execution import KitExecution
+from subgraphs.kit.execution import ATTRIBUTE, KitExecution
 from subgraphs.kit.extensions import MaskInternalErrors
 from subgraphs.kit.guard import ReadOnlyImpersonation, RefuseNulCharacters, SubgraphLimits
 from subgraphs.kit.scalars import SCALAR_MAP
@@ -131,11 +131,15 @@ def _direct_resolver(field: StrawberryField, info_class: type[Info]) -> FieldRes
 
 
 def _resolve_fields_directly(schema: SubgraphSchema) -> None:
-    """Every eligible field of every object type resolves through `_direct_resolver`."""
+    """Every eligible field of every object type resolves directly.
+
+    A plain field through `attribute_resolver`, a resolver field through `_direct_resolver`.
+    """
     converter = schema.schema_converter
     if converter._exception_handler_specs:
         return  # handlers turn exceptions into results inside Strawberry's wrapper
     names = schema.config.name_converter
+    reads_attributes = schema.config.default_resolver is getattr
     for concrete in list(converter.type_map.values()):
         definition, implementation = concrete.definition, concrete.implementation
         if not isinstance(implementation, GraphQLObjectType) or not isinstance(
@@ -144,11 +148,30 @@ def _resolve_fields_directly(schema: SubgraphSchema) -> None:
             continue
         for field in definition.fields:
             graphql_field = implementation.fields.get(names.get_graphql_name(field))
-            if graphql_field is None or getattr(graphql_field.resolve, "_is_default", True):
+            if graphql_field is None:
                 continue
-            direct = _direct_resolver(field, schema.config.info_class)
-            if direct is not None:
-                graphql_field.resolve = direct
+            default = getattr(graphql_field.resolve, "_is_default", None)
+            if default is True and field.base_resolver is None and reads_attributes:
+                graphql_field.resolve = attribute_resolver(field.python_name)
+            elif default is False:
+                direct = _direct_resolver(field, schema.config.info_class)
+                if direct is not None:
+                    graphql_field.resolve = direct
+
+
+def attribute_resolver(name: str) -> FieldResolver:
+    """A plain field: the source's attribute, as Strawberry's default resolver reads it.
+
+    Strawberry reaches it through two more calls per value; `kit/execution.py`
+    reads `ATTRIBUTE` and, for a leaf, skips building the resolve info too.
+    """
+
+    def attribute(source: Any, _info: Any, **_arguments: Any) -> Any:
+        return getattr(source, name)
+
+    attribute._is_default = True  # type: ignore[attr-defined]  # as Strawberry marks its own
+    setattr(attribute, ATTRIBUTE, name)
+    return attribute
 
 
 def build_schema(

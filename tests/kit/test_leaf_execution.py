@@ -79,6 +79,15 @@ class Query:
     def one(self) -> Leafy | None:
         return Leafy(number=7, maybe=1, colour=Colour.BLUE)
 
+    @strawberry.field
+    def broken(self) -> list[Leafy | None]:
+        """Plain fields whose attributes break their types: null in `number`, none at all."""
+        nulled = Leafy(number=1, maybe=2, colour=Colour.RED)
+        nulled.number = None  # type: ignore[assignment]
+        missing = Leafy(number=1, maybe=2, colour=Colour.RED)
+        del missing.colour
+        return [nulled, missing]
+
 
 SCHEMA = build_schema(Query)
 
@@ -96,6 +105,8 @@ QUERIES = [
     "query($s: Boolean!) { items { number @skip(if: $s) maybe @include(if: $s) } }",
     "{ one { ...F } } fragment F on Leafy { number colour maybe }",
     "{ items { number } one { raises number requiredButNull } }",
+    "{ broken { number maybe } }",
+    "{ broken { maybe colour } }",
 ]
 
 
@@ -155,3 +166,22 @@ def test_a_leaf_plan_is_made_once_per_schema_and_field() -> None:
     assert isinstance(leafy, GraphQLObjectType)
     assert plans.get((leafy, "number")) is not None
     assert plans.get((leafy, "withArgument"), None) is None
+
+
+async def test_a_plain_leaf_is_read_without_a_resolve_info(monkeypatch: Any) -> None:
+    built: list[str] = []
+    original = KitExecution.build_resolve_info
+
+    def spy(self: Any, field: Any, nodes: Any, parent_type: Any, path: Any) -> Any:
+        built.append(f"{parent_type.name}.{nodes[0].name.value}")
+        return original(self, field, nodes, parent_type, path)
+
+    monkeypatch.setattr(KitExecution, "build_resolve_info", spy)
+    answer = await _run("{ one { number maybe colour later } }", KitExecution)
+    assert answer["data"] == {
+        "one": {"number": 7, "maybe": 1, "colour": "BLUE", "later": "awaited"}
+    }
+    assert built == [
+        "Query.one",
+        "Leafy.later",
+    ]  # the resolver fields; the plain ones read directly

@@ -33,7 +33,9 @@ from db.embedded import free_port, make_temp_dir
 from db.embedded.ports import port_is_free
 from subgraphs.kit.settings import PROJECT_ROOT, SUBGRAPH_PORTS, Settings
 
-pytestmark = pytest.mark.slow
+#: One worker runs the module (`make test` distributes by group): split, each worker
+#: started its own whole stack for the module-scoped fixture.
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("make_run_end_to_end")]
 
 READY_WITHIN = 240.0
 

@@ -47,21 +47,11 @@ from graphql import GraphQLObjectType, GraphQLSchema
 
 from protocol.roles import STAFF_ROLES, Role, scopes_for
 from protocol.viewer import Viewer
-from subgraphs.kit.settings import PROJECT_ROOT
+from subgraphs.kit.settings import PROJECT_ROOT, SUBGRAPH_PORTS
 
 MATRIX = PROJECT_ROOT / "schema" / "access_matrix.csv"
 SUPERGRAPH = PROJECT_ROOT / "schema" / "supergraph.graphql"
-SUBGRAPHS = (
-    "identity",
-    "charters",
-    "vendors",
-    "sales",
-    "pricing",
-    "finance",
-    "notifications",
-    "tours",
-    "reports",
-)
+SUBGRAPHS = tuple(SUBGRAPH_PORTS)
 
 ANONYMOUS = "anonymous"
 STAFF: tuple[str, ...] = tuple(r.value for r in Role if r in STAFF_ROLES)

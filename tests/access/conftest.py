@@ -13,21 +13,12 @@ from router.config import Config
 from router.guard.limits import Limits
 from router.server.app import create_app
 from router.server.holder import GatewayHolder
-from subgraphs.kit.settings import Settings
+from subgraphs.kit.settings import SUBGRAPH_PORTS, Settings
 from tests.support.live_server import LiveServer, serve
 from tests.support.router import SUPERGRAPH, rewrite
 
 #: Every subgraph but identity (the session's own, whose JWKS verifies every token).
-SUBGRAPHS = (
-    "charters",
-    "vendors",
-    "sales",
-    "pricing",
-    "finance",
-    "notifications",
-    "tours",
-    "reports",
-)
+SUBGRAPHS = tuple(name for name in SUBGRAPH_PORTS if name != "identity")
 
 
 def quiet(settings: Settings) -> Settings:

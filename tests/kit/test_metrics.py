@@ -47,6 +47,22 @@ from subgraphs.kit.settings import PROJECT_ROOT
 from tests.kit.sample_subgraph import ItemRow, outbox
 from tests.support.live_server import LiveServer, serve
 
+
+@pytest.fixture(autouse=True)
+def _fresh_label_caps() -> Any:
+    """The caps on operation and code labels are per process: a module that ran before in this
+    worker (tests/access sends thousands of operations) may have filled them, and every label
+    here would then read "other"."""
+    from subgraphs.kit import metrics
+
+    saved = {cap: set(cap.known) for cap in (metrics._operation, metrics._code)}
+    for cap in saved:
+        cap.known.clear()
+    yield
+    for cap, known in saved.items():
+        cap.known = known
+
+
 SUBGRAPH = "kit-metrics"
 TOPIC = "kit_metrics.thing_happened"
 GROUP = "kit-metrics-projection"

@@ -33,6 +33,7 @@ from subgraphs.charters.service.visibility import (
     series_audience_of,
 )
 from subgraphs.kit.errors import ForbiddenError
+from subgraphs.kit.execution import GUARD, READS
 from subgraphs.kit.schema import wrap_fields
 
 if TYPE_CHECKING:
@@ -85,7 +86,7 @@ async def series_audience(info: Any, row: Any) -> Audience | None:
     return series_audience_of(await info.context.get_viewer(), row.client_id)
 
 
-def _known_audience(root: Any, info: Any) -> Audience | None:
+def _known_audience(root: Any, context: Any) -> Audience | None:
     """The reader's audience when no fact needs loading.
 
     One given with the object (a quote link), or staff, who read every governed
@@ -94,7 +95,7 @@ def _known_audience(root: Any, info: Any) -> Audience | None:
     given = getattr(root, "_audience", None)
     if given is not None:
         return given  # type: ignore[no-any-return]
-    viewer = info.context.known_viewer
+    viewer = context.known_viewer
     if viewer is not None and viewer.is_staff:
         return Audience.STAFF
     return None
@@ -120,7 +121,7 @@ def _policed(type_name: str, field_name: str, resolve: FieldResolver) -> FieldRe
     def policed(root: Any, info: Any, **kwargs: Any) -> Any:
         if root is None:
             return resolve(root, info, **kwargs)
-        audience = _known_audience(root, info)
+        audience = _known_audience(root, info.context)
         if audience is None:
             return checked(root, info, kwargs)
         # Known without awaiting (staff, a quote link): a plain field stays a plain call,
@@ -129,6 +130,20 @@ def _policed(type_name: str, field_name: str, resolve: FieldResolver) -> FieldRe
             raise _refusal(type_name, field_name)
         return resolve(root, info, **kwargs)
 
+    reads = getattr(resolve, READS, None)
+    if reads is not None:
+        # The kit's executor may then read the field without a resolve info (kit/execution.py).
+
+        def guard(root: Any, context: Any) -> bool:
+            audience = _known_audience(root, context) if root is not None else None
+            if audience is None:
+                return False  # `policed` works it out, awaiting the facts
+            if audience not in allowed:
+                raise _refusal(type_name, field_name)
+            return True
+
+        setattr(policed, READS, reads)
+        setattr(policed, GUARD, guard)
     return policed
 
 

@@ -38,10 +38,12 @@ from subgraphs.charters.service import sales_figures
 from subgraphs.charters.service.access import READERS, may_read_sales_figures
 from subgraphs.charters.service.visibility import Audience
 from subgraphs.kit.errors import BadUserInputError, ForbiddenError
+from subgraphs.kit.execution import UNREAD, reads_first
 from subgraphs.kit.ids import parse_uuid
 from subgraphs.kit.pages_by_parent import PageKey
 from subgraphs.kit.pagination import Connection
 from subgraphs.kit.permissions import allow
+from subgraphs.kit.row_views import RowBacked, back_by_rows
 from subgraphs.kit.scalars import Money
 
 if TYPE_CHECKING:
@@ -110,7 +112,7 @@ class User:
 
 
 @strawberry.type
-class VehicleType:
+class VehicleType(RowBacked):
     id: strawberry.ID
     name: str
     capacity: int
@@ -118,9 +120,10 @@ class VehicleType:
 
     @classmethod
     def from_row(cls, row: models.VehicleType) -> VehicleType:
-        return cls(
-            id=gid(row.id), name=row.name, capacity=row.capacity, description=row.description
-        )
+        return cls.of_row(row)  # a page of vehicles reads the same few types many times
+
+
+back_by_rows(VehicleType, {"id": lambda row: gid(row.id)})
 
 
 @strawberry.type
@@ -289,12 +292,17 @@ class CharterVehicle:
     async def reader_audience(self, info: Info) -> Audience | None:
         return await charter_audience_by_id(info, self._row.charter_id)
 
+    def _preloaded_vehicle_type(self) -> Any:
+        if self._vehicle_type is None:
+            return UNREAD
+        return VehicleType.from_row(self._vehicle_type)
+
     @strawberry.field(graphql_type=VehicleType)
+    @reads_first(_preloaded_vehicle_type)
     def vehicle_type(self, info: Info) -> VehicleType | Awaitable[VehicleType]:
         # Preloaded: a plain call, no coroutine per vehicle (graphql-core awaits the other).
-        if self._vehicle_type is not None:
-            return VehicleType.from_row(self._vehicle_type)
-        return self._load_vehicle_type(info)
+        preloaded = self._preloaded_vehicle_type()
+        return self._load_vehicle_type(info) if preloaded is UNREAD else preloaded
 
     async def _load_vehicle_type(self, info: Info) -> VehicleType:
         row = await info.context.loaders.get(L.VehicleTypeByIdLoader).load(
@@ -455,8 +463,28 @@ async def _ensure_reader(info: Info) -> None:
         raise ForbiddenError("You may not read this.")
 
 
+def _preloaded_stops(charter: Charter) -> Any:
+    """A charter's stops when its page preloaded them (`preload.py`), else UNREAD."""
+    preloaded = charter._preload
+    if preloaded is None or preloaded.stops is None:
+        return UNREAD
+    return [Stop.from_row(r) for r in preloaded.stops[charter._row.id]]
+
+
+def _preloaded_vehicles(charter: Charter) -> Any:
+    """A charter's vehicles (with their types) when its page preloaded them, else UNREAD."""
+    preloaded = charter._preload
+    if preloaded is None or preloaded.vehicles is None:
+        return UNREAD
+    types = preloaded.vehicle_types or {}
+    return [
+        CharterVehicle.from_row(r, types.get(r.vehicle_type_id))
+        for r in preloaded.vehicles[charter._row.id]
+    ]
+
+
 @strawberry.federation.type(keys=["id"], description="A charter: a quote, then a booked trip.")
-class Charter:
+class Charter(RowBacked):
     id: strawberry.ID
     reference: str
     status: CharterStatus
@@ -499,33 +527,9 @@ class Charter:
 
     @classmethod
     def from_row(cls, row: Any) -> Charter:
-        # An ORM instance or a plain row of the charters table (pages and loaders read rows).
-        return cls(
-            id=gid(row.id),
-            reference=row.reference,
-            status=CharterStatus(row.status),
-            trip_type=TripType(row.trip_type),
-            passenger_count=row.passenger_count,
-            pickup_at=row.pickup_at,
-            pickup_local=row.pickup_local.isoformat(timespec="minutes"),
-            pickup_time_zone=row.pickup_time_zone,
-            ends_at=row.ends_at,
-            notes=row.notes,
-            requires_second_driver=row.requires_second_driver,
-            estimated_miles=row.estimated_miles,
-            pickup_contact_name=row.pickup_contact_name,
-            pickup_contact_phone=row.pickup_contact_phone,
-            vendor_instructions=row.vendor_instructions,
-            driver_instructions=row.driver_instructions,
-            quote_revision=row.quote_revision,
-            is_template=row.is_template,
-            template_name=row.template_name,
-            occurrence_date=row.occurrence_date,
-            created_at=row.created_at,
-            updated_at=row.updated_at,
-            booked_at=row.booked_at,
-            _row=row,
-        )
+        # An ORM instance or a plain row of the charters table (pages and loaders read
+        # rows); each plain field is read from it when first asked for (`back_by_rows`).
+        return cls.of_row(row)
 
     @classmethod
     async def resolve_reference(cls, info: Info, id: strawberry.ID) -> Charter | None:
@@ -557,11 +561,10 @@ class Charter:
             "(a charter never has more)."
         ),
     )
+    @reads_first(_preloaded_stops)
     def stops(self, info: Info) -> list[Stop] | Awaitable[list[Stop]]:
-        preloaded = self._preload
-        if preloaded is not None and preloaded.stops is not None:
-            return [Stop.from_row(r) for r in preloaded.stops[self._row.id]]
-        return self._load_stops(info)
+        preloaded = _preloaded_stops(self)
+        return self._load_stops(info) if preloaded is UNREAD else preloaded
 
     async def _load_stops(self, info: Info) -> list[Stop]:
         rows = await info.context.loaders.get(L.StopsByCharterIdLoader).load(self._row.id)
@@ -571,15 +574,10 @@ class Charter:
         graphql_type=list[CharterVehicle],
         description="The charter's vehicles. At most 50 (a charter never has more).",
     )
+    @reads_first(_preloaded_vehicles)
     def vehicles(self, info: Info) -> list[CharterVehicle] | Awaitable[list[CharterVehicle]]:
-        preloaded = self._preload
-        if preloaded is not None and preloaded.vehicles is not None:
-            types = preloaded.vehicle_types or {}
-            return [
-                CharterVehicle.from_row(r, types.get(r.vehicle_type_id))
-                for r in preloaded.vehicles[self._row.id]
-            ]
-        return self._load_vehicles(info)
+        preloaded = _preloaded_vehicles(self)
+        return self._load_vehicles(info) if preloaded is UNREAD else preloaded
 
     async def _load_vehicles(self, info: Info) -> list[CharterVehicle]:
         rows = await info.context.loaders.get(L.VehiclesByCharterIdLoader).load(self._row.id)
@@ -799,6 +797,17 @@ class Charter:
             PageKey.of(self._row.id, first, after)
         )
         return page.connection(Signature.from_row)
+
+
+back_by_rows(
+    Charter,
+    {
+        "id": lambda row: gid(row.id),
+        "status": lambda row: CharterStatus(row.status),
+        "trip_type": lambda row: TripType(row.trip_type),
+        "pickup_local": lambda row: row.pickup_local.isoformat(timespec="minutes"),
+    },
+)
 
 
 async def _charter(info: Info, charter_id: uuid.UUID | None) -> Charter | None:

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import base64
 import binascii
+import operator
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import orjson
@@ -50,6 +51,23 @@ class Connection(Generic[NodeT]):
     total_count: int
 
 
+class KeysetEdge(Edge[NodeT]):
+    """An edge whose cursor is encoded when read.
+
+    Pages are mostly read for their nodes (a board asks for no cursor):
+    encoding fifty cursors nobody reads was 3 % of such a request (issue 18).
+    Graphql-core reads `cursor` as any other attribute.
+    """
+
+    def __init__(self, node: NodeT, values: Sequence[Any]) -> None:
+        self.node = node
+        self._values = values
+
+    @property
+    def cursor(self) -> str:  # type: ignore[override]
+        return encode_cursor(self._values)
+
+
 def encode_cursor(values: Sequence[Any]) -> str:
     raw = orjson.dumps([v if isinstance(v, int | float | bool | None) else str(v) for v in values])
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
@@ -83,9 +101,18 @@ class KeysetOrder:
 
     columns: tuple[InstrumentedAttribute[Any], ...]
     descending: bool = False
+    #: reads the columns' values from a row or instance: a page reads it per row
+    _read: Callable[[Any], Any] = field(init=False, repr=False, compare=False)
 
-    def values_of(self, row: Any) -> list[Any]:
-        return [getattr(row, column.key) for column in self.columns]
+    def __post_init__(self) -> None:
+        read = operator.attrgetter(*(column.key for column in self.columns))
+        if len(self.columns) == 1:
+            object.__setattr__(self, "_read", lambda row: (read(row),))
+        else:
+            object.__setattr__(self, "_read", read)
+
+    def values_of(self, row: Any) -> Sequence[Any]:
+        return self._read(row)  # type: ignore[no-any-return]
 
 
 async def paginate(
@@ -127,7 +154,7 @@ async def paginate(
         node = to_node(row)
         if isinstance(node, Awaitable):
             node = await node
-        edges.append(Edge(cursor=encode_cursor(order.values_of(row)), node=node))
+        edges.append(KeysetEdge(node, order.values_of(row)))
     return Connection(
         edges=edges,
         page_info=PageInfo(

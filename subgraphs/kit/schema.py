@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable, Iterable
 from typing import Any, Final
 
@@ -16,7 +17,7 @@ from strawberry.types.field import StrawberryField
 
 from subgraphs.kit.documents import CachedDocuments
 from subgraphs.kit.errors import BadUserInputError
-from subgraphs.kit.execution import ATTRIBUTE, KitExecution
+from subgraphs.kit.execution import READS, KitExecution
 from subgraphs.kit.extensions import MaskInternalErrors
 from subgraphs.kit.guard import ReadOnlyImpersonation, RefuseNulCharacters, SubgraphLimits
 from subgraphs.kit.scalars import SCALAR_MAP
@@ -127,6 +128,11 @@ def _direct_resolver(field: StrawberryField, info_class: type[Info]) -> FieldRes
         return func(source, **kwargs) if pass_self else func(**kwargs)
 
     direct._is_default = False  # type: ignore[attr-defined]  # as Strawberry marks its own
+    reads = getattr(func, READS, None)  # given by `kit.execution.reads_first`
+    if reads is None and pass_self and info_name is None and not sources and not resolver.is_async:
+        reads = func  # a function of its object alone: no resolve info needed
+    if reads is not None:
+        setattr(direct, READS, reads)
     return direct
 
 
@@ -163,14 +169,14 @@ def attribute_resolver(name: str) -> FieldResolver:
     """A plain field: the source's attribute, as Strawberry's default resolver reads it.
 
     Strawberry reaches it through two more calls per value; `kit/execution.py`
-    reads `ATTRIBUTE` and, for a leaf, skips building the resolve info too.
+    reads `READS` and skips building the resolve info too.
     """
 
     def attribute(source: Any, _info: Any, **_arguments: Any) -> Any:
         return getattr(source, name)
 
     attribute._is_default = True  # type: ignore[attr-defined]  # as Strawberry marks its own
-    setattr(attribute, ATTRIBUTE, name)
+    setattr(attribute, READS, operator.attrgetter(name))
     return attribute
 
 

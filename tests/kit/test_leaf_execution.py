@@ -1,11 +1,15 @@
-"""The kit's executor completes leaf fields in one step and answers exactly as graphql-core does.
+"""The kit's executor completes common fields in one step and answers exactly as graphql-core does.
 
 Each query runs twice on the same schema: once with the kit's execution
 context, once with Strawberry's (graphql-core's general path), and the
 results (data, errors, their messages, paths and locations) must be equal.
-The cases are the ones the short path decides itself: a null in a non-null
-leaf, a resolver that raises or returns an exception, a value the scalar
-cannot coerce, an enum, an async leaf, aliases, and @skip/@include.
+The cases are the ones the short paths decide themselves: a null in a
+non-null leaf, a resolver that raises or returns an exception, a value the
+scalar cannot coerce, an enum, an async leaf, aliases, @skip/@include; and
+for objects and lists of objects, nulls in non-null items and fields (their
+propagation to the nearest nullable parent), failing and awaitable items,
+tuples and other iterables, and a `reads_first` answer that defers to its
+resolver.
 """
 
 from __future__ import annotations
@@ -19,7 +23,8 @@ import strawberry
 from graphql import GraphQLNonNull, GraphQLObjectType
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
-from subgraphs.kit.execution import KitExecution
+from subgraphs.kit.execution import UNREAD, KitExecution, reads_first
+from subgraphs.kit.extensions import MaskInternalErrors
 from subgraphs.kit.schema import build_schema
 
 
@@ -69,6 +74,72 @@ class Leafy:
         return self.number * times
 
 
+def _child_when_even(node: Node) -> Any:
+    return Node(label=node.label * 2) if node.label % 2 == 0 else UNREAD
+
+
+@strawberry.type
+class Node:
+    """Objects and lists of objects, each shape of value the list short path must handle."""
+
+    label: int
+
+    @strawberry.field
+    def children(self) -> list[Node]:
+        return [Node(label=self.label * 10 + n) for n in range(2)]
+
+    @strawberry.field
+    def strict_children(self) -> list[Node]:
+        return [Node(label=1), None]  # type: ignore[list-item]
+
+    @strawberry.field
+    def loose_children(self) -> list[Node | None] | None:
+        return [Node(label=1), None, ValueError("an item failed")]  # type: ignore[list-item]
+
+    @strawberry.field
+    def tuple_children(self) -> list[Node]:
+        return (Node(label=5), Node(label=6))  # type: ignore[return-value]
+
+    @strawberry.field
+    def generated_children(self) -> list[Node]:
+        return (Node(label=n) for n in range(2))  # type: ignore[return-value]
+
+    @strawberry.field
+    def awaitable_children(self) -> list[Node]:
+        async def later(label: int) -> Node:
+            await asyncio.sleep(0)
+            return Node(label=label)
+
+        return [later(1), Node(label=2)]  # type: ignore[list-item]
+
+    @strawberry.field
+    async def later_children(self) -> list[Node]:
+        await asyncio.sleep(0)
+        return [Node(label=7)]
+
+    @strawberry.field
+    def parent(self) -> Node:
+        return Node(label=self.label - 1)
+
+    @strawberry.field
+    def missing_parent(self) -> Node:
+        return None  # type: ignore[return-value]
+
+    @strawberry.field
+    def maybe_parent(self) -> Node | None:
+        return None
+
+    @strawberry.field
+    def failing(self) -> int:
+        raise ValueError(f"node {self.label} failed")
+
+    @strawberry.field
+    @reads_first(_child_when_even)
+    def child(self) -> Node:
+        found = _child_when_even(self)
+        return Node(label=-self.label) if found is UNREAD else found
+
+
 @strawberry.type
 class Query:
     @strawberry.field
@@ -88,8 +159,18 @@ class Query:
         del missing.colour
         return [nulled, missing]
 
+    @strawberry.field
+    def nodes(self) -> list[Node]:
+        return [Node(label=n) for n in range(1, 4)]
+
+    @strawberry.field
+    def node(self) -> Node | None:
+        return Node(label=2)
+
 
 SCHEMA = build_schema(Query)
+# Messages are compared as raised: masked, every failure would read "Internal error."
+SCHEMA.extensions = [e for e in SCHEMA.extensions if e is not MaskInternalErrors]
 
 QUERIES = [
     "{ items { number maybe colour } }",
@@ -107,6 +188,20 @@ QUERIES = [
     "{ items { number } one { raises number requiredButNull } }",
     "{ broken { number maybe } }",
     "{ broken { maybe colour } }",
+    "{ nodes { label children { label children { label } } } }",
+    "{ nodes { label parent { label parent { label } } } node { label } }",
+    "{ node { strictChildren { label } } }",
+    "{ nodes { label strictChildren { label } } }",
+    "{ node { label looseChildren { label } } }",
+    "{ node { tupleChildren { label } generatedChildren { label } } }",
+    "{ node { awaitableChildren { label } laterChildren { label children { label } } } }",
+    "{ node { label missingParent { label } } }",
+    "{ nodes { label maybeParent { label } } }",
+    "{ nodes { label children { label failing } } }",
+    "{ node { children { label parent { failing } } } }",
+    "{ nodes { label child { label child { label } } } }",
+    "{ nodes { a: children { label } b: children { label } } }",
+    "{ node { children { ... on Node { label } ...F } } } fragment F on Node { parent { label } }",
 ]
 
 
@@ -135,8 +230,8 @@ async def test_the_answer_is_graphql_cores(query: str) -> None:
     assert ours["data"] is not None or ours["errors"]
 
 
-async def test_the_short_path_is_taken_for_plain_leaves_only(monkeypatch: Any) -> None:
-    """Argument-less leaves skip `complete_value`; objects, lists and fields with arguments don't."""
+async def test_the_short_paths_skip_complete_value_where_they_apply(monkeypatch: Any) -> None:
+    """Argument-less leaves, objects and lists of objects skip `complete_value`; arguments don't."""
     completed: list[str] = []
     original = KitExecution.complete_value
 
@@ -146,26 +241,29 @@ async def test_the_short_path_is_taken_for_plain_leaves_only(monkeypatch: Any) -
         return original(self, return_type, *args, **kwargs)
 
     monkeypatch.setattr(KitExecution, "complete_value", spy)
-    answer = await _run("{ one { number colour withArgument } }", KitExecution)
-    assert answer == {
-        "data": {"one": {"number": 7, "colour": "BLUE", "withArgument": 14}},
-        "errors": [],
-    }
-    assert "Leafy" in completed  # the object goes the general way
-    # the leaf with an argument goes the general way too (Int!, then Int); `number` and
-    # `colour` do not
-    assert completed.count("Int") == 2
-    assert "Colour" not in completed
+    answer = await _run(
+        "{ one { number colour withArgument } nodes { children { label } } }", KitExecution
+    )
+    assert answer["errors"] == []
+    assert answer["data"]["one"] == {"number": 7, "colour": "BLUE", "withArgument": 14}
+    # only the leaf with an argument goes the general way (Int!, then Int)
+    assert completed == ["Int", "Int"]
+    completed.clear()
+    # a generator is not a list: graphql-core completes it, and its items
+    answer = await _run("{ node { generatedChildren { label } } }", KitExecution)
+    assert answer["data"] == {"node": {"generatedChildren": [{"label": 0}, {"label": 1}]}}
+    assert completed == ["[Node!]", "[Node!]"] + ["Node", "Node"] * 2  # non-null, then inner
 
 
 def test_a_leaf_plan_is_made_once_per_schema_and_field() -> None:
-    from subgraphs.kit.execution import _plans
+    from subgraphs.kit.execution import field_plan
 
-    plans = _plans(SCHEMA._schema)
     leafy = SCHEMA._schema.get_type("Leafy")
     assert isinstance(leafy, GraphQLObjectType)
-    assert plans.get((leafy, "number")) is not None
-    assert plans.get((leafy, "withArgument"), None) is None
+    plan = field_plan(SCHEMA._schema, leafy, "number")
+    assert plan is not None
+    assert plan is field_plan(SCHEMA._schema, leafy, "number")
+    assert field_plan(SCHEMA._schema, leafy, "withArgument") is None
 
 
 async def test_a_plain_leaf_is_read_without_a_resolve_info(monkeypatch: Any) -> None:
@@ -181,7 +279,5 @@ async def test_a_plain_leaf_is_read_without_a_resolve_info(monkeypatch: Any) -> 
     assert answer["data"] == {
         "one": {"number": 7, "maybe": 1, "colour": "BLUE", "later": "awaited"}
     }
-    assert built == [
-        "Query.one",
-        "Leafy.later",
-    ]  # the resolver fields; the plain ones read directly
+    # `later` awaits; `one` and the plain fields are read from their objects alone
+    assert built == ["Leafy.later"]

@@ -17,20 +17,12 @@ the field policy; preloading reads nothing the dataloaders would not.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from graphql import (
-    BooleanValueNode,
-    FieldNode,
-    FragmentSpreadNode,
-    InlineFragmentNode,
-    SelectionSetNode,
-    VariableNode,
-)
-
 from subgraphs.charters import loaders as L
+from subgraphs.kit.selections import child_fields, included_fields
 
 
 @dataclass(slots=True)
@@ -52,68 +44,18 @@ class Wanted:
         return self.stops or self.vehicles
 
 
-def _fields(
-    selection_set: SelectionSetNode | None, raw_info: Any, seen: set[str] | None = None
-) -> Iterable[FieldNode]:
-    """The included fields of a selection set, through fragments (@skip/@include honoured)."""
-    if selection_set is None:
-        return
-    variables = raw_info.variable_values
-    for node in selection_set.selections:
-        if not _included(node, variables):
-            continue
-        if isinstance(node, FieldNode):
-            yield node
-        elif isinstance(node, InlineFragmentNode):
-            yield from _fields(node.selection_set, raw_info, seen)
-        elif isinstance(node, FragmentSpreadNode):
-            name = node.name.value
-            seen = seen if seen is not None else set()
-            fragment = raw_info.fragments.get(name)
-            if fragment is None or name in seen:
-                continue
-            seen.add(name)
-            yield from _fields(fragment.selection_set, raw_info, seen)
-
-
-def _included(node: Any, variables: dict[str, Any]) -> bool:
-    """`@skip(if:)` and `@include(if:)` as execution reads them (`if` is a `Boolean!`)."""
-    for directive in node.directives or ():
-        name = directive.name.value
-        if name not in ("skip", "include"):
-            continue
-        condition = next((a.value for a in directive.arguments if a.name.value == "if"), None)
-        if isinstance(condition, VariableNode):
-            flag = variables.get(condition.name.value)
-        elif isinstance(condition, BooleanValueNode):
-            flag = condition.value
-        else:
-            continue
-        if (name == "skip") is bool(flag):
-            return False
-    return True
-
-
-def _children(nodes: Iterable[FieldNode], name: str, raw_info: Any) -> list[FieldNode]:
-    return [
-        child
-        for node in nodes
-        for child in _fields(node.selection_set, raw_info)
-        if child.name.value == name
-    ]
-
-
 def wanted_by_page(raw_info: Any) -> Wanted:
     """What the connection field being resolved selects under `edges { node { ... } }`."""
-    nodes = _children(_children(raw_info.field_nodes, "edges", raw_info), "node", raw_info)
+    edges = child_fields(raw_info.field_nodes, "edges", raw_info)
+    nodes = child_fields(edges, "node", raw_info)
     wanted = Wanted()
-    for field in (f for node in nodes for f in _fields(node.selection_set, raw_info)):
+    for field in (f for node in nodes for f in included_fields(node.selection_set, raw_info)):
         name = field.name.value
         if name == "stops":
             wanted.stops = True
         elif name == "vehicles":
             wanted.vehicles = True
-            if _children([field], "vehicleType", raw_info):
+            if child_fields([field], "vehicleType", raw_info):
                 wanted.vehicle_type = True
     return wanted
 

@@ -67,6 +67,7 @@ from subgraphs.kit.pagination import (
 )
 from subgraphs.kit.permissions import allow
 from subgraphs.kit.scalars import Money
+from subgraphs.kit.selections import selects
 
 OPEN_QUOTE_DAYS = 120
 #: The cap of the few plain lists (vehicle types, vehicles free in a window).
@@ -131,7 +132,14 @@ async def _page(
     columns = stmt.with_only_columns(*models.Charter.__table__.c)
     async with info.context.sessions() as session:
         connection = await paginate(
-            session, columns, order, first=first, after=after, to_node=Charter.from_row, rows=True
+            session,
+            columns,
+            order,
+            first=first,
+            after=after,
+            to_node=Charter.from_row,
+            rows=True,
+            count=selects(info._raw_info, "totalCount"),
         )
     if connection.edges:
         wanted = wanted_by_page(info._raw_info)
@@ -153,7 +161,10 @@ async def client_charters(
 ) -> Connection[Charter]:
     key = parse_uuid(client_id)
     if key is None:
-        return Connection(edges=[], page_info=PageInfo(False, False, None, None), total_count=0)
+        nothing = PageInfo(
+            has_next_page=False, has_previous_page=False, start_cursor=None, end_cursor=None
+        )
+        return Connection(edges=[], page_info=nothing, total_count=0)
     if after is not None:
         stmt = _filtered(CharterFilter(client_id=client_id, status=[status] if status else None))
         return await _page(info, stmt, NEWEST_PICKUP, first, after)

@@ -109,11 +109,13 @@ class ByIdLoader(StatementLoader[uuid.UUID, V | None]):
     """
 
     model: ClassVar[Any]
+    #: columns no reader of these rows reads (see `read_columns`)
+    unread: ClassVar[tuple[str, ...]] = ()
 
     @classmethod
     def build_statement(cls) -> Select[Any]:
         table = cls.model.__table__
-        return select(table).where(in_keys(table.c.id))
+        return select(*read_columns(table, cls.unread)).where(in_keys(table.c.id))
 
     def arrange(self, rows: Sequence[Any], keys: Sequence[uuid.UUID]) -> list[V | None]:
         by_id: dict[uuid.UUID, Any] = {row.id: row for row in rows}
@@ -126,18 +128,33 @@ class ByParentIdLoader(StatementLoader[uuid.UUID, list[V]]):
     model: ClassVar[Any]
     parent_column: ClassVar[str]
     order_by: ClassVar[tuple[str, ...]] = ("id",)
+    #: columns no reader of these rows reads (see `read_columns`)
+    unread: ClassVar[tuple[str, ...]] = ()
 
     @classmethod
     def build_statement(cls) -> Select[Any]:
         table = cls.model.__table__
         return (
-            select(table)
+            select(*read_columns(table, cls.unread))
             .where(in_keys(table.c[cls.parent_column]))
             .order_by(*(table.c[c] for c in cls.order_by))
         )
 
     def arrange(self, rows: Sequence[Any], keys: Sequence[uuid.UUID]) -> list[list[V]]:
         return group_by_key(rows, keys, self.parent_column)
+
+
+def read_columns(table: Any, unread: Iterable[str]) -> list[Any]:
+    """A table's columns but those named: a column is converted for every row read.
+
+    A range column, say, costs a conversion per row in SQLAlchemy's asyncpg
+    dialect; one that only SQL reads (an exclusion constraint's) need not be
+    fetched. A reader asking for an omitted column gets an AttributeError.
+    """
+    unknown = set(unread) - set(table.c.keys())
+    if unknown:
+        raise ValueError(f"{table.name} has no columns {sorted(unknown)}")
+    return [column for column in table.c if column.key not in unread]
 
 
 def in_keys(column: Column[Any]) -> Any:

@@ -51,6 +51,23 @@ class Connection(Generic[NodeT]):
     total_count: int
 
 
+class UncountedConnection(Connection[NodeT]):
+    """A page read without its count, because its selection has no `totalCount`.
+
+    The count is a statement of its own (a scan of every matching row);
+    graphql-core reads `total_count` only when selected, and any other reader
+    is a bug this makes loud.
+    """
+
+    def __init__(self, edges: list[Edge[NodeT]], page_info: PageInfo) -> None:
+        self.edges = edges
+        self.page_info = page_info
+
+    @property
+    def total_count(self) -> int:  # type: ignore[override]
+        raise RuntimeError("this page was read without its count (`count=False`)")
+
+
 class KeysetEdge(Edge[NodeT]):
     """An edge whose cursor is encoded when read.
 
@@ -124,15 +141,25 @@ async def paginate(
     after: str | None,
     to_node: Callable[[RowT], NodeT] | Callable[[RowT], Awaitable[NodeT]] = lambda r: r,
     rows: bool = False,
+    count: bool = True,
 ) -> Connection[NodeT]:
     """Answer one page of `stmt` with two statements: the page and the count.
 
-    With `rows`, `stmt` selects columns and the page is read as plain rows:
-    for a page whose nodes are built from columns, ORM instances (identity
-    map, instance state, attribute instrumentation) were a cost and no use.
+    With `rows`, `stmt` selects columns and the page is read as plain rows,
+    through the session's connection: for a page whose nodes are built from
+    columns, ORM instances (identity map, instance state, attribute
+    instrumentation) and the ORM's execution of the statement were a cost
+    and no use. Without `count` (a selection without `totalCount`, see
+    `kit.selections.selects`) the count's statement is not run.
     """
     size = page_size(first)
-    total = await session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
+    # Columns need none of the ORM's execution: the session's connection runs them.
+    runner: Any = await session.connection() if rows else session
+    total = (
+        await runner.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
+        if count
+        else None
+    )
     page_stmt = stmt
     if after:
         values = decode_cursor(after, len(order.columns))
@@ -144,7 +171,7 @@ async def paginate(
     ordering = [c.desc() if order.descending else c.asc() for c in order.columns]
     page_stmt = page_stmt.order_by(*ordering).limit(size + 1)
     found = list(
-        (await session.execute(page_stmt)).all()
+        (await runner.execute(page_stmt)).all()
         if rows
         else (await session.scalars(page_stmt)).all()
     )
@@ -155,16 +182,15 @@ async def paginate(
         if isinstance(node, Awaitable):
             node = await node
         edges.append(KeysetEdge(node, order.values_of(row)))
-    return Connection(
-        edges=edges,
-        page_info=PageInfo(
-            has_next_page=has_next,
-            has_previous_page=after is not None,
-            start_cursor=edges[0].cursor if edges else None,
-            end_cursor=edges[-1].cursor if edges else None,
-        ),
-        total_count=int(total or 0),
+    page_info = PageInfo(
+        has_next_page=has_next,
+        has_previous_page=after is not None,
+        start_cursor=edges[0].cursor if edges else None,
+        end_cursor=edges[-1].cursor if edges else None,
     )
+    if not count:
+        return UncountedConnection(edges, page_info)
+    return Connection(edges=edges, page_info=page_info, total_count=int(total or 0))
 
 
 def cast_cursor_value(column: Any, value: Any) -> Any:

@@ -74,8 +74,9 @@ async def test_the_board_loads_each_kind_of_child_once_for_the_page(
     assert len(edges) == 12
     assert sum(len(e["node"]["vehicles"]) for e in edges) > 12
     assert all(v["vehicleType"]["name"] for e in edges for v in e["node"]["vehicles"])
-    # The count, the page, then one statement each for stops, vehicles and vehicle types.
-    assert statements == 5
+    # The page, then one statement each for stops, vehicles and vehicle types (no count:
+    # `totalCount` is not selected).
+    assert statements == 4
     # Two requests (the warm-up and the counted one): one batch per loader each, and
     # no per-charter or per-vehicle load.
     assert calls == Counter(
@@ -112,11 +113,29 @@ async def test_fragments_and_skip_decide_what_the_page_loads(
     without_stops, skipped = await _run(staff, FRAGMENTED, {"skipStops": True})
     assert all("stops" not in e["node"] for e in skipped["charters"]["edges"])
 
-    assert (with_stops, without_stops) == (4, 3)  # count, page, (stops), vehicles
+    assert (with_stops, without_stops) == (3, 2)  # page, (stops), vehicles
     assert calls["StopsByCharterIdLoader.load_many"] == 2
     assert calls["VehiclesByCharterIdLoader.load_many"] == 4
     assert calls["VehicleTypeByIdLoader.load_many"] == 0  # vehicleType not selected
     assert calls["_load_stops"] == calls["_load_vehicles"] == 0
+
+
+COUNTED = """query($count: Boolean!) { charters(first: 2) {
+  edges { node { reference } } ...Counted } }
+fragment Counted on CharterConnection { n: totalCount @include(if: $count) }"""
+
+
+async def test_a_page_counts_its_rows_only_when_totalcount_is_selected(
+    staff: Any, sessions: Any
+) -> None:
+    await _seed(sessions, 3)
+    counted, data = await _run(staff, COUNTED, {"count": True})
+    uncounted, bare = await _run(staff, COUNTED, {"count": False})
+
+    assert data["charters"]["n"] >= 3  # through a fragment, under an alias
+    assert "n" not in bare["charters"]
+    assert bare["charters"]["edges"] == data["charters"]["edges"]
+    assert (counted, uncounted) == (2, 1)  # the count's statement, then the page
 
 
 async def test_a_charter_outside_a_page_loads_through_its_dataloaders(

@@ -1,4 +1,4 @@
-"""Row-backed types read a field from their row on first access; keyset edges encode cursors late."""
+"""Values read late: row-backed types read a field on first access; pages encode and count late."""
 
 from __future__ import annotations
 
@@ -9,7 +9,13 @@ from typing import Any
 import pytest
 import strawberry
 
-from subgraphs.kit.pagination import KeysetEdge, decode_cursor, encode_cursor
+from subgraphs.kit.pagination import (
+    KeysetEdge,
+    PageInfo,
+    UncountedConnection,
+    decode_cursor,
+    encode_cursor,
+)
 from subgraphs.kit.row_views import RowBacked, back_by_rows
 from subgraphs.kit.schema import build_schema
 
@@ -110,3 +116,13 @@ def test_a_keyset_edge_encodes_its_cursor_when_read() -> None:
     assert edge.node == "node"
     assert edge.cursor == encode_cursor(["2026-12-01T10:00:00+00:00", 5])
     assert decode_cursor(edge.cursor, 2) == ["2026-12-01T10:00:00+00:00", 5]
+
+
+def test_a_page_read_without_its_count_refuses_to_make_one_up() -> None:
+    page = UncountedConnection(
+        [KeysetEdge("node", (1,))],
+        PageInfo(has_next_page=False, has_previous_page=False, start_cursor=None, end_cursor=None),
+    )
+    assert [edge.node for edge in page.edges] == ["node"]
+    with pytest.raises(RuntimeError, match="without its count"):
+        _ = page.total_count

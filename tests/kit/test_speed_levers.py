@@ -333,3 +333,43 @@ async def test_a_syntax_error_is_answered_as_strawberry_answers_it() -> None:
     assert [e.formatted for e in cached.errors or []] == [
         {**e.formatted, "extensions": {"code": "BAD_USER_INPUT"}} for e in plain.errors or []
     ]
+
+
+def test_a_loader_fetches_no_column_it_names_unread() -> None:
+    from subgraphs.charters.loaders import VehiclesByCharterIdLoader
+    from subgraphs.kit.loaders import read_columns
+
+    fetched = [column.key for column in VehiclesByCharterIdLoader.statement().selected_columns]
+    assert "busy" not in fetched
+    assert {"id", "charter_id", "capacity", "cost", "vehicle_type_id"} <= set(fetched)
+    table = VehiclesByCharterIdLoader.model.__table__
+    with pytest.raises(ValueError, match=r"no columns \['bussy'\]"):
+        read_columns(table, ("bussy",))
+
+
+def test_a_governed_field_is_read_directly_only_where_its_policy_decides_without_awaiting() -> None:
+    """charters' policy guard: staff read, an audience given with the object is checked, else ask."""
+    from subgraphs.charters.app import schema
+    from subgraphs.charters.service.visibility import Audience
+    from subgraphs.charters.types import CharterVehicle
+    from subgraphs.kit.errors import ForbiddenError
+    from subgraphs.kit.execution import GUARD, READS
+
+    resolve = schema._schema.get_type("CharterVehicle").fields["cost"].resolve  # type: ignore[union-attr]
+    guard, reads = getattr(resolve, GUARD), getattr(resolve, READS)
+    row = SimpleNamespace(cost=12, charter_id=uuid.uuid4())
+    staff = SimpleNamespace(known_viewer=SimpleNamespace(is_staff=True))
+    client = SimpleNamespace(known_viewer=SimpleNamespace(is_staff=False))
+    vehicle = CharterVehicle.from_row(row)  # type: ignore[arg-type]
+
+    assert guard(vehicle, staff) is True
+    assert reads(vehicle) == 12
+    assert guard(vehicle, client) is False  # the charter's facts must be loaded: the resolver's
+    assert guard(vehicle, SimpleNamespace(known_viewer=None)) is False
+    linked = CharterVehicle.from_row(row)  # type: ignore[arg-type]
+    linked._audience = Audience.CLIENT  # given with the object, as a quote link gives it
+    assert guard(linked, client) is True
+    vendor_view = CharterVehicle.from_row(row)  # type: ignore[arg-type]
+    vendor_view._audience = Audience.VENDOR
+    with pytest.raises(ForbiddenError, match="may not read `cost`"):
+        guard(vendor_view, staff)  # the audience given with it decides, even for staff

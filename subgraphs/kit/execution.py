@@ -155,12 +155,15 @@ def field_plan(
 
 #: One field of a selection: response name, graphql-core's field details, plan
 _Entry = tuple[str, Any, FieldPlan | None]
+#: What a completed (never awaitable) field value is, most of the time: no need to ask
+_COMPLETED = frozenset({dict, list, str, int, float, bool, type(None)})
 
 
 class KitExecution(SharedEventExecution):
     """graphql-core's executor with the common field done in one step."""
 
     _kit_entries: dict[int, tuple[Any, list[_Entry]]] | None = None
+    _kit_general: bool | None = None
 
     def build_per_event_executor(self, payload: Any) -> Any:
         executor = super().build_per_event_executor(payload)
@@ -192,8 +195,12 @@ class KitExecution(SharedEventExecution):
         return entries
 
     def _general(self) -> bool:
-        middleware = self.middleware_manager
-        return middleware is not None and bool(middleware.middlewares)
+        """Whether middleware wraps resolvers: then every field takes graphql-core's path."""
+        general = self._kit_general
+        if general is None:
+            middleware = self.middleware_manager
+            general = self._kit_general = middleware is not None and bool(middleware.middlewares)
+        return general
 
     def execute_fields(
         self,
@@ -207,12 +214,24 @@ class KitExecution(SharedEventExecution):
             return super().execute_fields(
                 parent_type, source_value, path, grouped_field_set, position_context
             )
+        return self._execute_entries(
+            parent_type, source_value, path, self._entries(parent_type, grouped_field_set)
+        )
+
+    def _execute_entries(
+        self,
+        parent_type: GraphQLObjectType,
+        source_value: Any,
+        path: Path | None,
+        entries: list[_Entry],
+    ) -> Any:
+        """graphql-core's `execute_fields` over planned entries (no defer, no middleware)."""
         results: dict[str, Any] = {}
         awaitable_fields: list[str] = []
         is_awaitable = self.is_awaitable
         context = self.context_value
         try:
-            for response_name, details, plan in self._entries(parent_type, grouped_field_set):
+            for response_name, details, plan in entries:
                 if plan is not None and plan.leaf is not None and plan.reads is not None:
                     guard = plan.guard
                     try:
@@ -246,7 +265,7 @@ class KitExecution(SharedEventExecution):
                 )
                 if result is not Undefined:
                     results[response_name] = result
-                    if is_awaitable(result):
+                    if result.__class__ not in _COMPLETED and is_awaitable(result):
                         awaitable_fields.append(response_name)
         except Exception:
             if awaitable_fields:
@@ -369,6 +388,7 @@ class KitExecution(SharedEventExecution):
             object_type,  # type: ignore[arg-type]
             field_details_list,
         )
+        entries = self._entries(object_type, grouped_field_set)  # type: ignore[arg-type]
         try:
             for index, item in enumerate(items):
                 item_path = path.add_key(index, None)
@@ -387,14 +407,13 @@ class KitExecution(SharedEventExecution):
                         ):
                             awaitable_indices.append(index)
                         continue
-                    value = self.execute_fields(
+                    value = self._execute_entries(
                         object_type,  # type: ignore[arg-type]
                         item,
                         item_path,
-                        grouped_field_set,
-                        None,
+                        entries,
                     )
-                    if is_awaitable(value):
+                    if value.__class__ is not dict and is_awaitable(value):
                         completed.append(
                             self._await_completed(value, item_type, field_details_list, item_path)
                         )

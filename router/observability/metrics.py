@@ -20,12 +20,17 @@ from starlette.routing import Route
 
 from protocol.metric_labels import CappedLabels
 
-__all__ = ["CONTENT_TYPE", "RouterMetrics", "outcome_of"]
+__all__ = ["CONTENT_TYPE", "RouterMetrics", "SubscriptionWatch", "outcome_of"]
 
 #: the classic text exposition format every Prometheus version scrapes
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 ANONYMOUS = "anonymous"
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
+
+
+#: how a subscription ended: the stream completed, it ended with an error (refused, the
+#: subgraph failed, the token expired), or the client went away (or the router shut down)
+COMPLETE, ERROR, CLIENT_CLOSED = "complete", "error", "client_closed"
 
 
 def outcome_of(body: Mapping[str, Any], request_error: bool = False) -> str:
@@ -100,6 +105,31 @@ class RouterMetrics:
             registry=self.registry,
         )
 
+        self.subscriptions_started = Counter(
+            "router_subscriptions_started_total",
+            "Subscriptions admitted, by operation name and transport (ws, sse, multipart).",
+            ["operation", "transport"],
+            registry=self.registry,
+        )
+        self.subscriptions_active = Gauge(
+            "router_subscriptions_active",
+            "Subscriptions running now, by operation name and transport.",
+            ["operation", "transport"],
+            registry=self.registry,
+        )
+        self.subscriptions_ended = Counter(
+            "router_subscriptions_ended_total",
+            "Subscriptions ended, by outcome (complete, error, client_closed).",
+            ["operation", "transport", "outcome"],
+            registry=self.registry,
+        )
+        self.subscription_events = Counter(
+            "router_subscription_events_total",
+            "Subscription events delivered to clients, by operation name and transport.",
+            ["operation", "transport"],
+            registry=self.registry,
+        )
+
     def operation_label(self, operation_name: str | None) -> str:
         return self._operation(operation_name) if operation_name else ANONYMOUS
 
@@ -139,6 +169,10 @@ class RouterMetrics:
         value = {"closed": 0, "half_open": 1, "open": 2}.get(state, 0)
         self.circuit_state.labels(self._subgraph(subgraph)).set(value)
 
+    def watch_subscription(self, operation_name: str | None, transport: str) -> SubscriptionWatch:
+        """Count a subscription started and active until its watch's `end`."""
+        return SubscriptionWatch(self, self.operation_label(operation_name), transport)
+
     def render(self) -> bytes:
         return generate_latest(self.registry)
 
@@ -154,3 +188,49 @@ class RouterMetrics:
 
     def route(self, path: str = "/metrics") -> Route:
         return Route(path, self.endpoint(), methods=["GET"])
+
+
+class SubscriptionWatch:
+    """One subscription's life in the metrics, from its start to its one `end`.
+
+    The series' children are looked up once here, so an event costs one
+    counter increment; `end` is idempotent because a transport may reach it
+    both from an error it sent and from the cleanup that follows.
+    """
+
+    __slots__ = ("_active", "_ended", "_events", "_failed", "_labels", "_metrics", "outcome")
+
+    def __init__(self, metrics: RouterMetrics, operation: str, transport: str) -> None:
+        self._metrics = metrics
+        self._labels = (operation, transport)
+        metrics.subscriptions_started.labels(operation, transport).inc()
+        self._active = metrics.subscriptions_active.labels(operation, transport)
+        self._active.inc()
+        self._events = metrics.subscription_events.labels(operation, transport)
+        self._ended = False
+        #: the last event had no data, only errors (the upstream failed: the stream ends)
+        self._failed = False
+        #: the outcome so far: a transport sets it as it sends the last word
+        self.outcome = CLIENT_CLOSED
+
+    def event(self, body: Mapping[str, Any]) -> None:
+        """One result delivered to the client."""
+        self._events.inc()
+        self._failed = body.get("data") is None and bool(body.get("errors"))
+
+    def error(self) -> None:
+        """The operation ended with an error message (refused, failed, session over)."""
+        self.outcome = ERROR
+
+    def complete(self) -> None:
+        """The stream completed; after an event without data (the subgraph failed), an error."""
+        if self.outcome == CLIENT_CLOSED:
+            self.outcome = ERROR if self._failed else COMPLETE
+
+    def end(self) -> None:
+        """The subscription is over: `outcome` is counted (client_closed unless told)."""
+        if self._ended:
+            return
+        self._ended = True
+        self._active.dec()
+        self._metrics.subscriptions_ended.labels(*self._labels, self.outcome).inc()

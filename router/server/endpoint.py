@@ -20,6 +20,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Awaitable, Callable
+from functools import partial
 from typing import Any
 
 import orjson
@@ -232,6 +233,11 @@ async def answer(
             pipeline.observe(label, started, body, errored)
 
         multipart = media == MULTIPART_MIXED
+        watch = (
+            partial(pipeline.metrics.watch_subscription, label, "multipart" if multipart else "sse")
+            if admitted.kind == "subscription"
+            else None
+        )
         return stream_response(
             MULTIPART_FRAMING if multipart else SSE,
             MULTIPART_CONTENT_TYPE if multipart else EVENT_STREAM,
@@ -245,6 +251,7 @@ async def answer(
                 request.app.state.config.multipart_heartbeat_seconds if multipart else keepalive
             ),
             on_end=on_end,
+            watch=watch,
         )
     strict = media == GRAPHQL_RESPONSE
     try:

@@ -22,6 +22,7 @@ from starlette.responses import StreamingResponse
 
 from router.gateway import Admission, Gateway, GraphQLRequest
 from router.guard.sessions import SessionEnded, SessionLimit, ended_error
+from router.observability.metrics import SubscriptionWatch
 from router.subscriptions.registry import SubscriptionRegistry
 from router.subscriptions.run import Message, run_operation
 
@@ -58,10 +59,12 @@ async def frames(
     limit: SessionLimit | None = None,
     keepalive: float = 12.0,
     on_end: Callable[[dict[str, Any], bool], None] | None = None,
+    watch: Callable[[], SubscriptionWatch] | None = None,
 ) -> AsyncIterator[bytes]:
     """Run one admitted operation, yielding its framed messages until it ends.
 
-    `on_end(last body, errored)` runs once when the stream ends, for the metrics.
+    `on_end(last body, errored)` runs once when the stream ends, for the metrics;
+    `watch` (a subscription's) is called when the stream starts, its watch ended with it.
     """
     queue: asyncio.Queue[Message] = asyncio.Queue(maxsize=8)
 
@@ -75,6 +78,7 @@ async def frames(
     ended = asyncio.ensure_future(limit.wait()) if limit is not None else None
     last: dict[str, Any] = {}
     errored = False
+    watched = watch() if watch is not None else None
     try:
         if framing.opening:
             yield framing.opening
@@ -89,6 +93,8 @@ async def frames(
                 task.cancel()
                 errors = [ended_error(ended.result())]
                 last, errored = {"errors": errors}, True
+                if watched is not None:
+                    watched.error()
                 yield framing.error(errors)
                 yield framing.complete()
                 return
@@ -99,20 +105,28 @@ async def frames(
             m = get.result()
             if m.kind == "error":
                 last, errored = {"errors": m.payload}, True
+                if watched is not None:
+                    watched.error()
                 yield framing.error(m.payload)
                 yield framing.complete()
                 return
             if m.kind == "complete":
+                if watched is not None:
+                    watched.complete()
                 yield framing.complete()
                 return
             last = m.payload
             yield framing.next(m.payload)
+            if watched is not None:
+                watched.event(m.payload)
     finally:
         task.cancel()
         if ended is not None:
             ended.cancel()
         if on_end is not None:
             on_end(last, errored)
+        if watched is not None:
+            watched.end()
 
 
 def stream_response(
@@ -127,10 +141,12 @@ def stream_response(
     limit: SessionLimit | None = None,
     keepalive: float = 12.0,
     on_end: Callable[[dict[str, Any], bool], None] | None = None,
+    watch: Callable[[], SubscriptionWatch] | None = None,
 ) -> StreamingResponse:
     """One admitted operation streamed in `framing` (SSE, multipart) until it ends.
 
-    `on_end(last body, errored)` runs once when the stream ends, for the metrics.
+    `on_end(last body, errored)` runs once when the stream ends, for the metrics;
+    so does a subscription's `watch` (`frames`).
     """
     return StreamingResponse(
         frames(
@@ -143,6 +159,7 @@ def stream_response(
             limit=limit,
             keepalive=keepalive,
             on_end=on_end,
+            watch=watch,
         ),
         media_type=media_type,
         headers={"cache-control": "no-cache", "x-accel-buffering": "no"},

@@ -28,6 +28,7 @@ from starlette.websockets import WebSocket, WebSocketState
 from protocol.viewer import Viewer
 from router.gateway import Admission, GraphQLRequest
 from router.guard.sessions import SessionEnded, SessionLimit, ended_error
+from router.observability.metrics import SubscriptionWatch
 from router.server.forwarded import HEADER as FORWARDED_FOR
 from router.server.forwarded import forwarded_for
 from router.server.holder import GatewayHolder
@@ -284,6 +285,8 @@ class Connection:
         started = time.perf_counter()
         last: dict[str, Any] = {}
         errored = False
+        #: a subscription's life in the metrics (queries and mutations over WS are requests)
+        watch: SubscriptionWatch | None = None
         try:
             gw = self.holder.gateway
             if gw is None:
@@ -314,6 +317,8 @@ class Connection:
                     await emit(Message("error", admitted.errors))
                     return
                 gw, admission = admitted.gateway, admitted.admission
+                if admission.kind == "subscription":
+                    watch = pipeline.metrics.watch_subscription(admitted.label, "ws")
 
                 async def observed(m: Message) -> None:
                     nonlocal last, errored
@@ -322,6 +327,13 @@ class Connection:
                     elif m.kind == "error":
                         last, errored = {"errors": m.payload}, True
                     await emit(m)
+                    if watch is not None:
+                        if m.kind == "next":
+                            watch.event(m.payload)
+                        elif m.kind == "error":
+                            watch.error()
+                        else:
+                            watch.complete()
 
                 send = observed
             else:
@@ -337,6 +349,8 @@ class Connection:
                 raise
             except Exception:
                 log.exception("subscription %s failed", op_id)
+                if watch is not None:
+                    watch.error()
                 await emit(
                     Message(
                         "error",
@@ -349,3 +363,7 @@ class Connection:
                 self._answered.discard(op_id)
             if admission is not None and pipeline is not None:
                 pipeline.observe(request.operation_name, started, last, errored)
+            if watch is not None:
+                if self._ending is not None:  # the token expired or its session was revoked
+                    watch.error()
+                watch.end()

@@ -39,6 +39,7 @@ MUST_SHOW = {
     "router_requests_total",
     "router_errors_total",
     "router_request_duration_seconds_bucket",
+    "router_subscriptions_active",
     "athena_subgraph_requests_total",
     "athena_subgraph_errors_total",
     "athena_subgraph_request_duration_seconds_bucket",
@@ -111,7 +112,7 @@ def run(*args: str) -> str:
 
 
 def test_the_alert_rules_and_the_scrape_config_pass_promtool(promtool: str) -> None:
-    assert "SUCCESS: 9 rules found" in run(promtool, "check", "rules", "alerts.yml")
+    assert "SUCCESS: 10 rules found" in run(promtool, "check", "rules", "alerts.yml")
     assert "is valid prometheus config" in run(promtool, "check", "config", "prometheus.yml")
 
 

@@ -7,15 +7,21 @@ import importlib
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import httpx
 import pytest
+from redis.asyncio import Redis
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from router.config import Config
 from router.guard.limits import Limits
 from router.server.app import create_app
 from router.server.holder import GatewayHolder
 from subgraphs.kit.settings import SUBGRAPH_PORTS, Settings
+from tests.access.reach import PARTS, World, build_world
+from tests.conftest import truncate_all
 from tests.support.live_server import LiveServer, serve
 from tests.support.router import SUPERGRAPH, rewrite
+from tests.support.tokens import TokenMinter
 
 #: Every subgraph but identity (the session's own, whose JWKS verifies every token).
 SUBGRAPHS = tuple(name for name in SUBGRAPH_PORTS if name != "identity")
@@ -78,3 +84,29 @@ async def graph(
         breaker=None,
     ) as router:
         yield router
+
+
+@pytest.fixture(scope="module")
+async def module_isolation(
+    sessions: async_sessionmaker[AsyncSession], redis: Redis
+) -> AsyncIterator[None]:
+    """Every table emptied after the module, not after each test: a module that builds its
+    `world` once names this from its own `_isolate` (which then replaces tests/conftest.py's,
+    that empties them after each test and would take the World away from the next)."""
+    yield
+    await truncate_all(sessions)
+    await redis.flushdb()
+
+
+@pytest.fixture(scope="module")
+async def world(
+    request: pytest.FixtureRequest,
+    graph: LiveServer,
+    http_client: httpx.AsyncClient,
+    mint: TokenMinter,
+    sessions: async_sessionmaker[AsyncSession],
+) -> World:
+    """Rows each role reaches (tests/access/reach.py), built once per module through `graph`
+    (a module's `WORLD_PARTS`, if it states one, says which optional rows it needs)."""
+    parts = getattr(request.module, "WORLD_PARTS", PARTS)
+    return await build_world(graph.graphql_url, http_client, mint, sessions, parts)

@@ -238,3 +238,10 @@ async def subscription_refusal(
             for e in (json.loads(line[5:]).get("errors") or [])
         ]
     return tuple((e.get("extensions") or {}).get("code") for e in errors)
+
+
+async def post_operations(
+    http: httpx.AsyncClient, url: str, token: str | None, items: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """Operations with variables (`{"query", "variables"}`), batched as the root probes are."""
+    return await _post_batches(http, url, token, items)

@@ -17,14 +17,16 @@ from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from sqlalchemy import ColumnElement, func, select, tuple_
 
-from subgraphs.kit.loaders import SessionLoader
+from subgraphs.kit.loaders import SessionLoader, in_keys
 from subgraphs.kit.pagination import (
     Connection,
     Edge,
+    KeysetEdge,
     PageInfo,
     cast_cursor_value,
     decode_cursor,
     encode_cursor,
+    key_reader,
     page_size,
 )
 
@@ -51,22 +53,27 @@ class PageKey:
 @dataclass(frozen=True)
 class Page:
     rows: list[Any]
-    cursors: list[str]
+    #: each row's sort-key values, its cursor once encoded (`KeysetEdge`)
+    keys: list[Sequence[Any]]
     has_next_page: bool
     has_previous_page: bool
     total_count: int
 
+    @property
+    def cursors(self) -> list[str]:
+        return [encode_cursor(values) for values in self.keys]
+
     def connection(self, to_node: Callable[[Any], NodeT]) -> Connection[NodeT]:
-        edges = [
-            Edge(cursor=c, node=to_node(r)) for r, c in zip(self.rows, self.cursors, strict=True)
+        edges: list[Edge[NodeT]] = [
+            KeysetEdge(to_node(r), k) for r, k in zip(self.rows, self.keys, strict=True)
         ]
         return Connection(
             edges=edges,
             page_info=PageInfo(
                 has_next_page=self.has_next_page,
                 has_previous_page=self.has_previous_page,
-                start_cursor=self.cursors[0] if self.cursors else None,
-                end_cursor=self.cursors[-1] if self.cursors else None,
+                start_cursor=edges[0].cursor if edges else None,
+                end_cursor=edges[-1].cursor if edges else None,
             ),
             total_count=self.total_count,
         )
@@ -86,19 +93,23 @@ class PagesByParentLoader(SessionLoader[PageKey, Page]):
         columns = [table.c[name] for name in self.order_by]
         ordering = [c.desc() if self.descending else c.asc() for c in columns]
         parents = list({k.parent_id for k in keys})
+        # Core statements of columns: the session's connection runs them without the ORM.
+        connection = await session.connection()
         totals: dict[Any, int] = dict(
             (
-                await session.execute(
-                    select(parent, func.count()).where(parent.in_(parents)).group_by(parent)
+                await connection.execute(
+                    select(parent, func.count()).where(in_keys(parent)).group_by(parent),
+                    {"keys": parents},
                 )
             ).all()
         )
+        read_key = key_reader(self.order_by)
         groups: dict[tuple[int, str | None], list[PageKey]] = {}
         for key in keys:
             groups.setdefault((key.first, key.after), []).append(key)
         pages: dict[PageKey, Page] = {}
         for (first, after), group in groups.items():
-            condition: ColumnElement[bool] = parent.in_({k.parent_id for k in group})
+            condition: ColumnElement[bool] = in_keys(parent)
             if after:
                 values = decode_cursor(after, len(columns))
                 bound = tuple_(
@@ -115,11 +126,12 @@ class PagesByParentLoader(SessionLoader[PageKey, Page]):
                 .subquery()
             )
             rows = (
-                await session.execute(
+                await connection.execute(
                     select(table)
                     .join(ranked, ranked.c.id == table.c.id)
                     .where(ranked.c.n <= first + 1)
-                    .order_by(*ordering)
+                    .order_by(*ordering),
+                    {"keys": list({k.parent_id for k in group})},
                 )
             ).all()
             by_parent: dict[Any, list[Any]] = {}
@@ -130,7 +142,7 @@ class PagesByParentLoader(SessionLoader[PageKey, Page]):
                 shown = found[:first]
                 pages[key] = Page(
                     rows=shown,
-                    cursors=[encode_cursor([getattr(r, n) for n in self.order_by]) for r in shown],
+                    keys=[read_key(r) for r in shown],
                     has_next_page=len(found) > first,
                     has_previous_page=after is not None,
                     total_count=int(totals.get(key.parent_id, 0)),

@@ -85,6 +85,14 @@ class KeysetEdge(Edge[NodeT]):
         return encode_cursor(self._values)
 
 
+def key_reader(names: Sequence[str]) -> Callable[[Any], Sequence[Any]]:
+    """Reads a row's (or an instance's) sort-key values, a tuple, at C speed."""
+    read = operator.attrgetter(*names)
+    if len(names) == 1:
+        return lambda row: (read(row),)
+    return read
+
+
 def encode_cursor(values: Sequence[Any]) -> str:
     raw = orjson.dumps([v if isinstance(v, int | float | bool | None) else str(v) for v in values])
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
@@ -122,11 +130,7 @@ class KeysetOrder:
     _read: Callable[[Any], Any] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        read = operator.attrgetter(*(column.key for column in self.columns))
-        if len(self.columns) == 1:
-            object.__setattr__(self, "_read", lambda row: (read(row),))
-        else:
-            object.__setattr__(self, "_read", read)
+        object.__setattr__(self, "_read", key_reader([column.key for column in self.columns]))
 
     def values_of(self, row: Any) -> Sequence[Any]:
         return self._read(row)  # type: ignore[no-any-return]

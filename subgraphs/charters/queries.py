@@ -62,6 +62,7 @@ from subgraphs.kit.pagination import (
     KeysetOrder,
     PageInfo,
     encode_cursor,
+    page_of_rows,
     page_size,
     paginate,
 )
@@ -129,18 +130,15 @@ async def _page(
     first: int | None,
     after: str | None,
 ) -> Connection[Charter]:
-    columns = stmt.with_only_columns(*models.Charter.__table__.c)
-    async with info.context.sessions() as session:
-        connection = await paginate(
-            session,
-            columns,
-            order,
-            first=first,
-            after=after,
-            to_node=Charter.from_row,
-            rows=True,
-            count=selects(info._raw_info, "totalCount"),
-        )
+    connection = await page_of_rows(
+        info.context.sessions,
+        stmt.with_only_columns(*models.Charter.__table__.c),
+        order,
+        first=first,
+        after=after,
+        to_node=Charter.from_row,
+        count=selects(info._raw_info, "totalCount"),
+    )
     if connection.edges:
         wanted = wanted_by_page(info._raw_info)
         if wanted:

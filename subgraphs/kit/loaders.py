@@ -77,7 +77,7 @@ class StatementLoader(SessionLoader[K, V]):
     async def run_batch(self, keys: Sequence[K]) -> list[V]:
         if type(self).load_batch is not StatementLoader.load_batch:
             return await super().run_batch(keys)
-        async with _autocommit(self.sessions).connect() as connection:
+        async with autocommit(self.sessions).connect() as connection:
             rows = (await connection.execute(self.statement(), {"keys": list(keys)})).all()
         return self.arrange(rows, keys)
 
@@ -89,7 +89,7 @@ class StatementLoader(SessionLoader[K, V]):
 _autocommits: weakref.WeakKeyDictionary[Any, AsyncEngine] = weakref.WeakKeyDictionary()
 
 
-def _autocommit(sessions: async_sessionmaker[AsyncSession]) -> AsyncEngine:
+def autocommit(sessions: async_sessionmaker[AsyncSession]) -> AsyncEngine:
     """The sessions' engine in autocommit (the same pool), made once per engine."""
     engine = sessions.kw["bind"]
     found = _autocommits.get(engine.sync_engine)

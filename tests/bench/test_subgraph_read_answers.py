@@ -11,7 +11,8 @@ The demo data is relative to the day it is loaded (pickups, expiries, lead
 dates, and charter references, which carry the pickup's year), and its
 record ids are random; so before hashing, and only those, are replaced by
 placeholders: UUIDs, ISO dates and date-times, and charter references; and
-the demo's ties in creation time are broken in a stable order (`UNTIE`). The
+the demo's ties in creation time are broken in a stable order (`UNTIE`).
+The board pages are compared in a canonical order (`HOUR_ORDERED`). The
 balance read's `due` amounts are masked as well: the demo prices its
 charters with pricing's engine, whose weekend rules make the amounts depend
 on the weekday the data is loaded. Everything else is hashed as sent.
@@ -91,6 +92,21 @@ UNTIE = (
     "a.activity_type, a.notes, a.to_status) AS n FROM sales.lead_activities a "
     "JOIN sales.leads l ON l.id = a.lead_id) o WHERE o.id = a.id",
 )
+
+
+#: Pages of the demo's charters in pickup order: that order depends on the hour the demo
+#: is loaded at, not on the code. The demo places each charter's pickup on a day of its
+#: own zone's calendar, and between 05:00 and 08:00 UTC the US zones are on different
+#: days. So these pages are compared as sets of charters, each with its stops and
+#: vehicles in their order; the page order is checked by tests/charters.
+HOUR_ORDERED = {"board": "charters", "board_booked": "charters"}
+
+
+def in_canonical_order(body: bytes, root: str) -> bytes:
+    """The masked answer with its page's edges sorted, re-serialised as compactly as sent."""
+    answer = json.loads(body)
+    answer["data"][root]["edges"].sort(key=lambda edge: json.dumps(edge, sort_keys=True))
+    return json.dumps(answer, separators=(",", ":"), ensure_ascii=False).encode()
 
 
 def entities(typename: str, ids: list[str]) -> list[dict[str, str]]:
@@ -195,6 +211,8 @@ async def test_benchmarked_reads_answer_the_golden_bytes_on_the_demo_data(
         assert "errors" not in answer, (name, answer)
         assert count(answer["data"]) > 0, (name, answer)
         body = masked(response.content, *masks)
+        if name in HOUR_ORDERED:
+            body = in_canonical_order(body, HOUR_ORDERED[name])
         dump(name, body)
         found[name] = {"sha256": hashlib.sha256(body).hexdigest(), "bytes": len(body)}
 

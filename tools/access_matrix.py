@@ -1,6 +1,8 @@
 """The authorization matrix: every field of the API schema x every role, as one checked-in file.
 
     python -m tools.access_matrix update   # add new fields (derived from the code), drop gone ones
+    python -m tools.access_matrix update --derive Query.x ...
+                                           # and write these lines from the code again
     python -m tools.access_matrix check    # exit 1 if the file and the schema or the code disagree
     python -m tools.access_matrix observed OBSERVED.json
                                            # set root cells from a probe run (see tests/access)
@@ -23,7 +25,12 @@ statement) and writes a line for each new field, derived from the code's own pol
 - charters' per-audience table (`service/visibility.FIELDS`: staff, the charter's own
   client, a related vendor, an assigned driver, a quote-link holder);
 - vendors' `CHARTER_FIELD_READERS` and sales' `STAFF_ONLY_FIELDS`;
-- the roles behind the `may_read_*` rules object fields ask (`scoped_fields`).
+- the roles behind the `may_read_*` rules object fields ask (`scoped_fields`), or the rule
+  itself, asked of each role on its own row and on another's (`ruled_fields`).
+
+A line no table states (most root fields) is the reviewer's once written: `update --derive`
+writes it from the gates again (a root `own` cell is a reviewer's statement that the
+resolver scopes to the caller's rows; tests/access/test_own_cells proves each one).
 
 `check` fails when a field of the schema has no line (or a line names a field the schema no
 longer has), when a cell admits a role the code's gate refuses, and when a line of a
@@ -39,7 +46,8 @@ import importlib
 import io
 import json
 import sys
-from collections.abc import Iterable, Mapping
+import uuid
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -151,8 +159,6 @@ def router_gates(schema: GraphQLSchema) -> dict[str, frozenset[str]]:
 
 
 def _viewer(role: str) -> Viewer:
-    import uuid
-
     return Viewer(
         user_id=uuid.uuid4(),
         roles=frozenset({Role(role)}),
@@ -182,7 +188,89 @@ def table_rows() -> dict[str, Row]:
     for key, (every, own) in scoped_fields().items():
         names, owners = {r.value for r in every}, {r.value for r in own}
         rows[key] = {r: ALLOWED if r in names else OWN if r in owners else DENIED for r in ROLES}
+    for key, rule in ruled_fields().items():
+        rows[key] = rule_row(rule)
     return rows
+
+
+@dataclass(frozen=True)
+class Rows:
+    """A row a rule is asked about: its account, its company (the charter's client).
+
+    A viewer's own row names its own account (the charters it sells, itself) and, for a
+    client, its company; another's row names neither.
+    """
+
+    user: uuid.UUID
+    client: uuid.UUID
+
+
+#: A field's access rule as its resolver asks it: may this viewer read the field on this row?
+Rule = Callable[[Viewer, Rows], bool]
+
+
+def ruled_fields() -> dict[str, Rule]:
+    """Object fields whose resolver asks an access rule: the rule, asked by `rule_row`.
+
+    Each is the subgraph's `may_*` rule (or the role constant of its access.py) that the
+    field's resolver refuses with, called as the resolver calls it.
+
+    The cells are what the rule answers, not a copy of its roles: a change to the rule
+    (a role added, the own-row test dropped) changes the line `update` writes and fails
+    `check` until the file says so.
+    """
+    from subgraphs.finance.service import access as finance
+    from subgraphs.identity.service import access as identity
+    from subgraphs.notifications.service import access as notifications
+    from subgraphs.pricing.service import access as pricing
+
+    def price(v: Viewer, row: Rows) -> bool:
+        # pricing's Charter.quote, amenities, secondDriverRecommendation (`_readable_facts`)
+        return pricing.may_read_quote(v, row.client)
+
+    def delivery_log(v: Viewer, row: Rows) -> bool:
+        # notifications' `_staff_only` (types/messages.py)
+        return v.has_any_role(*notifications.READ_DELIVERY_LOG)
+
+    return {
+        # finance's `_ensure_reader`: the balance's readers
+        "Charter.payments": lambda v, row: finance.may_read_balance(v, row.client, row.user),
+        "Charter.quote": price,
+        "Charter.amenities": price,
+        "Charter.secondDriverRecommendation": price,
+        "Charter.notificationMessages": delivery_log,
+        "Client.notificationPreferences": lambda v, row: notifications.may_work_client_preferences(
+            v, row.client
+        ),
+        "User.notificationPreferences": lambda v, row: notifications.may_work_user_preferences(
+            v, row.user
+        ),
+        # identity's Client.portalUsers
+        "Client.portalUsers": lambda v, row: v.has_any_role(*identity.ACCOUNT_VIEWERS),
+    }
+
+
+def rule_row(rule: Rule) -> Row:
+    """Each role's cell from what the rule answers it on its own row and on another's.
+
+    True on another's row: `allowed`; only on its own: `own`; else `denied`. Anonymous is
+    refused before any rule is asked (the resolvers' UNAUTHENTICATED).
+    """
+    row: Row = {ANONYMOUS: DENIED}
+    for r in ROLES:
+        if r == ANONYMOUS:
+            continue
+        me, company = uuid.uuid4(), uuid.uuid4()
+        viewer = Viewer(
+            user_id=me,
+            roles=frozenset({Role(r)}),
+            scopes=frozenset(scopes_for({Role(r)})),
+            client_id=company if r == "client" else None,
+        )
+        mine = rule(viewer, Rows(user=me, client=company))
+        theirs = rule(viewer, Rows(user=uuid.uuid4(), client=uuid.uuid4()))
+        row[r] = ALLOWED if theirs and mine else OWN if mine else DENIED
+    return {r: row[r] for r in ROLES}
 
 
 def scoped_fields() -> dict[str, tuple[tuple[Role, ...], tuple[Role, ...]]]:
@@ -322,18 +410,23 @@ def problems(schema: GraphQLSchema, rows: Mapping[str, Row], code: Code) -> list
     return found
 
 
-def update(path: Path = MATRIX) -> list[str]:
+def update(path: Path = MATRIX, derive: Iterable[str] = ()) -> list[str]:
+    """`derive`: lines written from the code even where the file states them."""
     schema = api_schema()
     code = Code.read(schema)
     rows = read_matrix(path)
     order = [f"{t}.{f}" for t, f in api_fields(schema)]
+    again = frozenset(derive)
+    unknown = sorted(again - set(order))
+    if unknown:
+        raise SystemExit(f"not fields of the schema: {', '.join(unknown)}")
     changes: list[str] = []
     fresh: dict[str, Row] = {}
     for key in order:
         t, f = key.split(".", 1)
         if key in code.tables:
             fresh[key] = dict(code.tables[key])
-        elif key in rows:
+        elif key in rows and key not in again:
             fresh[key] = rows[key]
         else:
             fresh[key] = code.derive(schema, t, f)
@@ -372,13 +465,14 @@ def apply_observed(observed_path: Path, path: Path = MATRIX) -> list[str]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tools.access_matrix")
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("update")
+    upd = sub.add_parser("update")
+    upd.add_argument("--derive", nargs="*", default=[], metavar="TYPE.FIELD")
     sub.add_parser("check")
     obs = sub.add_parser("observed")
     obs.add_argument("file", type=Path)
     args = parser.parse_args(argv)
     if args.command == "update":
-        for line in update():
+        for line in update(derive=args.derive):
             print(line)
         return 0
     if args.command == "observed":

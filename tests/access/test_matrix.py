@@ -79,6 +79,50 @@ def test_a_field_the_matrix_does_not_list_or_a_cell_the_gate_refuses_fails(
     assert any(p.startswith("Charter.notes") for p in M.problems(api, leaked, code))
 
 
+def test_a_field_an_access_rule_refuses_states_what_the_rule_answers(
+    api: Any, matrix: dict[str, M.Row]
+) -> None:
+    """Fields whose resolver asks a `may_*` rule (`ruled_fields`): each role's cell is the
+    rule's answer on its own row and another's, so `inherits` there fails `check`."""
+    code = M.Code.read(api)
+    payments = code.tables["Charter.payments"]
+    # finance's balance readers: not dispatch, vendors or drivers; an agent and a client
+    # their own charters'
+    assert {r for r, c in payments.items() if c == M.DENIED} == {
+        "dispatcher",
+        "vendor",
+        "driver",
+        M.ANONYMOUS,
+    }
+    assert payments["sales_agent"] == payments["client"] == M.OWN
+    assert code.tables["Charter.quote"]["vendor"] == M.DENIED
+    assert code.tables["Client.portalUsers"]["client"] == M.DENIED
+    # a person's own preferences, and admins anyone's
+    prefs = code.tables["User.notificationPreferences"]
+    assert prefs["admin"] == M.ALLOWED
+    assert prefs["dispatcher"] == prefs["driver"] == M.OWN
+    stale = {**matrix, "Charter.payments": dict.fromkeys(M.ROLES, M.INHERITS)}
+    assert any(p.startswith("Charter.payments") for p in M.problems(api, stale, code))
+    # the cells follow the rule, not a copy of its roles
+    assert M.rule_row(lambda v, row: v.user_id == row.user) == {
+        **dict.fromkeys(M.ROLES, M.OWN),
+        M.ANONYMOUS: M.DENIED,
+    }
+
+
+def test_update_derive_writes_a_reviewed_line_from_the_code_again(
+    tmp_path: Path, matrix: dict[str, M.Row]
+) -> None:
+    """`update` keeps a root line as reviewed (an `own` cell is a reviewer's statement);
+    `--derive` writes it from the gates again."""
+    path = tmp_path / "access_matrix.csv"
+    stated = {**matrix["Query.fleetCalendar"], "client": M.OWN}
+    path.write_text(M.render(matrix, {**matrix, "Query.fleetCalendar": stated}))
+    # the gate admits clients and the resolver answers every reader alike
+    assert M.update(path, derive=["Query.fleetCalendar"]) == ["changed Query.fleetCalendar"]
+    assert M.read_matrix(path)["Query.fleetCalendar"]["client"] == M.ALLOWED
+
+
 async def _token(mint: TokenMinter, role: str) -> str | None:
     if role == M.ANONYMOUS:
         return None

@@ -8,9 +8,10 @@ and the row of the module's `World`), all of a type's ruled fields in one select
 - `denied`: FORBIDDEN/UNAUTHENTICATED at the field's path and no value (charters'
   `field_policy`, vendors' `CHARTER_FIELD_READERS`, sales' `STAFF_ONLY_FIELDS` and the
   `may_read_*` rules all refuse so: null with the error, the rest of the answer kept);
-- `own` for a staff role (a sales agent's charters, clients, and its own figures): on
-  another agent's row, refused like `denied` (roles outside staff reach no other row:
-  their roots refuse it, test_own_cells).
+- `own` for a staff role (a sales agent's charters, clients, and its own figures; a
+  person's own notification preferences): read on its own row (`OWN_REACH` where the
+  type's `REACH` row is another's), refused like `denied` on another's row (roles
+  outside staff reach no other row: their roots refuse it, test_own_cells).
 
 A ruled field whose type a role reaches by no root stated in `REACH` must have a reason in
 `UNREACHED`, or the coverage test fails.
@@ -30,7 +31,7 @@ from tests.support.live_server import LiveServer
 from tools import access_matrix as M
 
 #: The World's rows this module reads (no other owner's rows beyond its own `OTHER_ROW`).
-WORLD_PARTS = frozenset({"money", "tours"})
+WORLD_PARTS = frozenset({"money", "tours", "accounts"})
 
 #: For a staff role whose cell is `own`: the World's row owned by someone else.
 OTHER_ROW = {"charter": "other_charter", "client": "other_client", "agent": "other_agent"}
@@ -207,8 +208,14 @@ async def test_every_ruled_object_field_answers_each_role_on_a_reachable_row(
             if reach is None:
                 continue
             cells = {f: ruled[f"{type_name}.{f}"][role] for f in fields}
-            plan.append((type_name, cells, reach, world.row(reach.row, role)))
+            row = world.row(reach.row, role)
             owned = [f for f, c in cells.items() if c == M.OWN]
+            own = R.OWN_REACH.get(type_name)
+            if R.kind(role) == R.STAFF and owned and own and world.row(own.row, role) != row:
+                # the reach row is another's: `own` cells read on the role's own row only
+                plan.append((type_name, dict.fromkeys(owned, M.OWN), own, world.row(own.row, role)))
+                cells |= dict.fromkeys(owned, M.DENIED)
+            plan.append((type_name, cells, reach, row))
             if R.kind(role) == R.STAFF and owned and reach.row in OTHER_ROW:
                 other = world.row(OTHER_ROW[reach.row], role)
                 plan.append((type_name, dict.fromkeys(owned, M.DENIED), reach, other))
@@ -227,11 +234,7 @@ async def test_every_inherits_field_is_read_by_each_role_that_reaches_its_object
     matrix: dict[str, M.Row],
 ) -> None:
     """`inherits`: whoever reaches the object reads the field, so no role that reaches a row
-    of the type is refused it, except the cells `INHERITS_REFUSED` lists (the code refuses,
-    the file says `inherits`): those must stay refused until the file states their rule."""
-    assert set(R.INHERITS_REFUSED) <= {
-        f"{k} {r}" for k, row in matrix.items() for r, c in row.items() if c == M.INHERITS
-    }
+    of the type is refused it."""
     wrong: list[str] = []
     probed = 0
     for role in M.ROLES:
@@ -242,9 +245,7 @@ async def test_every_inherits_field_is_read_by_each_role_that_reaches_its_object
             if reach is None or not isinstance(t, GraphQLObjectType):
                 continue
             cells = {
-                f: M.DENIED if f"{type_name}.{f} {role}" in R.INHERITS_REFUSED else M.INHERITS
-                for f in t.fields
-                if matrix[f"{type_name}.{f}"][role] == M.INHERITS
+                f: M.INHERITS for f in t.fields if matrix[f"{type_name}.{f}"][role] == M.INHERITS
             }
             if cells:
                 plan.append((type_name, cells, reach, world.row(reach.row, role)))

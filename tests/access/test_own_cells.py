@@ -224,9 +224,6 @@ NOT_PROBED: dict[str, str] = {
     "built by the World",
     "Mutation.uploadCharterDocumentVersion vendor": "needs another vendor's document: not "
     "built by the World",
-    "Query.fleetCalendar client": "no row has an owner: a client reads the fleet's free "
-    "vehicles per day and the blackouts, as staff do (queries_fleet_calendar.py); the cell "
-    "states `own` for `allowed`",
 }
 
 

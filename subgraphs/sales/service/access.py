@@ -100,10 +100,10 @@ def may_read_lead(viewer: Viewer, agent_id: uuid.UUID | None) -> bool:
     )
 
 
-def ensure_may_edit_lead(viewer: Viewer, agent_id: uuid.UUID | None) -> None:
+def ensure_may_edit_lead(viewer: Viewer, agent_id: uuid.UUID | None, field: str = "id") -> None:
     if not may_read_lead(viewer, agent_id):
         raise ServiceError.of(
-            Code.FORBIDDEN, "Only the lead's own sales agent or a manager may change it.", "id"
+            Code.FORBIDDEN, "Only the lead's own sales agent or a manager may change it.", field
         )
 
 

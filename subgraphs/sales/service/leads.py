@@ -221,10 +221,13 @@ def ensure_role(actor: Viewer) -> None:
         raise ServiceError.of(Code.FORBIDDEN, "Your role cannot change leads.")
 
 
-async def _editable(session: AsyncSession, lead_id: uuid.UUID, actor: Viewer) -> Lead:
+async def _editable(
+    session: AsyncSession, lead_id: uuid.UUID, actor: Viewer, field: str = "id"
+) -> Lead:
+    """`field`: the mutation's argument naming the lead (`id`, or `leadId`)."""
     ensure_role(actor)
-    lead = await get(session, lead_id, lock=True)
-    ensure_may_edit_lead(actor, lead.agent_id)
+    lead = await get(session, lead_id, lock=True, field=field)
+    ensure_may_edit_lead(actor, lead.agent_id, field)
     return lead
 
 
@@ -375,7 +378,7 @@ async def log_activity(
 
     A given `next_follow_up_at` becomes the lead's next follow-up.
     """
-    lead = await _editable(session, lead_id, actor)
+    lead = await _editable(session, lead_id, actor, "leadId")
     problems: list[Problem] = []
     if given.kind not in ACTIVITY_TYPES or given.kind == "status_change":
         problems.append(

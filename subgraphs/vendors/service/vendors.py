@@ -170,13 +170,16 @@ async def announce_vendor(session: AsyncSession, vendor: Vendor) -> None:
     )
 
 
-async def get(session: AsyncSession, vendor_id: uuid.UUID, *, lock: bool = False) -> Vendor:
+async def get(
+    session: AsyncSession, vendor_id: uuid.UUID, *, lock: bool = False, field: str = "vendorId"
+) -> Vendor:
+    """`field`: the caller's GraphQL argument naming the vendor (`id` or `vendorId`)."""
     stmt = select(Vendor).where(Vendor.id == vendor_id)
     if lock:
         stmt = stmt.with_for_update()
     vendor = await session.scalar(stmt)
     if vendor is None:
-        raise ServiceError.of(Code.NOT_FOUND, f"Vendor {vendor_id} does not exist.", "vendorId")
+        raise ServiceError.of(Code.NOT_FOUND, f"Vendor {vendor_id} does not exist.", field)
     return vendor
 
 
@@ -228,7 +231,7 @@ async def update(
     session: AsyncSession, vendor_id: uuid.UUID, profile: VendorProfile, actor: Viewer
 ) -> Vendor:
     """Staff edit any vendor; a vendor user its own contact details and service area."""
-    vendor = await get(session, vendor_id, lock=True)
+    vendor = await get(session, vendor_id, lock=True, field="id")
     await ensure_vendor_scope(session, actor, vendor.id, staff_roles=STAFF_EDIT)
     if not actor.has_any_role(*STAFF_EDIT):
         staff_only = staff_only_fields(profile)
@@ -283,7 +286,7 @@ async def set_status(
         ensure_role(actor, MANAGE, "change a vendor's status")
     if reason is not None and len(reason) > 500:
         raise ServiceError.of(Code.TOO_LONG, "Reason is longer than 500 characters.", "reason")
-    vendor = await get(session, vendor_id, lock=True)
+    vendor = await get(session, vendor_id, lock=True, field="id")  # setVendorStatus(id:)
     states.VENDOR.check(vendor.status, status)
     before = audit.row_snapshot(vendor)
     area = ServiceArea.of(vendor)

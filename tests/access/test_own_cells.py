@@ -458,6 +458,33 @@ def _refused(body: dict[str, Any], rows: dict[str, str], name: str) -> bool:
     return bool(codes & (AUTH_CODES | {"NOT_FOUND"}))
 
 
+async def _call(
+    graph: LiveServer,
+    http_client: httpx.AsyncClient,
+    world: R.World,
+    api: Any,
+    role: str,
+    names: list[str],
+    row_of: Callable[[str], str],
+) -> list[tuple[str, str, Any]]:
+    """Each named mutation called as `role` on the rows `row_of` picks: (name, query, answer).
+
+    Batched in one POST, but for uploads, which go as multipart requests of their own.
+    """
+    queries = []
+    for name in names:
+        rows = {k: _bound(world, row_of(v), role) for k, v in OTHERS_ROW[name].items()}
+        queries.append(_mutation(api, name, rows))
+    token = world.tokens[role]
+    posted = [{"query": q} for q in queries if "Upload!" not in q]
+    answers = iter(await post_operations(http_client, graph.graphql_url, token, posted))
+    bodies = [
+        await _upload(http_client, graph.graphql_url, token, q) if "Upload!" in q else next(answers)
+        for q in queries
+    ]
+    return list(zip(names, queries, bodies, strict=True))
+
+
 async def test_every_own_mutation_cell_refuses_another_owner_s_row(
     graph: LiveServer, http_client: httpx.AsyncClient, world: R.World, matrix: dict[str, M.Row]
 ) -> None:
@@ -467,22 +494,10 @@ async def test_every_own_mutation_cell_refuses_another_owner_s_row(
         names = sorted(n for n in OTHERS_ROW if matrix[f"Mutation.{n}"][role] == M.OWN)
         if not names:
             continue
-        items = []
-        for name in names:
-            rows = {k: _bound(world, v, role) for k, v in OTHERS_ROW[name].items()}
-            items.append({"query": _mutation(api, name, rows)})
-        token = world.tokens[role]
-        posted = [i for i in items if "Upload!" not in i["query"]]
-        answers = iter(await post_operations(http_client, graph.graphql_url, token, posted))
-        bodies = [
-            await _upload(http_client, graph.graphql_url, token, i["query"])
-            if "Upload!" in i["query"]
-            else next(answers)
-            for i in items
-        ]
-        for name, item, body in zip(names, items, bodies, strict=True):
+        called = await _call(graph, http_client, world, api, role, names, lambda row: row)
+        for name, query, body in called:
             if not _refused(body, OTHERS_ROW[name], name):
-                wrong.append(f"Mutation.{name} {role}: {item['query']} answered {body}")
+                wrong.append(f"Mutation.{name} {role}: {query} answered {body}")
     assert wrong == [], "\n".join(wrong)
 
 
@@ -513,20 +528,8 @@ async def test_every_own_mutation_cell_reaches_its_own_row(
         names = sorted(n for n in OTHERS_ROW if matrix[f"Mutation.{n}"][role] == M.OWN)
         if not names:
             continue
-        items = []
-        for name in names:
-            rows = {k: _bound(world, OWN_ROW.get(v, v), role) for k, v in OTHERS_ROW[name].items()}
-            items.append({"query": _mutation(api, name, rows)})
-        token = world.tokens[role]
-        posted = [i for i in items if "Upload!" not in i["query"]]
-        answers = iter(await post_operations(http_client, graph.graphql_url, token, posted))
-        bodies = [
-            await _upload(http_client, graph.graphql_url, token, i["query"])
-            if "Upload!" in i["query"]
-            else next(answers)
-            for i in items
-        ]
-        for name, item, body in zip(names, items, bodies, strict=True):
+        own_row = lambda row: OWN_ROW.get(row, row)  # noqa: E731
+        for name, query, body in await _call(graph, http_client, world, api, role, names, own_row):
             if _refused(body, OTHERS_ROW[name], name):
-                wrong.append(f"Mutation.{name} {role}: {item['query']} answered {body}")
+                wrong.append(f"Mutation.{name} {role}: {query} answered {body}")
     assert wrong == [], "\n".join(wrong)

@@ -31,12 +31,16 @@ from dataclasses import dataclass
 from typing import Any, Final, TypeVar
 
 from graphql import (
+    GraphQLBoolean,
     GraphQLField,
+    GraphQLID,
+    GraphQLInt,
     GraphQLLeafType,
     GraphQLList,
     GraphQLNonNull,
     GraphQLObjectType,
     GraphQLSchema,
+    GraphQLString,
     is_leaf_type,
 )
 from graphql.execution.executor import to_nodes
@@ -59,6 +63,16 @@ GUARD = "_kit_guard"
 UNREAD: Final = object()
 
 _PLANS = "_kit_field_plans"
+
+#: graphql-core's built-in scalars whose coercion returns a value of this class as it
+#: is (an Int only within 32 bits): such a value needs no call to be coerced.
+_UNCHANGED: dict[Any, type] = {
+    GraphQLString: str,
+    GraphQLID: str,
+    GraphQLBoolean: bool,
+    GraphQLInt: int,
+}
+_INT_MIN, _INT_MAX = -(2**31), 2**31 - 1
 
 
 def reads_first(reads: Callable[[Any], Any]) -> Callable[[_F], _F]:
@@ -89,6 +103,8 @@ class FieldPlan:
     item_type: Any
     #: "Cannot return null for non-nullable field Parent.field.", graphql-core's words
     null_message: str
+    #: the value class the leaf's coercion returns as it is (`_UNCHANGED`), or None
+    unchanged: type | None = None
 
 
 def _unwrap(graphql_type: Any) -> tuple[bool, Any]:
@@ -132,6 +148,7 @@ def _make_plan(
         item_non_null=item_non_null,
         item_type=item_type,
         null_message=f"Cannot return null for non-nullable field {parent_type.name}.{name}.",
+        unchanged=_UNCHANGED.get(leaf) if leaf is not None else None,
     )
 
 
@@ -230,6 +247,7 @@ class KitExecution(SharedEventExecution):
         awaitable_fields: list[str] = []
         is_awaitable = self.is_awaitable
         context = self.context_value
+        value: Any
         try:
             for response_name, details, plan in entries:
                 if plan is not None and plan.leaf is not None and plan.reads is not None:
@@ -245,7 +263,14 @@ class KitExecution(SharedEventExecution):
                             if value is not UNREAD:
                                 if isinstance(value, Exception):
                                     raise value
-                                results[response_name] = self.complete_leaf_value(plan.leaf, value)
+                                if value.__class__ is plan.unchanged and (
+                                    plan.unchanged is not int or _INT_MIN <= value <= _INT_MAX  # type: ignore[operator]
+                                ):
+                                    results[response_name] = value  # what coercion returns
+                                else:
+                                    results[response_name] = self.complete_leaf_value(
+                                        plan.leaf, value
+                                    )
                                 continue
                     except Exception as raw_error:
                         self.handle_field_error(

@@ -6,6 +6,7 @@ concurrently never share a connection.
 
 from __future__ import annotations
 
+import operator
 import uuid
 import weakref
 from collections import defaultdict
@@ -170,8 +171,9 @@ def in_keys(column: Column[Any]) -> Any:
 
 def group_by_key(rows: Iterable[Any], keys: Sequence[Any], attribute: str) -> list[list[Any]]:
     grouped: dict[Any, list[Any]] = defaultdict(list)
+    key_of = operator.attrgetter(attribute)
     for row in rows:
-        grouped[getattr(row, attribute)].append(row)
+        grouped[key_of(row)].append(row)
     return [grouped.get(key, []) for key in keys]
 
 

@@ -61,6 +61,26 @@ class Leafy:
         return 2**40
 
     @strawberry.field
+    def edge_of_int(self) -> list[int]:
+        return [2**31 - 1, -(2**31)]
+
+    @strawberry.field
+    def just_over(self) -> int:
+        return 2**31
+
+    @strawberry.field
+    def truth_as_int(self) -> int:
+        return True  # a bool is an int to Python, coerced to 1 by graphql-core
+
+    @strawberry.field
+    def number_as_id(self) -> strawberry.ID:
+        return 12  # type: ignore[return-value]
+
+    @strawberry.field
+    def flag(self) -> bool:
+        return True
+
+    @strawberry.field
     async def later(self) -> str:
         await asyncio.sleep(0)
         return "awaited"
@@ -180,6 +200,8 @@ QUERIES = [
     "{ one { returnsError maybe } }",
     "{ one { notAnInt } }",
     "{ one { huge } }",
+    "{ one { edgeOfInt justOver } }",
+    "{ items { truthAsInt numberAsId flag number } }",
     "{ items { later number } }",
     "{ one { badColour } }",
     "{ one { withArgument withArgument3: withArgument(times: 3) } }",

@@ -122,7 +122,15 @@ def edges(root: str) -> Callable[[Any], int]:
 
 
 CASES: dict[str, Case] = {
-    "board": ("charters", BOARD, lambda ids: {"where": None}, (), edges("charters")),
+    # Both board pages hold every charter their filter selects (fewer than 50): which 50
+    # of all the demo's charters come first in pickup order depends on the hour (below).
+    "board": (
+        "charters",
+        BOARD,
+        lambda ids: {"where": {"status": ["QUOTE", "BOOKED", "CONFIRMED", "CANCELLED"]}},
+        (),
+        edges("charters"),
+    ),
     "board_booked": (
         "charters",
         BOARD,
@@ -210,6 +218,8 @@ async def test_benchmarked_reads_answer_the_golden_bytes_on_the_demo_data(
         assert response.status_code == 200, (name, answer)
         assert "errors" not in answer, (name, answer)
         assert count(answer["data"]) > 0, (name, answer)
+        if name in HOUR_ORDERED:
+            assert count(answer["data"]) < 50, (name, "a page cut at 50 depends on the hour")
         body = masked(response.content, *masks)
         if name in HOUR_ORDERED:
             body = in_canonical_order(body, HOUR_ORDERED[name])

@@ -5,8 +5,8 @@ Resolved per parent, `Charter.stops`, `Charter.vehicles` and
 awaiting of it) for every charter or vehicle of the page, although the
 dataloader answers them all with one statement. Where the page is resolved,
 the selection says which of them are wanted: they are loaded there through
-the same dataloaders (`load_many`, so the statements and the cache are the
-same), and each node gets them, so those fields resolve as plain calls.
+the same dataloaders (`load_now`: the same statements, and the values land in
+the same cache), and each node gets them, so those fields resolve as plain calls.
 
 Only speed depends on this: a field whose children were not preloaded (a
 selection this walk does not see, another path to the charter) loads them
@@ -16,6 +16,7 @@ the field policy; preloading reads nothing the dataloaders would not.
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -63,21 +64,24 @@ def wanted_by_page(raw_info: Any) -> Wanted:
 async def preload(info: Any, charter_ids: Sequence[uuid.UUID], wanted: Wanted) -> Preloaded:
     """Loads what `wanted` names for these charters: one batch per dataloader."""
     loaders = info.context.loaders
-    # Both batches are queued before either is awaited: they run side by side, as the
-    # per-parent loads did.
-    stops = loaders.get(L.StopsByCharterIdLoader).load_many(charter_ids) if wanted.stops else None
-    vehicles = (
-        loaders.get(L.VehiclesByCharterIdLoader).load_many(charter_ids) if wanted.vehicles else None
+
+    async def children(loader: type[L.ByParentIdLoader[Any]], asked: bool) -> list[Any] | None:
+        return await loaders.get(loader).load_now(charter_ids) if asked else None
+
+    # The stops' and the vehicles' batches run side by side, as the per-parent loads did.
+    stops, vehicles = await asyncio.gather(
+        children(L.StopsByCharterIdLoader, wanted.stops),
+        children(L.VehiclesByCharterIdLoader, wanted.vehicles),
     )
     done = Preloaded()
     if stops is not None:
-        done.stops = dict(zip(charter_ids, await stops, strict=True))
+        done.stops = dict(zip(charter_ids, stops, strict=True))
     if vehicles is not None:
-        done.vehicles = dict(zip(charter_ids, await vehicles, strict=True))
+        done.vehicles = dict(zip(charter_ids, vehicles, strict=True))
         if wanted.vehicle_type:
             type_ids = list({v.vehicle_type_id for rows in done.vehicles.values() for v in rows})
             if type_ids:
-                types = await loaders.get(L.VehicleTypeByIdLoader).load_many(type_ids)
+                types = await loaders.get(L.VehicleTypeByIdLoader).load_now(type_ids)
                 done.vehicle_types = dict(zip(type_ids, types, strict=True))
             else:
                 done.vehicle_types = {}

@@ -33,7 +33,7 @@ ONE = """query($id: ID!) { charter(id: $id) {
 
 @pytest.fixture
 def calls(monkeypatch: pytest.MonkeyPatch) -> Counter[str]:
-    """Counts the per-parent loads (one coroutine each) and the loaders' `load_many`."""
+    """Counts the per-parent loads (one coroutine each) and the loaders' `load_now`."""
     counted: Counter[str] = Counter()
 
     def counting(name: str, original: Callable[..., Any]) -> Callable[..., Any]:
@@ -50,8 +50,8 @@ def calls(monkeypatch: pytest.MonkeyPatch) -> Counter[str]:
     ):
         monkeypatch.setattr(owner, name, counting(name, getattr(owner, name)))
     for loader in (L.StopsByCharterIdLoader, L.VehiclesByCharterIdLoader, L.VehicleTypeByIdLoader):
-        name = f"{loader.__name__}.load_many"
-        monkeypatch.setattr(loader, "load_many", counting(name, loader.load_many))
+        name = f"{loader.__name__}.load_now"
+        monkeypatch.setattr(loader, "load_now", counting(name, loader.load_now))
     return counted
 
 
@@ -81,9 +81,9 @@ async def test_the_board_loads_each_kind_of_child_once_for_the_page(
     # no per-charter or per-vehicle load.
     assert calls == Counter(
         {
-            "StopsByCharterIdLoader.load_many": 2,
-            "VehiclesByCharterIdLoader.load_many": 2,
-            "VehicleTypeByIdLoader.load_many": 2,
+            "StopsByCharterIdLoader.load_now": 2,
+            "VehiclesByCharterIdLoader.load_now": 2,
+            "VehicleTypeByIdLoader.load_now": 2,
         }
     )
 
@@ -114,10 +114,28 @@ async def test_fragments_and_skip_decide_what_the_page_loads(
     assert all("stops" not in e["node"] for e in skipped["charters"]["edges"])
 
     assert (with_stops, without_stops) == (3, 2)  # page, (stops), vehicles
-    assert calls["StopsByCharterIdLoader.load_many"] == 2
-    assert calls["VehiclesByCharterIdLoader.load_many"] == 4
-    assert calls["VehicleTypeByIdLoader.load_many"] == 0  # vehicleType not selected
+    assert calls["StopsByCharterIdLoader.load_now"] == 2
+    assert calls["VehiclesByCharterIdLoader.load_now"] == 4
+    assert calls["VehicleTypeByIdLoader.load_now"] == 0  # vehicleType not selected
     assert calls["_load_stops"] == calls["_load_vehicles"] == 0
+
+
+MIXED = """query { charters(first: 50) { edges { node {
+  vehicles { capacity } totalCapacity stops { address } } } } }"""
+
+
+async def test_what_a_page_preloaded_answers_its_other_fields_without_a_statement(
+    staff: Any, sessions: Any
+) -> None:
+    # `totalCapacity` loads the vehicles per charter through the same dataloader: the
+    # page's preload cached them, so it costs no statement.
+    await _seed(sessions, 5)
+    statements, data = await _run(staff, MIXED)
+
+    assert statements == 3  # page, stops, vehicles
+    for edge in data["charters"]["edges"]:
+        node = edge["node"]
+        assert node["totalCapacity"] == sum(v["capacity"] for v in node["vehicles"])
 
 
 COUNTED = """query($count: Boolean!) { charters(first: 2) {

@@ -46,6 +46,7 @@ from graphql import (
 from graphql.execution.executor import to_nodes
 from graphql.pyutils import Path, Undefined, gather_with_cancel
 
+from subgraphs.kit.compiled_selections import Completer, ShapeCache, ShapeField
 from subgraphs.kit.event_sharing import SharedEventExecution
 
 #: Set on a synchronous resolver that needs nothing but its object:
@@ -63,6 +64,7 @@ GUARD = "_kit_guard"
 UNREAD: Final = object()
 
 _PLANS = "_kit_field_plans"
+_SHAPES = "_kit_selection_shapes"
 
 #: graphql-core's built-in scalars whose coercion returns a value of this class as it
 #: is (an Int only within 32 bits): such a value needs no call to be coerced.
@@ -172,6 +174,8 @@ def field_plan(
 
 #: One field of a selection: response name, graphql-core's field details, plan
 _Entry = tuple[str, Any, FieldPlan | None]
+#: A selection's shape key and its generated completer
+_Fast = tuple[Any, Completer]
 #: What a completed (never awaitable) field value is, most of the time: no need to ask
 _COMPLETED = frozenset({dict, list, str, int, float, bool, type(None)})
 
@@ -180,11 +184,13 @@ class KitExecution(SharedEventExecution):
     """graphql-core's executor with the common field done in one step."""
 
     _kit_entries: dict[int, tuple[Any, list[_Entry]]] | None = None
+    _kit_fast: dict[int, tuple[Any, _Fast | None]] | None = None
     _kit_general: bool | None = None
 
     def build_per_event_executor(self, payload: Any) -> Any:
         executor = super().build_per_event_executor(payload)
         executor._kit_entries = None  # as the other memos: one execution's own
+        executor._kit_fast = None
         return executor
 
     def _entries(self, parent_type: GraphQLObjectType, grouped_field_set: Any) -> list[_Entry]:
@@ -210,6 +216,56 @@ class KitExecution(SharedEventExecution):
             entries.append((response_name, details, plan))
         memo[id(grouped_field_set)] = (grouped_field_set, entries)
         return entries
+
+    def _fast(
+        self, object_type: GraphQLObjectType, grouped_field_set: Any, entries: list[_Entry]
+    ) -> _Fast | None:
+        """The generated completer of a selection of plain reads (`kit/compiled_selections`).
+
+        None when a field of it, however deep, needs more than its `READS`:
+        made once per execution and collected selection, compiled once per shape.
+        """
+        memo = self._kit_fast
+        if memo is None:
+            memo = self._kit_fast = {}
+        known = memo.get(id(grouped_field_set))
+        if known is not None:
+            return known[1]
+        found = self._make_fast(object_type, entries)
+        memo[id(grouped_field_set)] = (grouped_field_set, found)
+        return found
+
+    def _make_fast(self, object_type: GraphQLObjectType, entries: list[_Entry]) -> _Fast | None:
+        fields: list[ShapeField] = []
+        key: list[tuple[str, str, Any]] = []
+        for response_name, details, plan in entries:
+            node = details[0].node
+            name = node.name.value
+            if name == "__typename" and not node.directives:
+                fields.append(ShapeField(response_name, typename=object_type.name))
+                key.append((response_name, name, None))
+                continue
+            if plan is None or plan.reads is None:
+                return None
+            if plan.leaf is not None:
+                fields.append(ShapeField(response_name, plan))
+                key.append((response_name, name, None))
+                continue
+            child_type: GraphQLObjectType = plan.object_type  # type: ignore[assignment]
+            grouped, new_defer_usages, _ = self.collect_subfields(child_type, details)
+            if new_defer_usages:
+                return None
+            child = self._fast(child_type, grouped, self._entries(child_type, grouped))
+            if child is None:
+                return None
+            fields.append(ShapeField(response_name, plan, completer=child[1]))
+            key.append((response_name, name, child[0]))
+        shape = (object_type.name, tuple(key))
+        cache: ShapeCache | None = getattr(self.schema, _SHAPES, None)
+        if cache is None:
+            cache = ShapeCache()
+            setattr(self.schema, _SHAPES, cache)
+        return shape, cache.get(shape, object_type.name, fields, UNREAD)
 
     def _general(self) -> bool:
         """Whether middleware wraps resolvers: then every field takes graphql-core's path."""
@@ -393,7 +449,14 @@ class KitExecution(SharedEventExecution):
             return self.execute_collected_subfields(
                 object_type, value, path, grouped_field_set, new_defer_usages, None
             )
-        return self.execute_fields(object_type, value, path, grouped_field_set, None)
+        entries = self._entries(object_type, grouped_field_set)
+        fast = self._fast(object_type, grouped_field_set, entries)
+        if fast is not None:
+            try:
+                return fast[1](value, self.context_value)
+            except Exception:  # noqa: S110 - the general path answers it, errors and all
+                pass
+        return self._execute_entries(object_type, value, path, entries)
 
     def _complete_objects(
         self,
@@ -414,6 +477,14 @@ class KitExecution(SharedEventExecution):
             field_details_list,
         )
         entries = self._entries(object_type, grouped_field_set)  # type: ignore[arg-type]
+        if not new_defer_usages:
+            fast = self._fast(object_type, grouped_field_set, entries)  # type: ignore[arg-type]
+            if fast is not None:
+                complete, context = fast[1], self.context_value
+                try:
+                    return [complete(item, context) for item in items]
+                except Exception:  # noqa: S110 - the general path answers it, errors and all
+                    pass
         try:
             for index, item in enumerate(items):
                 item_path = path.add_key(index, None)

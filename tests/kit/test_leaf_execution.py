@@ -224,6 +224,10 @@ QUERIES = [
     "{ nodes { label child { label child { label } } } }",
     "{ nodes { a: children { label } b: children { label } } }",
     "{ node { children { ... on Node { label } ...F } } } fragment F on Node { parent { label } }",
+    "{ nodes { __typename label children { t: __typename label children { label } } } }",
+    "{ items { __typename number maybe colour truthAsInt numberAsId flag } }",
+    "{ nodes { label children { label } strictChildren { label } } }",
+    "{ nodes { child { label } } }",
 ]
 
 
@@ -303,3 +307,41 @@ async def test_a_plain_leaf_is_read_without_a_resolve_info(monkeypatch: Any) -> 
     }
     # `later` awaits; `one` and the plain fields are read from their objects alone
     assert built == ["Leafy.later"]
+
+
+async def test_a_selection_of_plain_reads_is_completed_by_its_generated_code(
+    monkeypatch: Any,
+) -> None:
+    """No field by field execution below the root when every field is a plain read."""
+    executed: list[str] = []
+    original = KitExecution._execute_entries
+
+    def spy(self: Any, parent_type: Any, *args: Any) -> Any:
+        executed.append(parent_type.name)
+        return original(self, parent_type, *args)
+
+    monkeypatch.setattr(KitExecution, "_execute_entries", spy)
+    query = "{ nodes { __typename label children { label children { label } } parent { label } } }"
+    answer = await _run(query, KitExecution)
+
+    assert answer == await _run(query, StrawberryGraphQLCoreExecutionContext)
+    assert executed == ["Query"]
+    executed.clear()
+    # one item the generated code cannot answer (a null in a non-null list): the list
+    # goes the general way, and its error is graphql-core's
+    answer = await _run("{ nodes { label strictChildren { label } } }", KitExecution)
+    assert answer["errors"][0]["path"] == ["nodes", 0, "strictChildren", 1]
+    assert "Node" in executed
+
+
+def test_the_shapes_kept_are_bounded(monkeypatch: Any) -> None:
+    from subgraphs.kit import compiled_selections as C
+
+    monkeypatch.setattr(C, "MAX_SHAPES", 3)
+    cache = C.ShapeCache()
+    made = [
+        cache.get(("T", (str(n),)), "T", [C.ShapeField("t", typename="T")], UNREAD)
+        for n in range(5)
+    ]
+    assert all(complete(object(), None) == {"t": "T"} for complete in made)
+    assert len(cache._completers) <= 3

@@ -176,6 +176,20 @@ def field_plan(
 _Entry = tuple[str, Any, FieldPlan | None]
 #: A selection's shape key and its generated completer
 _Fast = tuple[Any, Completer]
+_UNDECIDED: Final = object()
+
+
+class _Selection:
+    """One collected selection of an execution: its planned fields, its completer once decided."""
+
+    __slots__ = ("entries", "fast", "grouped_field_set")
+
+    def __init__(self, grouped_field_set: Any, entries: list[_Entry]) -> None:
+        self.grouped_field_set = grouped_field_set
+        self.entries = entries
+        self.fast: _Fast | object | None = _UNDECIDED
+
+
 #: What a completed (never awaitable) field value is, most of the time: no need to ask
 _COMPLETED = frozenset({dict, list, str, int, float, bool, type(None)})
 
@@ -183,29 +197,27 @@ _COMPLETED = frozenset({dict, list, str, int, float, bool, type(None)})
 class KitExecution(SharedEventExecution):
     """graphql-core's executor with the common field done in one step."""
 
-    _kit_entries: dict[int, tuple[Any, list[_Entry]]] | None = None
-    _kit_fast: dict[int, tuple[Any, _Fast | None]] | None = None
+    _kit_selections: dict[int, _Selection] | None = None
     _kit_general: bool | None = None
 
     def build_per_event_executor(self, payload: Any) -> Any:
         executor = super().build_per_event_executor(payload)
-        executor._kit_entries = None  # as the other memos: one execution's own
-        executor._kit_fast = None
+        executor._kit_selections = None  # as the other memos: one execution's own
         return executor
 
-    def _entries(self, parent_type: GraphQLObjectType, grouped_field_set: Any) -> list[_Entry]:
-        """The plans of one collected selection, made once per execution.
+    def _selection(self, parent_type: GraphQLObjectType, grouped_field_set: Any) -> _Selection:
+        """What the kit knows of one collected selection, made once per execution.
 
         graphql-core collects a selection once per execution and hands the
         same grouped field set to every object it applies to; the set is
-        kept beside its entries so its id cannot be reused meanwhile.
+        kept beside what was learnt of it so its id cannot be reused meanwhile.
         """
-        memo = self._kit_entries
+        memo = self._kit_selections
         if memo is None:
-            memo = self._kit_entries = {}
+            memo = self._kit_selections = {}
         known = memo.get(id(grouped_field_set))
         if known is not None:
-            return known[1]
+            return known
         schema = self.schema
         entries: list[_Entry] = []
         for response_name, details in grouped_field_set.items():
@@ -214,26 +226,23 @@ class KitExecution(SharedEventExecution):
             if not node.arguments and not node.directives:
                 plan = field_plan(schema, parent_type, node.name.value)
             entries.append((response_name, details, plan))
-        memo[id(grouped_field_set)] = (grouped_field_set, entries)
-        return entries
+        known = memo[id(grouped_field_set)] = _Selection(grouped_field_set, entries)
+        return known
 
-    def _fast(
-        self, object_type: GraphQLObjectType, grouped_field_set: Any, entries: list[_Entry]
-    ) -> _Fast | None:
+    def _entries(self, parent_type: GraphQLObjectType, grouped_field_set: Any) -> list[_Entry]:
+        """The plans of one collected selection's fields."""
+        return self._selection(parent_type, grouped_field_set).entries
+
+    def _fast(self, object_type: GraphQLObjectType, grouped_field_set: Any) -> _Fast | None:
         """The generated completer of a selection of plain reads (`kit/compiled_selections`).
 
         None when a field of it, however deep, needs more than its `READS`:
-        made once per execution and collected selection, compiled once per shape.
+        decided once per execution and collected selection, compiled once per shape.
         """
-        memo = self._kit_fast
-        if memo is None:
-            memo = self._kit_fast = {}
-        known = memo.get(id(grouped_field_set))
-        if known is not None:
-            return known[1]
-        found = self._make_fast(object_type, entries)
-        memo[id(grouped_field_set)] = (grouped_field_set, found)
-        return found
+        selection = self._selection(object_type, grouped_field_set)
+        if selection.fast is _UNDECIDED:
+            selection.fast = self._make_fast(object_type, selection.entries)
+        return selection.fast  # type: ignore[return-value]
 
     def _make_fast(self, object_type: GraphQLObjectType, entries: list[_Entry]) -> _Fast | None:
         fields: list[ShapeField] = []
@@ -255,7 +264,7 @@ class KitExecution(SharedEventExecution):
             grouped, new_defer_usages, _ = self.collect_subfields(child_type, details)
             if new_defer_usages:
                 return None
-            child = self._fast(child_type, grouped, self._entries(child_type, grouped))
+            child = self._fast(child_type, grouped)
             if child is None:
                 return None
             fields.append(ShapeField(response_name, plan, completer=child[1]))
@@ -450,7 +459,7 @@ class KitExecution(SharedEventExecution):
                 object_type, value, path, grouped_field_set, new_defer_usages, None
             )
         entries = self._entries(object_type, grouped_field_set)
-        fast = self._fast(object_type, grouped_field_set, entries)
+        fast = self._fast(object_type, grouped_field_set)
         if fast is not None:
             try:
                 return fast[1](value, self.context_value)
@@ -478,7 +487,7 @@ class KitExecution(SharedEventExecution):
         )
         entries = self._entries(object_type, grouped_field_set)  # type: ignore[arg-type]
         if not new_defer_usages:
-            fast = self._fast(object_type, grouped_field_set, entries)  # type: ignore[arg-type]
+            fast = self._fast(object_type, grouped_field_set)  # type: ignore[arg-type]
             if fast is not None:
                 complete, context = fast[1], self.context_value
                 try:
